@@ -1,0 +1,44 @@
+"""Which schema validates which (type, version); which types merchants can subscribe to."""
+from marshmallow import Schema
+
+EXCHANGE = "tillkey.events"
+
+# SPEC §5: the event types a merchant can subscribe to.
+PUBLIC_EVENT_TYPES = (
+    "order.created", "payment.succeeded", "payment.failed", "payment.pending",
+    "product.delivered", "order.delivered", "license.requested", "license_pool.low",
+    "payment.refunded", "order.canceled", "order.deleted",
+)
+# Public events about one order: they carry a `sequence` and the order's `custom` in webhooks.
+ORDER_SCOPED_PUBLIC_TYPES = tuple(t for t in PUBLIC_EVENT_TYPES if t != "license_pool.low")
+
+
+def _all_schemas() -> dict[tuple[str, int], type[Schema]]:
+    # Imported here: the event modules import base helpers, and the registry is their only index.
+    from tillkey.contracts import fulfillment_events, orders_events, payments_events, webhooks_events
+
+    merged: dict[tuple[str, int], type[Schema]] = {}
+    for module in (orders_events, payments_events, fulfillment_events, webhooks_events):
+        merged.update(module.SCHEMAS)
+    return merged
+
+
+_SCHEMAS: dict[tuple[str, int], type[Schema]] | None = None
+
+
+def _schemas() -> dict[tuple[str, int], type[Schema]]:
+    global _SCHEMAS
+    if _SCHEMAS is None:
+        _SCHEMAS = _all_schemas()
+    return _SCHEMAS
+
+
+def schema_for(type: str, version: int = 1) -> Schema:
+    try:
+        return _schemas()[(type, version)]()
+    except KeyError:
+        raise KeyError(f"no contract for event {type!r} version {version}") from None
+
+
+def event_types() -> list[tuple[str, int]]:
+    return sorted(_schemas())
