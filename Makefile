@@ -1,0 +1,44 @@
+# Tillkey — one entry point for running, testing and checking the platform.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PIP := $(BIN)/pip install -q -c requirements/constraints.txt
+LIBS := libs/contracts libs/messaging libs/platform libs/testing
+SERVICES := orders payments fulfillment notifications webhooks
+STAMP := $(VENV)/.installed
+
+.PHONY: install run test test-unit test-integration test-e2e bench lint migrate clean
+
+$(STAMP): requirements/constraints.txt requirements/dev.txt $(wildcard libs/*/pyproject.toml services/*/pyproject.toml)
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m pip install -q --upgrade pip
+	$(PIP) $(foreach p,$(LIBS),-e ./$(p)) $(foreach s,$(SERVICES),$(if $(wildcard services/$(s)/pyproject.toml),-e ./services/$(s))) -r requirements/dev.txt
+	@touch $(STAMP)
+
+install: $(STAMP) ## venv + every package, editable
+
+run: install ## the whole platform with a demo merchant; prints the checkout link
+	@$(BIN)/python -m tillkey_dev.run
+
+migrate: install
+	@for s in $(SERVICES); do $(BIN)/tillkey-$$s migrate || exit 1; done
+
+test: install ## every test CI runs
+	@$(BIN)/python -m pytest
+
+test-unit: install
+	@$(BIN)/python -m pytest -m "not integration and not e2e"
+
+test-e2e: install
+	@$(BIN)/python -m pytest tests
+
+bench: install ## throughput benchmark (not part of make test)
+	@$(BIN)/python -m pytest tests/performance -p no:cacheprovider -o addopts="" -s
+
+lint: install ## ruff + the layering contracts
+	@$(BIN)/ruff check libs services tests tools
+	@$(BIN)/lint-imports
+
+clean:
+	rm -rf $(VENV) var

@@ -1,0 +1,136 @@
+"""The consumer loop: one connection on its own thread, ack only after the handler committed."""
+from __future__ import annotations
+
+import logging
+import time
+from typing import Callable
+
+import pika
+from pika.exceptions import AMQPError
+from tenacity import RetryCallState
+
+from tillkey.contracts import Envelope, InvalidMessage, parse_message
+from tillkey.messaging.connection import RECONNECT_WAIT, connection_parameters
+from tillkey.messaging.topology import QueueTopology
+
+log = logging.getLogger(__name__)
+ATTEMPT_HEADER = "x-tillkey-attempt"
+REASON_HEADER = "x-tillkey-dead-reason"
+
+
+class RetryLater(Exception):
+    """Transient: the message cannot be handled yet (the order is not known here yet, a peer is down)."""
+
+
+class PermanentError(Exception):
+    """The message can never succeed: it goes straight to the dead-letter queue."""
+
+
+class Consumer:
+    """Consumes `topology.queue` and calls `handle(envelope)` for each message.
+
+    Failure classification, and why:
+    - off-contract message (bad JSON, unknown type, invalid data) or PermanentError: retrying
+      cannot help, so it goes to `<service>.events.dead` at once and the next message flows;
+    - any other exception: transient until proven otherwise; the message is parked in a retry
+      queue whose TTL grows with the attempt, then dead-lettered after the last delay;
+    - a crash mid-handler: the message was not acked, the broker redelivers it; the inbox makes
+      the redelivery harmless and `x-delivery-limit` dead-letters a message that kills us each time.
+    Retry and dead-letter copies are published with confirms *before* the original is acked, so a
+    crash in between duplicates (harmless) rather than loses.
+    """
+
+    def __init__(self, amqp_url: str, topology: QueueTopology, handle: Callable[[Envelope], None],
+                 prefetch: int = 50):
+        self._amqp_url = amqp_url
+        self.topology = topology
+        self._handle = handle
+        self._prefetch = prefetch
+        self._stopping = False
+        self._connection = None
+        self._side_channel = None
+        self.ready = False  # declared and consuming (tests wait for it)
+
+    def stop(self) -> None:
+        """Safe from a signal handler: the loop notices within a second and closes cleanly."""
+        self._stopping = True
+
+    def run(self) -> None:
+        retry_state = RetryCallState(None, None, (), {})
+        while not self._stopping:
+            try:
+                self._consume()
+                retry_state = RetryCallState(None, None, (), {})
+            except (AMQPError, OSError) as exc:
+                self.ready = False
+                retry_state.attempt_number += 1
+                wait = RECONNECT_WAIT(retry_state)
+                log.warning("%s consumer lost the broker (%r); reconnecting in %.1fs", self.topology.service, exc, wait)
+                self._sleep(wait)
+
+    def _sleep(self, seconds: float) -> None:
+        deadline = time.monotonic() + seconds
+        while not self._stopping and time.monotonic() < deadline:
+            time.sleep(min(0.2, deadline - time.monotonic()))
+
+    def _consume(self) -> None:
+        params = connection_parameters(self._amqp_url, f"{self.topology.service}-consumer")
+        self._connection = connection = pika.BlockingConnection(params)
+        try:
+            channel = connection.channel()
+            self.topology.declare(channel)
+            channel.basic_qos(prefetch_count=self._prefetch)
+            self._side_channel = connection.channel()
+            self._side_channel.confirm_delivery()
+            channel.basic_consume(self.topology.queue, self._on_message)
+            self.ready = True
+            log.info("%s consumer ready on %s", self.topology.service, self.topology.queue)
+            while not self._stopping:
+                # Runs the I/O loop (heartbeats included) and our callback for each delivery.
+                connection.process_data_events(time_limit=0.5)
+        finally:
+            self.ready = False
+            if connection.is_open:
+                try:
+                    connection.close()
+                except AMQPError:
+                    pass
+
+    def _on_message(self, channel, method, properties, body: bytes) -> None:
+        headers = dict(properties.headers or {})
+        attempt = int(headers.get(ATTEMPT_HEADER, 0))
+        try:
+            envelope = parse_message(body)
+        except InvalidMessage as exc:
+            log.error("dead-lettering an off-contract message: %s", exc)
+            self._park(self.topology.dead_queue, body, properties, headers, f"invalid: {exc}")
+            channel.basic_ack(method.delivery_tag)
+            return
+        try:
+            self._handle(envelope)
+        except PermanentError as exc:
+            log.error("dead-lettering %s %s: %s", envelope.type, envelope.id, exc)
+            self._park(self.topology.dead_queue, body, properties, headers, f"permanent: {exc}")
+        except (AMQPError, OSError):
+            raise  # our own connection broke: no ack, the broker redelivers
+        except Exception as exc:  # noqa: BLE001 — anything unexpected is retried, then dead-lettered
+            if attempt >= self.topology.max_retries:
+                log.error("dead-lettering %s %s after %d retries: %r", envelope.type, envelope.id, attempt, exc)
+                self._park(self.topology.dead_queue, body, properties, headers, f"retries exhausted: {exc!r}")
+            else:
+                level = logging.INFO if isinstance(exc, RetryLater) else logging.WARNING
+                log.log(level, "retrying %s %s (attempt %d): %r", envelope.type, envelope.id, attempt + 1, exc,
+                        exc_info=level == logging.WARNING)
+                headers[ATTEMPT_HEADER] = attempt + 1
+                self._park(self.topology.retry_queue(attempt + 1), body, properties, headers, None)
+        channel.basic_ack(method.delivery_tag)
+
+    def _park(self, queue: str, body: bytes, properties, headers: dict, reason: str | None) -> None:
+        if reason is not None:
+            headers[REASON_HEADER] = reason[:1000]
+        props = pika.BasicProperties(
+            content_type=properties.content_type, delivery_mode=pika.DeliveryMode.Persistent,
+            message_id=properties.message_id, type=properties.type, headers=headers,
+        )
+        # Confirmed publish through the default exchange straight to the queue.
+        self._side_channel.basic_publish("", queue, body, props, mandatory=True)

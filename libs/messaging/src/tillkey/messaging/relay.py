@@ -1,0 +1,181 @@
+"""The outbox relay: publishes committed events with pipelined publisher confirms.
+
+Why SelectConnection and not BlockingConnection: a blocking channel in confirm mode waits for
+each message's confirm before the next publish (~1,250 msg/s measured). Here a whole batch is
+published, the confirms arrive as they come (often one `multiple` ack), and only then are the
+rows marked — one round trip per batch, not per message.
+
+Guarantees: a row is marked published only after the broker confirmed it *and* did not return it
+as unroutable (`mandatory`), so an event is never lost when the broker or a queue is missing; it
+may be published twice (connection lost after the confirm, before the mark), which the consumers'
+inbox absorbs.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from typing import Callable
+
+import pika
+from sqlalchemy import Table
+from sqlalchemy.orm import Session
+from tenacity import RetryCallState
+
+from tillkey.contracts import EXCHANGE
+from tillkey.messaging.connection import RECONNECT_WAIT, connection_parameters
+from tillkey.messaging.outbox_store import claim_batch, mark_published, postpone
+
+log = logging.getLogger(__name__)
+CONFIRM_TIMEOUT = 30.0
+RETURNED_RETRY_SECONDS = 5.0
+
+
+class OutboxRelay:
+    def __init__(self, amqp_url: str, session_factory: Callable[[], Session], outbox: Table, name: str,
+                 batch_size: int = 500, poll_interval: float = 0.2):
+        self._amqp_url = amqp_url
+        self._session_factory = session_factory
+        self._outbox = outbox
+        self._name = name
+        self._batch_size = batch_size
+        self._poll_interval = poll_interval
+        self._stopping = False
+        self._conn = None
+        self._channel = None
+        self._reset_batch()
+        self.published_total = 0
+
+    # -- lifecycle -----------------------------------------------------------------
+    def stop(self) -> None:
+        """Safe from a signal handler: the I/O loop notices at its next poll tick."""
+        self._stopping = True
+
+    def run(self) -> None:
+        state = RetryCallState(None, None, (), {})
+        while not self._stopping:
+            started = time.monotonic()
+            self._conn = pika.SelectConnection(
+                connection_parameters(self._amqp_url, f"{self._name}-relay"),
+                on_open_callback=self._on_open,
+                on_open_error_callback=lambda _c, err: self._on_closed(None, err),
+                on_close_callback=self._on_closed,
+            )
+            self._conn.ioloop.start()
+            self._abandon_batch()
+            if self._stopping:
+                break
+            state = RetryCallState(None, None, (), {}) if time.monotonic() - started > 60 else state
+            state.attempt_number += 1
+            wait = RECONNECT_WAIT(state)
+            log.warning("%s relay: broker connection lost; reconnecting in %.1fs", self._name, wait)
+            deadline = time.monotonic() + wait
+            while not self._stopping and time.monotonic() < deadline:
+                time.sleep(0.2)
+
+    def _on_open(self, conn) -> None:
+        conn.channel(on_open_callback=self._on_channel_open)
+
+    def _on_closed(self, _conn, reason) -> None:
+        if not self._stopping:
+            log.warning("%s relay connection closed: %r", self._name, reason)
+        self._conn.ioloop.stop()
+
+    def _on_channel_open(self, channel) -> None:
+        self._channel = channel
+        channel.add_on_close_callback(lambda _ch, reason: self._close(f"channel closed: {reason!r}"))
+        channel.add_on_return_callback(self._on_returned)
+        channel.exchange_declare(EXCHANGE, exchange_type="topic", durable=True,
+                                 callback=lambda _f: channel.confirm_delivery(
+                                     self._on_confirm, callback=lambda _f: self._poll()))
+
+    def _close(self, why: str) -> None:
+        if self._conn.is_open:
+            log.info("%s relay closing: %s", self._name, why)
+            self._conn.close()
+        else:
+            self._conn.ioloop.stop()
+
+    # -- one batch at a time ------------------------------------------------------------
+    def _reset_batch(self) -> None:
+        self._session = None
+        self._in_flight: dict[int, int] = {}   # delivery tag -> outbox seq
+        self._acked: list[int] = []
+        self._refused: set[int] = set()         # nacked or returned
+        self._next_tag = 0
+        self._deadline_timer = None
+
+    def _abandon_batch(self) -> None:
+        # Nothing was marked: every row of an unfinished batch will be published again.
+        if self._session is not None:
+            self._session.rollback()
+            self._session.close()
+        self._reset_batch()
+        self._next_tag = 0
+
+    def _poll(self) -> None:
+        if self._stopping:
+            self._close("stopping")
+            return
+        try:
+            self._session = self._session_factory()
+            rows = claim_batch(self._session, self._outbox, self._batch_size)
+        except Exception:  # noqa: BLE001 — a database hiccup must not kill the relay
+            log.exception("%s relay could not read the outbox", self._name)
+            self._abandon_batch_keep_tags()
+            self._conn.ioloop.call_later(1.0, self._poll)
+            return
+        if not rows:
+            self._abandon_batch_keep_tags()
+            self._conn.ioloop.call_later(self._poll_interval, self._poll)
+            return
+        for seq, event_id, routing_key, body in rows:
+            self._next_tag += 1
+            self._in_flight[self._next_tag] = seq
+            self._channel.basic_publish(
+                EXCHANGE, routing_key, body.encode(),
+                pika.BasicProperties(content_type="application/json", delivery_mode=pika.DeliveryMode.Persistent,
+                                     message_id=event_id, type=routing_key, headers={"x-outbox-seq": seq}),
+                mandatory=True)
+        self._deadline_timer = self._conn.ioloop.call_later(
+            CONFIRM_TIMEOUT, lambda: self._close("confirms timed out"))
+
+    def _abandon_batch_keep_tags(self) -> None:
+        tag = self._next_tag
+        self._abandon_batch()
+        self._next_tag = tag
+
+    def _on_returned(self, _ch, _method, properties, _body) -> None:
+        # basic.return precedes the ack of the same message: remember it as refused.
+        seq = (properties.headers or {}).get("x-outbox-seq")
+        if seq is not None:
+            self._refused.add(int(seq))
+            log.warning("%s relay: event %s (%s) is unroutable; will retry in %.0fs",
+                        self._name, properties.message_id, properties.type, RETURNED_RETRY_SECONDS)
+
+    def _on_confirm(self, frame) -> None:
+        method = frame.method
+        tags = [t for t in self._in_flight if t <= method.delivery_tag] if method.multiple else [method.delivery_tag]
+        nacked = isinstance(method, pika.spec.Basic.Nack)
+        for tag in tags:
+            seq = self._in_flight.pop(tag, None)
+            if seq is None:
+                continue
+            if nacked:
+                self._refused.add(seq)
+            self._acked.append(seq)
+        if not self._in_flight and self._session is not None:
+            self._settle_batch()
+
+    def _settle_batch(self) -> None:
+        if self._deadline_timer is not None:
+            self._conn.ioloop.remove_timeout(self._deadline_timer)
+        good = [s for s in self._acked if s not in self._refused]
+        try:
+            mark_published(self._session, self._outbox, good)
+            postpone(self._session, self._outbox, sorted(self._refused), RETURNED_RETRY_SECONDS)
+            self._session.commit()
+            self.published_total += len(good)
+        except Exception:  # noqa: BLE001 — unmarked rows are simply published again
+            log.exception("%s relay could not mark the batch", self._name)
+        self._abandon_batch_keep_tags()
+        self._conn.ioloop.add_callback_threadsafe(self._poll)

@@ -1,0 +1,57 @@
+"""A unit of work over one SQLAlchemy session whose events go to the outbox in the same transaction."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any, Callable
+
+from sqlalchemy import Table
+from sqlalchemy.orm import Session
+
+from tillkey.contracts import Envelope, make_event
+
+
+class SqlAlchemyUnitOfWork:
+    """`with uow: ...; uow.commit()` — anything not committed is rolled back on exit.
+
+    `emit()` writes the event into the outbox table inside this transaction, so the state change
+    and the event it causes commit together or not at all (the relay publishes it later).
+    """
+
+    def __init__(self, session_factory: Callable[[], Session], outbox: Table, producer: str,
+                 cause: Envelope | None = None):
+        self._session_factory = session_factory
+        self._outbox = outbox
+        self.producer = producer
+        self.cause = cause
+        self.session: Session | None = None
+        self.emitted: list[Envelope] = []
+
+    def __enter__(self):
+        self.session = self._session_factory()
+        self.emitted = []
+        return self
+
+    def __exit__(self, *exc_info):
+        try:
+            self.session.rollback()
+        finally:
+            self.session.close()
+
+    def commit(self) -> None:
+        self.session.commit()
+
+    def rollback(self) -> None:
+        self.session.rollback()
+
+    def emit(self, type: str, data: dict[str, Any], version: int = 1) -> Envelope:
+        if self.cause is not None:
+            env = self.cause.caused(type, data, self.producer, version=version)
+        else:
+            env = make_event(type, data, self.producer, version=version)
+        now = datetime.now(timezone.utc)
+        self.session.execute(self._outbox.insert().values(
+            event_id=env.id, routing_key=env.routing_key, body=env.to_json(),
+            created_at=now, available_at=now, attempts=0,
+        ))
+        self.emitted.append(env)
+        return env

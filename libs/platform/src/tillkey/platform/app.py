@@ -1,0 +1,30 @@
+"""The part of `create_app` every service shares."""
+from __future__ import annotations
+
+from flask import Flask, jsonify
+
+from tillkey.platform.api import openapi_document
+from tillkey.platform.auth import Authenticator
+from tillkey.platform.health import bp as health_bp
+from tillkey.platform.idempotency import IdempotencyStore
+from tillkey.platform.problems import register_error_handlers
+
+
+def create_base_app(name: str, *, engine, session_factory, amqp_url: str, platform_secret: str,
+                    admin_token: str, idempotency_table=None) -> Flask:
+    app = Flask(f"tillkey.{name}")
+    app.json.sort_keys = False
+    app.config["MAX_CONTENT_LENGTH"] = 1024 * 1024
+    app.extensions["tillkey.engine"] = engine
+    app.extensions["tillkey.amqp_url"] = amqp_url
+    app.extensions["tillkey.auth"] = Authenticator(platform_secret, admin_token)
+    if idempotency_table is not None:
+        app.extensions["tillkey.idempotency"] = IdempotencyStore(session_factory, idempotency_table)
+    register_error_handlers(app)
+    app.register_blueprint(health_bp)
+
+    @app.get("/openapi.json")
+    def openapi():
+        return jsonify(openapi_document(app, f"Tillkey {name} API"))
+
+    return app

@@ -1,0 +1,65 @@
+"""Who is calling: admin, merchant (API key) or customer (order token), checked at the HTTP edge."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import current_app, request
+
+from tillkey.platform import credentials
+from tillkey.platform.problems import ApiError
+
+
+@dataclass(frozen=True)
+class Principal:
+    kind: str                     # "admin" | "merchant" | "customer"
+    merchant_id: str | None = None
+    order_id: str | None = None
+
+    @property
+    def is_admin(self) -> bool:
+        return self.kind == "admin"
+
+
+@dataclass(frozen=True)
+class Authenticator:
+    platform_secret: str
+    admin_token: str
+
+    def identify(self, order_id: str | None = None) -> Principal | None:
+        """The caller, or None when no credential was given. A wrong credential is a 401."""
+        header = request.headers.get("Authorization", "")
+        bearer = header[7:].strip() if header[:7].lower() == "bearer " else ""
+        token = request.args.get("token", "")
+        if bearer and credentials.verify_admin_token(self.admin_token, bearer):
+            return Principal("admin")
+        if bearer.startswith("tk_"):
+            merchant_id = credentials.verify_api_key(self.platform_secret, bearer)
+            if merchant_id is None:
+                raise ApiError(401, "The API key is not valid.", code="unauthorized",
+                               headers={"WWW-Authenticate": "Bearer"})
+            return Principal("merchant", merchant_id=merchant_id)
+        customer_token = token or bearer
+        if customer_token and order_id is not None:
+            if credentials.verify_order_token(self.platform_secret, order_id, customer_token):
+                return Principal("customer", order_id=order_id)
+            # A wrong order token must not reveal whether the order exists.
+            raise ApiError(404, "No such order.", code="not_found")
+        if header or token:
+            raise ApiError(401, "The credential is not valid.", code="unauthorized",
+                           headers={"WWW-Authenticate": "Bearer"})
+        return None
+
+
+def require(*kinds: str, order_id: str | None = None) -> Principal:
+    """The caller if it is one of `kinds`; 401 without a credential, 403 for the wrong kind."""
+    principal = current_app.extensions["tillkey.auth"].identify(order_id=order_id)
+    if principal is None:
+        raise ApiError(401, "A credential is needed: Authorization: Bearer <key>.", code="unauthorized",
+                       headers={"WWW-Authenticate": "Bearer"})
+    if principal.kind not in kinds:
+        raise ApiError(403, f"This call is for {' or '.join(kinds)} credentials.", code="forbidden")
+    return principal
+
+
+def optional_principal(order_id: str | None = None) -> Principal | None:
+    return current_app.extensions["tillkey.auth"].identify(order_id=order_id)

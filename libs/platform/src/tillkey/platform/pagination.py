@@ -1,0 +1,53 @@
+"""Cursor pagination, newest first: `{"data": [...], "next_cursor": "…" | null}`."""
+from __future__ import annotations
+
+import base64
+import json
+from datetime import datetime
+
+from marshmallow import Schema, fields, validate, validates, ValidationError
+from sqlalchemy import and_, or_
+from sqlalchemy.sql import Select
+
+from tillkey.platform.clock import as_utc
+
+DEFAULT_LIMIT, MAX_LIMIT = 50, 200
+
+
+class PageQuery(Schema):
+    limit = fields.Integer(load_default=DEFAULT_LIMIT, validate=validate.Range(min=1, max=MAX_LIMIT))
+    cursor = fields.String(load_default=None)
+
+    @validates("cursor")
+    def _cursor_decodes(self, value, **_):
+        if value is not None and decode_cursor(value) is None:
+            raise ValidationError("Not a cursor this API returned.")
+
+
+def encode_cursor(created_at: datetime, id: str) -> str:
+    raw = json.dumps([as_utc(created_at).isoformat(), id]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, str] | None:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        created, id = json.loads(raw)
+        return datetime.fromisoformat(created), str(id)
+    except (ValueError, TypeError):
+        return None
+
+
+def paginate(session, stmt: Select, created_col, id_col, limit: int, cursor: str | None) -> tuple[list, str | None]:
+    """Rows of `stmt` newest first, after `cursor`; and the cursor of the next page, if any."""
+    if cursor:
+        created, id = decode_cursor(cursor)
+        # SQLite stores naive UTC; compare like with like.
+        if session.get_bind().dialect.name == "sqlite":
+            created = created.replace(tzinfo=None)
+        stmt = stmt.where(or_(created_col < created, and_(created_col == created, id_col < id)))
+    rows = list(session.scalars(stmt.order_by(created_col.desc(), id_col.desc()).limit(limit + 1)))
+    if len(rows) <= limit:
+        return rows, None
+    last = rows[limit - 1]
+    return rows[:limit], encode_cursor(getattr(last, created_col.key), getattr(last, id_col.key))
