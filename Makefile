@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/pip install -q -c requirements/constraints.txt
-LIBS := libs/contracts libs/messaging libs/platform libs/testing
+LIBS := libs/contracts libs/messaging libs/platform libs/testing libs/devtools
 SERVICES := orders payments fulfillment notifications webhooks
 STAMP := $(VENV)/.installed
 
@@ -19,7 +19,7 @@ $(STAMP): requirements/constraints.txt requirements/dev.txt $(wildcard libs/*/py
 install: $(STAMP) ## venv + every package, editable
 
 run: install ## the whole platform with a demo merchant; prints the checkout link
-	@$(BIN)/python -m tillkey_dev.run
+	@$(BIN)/python -m tillkey.devtools.run
 
 migrate: install
 	@for s in $(SERVICES); do $(BIN)/tillkey-$$s migrate || exit 1; done

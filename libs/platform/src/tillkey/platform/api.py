@@ -40,9 +40,15 @@ def load_json_body(schema: Schema) -> Any:
                        errors=flatten_errors(exc.messages)) from None
 
 
+# The customer's order token travels as `?token=` (SPEC §4); it is a credential the auth layer
+# reads, not a parameter of the call, so query schemas never see it.
+CREDENTIAL_PARAMS = frozenset({"token"})
+
+
 def load_query(schema: Schema) -> Any:
+    args = {k: v for k, v in request.args.to_dict().items() if k not in CREDENTIAL_PARAMS}
     try:
-        return schema.load(request.args.to_dict())
+        return schema.load(args)
     except ValidationError as exc:
         raise ApiError(422, "The query has invalid parameters.", code="validation_error",
                        errors=flatten_errors(exc.messages)) from None

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from flask import current_app, request
 
 from tillkey.platform import credentials
-from tillkey.platform.problems import ApiError
+from tillkey.platform.problems import ApiError, not_found
 
 
 @dataclass(frozen=True)
@@ -63,3 +63,20 @@ def require(*kinds: str, order_id: str | None = None) -> Principal:
 
 def optional_principal(order_id: str | None = None) -> Principal | None:
     return current_app.extensions["tillkey.auth"].identify(order_id=order_id)
+
+
+def ensure_sees_order(principal: Principal, order_id: str, owner_merchant_id: str | None, *,
+                      hidden_from_customer: bool = False) -> None:
+    """404 unless `principal` may see the order (SPEC §4): admin always; a merchant its own orders;
+    the customer its one order (token already verified by `identify`) unless that order is hidden
+    from customers (deleted). `owner_merchant_id=None` means the order is not known here."""
+    if owner_merchant_id is None:
+        raise not_found("order")
+    if principal.is_admin:
+        return
+    if principal.kind == "merchant" and principal.merchant_id == owner_merchant_id:
+        return
+    if principal.kind == "customer" and principal.order_id == order_id and not hidden_from_customer:
+        return
+    # Another merchant's order and a customer's deleted order look exactly like a missing one.
+    raise not_found("order")

@@ -1,0 +1,1 @@
+"""Developer tooling: what `make run` starts, and the same thing started by the end-to-end tests."""

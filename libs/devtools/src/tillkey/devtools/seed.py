@@ -1,0 +1,41 @@
+"""The demo merchant of `make run`: merchant, product, webhook endpoint — created once, then reused."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import requests
+
+from tillkey.devtools.topology import PlatformConfig
+
+
+def _call(method: str, url: str, token: str, body: dict | None = None) -> dict:
+    resp = requests.request(method, url, json=body, timeout=10, headers={"Authorization": f"Bearer {token}"})
+    if resp.status_code >= 400:
+        raise RuntimeError(f"{method} {url} answered {resp.status_code}: {resp.text[:500]}")
+    return resp.json() if resp.content else {}
+
+
+def seed_demo(config: PlatformConfig) -> dict:
+    state_file: Path = config.data_dir / "demo.json"
+    state = json.loads(state_file.read_text()) if state_file.exists() else {}
+    orders, webhooks = config.url("orders"), config.url("webhooks")
+    if "api_key" not in state:
+        merchant = _call("POST", f"{orders}/v1/merchants", config.admin_token,
+                         {"name": "Demo Software GmbH", "email": "merchant@demo.example"})
+        state.update(merchant_id=merchant["merchant_id"], api_key=merchant["api_key"])
+        state_file.write_text(json.dumps(state, indent=2))
+    key = state["api_key"]
+    if "product_id" not in state:
+        product = _call("POST", f"{orders}/v1/products", key, {
+            "name": "Demo Editor Pro", "prices": {"EUR": 4900, "USD": 5400, "JPY": 7800}, "default_currency": "EUR"})
+        state.update(product_id=product["product_id"], checkout_url=product["checkout_url"])
+        state_file.write_text(json.dumps(state, indent=2))
+    if "endpoint_id" not in state:
+        endpoint = _call("POST", f"{webhooks}/v1/webhook-endpoints", key, {
+            "url": f"{config.url('demo_receiver')}/webhooks", "events": ["*"],
+            "description": "demo receiver started by make run"})
+        (config.data_dir / "demo-webhook-secret").write_text(endpoint["secret"])
+        state.update(endpoint_id=endpoint["endpoint_id"])
+        state_file.write_text(json.dumps(state, indent=2))
+    return state

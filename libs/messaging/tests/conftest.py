@@ -1,0 +1,297 @@
+"""Helpers for the messaging tests: a stoppable TCP proxy, a test schema, broker and thread helpers.
+
+Everything here talks to the real RabbitMQ and the real databases; nothing is mocked.
+"""
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from dataclasses import dataclass
+from urllib.parse import urlsplit, urlunsplit
+from uuid import uuid4
+
+import pika
+import pytest
+from sqlalchemy import Column, Integer, MetaData, String, Table, func, select
+
+from tillkey.contracts import EXCHANGE, load_sample
+from tillkey.messaging import InboxDispatcher, SqlAlchemyUnitOfWork, define_inbox, define_outbox
+from tillkey.platform.db import make_engine, make_session_factory
+
+
+# -- a TCP proxy that makes "the broker is unreachable" real ---------------------------------------
+class TcpProxy:
+    """Forwards a loopback port to the broker. `stop()` closes the listener and every live
+    connection (clients see the stream die, new connects are refused); `start()` listens again
+    on the same port; `drop_connections()` kills live connections but keeps listening."""
+
+    def __init__(self, target_host: str, target_port: int):
+        self.target = (target_host, target_port)
+        self.port = 0
+        self._listener: socket.socket | None = None
+        self._accept_thread: threading.Thread | None = None
+        self._pairs: set[tuple[socket.socket, socket.socket]] = set()
+        self._lock = threading.Lock()
+        self.accepted = 0
+
+    def url(self, amqp_url: str) -> str:
+        """`amqp_url` pointed at the proxy: same credentials, same vhost path."""
+        parts = urlsplit(amqp_url)
+        auth = parts.netloc.rpartition("@")[0]
+        netloc = f"{auth}@127.0.0.1:{self.port}" if auth else f"127.0.0.1:{self.port}"
+        return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+
+    def start(self) -> None:
+        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", self.port))
+        listener.listen(64)
+        self.port = listener.getsockname()[1]
+        self._listener = listener
+        self._accept_thread = threading.Thread(target=self._accept_loop, args=(listener,),
+                                               name=f"proxy-{self.port}", daemon=True)
+        self._accept_thread.start()
+
+    def stop(self) -> None:
+        listener, self._listener = self._listener, None
+        if listener is not None:
+            _kill(listener)  # shutdown() wakes the blocked accept() on Linux
+            self._accept_thread.join(5)
+        self.drop_connections()
+
+    def drop_connections(self) -> None:
+        with self._lock:
+            pairs, self._pairs = self._pairs, set()
+        for client, upstream in pairs:
+            _kill(client)
+            _kill(upstream)
+
+    def _accept_loop(self, listener: socket.socket) -> None:
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                return
+            try:
+                upstream = socket.create_connection(self.target, timeout=5)
+                upstream.settimeout(None)
+            except OSError:
+                _kill(client)
+                continue
+            with self._lock:
+                if self._listener is not listener:  # stopped while we were connecting
+                    _kill(client)
+                    _kill(upstream)
+                    return
+                self._pairs.add((client, upstream))
+                self.accepted += 1
+            for src, dst in ((client, upstream), (upstream, client)):
+                threading.Thread(target=_pump, args=(src, dst), daemon=True).start()
+
+
+def _pump(src: socket.socket, dst: socket.socket) -> None:
+    try:
+        while data := src.recv(65536):
+            dst.sendall(data)
+    except OSError:
+        pass
+    _kill(src)
+    _kill(dst)
+
+
+def _kill(sock: socket.socket) -> None:
+    try:
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
+    sock.close()
+
+
+@pytest.fixture
+def broker_proxy(amqp_url):
+    parts = urlsplit(amqp_url)
+    proxy = TcpProxy(parts.hostname or "127.0.0.1", parts.port or 5672)
+    proxy.start()
+    yield proxy
+    proxy.stop()
+
+
+# -- the test schema: outbox, inbox and an effects table ----------------------------------------
+@dataclass
+class Db:
+    engine: object
+    session_factory: object
+    outbox: Table
+    inbox: Table
+    effects: Table
+
+    def uow(self, cause=None, producer: str = "tests") -> SqlAlchemyUnitOfWork:
+        return SqlAlchemyUnitOfWork(self.session_factory, self.outbox, producer, cause=cause)
+
+    def count(self, table: Table, *where) -> int:
+        with self.engine.connect() as conn:
+            return conn.execute(select(func.count()).select_from(table).where(*where)).scalar_one()
+
+    def unpublished(self) -> int:
+        return self.count(self.outbox, self.outbox.c.published_at.is_(None))
+
+    def effects_for(self, event_id: str) -> int:
+        return self.count(self.effects, self.effects.c.event_id == event_id)
+
+    def record_effect(self, envelope, uow) -> None:
+        """A handler: its effect is one row in `effects` (no unique key, so a repeat would show)."""
+        uow.session.execute(self.effects.insert().values(event_id=envelope.id, order_id=envelope.data["order_id"]))
+
+    def dispatcher(self, handler=None) -> InboxDispatcher:
+        handler = handler or self.record_effect
+        return InboxDispatcher(lambda cause=None: self.uow(cause=cause), self.inbox, {"order.created": [handler]})
+
+
+@pytest.fixture
+def db(database_url):
+    metadata = MetaData()
+    outbox, inbox = define_outbox(metadata), define_inbox(metadata)
+    effects = Table("effects", metadata,
+                    Column("id", Integer, primary_key=True, autoincrement=True),
+                    Column("event_id", String(64), nullable=False),
+                    Column("order_id", String(64), nullable=False))
+    engine = make_engine(database_url)
+    metadata.create_all(engine)
+    yield Db(engine, make_session_factory(engine), outbox, inbox, effects)
+    engine.dispose()
+
+
+# -- broker helpers (the test thread's own short-lived connections) --------------------------------
+@pytest.fixture
+def service() -> str:
+    return f"t{uuid4().hex[:8]}"
+
+
+class Broker:
+    def __init__(self, amqp_url: str):
+        self.url = amqp_url
+        self.owned: list[str] = []  # deleted at teardown: stale bindings would catch later tests' events
+
+    def own(self, topology) -> None:
+        """Delete a consumer topology's queues after the test."""
+        delays = sorted(set(topology.retry_delays))
+        self.owned += [topology.queue, topology.dead_queue, *(f"{topology.queue}.retry.{int(d * 1000)}ms" for d in delays)]
+
+    def delete_owned(self) -> None:
+        conn, ch = self._channel()
+        try:
+            for name in self.owned:
+                ch.queue_delete(name)
+        finally:
+            conn.close()
+
+    def _channel(self):
+        conn = pika.BlockingConnection(pika.URLParameters(self.url))
+        return conn, conn.channel()
+
+    def bind_counting_queue(self, name: str, routing_key: str = "order.created") -> None:
+        conn, ch = self._channel()
+        try:
+            ch.exchange_declare(EXCHANGE, exchange_type="topic", durable=True)
+            ch.queue_declare(name, durable=True)
+            self.owned.append(name)
+            ch.queue_bind(name, EXCHANGE, routing_key=routing_key)
+        finally:
+            conn.close()
+
+    def publish(self, body: bytes, routing_key: str = "order.created", message_id: str | None = None) -> None:
+        conn, ch = self._channel()
+        try:
+            ch.confirm_delivery()
+            ch.basic_publish(EXCHANGE, routing_key, body, pika.BasicProperties(
+                content_type="application/json", delivery_mode=2, message_id=message_id), mandatory=True)
+        finally:
+            conn.close()
+
+    def depth(self, queue: str) -> int:
+        conn, ch = self._channel()
+        try:
+            return ch.queue_declare(queue, passive=True).method.message_count
+        finally:
+            conn.close()
+
+    def drain(self, queue: str) -> list[tuple[pika.BasicProperties, bytes]]:
+        """Every message now in `queue` (acked, so the queue is empty afterwards)."""
+        conn, ch = self._channel()
+        out = []
+        try:
+            while True:
+                method, props, body = ch.basic_get(queue, auto_ack=True)
+                if method is None:
+                    return out
+                out.append((props, body))
+        finally:
+            conn.close()
+
+
+@pytest.fixture
+def broker(amqp_url):
+    b = Broker(amqp_url)
+    yield b
+    b.delete_owned()
+
+
+# -- running loops on threads --------------------------------------------------------------------
+class Loops:
+    """Starts `run()` of consumers/relays on threads; teardown stops and joins them all."""
+
+    def __init__(self):
+        self._running: list[tuple[object, threading.Thread]] = []
+
+    def start(self, loop) -> threading.Thread:
+        thread = threading.Thread(target=loop.run, name=type(loop).__name__, daemon=True)
+        thread.start()
+        self._running.append((loop, thread))
+        return thread
+
+    def stop_all(self) -> list[str]:
+        for loop, _ in self._running:
+            loop.stop()
+        stuck = []
+        for loop, thread in self._running:
+            thread.join(10)
+            if thread.is_alive():
+                stuck.append(type(loop).__name__)
+        self._running = []
+        return stuck
+
+
+@pytest.fixture
+def loops(broker):  # depends on `broker`: loops stop before their queues are deleted
+    runner = Loops()
+    yield runner
+    assert not runner.stop_all(), "a loop did not return after stop()"
+
+
+def wait_until(predicate, timeout: float = 20.0, interval: float = 0.05, what: str = "condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+def order_envelope(event_id: str | None = None, **data_changes) -> dict:
+    env = load_sample("order.created")
+    env["id"] = event_id or f"evt_{uuid4().hex}"
+    env["data"].update(data_changes)
+    return env
+
+
+# Test modules cannot import conftest under --import-mode=importlib: the helpers come as fixtures.
+@pytest.fixture(name="wait_until")
+def _wait_until_fixture():
+    return wait_until
+
+
+@pytest.fixture(name="order_envelope")
+def _order_envelope_fixture():
+    return order_envelope

@@ -1,0 +1,54 @@
+"""Settings read from the environment inside bootstrap, never at import."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Mapping
+
+from tillkey.platform import config as c
+
+DEFAULT_DATABASE_URL = "sqlite:///var/payments.db"
+DEFAULT_SANDBOX_URL = "http://127.0.0.1:8009"
+# Development only: 31 bytes after "whsec_" (Standard Webhooks wants at least 24). Production sets its own.
+DEFAULT_SANDBOX_SECRET = "whsec_dGlsbGtleS1zYW5kYm94LWRldi1zZWNyZXQtMjRiKw=="
+DEFAULT_BANK_TRANSFER_DUE = "14d"
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = DEFAULT_DATABASE_URL
+    amqp_url: str = c.DEFAULT_AMQP_URL
+    port: int = 8002
+    admin_token: str = c.DEFAULT_ADMIN_TOKEN
+    platform_secret: str = c.DEFAULT_PLATFORM_SECRET
+    payments_public_url: str = c.DEFAULT_PAYMENTS_PUBLIC_URL
+    orders_public_url: str = c.DEFAULT_ORDERS_PUBLIC_URL
+    sandbox_gateway_url: str = DEFAULT_SANDBOX_URL
+    sandbox_public_url: str = DEFAULT_SANDBOX_URL
+    sandbox_gateway_secret: str = DEFAULT_SANDBOX_SECRET
+    bank_account_holder: str = "Tillkey Demo Payments"
+    bank_name: str = "Demo Bank"
+    bank_iban: str = "DE89370400440532013000"
+    bank_bic: str = "COBADEFFXXX"
+    bank_transfer_due: float = c.parse_duration(DEFAULT_BANK_TRANSFER_DUE)  # seconds
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str]) -> Settings:
+        env = c.Env(environ)
+        d = cls()
+        return cls(
+            database_url=env.str("PAYMENTS_DATABASE_URL", DEFAULT_DATABASE_URL),
+            amqp_url=env.str("AMQP_URL", c.DEFAULT_AMQP_URL),
+            port=env.int("PAYMENTS_PORT", 8002),
+            admin_token=env.str("ADMIN_TOKEN", c.DEFAULT_ADMIN_TOKEN),
+            platform_secret=env.str("PLATFORM_SECRET", c.DEFAULT_PLATFORM_SECRET),
+            payments_public_url=env.str("PAYMENTS_PUBLIC_URL", c.DEFAULT_PAYMENTS_PUBLIC_URL),
+            orders_public_url=env.str("ORDERS_PUBLIC_URL", c.DEFAULT_ORDERS_PUBLIC_URL),
+            sandbox_gateway_url=env.str("SANDBOX_GATEWAY_URL", DEFAULT_SANDBOX_URL),
+            sandbox_public_url=env.str("SANDBOX_PUBLIC_URL", DEFAULT_SANDBOX_URL),
+            sandbox_gateway_secret=env.str("SANDBOX_GATEWAY_SECRET", DEFAULT_SANDBOX_SECRET),
+            bank_account_holder=env.str("BANK_ACCOUNT_HOLDER", d.bank_account_holder),
+            bank_name=env.str("BANK_NAME", d.bank_name),
+            bank_iban=env.str("BANK_IBAN", d.bank_iban),
+            bank_bic=env.str("BANK_BIC", d.bank_bic),
+            bank_transfer_due=env.duration("BANK_TRANSFER_DUE", DEFAULT_BANK_TRANSFER_DUE),
+        )
