@@ -1,0 +1,25 @@
+"""HTTP edge: create_app(settings)."""
+from __future__ import annotations
+
+import os
+
+from tillkey.payments.bootstrap import bootstrap
+from tillkey.payments.config import Settings
+from tillkey.payments.entrypoints.views import payment_methods_bp, payments_bp
+from tillkey.platform.app import create_base_app
+
+
+def create_app(settings: Settings, **overrides):
+    service = bootstrap(settings, **overrides)
+    app = create_base_app("payments", engine=service.engine, session_factory=service.session_factory,
+                          amqp_url=settings.amqp_url, platform_secret=settings.platform_secret,
+                          admin_token=settings.admin_token)
+    app.extensions["tillkey.payments"] = service
+    app.register_blueprint(payment_methods_bp)
+    app.register_blueprint(payments_bp)
+    return app
+
+
+def create_app_from_env():
+    """gunicorn's entry: `tillkey.payments.entrypoints.app:create_app_from_env()`."""
+    return create_app(Settings.from_env(os.environ))

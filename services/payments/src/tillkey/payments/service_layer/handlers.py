@@ -1,0 +1,68 @@
+"""Event handlers: payments keeps its own copy of each order, learned from orders' events.
+
+Each handler runs in one unit of work with its inbox row (see InboxDispatcher), so a redelivered
+message has no second effect; the order's own guards make a *different* message with the same
+meaning (orders re-emitting) harmless too.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from tillkey.contracts import Envelope
+from tillkey.messaging import PermanentError, RetryLater
+from tillkey.payments.domain.model import InvalidTransition, Merchant, Order
+from tillkey.platform.ids import new_id
+
+
+def remember_merchant(event: Envelope, uow) -> None:
+    data = event.data
+    merchant = uow.merchant(data["merchant_id"])
+    if merchant is None:
+        uow.add(Merchant(data["merchant_id"], data["name"]))
+    else:
+        merchant.name = data["name"]
+
+
+def remember_order(event: Envelope, uow) -> None:
+    data = event.data
+    if uow.order(data["order_id"]) is not None:
+        return
+    order = Order(order_id=data["order_id"], merchant_id=data["merchant_id"], currency=data["currency"],
+                  amount=data["total"], status=data["status"], payment_method=data["payment_method"],
+                  created_at=datetime.fromisoformat(data["created_at"]))
+    uow.add(order)
+    if order.amount == 0 and order.status == "not_paid":
+        # SPEC §3: nothing to pay; the flow goes on as if paid (fulfillment, emails, webhooks).
+        payment = order.record_free_payment(new_id("pay"), uow.clock.now())
+        uow.emit("payment.succeeded", {
+            "order_id": order.order_id, "merchant_id": order.merchant_id, "payment_id": payment.payment_id,
+            "method": payment.method, "amount": payment.amount, "currency": payment.currency,
+        })
+
+
+def cancel_order(event: Envelope, uow) -> None:
+    _close(event, uow, "canceled")
+
+
+def delete_order(event: Envelope, uow) -> None:
+    _close(event, uow, "deleted")
+
+
+def _close(event: Envelope, uow, status: str) -> None:
+    order = uow.order(event.data["order_id"])
+    if order is None:
+        # order.created may still be on its retry path: wait for it rather than lose the change.
+        raise RetryLater(f"order {event.data['order_id']} is not known here yet")
+    try:
+        order.close(status, uow.clock.now())
+    except InvalidTransition as exc:
+        # Orders closed an order we saw paid: retrying cannot fix that; dead letters alert support.
+        raise PermanentError(str(exc)) from exc
+
+
+HANDLERS = {
+    "merchant.registered": [remember_merchant],
+    "order.created": [remember_order],
+    "order.canceled": [cancel_order],
+    "order.deleted": [delete_order],
+}

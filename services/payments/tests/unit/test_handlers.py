@@ -1,0 +1,119 @@
+"""Handlers fed the golden samples of every event payments consumes, over a fake unit of work."""
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from tillkey.contracts import load_sample
+from tillkey.messaging import PermanentError, RetryLater
+from tillkey.payments.domain.model import Merchant, Order, Payment
+from tillkey.payments.service_layer import handlers
+from tillkey.testing.fakes import FakeUnitOfWork
+from tillkey.testing.messaging import sample_envelope
+
+CONSUMED = ("merchant.registered", "order.created", "order.canceled", "order.deleted")
+ORDER_ID = load_sample("order.created")["data"]["order_id"]
+
+
+class FakePaymentsUow(FakeUnitOfWork):
+    def __init__(self, **kw):
+        super().__init__(**kw)
+        self.orders: dict[str, Order] = {}
+        self.merchants: dict[str, Merchant] = {}
+
+    def order(self, order_id):
+        return self.orders.get(order_id)
+
+    def merchant(self, merchant_id):
+        return self.merchants.get(merchant_id)
+
+    def add(self, obj):
+        super().add(obj)
+        if isinstance(obj, Order):
+            self.orders[obj.order_id] = obj
+        elif isinstance(obj, Merchant):
+            self.merchants[obj.merchant_id] = obj
+
+
+def handle(uow, type, **data):
+    event = sample_envelope(type, **data)
+    for handler in handlers.HANDLERS[event.type]:
+        handler(event, uow)
+    return event
+
+
+def test_every_consumed_type_has_a_handler_and_a_golden_sample():
+    assert sorted(handlers.HANDLERS) == sorted(CONSUMED)
+    for type in CONSUMED:
+        assert load_sample(type)["type"] == type
+
+
+def test_order_created_keeps_what_paying_needs():
+    uow = FakePaymentsUow()
+    handle(uow, "order.created")
+    order = uow.orders[ORDER_ID]
+    assert (order.merchant_id, order.currency, order.amount) == ("mer_7Yb2kQ9xTz", "EUR", 8820)
+    assert (order.status, order.payment_method) == ("not_paid", "card")
+    assert order.created_at == datetime(2026, 11, 27, 10, tzinfo=UTC)
+    assert order.payments == [] and uow.emitted == []
+    assert not hasattr(order, "email")  # payments keeps no customer personal data
+
+
+def test_order_created_again_changes_nothing():
+    uow = FakePaymentsUow()
+    handle(uow, "order.created")
+    handle(uow, "order.created", total=1, currency="USD")
+    assert len(uow.added) == 1
+    assert (uow.orders[ORDER_ID].amount, uow.orders[ORDER_ID].currency) == (8820, "EUR")
+
+
+def test_a_free_order_records_a_succeeded_free_payment_and_emits_payment_succeeded():
+    uow = FakePaymentsUow()
+    handle(uow, "order.created", total=0, discount=9800)
+    order = uow.orders[ORDER_ID]
+    assert order.status == "paid"
+    [payment] = order.payments
+    assert (payment.method, payment.status, payment.amount, payment.currency) == ("free", "succeeded", 0, "EUR")
+    assert payment.payment_id.startswith("pay_")
+    [event] = uow.emitted
+    assert event.type == "payment.succeeded"
+    assert event.data == {"order_id": ORDER_ID, "merchant_id": "mer_7Yb2kQ9xTz", "payment_id": payment.payment_id,
+                          "method": "free", "amount": 0, "currency": "EUR"}
+
+
+@pytest.mark.parametrize("type,status", [("order.canceled", "canceled"), ("order.deleted", "deleted")])
+def test_closing_an_order_cancels_its_open_attempts_only(type, status):
+    uow = FakePaymentsUow()
+    handle(uow, "order.created")
+    order = uow.orders[ORDER_ID]
+    at = uow.clock.now()
+    order.payments += [Payment("pay_open", ORDER_ID, "bank_transfer", "awaiting_funds", 8820, "EUR", at, at),
+                       Payment("pay_failed", ORDER_ID, "card", "failed", 8820, "EUR", at, at)]
+    handle(uow, type)
+    assert order.status == status
+    assert [p.status for p in order.payments] == ["canceled", "failed"]
+    handle(uow, type)  # the same news again: no error, no change
+    assert order.status == status
+
+
+@pytest.mark.parametrize("type", ["order.canceled", "order.deleted"])
+def test_closing_an_order_not_known_yet_is_retried_later(type):
+    with pytest.raises(RetryLater):
+        handle(FakePaymentsUow(), type)
+
+
+def test_canceling_an_order_paid_here_is_a_permanent_conflict():
+    uow = FakePaymentsUow()
+    handle(uow, "order.created", total=0, discount=9800)
+    with pytest.raises(PermanentError):
+        handle(uow, "order.canceled")
+    assert uow.orders[ORDER_ID].status == "paid"
+
+
+def test_merchant_registered_is_remembered_and_renamed():
+    uow = FakePaymentsUow()
+    handle(uow, "merchant.registered")
+    assert uow.merchants["mer_7Yb2kQ9xTz"].name == "Acme Software"
+    handle(uow, "merchant.registered", name="Acme Inc")
+    assert uow.merchants["mer_7Yb2kQ9xTz"].name == "Acme Inc"
+    assert len(uow.added) == 1
