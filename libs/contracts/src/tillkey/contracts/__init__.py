@@ -4,14 +4,14 @@ Every service that produces or consumes an event goes through this package, so a
 does not match its contract is refused at the edge (producer side) or dead-lettered (consumer side).
 """
 from tillkey.contracts.envelope import Envelope, EnvelopeSchema, InvalidMessage, make_event, parse_message
+from tillkey.contracts.payment_methods import PAYMENT_METHOD_CODES, PAYMENT_METHODS
 from tillkey.contracts.registry import (
     EXCHANGE,
-    PUBLIC_EVENT_TYPES,
     ORDER_SCOPED_PUBLIC_TYPES,
+    PUBLIC_EVENT_TYPES,
     event_types,
     schema_for,
 )
-from tillkey.contracts.payment_methods import PAYMENT_METHODS, PAYMENT_METHOD_CODES
 from tillkey.contracts.samples import load_sample, sample_paths
 
 __all__ = [

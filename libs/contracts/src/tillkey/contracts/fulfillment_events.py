@@ -1,7 +1,7 @@
 """Events produced by the fulfillment service."""
 from marshmallow import fields, validate
 
-from tillkey.contracts.base import EventData, Id, MerchantScoped
+from tillkey.contracts.base import Id, MerchantScoped
 from tillkey.contracts.orders_events import OrderRef
 
 DELIVERY_METHODS = ("web_service", "pool", "email", "manual")

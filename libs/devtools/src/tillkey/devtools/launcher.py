@@ -6,7 +6,6 @@ import signal
 import socket
 import subprocess
 import time
-from pathlib import Path
 
 import pika
 import requests

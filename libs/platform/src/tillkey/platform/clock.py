@@ -1,7 +1,7 @@
 """Time as a port: production reads the system clock, tests move a fixed one."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 
@@ -11,12 +11,12 @@ class Clock(Protocol):
 
 class SystemClock:
     def now(self) -> datetime:
-        return datetime.now(timezone.utc)
+        return datetime.now(UTC)
 
 
 class FixedClock:
     def __init__(self, at: datetime | None = None):
-        self._at = at or datetime(2026, 1, 1, tzinfo=timezone.utc)
+        self._at = at or datetime(2026, 1, 1, tzinfo=UTC)
 
     def now(self) -> datetime:
         return self._at
@@ -27,7 +27,7 @@ class FixedClock:
 
 def as_utc(dt: datetime) -> datetime:
     # SQLite hands back naive datetimes; everything we store is UTC.
-    return dt.replace(tzinfo=timezone.utc) if dt.tzinfo is None else dt.astimezone(timezone.utc)
+    return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
 
 
 def isoformat(dt: datetime | None) -> str | None:

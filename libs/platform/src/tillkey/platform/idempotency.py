@@ -10,8 +10,7 @@ claimed again — the window in which a retried request can run twice is that cr
 from __future__ import annotations
 
 import hashlib
-import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from functools import wraps
 
 from flask import Response, current_app, request
@@ -46,7 +45,7 @@ class IdempotencyStore:
     def claim(self, scope: str, key: str, request_hash: str) -> tuple[str, int | None, str | None]:
         """('new', …) when this request owns the key, else ('replay'|'mismatch'|'running', status, body)."""
         t = self._table
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         for _ in range(3):
             with self._session_factory() as session:
                 row = session.execute(select(t).where(t.c.scope == scope, t.c.key == key)).first()

@@ -5,7 +5,7 @@ import base64
 import json
 from datetime import datetime
 
-from marshmallow import Schema, fields, validate, validates, ValidationError
+from marshmallow import Schema, ValidationError, fields, validate, validates
 from sqlalchemy import and_, or_
 from sqlalchemy.sql import Select
 

@@ -1,9 +1,9 @@
 """The one composition root: settings in, wired service out."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
-from typing import Callable
 
 from tillkey.messaging import InboxDispatcher, QueueTopology
 from tillkey.notifications.adapters import tables

@@ -1,8 +1,8 @@
 """Settings read from the environment inside bootstrap, never at import."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
 from tillkey.platform import config as c
 
