@@ -132,6 +132,8 @@ class Delivery:
     def request_redelivery(self, now: datetime) -> None:
         if self.manual_pending:
             raise DomainError("A redelivery of this delivery is already waiting to be sent.")
+        if self.lease_expires_at is not None and self.lease_expires_at > now:
+            raise DomainError("An attempt of this delivery is being sent right now; try again in a moment.")
         self.resume_at = self.next_attempt_at if self.status == "pending" else None
         self.status, self.next_attempt_at, self.manual_pending = "pending", now, True
 

@@ -1,0 +1,138 @@
+"""The webhooks database: its tables, the shared outbox/inbox/idempotency tables, the domain mapping.
+
+Domain classes are mapped imperatively so that `domain/` stays free of SQLAlchemy.
+"""
+from __future__ import annotations
+
+from datetime import UTC
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+)
+from sqlalchemy.orm import registry, relationship
+
+from tillkey.messaging import define_inbox, define_outbox
+from tillkey.platform.idempotency import define_idempotency_table
+from tillkey.webhooks.domain.model import Attempt, Delivery, Endpoint, OrderRecord, WebhookEvent
+
+
+class UtcDateTime(TypeDecorator):
+    """Aware UTC in and out: SQLite hands back naive datetimes, the domain compares aware ones."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+metadata = MetaData()
+outbox = define_outbox(metadata)
+inbox = define_inbox(metadata)
+idempotency = define_idempotency_table(metadata)
+
+endpoints = Table(
+    "endpoints", metadata,
+    Column("endpoint_id", String(64), primary_key=True),
+    Column("merchant_id", String(64), nullable=False),
+    Column("url", String(2048), nullable=False),
+    Column("events", JSON, nullable=False),
+    Column("description", String(500), nullable=True),
+    Column("enabled", Boolean, nullable=False),
+    Column("secret", String(128), nullable=False),
+    Column("previous_secret", String(128), nullable=True),
+    Column("previous_secret_expires_at", UtcDateTime, nullable=True),
+    Column("failing_since", UtcDateTime, nullable=True),
+    Column("disabled_reason", String(200), nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("deleted_at", UtcDateTime, nullable=True),
+    Index("ix_endpoints_merchant", "merchant_id", "created_at"),
+)
+
+order_records = Table(
+    "order_records", metadata,
+    Column("order_id", String(64), primary_key=True),
+    Column("merchant_id", String(64), nullable=False),
+    Column("custom", JSON, nullable=False),
+    Column("next_sequence", Integer, nullable=False),
+)
+
+events = Table(
+    "events", metadata,
+    Column("event_id", String(64), primary_key=True),
+    Column("merchant_id", String(64), nullable=False),
+    Column("type", String(64), nullable=False),
+    Column("sequence", Integer, nullable=True),
+    Column("body", Text, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+deliveries = Table(
+    "deliveries", metadata,
+    Column("delivery_id", String(64), primary_key=True),
+    Column("endpoint_id", String(64), ForeignKey("endpoints.endpoint_id"), nullable=False),
+    Column("merchant_id", String(64), nullable=False),
+    Column("event_id", String(64), ForeignKey("events.event_id"), nullable=False),
+    Column("event_type", String(64), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("scheduled_attempts", Integer, nullable=False),
+    Column("next_attempt_at", UtcDateTime, nullable=True),
+    Column("lease_expires_at", UtcDateTime, nullable=True),
+    Column("manual_pending", Boolean, nullable=False),
+    Column("resume_at", UtcDateTime, nullable=True),
+    Column("last_attempt_at", UtcDateTime, nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    # The worker's poll: due pending rows in time order.
+    Index("ix_deliveries_due", "status", "next_attempt_at"),
+    Index("ix_deliveries_merchant", "merchant_id", "created_at"),
+    Index("ix_deliveries_endpoint", "endpoint_id", "status"),
+    Index("ix_deliveries_event", "event_id"),
+)
+
+attempts = Table(
+    "attempts", metadata,
+    Column("attempt_id", String(64), primary_key=True),
+    Column("delivery_id", String(64), ForeignKey("deliveries.delivery_id"), nullable=False, index=True),
+    Column("attempted_at", UtcDateTime, nullable=False),
+    Column("duration_ms", Integer, nullable=False),
+    Column("response_status", Integer, nullable=True),
+    Column("error", String(500), nullable=True),
+    Column("response_excerpt", Text, nullable=True),
+    Column("manual", Boolean, nullable=False),
+)
+
+_registry = registry()
+_mapped = False
+
+
+def start_mappers() -> None:
+    global _mapped
+    if _mapped:
+        return
+    _registry.map_imperatively(Endpoint, endpoints)
+    _registry.map_imperatively(OrderRecord, order_records)
+    _registry.map_imperatively(WebhookEvent, events)
+    _registry.map_imperatively(Attempt, attempts)
+    _registry.map_imperatively(Delivery, deliveries, properties={
+        "attempts": relationship(Attempt, order_by=attempts.c.attempted_at, lazy="select"),
+    })
+    _mapped = True

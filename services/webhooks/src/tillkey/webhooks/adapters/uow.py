@@ -1,0 +1,110 @@
+"""The unit of work with this service's repositories (queries live here, rules in the domain)."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import or_, select, update
+
+from tillkey.messaging import SqlAlchemyUnitOfWork
+from tillkey.platform.clock import Clock
+from tillkey.platform.pagination import paginate
+from tillkey.webhooks.adapters import tables
+from tillkey.webhooks.domain.model import Attempt, Delivery, Endpoint, OrderRecord, WebhookEvent
+
+
+class WebhooksUnitOfWork(SqlAlchemyUnitOfWork):
+    def __init__(self, *args, clock: Clock, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.clock = clock  # handlers read time here, so tests can move it
+
+    def add(self, obj) -> None:
+        self.session.add(obj)
+
+    def flush(self) -> None:
+        self.session.flush()
+
+    # -- endpoints -------------------------------------------------------------------------
+    def endpoint(self, merchant_id: str, endpoint_id: str, *, lock: bool = False) -> Endpoint | None:
+        """The merchant's live endpoint; another merchant's or a deleted one is simply not found."""
+        stmt = select(Endpoint).where(tables.endpoints.c.endpoint_id == endpoint_id,
+                                      tables.endpoints.c.merchant_id == merchant_id,
+                                      tables.endpoints.c.deleted_at.is_(None))
+        return self.session.scalars(stmt.with_for_update() if lock else stmt).first()
+
+    def endpoint_by_id(self, endpoint_id: str, *, lock: bool = False) -> Endpoint | None:
+        return self.session.get(Endpoint, endpoint_id, with_for_update=lock)
+
+    def endpoints_page(self, merchant_id: str, limit: int, cursor: str | None):
+        e = tables.endpoints.c
+        stmt = select(Endpoint).where(e.merchant_id == merchant_id, e.deleted_at.is_(None))
+        return paginate(self.session, stmt, e.created_at, e.endpoint_id, limit, cursor)
+
+    def live_endpoints(self, merchant_id: str) -> list[Endpoint]:
+        e = tables.endpoints.c
+        return list(self.session.scalars(select(Endpoint).where(
+            e.merchant_id == merchant_id, e.enabled.is_(True), e.deleted_at.is_(None)).order_by(e.created_at)))
+
+    def abandon_pending(self, endpoint_id: str) -> None:
+        """A disabled or deleted endpoint's pending deliveries end `failed` (redeliver brings one back)."""
+        d = tables.deliveries.c
+        self.session.execute(update(tables.deliveries).where(d.endpoint_id == endpoint_id, d.status == "pending")
+                             .values(status="failed", next_attempt_at=None, manual_pending=False, resume_at=None,
+                                     lease_expires_at=None))
+
+    # -- orders and events -----------------------------------------------------------------
+    def order_record(self, order_id: str) -> OrderRecord | None:
+        # Locked: two consumers taking two events of one order must not hand out the same sequence.
+        return self.session.get(OrderRecord, order_id, with_for_update=True)
+
+    def event(self, event_id: str) -> WebhookEvent | None:
+        return self.session.get(WebhookEvent, event_id)
+
+    # -- deliveries ------------------------------------------------------------------------
+    def delivery(self, delivery_id: str, *, merchant_id: str | None = None, lock: bool = False) -> Delivery | None:
+        d = tables.deliveries.c
+        stmt = select(Delivery).where(d.delivery_id == delivery_id)
+        if merchant_id is not None:
+            stmt = stmt.where(d.merchant_id == merchant_id)
+        return self.session.scalars(stmt.with_for_update() if lock else stmt).first()
+
+    def deliveries_page(self, merchant_id: str, *, endpoint_id: str | None, event_id: str | None,
+                        status: str | None, limit: int, cursor: str | None):
+        d = tables.deliveries.c
+        stmt = select(Delivery).where(d.merchant_id == merchant_id)
+        for column, value in ((d.endpoint_id, endpoint_id), (d.event_id, event_id), (d.status, status)):
+            if value is not None:
+                stmt = stmt.where(column == value)
+        return paginate(self.session, stmt, d.created_at, d.delivery_id, limit, cursor)
+
+    def attempts_of(self, delivery_ids: list[str]) -> dict[str, list[Attempt]]:
+        """Attempts of a page of deliveries in one query, oldest first."""
+        out: dict[str, list[Attempt]] = {i: [] for i in delivery_ids}
+        if delivery_ids:
+            a = tables.attempts.c
+            for attempt in self.session.scalars(select(Attempt).where(a.delivery_id.in_(delivery_ids))
+                                                .order_by(a.attempted_at, a.attempt_id)):
+                out[attempt.delivery_id].append(attempt)
+        return out
+
+    def claim_due(self, now: datetime, limit: int,
+                  skip_endpoints: set[str] = frozenset()) -> list[tuple[Delivery, Endpoint, WebhookEvent]]:
+        """Due pending deliveries, oldest first, locked so a second worker skips them.
+
+        SKIP LOCKED on PostgreSQL; on SQLite the BEGIN IMMEDIATE of our engine serialises writers.
+        The caller sets a lease and commits, so the rows stay out of other polls after the lock ends.
+        """
+        d = tables.deliveries.c
+        stmt = (select(Delivery).where(d.status == "pending", d.next_attempt_at <= now,
+                                       or_(d.lease_expires_at.is_(None), d.lease_expires_at <= now),
+                                       d.endpoint_id.not_in(skip_endpoints))
+                .order_by(d.next_attempt_at).limit(limit).with_for_update(skip_locked=True, of=tables.deliveries))
+        rows = list(self.session.scalars(stmt))
+        if not rows:
+            return []
+        endpoints = {e.endpoint_id: e for e in self.session.scalars(select(Endpoint).where(
+            tables.endpoints.c.endpoint_id.in_({r.endpoint_id for r in rows})))}
+        events = {e.event_id: e for e in self.session.scalars(select(WebhookEvent).where(
+            tables.events.c.event_id.in_({r.event_id for r in rows})))}
+        return [(r, endpoints[r.endpoint_id], events[r.event_id]) for r in rows]
+
+

@@ -1,0 +1,31 @@
+"""`tillkey-webhooks api | worker | migrate`."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from tillkey.messaging import Consumer, OutboxRelay
+from tillkey.platform.runner import service_main
+from tillkey.webhooks.adapters import tables
+from tillkey.webhooks.bootstrap import SERVICE, bootstrap
+from tillkey.webhooks.config import Settings
+from tillkey.webhooks.entrypoints.delivery_worker import DeliveryWorker
+
+SERVICE_ROOT = Path(__file__).resolve().parents[4]
+
+
+def build_workers(settings: Settings, **overrides) -> dict:
+    service = bootstrap(settings, **overrides)
+    return {
+        "consumer": Consumer(settings.amqp_url, service.topology, service.dispatcher),
+        "relay": OutboxRelay(settings.amqp_url, service.session_factory, tables.outbox, SERVICE),
+        "delivery": DeliveryWorker(service.uow_factory, service.sender, service.clock,
+                                   schedule=settings.retry_schedule, timeout=settings.timeout,
+                                   threads=settings.senders, per_endpoint=settings.per_endpoint),
+    }
+
+
+def main() -> None:
+    service_main(SERVICE, settings_from_env=Settings.from_env, port_of=lambda s: s.port,
+                 app_spec="tillkey.webhooks.entrypoints.app:create_app_from_env()",
+                 service_root=SERVICE_ROOT, build_workers=build_workers,
+                 database_url_of=lambda s: s.database_url)

@@ -1,0 +1,93 @@
+"""The delivery worker: polls due deliveries and sends them on a bounded pool of threads.
+
+Why a pool and a per-endpoint cap: a receiver that hangs for the whole timeout occupies one
+thread, not the worker, so every other endpoint keeps receiving. Why polling the database and
+not the broker: retries are hours apart and must survive restarts; the deliveries table is the
+schedule, and leases make several workers safe.
+"""
+from __future__ import annotations
+
+import logging
+import random
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+
+from tillkey.webhooks.service_layer import delivering
+
+log = logging.getLogger(__name__)
+
+
+class DeliveryWorker:
+    def __init__(self, uow_factory: Callable, sender, clock, *, schedule: tuple[float, ...], timeout: float,
+                 threads: int = 16, per_endpoint: int = 4, poll_interval: float = 0.2,
+                 jitter: Callable[[], float] = random.random):
+        self._uow_factory = uow_factory
+        self._sender = sender
+        self._clock = clock
+        self._schedule = schedule
+        # Longer than the longest send (connect + read, each up to the timeout) plus room to record it.
+        self._lease = timedelta(seconds=2 * timeout + 30)
+        self._threads = threads
+        self._per_endpoint = per_endpoint
+        self._poll_interval = poll_interval
+        self._jitter = jitter
+        self._stopping = threading.Event()
+        self._wake = threading.Event()
+        self._lock = threading.Lock()
+        self._busy: dict[str, int] = {}
+        self._in_flight = 0
+        self.ready = False
+
+    def stop(self) -> None:
+        """Safe from a signal handler: the loop ends after the sends in flight finish."""
+        self._stopping.set()
+        self._wake.set()
+
+    def run(self) -> None:
+        with ThreadPoolExecutor(self._threads, thread_name_prefix="webhook-send") as pool:
+            self.ready = True
+            while not self._stopping.is_set():
+                jobs = self._claim()
+                for job in jobs:
+                    pool.submit(self._deliver, job)
+                if not jobs or self._in_flight >= self._threads:
+                    self._wake.wait(self._poll_interval)
+                    self._wake.clear()
+        self.ready = False
+
+    def _claim(self) -> list:
+        with self._lock:
+            free = self._threads - self._in_flight
+            busy = dict(self._busy)
+        if free <= 0:
+            return []
+        try:
+            jobs = delivering.claim(self._uow_factory(), free, self._lease, self._per_endpoint, busy)
+        except Exception:  # noqa: BLE001 — a database hiccup must not kill the worker
+            log.exception("could not claim due webhook deliveries")
+            self._stopping.wait(1.0)
+            return []
+        with self._lock:
+            for job in jobs:
+                self._in_flight += 1
+                self._busy[job.endpoint_id] = self._busy.get(job.endpoint_id, 0) + 1
+        return jobs
+
+    def _deliver(self, job: delivering.Job) -> None:
+        try:
+            started = self._clock.now()
+            result = self._sender.send(job.url, job.body, job.headers(started))
+            delivering.record(self._uow_factory(), job, result, started, self._schedule, self._jitter())
+        except Exception:  # noqa: BLE001 — the lease runs out and the delivery is tried again
+            log.exception("webhook delivery %s: could not send or record the attempt", job.delivery_id)
+        finally:
+            with self._lock:
+                self._in_flight -= 1
+                left = self._busy[job.endpoint_id] - 1
+                if left:
+                    self._busy[job.endpoint_id] = left
+                else:
+                    del self._busy[job.endpoint_id]
+            self._wake.set()

@@ -1,0 +1,52 @@
+"""Use cases for the merchant's delivery log: list with attempts, redeliver."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tillkey.webhooks.domain.model import Delivery, DomainError
+from tillkey.webhooks.service_layer.errors import Conflict, NotFound
+
+
+@dataclass(frozen=True)
+class DeliveryQuery:
+    merchant_id: str
+    endpoint_id: str | None = None
+    event_id: str | None = None
+    status: str | None = None
+    limit: int = 50
+    cursor: str | None = None
+
+
+def list_deliveries(q: DeliveryQuery, uow) -> tuple[list[dict], str | None]:
+    with uow:
+        rows, next_cursor = uow.deliveries_page(q.merchant_id, endpoint_id=q.endpoint_id, event_id=q.event_id,
+                                                status=q.status, limit=q.limit, cursor=q.cursor)
+        attempts = uow.attempts_of([d.delivery_id for d in rows])
+        return [view(d, attempts[d.delivery_id]) for d in rows], next_cursor
+
+
+def redeliver(merchant_id: str, delivery_id: str, uow) -> dict:
+    """One more attempt of the same delivery (same webhook-id), sent by the worker at once."""
+    with uow:
+        delivery = uow.delivery(delivery_id, merchant_id=merchant_id, lock=True)
+        if delivery is None:
+            raise NotFound("webhook delivery")
+        endpoint = uow.endpoint_by_id(delivery.endpoint_id)
+        if endpoint is None or endpoint.deleted_at is not None:
+            raise Conflict("The endpoint of this delivery was deleted.")
+        if not endpoint.enabled:
+            raise Conflict("The endpoint is disabled; re-enable it (PATCH enabled=true) first.")
+        try:
+            delivery.request_redelivery(uow.clock.now())
+        except DomainError as exc:
+            raise Conflict(str(exc)) from None
+        uow.commit()
+        return view(delivery, list(delivery.attempts))
+
+
+def view(delivery: Delivery, attempts: list) -> dict:
+    fields = ("delivery_id", "endpoint_id", "event_id", "event_type", "status", "next_attempt_at",
+              "last_attempt_at", "created_at")
+    out = {f: getattr(delivery, f) for f in fields}
+    out["attempts"] = sorted(attempts, key=lambda a: (a.attempted_at, a.attempt_id))
+    return out

@@ -1,0 +1,80 @@
+"""The delivery worker's use cases: claim due deliveries, record what an attempt produced.
+
+Sending happens between the two, outside any transaction: a receiver that takes 10 s must not
+hold a database connection or row lock for 10 s.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from tillkey.platform.ids import new_id
+from tillkey.webhooks.domain import policy, signing
+from tillkey.webhooks.domain.model import Attempt
+
+log = logging.getLogger(__name__)
+EXCERPT_CHARS = 1024
+
+
+@dataclass(frozen=True)
+class Job:
+    """Everything one send needs, snapshotted at claim time (no database access while sending)."""
+
+    delivery_id: str
+    endpoint_id: str
+    url: str
+    event_id: str
+    body: str
+    secrets: tuple[str, ...]
+
+    def headers(self, now: datetime) -> dict[str, str]:
+        # webhook-id is the event id: the same on every retry and redelivery, so receivers dedupe on it.
+        return signing.headers(list(self.secrets), self.event_id, int(now.timestamp()), self.body)
+
+
+def claim(uow, limit: int, lease: timedelta, per_endpoint: int, busy: dict[str, int]) -> list[Job]:
+    """Lease up to `limit` due deliveries; at most `per_endpoint` in flight for any one endpoint.
+
+    The cap keeps a slow endpoint with a backlog from filling every sending thread. The lease
+    (not the row lock, which ends at commit) keeps other workers off a job while it is sent;
+    if this process dies, the lease runs out and the job is sent again (at least once).
+    """
+    with uow:
+        now = uow.clock.now()
+        full = {e for e, n in busy.items() if n >= per_endpoint}
+        taken: dict[str, int] = {}
+        jobs: list[Job] = []
+        for delivery, endpoint, event in uow.claim_due(now, limit, full):
+            if not endpoint.enabled or endpoint.deleted_at is not None:
+                delivery.abandon()
+                continue
+            if busy.get(endpoint.endpoint_id, 0) + taken.get(endpoint.endpoint_id, 0) >= per_endpoint:
+                continue
+            taken[endpoint.endpoint_id] = taken.get(endpoint.endpoint_id, 0) + 1
+            delivery.lease_expires_at = now + lease
+            jobs.append(Job(delivery.delivery_id, endpoint.endpoint_id, endpoint.url, event.event_id,
+                            event.body, tuple(endpoint.signing_secrets(now))))
+        uow.commit()
+        return jobs
+
+
+def record(uow, job: Job, result: policy.SendResult, attempted_at: datetime,
+           schedule: tuple[float, ...], jitter: float) -> None:
+    """Store the attempt and decide what follows; disabling an endpoint emits its event once."""
+    with uow:
+        delivery = uow.delivery(job.delivery_id, lock=True)
+        endpoint = uow.endpoint_by_id(job.endpoint_id, lock=True)
+        attempt = Attempt(attempt_id=new_id("wha"), delivery_id=delivery.delivery_id, attempted_at=attempted_at,
+                          duration_ms=result.duration_ms, response_status=result.status,
+                          error=(result.error or None) and result.error[:500],
+                          response_excerpt=(result.excerpt or None) and result.excerpt[:EXCERPT_CHARS])
+        reason = policy.settle(delivery, endpoint, attempt, result, uow.clock.now(), schedule, jitter)
+        if reason is not None:
+            uow.flush()
+            uow.abandon_pending(endpoint.endpoint_id)
+            uow.emit("webhook_endpoint.disabled", {"merchant_id": endpoint.merchant_id,
+                                                   "endpoint_id": endpoint.endpoint_id,
+                                                   "url": endpoint.url, "reason": reason})
+            log.warning("webhook endpoint %s disabled: %s", endpoint.endpoint_id, reason)
+        uow.commit()

@@ -1,0 +1,49 @@
+"""The consumer's handler: take a public event in, number it, and queue one delivery per endpoint.
+
+Everything here commits in the dispatcher's transaction together with the inbox row, so a
+redelivered message never numbers an event twice nor creates a second delivery.
+"""
+from __future__ import annotations
+
+from tillkey.contracts import ORDER_SCOPED_PUBLIC_TYPES, PUBLIC_EVENT_TYPES, Envelope
+from tillkey.messaging import RetryLater
+from tillkey.platform.ids import new_id
+from tillkey.webhooks.domain import payload
+from tillkey.webhooks.domain.model import Delivery, OrderRecord, WebhookEvent
+
+
+def _sequence_and_custom(event: Envelope, uow) -> tuple[int | None, dict | None]:
+    if event.type not in ORDER_SCOPED_PUBLIC_TYPES:
+        return None, None
+    data = event.data
+    record = uow.order_record(data["order_id"])
+    if event.type == "order.created":
+        if record is None:
+            record = OrderRecord(order_id=data["order_id"], merchant_id=data["merchant_id"],
+                                 custom=dict(data.get("custom") or {}))
+            uow.add(record)
+    elif record is None:
+        # Sequence 1 belongs to order.created: wait for it (the broker's retry path redelivers
+        # this message later; sleeping here would hold up every other message).
+        raise RetryLater(f"order {data['order_id']} not seen yet (waiting for order.created)")
+    return record.take_sequence(), record.custom
+
+
+def take_event(event: Envelope, uow) -> None:
+    sequence, custom = _sequence_and_custom(event, uow)
+    merchant_id = event.data["merchant_id"]
+    endpoints = [e for e in uow.live_endpoints(merchant_id) if e.subscribes(event.type)]
+    if not endpoints or uow.event(event.id) is not None:
+        return
+    now = uow.clock.now()
+    body = payload.body(event.id, event.type, event.occurred_at, sequence,
+                        payload.public_data(event.type, event.data, custom))
+    uow.add(WebhookEvent(event_id=event.id, merchant_id=merchant_id, type=event.type,
+                         sequence=sequence, body=body, created_at=now))
+    uow.flush()  # the event row first: deliveries reference it
+    for endpoint in endpoints:
+        uow.add(Delivery(delivery_id=new_id("whd"), endpoint_id=endpoint.endpoint_id, merchant_id=merchant_id,
+                         event_id=event.id, event_type=event.type, created_at=now, next_attempt_at=now))
+
+
+HANDLERS = {event_type: [take_event] for event_type in PUBLIC_EVENT_TYPES}
