@@ -6,8 +6,9 @@ dumps the result with the response schema and sets the status. No business logic
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import wraps
-from typing import Any, Callable
+from typing import Any
 
 from flask import Flask, Response, jsonify, request
 from marshmallow import Schema, ValidationError
@@ -107,7 +108,8 @@ def openapi_document(app: Flask, title: str, version: str = "1.0.0") -> dict:
             ok: dict[str, Any] = {"description": "OK"}
             if meta["response"] is not None:
                 schema = meta["response"]
-                ok["content"] = {"application/json": {"schema": {"type": "array", "items": schema} if meta["many"] else schema}}
+                body = {"type": "array", "items": schema} if meta["many"] else schema
+                ok["content"] = {"application/json": {"schema": body}}
             op["responses"] = {str(meta["status"]): ok,
                                "default": {"description": "Problem (RFC 9457)",
                                            "content": {"application/problem+json": {"schema": {"type": "object"}}}}}
