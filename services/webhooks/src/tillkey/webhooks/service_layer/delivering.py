@@ -9,8 +9,9 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from tillkey.contracts import signing
 from tillkey.platform.ids import new_id
-from tillkey.webhooks.domain import policy, signing
+from tillkey.webhooks.domain import policy
 from tillkey.webhooks.domain.model import Attempt
 
 log = logging.getLogger(__name__)

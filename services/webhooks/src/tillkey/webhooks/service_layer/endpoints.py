@@ -4,9 +4,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from tillkey.contracts.signing import new_secret
 from tillkey.platform.ids import new_id
 from tillkey.webhooks.domain.model import ALL_EVENTS, Endpoint
-from tillkey.webhooks.domain.signing import new_secret
 from tillkey.webhooks.service_layer.errors import Invalid, NotFound
 
 # Raises ValueError with a message fit for the merchant (the SSRF guard, configured in bootstrap).
