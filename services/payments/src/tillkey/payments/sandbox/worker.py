@@ -1,0 +1,160 @@
+"""The background worker: settles due charges and refunds, then delivers their signed notifications.
+
+Everything it does starts from rows in the SQLite file, so a restart picks up where it stopped:
+a charge still `pending`, a notification not yet answered 2xx.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+import threading
+import time
+from typing import Any
+
+import requests
+
+from tillkey.contracts import signing
+from tillkey.payments.sandbox import cards
+from tillkey.payments.sandbox.gateway import iso, new_id
+from tillkey.payments.sandbox.settings import SandboxSettings
+from tillkey.payments.sandbox.store import Store
+
+log = logging.getLogger("tillkey.sandbox.worker")
+BATCH = 50
+
+
+def retry_delay(schedule: tuple[float, ...], attempts: int) -> float:
+    """Delay before the next try after `attempts` failed ones; the last interval repeats."""
+    return schedule[min(attempts, len(schedule)) - 1]
+
+
+class Worker:
+    def __init__(self, store: Store, settings: SandboxSettings, clock=time.time, session=None):
+        self.store = store
+        self.settings = settings
+        self.clock = clock
+        self.http = session or requests.Session()
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+
+    def run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                busy = self.tick()
+            except Exception:  # noqa: BLE001 — a bad row or a locked file must not kill the loop
+                log.exception("worker tick failed; trying again")
+                busy = False
+            if not busy:
+                self._wake.wait(self.settings.poll_interval)
+                self._wake.clear()
+
+    def tick(self) -> bool:
+        """One pass; True if there may be more work due right away."""
+        settled = self.settle_due()
+        delivered = self.deliver_due()
+        return settled + delivered >= BATCH
+
+    # -- settling -------------------------------------------------------------------------------
+    def settle_due(self) -> int:
+        now = self.clock()
+        with self.store.read() as db:  # most ticks find nothing: do not take the write lock for that
+            (due,) = db.execute("SELECT (SELECT COUNT(*) FROM charges WHERE status = 'pending' AND settle_at <= ?)"
+                                " + (SELECT COUNT(*) FROM refunds WHERE status = 'pending' AND settle_at <= ?)",
+                                (now, now)).fetchone()
+        if not due:
+            return 0
+        with self.store.tx() as db:
+            # The status change and its notification commit together: the result is never
+            # decided without being told, nor told twice.
+            charges = db.execute("SELECT * FROM charges WHERE status = 'pending' AND settle_at <= ?"
+                                 " ORDER BY settle_at LIMIT ?", (now, BATCH)).fetchall()
+            for c in charges:
+                self._settle_charge(db, c, now)
+            refunds = db.execute("SELECT r.*, c.currency, c.behaviour FROM refunds r JOIN charges c USING"
+                                 " (charge_id) WHERE r.status = 'pending' AND r.settle_at <= ?"
+                                 " ORDER BY r.settle_at LIMIT ?", (now, BATCH)).fetchall()
+            for r in refunds:
+                self._settle_refund(db, r, now)
+        return len(charges) + len(refunds)
+
+    def _settle_charge(self, db: sqlite3.Connection, c: sqlite3.Row, now: float) -> None:
+        b = cards.BEHAVIOURS[c["behaviour"]]
+        db.execute("UPDATE charges SET status = ?, failure_code = ?, failure_message = ?, settled_at = ?"
+                   " WHERE charge_id = ?", (b.charge_status, b.failure_code, b.failure_message, now, c["charge_id"]))
+        data = {"charge_id": c["charge_id"], "reference": c["reference"], "amount": c["amount"],
+                "currency": c["currency"], "status": b.charge_status, "metadata": json.loads(c["metadata"])}
+        if b.failure_code:
+            data |= {"failure_code": b.failure_code, "failure_message": b.failure_message}
+        self._enqueue(db, c["notification_url"], f"charge.{b.charge_status}", data, now)
+        log.info("charge %s %s%s", c["charge_id"], b.charge_status, f" ({b.failure_code})" if b.failure_code else "")
+
+    def _settle_refund(self, db: sqlite3.Connection, r: sqlite3.Row, now: float) -> None:
+        fails = cards.BEHAVIOURS[r["behaviour"]].refund_fails
+        status, code, message = ("failed", "refund_declined", "The card issuer refused the refund.") if fails \
+            else ("succeeded", None, None)
+        db.execute("UPDATE refunds SET status = ?, failure_code = ?, failure_message = ?, settled_at = ?"
+                   " WHERE refund_id = ?", (status, code, message, now, r["refund_id"]))
+        data = {"charge_id": r["charge_id"], "refund_id": r["refund_id"], "reference": r["reference"],
+                "amount": r["amount"], "currency": r["currency"], "status": status}
+        if code:
+            data |= {"failure_code": code, "failure_message": message}
+        self._enqueue(db, r["notification_url"], f"refund.{status}", data, now)
+        log.info("refund %s %s", r["refund_id"], status)
+
+    @staticmethod
+    def _enqueue(db: sqlite3.Connection, url: str, type_: str, data: dict[str, Any], now: float) -> None:
+        ntf_id = new_id("ntf")
+        body = json.dumps({"id": ntf_id, "type": type_, "created_at": iso(now), "data": data},
+                          separators=(",", ":"))
+        db.execute("INSERT INTO notifications (notification_id, url, body, status, next_attempt_at, created_at)"
+                   " VALUES (?, ?, ?, 'pending', ?, ?)", (ntf_id, url, body, now, now))
+
+    # -- delivering -----------------------------------------------------------------------------
+    def deliver_due(self) -> int:
+        with self.store.read() as db:
+            due = db.execute("SELECT * FROM notifications WHERE status = 'pending' AND next_attempt_at <= ?"
+                             " ORDER BY next_attempt_at, created_at LIMIT ?", (self.clock(), BATCH)).fetchall()
+        for n in due:
+            if self._stop.is_set():
+                break
+            self._deliver(n)
+        return len(due)
+
+    def _deliver(self, n: sqlite3.Row) -> None:
+        # Sent before the row is marked: a crash in between sends it again with the same
+        # webhook-id, which receivers de-duplicate on (at least once, never lost).
+        stamp = int(self.clock())
+        headers = {"Content-Type": "application/json", "User-Agent": "tillkey-sandbox-gateway/1",
+                   **signing.headers([self.settings.secret], n["notification_id"], stamp, n["body"])}
+        status, error = None, None
+        try:
+            resp = self.http.post(n["url"], data=n["body"].encode(), headers=headers,
+                                  timeout=self.settings.notify_timeout, allow_redirects=False)
+            status = resp.status_code
+        except requests.RequestException as exc:
+            error = f"{type(exc).__name__}: {exc}"[:500]
+        now = self.clock()
+        with self.store.tx() as db:
+            if status is not None and 200 <= status < 300:
+                db.execute("UPDATE notifications SET status = 'delivered', attempts = attempts + 1,"
+                           " last_status = ?, last_error = NULL, delivered_at = ? WHERE notification_id = ?",
+                           (status, now, n["notification_id"]))
+                log.info("notification %s delivered (%s)", n["notification_id"], status)
+                return
+            attempts = n["attempts"] + 1
+            next_at = now + retry_delay(self.settings.retry_schedule, attempts)
+            gave_up = next_at - n["created_at"] > self.settings.give_up_after
+            db.execute("UPDATE notifications SET status = ?, attempts = ?, next_attempt_at = ?, last_status = ?,"
+                       " last_error = ? WHERE notification_id = ?",
+                       ("failed" if gave_up else "pending", attempts, next_at, status,
+                        error or f"HTTP {status}", n["notification_id"]))
+        log.warning("notification %s to %s not accepted (%s), %s", n["notification_id"], n["url"],
+                    error or f"HTTP {status}", "giving up" if gave_up else f"retry in {next_at - now:.1f}s")
