@@ -1,4 +1,5 @@
 import pytest
+
 from tillkey.payments.config import Settings
 from tillkey.payments.entrypoints.app import create_app
 from tillkey.payments.entrypoints.cli import SERVICE_ROOT

@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+
 from tillkey.payments.config import Settings
 from tillkey.payments.domain.model import Payment
 from tillkey.payments.entrypoints.app import create_app

@@ -5,6 +5,7 @@ import json
 
 import pytest
 from sqlalchemy import func, select
+
 from tillkey.messaging import Consumer, OutboxRelay
 from tillkey.payments.adapters import tables
 from tillkey.payments.bootstrap import SERVICE

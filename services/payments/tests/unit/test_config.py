@@ -1,4 +1,5 @@
 import pytest
+
 from tillkey.payments.config import Settings
 from tillkey.platform.config import ConfigError
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+
 from tillkey.contracts import load_sample
 from tillkey.messaging import PermanentError, RetryLater
 from tillkey.payments.domain.model import Merchant, Order, Payment

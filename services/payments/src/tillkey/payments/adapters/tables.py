@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from sqlalchemy import JSON, BigInteger, Column, DateTime, ForeignKey, Index, MetaData, String, Table
 from sqlalchemy.orm import registry, relationship
+
 from tillkey.messaging import define_inbox, define_outbox
 from tillkey.payments.domain.model import Merchant, Order, Payment
 

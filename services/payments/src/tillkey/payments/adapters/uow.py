@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from sqlalchemy import select
+
 from tillkey.messaging import SqlAlchemyUnitOfWork
 from tillkey.payments.adapters import tables
 from tillkey.payments.domain.model import Merchant, Order, Payment

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from marshmallow import Schema, fields
+
 from tillkey.platform.clock import isoformat
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app
+
 from tillkey.contracts import PAYMENT_METHODS
 from tillkey.payments.entrypoints.schemas import PaymentMethodList, PaymentPage
 from tillkey.platform.api import endpoint

@@ -1,0 +1,39 @@
+"""The one composition root: settings in, wired service out."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+
+from tillkey.fulfillment.adapters import tables
+from tillkey.fulfillment.adapters.uow import FulfillmentUnitOfWork
+from tillkey.fulfillment.config import Settings
+from tillkey.fulfillment.service_layer.handlers import HANDLERS
+from tillkey.messaging import InboxDispatcher, QueueTopology
+from tillkey.platform.clock import SystemClock
+from tillkey.platform.db import make_engine, make_session_factory
+
+SERVICE = "fulfillment"
+
+
+@dataclass
+class Fulfillment:
+    settings: Settings
+    engine: object
+    session_factory: Callable
+    uow_factory: Callable[..., FulfillmentUnitOfWork]
+    dispatcher: InboxDispatcher
+    topology: QueueTopology
+
+
+def bootstrap(settings: Settings, **overrides) -> Fulfillment:
+    tables.start_mappers()
+    engine = overrides.get("engine") or make_engine(settings.database_url)
+    session_factory = make_session_factory(engine)
+    clock = overrides.get("clock") or SystemClock()
+    uow_factory = overrides.get("uow_factory") or partial(
+        FulfillmentUnitOfWork, session_factory, tables.outbox, SERVICE, clock=clock)
+    handlers = overrides.get("handlers") or HANDLERS
+    dispatcher = InboxDispatcher(uow_factory, tables.inbox, handlers)
+    topology = QueueTopology(SERVICE, tuple(dispatcher.event_types))
+    return Fulfillment(settings, engine, session_factory, uow_factory, dispatcher, topology)

@@ -1,0 +1,38 @@
+"""Settings read from the environment inside bootstrap, never at import."""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from tillkey.platform import config as c
+
+DEFAULT_DATABASE_URL = "sqlite:///var/fulfillment.db"
+DEFAULT_RETRY_SCHEDULE = "10s,1m,5m,30m,2h"
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = DEFAULT_DATABASE_URL
+    amqp_url: str = c.DEFAULT_AMQP_URL
+    port: int = 8003
+    admin_token: str = c.DEFAULT_ADMIN_TOKEN
+    platform_secret: str = c.DEFAULT_PLATFORM_SECRET
+    orders_public_url: str = c.DEFAULT_ORDERS_PUBLIC_URL
+    # SPEC §5: license web services on private addresses are refused unless this is on.
+    allow_private_urls: bool = False
+    license_web_service_retry_schedule: tuple[float, ...] = c.parse_schedule(DEFAULT_RETRY_SCHEDULE)  # seconds
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str]) -> Settings:
+        env = c.Env(environ)
+        return cls(
+            database_url=env.str("FULFILLMENT_DATABASE_URL", DEFAULT_DATABASE_URL),
+            amqp_url=env.str("AMQP_URL", c.DEFAULT_AMQP_URL),
+            port=env.int("FULFILLMENT_PORT", 8003),
+            admin_token=env.str("ADMIN_TOKEN", c.DEFAULT_ADMIN_TOKEN),
+            platform_secret=env.str("PLATFORM_SECRET", c.DEFAULT_PLATFORM_SECRET),
+            orders_public_url=env.str("ORDERS_PUBLIC_URL", c.DEFAULT_ORDERS_PUBLIC_URL),
+            allow_private_urls=env.bool("ALLOW_PRIVATE_URLS", False),
+            license_web_service_retry_schedule=env.schedule("LICENSE_WEB_SERVICE_RETRY_SCHEDULE",
+                                                            DEFAULT_RETRY_SCHEDULE),
+        )

@@ -1,0 +1,27 @@
+"""`tillkey.fulfillment api | worker | migrate`."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from tillkey.fulfillment.adapters import tables
+from tillkey.fulfillment.bootstrap import SERVICE, bootstrap
+from tillkey.fulfillment.config import Settings
+from tillkey.messaging import Consumer, OutboxRelay
+from tillkey.platform.runner import service_main
+
+SERVICE_ROOT = Path(__file__).resolve().parents[4]
+
+
+def build_workers(settings: Settings) -> dict:
+    service = bootstrap(settings)
+    return {
+        "consumer": Consumer(settings.amqp_url, service.topology, service.dispatcher),
+        "relay": OutboxRelay(settings.amqp_url, service.session_factory, tables.outbox, SERVICE),
+    }
+
+
+def main() -> None:
+    service_main(SERVICE, settings_from_env=Settings.from_env, port_of=lambda s: s.port,
+                 app_spec="tillkey.fulfillment.entrypoints.app:create_app_from_env()",
+                 service_root=SERVICE_ROOT, build_workers=build_workers,
+                 database_url_of=lambda s: s.database_url)
