@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import pika
+
 from tillkey.contracts import EXCHANGE, Envelope, load_sample, parse_message
 
 

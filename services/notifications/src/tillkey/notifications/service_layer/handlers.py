@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from tillkey.contracts import Envelope
+from tillkey.messaging import RetryLater
 from tillkey.notifications.domain.model import MerchantContact, OrderRecipient
 
 
@@ -26,8 +27,11 @@ def remember_recipient(event: Envelope, uow) -> None:
 
 def erase_recipient(event: Envelope, uow) -> None:
     recipient = uow.recipient(event.data["order_id"])
-    if recipient is not None:
-        recipient.erase()
+    if recipient is None:
+        # order.created may still be on its retry path; ignoring this would let its personal
+        # data arrive afterwards and never be erased.
+        raise RetryLater(f"order {event.data['order_id']} is not known here yet")
+    recipient.erase()
 
 
 HANDLERS = {
