@@ -1,0 +1,114 @@
+"""SQLAlchemy repositories: the service layer's ports over one session."""
+from __future__ import annotations
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from tillkey.orders.adapters import tables as t
+from tillkey.orders.domain.carts import Cart
+from tillkey.orders.domain.catalog import Merchant, Product
+from tillkey.orders.domain.coupons import Coupon
+from tillkey.orders.domain.errors import Conflict
+from tillkey.orders.domain.orders import Order
+from tillkey.platform.pagination import paginate
+
+
+class Merchants:
+    def __init__(self, session: Session):
+        self.session = session
+
+    def add(self, merchant: Merchant) -> None:
+        self.session.add(merchant)
+
+
+class Products:
+    def __init__(self, session: Session):
+        self.session = session
+
+    def add(self, product: Product) -> None:
+        self.session.add(product)
+
+    def get(self, product_id: str) -> Product | None:
+        return self.session.get(Product, product_id)
+
+    def get_many(self, product_ids: list[str]) -> dict[str, Product]:
+        if not product_ids:
+            return {}
+        rows = self.session.scalars(select(Product).where(t.products.c.product_id.in_(set(product_ids))))
+        return {p.product_id: p for p in rows}
+
+    def page(self, merchant_id: str, limit: int, cursor: str | None):
+        stmt = select(Product).where(t.products.c.merchant_id == merchant_id)
+        return paginate(self.session, stmt, t.products.c.created_at, t.products.c.product_id, limit, cursor)
+
+
+class Coupons:
+    def __init__(self, session: Session):
+        self.session = session
+
+    def add(self, coupon: Coupon) -> None:
+        self.session.add(coupon)
+        try:
+            # Flush now: a duplicate code that slipped past the read check (a concurrent create)
+            # surfaces here as the unique key, and becomes a 409 rather than a 500 at commit.
+            self.session.flush()
+        except IntegrityError:
+            raise Conflict(f"A coupon with the code {coupon.code} exists already (codes ignore case).",
+                           code="coupon_exists") from None
+
+    def get(self, merchant_id: str, code_key: str) -> Coupon | None:
+        return self.session.get(Coupon, (merchant_id, code_key))
+
+    def page(self, merchant_id: str, limit: int, cursor: str | None):
+        stmt = select(Coupon).where(t.coupons.c.merchant_id == merchant_id)
+        return paginate(self.session, stmt, t.coupons.c.created_at, t.coupons.c.code_key, limit, cursor)
+
+    def redeem(self, merchant_id: str, code_key: str) -> bool:
+        c = t.coupons.c
+        # Conditional increment: the database decides, under its row lock, whether one is left.
+        result = self.session.execute(
+            update(t.coupons)
+            .where(c.merchant_id == merchant_id, c.code_key == code_key,
+                   (c.max_redemptions.is_(None)) | (c.redemptions < c.max_redemptions))
+            .values(redemptions=c.redemptions + 1)
+            .execution_options(synchronize_session=False))
+        if result.rowcount == 1:
+            coupon = self.session.identity_map.get(self.session.identity_key(Coupon, (merchant_id, code_key)))
+            if coupon is not None:
+                self.session.expire(coupon, ["redemptions"])
+            return True
+        return False
+
+
+class Carts:
+    def __init__(self, session: Session):
+        self.session = session
+
+    def add(self, cart: Cart) -> None:
+        self.session.add(cart)
+
+    def get(self, cart_id: str, lock: bool = False) -> Cart | None:
+        # FOR UPDATE on PostgreSQL; SQLite takes its write lock at BEGIN IMMEDIATE already.
+        return self.session.get(Cart, cart_id, with_for_update=lock or None)
+
+
+class Orders:
+    def __init__(self, session: Session):
+        self.session = session
+
+    def add(self, order: Order) -> None:
+        self.session.add(order)
+
+    def get(self, order_id: str) -> Order | None:
+        return self.session.get(Order, order_id)
+
+    def page(self, merchant_id: str, status: str | None, delivery_status: str | None, limit: int,
+             cursor: str | None):
+        c = t.orders.c
+        stmt = select(Order).where(c.merchant_id == merchant_id)
+        if status is not None:
+            stmt = stmt.where(c.status == status)
+        if delivery_status is not None:
+            stmt = stmt.where(c.delivery_status == delivery_status)
+        return paginate(self.session, stmt, c.created_at, c.order_id, limit, cursor)

@@ -1,0 +1,16 @@
+"""The unit of work with this service's repositories."""
+from __future__ import annotations
+
+from tillkey.messaging import SqlAlchemyUnitOfWork
+from tillkey.orders.adapters import repositories as r
+
+
+class OrdersUnitOfWork(SqlAlchemyUnitOfWork):
+    def __enter__(self):
+        super().__enter__()
+        self.merchants = r.Merchants(self.session)
+        self.products = r.Products(self.session)
+        self.coupons = r.Coupons(self.session)
+        self.carts = r.Carts(self.session)
+        self.orders = r.Orders(self.session)
+        return self

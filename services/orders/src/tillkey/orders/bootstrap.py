@@ -1,0 +1,46 @@
+"""The one composition root: settings in, wired service out."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+
+from tillkey.orders.adapters import tables
+from tillkey.orders.adapters.uow import OrdersUnitOfWork
+from tillkey.orders.config import Settings
+from tillkey.orders.service_layer.handlers import HANDLERS
+from tillkey.orders.service_layer.ports import Deps
+from tillkey.platform.clock import SystemClock
+from tillkey.platform.db import make_engine, make_session_factory
+from tillkey.platform.ids import new_id
+
+SERVICE = "orders"
+
+
+@dataclass
+class Orders:
+    settings: Settings
+    engine: object
+    session_factory: Callable
+    uow_factory: Callable[..., Any]
+    deps: Deps
+    handlers: dict
+
+    def handle(self, command) -> Any:
+        """Run one command or query in its own unit of work (committed by the handler, if it writes)."""
+        handler = self.handlers[type(command)]
+        with self.uow_factory() as uow:
+            return handler(command, uow, self.deps)
+
+
+def bootstrap(settings: Settings, **overrides) -> Orders:
+    """Overrides (tests): engine, uow_factory, clock, new_id, handlers."""
+    tables.start_mappers()
+    engine = overrides.get("engine") or make_engine(settings.database_url)
+    session_factory = make_session_factory(engine)
+    uow_factory = overrides.get("uow_factory") or partial(OrdersUnitOfWork, session_factory, tables.outbox, SERVICE)
+    deps = Deps(clock=overrides.get("clock") or SystemClock(), new_id=overrides.get("new_id") or new_id,
+                platform_secret=settings.platform_secret, orders_public_url=settings.orders_public_url,
+                payments_public_url=settings.payments_public_url)
+    return Orders(settings, engine, session_factory, uow_factory, deps, overrides.get("handlers") or HANDLERS)

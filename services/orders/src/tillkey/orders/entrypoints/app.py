@@ -1,0 +1,26 @@
+"""HTTP edge: create_app(settings)."""
+from __future__ import annotations
+
+import os
+
+from tillkey.orders.adapters import tables
+from tillkey.orders.bootstrap import bootstrap
+from tillkey.orders.config import Settings
+from tillkey.orders.entrypoints import carts, coupons, merchants, orders, pages, products
+from tillkey.platform.app import create_base_app
+
+
+def create_app(settings: Settings, **overrides):
+    service = bootstrap(settings, **overrides)
+    app = create_base_app("orders", engine=service.engine, session_factory=service.session_factory,
+                          amqp_url=settings.amqp_url, platform_secret=settings.platform_secret,
+                          admin_token=settings.admin_token, idempotency_table=tables.idempotency_keys)
+    app.extensions["tillkey.orders"] = service
+    for module in (merchants, products, coupons, carts, orders, pages):
+        app.register_blueprint(module.bp)
+    return app
+
+
+def create_app_from_env():
+    """gunicorn's entry: `tillkey.orders.entrypoints.app:create_app_from_env()`."""
+    return create_app(Settings.from_env(os.environ))

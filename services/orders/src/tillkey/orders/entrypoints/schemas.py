@@ -1,0 +1,233 @@
+"""Request and response shapes (validation at the edge; also the source of /openapi.json).
+
+Shape and format are checked here; business rules (a default currency among the prices, a
+product of the same merchant) are the domain's, and come back as 422 with the field named.
+"""
+from __future__ import annotations
+
+from marshmallow import RAISE, Schema, ValidationError, fields, validate
+
+from tillkey.contracts import PAYMENT_METHOD_CODES
+from tillkey.contracts.orders_events import Order
+from tillkey.orders.domain.carts import MAX_QUANTITY
+from tillkey.orders.domain.countries import is_country
+from tillkey.orders.domain.money import MAX_AMOUNT, is_currency
+from tillkey.orders.domain.orders import DELIVERY_STATUSES, ORDER_STATUSES
+from tillkey.platform.pagination import PageQuery
+
+
+def _not_blank(value: str) -> None:
+    if not value.strip():
+        raise ValidationError("Must not be blank.")
+
+
+def _currency(value: str) -> None:
+    if not is_currency(value):
+        raise ValidationError("Not an ISO 4217 currency code (like EUR, USD, JPY).")
+
+
+def _country(value: str) -> None:
+    if not is_country(value):
+        raise ValidationError("Not an ISO 3166-1 alpha-2 country code (like DE, US, GB).")
+
+
+def Text(max_len: int, **kw) -> fields.String:
+    return fields.String(validate=[validate.Length(min=1, max=max_len), _not_blank], **kw)
+
+
+Currency = lambda **kw: fields.String(validate=_currency, **kw)  # noqa: E731
+StrictBool = lambda **kw: fields.Boolean(truthy={True}, falsy={False}, **kw)  # noqa: E731
+Amounts = lambda **kw: fields.Dict(  # noqa: E731
+    keys=fields.String(validate=_currency),
+    values=fields.Integer(strict=True, validate=validate.Range(min=0, max=MAX_AMOUNT)), **kw)
+Url = lambda **kw: fields.Url(schemes={"http", "https"}, require_tld=False,  # noqa: E731
+                              validate=validate.Length(max=2048), **kw)
+Custom = lambda **kw: fields.Dict(  # noqa: E731
+    keys=fields.String(validate=validate.Regexp(r"^[A-Za-z0-9_.-]{1,40}$",
+                                                error="Keys are 1 to 40 letters, digits, '_', '.' or '-'.")),
+    values=fields.String(validate=validate.Length(max=500)), validate=validate.Length(max=20), **kw)
+
+
+class Strict(Schema):
+    class Meta:
+        unknown = RAISE   # a misspelt field is an error, not silently ignored
+
+
+# -- merchants ---------------------------------------------------------------------------------------
+class MerchantIn(Strict):
+    name = Text(200, required=True)
+    email = fields.Email(required=True, validate=validate.Length(max=320))
+
+
+class MerchantOut(Schema):
+    merchant_id = fields.String()
+    api_key = fields.String()
+
+
+# -- products ----------------------------------------------------------------------------------------
+class ProductIn(Strict):
+    name = Text(200, required=True)
+    prices = Amounts(required=True)
+    default_currency = Currency(required=True)
+    active = StrictBool(load_default=True)
+
+
+class ProductPatch(Strict):
+    name = Text(200)
+    prices = Amounts()
+    default_currency = Currency()
+    active = StrictBool()
+
+
+class ProductOut(Schema):
+    product_id = fields.String()
+    merchant_id = fields.String()
+    name = fields.String()
+    prices = fields.Dict(keys=fields.String(), values=fields.Integer())
+    default_currency = fields.String()
+    active = fields.Boolean()
+    checkout_url = fields.String()
+    created_at = fields.String()
+    updated_at = fields.String()
+
+
+class ProductList(Schema):
+    data = fields.List(fields.Nested(ProductOut))
+    next_cursor = fields.String(allow_none=True)
+
+
+# -- coupons -----------------------------------------------------------------------------------------
+class CouponIn(Strict):
+    code = fields.String(required=True, validate=validate.Regexp(
+        r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$", error="1 to 64 letters, digits, '-' or '_'."))
+    percent_off = fields.Integer(strict=True, allow_none=True, validate=validate.Range(min=1, max=100))
+    amount_off = fields.Dict(keys=fields.String(validate=_currency), allow_none=True,
+                             values=fields.Integer(strict=True, validate=validate.Range(min=1, max=MAX_AMOUNT)))
+    product_ids = fields.List(fields.String(validate=validate.Length(min=1, max=64)), allow_none=True,
+                              validate=validate.Length(min=1, max=100))
+    expires_at = fields.AwareDateTime(allow_none=True)
+    max_redemptions = fields.Integer(strict=True, allow_none=True, validate=validate.Range(min=1, max=10**9))
+
+
+class CouponPatch(Strict):
+    active = StrictBool(required=True)
+
+
+class CouponOut(Schema):
+    code = fields.String()
+    percent_off = fields.Integer(allow_none=True)
+    amount_off = fields.Dict(keys=fields.String(), values=fields.Integer(), allow_none=True)
+    product_ids = fields.List(fields.String(), allow_none=True)
+    expires_at = fields.String(allow_none=True)
+    max_redemptions = fields.Integer(allow_none=True)
+    redemptions = fields.Integer()
+    active = fields.Boolean()
+    created_at = fields.String()
+
+
+class CouponList(Schema):
+    data = fields.List(fields.Nested(CouponOut))
+    next_cursor = fields.String(allow_none=True)
+
+
+# -- carts -------------------------------------------------------------------------------------------
+Quantity = lambda low=1, **kw: fields.Integer(strict=True, validate=validate.Range(min=low, max=MAX_QUANTITY),  # noqa: E731
+                                             **kw)
+
+
+class CartLineIn(Strict):
+    product_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    quantity = Quantity(required=True)
+
+
+class CartIn(Strict):
+    lines = fields.List(fields.Nested(CartLineIn), required=True, validate=validate.Length(min=1, max=100))
+    currency = Currency()
+    coupon = fields.String(validate=validate.Length(min=1, max=64))
+    email = fields.Email(validate=validate.Length(max=320))
+    return_url = Url()
+    custom = Custom()
+
+
+class CartLinePatch(Strict):
+    quantity = Quantity(low=0, required=True)
+
+
+class CartPatch(Strict):
+    currency = Currency()
+    coupon = fields.String(allow_none=True, validate=validate.Length(min=1, max=64))
+
+
+class CartLineOut(Schema):
+    line_id = fields.String()
+    product_id = fields.String()
+    name = fields.String()
+    quantity = fields.Integer()
+    unit_price = fields.Integer()
+    discount = fields.Integer()
+    total = fields.Integer()
+    problem = fields.String(allow_none=True)
+
+
+class CartOut(Schema):
+    cart_id = fields.String()
+    merchant_id = fields.String()
+    status = fields.String()
+    order_id = fields.String(allow_none=True)
+    currency = fields.String()
+    coupon = fields.String(allow_none=True)
+    coupon_problem = fields.String(allow_none=True)
+    lines = fields.List(fields.Nested(CartLineOut))
+    subtotal = fields.Integer()
+    discount = fields.Integer()
+    total = fields.Integer()
+    email = fields.String(allow_none=True)
+    return_url = fields.String(allow_none=True)
+    custom = fields.Dict(keys=fields.String(), values=fields.String())
+    checkout_page_url = fields.String()
+    created_at = fields.String()
+    updated_at = fields.String()
+
+
+# -- checkout and orders -----------------------------------------------------------------------------
+class CustomerIn(Strict):
+    email = fields.Email(required=True, validate=validate.Length(max=320))
+    first_name = Text(100, required=True)
+    last_name = Text(100, required=True)
+    country = fields.String(required=True, validate=_country)
+    company = fields.String(allow_none=True, validate=validate.Length(max=200))
+    vat_id = fields.String(allow_none=True, validate=validate.Length(max=32))
+    locale = fields.String(allow_none=True, validate=validate.Regexp(
+        r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$", error="A language tag like en or de-AT."))
+
+
+class ConsentsIn(Strict):
+    terms = StrictBool(required=True, validate=validate.Equal(True, error="The sales terms must be accepted."))
+    personal_data = StrictBool(required=True, validate=validate.Equal(
+        True, error="Consent to the processing of personal data is needed."))
+
+
+class CheckoutIn(Strict):
+    customer = fields.Nested(CustomerIn, required=True)
+    payment_method = fields.String(required=True, validate=validate.OneOf(PAYMENT_METHOD_CODES))
+    consents = fields.Nested(ConsentsIn, required=True)
+
+
+class CheckoutOut(Schema):
+    order_id = fields.String()
+    order_token = fields.String()
+    payment_url = fields.String()
+    order = fields.Nested(Order)
+
+
+class OrderListQuery(PageQuery):
+    status = fields.String(validate=validate.OneOf(ORDER_STATUSES))
+    delivery_status = fields.String(validate=validate.OneOf(DELIVERY_STATUSES))
+
+
+class OrderList(Schema):
+    data = fields.List(fields.Nested(Order))
+    next_cursor = fields.String(allow_none=True)
+
+
+OrderOut = Order

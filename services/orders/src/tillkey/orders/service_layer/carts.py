@@ -1,0 +1,143 @@
+"""Carts: anyone holding a cart id may change it until checkout; the checkout link fills them too."""
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+from tillkey.orders.domain.carts import Cart
+from tillkey.orders.domain.coupons import Coupon, code_key
+from tillkey.orders.domain.errors import DomainError, Gone, Invalid, NotFound
+from tillkey.orders.service_layer import commands as c
+from tillkey.orders.service_layer.ports import Deps, UnitOfWork
+from tillkey.orders.service_layer.views import cart_view
+
+
+@contextmanager
+def field_prefix(prefix: str):
+    """Name the request field an error is about (`lines.2.quantity`, not just `quantity`)."""
+    try:
+        yield
+    except DomainError as exc:
+        exc.field = f"{prefix}.{exc.field}" if exc.field else prefix
+        raise
+
+
+def find_coupon(uow: UnitOfWork, merchant_id: str, code: str) -> Coupon:
+    coupon = uow.coupons.get(merchant_id, code_key(code))
+    if coupon is None:
+        raise Invalid(f"No coupon {code}.", field="coupon", code="coupon_unknown")
+    return coupon
+
+
+def show_cart(cart: Cart, uow: UnitOfWork, deps: Deps) -> dict:
+    products = uow.products.get_many([line.product_id for line in cart.lines])
+    coupon = uow.coupons.get(cart.merchant_id, code_key(cart.coupon_code)) if cart.coupon_code else None
+    return cart_view(cart, cart.quote(products, coupon, deps.clock.now()), deps.orders_public_url)
+
+
+def load_cart(uow: UnitOfWork, cart_id: str, lock: bool = True) -> Cart:
+    cart = uow.carts.get(cart_id, lock=lock)
+    if cart is None:
+        raise NotFound("No such cart.")
+    return cart
+
+
+def _coupon_fits_currency(uow: UnitOfWork, cart: Cart) -> None:
+    """A currency change must not silently drop an amount_off coupon that has no amount in it."""
+    coupon = uow.coupons.get(cart.merchant_id, code_key(cart.coupon_code)) if cart.coupon_code else None
+    if coupon is not None and coupon.amount_off is not None and cart.currency not in coupon.amount_off:
+        raise Invalid(f"The coupon {coupon.code} cannot be used in {cart.currency}; remove it first.",
+                      field="currency", code="coupon_currency")
+
+
+def _save_and_show(cart: Cart, uow: UnitOfWork, deps: Deps) -> dict:
+    view = show_cart(cart, uow, deps)
+    uow.commit()
+    return view
+
+
+def create_cart(cmd: c.CreateCart, uow: UnitOfWork, deps: Deps) -> dict:
+    now = deps.clock.now()
+    if not cmd.lines:
+        raise Invalid("A cart starts with at least one line.", field="lines")
+    products = uow.products.get_many([line.product_id for line in cmd.lines])
+    for i, line in enumerate(cmd.lines):
+        if line.product_id not in products:
+            raise Invalid(f"No product {line.product_id}.", field=f"lines.{i}.product_id")
+    cart = Cart.start(deps.new_id("cart"), products[cmd.lines[0].product_id], None, now)
+    if cmd.currency is not None:
+        cart.change_currency(cmd.currency, {}, now)
+    for i, line in enumerate(cmd.lines):
+        with field_prefix(f"lines.{i}"):
+            cart.add(products[line.product_id], line.quantity, deps.new_id("line"), now)
+    if cmd.coupon is not None:
+        cart.apply_coupon(find_coupon(uow, cart.merchant_id, cmd.coupon), now)
+    cart.set_details(now, email=cmd.email, return_url=cmd.return_url, custom=cmd.custom)
+    uow.carts.add(cart)
+    return _save_and_show(cart, uow, deps)
+
+
+def get_cart(cmd: c.GetCart, uow: UnitOfWork, deps: Deps) -> dict:
+    return show_cart(load_cart(uow, cmd.cart_id, lock=False), uow, deps)
+
+
+def add_cart_line(cmd: c.AddCartLine, uow: UnitOfWork, deps: Deps) -> dict:
+    cart = load_cart(uow, cmd.cart_id)
+    cart.ensure_open()
+    product = uow.products.get(cmd.product_id)
+    if product is None:
+        raise Invalid(f"No product {cmd.product_id}.", field="product_id")
+    cart.add(product, cmd.quantity, deps.new_id("line"), deps.clock.now())
+    return _save_and_show(cart, uow, deps)
+
+
+def update_cart_line(cmd: c.UpdateCartLine, uow: UnitOfWork, deps: Deps) -> dict:
+    cart = load_cart(uow, cmd.cart_id)
+    cart.set_quantity(cmd.line_id, cmd.quantity, deps.clock.now())
+    return _save_and_show(cart, uow, deps)
+
+
+def update_cart(cmd: c.UpdateCart, uow: UnitOfWork, deps: Deps) -> dict:
+    cart = load_cart(uow, cmd.cart_id)
+    cart.ensure_open()
+    now = deps.clock.now()
+    if cmd.currency is not c.UNSET:
+        cart.change_currency(cmd.currency, uow.products.get_many([ln.product_id for ln in cart.lines]), now)
+    if cmd.coupon is not c.UNSET:
+        # Applied after the currency, so an amount_off coupon is checked against the new currency.
+        cart.apply_coupon(find_coupon(uow, cart.merchant_id, cmd.coupon) if cmd.coupon is not None else None, now)
+    elif cmd.currency is not c.UNSET:
+        _coupon_fits_currency(uow, cart)
+    return _save_and_show(cart, uow, deps)
+
+
+def open_checkout_link(cmd: c.OpenCheckoutLink, uow: UnitOfWork, deps: Deps) -> dict:
+    """The checkout link: the product goes into this merchant's open cart (a new one when the
+    cookie's cart is gone, another merchant's, or already checked out) with the link's quantity."""
+    now = deps.clock.now()
+    product = uow.products.get(cmd.product_id)
+    if product is None:
+        raise NotFound("No such product.")
+    if not product.active:
+        raise Gone(f"{product.name} is no longer sold.")
+    cookie_cart_id = cmd.cart_ids.get(product.merchant_id)
+    cart = uow.carts.get(cookie_cart_id, lock=True) if cookie_cart_id else None
+    is_new = cart is None or not cart.is_open or cart.merchant_id != product.merchant_id
+    if is_new:
+        cart = Cart.start(deps.new_id("cart"), product, None, now)
+    if cmd.clear:
+        cart.clear(now)
+    products = uow.products.get_many([line.product_id for line in cart.lines])
+    if cmd.currency is not None:
+        cart.change_currency(cmd.currency, products, now)
+    elif not cart.lines and product.price_in(cart.currency) is None:
+        cart.change_currency(product.default_currency, products, now)
+    cart.set_product_quantity(product, cmd.quantity, deps.new_id("line"), now)
+    if cmd.coupon is not None:
+        cart.apply_coupon(find_coupon(uow, cart.merchant_id, cmd.coupon), now)
+    elif cmd.currency is not None:
+        _coupon_fits_currency(uow, cart)
+    cart.set_details(now, email=cmd.email, return_url=cmd.return_url, custom=cmd.custom)
+    if is_new:
+        uow.carts.add(cart)
+    uow.commit()
+    return {"cart_id": cart.cart_id, "merchant_id": cart.merchant_id}

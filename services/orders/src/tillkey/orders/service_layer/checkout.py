@@ -1,0 +1,71 @@
+"""Checkout (cart → order) and reading orders."""
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from tillkey.contracts import PAYMENT_METHOD_CODES
+from tillkey.orders.domain.coupons import code_key
+from tillkey.orders.domain.errors import Invalid, NotFound
+from tillkey.orders.domain.orders import Customer, Order
+from tillkey.orders.service_layer import commands as c
+from tillkey.orders.service_layer.carts import load_cart
+from tillkey.orders.service_layer.ports import Deps, UnitOfWork
+from tillkey.orders.service_layer.views import order_view
+from tillkey.platform.credentials import make_order_token
+
+
+def checkout(cmd: c.Checkout, uow: UnitOfWork, deps: Deps) -> dict:
+    if not cmd.terms_accepted:
+        raise Invalid("The sales terms must be accepted.", field="consents.terms", code="consent_missing")
+    if not cmd.personal_data_accepted:
+        raise Invalid("Consent to the processing of personal data is needed.", field="consents.personal_data",
+                      code="consent_missing")
+    if cmd.payment_method not in PAYMENT_METHOD_CODES:
+        raise Invalid(f"Choose one of: {', '.join(PAYMENT_METHOD_CODES)}.", field="payment_method")
+    now = deps.clock.now()
+    # Locked until commit: a concurrent checkout or change of this cart waits, then sees it checked out.
+    cart = load_cart(uow, cmd.cart_id, lock=True)
+    cart.ensure_open()
+    products = uow.products.get_many([line.product_id for line in cart.lines])
+    coupon = uow.coupons.get(cart.merchant_id, code_key(cart.coupon_code)) if cart.coupon_code else None
+    quote_ = cart.quote(products, coupon, now)
+    if quote_.coupon_problem:
+        raise Invalid(quote_.coupon_problem + " Remove it to continue.", field="coupon", code="coupon_unusable")
+    customer = Customer(**vars(cmd.customer))
+    order = Order.place(deps.new_id("ord"), cart, quote_, customer, cmd.payment_method,
+                        [deps.new_id("line") for _ in cart.lines], now)
+    # The redemption is counted here, by a conditional update: two checkouts racing for the last
+    # redemption cannot both pass, whatever they read before.
+    if coupon is not None and not uow.coupons.redeem(coupon.merchant_id, coupon.code_key):
+        raise Invalid(f"The coupon {coupon.code} has been used up. Remove it to continue.", field="coupon",
+                      code="coupon_exhausted")
+    cart.mark_checked_out(order.order_id, now)
+    uow.orders.add(order)
+    view = order_view(order)
+    uow.emit("order.created", view)
+    uow.commit()
+    token = make_order_token(deps.platform_secret, order.order_id)
+    return {
+        "order_id": order.order_id,
+        "order_token": token,
+        "payment_url": f"{deps.payments_public_url.rstrip('/')}/pay/{order.order_id}?token={quote(token)}",
+        "order": view,
+    }
+
+
+def get_order(cmd: c.GetOrder, uow: UnitOfWork, deps: Deps) -> dict:
+    order = uow.orders.get(cmd.order_id)
+    viewer = cmd.viewer
+    visible = order is not None and (
+        viewer.kind == "admin"
+        or (viewer.kind == "merchant" and order.merchant_id == viewer.merchant_id)
+        # A deleted order's customer data is gone; the customer's token no longer opens it.
+        or (viewer.kind == "customer" and viewer.order_id == order.order_id and order.visible_to_customer))
+    if not visible:
+        raise NotFound("No such order.")
+    return order_view(order)
+
+
+def list_orders(cmd: c.ListOrders, uow: UnitOfWork, deps: Deps) -> dict:
+    items, cursor = uow.orders.page(cmd.merchant_id, cmd.status, cmd.delivery_status, cmd.limit, cmd.cursor)
+    return {"data": [order_view(o) for o in items], "next_cursor": cursor}

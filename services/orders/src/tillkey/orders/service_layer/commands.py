@@ -1,0 +1,181 @@
+"""Commands (imperative) and queries the handlers take; plain data, validated at the edge for shape."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+class _Unset:
+    def __repr__(self) -> str:
+        return "UNSET"
+
+
+UNSET: Any = _Unset()   # "not in the request", as opposed to an explicit null
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """Who is asking, in the service's terms: admin, merchant (with its id) or customer (one order)."""
+
+    kind: str
+    merchant_id: str | None = None
+    order_id: str | None = None
+
+
+# -- merchants, products, coupons ---------------------------------------------------------------
+@dataclass(frozen=True)
+class RegisterMerchant:
+    name: str
+    email: str
+
+
+@dataclass(frozen=True)
+class CreateProduct:
+    merchant_id: str
+    name: str
+    prices: dict[str, int]
+    default_currency: str
+    active: bool = True
+
+
+@dataclass(frozen=True)
+class UpdateProduct:
+    merchant_id: str
+    product_id: str
+    name: str | None = None
+    prices: dict[str, int] | None = None
+    default_currency: str | None = None
+    active: bool | None = None
+
+
+@dataclass(frozen=True)
+class GetProduct:
+    merchant_id: str
+    product_id: str
+
+
+@dataclass(frozen=True)
+class ListProducts:
+    merchant_id: str
+    limit: int = 50
+    cursor: str | None = None
+
+
+@dataclass(frozen=True)
+class CreateCoupon:
+    merchant_id: str
+    code: str
+    percent_off: int | None = None
+    amount_off: dict[str, int] | None = None
+    product_ids: list[str] | None = None
+    expires_at: datetime | None = None
+    max_redemptions: int | None = None
+
+
+@dataclass(frozen=True)
+class ListCoupons:
+    merchant_id: str
+    limit: int = 50
+    cursor: str | None = None
+
+
+@dataclass(frozen=True)
+class UpdateCoupon:
+    merchant_id: str
+    code: str
+    active: bool
+
+
+# -- carts and checkout ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class CartLineInput:
+    product_id: str
+    quantity: int
+
+
+@dataclass(frozen=True)
+class CreateCart:
+    lines: list[CartLineInput]
+    currency: str | None = None
+    coupon: str | None = None
+    email: str | None = None
+    return_url: str | None = None
+    custom: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class GetCart:
+    cart_id: str
+
+
+@dataclass(frozen=True)
+class AddCartLine:
+    cart_id: str
+    product_id: str
+    quantity: int
+
+
+@dataclass(frozen=True)
+class UpdateCartLine:
+    cart_id: str
+    line_id: str
+    quantity: int
+
+
+@dataclass(frozen=True)
+class UpdateCart:
+    cart_id: str
+    currency: Any = UNSET       # str, or UNSET
+    coupon: Any = UNSET         # str, None (remove), or UNSET
+
+
+@dataclass(frozen=True)
+class OpenCheckoutLink:
+    """`GET /buy/{product_id}`: put the product in this merchant's cart (the cookie's, or a new one)."""
+
+    product_id: str
+    cart_ids: dict[str, str] = field(default_factory=dict)   # merchant id → cart id, from the cookies
+    quantity: int = 1
+    currency: str | None = None
+    coupon: str | None = None
+    email: str | None = None
+    return_url: str | None = None
+    custom: dict[str, str] = field(default_factory=dict)
+    clear: bool = False
+
+
+@dataclass(frozen=True)
+class CustomerInput:
+    email: str
+    first_name: str
+    last_name: str
+    country: str
+    company: str | None = None
+    vat_id: str | None = None
+    locale: str | None = None
+
+
+@dataclass(frozen=True)
+class Checkout:
+    cart_id: str
+    customer: CustomerInput
+    payment_method: str
+    terms_accepted: bool
+    personal_data_accepted: bool
+
+
+# -- orders -----------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class GetOrder:
+    order_id: str
+    viewer: Viewer
+
+
+@dataclass(frozen=True)
+class ListOrders:
+    merchant_id: str
+    status: str | None = None
+    delivery_status: str | None = None
+    limit: int = 50
+    cursor: str | None = None

@@ -1,0 +1,25 @@
+"""The one table of use cases: command or query type → handler."""
+from __future__ import annotations
+
+from tillkey.orders.service_layer import carts, catalog, checkout
+from tillkey.orders.service_layer import commands as c
+
+HANDLERS = {
+    c.RegisterMerchant: catalog.register_merchant,
+    c.CreateProduct: catalog.create_product,
+    c.UpdateProduct: catalog.update_product,
+    c.GetProduct: catalog.get_product,
+    c.ListProducts: catalog.list_products,
+    c.CreateCoupon: catalog.create_coupon,
+    c.ListCoupons: catalog.list_coupons,
+    c.UpdateCoupon: catalog.update_coupon,
+    c.CreateCart: carts.create_cart,
+    c.GetCart: carts.get_cart,
+    c.AddCartLine: carts.add_cart_line,
+    c.UpdateCartLine: carts.update_cart_line,
+    c.UpdateCart: carts.update_cart,
+    c.OpenCheckoutLink: carts.open_checkout_link,
+    c.Checkout: checkout.checkout,
+    c.GetOrder: checkout.get_order,
+    c.ListOrders: checkout.list_orders,
+}

@@ -1,0 +1,78 @@
+"""What the use cases need from the outside world; adapters (and the tests' fakes) provide it."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from tillkey.orders.domain.carts import Cart
+from tillkey.orders.domain.catalog import Merchant, Product
+from tillkey.orders.domain.coupons import Coupon
+from tillkey.orders.domain.orders import Order
+
+Page = tuple[list, str | None]   # items newest first, and the cursor of the next page (or None)
+
+
+class Clock(Protocol):
+    def now(self) -> datetime: ...
+
+
+@dataclass(frozen=True)
+class Deps:
+    """Everything a handler needs besides its unit of work, wired once in bootstrap."""
+
+    clock: Clock
+    new_id: Callable[[str], str]
+    platform_secret: str
+    orders_public_url: str
+    payments_public_url: str
+
+
+class MerchantRepository(Protocol):
+    def add(self, merchant: Merchant) -> None: ...
+
+
+class ProductRepository(Protocol):
+    def add(self, product: Product) -> None: ...
+    def get(self, product_id: str) -> Product | None: ...
+    def get_many(self, product_ids: list[str]) -> dict[str, Product]: ...
+    def page(self, merchant_id: str, limit: int, cursor: str | None) -> Page: ...
+
+
+class CouponRepository(Protocol):
+    def add(self, coupon: Coupon) -> None:
+        """Raises domain Conflict when the merchant already has this code (race-free: unique key)."""
+
+    def get(self, merchant_id: str, code_key: str) -> Coupon | None: ...
+    def page(self, merchant_id: str, limit: int, cursor: str | None) -> Page: ...
+
+    def redeem(self, merchant_id: str, code_key: str) -> bool:
+        """Count one redemption if any is left; False when the coupon is used up (atomic)."""
+
+
+class CartRepository(Protocol):
+    def add(self, cart: Cart) -> None: ...
+
+    def get(self, cart_id: str, lock: bool = False) -> Cart | None:
+        """`lock`: hold the cart's row until commit, so two changes to one cart never interleave."""
+
+
+class OrderRepository(Protocol):
+    def add(self, order: Order) -> None: ...
+    def get(self, order_id: str) -> Order | None: ...
+    def page(self, merchant_id: str, status: str | None, delivery_status: str | None,
+             limit: int, cursor: str | None) -> Page: ...
+
+
+class UnitOfWork(Protocol):
+    merchants: MerchantRepository
+    products: ProductRepository
+    coupons: CouponRepository
+    carts: CartRepository
+    orders: OrderRepository
+
+    def __enter__(self) -> UnitOfWork: ...
+    def __exit__(self, *exc_info) -> None: ...
+    def commit(self) -> None: ...
+    def emit(self, type: str, data: dict[str, Any], version: int = 1) -> Any: ...
