@@ -1,7 +1,7 @@
 """Request and response schemas of the webhooks API (they also generate /openapi.json)."""
 from __future__ import annotations
 
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 from tillkey.contracts import PUBLIC_EVENT_TYPES
 from tillkey.platform.clock import isoformat
@@ -29,7 +29,7 @@ def _events_field(**kw):
 class _Strict(Schema):
     # Unknown fields are a 422 (the marshmallow default, stated here): a typo must not pass silently.
     class Meta:
-        ordered = True
+        unknown = RAISE
 
 
 class EndpointCreate(_Strict):
@@ -52,9 +52,6 @@ class EndpointUpdate(_Strict):
 
 
 class EndpointOut(Schema):
-    class Meta:
-        ordered = True
-
     endpoint_id = fields.String()
     url = fields.String()
     events = fields.List(fields.String())
@@ -85,9 +82,6 @@ class DeliveryQueryIn(PageQuery):
 
 
 class AttemptOut(Schema):
-    class Meta:
-        ordered = True
-
     attempted_at = Timestamp()
     response_status = fields.Integer(allow_none=True)
     duration_ms = fields.Integer()
@@ -97,9 +91,6 @@ class AttemptOut(Schema):
 
 
 class DeliveryOut(Schema):
-    class Meta:
-        ordered = True
-
     delivery_id = fields.String()
     endpoint_id = fields.String()
     event_id = fields.String()
