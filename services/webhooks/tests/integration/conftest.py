@@ -64,7 +64,8 @@ class Receiver:
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("content-length") or 0)).decode()
-                receiver.hits.append(Hit(time.monotonic(), self.path, dict(self.headers), body))
+                headers = {k.lower(): v for k, v in self.headers.items()}
+                receiver.hits.append(Hit(time.monotonic(), self.path, headers, body))
                 reply = receiver.script.pop(0) if receiver.script else receiver.default
                 if reply.hang:
                     receiver.release.wait(30)
