@@ -1,0 +1,134 @@
+"""Unit-test fakes: an in-memory unit of work (the same ports, no database) and a service over it."""
+from __future__ import annotations
+
+import itertools
+from datetime import UTC, datetime
+
+import pytest
+
+from tillkey.contracts import make_event
+from tillkey.orders.domain.errors import Conflict
+from tillkey.orders.service_layer.handlers import HANDLERS
+from tillkey.orders.service_layer.ports import Deps
+from tillkey.platform.clock import FixedClock
+
+
+def _page(items, limit, cursor):
+    items = sorted(items, key=lambda x: x.created_at, reverse=True)
+    start = int(cursor or 0)
+    chunk = items[start:start + limit]
+    more = start + limit < len(items)
+    return chunk, (str(start + limit) if more else None)
+
+
+class _Repo:
+    def __init__(self, key):
+        self.items = {}
+        self._key = key
+
+    def add(self, obj):
+        self.items[self._key(obj)] = obj
+
+
+class FakeProducts(_Repo):
+    def get(self, product_id):
+        return self.items.get(product_id)
+
+    def get_many(self, product_ids):
+        return {p: self.items[p] for p in product_ids if p in self.items}
+
+    def page(self, merchant_id, limit, cursor):
+        return _page([p for p in self.items.values() if p.merchant_id == merchant_id], limit, cursor)
+
+
+class FakeCoupons(_Repo):
+    def add(self, coupon):
+        if (coupon.merchant_id, coupon.code_key) in self.items:
+            raise Conflict("duplicate", code="coupon_exists")
+        super().add(coupon)
+
+    def get(self, merchant_id, code_key):
+        return self.items.get((merchant_id, code_key))
+
+    def page(self, merchant_id, limit, cursor):
+        return _page([c for c in self.items.values() if c.merchant_id == merchant_id], limit, cursor)
+
+    def redeem(self, merchant_id, code_key):
+        coupon = self.items[(merchant_id, code_key)]
+        if coupon.exhausted:
+            return False
+        coupon.redemptions += 1
+        return True
+
+
+class FakeCarts(_Repo):
+    def get(self, cart_id, lock=False):
+        return self.items.get(cart_id)
+
+
+class FakeOrders(_Repo):
+    def get(self, order_id):
+        return self.items.get(order_id)
+
+    def page(self, merchant_id, status, delivery_status, limit, cursor):
+        found = [o for o in self.items.values() if o.merchant_id == merchant_id
+                 and status in (None, o.status) and delivery_status in (None, o.delivery_status)]
+        return _page(found, limit, cursor)
+
+
+class FakeUnitOfWork:
+    """Shared state across `with` blocks, like a database; `emit` validates against the contract."""
+
+    def __init__(self):
+        self.merchants = _Repo(lambda m: m.merchant_id)
+        self.products = FakeProducts(lambda p: p.product_id)
+        self.coupons = FakeCoupons(lambda c: (c.merchant_id, c.code_key))
+        self.carts = FakeCarts(lambda c: c.cart_id)
+        self.orders = FakeOrders(lambda o: o.order_id)
+        self.events = []        # committed
+        self._pending = []
+        self.commits = 0
+
+    def __enter__(self):
+        self._pending = []
+        return self
+
+    def __exit__(self, *exc):
+        self._pending = []
+
+    def emit(self, type, data, version=1):
+        env = make_event(type, data, "orders", version=version)   # raises if off-contract
+        self._pending.append(env)
+        return env
+
+    def commit(self):
+        self.events.extend(self._pending)
+        self._pending = []
+        self.commits += 1
+
+
+def make_deps(clock=None):
+    counter = itertools.count(1)
+    return Deps(clock=clock or FixedClock(datetime(2026, 1, 1, tzinfo=UTC)),
+                new_id=lambda prefix: f"{prefix}_{next(counter):06d}",
+                platform_secret="secret", orders_public_url="https://shop.test",
+                payments_public_url="https://pay.test")
+
+
+class Service:
+    def __init__(self):
+        self.uow = FakeUnitOfWork()
+        self.deps = make_deps()
+
+    def __call__(self, cmd):
+        with self.uow:
+            return HANDLERS[type(cmd)](cmd, self.uow, self.deps)
+
+    @property
+    def clock(self):
+        return self.deps.clock
+
+
+@pytest.fixture
+def svc():
+    return Service()
