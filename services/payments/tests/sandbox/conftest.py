@@ -74,6 +74,12 @@ class SandboxProcess:
                 os.kill(self.proc.pid, signal.SIGKILL)
                 self.proc.wait(timeout=5)
 
+    def restart(self, sig: int = signal.SIGKILL, **env: str) -> SandboxProcess:
+        """Stop (by default as a crash would) and start again on the same port and database."""
+        self.stop(sig)
+        self.env.update(env)
+        return self.start()
+
     def log_text(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
@@ -119,6 +125,8 @@ def gateway(sandbox, sandbox_secret) -> SandboxGateway:
 
 class Helpers:
     """Shared helpers, as a fixture: test modules are imported with importlib, not as a package."""
+
+    TEST_CARDS = TEST_CARDS
 
     @staticmethod
     def notify_url(receiver: Receiver) -> str:
