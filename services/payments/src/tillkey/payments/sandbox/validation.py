@@ -115,7 +115,7 @@ def charge(body: dict[str, Any]) -> dict[str, Any]:
         "currency": _str(body, "currency", errs, max_len=3),
         "reference": _str(body, "reference", errs),
         "notification_url": _url(body, "notification_url", errs),
-        "metadata": body.get("metadata") or {},
+        "metadata": {} if body.get("metadata") is None else body["metadata"],
     }
     if out["currency"] is not None:
         if _CURRENCY.match(out["currency"]):
