@@ -1,0 +1,185 @@
+"""Merchants, products and coupons over HTTP, on SQLite and PostgreSQL."""
+import json
+
+import pytest
+
+from tillkey.contracts import parse_message
+from tillkey.platform.credentials import verify_api_key
+
+pytestmark = pytest.mark.integration
+
+
+def test_health_and_openapi(client):
+    assert client.get("/healthz").json == {"status": "ok"}
+    paths = client.get("/openapi.json").json["paths"]
+    for path in ("/v1/merchants", "/v1/products/{product_id}", "/v1/coupons/{code}", "/v1/carts/{cart_id}/checkout",
+                 "/v1/orders", "/v1/orders/{order_id}"):
+        assert path in paths
+
+
+def test_register_merchant(client, db, admin):
+    resp = client.post("/v1/merchants", json={"name": "Acme", "email": "billing@acme.example"}, headers=admin)
+    assert resp.status_code == 201
+    assert verify_api_key("test-platform-secret", resp.json["api_key"]) == resp.json["merchant_id"]
+    [body] = db.outbox("merchant.registered")
+    assert parse_message(body).data == {"merchant_id": resp.json["merchant_id"], "name": "Acme",
+                                        "email": "billing@acme.example"}
+
+
+@pytest.mark.parametrize("headers,status", [({}, 401), ({"Authorization": "Bearer wrong"}, 401),
+                                            ({"Authorization": "Bearer tk_mer_x.aaaaaaaaaaaaaaaa.bad"}, 401)])
+def test_register_merchant_needs_admin(client, db, headers, status):
+    resp = client.post("/v1/merchants", json={"name": "Acme", "email": "a@acme.example"}, headers=headers)
+    assert resp.status_code == status and resp.mimetype == "application/problem+json"
+    assert db.snapshot()["merchants"] == 0
+
+
+def test_merchant_key_cannot_register_merchants(client, merchant):
+    resp = client.post("/v1/merchants", json={"name": "X", "email": "x@acme.example"}, headers=merchant[1])
+    assert resp.status_code == 403 and resp.json["code"] == "forbidden"
+
+
+@pytest.mark.parametrize("body,field", [({"name": "Acme"}, "email"), ({"name": "", "email": "a@acme.example"}, "name"),
+                                        ({"name": "A", "email": "not-an-email"}, "email"),
+                                        ({"name": "A", "email": "a@acme.example", "extra": 1}, "extra")])
+def test_register_merchant_bad_input(client, db, admin, body, field):
+    before = db.snapshot()
+    resp = client.post("/v1/merchants", json=body, headers=admin)
+    assert resp.status_code == 422 and field in resp.json["errors"]
+    assert db.snapshot() == before
+
+
+def test_product_lifecycle(client, db, merchant, make_product):
+    merchant_id, headers = merchant
+    product = make_product()
+    pid = product["product_id"]
+    assert product["checkout_url"] == f"https://shop.test/buy/{pid}"
+    assert (product["merchant_id"], product["active"], product["prices"]["JPY"]) == (merchant_id, True, 7000)
+    assert client.get(f"/v1/products/{pid}", headers=headers).json == product
+    resp = client.patch(f"/v1/products/{pid}", json={"name": "Pro Editor 2", "active": False}, headers=headers)
+    assert resp.status_code == 200 and (resp.json["name"], resp.json["active"]) == ("Pro Editor 2", False)
+    events = [parse_message(b) for b in db.outbox("product.created") + db.outbox("product.updated")]
+    assert [(e.type, e.data["name"], e.data["active"]) for e in events] == [
+        ("product.created", "Pro Editor", True), ("product.updated", "Pro Editor 2", False)]
+
+
+def test_product_list_is_newest_first_with_cursor(client, merchant, make_product):
+    ids = [make_product(name=f"P{i}")["product_id"] for i in range(3)]
+    page = client.get("/v1/products?limit=2", headers=merchant[1]).json
+    assert [p["product_id"] for p in page["data"]] == ids[::-1][:2] and page["next_cursor"]
+    rest = client.get(f"/v1/products?limit=2&cursor={page['next_cursor']}", headers=merchant[1]).json
+    assert [p["product_id"] for p in rest["data"]] == [ids[0]] and rest["next_cursor"] is None
+
+
+def test_products_are_private_to_their_merchant(client, make_product, other_merchant, admin):
+    pid = make_product()["product_id"]
+    assert client.get(f"/v1/products/{pid}", headers=other_merchant[1]).status_code == 404
+    assert client.patch(f"/v1/products/{pid}", json={"name": "Mine"}, headers=other_merchant[1]).status_code == 404
+    assert client.get("/v1/products", headers=other_merchant[1]).json["data"] == []
+    assert client.get(f"/v1/products/{pid}").status_code == 401
+    assert client.get(f"/v1/products/{pid}", headers=admin).status_code == 403
+
+
+@pytest.mark.parametrize("body,field", [
+    ({"prices": {"EUR": 100}, "default_currency": "EUR"}, "name"),
+    ({"name": "X", "prices": {"EUR": 100}, "default_currency": "USD"}, "default_currency"),
+    ({"name": "X", "prices": {"EURO": 100}, "default_currency": "EUR"}, "prices"),
+    ({"name": "X", "prices": {"EUR": -1}, "default_currency": "EUR"}, "prices"),
+    ({"name": "X", "prices": {"EUR": 10.5}, "default_currency": "EUR"}, "prices"),
+    ({"name": "X", "prices": {"EUR": "100"}, "default_currency": "EUR"}, "prices"),
+    ({"name": "X", "prices": {}, "default_currency": "EUR"}, "prices"),
+    ({"name": "X", "prices": {"EUR": 100}, "default_currency": "EUR", "active": "yes"}, "active"),
+])
+def test_product_bad_input(client, db, merchant, body, field):
+    before = db.snapshot()
+    resp = client.post("/v1/products", json=body, headers=merchant[1])
+    assert resp.status_code == 422, resp.json
+    assert any(key.startswith(field) for key in resp.json["errors"]), resp.json
+    assert db.snapshot() == before
+
+
+def test_product_patch_bad_input_changes_nothing(client, db, merchant, make_product):
+    product = make_product()
+    before = db.snapshot()
+    for body in ({"prices": {"USD": 100}}, {"default_currency": "GBP"}, {"name": ""}, {"active": None}):
+        resp = client.patch(f"/v1/products/{product['product_id']}", json=body, headers=merchant[1])
+        assert resp.status_code == 422, (body, resp.json)
+    assert client.get(f"/v1/products/{product['product_id']}", headers=merchant[1]).json == product
+    assert db.snapshot() == before
+
+
+def test_body_must_be_json(client, db, merchant):
+    before = db.snapshot()
+    assert client.post("/v1/products", data="name=x", headers=merchant[1]).status_code == 415
+    assert client.post("/v1/products", data="{", content_type="application/json",
+                       headers=merchant[1]).status_code == 400
+    assert client.post("/v1/products", json=[1], headers=merchant[1]).status_code == 422
+    assert db.snapshot() == before
+
+
+def test_idempotent_create(client, db, merchant):
+    headers = {**merchant[1], "Idempotency-Key": "k-1"}
+    body = {"name": "X", "prices": {"EUR": 100}, "default_currency": "EUR"}
+    first = client.post("/v1/products", json=body, headers=headers)
+    again = client.post("/v1/products", json=body, headers=headers)
+    assert first.status_code == again.status_code == 201
+    assert again.json == first.json and again.headers["Idempotent-Replayed"] == "true"
+    assert db.snapshot()["products"] == 1
+    other = client.post("/v1/products", json={**body, "name": "Y"}, headers=headers)
+    assert other.status_code == 422 and other.json["code"] == "idempotency_key_reused"
+    assert db.snapshot()["products"] == 1 and len(db.outbox("product.created")) == 1
+
+
+def test_coupons(client, db, merchant, make_product, other_merchant):
+    pid = make_product()["product_id"]
+    resp = client.post("/v1/coupons", json={"code": "Spring", "percent_off": 10, "product_ids": [pid],
+                                            "expires_at": "2026-12-31T00:00:00Z", "max_redemptions": 5},
+                       headers=merchant[1])
+    assert resp.status_code == 201
+    assert (resp.json["code"], resp.json["product_ids"], resp.json["redemptions"], resp.json["expires_at"]) == (
+        "Spring", [pid], 0, "2026-12-31T00:00:00.000Z")
+    dup = client.post("/v1/coupons", json={"code": "SPRING", "amount_off": {"EUR": 100}}, headers=merchant[1])
+    assert dup.status_code == 409
+    # Another merchant may use the same code.
+    assert client.post("/v1/coupons", json={"code": "spring", "percent_off": 5},
+                       headers=other_merchant[1]).status_code == 201
+    listed = client.get("/v1/coupons", headers=merchant[1]).json
+    assert [c["code"] for c in listed["data"]] == ["Spring"] and listed["next_cursor"] is None
+    patched = client.patch("/v1/coupons/sPRING", json={"active": False}, headers=merchant[1])
+    assert patched.status_code == 200 and patched.json["active"] is False
+    assert client.patch("/v1/coupons/nope", json={"active": False}, headers=merchant[1]).status_code == 404
+    assert client.get("/v1/coupons").status_code == 401
+
+
+@pytest.mark.parametrize("body,field", [
+    ({"code": "X"}, "percent_off"),
+    ({"code": "X", "percent_off": 10, "amount_off": {"EUR": 1}}, "percent_off"),
+    ({"code": "X", "percent_off": 0}, "percent_off"),
+    ({"code": "X", "percent_off": 101}, "percent_off"),
+    ({"code": "X", "amount_off": {"EUR": 0}}, "amount_off"),
+    ({"code": "X", "amount_off": {"XYZ": 5}}, "amount_off"),
+    ({"code": "bad code", "percent_off": 5}, "code"),
+    ({"code": "X", "percent_off": 5, "expires_at": "2020-01-01T00:00:00Z"}, "expires_at"),
+    ({"code": "X", "percent_off": 5, "expires_at": "2030-01-01T00:00:00"}, "expires_at"),   # no zone
+    ({"code": "X", "percent_off": 5, "max_redemptions": 0}, "max_redemptions"),
+    ({"code": "X", "percent_off": 5, "product_ids": ["prod_unknown"]}, "product_ids"),
+])
+def test_coupon_bad_input(client, db, merchant, body, field):
+    before = db.snapshot()
+    resp = client.post("/v1/coupons", json=body, headers=merchant[1])
+    assert resp.status_code == 422, resp.json
+    assert any(key.startswith(field) for key in resp.json["errors"]), resp.json
+    assert db.snapshot() == before
+
+
+def test_coupon_patch_bad_input(client, merchant):
+    client.post("/v1/coupons", json={"code": "X", "percent_off": 5}, headers=merchant[1])
+    for body in ({}, {"active": "no"}, {"active": True, "code": "Y"}):
+        assert client.patch("/v1/coupons/X", json=body, headers=merchant[1]).status_code == 422
+    assert client.get("/v1/coupons", headers=merchant[1]).json["data"][0]["active"] is True
+
+
+def test_event_bodies_are_json_envelopes(db, make_product):
+    make_product()
+    [body] = db.outbox("product.created")
+    assert json.loads(body)["producer"] == "orders"
