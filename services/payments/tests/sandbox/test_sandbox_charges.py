@@ -141,3 +141,19 @@ def _closed_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def test_concurrent_tries_with_one_key_make_one_charge(sandbox, receiver, h):
+    from concurrent.futures import ThreadPoolExecutor
+
+    body = {"payment_token": h.tokenize(sandbox.url), "amount": 900, "currency": "EUR", "reference": "pay_race",
+            "notification_url": h.notify_url(receiver)}
+    post = lambda _i: requests.post(sandbox.url + "/v1/charges", json=body, headers={"Idempotency-Key": "race-1"},
+                                    timeout=10)
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(post, range(8)))
+    assert {a.status_code for a in answers} == {202}
+    assert len({a.json()["charge_id"] for a in answers}) == 1
+    h.wait_notification(receiver, answers[0].json()["charge_id"])
+    time.sleep(0.4)
+    assert len(h.notifications(receiver, answers[0].json()["charge_id"])) == 1

@@ -102,3 +102,21 @@ def test_refund_bad_fields_are_422_per_field(sandbox):
                          timeout=5)
     assert resp.status_code == 422
     assert set(resp.json()["errors"]) == {"charge_id", "amount", "reference", "notification_url"}
+
+
+def test_concurrent_refunds_cannot_exceed_the_charge(gateway, receiver, h, paid):
+    from concurrent.futures import ThreadPoolExecutor
+
+    charge = paid()
+
+    def refund(i: int):
+        try:
+            return gateway.refund(f"re_race{i}_{charge.charge_id}", charge.charge_id, 3000, h.notify_url(receiver))
+        except GatewayRejected as exc:
+            return exc.code
+
+    with ThreadPoolExecutor(6) as pool:
+        results = list(pool.map(refund, range(6)))
+    assert sum(1 for r in results if r != "amount_too_large") == 1
+    receiver.wait_for(lambda _r: _refund_notes(receiver, h, charge.charge_id))
+    assert gateway.get_charge(charge.charge_id).amount_refunded == 3000

@@ -129,3 +129,18 @@ def test_only_sqlite_file_urls_are_accepted():
 
 def test_retry_delay_repeats_the_last_interval():
     assert [retry_delay((1, 5, 30), n) for n in range(1, 6)] == [1, 5, 30, 30, 30]
+
+
+def test_the_sandbox_imports_nothing_from_the_rest_of_payments():
+    """It stands in for an external provider: payments reaches it over HTTP only."""
+    import ast
+
+    package = Path(cards.__file__).parent
+    allowed = ("tillkey.payments.sandbox", "tillkey.contracts.signing", "tillkey.platform.config")
+    for source in package.glob("*.py"):
+        for node in ast.walk(ast.parse(source.read_text())):
+            names = [node.module or ""] if isinstance(node, ast.ImportFrom) else \
+                [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            for name in names:
+                if name.startswith("tillkey"):
+                    assert name.startswith(allowed) or name == "tillkey.contracts", f"{source.name} imports {name}"

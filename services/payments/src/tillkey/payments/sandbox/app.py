@@ -59,6 +59,7 @@ def _answer(a: Answer) -> Response:
 def create_app(gateway: Gateway, on_work: Callable[[], None] = lambda: None) -> Flask:
     """`on_work` wakes the notifier early (it also polls, so nothing depends on the nudge)."""
     app = Flask("tillkey.sandbox")
+    app.config["MAX_CONTENT_LENGTH"] = 64 * 1024  # every request here is a few hundred bytes
 
     @app.get("/healthz")
     def healthz():
@@ -70,7 +71,7 @@ def create_app(gateway: Gateway, on_work: Callable[[], None] = lambda: None) -> 
         asked = request.headers.get("Access-Control-Request-Headers")
         if asked:  # whatever the page's script sends; tokenization needs no credential
             headers["Access-Control-Allow-Headers"] = asked
-        return Response(status=204, headers=headers)
+        return Response(status=204, headers=headers, content_type="text/plain")
 
     @app.post("/v1/tokens")
     def create_token():
