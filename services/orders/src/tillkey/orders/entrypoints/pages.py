@@ -27,7 +27,7 @@ class BuyQuery(Schema):
     class Meta:
         unknown = EXCLUDE   # links carry other people's parameters too (utm_source, …)
 
-    quantity = fields.Integer(load_default=1, validate=validate.Range(min=1, max=1000))
+    quantity = fields.Integer(load_default=None, validate=validate.Range(min=1, max=1000))
     currency = s.Currency(load_default=None)
     coupon = fields.String(load_default=None, validate=validate.Length(min=1, max=64))
     email = fields.Email(load_default=None, validate=validate.Length(max=320))

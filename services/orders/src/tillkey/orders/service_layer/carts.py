@@ -131,7 +131,9 @@ def open_checkout_link(cmd: c.OpenCheckoutLink, uow: UnitOfWork, deps: Deps) -> 
         cart.change_currency(cmd.currency, products, now)
     elif not cart.lines and product.price_in(cart.currency) is None:
         cart.change_currency(product.default_currency, products, now)
-    cart.set_product_quantity(product, cmd.quantity, deps.new_id("line"), now)
+    existing = cart.line_for(product.product_id)
+    quantity = cmd.quantity if cmd.quantity is not None else (existing.quantity if existing else 1)
+    cart.set_product_quantity(product, quantity, deps.new_id("line"), now)
     if cmd.coupon is not None:
         cart.apply_coupon(find_coupon(uow, cart.merchant_id, cmd.coupon), now)
     elif cmd.currency is not None:

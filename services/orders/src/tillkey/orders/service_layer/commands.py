@@ -136,7 +136,7 @@ class OpenCheckoutLink:
 
     product_id: str
     cart_ids: dict[str, str] = field(default_factory=dict)   # merchant id → cart id, from the cookies
-    quantity: int = 1
+    quantity: int | None = None         # None: a line already there keeps its quantity, a new one gets 1
     currency: str | None = None
     coupon: str | None = None
     email: str | None = None
