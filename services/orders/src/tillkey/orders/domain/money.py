@@ -1,40 +1,16 @@
-"""Money is integer minor units plus an ISO 4217 code; this table says how many minor units make one.
+"""Money is integer minor units plus an ISO 4217 code.
 
-A small, explicit table (active ISO 4217 codes) instead of a dependency: validating a code and
-knowing its exponent is all we need, and the list changes about once a year.
+The code table and its exponents live in `tillkey.contracts.currencies`, shared with the other
+services (notifications formats amounts in emails with the same table).
 """
 from __future__ import annotations
 
-# Exponents that are not 2. Every other code in CURRENCIES has 2.
-_EXPONENT_0 = "BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX UYI VND VUV XAF XOF XPF"
-_EXPONENT_3 = "BHD IQD JOD KWD LYD OMR TND"
-_EXPONENT_4 = "CLF UYW"
-_EXPONENT_2 = (
-    "AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BMD BND BOB BOV BRL BSD BTN BWP BYN BZD "
-    "CAD CDF CHE CHF CHW CNY COP COU CRC CUC CUP CVE CZK DKK DOP DZD EGP ERN ETB EUR FJD FKP GBP GEL "
-    "GHS GIP GMD GTQ GYD HKD HNL HTG HUF IDR ILS INR IRR JMD KES KGS KHR KPW KYD KZT LAK LBP LKR LRD "
-    "LSL MAD MDL MGA MKD MMK MNT MOP MRU MUR MVR MWK MXN MXV MYR MZN NAD NGN NIO NOK NPR NZD PAB PEN "
-    "PGK PHP PKR PLN QAR RON RSD RUB SAR SBD SCR SDG SEK SGD SHP SLE SLL SOS SRD SSP STN SVC SYP SZL "
-    "THB TJS TMT TOP TRY TTD TWD TZS UAH USD USN UYU UZS VED VES WST XCD XCG YER ZAR ZMW ZWG ZWL"
-)
+from tillkey.contracts.currencies import CURRENCY_EXPONENTS, exponent, is_currency
 
-CURRENCY_EXPONENTS: dict[str, int] = {
-    **{code: 2 for code in _EXPONENT_2.split()},
-    **{code: 0 for code in _EXPONENT_0.split()},
-    **{code: 3 for code in _EXPONENT_3.split()},
-    **{code: 4 for code in _EXPONENT_4.split()},
-}
+__all__ = ["CURRENCY_EXPONENTS", "MAX_AMOUNT", "exponent", "format_amount", "is_currency"]
 
 # A guard against typos that would overflow 64-bit columns downstream: 10^12 minor units.
 MAX_AMOUNT = 10**12
-
-
-def is_currency(code: object) -> bool:
-    return isinstance(code, str) and code in CURRENCY_EXPONENTS
-
-
-def exponent(currency: str) -> int:
-    return CURRENCY_EXPONENTS[currency]
 
 
 def format_amount(amount: int, currency: str) -> str:
