@@ -198,6 +198,17 @@ def test_idempotent_checkout(client, db, products, checkout_body):
     assert len(db.outbox("order.created")) == 1
 
 
+def test_idempotent_refusal_replays_as_a_problem(client, db, products, checkout_body):
+    cid = new_cart(client, (products[0], 1))["cart_id"]
+    checkout_body["consents"]["terms"] = False
+    headers = {"Idempotency-Key": "refused-1"}
+    first = client.post(f"/v1/carts/{cid}/checkout", json=checkout_body, headers=headers)
+    again = client.post(f"/v1/carts/{cid}/checkout", json=checkout_body, headers=headers)
+    assert first.status_code == again.status_code == 422 and again.json == first.json
+    assert again.mimetype == first.mimetype == "application/problem+json"
+    assert db.snapshot()["orders"] == 0
+
+
 def test_idempotent_cart_creation_and_line_add(client, db, products):
     body = {"lines": [{"product_id": products[0], "quantity": 1}]}
     first = client.post("/v1/carts", json=body, headers={"Idempotency-Key": "c1"})

@@ -108,7 +108,9 @@ def idempotent(view):
             raise ApiError(409, "A request with this Idempotency-Key is still being processed.",
                            code="idempotency_in_progress", headers={"Retry-After": "1"})
         if outcome == "replay":
-            resp = Response(body, status=status, mimetype="application/json")
+            # Stored 4xx answers are problems: replay them with the same media type as the first time.
+            mimetype = "application/problem+json" if status >= 400 else "application/json"
+            resp = Response(body, status=status, mimetype=mimetype)
             resp.headers["Idempotent-Replayed"] = "true"
             return resp
         try:

@@ -1,0 +1,47 @@
+"""What must not race: the last coupon redemption, and checking one cart out twice.
+
+Run on both databases; PostgreSQL is where the row locks and the conditional update matter
+(SQLite serialises writers at BEGIN IMMEDIATE anyway).
+"""
+import threading
+
+import pytest
+
+pytestmark = pytest.mark.integration
+
+
+def run_together(app, requests):
+    """Fire the requests at once from separate threads; their responses, in order."""
+    barrier = threading.Barrier(len(requests))
+    results = [None] * len(requests)
+
+    def go(i, path, body):
+        client = app.test_client()
+        barrier.wait()
+        results[i] = client.post(path, json=body)
+
+    threads = [threading.Thread(target=go, args=(i, *r)) for i, r in enumerate(requests)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    return results
+
+
+def test_last_redemption_goes_to_one_checkout(app, client, db, merchant, make_product, checkout_body):
+    pid = make_product()["product_id"]
+    client.post("/v1/coupons", json={"code": "LAST", "percent_off": 10, "max_redemptions": 1}, headers=merchant[1])
+    carts = [client.post("/v1/carts", json={"lines": [{"product_id": pid, "quantity": 1}], "coupon": "LAST"})
+             .json["cart_id"] for _ in range(4)]
+    results = run_together(app, [(f"/v1/carts/{cid}/checkout", checkout_body) for cid in carts])
+    assert sorted(r.status_code for r in results) == [201, 422, 422, 422]
+    assert db.snapshot()["orders"] == 1 and len(db.outbox("order.created")) == 1
+    assert client.get("/v1/coupons", headers=merchant[1]).json["data"][0]["redemptions"] == 1
+
+
+def test_one_cart_checks_out_once(app, client, db, make_product, checkout_body):
+    pid = make_product()["product_id"]
+    cid = client.post("/v1/carts", json={"lines": [{"product_id": pid, "quantity": 1}]}).json["cart_id"]
+    results = run_together(app, [(f"/v1/carts/{cid}/checkout", checkout_body)] * 4)
+    assert sorted(r.status_code for r in results) == [201, 409, 409, 409]
+    assert db.snapshot()["orders"] == 1 and len(db.outbox("order.created")) == 1
