@@ -35,3 +35,13 @@ def is_currency(code: object) -> bool:
 def exponent(currency: str) -> int:
     """Minor-unit digits of `currency` (KeyError for a code that is not ISO 4217)."""
     return CURRENCY_EXPONENTS[currency]
+
+
+def format_amount(amount: int, currency: str) -> str:
+    """4900 EUR → '49.00 EUR'; 4900 JPY → '4900 JPY' (for pages and emails, never for math)."""
+    exp = exponent(currency)
+    if exp == 0:
+        return f"{amount} {currency}"
+    sign = "-" if amount < 0 else ""
+    whole, frac = divmod(abs(amount), 10**exp)
+    return f"{sign}{whole}.{frac:0{exp}d} {currency}"
