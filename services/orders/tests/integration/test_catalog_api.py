@@ -183,3 +183,18 @@ def test_event_bodies_are_json_envelopes(db, make_product):
     make_product()
     [body] = db.outbox("product.created")
     assert json.loads(body)["producer"] == "orders"
+
+
+def test_list_queries_and_coupon_access(client, db, merchant, other_merchant, admin):
+    client.post("/v1/coupons", json={"code": "MINE", "percent_off": 5}, headers=merchant[1])
+    for path in ("/v1/products", "/v1/coupons"):
+        for query in ("limit=0", "limit=201", "limit=x", "cursor=%%%", "unknown=1"):
+            assert client.get(f"{path}?{query}", headers=merchant[1]).status_code == 422, (path, query)
+        assert client.get(path, headers=admin).status_code == 403
+        assert client.get(path).status_code == 401
+    before = db.snapshot()
+    assert client.post("/v1/coupons", json={"code": "X", "percent_off": 5}, headers=admin).status_code == 403
+    assert client.patch("/v1/coupons/MINE", json={"active": False}, headers=other_merchant[1]).status_code == 404
+    assert client.patch("/v1/coupons/MINE", json={"active": False}).status_code == 401
+    assert db.snapshot() == before
+    assert client.get("/v1/coupons", headers=merchant[1]).json["data"][0]["active"] is True

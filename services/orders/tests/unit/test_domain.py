@@ -243,3 +243,13 @@ def test_deleting_an_unpaid_order_erases_personal_data():
     order.delete_unpaid(NOW)
     assert order.customer == Customer(None, None, None, "GB", None, None, "en")
     assert order.total == 9800 and not order.visible_to_customer
+
+
+def test_custom_keys_are_limited_across_links():
+    cart = cart_with((product(), 1))
+    cart.set_details(NOW, custom={f"k{i}": "v" for i in range(15)})
+    with pytest.raises(Invalid):
+        cart.set_details(NOW, custom={f"x{i}": "v" for i in range(6)})
+    assert len(cart.custom) == 15
+    cart.set_details(NOW, custom={"k1": "new"}, email="a@example.com")
+    assert cart.custom["k1"] == "new" and cart.email == "a@example.com"

@@ -17,6 +17,7 @@ from tillkey.orders.domain.money import is_currency
 from tillkey.orders.domain.pricing import LineInput, PricedCart, price_cart
 
 MAX_QUANTITY = 1000
+MAX_CUSTOM_KEYS = 20
 
 
 @dataclass(eq=False)
@@ -186,7 +187,11 @@ class Cart:
         if return_url is not None:
             self.return_url = return_url
         if custom:
-            self.custom = {**self.custom, **custom}
+            merged = {**self.custom, **custom}
+            # Links add keys one at a time; the limit holds for the sum, not only for one link.
+            if len(merged) > MAX_CUSTOM_KEYS:
+                raise Invalid(f"At most {MAX_CUSTOM_KEYS} custom keys per cart.", field="custom")
+            self.custom = merged
         self.updated_at = now
 
     def mark_checked_out(self, order_id: str, now: datetime) -> None:

@@ -1,0 +1,36 @@
+"""The worker: only the outbox relay (orders consumes nothing yet), publishing what the API wrote."""
+import dataclasses
+import json
+
+import pytest
+
+from tillkey.contracts import parse_message
+from tillkey.messaging import OutboxRelay
+from tillkey.orders.entrypoints.cli import build_workers
+from tillkey.testing.messaging import bind_probe, drain, running, wait_until
+
+pytestmark = pytest.mark.integration
+
+
+def test_readyz_with_database_and_broker(app, settings, amqp_url):
+    app.extensions["tillkey.amqp_url"] = amqp_url
+    resp = app.test_client().get("/readyz")
+    assert resp.status_code == 200 and resp.json["checks"] == {"database": "ok", "broker": "ok"}
+
+
+def test_worker_is_the_relay_alone(settings):
+    workers = build_workers(settings)
+    assert list(workers) == ["relay"] and isinstance(workers["relay"], OutboxRelay)
+
+
+def test_relay_publishes_checkout_events(client, db, settings, amqp_url, make_product, checkout_body):
+    probe = bind_probe(amqp_url, "order.created", "product.created", "merchant.registered")
+    pid = make_product()["product_id"]
+    cid = client.post("/v1/carts", json={"lines": [{"product_id": pid, "quantity": 2}]}).json["cart_id"]
+    order = client.post(f"/v1/carts/{cid}/checkout", json=checkout_body).json["order"]
+    relay = build_workers(dataclasses.replace(settings, amqp_url=amqp_url))["relay"]
+    with running(relay=relay):
+        wait_until(lambda: relay.published_total >= 3, what="the outbox published")
+    messages = drain(amqp_url, probe, expect=3)
+    assert [m["type"] for m in messages] == ["merchant.registered", "product.created", "order.created"]
+    assert parse_message(json.dumps(messages[-1])).data == order
