@@ -12,7 +12,7 @@ from tillkey.messaging import RetryLater
 from tillkey.testing.fakes import FakeUnitOfWork
 from tillkey.testing.messaging import sample_envelope
 
-CONSUMED = ("product.created", "product.updated", "order.created", "order.deleted")
+CONSUMED = ("product.created", "product.updated", "order.created", "order.deleted", "payment.succeeded")
 ORDER_ID = load_sample("order.created")["data"]["order_id"]
 PRODUCT_ID = load_sample("product.created")["data"]["product_id"]
 

@@ -6,11 +6,13 @@ from dataclasses import dataclass
 from functools import partial
 
 from tillkey.fulfillment.adapters import tables
+from tillkey.fulfillment.adapters.license_service import LicenseServiceClient
+from tillkey.fulfillment.adapters.orders_directory import OrdersProductDirectory
 from tillkey.fulfillment.adapters.uow import FulfillmentUnitOfWork
 from tillkey.fulfillment.config import Settings
 from tillkey.fulfillment.service_layer.handlers import HANDLERS
 from tillkey.messaging import InboxDispatcher, QueueTopology
-from tillkey.platform.clock import SystemClock
+from tillkey.platform.clock import Clock, SystemClock
 from tillkey.platform.db import make_engine, make_session_factory
 
 SERVICE = "fulfillment"
@@ -24,6 +26,9 @@ class Fulfillment:
     uow_factory: Callable[..., FulfillmentUnitOfWork]
     dispatcher: InboxDispatcher
     topology: QueueTopology
+    clock: Clock
+    products: object        # service_layer.merchant.ProductDirectory: orders, asked about unknown products
+    license_client: object  # calls merchants' license web services
 
 
 def bootstrap(settings: Settings, **overrides) -> Fulfillment:
@@ -36,4 +41,8 @@ def bootstrap(settings: Settings, **overrides) -> Fulfillment:
     handlers = overrides.get("handlers") or HANDLERS
     dispatcher = InboxDispatcher(uow_factory, tables.inbox, handlers)
     topology = QueueTopology(SERVICE, tuple(dispatcher.event_types))
-    return Fulfillment(settings, engine, session_factory, uow_factory, dispatcher, topology)
+    products = overrides.get("products") or OrdersProductDirectory(settings.orders_internal_url)
+    license_client = overrides.get("license_client") or LicenseServiceClient(
+        settings.license_web_service_timeout, settings.allow_private_urls)
+    return Fulfillment(settings, engine, session_factory, uow_factory, dispatcher, topology, clock, products,
+                       license_client)

@@ -8,6 +8,7 @@ from tillkey.platform import config as c
 
 DEFAULT_DATABASE_URL = "sqlite:///var/fulfillment.db"
 DEFAULT_RETRY_SCHEDULE = "10s,1m,5m,30m,2h"
+DEFAULT_TIMEOUT = "10s"
 
 
 @dataclass(frozen=True)
@@ -18,21 +19,28 @@ class Settings:
     admin_token: str = c.DEFAULT_ADMIN_TOKEN
     platform_secret: str = c.DEFAULT_PLATFORM_SECRET
     orders_public_url: str = c.DEFAULT_ORDERS_PUBLIC_URL
+    # Where fulfillment asks orders who owns a product it has not heard of (SPEC §6); inside a
+    # cluster this is the orders service's own address, not the public ingress.
+    orders_internal_url: str = c.DEFAULT_ORDERS_PUBLIC_URL
     # SPEC §5: license web services on private addresses are refused unless this is on.
     allow_private_urls: bool = False
     license_web_service_retry_schedule: tuple[float, ...] = c.parse_schedule(DEFAULT_RETRY_SCHEDULE)  # seconds
+    license_web_service_timeout: float = c.parse_duration(DEFAULT_TIMEOUT)  # connect and read, each
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
         env = c.Env(environ)
+        orders_public_url = env.str("ORDERS_PUBLIC_URL", c.DEFAULT_ORDERS_PUBLIC_URL)
         return cls(
             database_url=env.str("FULFILLMENT_DATABASE_URL", DEFAULT_DATABASE_URL),
             amqp_url=env.str("AMQP_URL", c.DEFAULT_AMQP_URL),
             port=env.int("FULFILLMENT_PORT", 8003),
             admin_token=env.str("ADMIN_TOKEN", c.DEFAULT_ADMIN_TOKEN),
             platform_secret=env.str("PLATFORM_SECRET", c.DEFAULT_PLATFORM_SECRET),
-            orders_public_url=env.str("ORDERS_PUBLIC_URL", c.DEFAULT_ORDERS_PUBLIC_URL),
+            orders_public_url=orders_public_url,
+            orders_internal_url=env.str("ORDERS_INTERNAL_URL", orders_public_url),
             allow_private_urls=env.bool("ALLOW_PRIVATE_URLS", False),
             license_web_service_retry_schedule=env.schedule("LICENSE_WEB_SERVICE_RETRY_SCHEDULE",
                                                             DEFAULT_RETRY_SCHEDULE),
+            license_web_service_timeout=env.duration("LICENSE_WEB_SERVICE_TIMEOUT", DEFAULT_TIMEOUT),
         )

@@ -4,15 +4,32 @@ Domain classes are mapped imperatively so that `domain/` stays free of SQLAlchem
 """
 from __future__ import annotations
 
-from sqlalchemy import JSON, Boolean, Column, DateTime, ForeignKey, Integer, MetaData, String, Table
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import registry, relationship
 
 from tillkey.fulfillment.domain.model import Delivery, Order, Product
+from tillkey.fulfillment.domain.sources import LicenseSource, Pool
 from tillkey.messaging import define_inbox, define_outbox
+from tillkey.platform.idempotency import define_idempotency_table
 
 metadata = MetaData()
 outbox = define_outbox(metadata)
 inbox = define_inbox(metadata)
+idempotency_keys = define_idempotency_table(metadata)
 
 products = Table(
     "products", metadata,
@@ -48,6 +65,46 @@ deliveries = Table(
     Column("reason", String(500), nullable=True),
     Column("licenses", JSON, nullable=False),
     Column("delivered_at", DateTime(timezone=True), nullable=True),
+    Column("fallback_from", String(16), nullable=True),
+    # The web-service call schedule: due time, lease of the worker calling now, and failures so far.
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", DateTime(timezone=True), nullable=True),
+    Column("lease_expires_at", DateTime(timezone=True), nullable=True),
+    Column("last_error", String(500), nullable=True),
+    Index("ix_deliveries_due", "status", "next_attempt_at"),
+)
+
+license_sources = Table(
+    "license_sources", metadata,
+    Column("product_id", String(64), primary_key=True),
+    Column("merchant_id", String(64), nullable=False, index=True),
+    Column("method", String(16), nullable=False),
+    Column("url", String(2048), nullable=True),
+    Column("secret", String(128), nullable=True),
+    Column("text", Text, nullable=True),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+# One row per product with a pool: the row claims lock, so "enough keys?" and the alarm are exact.
+pools = Table(
+    "pools", metadata,
+    Column("product_id", String(64), primary_key=True),
+    Column("merchant_id", String(64), nullable=False),
+    Column("low_stock_threshold", Integer, nullable=False),
+    Column("alarm_armed", Boolean, nullable=False),
+)
+
+license_keys = Table(
+    "license_keys", metadata,
+    Column("seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("product_id", String(64), nullable=False),
+    Column("key", String(500), nullable=False),
+    Column("line_id", String(64), nullable=True),  # null: still in the pool
+    Column("added_at", DateTime(timezone=True), nullable=False),
+    Column("issued_at", DateTime(timezone=True), nullable=True),
+    # A key is never in one product's pool twice, so it can never be handed out twice.
+    UniqueConstraint("product_id", "key", name="uq_license_keys_product_key"),
+    Index("ix_license_keys_free", "product_id", "line_id", "seq"),
 )
 
 _registry = registry()
@@ -60,6 +117,8 @@ def start_mappers() -> None:
         return
     _registry.map_imperatively(Product, products)
     _registry.map_imperatively(Delivery, deliveries)
+    _registry.map_imperatively(LicenseSource, license_sources)
+    _registry.map_imperatively(Pool, pools)
     _registry.map_imperatively(Order, orders, properties={
         "deliveries": relationship(Delivery, order_by=deliveries.c.position, cascade="all, delete-orphan"),
     })

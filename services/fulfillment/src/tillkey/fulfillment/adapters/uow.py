@@ -1,9 +1,17 @@
-"""The unit of work with this service's repositories."""
+"""The unit of work with this service's repositories (queries live here, rules in the domain)."""
 from __future__ import annotations
 
-from tillkey.fulfillment.domain.model import Order, Product
+from datetime import datetime
+
+from sqlalchemy import case, func, or_, select, update
+
+from tillkey.fulfillment.adapters import tables
+from tillkey.fulfillment.domain.model import Delivery, Order, Product
+from tillkey.fulfillment.domain.sources import LicenseSource, Pool
 from tillkey.messaging import SqlAlchemyUnitOfWork
 from tillkey.platform.clock import Clock, SystemClock
+
+IN_CHUNK = 500  # keep IN (...) lists well under every database's parameter limit
 
 
 class FulfillmentUnitOfWork(SqlAlchemyUnitOfWork):
@@ -11,20 +19,99 @@ class FulfillmentUnitOfWork(SqlAlchemyUnitOfWork):
         super().__init__(*args, **kwargs)
         self.clock = clock or SystemClock()
 
-    def product(self, product_id: str) -> Product | None:
-        return self.session.get(Product, product_id)
-
-    def order(self, order_id: str) -> Order | None:
-        return self.session.get(Order, order_id)
+    def __exit__(self, *exc_info):
+        # Detach before the base class rolls back: a rollback expires every loaded object, and
+        # views dump what a use case returned after its unit of work has ended.
+        if self.session is not None:
+            self.session.expunge_all()
+        return super().__exit__(*exc_info)
 
     def add(self, obj) -> None:
         self.session.add(obj)
 
+    def flush(self) -> None:
+        self.session.flush()
+
+    # -- products and orders -----------------------------------------------------------------
+    def product(self, product_id: str) -> Product | None:
+        return self.session.get(Product, product_id)
+
+    def order(self, order_id: str, *, lock: bool = False) -> Order | None:
+        # Locked when fulfillment starts: two payment events of one order must not start a line twice.
+        return self.session.get(Order, order_id, with_for_update=True if lock else None)
+
     def order_for_reading(self, order_id: str) -> Order | None:
-        """The order with its deliveries loaded and detached, for the HTTP edge: leaving the unit
-        of work rolls back, which would otherwise expire it before the response is dumped."""
+        """The order with its deliveries loaded, for the HTTP edge (detached on exit)."""
         order = self.order(order_id)
         if order is not None:
-            list(order.deliveries)  # load them: expunging cascades to loaded deliveries only
-            self.session.expunge(order)
+            list(order.deliveries)
         return order
+
+    def delivery(self, line_id: str, *, lock: bool = False) -> Delivery | None:
+        return self.session.get(Delivery, line_id, with_for_update=True if lock else None)
+
+    # -- sources and pools ---------------------------------------------------------------------
+    def source(self, product_id: str) -> LicenseSource | None:
+        return self.session.get(LicenseSource, product_id)
+
+    def pool(self, product_id: str, *, lock: bool = False) -> Pool | None:
+        """With `lock`, claims and uploads of one product take turns (a row lock on PostgreSQL; on
+        SQLite BEGIN IMMEDIATE already made this transaction the only writer)."""
+        return self.session.get(Pool, product_id, with_for_update=True if lock else None)
+
+    def pool_counts(self, product_id: str) -> tuple[int, int]:
+        """(available, issued) keys of the product's pool."""
+        k = tables.license_keys.c
+        free = func.sum(case((k.line_id.is_(None), 1), else_=0))
+        row = self.session.execute(select(func.count(), free).where(k.product_id == product_id)).one()
+        total, available = row[0] or 0, row[1] or 0
+        return int(available), int(total - available)
+
+    def claim_keys(self, product_id: str, quantity: int, line_id: str, now: datetime) -> list[str] | None:
+        """`quantity` keys taken from the pool for the line, oldest first, or None (nothing taken).
+
+        FOR UPDATE SKIP LOCKED: a key locked by another transaction is never read here, so two
+        claimers can never both take it; the update below marks ours before the locks are released.
+        """
+        k = tables.license_keys.c
+        rows = self.session.execute(
+            select(k.seq, k.key).where(k.product_id == product_id, k.line_id.is_(None))
+            .order_by(k.seq).limit(quantity).with_for_update(skip_locked=True)).all()
+        if len(rows) < quantity:
+            return None
+        taken = self.session.execute(
+            update(tables.license_keys).where(k.seq.in_([r.seq for r in rows]), k.line_id.is_(None))
+            .values(line_id=line_id, issued_at=now))
+        if taken.rowcount != quantity:  # cannot happen under the locks; refuse rather than hand out twice
+            raise RuntimeError(f"claimed {taken.rowcount} of {quantity} pool keys for {line_id}")
+        return [r.key for r in rows]
+
+    def existing_keys(self, product_id: str, keys: list[str]) -> set[str]:
+        k = tables.license_keys.c
+        found: set[str] = set()
+        for start in range(0, len(keys), IN_CHUNK):
+            chunk = keys[start:start + IN_CHUNK]
+            found.update(self.session.scalars(select(k.key).where(k.product_id == product_id, k.key.in_(chunk))))
+        return found
+
+    def insert_keys(self, product_id: str, keys: list[str], now: datetime) -> None:
+        if keys:
+            self.session.execute(tables.license_keys.insert(),
+                                 [{"product_id": product_id, "key": key, "added_at": now} for key in keys])
+
+    def lines_waiting_for_pool(self, product_id: str) -> list[Delivery]:
+        """Lines that fell back to the merchant because the pool ran short, oldest order first."""
+        d, o = tables.deliveries.c, tables.orders.c
+        stmt = (select(Delivery).join(tables.orders, o.order_id == d.order_id)
+                .where(d.product_id == product_id, d.status == "awaiting_merchant", d.fallback_from == "pool")
+                .order_by(o.created_at, o.order_id, d.position).with_for_update(of=tables.deliveries))
+        return list(self.session.scalars(stmt))
+
+    # -- the web-service call schedule ---------------------------------------------------------
+    def due_web_service_lines(self, now: datetime, limit: int) -> list[Delivery]:
+        """Lines whose call is due and not leased, oldest due first, locked so a second worker skips them."""
+        d = tables.deliveries.c
+        stmt = (select(Delivery).where(d.status == "pending", d.method == "web_service", d.next_attempt_at <= now,
+                                       or_(d.lease_expires_at.is_(None), d.lease_expires_at <= now))
+                .order_by(d.next_attempt_at).limit(limit).with_for_update(skip_locked=True))
+        return list(self.session.scalars(stmt))

@@ -6,17 +6,21 @@ from pathlib import Path
 from tillkey.fulfillment.adapters import tables
 from tillkey.fulfillment.bootstrap import SERVICE, bootstrap
 from tillkey.fulfillment.config import Settings
+from tillkey.fulfillment.entrypoints.license_worker import LicenseCallWorker
 from tillkey.messaging import Consumer, OutboxRelay
 from tillkey.platform.runner import service_main
 
 SERVICE_ROOT = Path(__file__).resolve().parents[4]
 
 
-def build_workers(settings: Settings) -> dict:
-    service = bootstrap(settings)
+def build_workers(settings: Settings, **overrides) -> dict:
+    service = bootstrap(settings, **overrides)
     return {
         "consumer": Consumer(settings.amqp_url, service.topology, service.dispatcher),
         "relay": OutboxRelay(settings.amqp_url, service.session_factory, tables.outbox, SERVICE),
+        "license_calls": LicenseCallWorker(service.uow_factory, service.license_client, service.clock,
+                                           schedule=settings.license_web_service_retry_schedule,
+                                           timeout=settings.license_web_service_timeout),
     }
 
 

@@ -1,8 +1,19 @@
 """Request and response schemas of the fulfillment API (they also generate /openapi.json)."""
 from __future__ import annotations
 
-from marshmallow import Schema, fields
+import base64
+import binascii
 
+from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
+
+from tillkey.contracts import signing
+from tillkey.fulfillment.domain.sources import (
+    DEFAULT_LOW_STOCK_THRESHOLD,
+    MAX_EMAIL_TEXT,
+    MAX_KEY_LENGTH,
+    MAX_KEYS_PER_CALL,
+    SOURCE_METHODS,
+)
 from tillkey.platform.clock import isoformat
 
 
@@ -23,3 +34,85 @@ class DeliverySchema(Schema):
 class DeliveryList(Schema):
     data = fields.List(fields.Nested(DeliverySchema))
     next_cursor = fields.String(allow_none=True, metadata={"description": "always null: one order's lines"})
+
+
+# -- license sources ---------------------------------------------------------------------------
+_FIELDS_OF = {"web_service": {"url", "secret"}, "pool": {"low_stock_threshold"}, "email": {"text"}, "manual": set()}
+_REQUIRED_OF = {"web_service": {"url"}, "email": {"text"}}
+
+
+def _secret_ok(value: str) -> None:
+    if not value.startswith(signing.SECRET_PREFIX):
+        raise ValidationError("The secret must start with whsec_.")
+    try:
+        raw = base64.b64decode(value.removeprefix(signing.SECRET_PREFIX), validate=True)
+    except (binascii.Error, ValueError):
+        raise ValidationError("After whsec_ the secret must be base64.") from None
+    if len(raw) < 24:
+        raise ValidationError("The secret must hold at least 24 random bytes (base64 after whsec_).")
+
+
+class LicenseSourceIn(Schema):
+    """One of `{method: web_service, url, secret?}`, `{method: pool, low_stock_threshold?}`,
+    `{method: email, text}`, `{method: manual}`."""
+
+    method = fields.String(required=True, validate=validate.OneOf(SOURCE_METHODS))
+    url = fields.String(validate=validate.Length(min=1, max=2048))
+    secret = fields.String(validate=[validate.Length(max=128), _secret_ok],
+                           metadata={"description": "whsec_ + base64 of 24+ bytes; omitted: one is generated"})
+    low_stock_threshold = fields.Integer(strict=True, validate=validate.Range(min=0, max=1_000_000), metadata={
+        "description": f"license_pool.low once when fewer keys are left (default {DEFAULT_LOW_STOCK_THRESHOLD}; "
+                       "0: never)"})
+    text = fields.String(validate=validate.Length(min=1, max=MAX_EMAIL_TEXT))
+
+    @validates_schema
+    def _fields_fit_the_method(self, data, **_kw):
+        method = data.get("method")
+        if method not in _FIELDS_OF:
+            return
+        errors = {name: [f"Not used by the {method} method."] for name in data
+                  if name != "method" and name not in _FIELDS_OF[method]}
+        errors.update({name: [f"Required by the {method} method."] for name in _REQUIRED_OF.get(method, ())
+                       if name not in data})
+        if errors:
+            raise ValidationError(errors)
+
+    @post_load
+    def _defaults(self, data, **_kw):
+        if data["method"] == "pool":
+            data.setdefault("low_stock_threshold", DEFAULT_LOW_STOCK_THRESHOLD)
+        return data
+
+
+class LicenseSourceOut(Schema):
+    product_id = fields.String()
+    method = fields.String(metadata={"enum": list(SOURCE_METHODS)})
+    configured = fields.Boolean(metadata={"description": "false: no source was set, so lines go to manual"})
+    url = fields.String()
+    secret = fields.String(metadata={"description": "only in the answer that generated it"})
+    low_stock_threshold = fields.Integer()
+    text = fields.String()
+    updated_at = fields.Method("_updated_at", allow_none=True)
+
+    def _updated_at(self, source):
+        return isoformat(source.get("updated_at"))
+
+
+# -- pool and manual delivery ------------------------------------------------------------------
+Key = fields.String(validate=[validate.Length(min=1, max=MAX_KEY_LENGTH),
+                              validate.Regexp(r"\S", error="A key cannot be blank.")])
+
+
+class KeysIn(Schema):
+    keys = fields.List(Key, required=True, validate=validate.Length(min=1, max=MAX_KEYS_PER_CALL))
+
+
+class UploadOut(Schema):
+    added = fields.Integer()
+    duplicates = fields.Integer(metadata={"description": "keys already in the pool or repeated in this upload"})
+    available = fields.Integer()
+
+
+class PoolStats(Schema):
+    available = fields.Integer()
+    issued = fields.Integer()

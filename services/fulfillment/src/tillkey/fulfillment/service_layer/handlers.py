@@ -10,6 +10,7 @@ from datetime import datetime
 
 from tillkey.contracts import Envelope
 from tillkey.fulfillment.domain.model import Delivery, Order, Product
+from tillkey.fulfillment.service_layer.fulfilling import start_line
 from tillkey.messaging import RetryLater
 
 
@@ -48,9 +49,23 @@ def erase_customer(event: Envelope, uow) -> None:
     order.erase()
 
 
+def start_fulfillment(event: Envelope, uow) -> None:
+    """payment.succeeded: deliver every line not started yet, each by its product's source."""
+    order = uow.order(event.data["order_id"], lock=True)
+    if order is None:
+        # Events of different producers are not ordered: order.created may still be on its way.
+        raise RetryLater(f"order {event.data['order_id']} is not known here yet")
+    order.mark_paid()
+    now = uow.clock.now()
+    for line in order.deliveries:
+        if line.not_started:  # a second payment event (or a redelivery) starts nothing twice
+            start_line(uow, order, line, now)
+
+
 HANDLERS = {
     "product.created": [remember_product],
     "product.updated": [remember_product],
     "order.created": [remember_order],
     "order.deleted": [erase_customer],
+    "payment.succeeded": [start_fulfillment],
 }

@@ -1,0 +1,43 @@
+"""What every view of this service shares: the wired service and domain errors as problems."""
+from __future__ import annotations
+
+import re
+from contextlib import contextmanager
+
+from flask import current_app, request
+
+from tillkey.fulfillment.domain.errors import Conflict, Invalid, NotFound, Unavailable
+from tillkey.platform.problems import ApiError, conflict, not_found, validation_error
+
+_PRODUCT_ID = re.compile(r"^prod_[A-Za-z0-9]{1,59}$")
+
+
+def service():
+    return current_app.extensions["tillkey.fulfillment"]
+
+
+def bearer_token() -> str:
+    header = request.headers.get("Authorization", "")
+    return header[7:].strip() if header[:7].lower() == "bearer " else ""
+
+
+def checked_product_id(product_id: str) -> str:
+    # An id that cannot exist is simply not found, without asking anyone.
+    if not _PRODUCT_ID.match(product_id):
+        raise not_found("product")
+    return product_id
+
+
+@contextmanager
+def domain_errors():
+    """Domain refusals → problem+json. Raised inside `@endpoint` so `@idempotent` stores the 4xx."""
+    try:
+        yield
+    except NotFound as exc:
+        raise not_found(exc.what) from None
+    except Conflict as exc:
+        raise conflict(str(exc)) from None
+    except Invalid as exc:
+        raise validation_error(exc.errors, str(exc)) from None
+    except Unavailable as exc:
+        raise ApiError(503, str(exc), code="unavailable", headers={"Retry-After": "5"}) from None

@@ -1,0 +1,65 @@
+"""Delivering one order line by its product's license source, and the events that say so.
+
+Every path ends in one of three places, inside the caller's transaction: `delivered` (with
+`product.delivered`), `awaiting_merchant` (with `license.requested`), or `pending` with a
+web-service call due — which the worker itself ends in one of the first two. So a paid line is
+never left undelivered without the merchant being asked (SPEC §2).
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from tillkey.fulfillment.domain.model import Delivery, Order
+from tillkey.fulfillment.domain.sources import wait_reason_for_pool
+
+NO_SOURCE_REASON = "no license source is configured for the product"
+MANUAL_SOURCE_REASON = "the product's license source is manual"
+
+
+def start_line(uow, order: Order, line: Delivery, now: datetime) -> None:
+    source = uow.source(line.product_id)
+    method = source.method if source is not None else None
+    if method == "email":
+        line.deliver("email", [], now)
+        emit_delivered(uow, order, line, text=source.text)
+    elif method == "pool":
+        take_from_pool(uow, order, line, now)
+    elif method == "web_service":
+        line.call_web_service(now)  # the worker calls, outside this transaction
+    else:
+        ask_merchant(uow, order, line, MANUAL_SOURCE_REASON if method == "manual" else NO_SOURCE_REASON)
+
+
+def take_from_pool(uow, order: Order, line: Delivery, now: datetime, *, already_waiting: bool = False) -> bool:
+    """All of the line's keys at once, or none: a short pool makes the whole line wait."""
+    pool = uow.pool(line.product_id, lock=True)
+    keys = uow.claim_keys(line.product_id, line.quantity, line.line_id, now)
+    if keys is None:
+        if not already_waiting:
+            available, _ = uow.pool_counts(line.product_id)
+            ask_merchant(uow, order, line, wait_reason_for_pool(available, line.quantity), fallback_from="pool")
+        return False
+    line.deliver("pool", keys, now)
+    emit_delivered(uow, order, line)
+    if pool is not None:
+        available, _ = uow.pool_counts(line.product_id)
+        if pool.after_claim(available):
+            uow.emit("license_pool.low", {"merchant_id": pool.merchant_id, "product_id": pool.product_id,
+                                          "available": available,
+                                          "low_stock_threshold": pool.low_stock_threshold})
+    return True
+
+
+def ask_merchant(uow, order: Order, line: Delivery, reason: str, fallback_from: str | None = None) -> None:
+    reason = reason[:500]
+    line.await_merchant(reason, fallback_from)
+    uow.emit("license.requested", {"order_id": order.order_id, "merchant_id": order.merchant_id,
+                                   "line_id": line.line_id, "product_id": line.product_id,
+                                   "quantity": line.quantity, "reason": reason})
+
+
+def emit_delivered(uow, order: Order, line: Delivery, text: str | None = None) -> None:
+    uow.emit("product.delivered", {"order_id": order.order_id, "merchant_id": order.merchant_id,
+                                   "line_id": line.line_id, "product_id": line.product_id,
+                                   "quantity": line.quantity, "method": line.method,
+                                   "licenses": list(line.licenses), "text": text})
