@@ -15,6 +15,7 @@ class Received:
     headers: dict[str, str]
     body: bytes
     at: float
+    method: str = "POST"
 
     def json(self):
         return json.loads(self.body)
@@ -43,7 +44,8 @@ class Receiver:
 
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                req = Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body, time.time())
+                req = Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body, time.time(),
+                               self.command)
                 with receiver._lock:
                     receiver.requests.append(req)
                 status, headers, payload = receiver.responder(req)
@@ -53,6 +55,9 @@ class Receiver:
                 self.send_header("Content-Length", str(len(payload)))
                 self.end_headers()
                 self.wfile.write(payload)
+
+            # The same responder answers every method (a merchant's API playing more than webhooks).
+            do_GET = do_PUT = do_PATCH = do_DELETE = do_POST
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True

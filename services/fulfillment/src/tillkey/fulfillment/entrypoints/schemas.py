@@ -99,8 +99,12 @@ class LicenseSourceOut(Schema):
 
 
 # -- pool and manual delivery ------------------------------------------------------------------
-Key = fields.String(validate=[validate.Length(min=1, max=MAX_KEY_LENGTH),
-                              validate.Regexp(r"\S", error="A key cannot be blank.")])
+def _not_blank(value: str) -> None:
+    if not value.strip():
+        raise ValidationError("A key cannot be blank.")
+
+
+Key = fields.String(validate=[validate.Length(min=1, max=MAX_KEY_LENGTH), _not_blank])
 
 
 class KeysIn(Schema):
