@@ -37,7 +37,7 @@ bench: install ## throughput benchmark (not part of make test)
 	@$(BIN)/python -m pytest tests/performance -p no:cacheprovider -o addopts="" -s
 
 lint: install ## ruff + the layering contracts
-	@$(BIN)/ruff check libs services tests tools
+	@$(BIN)/ruff check libs services tests
 	@$(BIN)/lint-imports
 
 clean:
