@@ -4,14 +4,21 @@ from tillkey.notifications.config import Settings
 from tillkey.notifications.entrypoints.app import create_app
 from tillkey.notifications.entrypoints.cli import SERVICE_ROOT
 from tillkey.platform.runner import migrate
+from tillkey.testing import smtp
 
 SECRET, ADMIN = "test-platform-secret", "test-admin-token"
+ORDERS_URL, PAYMENTS_URL = "http://orders.test", "http://payments.test"
+smtp_sink = smtp.smtp_sink  # the real SMTP server fixture, shared from tillkey.testing
 
 
 @pytest.fixture
-def settings(database_url, amqp_url):
+def settings(database_url, amqp_url, smtp_sink):
     migrate(SERVICE_ROOT, database_url)
-    return Settings(database_url=database_url, amqp_url=amqp_url, platform_secret=SECRET, admin_token=ADMIN)
+    # Short retry steps and poll interval: the outage tests wait seconds, not minutes.
+    return Settings(database_url=database_url, amqp_url=amqp_url, platform_secret=SECRET, admin_token=ADMIN,
+                    orders_public_url=ORDERS_URL, payments_public_url=PAYMENTS_URL,
+                    smtp_host=smtp_sink.host, smtp_port=smtp_sink.port, smtp_from="Tillkey <mail@tillkey.test>",
+                    smtp_timeout=5.0, retry_schedule=(0.2, 0.5), sender_poll_interval=0.05)
 
 
 @pytest.fixture

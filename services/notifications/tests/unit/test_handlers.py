@@ -5,43 +5,84 @@ import pytest
 
 from tillkey.contracts import load_sample
 from tillkey.messaging import RetryLater
-from tillkey.notifications.domain.model import MerchantContact, OrderRecipient
-from tillkey.notifications.service_layer import handlers
+from tillkey.notifications.adapters.rendering import JinjaRenderer
+from tillkey.notifications.domain.messages import FAILED, SENT, Message
+from tillkey.notifications.domain.model import MerchantContact, OrderLine, OrderRecipient, Product
+from tillkey.notifications.service_layer.composing import Composer
+from tillkey.notifications.service_layer.handlers import build_handlers
 from tillkey.testing.fakes import FakeUnitOfWork
 from tillkey.testing.messaging import sample_envelope
 
-CONSUMED = ("merchant.registered", "order.created", "order.deleted")
+EMAIL_EVENTS = {
+    "payment.pending": ("payment_instructions", "customer"),
+    "payment.succeeded": ("payment_confirmation", "customer"),
+    "product.delivered": ("license_delivery", "customer"),
+    "order.payment_reminder_due": ("payment_reminder", "customer"),
+    "payment.refunded": ("refund_confirmation", "customer"),
+    "license.requested": ("license_request", "merchant"),
+    "license_pool.low": ("license_pool_low", "merchant"),
+    "webhook_endpoint.disabled": ("webhook_endpoint_disabled", "merchant"),
+}
+CONSUMED = ("merchant.registered", "order.created", "order.deleted", "product.created", "product.updated",
+            *EMAIL_EVENTS)
 ORDER_ID = load_sample("order.created")["data"]["order_id"]
+MERCHANT = "mer_7Yb2kQ9xTz"
+HANDLERS = build_handlers(Composer(JinjaRenderer(), orders_public_url="http://orders.test",
+                                   payments_public_url="http://pay.test", platform_secret="s"))
 
 
 class FakeNotificationsUow(FakeUnitOfWork):
     def __init__(self, **kw):
         super().__init__(**kw)
-        self.recipients: dict[str, OrderRecipient] = {}
-        self.merchants: dict[str, MerchantContact] = {}
+        self.rows: dict[type, dict[str, object]] = {}
+
+    def _get(self, cls, key):
+        return self.rows.get(cls, {}).get(key)
 
     def recipient(self, order_id):
-        return self.recipients.get(order_id)
+        return self._get(OrderRecipient, order_id)
 
     def merchant(self, merchant_id):
-        return self.merchants.get(merchant_id)
+        return self._get(MerchantContact, merchant_id)
+
+    def line(self, line_id):
+        return self._get(OrderLine, line_id)
+
+    def product(self, product_id):
+        return self._get(Product, product_id)
+
+    def message_by_cause(self, cause):
+        return next((m for m in self.messages if m.cause == cause), None)
+
+    def messages_of_order(self, order_id):
+        return [m for m in self.messages if m.order_id == order_id]
+
+    @property
+    def messages(self) -> list[Message]:
+        return list(self.rows.get(Message, {}).values())
 
     def add(self, obj):
         super().add(obj)
-        if isinstance(obj, OrderRecipient):
-            self.recipients[obj.order_id] = obj
-        elif isinstance(obj, MerchantContact):
-            self.merchants[obj.merchant_id] = obj
+        key = {OrderRecipient: "order_id", MerchantContact: "merchant_id", OrderLine: "line_id",
+               Product: "product_id", Message: "message_id"}[type(obj)]
+        self.rows.setdefault(type(obj), {})[getattr(obj, key)] = obj
 
 
-def handle(uow, type, **data):
-    event = sample_envelope(type, **data)
-    for handler in handlers.HANDLERS[event.type]:
+def handle(uow, type, *, new_id=False, **data):
+    event = sample_envelope(type, new_id=new_id, **data)
+    for handler in HANDLERS[event.type]:
         handler(event, uow)
 
 
+def known_order_and_merchant(**customer) -> FakeNotificationsUow:
+    uow = FakeNotificationsUow()
+    handle(uow, "merchant.registered")
+    handle(uow, "order.created", customer={**load_sample("order.created")["data"]["customer"], **customer})
+    return uow
+
+
 def test_every_consumed_type_has_a_handler_and_a_golden_sample():
-    assert sorted(handlers.HANDLERS) == sorted(CONSUMED)
+    assert sorted(HANDLERS) == sorted(CONSUMED)
     for type in CONSUMED:
         assert load_sample(type)["type"] == type
 
@@ -49,36 +90,114 @@ def test_every_consumed_type_has_a_handler_and_a_golden_sample():
 def test_merchant_registered_is_remembered_then_updated():
     uow = FakeNotificationsUow()
     handle(uow, "merchant.registered")
-    contact = uow.merchants["mer_7Yb2kQ9xTz"]
+    contact = uow.merchant(MERCHANT)
     assert (contact.name, contact.email) == ("Acme Software", "billing@acme.example")
     handle(uow, "merchant.registered", email="ops@acme.example")
     assert contact.email == "ops@acme.example" and len(uow.added) == 1
 
 
-def test_order_created_remembers_the_recipient_once():
+def test_order_created_remembers_the_recipient_its_lines_and_product_names_once():
     uow = FakeNotificationsUow()
     handle(uow, "order.created")
-    recipient = uow.recipients[ORDER_ID]
+    recipient = uow.recipient(ORDER_ID)
     assert (recipient.merchant_id, recipient.email, recipient.first_name, recipient.locale) == (
-        "mer_7Yb2kQ9xTz", "ada@example.com", "Ada", "en")
+        MERCHANT, "ada@example.com", "Ada", "en")
+    assert uow.line("line_9Kd2PqX7aB").name == "Pro Editor"
+    assert uow.product("prod_5Tg7LmN2cV").name == "Pro Editor"
+    added = len(uow.added)
     handle(uow, "order.created", customer={**load_sample("order.created")["data"]["customer"], "email": "x@y.z"})
-    assert recipient.email == "ada@example.com" and len(uow.added) == 1
+    assert recipient.email == "ada@example.com" and len(uow.added) == added
+
+
+def test_product_events_keep_the_current_name():
+    uow = FakeNotificationsUow()
+    handle(uow, "product.created")
+    product_id = load_sample("product.created")["data"]["product_id"]
+    handle(uow, "product.updated", product_id=product_id, name="Pro Editor 2")
+    assert uow.product(product_id).name == "Pro Editor 2"
 
 
 def test_a_missing_locale_means_english():
-    customer = {**load_sample("order.created")["data"]["customer"], "locale": None}
+    uow = known_order_and_merchant(locale=None)
+    assert uow.recipient(ORDER_ID).locale == "en"
+
+
+@pytest.mark.parametrize("type", sorted(EMAIL_EVENTS))
+def test_each_email_event_queues_one_rendered_message_for_the_right_person(type):
+    template, audience = EMAIL_EVENTS[type]
+    uow = known_order_and_merchant()
+    handle(uow, type)
+    [message] = uow.messages
+    assert (message.template, message.status, message.merchant_id) == (template, "queued", MERCHANT)
+    expected_to = "ada@example.com" if audience == "customer" else "billing@acme.example"
+    assert message.to == expected_to
+    assert message.subject and message.text_body and message.html_body.startswith("<!doctype html>")
+    if audience == "customer":
+        assert message.order_id == ORDER_ID and f"http://orders.test/orders/{ORDER_ID}?token=" in message.text_body
+
+
+@pytest.mark.parametrize("type", sorted(EMAIL_EVENTS))
+def test_the_same_event_twice_or_a_copy_with_a_new_id_queues_one_message(type):
+    uow = known_order_and_merchant()
+    handle(uow, type)
+    handle(uow, type)
+    if type not in ("license_pool.low", "webhook_endpoint.disabled"):
+        # Business causes (a payment, a refund, an order line): a new event saying the same thing is no new email.
+        handle(uow, type, new_id=True)
+    assert len(uow.messages) == 1
+
+
+def test_each_pool_crossing_and_each_disabling_is_its_own_email():
+    uow = known_order_and_merchant()
+    for type in ("license_pool.low", "webhook_endpoint.disabled"):
+        handle(uow, type)
+        handle(uow, type, new_id=True)
+    assert sorted(m.template for m in uow.messages) == ["license_pool_low"] * 2 + ["webhook_endpoint_disabled"] * 2
+
+
+@pytest.mark.parametrize("type", sorted(t for t, (_, who) in EMAIL_EVENTS.items() if who == "customer")
+                         + ["license.requested"])
+def test_an_event_about_an_unknown_order_waits(type):
     uow = FakeNotificationsUow()
-    handle(uow, "order.created", customer=customer)
-    assert uow.recipients[ORDER_ID].locale == "en"
+    handle(uow, "merchant.registered")
+    with pytest.raises(RetryLater):
+        handle(uow, type)
+    assert uow.messages == []
 
 
-def test_order_deleted_erases_the_recipient():
+@pytest.mark.parametrize("type", ["license.requested", "license_pool.low", "webhook_endpoint.disabled"])
+def test_a_merchant_email_for_an_unknown_merchant_waits(type):
     uow = FakeNotificationsUow()
     handle(uow, "order.created")
+    with pytest.raises(RetryLater):
+        handle(uow, type)
+
+
+def test_german_customers_get_german_emails():
+    uow = known_order_and_merchant(locale="de-DE")
+    handle(uow, "payment.succeeded")
+    [message] = uow.messages
+    assert message.locale == "de" and "88,20 €" in message.text_body and message.subject.startswith("Zahlung")
+
+
+def test_order_deleted_erases_the_recipient_and_its_messages():
+    uow = known_order_and_merchant()
+    handle(uow, "payment.pending")
+    handle(uow, "payment.succeeded")
+    uow.messages[0].status = SENT
     handle(uow, "order.deleted")
-    recipient = uow.recipients[ORDER_ID]
+    recipient = uow.recipient(ORDER_ID)
     assert (recipient.email, recipient.first_name) == (None, None)
-    assert recipient.merchant_id == "mer_7Yb2kQ9xTz"  # kept: not personal data
+    assert recipient.merchant_id == MERCHANT  # kept: not personal data
+    assert [(m.to, m.text_body, m.html_body) for m in uow.messages] == [(None, None, None)] * 2
+    assert sorted(m.status for m in uow.messages) == [FAILED, SENT]  # the queued one is never sent
+
+
+def test_no_email_to_an_erased_customer():
+    uow = known_order_and_merchant()
+    handle(uow, "order.deleted")
+    handle(uow, "order.payment_reminder_due")
+    assert uow.messages == []
 
 
 def test_an_erasure_that_overtakes_its_order_is_retried_not_dropped():

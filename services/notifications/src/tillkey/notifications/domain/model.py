@@ -1,4 +1,8 @@
-"""What notifications knows about the people it writes to — only what it needs to address mail."""
+"""What notifications knows about the people it writes to — only what it needs to address mail.
+
+Learned from events (merchant.registered, order.created, product.created/updated); personal data
+(the customer's address and name) is erased when the order is deleted.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -24,3 +28,23 @@ class OrderRecipient:
     def erase(self) -> None:
         self.email = None
         self.first_name = None
+
+
+@dataclass
+class OrderLine:
+    """A line of a known order: license emails name the product the customer bought."""
+
+    line_id: str
+    order_id: str
+    product_id: str
+    name: str
+    quantity: int
+
+
+@dataclass
+class Product:
+    """A product's current name, for merchant emails about the product itself (pool running low)."""
+
+    product_id: str
+    merchant_id: str
+    name: str

@@ -7,16 +7,26 @@ from tillkey.messaging import Consumer, OutboxRelay
 from tillkey.notifications.adapters import tables
 from tillkey.notifications.bootstrap import SERVICE, bootstrap
 from tillkey.notifications.config import Settings
+from tillkey.notifications.entrypoints.mail_sender import MailSender
 from tillkey.platform.runner import service_main
 
 SERVICE_ROOT = Path(__file__).resolve().parents[4]
 
 
-def build_workers(settings: Settings) -> dict:
-    service = bootstrap(settings)
+def build_mail_sender(service) -> MailSender:
+    settings = service.settings
+    longest = getattr(service.mailer, "longest_send", 2 * settings.smtp_timeout + 1)
+    return MailSender(service.uow_factory, service.mailer, schedule=settings.retry_schedule,
+                      give_up_after=settings.give_up_after, longest_send=longest,
+                      poll_interval=settings.sender_poll_interval)
+
+
+def build_workers(settings: Settings, **overrides) -> dict:
+    service = bootstrap(settings, **overrides)
     return {
         "consumer": Consumer(settings.amqp_url, service.topology, service.dispatcher),
         "relay": OutboxRelay(settings.amqp_url, service.session_factory, tables.outbox, SERVICE),
+        "mail": build_mail_sender(service),
     }
 
 

@@ -1,9 +1,14 @@
-"""Event handlers: notifications keeps its own copy of who to write to, learned from events."""
+"""Event handlers: notifications keeps its own copy of who to write to, learned from events,
+and queues an email for each event that causes one (service_layer.emails)."""
 from __future__ import annotations
+
+from functools import partial
 
 from tillkey.contracts import Envelope
 from tillkey.messaging import RetryLater
-from tillkey.notifications.domain.model import MerchantContact, OrderRecipient
+from tillkey.notifications.domain.model import MerchantContact, OrderLine, OrderRecipient, Product
+from tillkey.notifications.service_layer.composing import Composer
+from tillkey.notifications.service_layer.emails import EMAIL_HANDLERS
 
 
 def remember_merchant(event: Envelope, uow) -> None:
@@ -23,6 +28,23 @@ def remember_recipient(event: Envelope, uow) -> None:
     uow.add(OrderRecipient(order_id=data["order_id"], merchant_id=data["merchant_id"],
                            email=customer["email"], first_name=customer["first_name"],
                            locale=(customer.get("locale") or "en")))
+    named: set[str] = set()
+    for line in data["lines"]:
+        uow.add(OrderLine(line_id=line["line_id"], order_id=data["order_id"], product_id=line["product_id"],
+                          name=line["name"], quantity=line["quantity"]))
+        if line["product_id"] not in named and uow.product(line["product_id"]) is None:
+            named.add(line["product_id"])
+            # A product created before this service listened is still named in merchant emails.
+            uow.add(Product(line["product_id"], data["merchant_id"], line["name"]))
+
+
+def remember_product(event: Envelope, uow) -> None:
+    data = event.data
+    product = uow.product(data["product_id"])
+    if product is None:
+        uow.add(Product(data["product_id"], data["merchant_id"], data["name"]))
+    else:
+        product.name = data["name"]
 
 
 def erase_recipient(event: Envelope, uow) -> None:
@@ -32,10 +54,21 @@ def erase_recipient(event: Envelope, uow) -> None:
         # data arrive afterwards and never be erased.
         raise RetryLater(f"order {event.data['order_id']} is not known here yet")
     recipient.erase()
+    # The message log keeps what was sent and when, but no longer to whom or what it said
+    # (bodies hold the name and license keys); an email still queued is never sent.
+    for message in uow.messages_of_order(recipient.order_id):
+        message.erase()
 
 
-HANDLERS = {
-    "merchant.registered": [remember_merchant],
-    "order.created": [remember_recipient],
-    "order.deleted": [erase_recipient],
-}
+def build_handlers(composer: Composer) -> dict:
+    """The handler table: one entry per consumed event type. Email handlers get the composer bound."""
+    handlers = {
+        "merchant.registered": [remember_merchant],
+        "order.created": [remember_recipient],
+        "order.deleted": [erase_recipient],
+        "product.created": [remember_product],
+        "product.updated": [remember_product],
+    }
+    for type, handler in EMAIL_HANDLERS.items():
+        handlers.setdefault(type, []).append(partial(handler, composer=composer))
+    return handlers
