@@ -22,7 +22,7 @@ class FakePaymentsUow(FakeUnitOfWork):
         self.orders: dict[str, Order] = {}
         self.merchants: dict[str, Merchant] = {}
 
-    def order(self, order_id):
+    def order(self, order_id, lock=False):
         return self.orders.get(order_id)
 
     def merchant(self, merchant_id):
@@ -103,12 +103,41 @@ def test_closing_an_order_not_known_yet_is_retried_later(type):
         handle(FakePaymentsUow(), type)
 
 
-def test_canceling_an_order_paid_here_is_a_permanent_conflict():
+@pytest.mark.parametrize("type,status", [("order.canceled", "canceled"), ("order.deleted", "deleted")])
+def test_closing_an_order_paid_here_by_card_refunds_the_charge(type, status):
+    # Orders closed it before it heard of our payment.succeeded: orders decides, the money goes back.
+    uow = FakePaymentsUow()
+    handle(uow, "order.created")
+    order = uow.orders[ORDER_ID]
+    at = uow.clock.now()
+    paid = Payment("pay_paid", ORDER_ID, "card", "succeeded", 8820, "EUR", at, at, gateway="sandbox",
+                   charge_id="ch_1")
+    order.payments.append(paid)
+    order.status = "paid"
+    handle(uow, type)
+    assert order.status == status
+    [refund] = order.refunds
+    assert (refund.payment_id, refund.amount, refund.charge_id, refund.status) == ("pay_paid", 8820, "ch_1", "pending")
+    assert refund.automatic and refund.awaits_submission and refund.refund_id.startswith("re_")
+    handle(uow, type)  # redelivered: still one refund
+    assert len(order.refunds) == 1
+    assert uow.emitted_types() == []  # no second word to merchants; the refund is internal
+
+
+def test_closing_a_free_order_paid_here_follows_orders_with_nothing_to_refund():
     uow = FakePaymentsUow()
     handle(uow, "order.created", total=0, discount=9800)
+    handle(uow, "order.canceled")
+    assert uow.orders[ORDER_ID].status == "canceled" and uow.orders[ORDER_ID].refunds == []
+
+
+def test_deleting_an_order_refunded_here_is_a_permanent_conflict():
+    uow = FakePaymentsUow()
+    handle(uow, "order.created")
+    uow.orders[ORDER_ID].status = "refunded"
     with pytest.raises(PermanentError):
-        handle(uow, "order.canceled")
-    assert uow.orders[ORDER_ID].status == "paid"
+        handle(uow, "order.deleted")
+    assert uow.orders[ORDER_ID].status == "refunded"
 
 
 def test_merchant_registered_is_remembered_and_renamed():

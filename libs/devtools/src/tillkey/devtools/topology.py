@@ -7,7 +7,7 @@ from pathlib import Path
 
 SERVICES = ("orders", "payments", "fulfillment", "notifications", "webhooks")
 DEFAULT_PORTS = {"orders": 8001, "payments": 8002, "fulfillment": 8003, "notifications": 8004,
-                 "webhooks": 8005, "demo_receiver": 8010, "smtp": 1025}
+                 "webhooks": 8005, "sandbox": 8009, "demo_receiver": 8010, "smtp": 1025}
 
 
 @dataclass
@@ -38,6 +38,11 @@ class PlatformConfig:
             "SMTP_HOST": "127.0.0.1",
             "SMTP_PORT": str(self.ports["smtp"]),
             "ALLOW_PRIVATE_URLS": "true",  # the demo merchant runs on loopback
+            # The sandbox card gateway: payments calls it, the payment page's script tokenizes with it.
+            "SANDBOX_PORT": str(self.ports["sandbox"]),
+            "SANDBOX_DATABASE_URL": f"sqlite:///{self.data_dir / 'sandbox.db'}",
+            "SANDBOX_GATEWAY_URL": self.url("sandbox"),
+            "SANDBOX_PUBLIC_URL": self.url("sandbox"),
         }
         for service in SERVICES:
             env[f"{service.upper()}_PORT"] = str(self.ports[service])
@@ -53,6 +58,7 @@ def processes(config: PlatformConfig) -> dict[str, list[str]]:
     for service in SERVICES:
         procs[f"{service}-api"] = [str(bindir / f"tillkey-{service}"), "api"]
         procs[f"{service}-worker"] = [str(bindir / f"tillkey-{service}"), "worker"]
+    procs["sandbox-gateway"] = [str(bindir / "tillkey-sandbox-gateway")]
     procs["mail-sink"] = [sys.executable, "-m", "tillkey.devtools.mail_sink", "--port", str(config.ports["smtp"]),
                           "--dir", str(config.data_dir / "mail")]
     procs["demo-receiver"] = [sys.executable, "-m", "tillkey.devtools.demo_receiver",

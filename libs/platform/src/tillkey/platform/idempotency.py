@@ -116,7 +116,9 @@ def idempotent(view):
         try:
             resp = current_app.make_response(view(**kwargs))
         except ApiError as exc:
-            if exc.status >= 500:
+            if exc.status >= 500 or "Retry-After" in exc.headers:
+                # A refusal that says "try again" (e.g. 409 order_not_ready) is not this request's
+                # answer: storing it would replay the refusal to the very retry it asks for.
                 store.release(scope, key)
                 raise
             # A 4xx is the answer to this request: replay it too, like Stripe does.

@@ -3,12 +3,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from functools import partial
 
 from tillkey.messaging import InboxDispatcher, QueueTopology
 from tillkey.payments.adapters import tables
+from tillkey.payments.adapters.sandbox_gateway import SandboxGateway
 from tillkey.payments.adapters.uow import PaymentsUnitOfWork
 from tillkey.payments.config import Settings
+from tillkey.payments.domain.bank_transfer import BankAccount
+from tillkey.payments.service_layer.deps import PaymentDeps
 from tillkey.payments.service_layer.handlers import HANDLERS
 from tillkey.platform.clock import SystemClock
 from tillkey.platform.db import make_engine, make_session_factory
@@ -24,6 +28,7 @@ class Payments:
     uow_factory: Callable[..., PaymentsUnitOfWork]
     dispatcher: InboxDispatcher
     topology: QueueTopology
+    deps: PaymentDeps
 
 
 def bootstrap(settings: Settings, **overrides) -> Payments:
@@ -36,4 +41,12 @@ def bootstrap(settings: Settings, **overrides) -> Payments:
     handlers = overrides.get("handlers") or HANDLERS
     dispatcher = InboxDispatcher(uow_factory, tables.inbox, handlers)
     topology = QueueTopology(SERVICE, tuple(dispatcher.event_types))
-    return Payments(settings, engine, session_factory, uow_factory, dispatcher, topology)
+    gateways = overrides.get("gateways") or {
+        "sandbox": SandboxGateway(settings.sandbox_gateway_url, settings.sandbox_gateway_secret)}
+    deps = PaymentDeps(
+        uow_factory=uow_factory, gateways=gateways, card_gateway=overrides.get("card_gateway", "sandbox"),
+        bank_account=BankAccount(settings.bank_account_holder, settings.bank_name, settings.bank_iban,
+                                 settings.bank_bic, timedelta(seconds=settings.bank_transfer_due)),
+        public_url=settings.payments_public_url, resubmit_after=timedelta(seconds=settings.resubmit_after),
+        give_up_after=timedelta(seconds=settings.give_up_after))
+    return Payments(settings, engine, session_factory, uow_factory, dispatcher, topology, deps)

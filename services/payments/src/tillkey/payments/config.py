@@ -4,13 +4,21 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from tillkey.payments.sandbox.settings import DEFAULT_SECRET as SANDBOX_DEV_SECRET
 from tillkey.platform import config as c
 
 DEFAULT_DATABASE_URL = "sqlite:///var/payments.db"
 DEFAULT_SANDBOX_URL = "http://127.0.0.1:8009"
-# Development only: 31 bytes after "whsec_" (Standard Webhooks wants at least 24). Production sets its own.
-DEFAULT_SANDBOX_SECRET = "whsec_dGlsbGtleS1zYW5kYm94LWRldi1zZWNyZXQtMjRiKw=="
+# Development only, and the sandbox process's own default: `make run` works without setting it on
+# either side (two different defaults made every notification fail its signature check).
+DEFAULT_SANDBOX_SECRET = SANDBOX_DEV_SECRET
 DEFAULT_BANK_TRANSFER_DUE = "14d"
+DEFAULT_SCHEDULER_INTERVAL = "30s"
+# A card attempt committed here but not acknowledged by the gateway after this long is sent again
+# (same idempotency key): the API process died between its commit and the gateway call.
+DEFAULT_RESUBMIT_AFTER = "30s"
+# ... and given up on (failed `gateway_unavailable`) when the gateway stays unreachable this long.
+DEFAULT_GIVE_UP_AFTER = "15m"
 
 
 @dataclass(frozen=True)
@@ -30,6 +38,9 @@ class Settings:
     bank_iban: str = "DE89370400440532013000"
     bank_bic: str = "COBADEFFXXX"
     bank_transfer_due: float = c.parse_duration(DEFAULT_BANK_TRANSFER_DUE)  # seconds
+    scheduler_interval: float = c.parse_duration(DEFAULT_SCHEDULER_INTERVAL)
+    resubmit_after: float = c.parse_duration(DEFAULT_RESUBMIT_AFTER)
+    give_up_after: float = c.parse_duration(DEFAULT_GIVE_UP_AFTER)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
@@ -51,4 +62,7 @@ class Settings:
             bank_iban=env.str("BANK_IBAN", d.bank_iban),
             bank_bic=env.str("BANK_BIC", d.bank_bic),
             bank_transfer_due=env.duration("BANK_TRANSFER_DUE", DEFAULT_BANK_TRANSFER_DUE),
+            scheduler_interval=env.duration("SCHEDULER_INTERVAL", DEFAULT_SCHEDULER_INTERVAL),
+            resubmit_after=env.duration("PAYMENTS_GATEWAY_RESUBMIT_AFTER", DEFAULT_RESUBMIT_AFTER),
+            give_up_after=env.duration("PAYMENTS_GATEWAY_GIVE_UP_AFTER", DEFAULT_GIVE_UP_AFTER),
         )

@@ -98,7 +98,7 @@ class SandboxGateway:
         try:
             msg_id = signing.verify(self.secret, dict(headers.items()), text, now=self.clock())
         except signing.SignatureError as exc:
-            raise InvalidNotification(f"signature check failed: {exc}") from None
+            raise InvalidNotification(f"signature check failed: {exc}", "invalid_signature") from None
         try:
             payload = json.loads(text)
             data = payload["data"]

@@ -4,15 +4,18 @@ Domain classes are mapped imperatively so that `domain/` stays free of SQLAlchem
 """
 from __future__ import annotations
 
-from sqlalchemy import JSON, BigInteger, Column, DateTime, ForeignKey, Index, MetaData, String, Table
+from sqlalchemy import JSON, BigInteger, Boolean, Column, DateTime, ForeignKey, Index, MetaData, String, Table
 from sqlalchemy.orm import registry, relationship
 
 from tillkey.messaging import define_inbox, define_outbox
 from tillkey.payments.domain.model import Merchant, Order, Payment
+from tillkey.payments.domain.refunds import Refund
+from tillkey.platform.idempotency import define_idempotency_table
 
 metadata = MetaData()
 outbox = define_outbox(metadata)
 inbox = define_inbox(metadata)
+idempotency_keys = define_idempotency_table(metadata)
 
 merchants = Table(
     "merchants", metadata,
@@ -44,8 +47,47 @@ payments = Table(
     Column("failure_message", String(500), nullable=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("reference", String(32), nullable=True),  # bank transfers: matched by it, unique
+    Column("gateway", String(32), nullable=True),
+    Column("charge_id", String(64), nullable=True),
+    # The single-use token, kept only until the gateway acknowledges the charge so that a crash
+    # between our commit and the gateway call can be resumed. A token is not card data.
+    Column("gateway_token", String(128), nullable=True),
     # The list call pages one order's attempts newest first.
     Index("ix_payments_order_created", "order_id", "created_at", "payment_id"),
+    Index("ix_payments_status_updated", "status", "updated_at"),
+    Index("uq_payments_reference", "reference", unique=True),
+)
+
+refunds = Table(
+    "refunds", metadata,
+    Column("refund_id", String(64), primary_key=True),
+    Column("order_id", String(64), ForeignKey("orders.order_id"), nullable=False, index=True),
+    Column("payment_id", String(64), ForeignKey("payments.payment_id"), nullable=False),
+    Column("amount", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("reason", String(500), nullable=False),
+    Column("automatic", Boolean, nullable=False),
+    Column("gateway", String(32), nullable=True),
+    Column("charge_id", String(64), nullable=True),
+    Column("gateway_refund_id", String(64), nullable=True),
+    Column("failure_code", String(64), nullable=True),
+    Column("failure_message", String(500), nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Index("ix_refunds_status_updated", "status", "updated_at"),
+)
+
+# Every gateway notification we acted on, by the gateway's id: a redelivered one has no second
+# effect (recorded in the same transaction as the effect).
+gateway_notifications = Table(
+    "gateway_notifications", metadata,
+    Column("gateway", String(32), primary_key=True),
+    Column("notification_id", String(128), primary_key=True),
+    Column("type", String(32), nullable=False),
+    Column("reference", String(64), nullable=False),
+    Column("received_at", DateTime(timezone=True), nullable=False),
 )
 
 _registry = registry()
@@ -58,7 +100,11 @@ def start_mappers() -> None:
         return
     _registry.map_imperatively(Merchant, merchants)
     _registry.map_imperatively(Payment, payments)
+    _registry.map_imperatively(Refund, refunds)
     _registry.map_imperatively(Order, orders, properties={
-        "payments": relationship(Payment, order_by=payments.c.created_at, cascade="all, delete-orphan"),
+        "payments": relationship(Payment, order_by=(payments.c.created_at, payments.c.payment_id),
+                                 cascade="all, delete-orphan"),
+        "refunds": relationship(Refund, order_by=(refunds.c.created_at, refunds.c.refund_id),
+                                cascade="all, delete-orphan"),
     })
     _mapped = True

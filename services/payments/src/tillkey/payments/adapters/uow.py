@@ -1,11 +1,15 @@
 """The unit of work with this service's repositories."""
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from tillkey.messaging import SqlAlchemyUnitOfWork
 from tillkey.payments.adapters import tables
 from tillkey.payments.domain.model import Merchant, Order, Payment
+from tillkey.payments.domain.refunds import Refund
 from tillkey.platform.clock import Clock, SystemClock
 from tillkey.platform.pagination import paginate
 
@@ -18,11 +22,55 @@ class PaymentsUnitOfWork(SqlAlchemyUnitOfWork):
     def merchant(self, merchant_id: str) -> Merchant | None:
         return self.session.get(Merchant, merchant_id)
 
-    def order(self, order_id: str) -> Order | None:
-        return self.session.get(Order, order_id)
+    def order(self, order_id: str, *, lock: bool = False) -> Order | None:
+        """`lock`: hold the order's row until commit (PostgreSQL `FOR UPDATE`), so two requests or
+        notifications about one order decide one after the other. SQLite serializes every write
+        transaction anyway (BEGIN IMMEDIATE)."""
+        if not lock:
+            return self.session.get(Order, order_id)
+        # Whatever this unit of work read before the lock may be stale: reload it after.
+        self.session.expire_all()
+        return self.session.get(Order, order_id, with_for_update=True, populate_existing=True)
+
+    def payment(self, payment_id: str) -> Payment | None:
+        return self.session.get(Payment, payment_id)
+
+    def refund(self, refund_id: str) -> Refund | None:
+        return self.session.get(Refund, refund_id)
+
+    def reference_taken(self, reference: str) -> bool:
+        return self.session.scalar(select(tables.payments.c.payment_id).where(
+            tables.payments.c.reference == reference)) is not None
 
     def add(self, obj) -> None:
         self.session.add(obj)
+
+    def record_notification(self, gateway: str, notification_id: str, type: str, reference: str) -> bool:
+        """False if this notification was recorded before (a redelivery): the caller does nothing."""
+        t = tables.gateway_notifications
+        seen = self.session.scalar(select(t.c.notification_id).where(
+            t.c.gateway == gateway, t.c.notification_id == notification_id))
+        if seen is not None:
+            return False
+        try:
+            with self.session.begin_nested():
+                self.session.execute(t.insert().values(gateway=gateway, notification_id=notification_id, type=type,
+                                                       reference=reference, received_at=self.clock.now()))
+        except IntegrityError:
+            return False  # the same notification, delivered twice at once, recorded by the other request
+        return True
+
+    def payments_awaiting_submission(self, updated_before: datetime, limit: int = 50) -> list[Payment]:
+        p = tables.payments.c
+        return list(self.session.scalars(select(Payment).where(
+            p.status == "pending", p.gateway_token.is_not(None), p.charge_id.is_(None),
+            p.updated_at <= updated_before).order_by(p.updated_at).limit(limit)))
+
+    def refunds_awaiting_submission(self, updated_before: datetime, limit: int = 50) -> list[Refund]:
+        r = tables.refunds.c
+        return list(self.session.scalars(select(Refund).where(
+            r.status == "pending", r.gateway.is_not(None), r.gateway_refund_id.is_(None),
+            r.updated_at <= updated_before).order_by(r.updated_at).limit(limit)))
 
     def payments_page(self, order_id: str, limit: int, cursor: str | None) -> tuple[list[Payment], str | None]:
         stmt = select(Payment).where(tables.payments.c.order_id == order_id)

@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import os
 
+from tillkey.payments.adapters import tables
 from tillkey.payments.bootstrap import bootstrap
 from tillkey.payments.config import Settings
+from tillkey.payments.entrypoints import notifications_api, pages, payments_api
 from tillkey.payments.entrypoints.views import payment_methods_bp, payments_bp
 from tillkey.platform.app import create_base_app
 
@@ -13,10 +15,13 @@ def create_app(settings: Settings, **overrides):
     service = bootstrap(settings, **overrides)
     app = create_base_app("payments", engine=service.engine, session_factory=service.session_factory,
                           amqp_url=settings.amqp_url, platform_secret=settings.platform_secret,
-                          admin_token=settings.admin_token)
+                          admin_token=settings.admin_token, idempotency_table=tables.idempotency_keys)
     app.extensions["tillkey.payments"] = service
     app.register_blueprint(payment_methods_bp)
     app.register_blueprint(payments_bp)
+    app.register_blueprint(payments_api.bp)
+    app.register_blueprint(notifications_api.bp)
+    app.register_blueprint(pages.bp)
     return app
 
 

@@ -7,6 +7,7 @@ from tillkey.messaging import Consumer, OutboxRelay
 from tillkey.payments.adapters import tables
 from tillkey.payments.bootstrap import SERVICE, bootstrap
 from tillkey.payments.config import Settings
+from tillkey.payments.entrypoints.sweeper import GatewaySweeper
 from tillkey.platform.runner import service_main
 
 SERVICE_ROOT = Path(__file__).resolve().parents[4]
@@ -17,6 +18,7 @@ def build_workers(settings: Settings) -> dict:
     return {
         "consumer": Consumer(settings.amqp_url, service.topology, service.dispatcher),
         "relay": OutboxRelay(settings.amqp_url, service.session_factory, tables.outbox, SERVICE),
+        "gateway-sweeper": GatewaySweeper(service.deps, settings.scheduler_interval),
     }
 
 

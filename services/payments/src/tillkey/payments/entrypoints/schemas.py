@@ -1,7 +1,7 @@
 """Request and response schemas of the payments API (they also generate /openapi.json)."""
 from __future__ import annotations
 
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, validate
 
 from tillkey.platform.clock import isoformat
 
@@ -14,6 +14,14 @@ class PaymentMethodSchema(Schema):
 
 class PaymentMethodList(Schema):
     data = fields.List(fields.Nested(PaymentMethodSchema))
+
+
+class StartPaymentBody(Schema):
+    method = fields.String(required=True, validate=validate.Length(min=1, max=32),
+                           metadata={"description": "one of GET /v1/payment-methods"})
+    payment_token = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=128),
+                                  metadata={"description": "card: the single-use token from the gateway's "
+                                                           "POST /v1/tokens (card data never comes here)"})
 
 
 class FailureSchema(Schema):

@@ -1,9 +1,10 @@
 """HTTP views: one blueprint per resource, thin — credentials, lookups, schemas."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app
+from flask import Blueprint
 
 from tillkey.contracts import PAYMENT_METHODS
+from tillkey.payments.entrypoints.common import service
 from tillkey.payments.entrypoints.schemas import PaymentMethodList, PaymentPage
 from tillkey.platform.api import endpoint
 from tillkey.platform.auth import ensure_sees_order, require
@@ -11,10 +12,6 @@ from tillkey.platform.pagination import PageQuery
 
 payment_methods_bp = Blueprint("payment_methods", __name__)
 payments_bp = Blueprint("payments", __name__)
-
-
-def _service():
-    return current_app.extensions["tillkey.payments"]
 
 
 @payment_methods_bp.get("/v1/payment-methods")
@@ -28,7 +25,7 @@ def list_payment_methods():
           auth="customer (order token), merchant (own orders) or admin", tags=("payments",))
 def list_payments(order_id: str, query: dict):
     principal = require("admin", "merchant", "customer", order_id=order_id)
-    with _service().uow_factory() as uow:
+    with service().uow_factory() as uow:
         order = uow.order(order_id)
         ensure_sees_order(principal, order_id, order.merchant_id if order else None,
                           hidden_from_customer=order is not None and order.status == "deleted")

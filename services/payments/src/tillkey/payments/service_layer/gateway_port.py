@@ -66,10 +66,14 @@ class GatewayRejected(GatewayError):
 
 
 class InvalidNotification(GatewayError):
-    """A callback that is not provably from the gateway (signature, timestamp) or is malformed."""
+    """A callback that is not provably from the gateway (signature, timestamp) or is malformed.
 
-    def __init__(self, detail: str):
-        super().__init__(detail, "invalid_notification")
+    `code` tells them apart for the HTTP answer: `invalid_signature` (401: not authenticated)
+    or `invalid_notification` (400: authenticated but unreadable).
+    """
+
+    def __init__(self, detail: str, code: str = "invalid_notification"):
+        super().__init__(detail, code)
 
 
 @dataclass(frozen=True)

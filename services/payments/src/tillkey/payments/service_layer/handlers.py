@@ -6,12 +6,15 @@ meaning (orders re-emitting) harmless too.
 """
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 
 from tillkey.contracts import Envelope
 from tillkey.messaging import PermanentError, RetryLater
 from tillkey.payments.domain.model import InvalidTransition, Merchant, Order
 from tillkey.platform.ids import new_id
+
+log = logging.getLogger(__name__)
 
 
 def remember_merchant(event: Envelope, uow) -> None:
@@ -49,15 +52,21 @@ def delete_order(event: Envelope, uow) -> None:
 
 
 def _close(event: Envelope, uow, status: str) -> None:
-    order = uow.order(event.data["order_id"])
+    order = uow.order(event.data["order_id"], lock=True)
     if order is None:
         # order.created may still be on its retry path: wait for it rather than lose the change.
         raise RetryLater(f"order {event.data['order_id']} is not known here yet")
+    refunds_before = len(order.refunds)
     try:
-        order.close(status, uow.clock.now())
+        order.close(status, uow.clock.now(), refund_ids=iter(lambda: new_id("re"), None))
     except InvalidTransition as exc:
-        # Orders closed an order we saw paid: retrying cannot fix that; dead letters alert support.
+        # e.g. orders deleted an order refunded here: retrying cannot fix that; dead letters alert support.
         raise PermanentError(str(exc)) from exc
+    if len(order.refunds) > refunds_before:
+        # Orders closed the order before it heard of our payment.succeeded (a race): orders is the
+        # source of truth for the order, so the money goes back. The refund row commits with this
+        # message; the worker's sweeper sends it to the gateway (no HTTP inside this transaction).
+        log.warning("order %s was %s while paid here: its payment is refunded", order.order_id, status)
 
 
 HANDLERS = {

@@ -1,0 +1,34 @@
+"""Bank transfer instructions: what the customer needs to pay by hand, and a reference to match it by."""
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+# No 0/O, 1/I/L, 5/S, 8/B: a reference is read off a screen and typed into a banking app.
+REFERENCE_ALPHABET = "2345679ACDEFGHJKMNPQRTUVWXYZ"
+REFERENCE_PREFIX = "TK"
+
+
+def new_reference() -> str:
+    """`TK-XXXX-XXXX`: 28^8 ≈ 3.8·10^11 values; uniqueness is still checked (and enforced by an index)."""
+    chars = "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(8))
+    return f"{REFERENCE_PREFIX}-{chars[:4]}-{chars[4:]}"
+
+
+@dataclass(frozen=True)
+class BankAccount:
+    account_holder: str
+    bank_name: str
+    iban: str
+    bic: str
+    due_after: timedelta
+
+
+def instructions(account: BankAccount, amount: int, currency: str, reference: str, now: datetime) -> dict:
+    return {
+        "amount": amount, "currency": currency, "reference": reference,
+        "account_holder": account.account_holder, "bank_name": account.bank_name,
+        "iban": account.iban, "bic": account.bic,
+        "due_date": (now + account.due_after).date().isoformat(),
+    }

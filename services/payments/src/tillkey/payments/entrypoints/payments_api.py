@@ -1,0 +1,30 @@
+"""Payment attempts: start one (customer), confirm a bank transfer (support)."""
+from __future__ import annotations
+
+from flask import Blueprint
+
+from tillkey.payments.entrypoints.common import authorize, run
+from tillkey.payments.entrypoints.schemas import PaymentSchema, StartPaymentBody
+from tillkey.payments.service_layer import paying
+from tillkey.platform.api import endpoint
+from tillkey.platform.idempotency import idempotent
+
+bp = Blueprint("payment_attempts", __name__)
+
+
+@bp.post("/v1/orders/<order_id>/payments")
+@idempotent
+@authorize("customer")
+@endpoint(body=StartPaymentBody, response=PaymentSchema, status=201, tags=("payments",),
+          auth="customer (the order token, `?token=`)",
+          summary="Start a payment attempt; it supersedes the order's open ones")
+def start_payment(order_id: str, body: dict):
+    return run(paying.start_payment, paying.StartPayment(order_id, body["method"], body.get("payment_token")))
+
+
+@bp.post("/v1/payments/<payment_id>/confirm")
+@authorize("admin")
+@endpoint(response=PaymentSchema, tags=("payments",), auth="admin",
+          summary="Confirm that a bank transfer's money arrived (reconciliation)")
+def confirm_payment(payment_id: str):
+    return run(paying.confirm_payment, paying.ConfirmPayment(payment_id))

@@ -1,0 +1,42 @@
+"""What the payment use cases need from the outside, wired once in bootstrap."""
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+
+from tillkey.payments.domain.bank_transfer import BankAccount
+from tillkey.payments.domain.model import Order, Payment
+from tillkey.payments.service_layer.gateway_port import CardGateway
+
+
+@dataclass(frozen=True)
+class PaymentDeps:
+    uow_factory: Callable
+    gateways: Mapping[str, CardGateway]
+    card_gateway: str             # the gateway that takes new card payments
+    bank_account: BankAccount
+    public_url: str               # PAYMENTS_PUBLIC_URL: where gateways post their notifications
+    resubmit_after: timedelta = timedelta(seconds=30)
+    give_up_after: timedelta = timedelta(minutes=15)
+
+    def notification_url(self, gateway: str) -> str:
+        return f"{self.public_url.rstrip('/')}/v1/gateways/{gateway}/notifications"
+
+    def gateway(self, name: str | None) -> CardGateway:
+        return self.gateways[name or self.card_gateway]
+
+
+def succeeded_data(order: Order, payment: Payment) -> dict:
+    return {"order_id": order.order_id, "merchant_id": order.merchant_id, "payment_id": payment.payment_id,
+            "method": payment.method, "amount": payment.amount, "currency": payment.currency}
+
+
+def failed_data(order: Order, payment: Payment) -> dict:
+    return {"order_id": order.order_id, "merchant_id": order.merchant_id, "payment_id": payment.payment_id,
+            "method": payment.method, "failure": {"code": payment.failure_code, "message": payment.failure_message}}
+
+
+def pending_data(order: Order, payment: Payment) -> dict:
+    return {"order_id": order.order_id, "merchant_id": order.merchant_id, "payment_id": payment.payment_id,
+            "method": payment.method, "instructions": payment.instructions}

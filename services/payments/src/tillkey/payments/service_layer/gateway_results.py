@@ -1,0 +1,93 @@
+"""A gateway's signed, asynchronous result: a charge or refund succeeded or failed.
+
+Trust rules, in order: the adapter verifies signature and freshness before anything is read
+(a forged or replayed-late callback changes nothing); the notification id is recorded in the
+same transaction as its effect (a redelivery has no second effect); the amount, currency and
+charge must match what we asked for (a mismatch is refused and changes nothing — a genuine
+gateway never sends one, so it is logged loudly for support).
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from tillkey.payments.domain.errors import Invalid, NotFound
+from tillkey.payments.domain.failures import customer_message
+from tillkey.payments.service_layer.deps import PaymentDeps, failed_data, succeeded_data
+from tillkey.payments.service_layer.gateway_port import GatewayNotification
+from tillkey.payments.service_layer.submission import submit_refund
+from tillkey.platform.ids import new_id
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class GatewayCallback:
+    gateway: str
+    headers: Mapping[str, str]
+    body: bytes
+
+
+class NotificationMismatch(Invalid):
+    code = "notification_mismatch"
+
+
+def handle_callback(cmd: GatewayCallback, deps: PaymentDeps) -> str:
+    """→ "applied", "duplicate" or "ignored". Raises InvalidNotification (not from the gateway),
+    NotificationMismatch (does not match our records), NotFound (no such gateway)."""
+    gateway = deps.gateways.get(cmd.gateway)
+    if gateway is None:
+        raise NotFound(f"No gateway called {cmd.gateway!r}.")
+    note = gateway.parse_notification(cmd.headers, cmd.body)
+    with deps.uow_factory() as uow:
+        target = uow.refund(note.reference) if note.is_refund else uow.payment(note.reference)
+        if target is None:
+            # Not ours (another installation sharing a gateway account?): acknowledge, or the
+            # gateway would retry for a day something we can never act on.
+            log.warning("%s notification %s names unknown %s; ignored", cmd.gateway, note.notification_id,
+                        note.reference)
+            return "ignored"
+        order = uow.order(target.order_id, lock=True)
+        if not uow.record_notification(cmd.gateway, note.notification_id, note.type, note.reference):
+            return "duplicate"
+        _ensure_matches(note, target)
+        now = uow.clock.now()
+        refund_id = None
+        if note.is_refund:
+            order.settle_refund(target, note.succeeded, now, note.failure_code, note.failure_message)
+            target.gateway_refund_id = target.gateway_refund_id or note.refund_id
+            if not note.succeeded:
+                log.error("refund %s failed at %s: %s", target.refund_id, cmd.gateway, note.failure_code)
+        elif note.succeeded:
+            result = order.accept_charge(target, note.charge_id, new_id("re"), now)
+            if result.accepted:
+                uow.emit("payment.succeeded", succeeded_data(order, target))
+            if result.refund is not None:
+                refund_id = result.refund.refund_id
+                log.warning("extra charge %s for %s (order %s is %s): refunding it as %s", note.charge_id,
+                            target.payment_id, order.order_id, order.status, refund_id)
+        else:
+            target.record_charge(note.charge_id)
+            code = note.failure_code or "charge_failed"
+            if target.fail(code, customer_message(code, note.failure_message), now):
+                uow.emit("payment.failed", failed_data(order, target))
+        uow.commit()
+    if refund_id is not None:
+        submit_refund(refund_id, deps)  # after the commit: the refund row exists whatever happens here
+    return "applied"
+
+
+def _ensure_matches(note: GatewayNotification, target) -> None:
+    expected_charge = target.charge_id
+    problems = []
+    if note.amount != target.amount or note.currency != target.currency:
+        problems.append(f"{note.amount} {note.currency} instead of {target.amount} {target.currency}")
+    if expected_charge is not None and note.charge_id != expected_charge:
+        problems.append(f"charge {note.charge_id} instead of {expected_charge}")
+    if note.is_refund and target.gateway_refund_id is not None and note.refund_id != target.gateway_refund_id:
+        problems.append(f"refund {note.refund_id} instead of {target.gateway_refund_id}")
+    if problems:
+        log.error("refused %s notification %s for %s: %s", note.type, note.notification_id, note.reference,
+                  "; ".join(problems))
+        raise NotificationMismatch("The notification does not match the payment it names: " + "; ".join(problems))

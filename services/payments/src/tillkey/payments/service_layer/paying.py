@@ -1,0 +1,98 @@
+"""Use cases at the customer's and support's request: start a payment attempt, confirm a bank transfer.
+
+No HTTP call ever runs inside a database transaction: a card attempt is committed first (so it
+exists whatever happens next), then sent to the gateway, then its acknowledgement is recorded
+in a second transaction (see submission.py).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tillkey.contracts import PAYMENT_METHOD_CODES
+from tillkey.payments.domain import bank_transfer
+from tillkey.payments.domain.errors import Conflict, Invalid, NotFound, NotReady
+from tillkey.payments.domain.model import Payment
+from tillkey.payments.service_layer.deps import PaymentDeps, pending_data, succeeded_data
+from tillkey.payments.service_layer.submission import submit_charge
+from tillkey.platform.ids import new_id
+
+OFFLINE_STATUS = "awaiting_funds"
+
+
+@dataclass(frozen=True)
+class StartPayment:
+    order_id: str
+    method: str
+    payment_token: str | None = None
+
+
+@dataclass(frozen=True)
+class ConfirmPayment:
+    payment_id: str
+
+
+def start_payment(cmd: StartPayment, deps: PaymentDeps) -> Payment:
+    _validate(cmd)
+    with deps.uow_factory() as uow:
+        order = uow.order(cmd.order_id, lock=True)
+        if order is None:
+            raise NotReady("The order is being prepared; try again in a moment.")
+        now = uow.clock.now()
+        payment = Payment(payment_id=new_id("pay"), order_id=order.order_id, method=cmd.method, status="pending",
+                          amount=order.amount, currency=order.currency, created_at=now, updated_at=now)
+        if cmd.method == "card":
+            payment.gateway, payment.gateway_token = deps.card_gateway, cmd.payment_token
+            order.start_payment(payment, now)
+        else:
+            payment.status, payment.reference = OFFLINE_STATUS, _unused_reference(uow)
+            payment.instructions = bank_transfer.instructions(deps.bank_account, order.amount, order.currency,
+                                                              payment.reference, now)
+            order.start_payment(payment, now)
+            uow.emit("payment.pending", pending_data(order, payment))
+        uow.commit()
+        payment_id = payment.payment_id
+    if cmd.method == "card":
+        submit_charge(payment_id, deps, fail_if_unreachable=True)
+    return read_payment(payment_id, deps)
+
+
+def confirm_payment(cmd: ConfirmPayment, deps: PaymentDeps) -> Payment:
+    with deps.uow_factory() as uow:
+        payment = uow.payment(cmd.payment_id)
+        if payment is None:
+            raise NotFound("No such payment.")
+        order = uow.order(payment.order_id, lock=True)
+        if payment.method != "bank_transfer":
+            raise Conflict(f"Only bank transfers are confirmed by hand; this payment is by {payment.method}.",
+                           code="payment_not_offline")
+        order.confirm_offline(payment, uow.clock.now())
+        uow.emit("payment.succeeded", succeeded_data(order, payment))
+        uow.commit()
+    return read_payment(cmd.payment_id, deps)
+
+
+def read_payment(payment_id: str, deps: PaymentDeps) -> Payment:
+    with deps.uow_factory() as uow:
+        payment = uow.payment(payment_id)
+        uow.session.expunge(payment)  # handed to the HTTP edge after the unit of work ends
+        return payment
+
+
+def _validate(cmd: StartPayment) -> None:
+    if cmd.method not in PAYMENT_METHOD_CODES:
+        raise Invalid(f"Unknown payment method {cmd.method!r}; choose one of {', '.join(PAYMENT_METHOD_CODES)}.",
+                      field="method")
+    if cmd.method == "card" and not cmd.payment_token:
+        raise Invalid("A card payment needs the payment_token the gateway returned for the card.",
+                      field="payment_token")
+    if cmd.method != "card" and cmd.payment_token:
+        raise Invalid(f"payment_token is only for card payments, not {cmd.method}.", field="payment_token")
+
+
+def _unused_reference(uow) -> str:
+    # A clash is a one-in-10^11 event; the unique index is the last word if two requests race.
+    for _ in range(10):
+        reference = bank_transfer.new_reference()
+        if not uow.reference_taken(reference):
+            return reference
+    raise RuntimeError("no unused bank transfer reference after 10 tries")
