@@ -4,11 +4,15 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
+from tillkey.contracts import load_sample
 from tillkey.fulfillment.adapters import tables
-from tillkey.messaging import Consumer
+from tillkey.fulfillment.bootstrap import SERVICE
+from tillkey.messaging import Consumer, OutboxRelay
 from tillkey.testing.messaging import (
     CountingHandler,
+    bind_probe,
     declare_fresh,
+    drain,
     publish,
     queue_depth,
     running,
@@ -72,3 +76,36 @@ def test_an_erasure_that_overtakes_its_order_still_erases(service, settings, con
                 return order is not None and order.is_deleted and order.email is None
         wait_until(erased, timeout=20, what="the order erased after its retry")
     assert count(service, tables.deliveries) == 1
+
+
+def test_payment_before_its_order_is_retried_then_delivers(service, settings, consumer, license_worker):
+    """payment.succeeded overtaking order.created (different producers, no order between them) waits."""
+    relay = OutboxRelay(settings.amqp_url, service.session_factory, tables.outbox, SERVICE)
+    probe = bind_probe(settings.amqp_url, "license.requested", "product.delivered")
+    with running(consumer=consumer, relay=relay, worker=license_worker):
+        publish(settings.amqp_url, sample_envelope("payment.succeeded"))
+        wait_until(lambda: len(consumer.counter.seen) >= 1, what="the early payment tried once")
+        publish(settings.amqp_url, sample_envelope("order.created"))
+
+        def awaiting():
+            with service.uow_factory() as uow:
+                order = uow.order(ORDER)
+                return order is not None and order.deliveries[0].status == "awaiting_merchant"
+        wait_until(awaiting, timeout=20, what="the retried payment started fulfillment")
+        [requested] = drain(settings.amqp_url, probe, expect=1, timeout=20)
+    assert requested["type"] == "license.requested" and requested["producer"] == "fulfillment"
+    assert requested["data"]["line_id"] == "line_9Kd2PqX7aB"
+    assert requested["causation_id"] == load_sample("payment.succeeded")["id"]
+    assert queue_depth(settings.amqp_url, service.topology.dead_queue) == 0
+    with service.uow_factory() as uow:
+        assert uow.order(ORDER).status == "paid"
+
+
+def test_a_duplicated_payment_message_asks_the_merchant_once(service, settings, consumer):
+    with running(consumer=consumer):
+        publish(settings.amqp_url, sample_envelope("order.created"))
+        wait_until(lambda: len(consumer.counter.seen) == 1, what="the order handled")
+        publish(settings.amqp_url, sample_envelope("payment.succeeded"), times=2)
+        publish(settings.amqp_url, sample_envelope("payment.succeeded", new_id=True))
+        wait_until(lambda: len(consumer.counter.seen) == 4, what="all payment copies handled")
+    assert count(service, tables.outbox) == 1  # one license.requested

@@ -72,6 +72,10 @@ class FulfillmentUnitOfWork(SqlAlchemyUnitOfWork):
 
         FOR UPDATE SKIP LOCKED: a key locked by another transaction is never read here, so two
         claimers can never both take it; the update below marks ours before the locks are released.
+        Callers hold the pool row's lock (`pool(lock=True)`) as well: under READ COMMITTED a row that
+        another claimer took just before is dropped from a LIMIT query after the recheck and not
+        replaced, so without turns a claim could come back short while keys remain — never doubled,
+        but a line would wait for nothing.
         """
         k = tables.license_keys.c
         rows = self.session.execute(
