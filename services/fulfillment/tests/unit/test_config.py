@@ -26,3 +26,16 @@ def test_every_variable_is_read():
 def test_bad_values_name_the_variable(env):
     with pytest.raises(ConfigError, match=next(iter(env))):
         Settings.from_env(env)
+
+
+def test_orders_internal_url_defaults_to_the_public_one():
+    assert Settings.from_env({"ORDERS_PUBLIC_URL": "https://shop.example"}).orders_internal_url == "https://shop.example"
+    s = Settings.from_env({"ORDERS_PUBLIC_URL": "https://shop.example", "ORDERS_INTERNAL_URL": "http://orders:8001"})
+    assert s.orders_internal_url == "http://orders:8001"
+
+
+def test_license_web_service_timeout():
+    assert Settings.from_env({}).license_web_service_timeout == 10
+    assert Settings.from_env({"LICENSE_WEB_SERVICE_TIMEOUT": "2.5s"}).license_web_service_timeout == 2.5
+    with pytest.raises(ConfigError, match="LICENSE_WEB_SERVICE_TIMEOUT"):
+        Settings.from_env({"LICENSE_WEB_SERVICE_TIMEOUT": "soon"})

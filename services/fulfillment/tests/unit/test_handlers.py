@@ -6,35 +6,15 @@ from dataclasses import replace
 import pytest
 
 from tillkey.contracts import load_sample
-from tillkey.fulfillment.domain.model import Order, Product
 from tillkey.fulfillment.service_layer import handlers
 from tillkey.messaging import RetryLater
-from tillkey.testing.fakes import FakeUnitOfWork
 from tillkey.testing.messaging import sample_envelope
+
+from .conftest import FakeFulfillmentUow
 
 CONSUMED = ("product.created", "product.updated", "order.created", "order.deleted", "payment.succeeded")
 ORDER_ID = load_sample("order.created")["data"]["order_id"]
 PRODUCT_ID = load_sample("product.created")["data"]["product_id"]
-
-
-class FakeFulfillmentUow(FakeUnitOfWork):
-    def __init__(self, **kw):
-        super().__init__(**kw)
-        self.orders: dict[str, Order] = {}
-        self.products: dict[str, Product] = {}
-
-    def order(self, order_id):
-        return self.orders.get(order_id)
-
-    def product(self, product_id):
-        return self.products.get(product_id)
-
-    def add(self, obj):
-        super().add(obj)
-        if isinstance(obj, Order):
-            self.orders[obj.order_id] = obj
-        elif isinstance(obj, Product):
-            self.products[obj.product_id] = obj
 
 
 def handle(uow, type, occurred_at=None, **data):

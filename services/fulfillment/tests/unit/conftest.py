@@ -1,0 +1,62 @@
+"""A fake unit of work with fulfillment's repositories, for handler and use-case tests."""
+from __future__ import annotations
+
+from tillkey.fulfillment.domain.model import Order, Product
+from tillkey.fulfillment.domain.sources import LicenseSource, Pool
+from tillkey.testing.fakes import FakeUnitOfWork
+
+
+class FakeFulfillmentUow(FakeUnitOfWork):
+    def __init__(self, **kw):
+        super().__init__(**kw)
+        self.orders: dict[str, Order] = {}
+        self.products: dict[str, Product] = {}
+        self.sources: dict[str, LicenseSource] = {}
+        self.pools: dict[str, Pool] = {}
+        self.keys: dict[str, list[list]] = {}  # product → [[key, line_id or None], …] in upload order
+
+    def order(self, order_id, lock=False):
+        return self.orders.get(order_id)
+
+    def product(self, product_id):
+        return self.products.get(product_id)
+
+    def source(self, product_id):
+        return self.sources.get(product_id)
+
+    def pool(self, product_id, lock=False):
+        return self.pools.get(product_id)
+
+    def delivery(self, line_id, lock=False):
+        return next((d for o in self.orders.values() for d in o.deliveries if d.line_id == line_id), None)
+
+    def flush(self):
+        pass
+
+    def add(self, obj):
+        super().add(obj)
+        if isinstance(obj, Order):
+            self.orders[obj.order_id] = obj
+        elif isinstance(obj, Product):
+            self.products[obj.product_id] = obj
+        elif isinstance(obj, LicenseSource):
+            self.sources[obj.product_id] = obj
+        elif isinstance(obj, Pool):
+            self.pools[obj.product_id] = obj
+
+    # -- the pool, as plain lists ---------------------------------------------------------
+    def fill(self, product_id, *keys):
+        self.keys.setdefault(product_id, []).extend([k, None] for k in keys)
+
+    def pool_counts(self, product_id):
+        rows = self.keys.get(product_id, [])
+        available = sum(1 for _k, line in rows if line is None)
+        return available, len(rows) - available
+
+    def claim_keys(self, product_id, quantity, line_id, now):
+        free = [row for row in self.keys.get(product_id, []) if row[1] is None][:quantity]
+        if len(free) < quantity:
+            return None
+        for row in free:
+            row[1] = line_id
+        return [row[0] for row in free]
