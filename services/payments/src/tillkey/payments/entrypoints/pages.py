@@ -39,8 +39,8 @@ def pay_page(order_id: str):
             return _page("error.html", 410, title="This order has expired",
                          detail="It was not paid in time and can no longer be paid.")
         latest = order.payments[-1] if order.payments else None
-        context = _context(order, latest, token, settings)
-    return _page("pay.html", 200, **context)
+        # Rendered inside the unit of work: leaving it rolls back, which expires the loaded rows.
+        return _page("pay.html", 200, **_context(order, latest, token, settings))
 
 
 def _context(order, latest, token: str, settings) -> dict:
