@@ -1,0 +1,64 @@
+"""PollingWorker: due jobs run on the pool, failures never stop the loop, stop() ends it."""
+from __future__ import annotations
+
+import threading
+import time
+
+from tillkey.platform.polling import PollingWorker
+
+
+def run_until(worker: PollingWorker, condition, timeout: float = 10.0) -> None:
+    thread = threading.Thread(target=worker.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + timeout
+    try:
+        while not condition():
+            assert time.monotonic() < deadline, "the condition never held"
+            time.sleep(0.01)
+    finally:
+        worker.stop()
+        thread.join(timeout=5)
+    assert not thread.is_alive() and worker.ready is False
+
+
+def test_jobs_run_and_a_failing_job_or_claim_does_not_stop_the_loop():
+    queue = ["boom", 1, 2, 3]
+    claims = {"n": 0}
+    done: list = []
+
+    def claim(free):
+        claims["n"] += 1
+        if claims["n"] == 1:
+            raise RuntimeError("database hiccup")
+        taken, queue[:] = queue[:free], queue[free:]
+        return taken
+
+    def run_job(job):
+        if job == "boom":
+            raise ValueError("job failed")
+        done.append(job)
+
+    worker = PollingWorker("test", claim, run_job, threads=2, poll_interval=0.01)
+    run_until(worker, lambda: sorted(done) == [1, 2, 3])
+
+
+def test_never_more_jobs_in_flight_than_threads():
+    in_flight, most = [0], [0]
+    lock = threading.Lock()
+    asked: list[int] = []
+
+    def claim(free):
+        asked.append(free)
+        return ["job"] * free
+
+    def run_job(_job):
+        with lock:
+            in_flight[0] += 1
+            most[0] = max(most[0], in_flight[0])
+        time.sleep(0.02)
+        with lock:
+            in_flight[0] -= 1
+
+    worker = PollingWorker("test", claim, run_job, threads=3, poll_interval=0.01)
+    run_until(worker, lambda: len(asked) > 10)
+    assert most[0] <= 3 and max(asked) <= 3
