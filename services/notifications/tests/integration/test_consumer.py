@@ -57,3 +57,37 @@ def test_an_erasure_that_overtakes_its_order_still_erases(service, settings, con
                 recipient = uow.recipient(ORDER)
                 return recipient is not None and recipient.email is None and recipient.first_name is None
         wait_until(erased, timeout=20, what="the recipient erased after its retry")
+
+
+@pytest.fixture
+def mail(service):
+    from tillkey.notifications.entrypoints.cli import build_mail_sender
+    return build_mail_sender(service)
+
+
+def test_an_email_event_delivered_twice_sends_one_email(service, settings, consumer, mail, smtp_sink):
+    payment = sample_envelope("payment.succeeded")
+    with running(consumer=consumer, mail=mail):
+        publish(settings.amqp_url, sample_envelope("merchant.registered"))
+        publish(settings.amqp_url, sample_envelope("order.created"))
+        publish(settings.amqp_url, payment, times=2)  # the broker's at-least-once redelivery
+        # A second event about the same payment (a producer that emitted it twice): same cause.
+        publish(settings.amqp_url, sample_envelope("payment.succeeded", new_id=True))
+        wait_until(lambda: len(consumer.counter.seen) == 5, timeout=20, what="all five messages handled")
+        emails = smtp_sink.wait_for(1, settle=1.0)
+    assert [e.subject for e in emails] == ["Payment received for your order ord_3Hq8ZrW2mNp5"]
+    assert count(service, tables.messages) == 1
+    assert queue_depth(settings.amqp_url, service.topology.dead_queue) == 0
+
+
+def test_an_email_about_an_order_not_known_yet_waits_for_it(service, settings, consumer, mail, smtp_sink):
+    with running(consumer=consumer, mail=mail):
+        publish(settings.amqp_url, sample_envelope("product.delivered"))  # overtakes its order
+        publish(settings.amqp_url, sample_envelope("license.requested"))  # and its merchant
+        wait_until(lambda: len(consumer.counter.seen) >= 2, what="the early events tried once")
+        assert smtp_sink.received() == []
+        publish(settings.amqp_url, sample_envelope("order.created"))
+        publish(settings.amqp_url, sample_envelope("merchant.registered"))
+        emails = smtp_sink.wait_for(2, timeout=30, settle=0.5)
+    assert sorted(e.header("X-Tillkey-Template") for e in emails) == ["license_delivery", "license_request"]
+    assert queue_depth(settings.amqp_url, service.topology.dead_queue) == 0

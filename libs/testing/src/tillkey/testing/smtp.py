@@ -40,19 +40,21 @@ class ReceivedEmail:
 
     @property
     def subject(self) -> str:
-        return str(self.message["Subject"])
+        return self.header("Subject") or ""
 
     @property
     def to(self) -> str:
-        return str(self.message["To"])
+        return self.header("To") or ""
 
     @property
     def message_id(self) -> str:
-        return str(self.message["Message-ID"])
+        return self.header("Message-ID") or ""
 
     def header(self, name: str) -> str | None:
+        """As a mail client shows it. Python folds a long header right after the colon and its
+        parser then keeps the folding space in front of the value; clients strip it."""
         value = self.message[name]
-        return None if value is None else str(value)
+        return None if value is None else str(value).strip()
 
     def _part(self, subtype: str) -> str | None:
         part = self.message.get_body(preferencelist=(subtype,))

@@ -16,7 +16,7 @@ from email.utils import formatdate
 
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_fixed
 
-from tillkey.notifications.service_layer.ports import MailRejected, MailTransient, MailUnavailable, OutgoingEmail
+from tillkey.notifications.service_layer.ports import MailRejected, MailTransient, OutgoingEmail
 
 log = logging.getLogger(__name__)
 IMMEDIATE_TRIES = 2
@@ -62,7 +62,7 @@ class SmtpMailer:
         except smtplib.SMTPResponseException as exc:  # sender refused, login failed, 4xx anywhere
             raise MailTransient(f"{type(exc).__name__}: {exc.smtp_code} {_text(exc.smtp_error)}") from exc
         except (smtplib.SMTPException, OSError) as exc:  # refused, unreachable, timeout, TLS, dropped
-            raise MailUnavailable(f"{type(exc).__name__}: {exc}") from exc
+            raise MailTransient(f"{type(exc).__name__}: {exc}") from exc
 
     def _send_once(self, msg: EmailMessage, to: str) -> None:
         with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:

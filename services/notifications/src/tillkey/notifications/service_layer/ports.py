@@ -33,10 +33,6 @@ class MailTransient(Exception):
     """Not sent, try again later: server down, 4xx, a dropped connection, a login the operator will fix."""
 
 
-class MailUnavailable(MailTransient):
-    """The server could not be reached or talked to at all: the next email would fail the same way."""
-
-
 class MailRejected(Exception):
     """The server refuses this message for good (5xx for the recipient or the content): retrying cannot help."""
 
