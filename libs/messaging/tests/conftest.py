@@ -24,7 +24,8 @@ from tillkey.platform.db import make_engine, make_session_factory
 class TcpProxy:
     """Forwards a loopback port to the broker. `stop()` closes the listener and every live
     connection (clients see the stream die, new connects are refused); `start()` listens again
-    on the same port; `drop_connections()` kills live connections but keeps listening."""
+    on the same port; `drop_connections()` kills live connections but keeps listening;
+    `pause()` holds every byte in both directions (a peer gone silent) until `resume()`."""
 
     def __init__(self, target_host: str, target_port: int):
         self.target = (target_host, target_port)
@@ -33,7 +34,20 @@ class TcpProxy:
         self._accept_thread: threading.Thread | None = None
         self._pairs: set[tuple[socket.socket, socket.socket]] = set()
         self._lock = threading.Lock()
+        self._flowing = threading.Event()
+        self._flowing.set()
         self.accepted = 0
+
+    def live(self) -> int:
+        """Connections open through the proxy (a client that closed its socket is gone)."""
+        with self._lock:
+            return len(self._pairs)
+
+    def pause(self) -> None:
+        self._flowing.clear()
+
+    def resume(self) -> None:
+        self._flowing.set()
 
     def url(self, amqp_url: str) -> str:
         """`amqp_url` pointed at the proxy: same credentials, same vhost path."""
@@ -86,18 +100,25 @@ class TcpProxy:
                     return
                 self._pairs.add((client, upstream))
                 self.accepted += 1
-            for src, dst in ((client, upstream), (upstream, client)):
-                threading.Thread(target=_pump, args=(src, dst), daemon=True).start()
+            for sock in (client, upstream):  # as pika does: Nagle + delayed ACKs stall small frames ~40 ms
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            pair = (client, upstream)
+            for src, dst in (pair, pair[::-1]):
+                threading.Thread(target=self._pump, args=(src, dst, pair), daemon=True).start()
 
-
-def _pump(src: socket.socket, dst: socket.socket) -> None:
-    try:
-        while data := src.recv(65536):
-            dst.sendall(data)
-    except OSError:
-        pass
-    _kill(src)
-    _kill(dst)
+    def _pump(self, src: socket.socket, dst: socket.socket, pair) -> None:
+        try:
+            while data := src.recv(65536):
+                while not self._flowing.wait(0.1):
+                    if dst.fileno() == -1:  # dropped while paused
+                        raise OSError
+                dst.sendall(data)
+        except OSError:
+            pass
+        with self._lock:
+            self._pairs.discard(pair)
+        _kill(src)
+        _kill(dst)
 
 
 def _kill(sock: socket.socket) -> None:
@@ -114,6 +135,7 @@ def broker_proxy(amqp_url):
     proxy = TcpProxy(parts.hostname or "127.0.0.1", parts.port or 5672)
     proxy.start()
     yield proxy
+    proxy.resume()
     proxy.stop()
 
 
@@ -175,8 +197,8 @@ class Broker:
 
     def own(self, topology) -> None:
         """Delete a consumer topology's queues after the test."""
-        delays = sorted(set(topology.retry_delays))
-        self.owned += [topology.queue, topology.dead_queue, *(f"{topology.queue}.retry.{int(d * 1000)}ms" for d in delays)]
+        retries = {topology.retry_queue(n) for n in range(1, topology.max_retries + 1)}
+        self.owned += [topology.queue, topology.dead_queue, *sorted(retries)]
 
     def delete_owned(self) -> None:
         conn, ch = self._channel()

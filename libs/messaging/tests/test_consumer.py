@@ -232,21 +232,26 @@ def test_permanent_error_goes_straight_to_dead_letters(broker, run_consumer, ord
 
 
 # -- 5. graceful stop --------------------------------------------------------------------------------
-@pytest.mark.parametrize("reachable", [True, False], ids=["connected", "broker-unreachable"])
-def test_stop_from_another_thread_ends_run(broker, broker_proxy, service, amqp_url, wait_until, reachable):
+@pytest.mark.parametrize("broker_state", ["connected", "unreachable", "silent"])
+def test_stop_from_another_thread_ends_run(broker, broker_proxy, service, amqp_url, wait_until, broker_state):
+    # silent: connected, then the broker answers nothing (not even the close-ok).
     topology = QueueTopology(service, ("order.created",), retry_delays=FAST_RETRIES)
     broker.own(topology)
     consumer = Consumer(broker_proxy.url(amqp_url), topology, lambda env: None)
-    if not reachable:
+    if broker_state == "unreachable":
         broker_proxy.stop()
     thread = threading.Thread(target=consumer.run, daemon=True)
     thread.start()
-    if reachable:
-        wait_until(lambda: consumer.ready, what="the consumer to be ready")
-    else:
+    if broker_state == "unreachable":
         time.sleep(1.0)  # in its reconnect backoff
+    else:
+        wait_until(lambda: consumer.ready, what="the consumer to be ready")
+    if broker_state == "silent":
+        broker_proxy.pause()
     started = time.monotonic()
     consumer.stop()
     thread.join(5)
     assert not thread.is_alive(), "Consumer.run() did not return within 5 s of stop()"
     assert time.monotonic() - started < 5
+    broker_proxy.resume()  # a paused proxy holds its pumps, so it cannot see the client go
+    wait_until(lambda: broker_proxy.live() == 0, timeout=3, what="the consumer's connection to close")

@@ -1,12 +1,18 @@
-"""Connection parameters and the reconnect policy shared by the relay and the consumer."""
+"""Connection parameters, the reconnect policy and a bounded close, shared by the relay and the consumer."""
 from __future__ import annotations
 
+import logging
+
 import pika
+from pika.exceptions import AMQPConnectionError
 from tenacity import wait_exponential_jitter
 
+log = logging.getLogger(__name__)
 HEARTBEAT_SECONDS = 30
 # Reconnect quickly at first (a broker restart takes seconds), never slower than every 30 s.
 RECONNECT_WAIT = wait_exponential_jitter(initial=0.5, max=30, jitter=0.5)
+# How long a graceful AMQP close may wait for the broker's close-ok before the socket is dropped.
+CLOSE_TIMEOUT = 2.0
 
 
 def connection_parameters(amqp_url: str, name: str) -> pika.URLParameters:
@@ -18,3 +24,19 @@ def connection_parameters(amqp_url: str, name: str) -> pika.URLParameters:
     params.socket_timeout = 5
     params.client_properties = {"connection_name": name}
     return params
+
+
+def abort_unless_closed_in(conn: pika.SelectConnection, seconds: float = CLOSE_TIMEOUT) -> None:
+    """Schedule, on `conn`'s I/O loop, dropping its socket if it is not closed by then.
+
+    pika's close has no timeout: with a broker gone silent (network partition, frozen host) a
+    close waits for a close-ok until the heartbeat gives up, about a minute, and stop() with it.
+    Dropping the stream is what pika's own heartbeat checker does with a dead peer. For a
+    BlockingConnection pass its `_impl`: its blocking close() runs these timers while it waits.
+    """
+    def abort() -> None:
+        if not conn.is_closed:
+            log.warning("the broker did not answer the close within %.0fs; dropping the socket", seconds)
+            conn._terminate_stream(AMQPConnectionError("close not acknowledged"))  # noqa: SLF001
+
+    conn.ioloop.call_later(seconds, abort)

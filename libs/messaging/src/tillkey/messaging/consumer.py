@@ -3,14 +3,14 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Callable
+from collections.abc import Callable
 
 import pika
 from pika.exceptions import AMQPError
 from tenacity import RetryCallState
 
 from tillkey.contracts import Envelope, InvalidMessage, parse_message
-from tillkey.messaging.connection import RECONNECT_WAIT, connection_parameters
+from tillkey.messaging.connection import RECONNECT_WAIT, abort_unless_closed_in, connection_parameters
 from tillkey.messaging.topology import QueueTopology
 
 log = logging.getLogger(__name__)
@@ -49,6 +49,7 @@ class Consumer:
         self._stopping = False
         self._connection = None
         self._side_channel = None
+        self._was_ready = False
         self.ready = False  # declared and consuming (tests wait for it)
 
     def stop(self) -> None:
@@ -58,11 +59,13 @@ class Consumer:
     def run(self) -> None:
         retry_state = RetryCallState(None, None, (), {})
         while not self._stopping:
+            self._was_ready = False
             try:
                 self._consume()
-                retry_state = RetryCallState(None, None, (), {})
             except (AMQPError, OSError) as exc:
                 self.ready = False
+                if self._was_ready:  # it worked until now: reconnect fast, don't keep the old backoff
+                    retry_state = RetryCallState(None, None, (), {})
                 retry_state.attempt_number += 1
                 wait = RECONNECT_WAIT(retry_state)
                 log.warning("%s consumer lost the broker (%r); reconnecting in %.1fs", self.topology.service, exc, wait)
@@ -71,7 +74,7 @@ class Consumer:
     def _sleep(self, seconds: float) -> None:
         deadline = time.monotonic() + seconds
         while not self._stopping and time.monotonic() < deadline:
-            time.sleep(min(0.2, deadline - time.monotonic()))
+            time.sleep(max(0.0, min(0.2, deadline - time.monotonic())))
 
     def _consume(self) -> None:
         params = connection_parameters(self._amqp_url, f"{self.topology.service}-consumer")
@@ -83,7 +86,7 @@ class Consumer:
             self._side_channel = connection.channel()
             self._side_channel.confirm_delivery()
             channel.basic_consume(self.topology.queue, self._on_message)
-            self.ready = True
+            self.ready = self._was_ready = True
             log.info("%s consumer ready on %s", self.topology.service, self.topology.queue)
             while not self._stopping:
                 # Runs the I/O loop (heartbeats included) and our callback for each delivery.
@@ -92,13 +95,14 @@ class Consumer:
             self.ready = False
             if connection.is_open:
                 try:
+                    abort_unless_closed_in(connection._impl)  # noqa: SLF001 — else a silent broker holds stop()
                     connection.close()
                 except AMQPError:
                     pass
 
     def _on_message(self, channel, method, properties, body: bytes) -> None:
         headers = dict(properties.headers or {})
-        attempt = int(headers.get(ATTEMPT_HEADER, 0))
+        attempt = _attempt(headers)
         try:
             envelope = parse_message(body)
         except InvalidMessage as exc:
@@ -111,8 +115,10 @@ class Consumer:
         except PermanentError as exc:
             log.error("dead-lettering %s %s: %s", envelope.type, envelope.id, exc)
             self._park(self.topology.dead_queue, body, properties, headers, f"permanent: {exc}")
-        except (AMQPError, OSError):
-            raise  # our own connection broke: no ack, the broker redelivers
+        # No special case for OSError/AMQPError here: the handler never touches our connection, so
+        # those are its own failures (a peer down: requests' ConnectionError is an OSError) and take
+        # the retry path. Treating them as "our connection broke" meant redelivery in a tight loop
+        # until x-delivery-limit dead-lettered the message without a reason.
         except Exception as exc:  # noqa: BLE001 — anything unexpected is retried, then dead-lettered
             if attempt >= self.topology.max_retries:
                 log.error("dead-lettering %s %s after %d retries: %r", envelope.type, envelope.id, attempt, exc)
@@ -134,3 +140,11 @@ class Consumer:
         )
         # Confirmed publish through the default exchange straight to the queue.
         self._side_channel.basic_publish("", queue, body, props, mandatory=True)
+
+
+def _attempt(headers: dict) -> int:
+    # A header we did not write (or mangled) must not crash the loop: count it as a first try.
+    try:
+        return max(0, int(headers.get(ATTEMPT_HEADER, 0)))
+    except (TypeError, ValueError):
+        return 0

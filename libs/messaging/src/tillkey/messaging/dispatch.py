@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timezone
-from typing import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
 
 from sqlalchemy import Table, select
 from sqlalchemy.exc import IntegrityError
@@ -36,19 +36,31 @@ class InboxDispatcher:
 
     def __call__(self, envelope: Envelope) -> None:
         for handler in self.handlers.get(envelope.type, ()):
-            name = f"{handler.__module__}.{handler.__qualname__}"[-128:]
+            name = _handler_name(handler)
             with self._uow_factory(cause=envelope) as uow:
                 seen = uow.session.execute(select(self._inbox.c.message_id).where(
                     self._inbox.c.message_id == envelope.id, self._inbox.c.handler == name)).first()
                 if seen:
                     log.info("duplicate %s %s for %s: already handled", envelope.type, envelope.id, name)
                     continue
-                handler(envelope, uow)
-                uow.session.execute(self._inbox.insert().values(
-                    message_id=envelope.id, handler=name, processed_at=datetime.now(timezone.utc)))
+                # Claim first, then act. A competing consumer with the same message blocks on this
+                # key (PostgreSQL) until we commit, then fails here instead of repeating the effect.
+                # (Inserting after the handler raised that IntegrityError from the insert, outside
+                # the except below, and every IntegrityError at commit — e.g. the handler's own ORM
+                # rows flushing — was swallowed as "a duplicate": the message acked, its effect lost.)
                 try:
-                    uow.commit()
+                    uow.session.execute(self._inbox.insert().values(
+                        message_id=envelope.id, handler=name, processed_at=datetime.now(UTC)))
                 except IntegrityError:
-                    # A competing consumer committed the same (message, handler) first: its effect stands.
                     uow.rollback()
                     log.info("duplicate %s %s for %s: lost the race, no effect", envelope.type, envelope.id, name)
+                    continue
+                handler(envelope, uow)
+                uow.commit()  # errors here are the handler's: they propagate and the message is retried
+
+
+def _handler_name(handler) -> str:
+    # functools.partial and callable objects have no __qualname__ of their own.
+    target = getattr(handler, "func", handler)
+    qualname = getattr(target, "__qualname__", type(target).__qualname__)
+    return f"{getattr(target, '__module__', '?')}.{qualname}"[-128:]

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Callable
+from collections.abc import Callable
 
 import pika
 from sqlalchemy import Table
@@ -22,12 +22,15 @@ from sqlalchemy.orm import Session
 from tenacity import RetryCallState
 
 from tillkey.contracts import EXCHANGE
-from tillkey.messaging.connection import RECONNECT_WAIT, connection_parameters
+from tillkey.messaging.connection import RECONNECT_WAIT, abort_unless_closed_in, connection_parameters
 from tillkey.messaging.outbox_store import claim_batch, mark_published, postpone
 
 log = logging.getLogger(__name__)
 CONFIRM_TIMEOUT = 30.0
 RETURNED_RETRY_SECONDS = 5.0
+# On stop(), confirms already in flight get STOP_GRACE seconds to arrive (unconfirmed rows are
+# simply published again later).
+STOP_GRACE = 2.0
 
 
 class OutboxRelay:
@@ -47,21 +50,21 @@ class OutboxRelay:
 
     # -- lifecycle -----------------------------------------------------------------
     def stop(self) -> None:
-        """Safe from a signal handler: the I/O loop notices at its next poll tick."""
+        """Safe from a signal handler or another thread: wakes the I/O loop, which lets the batch
+        in flight settle (at most STOP_GRACE) and closes the connection."""
         self._stopping = True
+        conn = self._conn
+        if conn is not None:
+            try:
+                conn.ioloop.add_callback_threadsafe(self._on_stop)
+            except Exception:  # noqa: BLE001 — that loop is already closed; run() sees the flag
+                pass
 
     def run(self) -> None:
         state = RetryCallState(None, None, (), {})
         while not self._stopping:
             started = time.monotonic()
-            self._conn = pika.SelectConnection(
-                connection_parameters(self._amqp_url, f"{self._name}-relay"),
-                on_open_callback=self._on_open,
-                on_open_error_callback=lambda _c, err: self._on_closed(None, err),
-                on_close_callback=self._on_closed,
-            )
-            self._conn.ioloop.start()
-            self._abandon_batch()
+            self._run_one_connection()
             if self._stopping:
                 break
             state = RetryCallState(None, None, (), {}) if time.monotonic() - started > 60 else state
@@ -70,15 +73,37 @@ class OutboxRelay:
             log.warning("%s relay: broker connection lost; reconnecting in %.1fs", self._name, wait)
             deadline = time.monotonic() + wait
             while not self._stopping and time.monotonic() < deadline:
-                time.sleep(0.2)
+                time.sleep(max(0.0, min(0.2, deadline - time.monotonic())))
+
+    def _run_one_connection(self) -> None:
+        self._conn = conn = pika.SelectConnection(
+            connection_parameters(self._amqp_url, f"{self._name}-relay"),
+            on_open_callback=self._on_open,
+            on_open_error_callback=self._on_closed,
+            on_close_callback=self._on_closed,
+        )
+        try:
+            while True:
+                try:
+                    conn.ioloop.start()  # returns once _on_closed stopped it
+                    break
+                except Exception:  # noqa: BLE001 — a surprise in a callback must not kill the relay
+                    log.exception("%s relay: unexpected error; reconnecting", self._name)
+                    self._close("unexpected error")  # then run the loop again until it is closed
+        finally:
+            self._abandon_batch()
+            self._channel = None
+            # Each SelectConnection makes its own I/O loop; closing it releases its descriptors,
+            # which otherwise leak on every reconnect attempt during an outage.
+            conn.ioloop.close()
 
     def _on_open(self, conn) -> None:
         conn.channel(on_open_callback=self._on_channel_open)
 
-    def _on_closed(self, _conn, reason) -> None:
+    def _on_closed(self, conn, reason) -> None:
         if not self._stopping:
             log.warning("%s relay connection closed: %r", self._name, reason)
-        self._conn.ioloop.stop()
+        conn.ioloop.stop()
 
     def _on_channel_open(self, channel) -> None:
         self._channel = channel
@@ -88,12 +113,20 @@ class OutboxRelay:
                                  callback=lambda _f: channel.confirm_delivery(
                                      self._on_confirm, callback=lambda _f: self._poll()))
 
-    def _close(self, why: str) -> None:
-        if self._conn.is_open:
-            log.info("%s relay closing: %s", self._name, why)
-            self._conn.close()
+    def _on_stop(self) -> None:
+        if self._in_flight:
+            self._conn.ioloop.call_later(STOP_GRACE, lambda: self._close("stopping"))
         else:
-            self._conn.ioloop.stop()
+            self._close("stopping")
+
+    def _close(self, why: str) -> None:
+        conn = self._conn
+        if conn.is_closed:
+            conn.ioloop.stop()
+        elif not conn.is_closing:  # closing already: _on_closed follows (stopping the loop here
+            log.info("%s relay closing: %s", self._name, why)  # would strand an open socket)
+            conn.close()
+            abort_unless_closed_in(conn)  # a silent broker never sends close-ok
 
     # -- one batch at a time ------------------------------------------------------------
     def _reset_batch(self) -> None:
@@ -107,8 +140,11 @@ class OutboxRelay:
     def _abandon_batch(self) -> None:
         # Nothing was marked: every row of an unfinished batch will be published again.
         if self._session is not None:
-            self._session.rollback()
-            self._session.close()
+            try:
+                self._session.rollback()
+                self._session.close()
+            except Exception:  # noqa: BLE001 — the database went away; the pool recovers later
+                log.exception("%s relay could not roll back the batch", self._name)
         self._reset_batch()
         self._next_tag = 0
 
@@ -116,6 +152,8 @@ class OutboxRelay:
         if self._stopping:
             self._close("stopping")
             return
+        if self._channel is None or not self._channel.is_open:
+            return  # its close callback is bringing the connection down; run() reconnects
         try:
             self._session = self._session_factory()
             rows = claim_batch(self._session, self._outbox, self._batch_size)

@@ -1,5 +1,5 @@
 """The outbox and inbox tables; every service adds both to its own metadata (and migrations)."""
-from sqlalchemy import BigInteger, Column, DateTime, Integer, MetaData, String, Table, Text, Index
+from sqlalchemy import BigInteger, Column, DateTime, Index, Integer, MetaData, String, Table, Text
 
 
 def define_outbox(metadata: MetaData) -> Table:

@@ -1,8 +1,9 @@
 """A unit of work over one SQLAlchemy session whose events go to the outbox in the same transaction."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
-from typing import Any, Callable
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import Table
 from sqlalchemy.orm import Session
@@ -48,7 +49,7 @@ class SqlAlchemyUnitOfWork:
             env = self.cause.caused(type, data, self.producer, version=version)
         else:
             env = make_event(type, data, self.producer, version=version)
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         self.session.execute(self._outbox.insert().values(
             event_id=env.id, routing_key=env.routing_key, body=env.to_json(),
             created_at=now, available_at=now, attempts=0,
