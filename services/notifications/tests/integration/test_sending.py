@@ -96,3 +96,28 @@ def test_two_senders_on_one_database_send_each_email_once(service, smtp_sink):
     assert len(emails) == 24 and len({e.message_id for e in emails}) == 24
     assert all(r.attempts == 1 for r in rows(service))
     assert all(r.order_id == ORDER_ID for r in rows(service))
+
+
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
+def test_smtp_login_with_the_configured_user_and_a_wrong_password_waits(settings, service):
+    from dataclasses import replace
+
+    from tillkey.notifications.bootstrap import bootstrap
+    from tillkey.testing.smtp import SmtpSink
+
+    sink = SmtpSink(login=("tillkey", "s3cret")).start()
+    try:
+        known_customer(service)
+        feed(service, "payment.succeeded")
+        wrong = bootstrap(replace(settings, smtp_port=sink.port, smtp_user="tillkey", smtp_password="nope"),
+                          engine=service.engine)
+        drain_sender(wrong)
+        [row] = rows(service)
+        assert (row.status, row.attempts) == ("queued", 1) and "535" in row.last_error  # fixable: retried
+        right = bootstrap(replace(settings, smtp_port=sink.port, smtp_user="tillkey", smtp_password="s3cret"),
+                          engine=service.engine)
+        wait_until(lambda: drain_sender(right) or rows(service)[0].status == "sent", what="sent after the fix")
+        [email] = sink.wait_for(1)
+        assert email.subject.startswith("Payment received") and rows(service)[0].status == "sent"
+    finally:
+        sink.stop()

@@ -22,6 +22,7 @@ from email.policy import default
 
 import pytest
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -87,9 +88,12 @@ class _Handler:
 
 
 class SmtpSink:
-    def __init__(self, host: str = "127.0.0.1", port: int | None = None):
+    def __init__(self, host: str = "127.0.0.1", port: int | None = None, *,
+                 login: tuple[str, str] | None = None):
+        """`login=(user, password)`: the server requires AUTH (PLAIN/LOGIN, allowed without TLS here)."""
         self.host = host
         self.port = port
+        self._login = login
         self.emails: list[ReceivedEmail] = []
         self._lock = threading.Lock()
         self._controller: Controller | None = None
@@ -104,7 +108,8 @@ class SmtpSink:
         last: Exception | None = None
         for _ in range(20):
             port = self.port or free_port(self.host)
-            controller = Controller(_Handler(self), hostname=self.host, port=port, ready_timeout=10)
+            controller = Controller(_Handler(self), hostname=self.host, port=port, ready_timeout=10,
+                                    **self._auth_options())
             try:
                 controller.start()
             except Exception as exc:  # noqa: BLE001 — the port was taken meanwhile, or is not free yet
@@ -114,6 +119,19 @@ class SmtpSink:
             self.port, self._controller = port, controller
             return self
         raise RuntimeError(f"could not start the SMTP sink on {self.host}:{self.port or 'a free port'}: {last!r}")
+
+    def _auth_options(self) -> dict:
+        if self._login is None:
+            return {}
+
+        def authenticate(server, session, envelope, mechanism, auth_data):
+            ok = isinstance(auth_data, LoginPassword) and (
+                auth_data.login.decode(), auth_data.password.decode()) == self._login
+            return AuthResult(success=ok, handled=False)  # handled=True would leave the client without a reply
+
+        # Without TLS on purpose: loopback only, and it lets tests check the login itself (aiosmtpd
+        # warns about it on each connection: `@pytest.mark.filterwarnings("ignore:Requiring AUTH")`).
+        return {"authenticator": authenticate, "auth_required": True, "auth_require_tls": False}
 
     def stop(self) -> None:
         """Stop listening: senders now get 'connection refused', as with a mail server that is down."""
