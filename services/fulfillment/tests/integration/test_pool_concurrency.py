@@ -94,3 +94,18 @@ def test_many_payments_at_once_on_a_short_pool(pg_service):
     stats = client.get(f"/v1/products/{PRODUCT}/licenses/stats", headers=merchant_headers()).get_json()
     assert stats == {"available": 1, "issued": 39}
     assert len(emitted(service, "license_pool.low")) == 1  # one crossing, however many claimers raced
+
+
+def test_first_uploads_at_once_all_succeed_and_keep_every_key_once(pg_service):
+    client, service = pg_service
+    answers = {}
+
+    def upload(i):
+        answers[i] = client.post(f"/v1/products/{PRODUCT}/licenses", headers=merchant_headers(),
+                                 json={"keys": [f"K-{i}", "K-SHARED"]})
+
+    all_at_once(upload, n=8)
+    assert {resp.status_code for resp in answers.values()} == {201}
+    assert sum(resp.get_json()["added"] for resp in answers.values()) == 9  # 8 own keys + the shared one once
+    assert client.get(f"/v1/products/{PRODUCT}/licenses/stats",
+                      headers=merchant_headers()).get_json() == {"available": 9, "issued": 0}

@@ -4,10 +4,11 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import case, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
 
 from tillkey.fulfillment.adapters import tables
 from tillkey.fulfillment.domain.model import Delivery, Order, Product
-from tillkey.fulfillment.domain.sources import LicenseSource, Pool
+from tillkey.fulfillment.domain.sources import DEFAULT_LOW_STOCK_THRESHOLD, LicenseSource, Pool
 from tillkey.messaging import SqlAlchemyUnitOfWork
 from tillkey.platform.clock import Clock, SystemClock
 
@@ -58,6 +59,24 @@ class FulfillmentUnitOfWork(SqlAlchemyUnitOfWork):
         """With `lock`, claims and uploads of one product take turns (a row lock on PostgreSQL; on
         SQLite BEGIN IMMEDIATE already made this transaction the only writer)."""
         return self.session.get(Pool, product_id, with_for_update=True if lock else None)
+
+    def lock_pool(self, product_id: str, merchant_id: str) -> Pool:
+        """The product's pool row, created if missing, locked for this transaction.
+
+        Two first uploads at once both find no row: the loser's insert fails inside a savepoint
+        (the transaction survives) and it locks the winner's row instead of answering 500.
+        """
+        pool = self.pool(product_id, lock=True)
+        if pool is None:
+            try:
+                with self.session.begin_nested():
+                    self.session.execute(tables.pools.insert().values(
+                        product_id=product_id, merchant_id=merchant_id,
+                        low_stock_threshold=DEFAULT_LOW_STOCK_THRESHOLD, alarm_armed=True))
+            except IntegrityError:
+                pass
+            pool = self.pool(product_id, lock=True)
+        return pool
 
     def pool_counts(self, product_id: str) -> tuple[int, int]:
         """(available, issued) keys of the product's pool."""

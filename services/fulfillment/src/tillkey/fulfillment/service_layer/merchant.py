@@ -69,7 +69,7 @@ def configure_source(uow, merchant_id: str, product_id: str, config: dict, *, al
         source.replace(method, now, url=config.get("url"), secret=config.get("secret") or generated,
                        text=config.get("text"))
         if method == "pool":
-            pool = _pool_for_update(uow, merchant_id, product_id)
+            pool = uow.lock_pool(product_id, merchant_id)
             pool.set_threshold(config["low_stock_threshold"])
         answer = describe_source(product_id, source, uow.pool(product_id))
         uow.commit()
@@ -107,7 +107,7 @@ def upload_keys(uow, merchant_id: str, product_id: str, keys: list[str]) -> dict
     unique, repeats = clean_keys(keys)
     with uow:
         now = uow.clock.now()
-        pool = _pool_for_update(uow, merchant_id, product_id)  # uploads and claims of this product take turns
+        pool = uow.lock_pool(product_id, merchant_id)  # uploads and claims of this product take turns
         existing = uow.existing_keys(product_id, unique)
         new = [k for k in unique if k not in existing]
         uow.insert_keys(product_id, new, now)
@@ -151,15 +151,6 @@ def deliver_by_hand(uow, merchant_id: str, order_id: str, line_id: str, keys: li
         emit_delivered(uow, order, line)
         uow.commit()
         return line
-
-
-def _pool_for_update(uow, merchant_id: str, product_id: str) -> Pool:
-    pool = uow.pool(product_id, lock=True)
-    if pool is None:
-        pool = Pool(product_id, merchant_id)
-        uow.add(pool)
-        uow.flush()  # the row exists from here on, so claimers of this product lock it too
-    return pool
 
 
 def _as_of(answer: dict) -> datetime:
