@@ -6,12 +6,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 # No 0/O, 1/I/L, 5/S, 8/B: a reference is read off a screen and typed into a banking app.
-REFERENCE_ALPHABET = "2345679ACDEFGHJKMNPQRTUVWXYZ"
+REFERENCE_ALPHABET = "234679ACDEFGHJKMNPQRTUVWXYZ"
 REFERENCE_PREFIX = "TK"
 
 
 def new_reference() -> str:
-    """`TK-XXXX-XXXX`: 28^8 ≈ 3.8·10^11 values; uniqueness is still checked (and enforced by an index)."""
+    """`TK-XXXX-XXXX`: 27^8 ≈ 2.8·10^11 values; uniqueness is still checked (and enforced by an index)."""
     chars = "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(8))
     return f"{REFERENCE_PREFIX}-{chars[:4]}-{chars[4:]}"
 

@@ -1,0 +1,75 @@
+"""The worker's sweeper resumes what a crash left between our commit and the gateway call."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from tillkey.payments.adapters import tables
+from tillkey.payments.domain.model import Payment
+from tillkey.payments.entrypoints.sweeper import GatewaySweeper
+from tillkey.payments.service_layer.submission import resume_interrupted
+from tillkey.platform.ids import new_id
+from tillkey.testing.messaging import running, sample_envelope
+
+pytestmark = pytest.mark.integration
+ORDER = "ord_3Hq8ZrW2mNp5"
+
+
+def committed_but_never_sent(shop, token: str, age: timedelta) -> str:
+    """What the API leaves when its process dies right after committing a card attempt."""
+    payment_id = new_id("pay")  # unique: the sandbox (shared by the tests) remembers idempotency keys
+    with shop.service.uow_factory() as uow:
+        order = uow.order(ORDER)
+        at = uow.clock.now() - age
+        order.start_payment(Payment(payment_id, ORDER, "card", "pending", 8820, "EUR", at, at,
+                                    gateway="sandbox", gateway_token=token), at)
+        uow.commit()
+    return payment_id
+
+
+def test_an_interrupted_card_attempt_is_sent_again_and_pays(shop):
+    shop.service.dispatcher(sample_envelope("order.created"))
+    fresh = committed_but_never_sent(shop, shop.card_token(), timedelta(seconds=1))
+    assert resume_interrupted(shop.service.deps) == 0  # too young: the API may still be sending it
+    with shop.service.uow_factory() as uow:
+        uow.payment(fresh).updated_at -= timedelta(minutes=5)
+        uow.commit()
+    sweeper = GatewaySweeper(shop.service.deps, interval=0.2)
+    with running(sweeper=sweeper):
+        shop.wait_status(ORDER, fresh, "succeeded")
+    assert shop.order_status(ORDER) == "paid" and len(shop.events("payment.succeeded")) == 1
+    # Sweeping again sends nothing: the gateway acknowledged it.
+    assert resume_interrupted(shop.service.deps) == 0
+
+
+def test_an_interrupted_attempt_is_given_up_when_the_gateway_stays_down(make_shop):
+    from tillkey.devtools.launcher import free_port
+
+    down = make_shop(gateway_url=f"http://127.0.0.1:{free_port()}")
+    down.service.dispatcher(sample_envelope("order.created"))
+    young = committed_but_never_sent(down, "tok_whatever", timedelta(minutes=1))
+    assert resume_interrupted(down.service.deps) == 1
+    assert down.payment(ORDER, young)["status"] == "pending"  # unreachable, but not for long yet: keep trying
+    with down.service.uow_factory() as uow:
+        p = uow.payment(young)
+        p.created_at -= timedelta(hours=1)
+        uow.commit()
+    resume_interrupted(down.service.deps)
+    failed = down.payment(ORDER, young)
+    assert failed["status"] == "failed" and failed["failure"]["code"] == "gateway_unavailable"
+
+
+def test_a_paid_order_that_orders_canceled_is_refunded_by_the_sweeper(shop):
+    shop.service.dispatcher(sample_envelope("order.created"))
+    paid = shop.pay_by_card(ORDER)
+    shop.wait_status(ORDER, paid["payment_id"], "succeeded")
+    shop.service.dispatcher(sample_envelope("order.canceled"))  # orders had not seen our success yet
+    [refund] = shop.rows(tables.refunds)
+    assert (refund.status, refund.reason, refund.gateway_refund_id) == ("pending", "order_canceled", None)
+    with shop.service.uow_factory() as uow:
+        uow.refund(refund.refund_id).updated_at -= timedelta(minutes=5)
+        uow.commit()
+    assert resume_interrupted(shop.service.deps) == 1
+    shop.wait_status(ORDER, paid["payment_id"], "refunded")
+    assert shop.order_status(ORDER) == "canceled"
