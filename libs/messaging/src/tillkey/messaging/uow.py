@@ -33,10 +33,9 @@ class SqlAlchemyUnitOfWork:
         return self
 
     def __exit__(self, *exc_info):
-        try:
-            self.session.rollback()
-        finally:
-            self.session.close()
+        # close() detaches every object first, then rolls back whatever was not committed. A
+        # rollback() here would expire the objects a use case returns, and views read them after.
+        self.session.close()
 
     def commit(self) -> None:
         self.session.commit()
