@@ -1,12 +1,13 @@
-"""The worker: only the outbox relay (orders consumes nothing yet), publishing what the API wrote."""
+"""The worker: consumer, outbox relay and lifecycle scheduler; the relay publishes what the API wrote."""
 import dataclasses
 import json
 
 import pytest
 
 from tillkey.contracts import parse_message
-from tillkey.messaging import OutboxRelay
+from tillkey.messaging import Consumer, OutboxRelay
 from tillkey.orders.entrypoints.cli import build_workers
+from tillkey.orders.entrypoints.scheduler import LifecycleScheduler
 from tillkey.testing.messaging import bind_probe, drain, running, wait_until
 
 pytestmark = pytest.mark.integration
@@ -18,9 +19,13 @@ def test_readyz_with_database_and_broker(app, settings, amqp_url):
     assert resp.status_code == 200 and resp.json["checks"] == {"database": "ok", "broker": "ok"}
 
 
-def test_worker_is_the_relay_alone(settings):
+def test_worker_runs_consumer_relay_and_scheduler(settings):
     workers = build_workers(settings)
-    assert list(workers) == ["relay"] and isinstance(workers["relay"], OutboxRelay)
+    assert list(workers) == ["consumer", "relay", "scheduler"] and isinstance(workers["relay"], OutboxRelay)
+    assert isinstance(workers["consumer"], Consumer) and isinstance(workers["scheduler"], LifecycleScheduler)
+    assert set(workers["consumer"].topology.routing_keys) == {
+        "payment.succeeded", "payment.failed", "product.delivered", "license.requested", "payment.refunded",
+        "refund.failed"}
 
 
 def test_relay_publishes_checkout_events(client, db, settings, amqp_url, make_product, checkout_body):

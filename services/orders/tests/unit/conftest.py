@@ -60,6 +60,11 @@ class FakeCoupons(_Repo):
         coupon.redemptions += 1
         return True
 
+    def release(self, merchant_id, code_key):
+        coupon = self.items.get((merchant_id, code_key))
+        if coupon is not None and coupon.redemptions > 0:
+            coupon.redemptions -= 1
+
 
 class FakeCarts(_Repo):
     def get(self, cart_id, lock=False):
@@ -67,13 +72,31 @@ class FakeCarts(_Repo):
 
 
 class FakeOrders(_Repo):
-    def get(self, order_id):
+    def get(self, order_id, lock=False):
         return self.items.get(order_id)
+
+    def claim_unpaid(self, created_before, limit, *, unreminded=False, created_after=None):
+        found = [o for o in self.items.values() if o.status == "not_paid" and o.created_at <= created_before
+                 and not (unreminded and o.reminder_sent_at is not None)
+                 and (created_after is None or o.created_at > created_after)]
+        return sorted(found, key=lambda o: (o.created_at, o.order_id))[:limit]
+
+    def reserve_refund(self, order_id, amount):
+        order = self.items[order_id]
+        if order.status != "paid" or order.refundable < amount:
+            return False
+        order.refund_reserved += amount
+        return True
 
     def page(self, merchant_id, status, delivery_status, limit, cursor):
         found = [o for o in self.items.values() if o.merchant_id == merchant_id
                  and status in (None, o.status) and delivery_status in (None, o.delivery_status)]
         return _page(found, limit, cursor)
+
+
+class FakeRefunds(_Repo):
+    def get(self, refund_id, lock=False):
+        return self.items.get(refund_id)
 
 
 class FakeUnitOfWork:
@@ -85,6 +108,7 @@ class FakeUnitOfWork:
         self.coupons = FakeCoupons(lambda c: (c.merchant_id, c.code_key))
         self.carts = FakeCarts(lambda c: c.cart_id)
         self.orders = FakeOrders(lambda o: o.order_id)
+        self.refunds = FakeRefunds(lambda r: r.refund_id)
         self.events = []        # committed
         self._pending = []
         self.commits = 0

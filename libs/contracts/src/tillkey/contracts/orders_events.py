@@ -89,12 +89,27 @@ class PaymentReminderDue(OrderRef):
     currency = Currency(required=True)
 
 
+class ResentLine(EventData):
+    line_id = Id("line", required=True)
+    product_id = Id("prod", required=True)
+    name = fields.String(required=True)
+    licenses = fields.List(fields.String(), required=True)
+    text = fields.String(allow_none=True, load_default=None)  # an `email` source's informational text
+
+
+class LicensesResendRequested(OrderRef):
+    """orders → notifications: email the delivered lines' licenses again (customer or support asked)."""
+
+    lines = fields.List(fields.Nested(ResentLine), required=True, validate=validate.Length(min=1))
+
+
 SCHEMAS = {
     ("order.created", 1): Order,
     ("order.delivered", 1): OrderRef,
     ("order.canceled", 1): OrderCanceled,
     ("order.deleted", 1): OrderRef,
     ("order.payment_reminder_due", 1): PaymentReminderDue,
+    ("order.licenses_resend_requested", 1): LicensesResendRequested,
     ("merchant.registered", 1): MerchantRegistered,
     ("product.created", 1): Product,
     ("product.updated", 1): Product,

@@ -3,12 +3,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import partial
+from functools import partial, update_wrapper
 from typing import Any
 
+from tillkey.messaging import InboxDispatcher, QueueTopology
 from tillkey.orders.adapters import tables
 from tillkey.orders.adapters.uow import OrdersUnitOfWork
 from tillkey.orders.config import Settings
+from tillkey.orders.service_layer.events import EVENT_HANDLERS
 from tillkey.orders.service_layer.handlers import HANDLERS
 from tillkey.orders.service_layer.ports import Deps
 from tillkey.platform.clock import SystemClock
@@ -26,6 +28,8 @@ class Orders:
     uow_factory: Callable[..., Any]
     deps: Deps
     handlers: dict
+    dispatcher: InboxDispatcher     # the consumer's: event type → handlers, each once (inbox)
+    topology: QueueTopology
 
     def handle(self, command) -> Any:
         """Run one command or query in its own unit of work (committed by the handler, if it writes)."""
@@ -35,7 +39,7 @@ class Orders:
 
 
 def bootstrap(settings: Settings, **overrides) -> Orders:
-    """Overrides (tests): engine, uow_factory, clock, new_id, handlers."""
+    """Overrides (tests): engine, uow_factory, clock, new_id, handlers, event_handlers."""
     tables.start_mappers()
     engine = overrides.get("engine") or make_engine(settings.database_url)
     session_factory = make_session_factory(engine)
@@ -43,4 +47,17 @@ def bootstrap(settings: Settings, **overrides) -> Orders:
     deps = Deps(clock=overrides.get("clock") or SystemClock(), new_id=overrides.get("new_id") or new_id,
                 platform_secret=settings.platform_secret, orders_public_url=settings.orders_public_url,
                 payments_public_url=settings.payments_public_url)
-    return Orders(settings, engine, session_factory, uow_factory, deps, overrides.get("handlers") or HANDLERS)
+    event_handlers = {type_: [_with_deps(h, deps) for h in handlers]
+                      for type_, handlers in (overrides.get("event_handlers") or EVENT_HANDLERS).items()}
+    dispatcher = InboxDispatcher(uow_factory, tables.inbox, event_handlers)
+    topology = QueueTopology(SERVICE, tuple(dispatcher.event_types))
+    return Orders(settings, engine, session_factory, uow_factory, deps, overrides.get("handlers") or HANDLERS,
+                  dispatcher, topology)
+
+
+def _with_deps(handler: Callable, deps: Deps) -> Callable:
+    """handler(event, uow, deps) as the dispatcher's handler(event, uow). It keeps the handler's name:
+    the inbox records (message, handler name), which must not change between releases."""
+    def bound(event, uow):
+        return handler(event, uow, deps)
+    return update_wrapper(bound, handler)

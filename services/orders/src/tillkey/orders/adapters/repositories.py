@@ -1,6 +1,8 @@
 """SQLAlchemy repositories: the service layer's ports over one session."""
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -10,7 +12,8 @@ from tillkey.orders.domain.carts import Cart
 from tillkey.orders.domain.catalog import Merchant, Product
 from tillkey.orders.domain.coupons import Coupon
 from tillkey.orders.domain.errors import Conflict
-from tillkey.orders.domain.orders import Order
+from tillkey.orders.domain.orders import NOT_PAID, PAID, Order
+from tillkey.orders.domain.refunds import Refund
 from tillkey.platform.pagination import paginate
 
 
@@ -80,6 +83,15 @@ class Coupons:
             return True
         return False
 
+    def release(self, merchant_id: str, code_key: str) -> None:
+        c = t.coupons.c
+        # Relative and floored at zero: concurrent releases never lose one, nor go negative.
+        self.session.execute(
+            update(t.coupons)
+            .where(c.merchant_id == merchant_id, c.code_key == code_key, c.redemptions > 0)
+            .values(redemptions=c.redemptions - 1)
+            .execution_options(synchronize_session=False))
+
 
 class Carts:
     def __init__(self, session: Session):
@@ -100,8 +112,45 @@ class Orders:
     def add(self, order: Order) -> None:
         self.session.add(order)
 
-    def get(self, order_id: str) -> Order | None:
-        return self.session.get(Order, order_id)
+    def get(self, order_id: str, lock: bool = False) -> Order | None:
+        # `lock`: FOR UPDATE on PostgreSQL (SQLite holds its write lock from BEGIN IMMEDIATE), so a
+        # consumer marking the order paid and the scheduler deleting it never both win.
+        return self.session.get(Order, order_id, with_for_update=lock or None)
+
+    def claim_unpaid(self, created_before: datetime, limit: int, *, unreminded: bool = False,
+                     created_after: datetime | None = None) -> list[Order]:
+        """Unpaid orders created before `created_before` (oldest first), locked for this transaction.
+
+        SKIP LOCKED: a second scheduler passes over the rows the first one holds instead of waiting
+        for them and acting twice; once the first commits, the rows no longer match (status or
+        reminder changed), and the domain's own guard re-checks anyway.
+        """
+        c = t.orders.c
+        stmt = select(Order).where(c.status == NOT_PAID, c.created_at <= created_before)
+        if unreminded:
+            stmt = stmt.where(c.reminder_sent_at.is_(None))
+        if created_after is not None:
+            stmt = stmt.where(c.created_at > created_after)
+        stmt = stmt.order_by(c.created_at, c.order_id).limit(limit).with_for_update(skip_locked=True)
+        return list(self.session.scalars(stmt))
+
+    def reserve_refund(self, order_id: str, amount: int) -> bool:
+        """Reserve `amount` if that much is still left on a paid order; False otherwise.
+
+        One conditional UPDATE: the database evaluates what is left under its row lock, so
+        concurrent refunds can never reserve more than the total, whatever each of them read.
+        """
+        c = t.orders.c
+        result = self.session.execute(
+            update(t.orders)
+            .where(c.order_id == order_id, c.status == PAID,
+                   c.total - c.refunded_amount - c.refund_reserved >= amount)
+            .values(refund_reserved=c.refund_reserved + amount)
+            .execution_options(synchronize_session=False))
+        order = self.session.identity_map.get(self.session.identity_key(Order, order_id))
+        if order is not None:
+            self.session.expire(order, ["refund_reserved", "refunded_amount", "status"])
+        return result.rowcount == 1
 
     def page(self, merchant_id: str, status: str | None, delivery_status: str | None, limit: int,
              cursor: str | None):
@@ -112,3 +161,14 @@ class Orders:
         if delivery_status is not None:
             stmt = stmt.where(c.delivery_status == delivery_status)
         return paginate(self.session, stmt, c.created_at, c.order_id, limit, cursor)
+
+
+class Refunds:
+    def __init__(self, session: Session):
+        self.session = session
+
+    def add(self, refund: Refund) -> None:
+        self.session.add(refund)
+
+    def get(self, refund_id: str, lock: bool = False) -> Refund | None:
+        return self.session.get(Refund, refund_id, with_for_update=lock or None)

@@ -18,6 +18,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    Text,
 )
 from sqlalchemy.orm import composite, registry, relationship
 from sqlalchemy.types import TypeDecorator
@@ -27,6 +28,7 @@ from tillkey.orders.domain.carts import Cart, CartLine
 from tillkey.orders.domain.catalog import Merchant, Product
 from tillkey.orders.domain.coupons import Coupon
 from tillkey.orders.domain.orders import Customer, Order, OrderLine
+from tillkey.orders.domain.refunds import Refund
 from tillkey.platform.idempotency import define_idempotency_table
 
 
@@ -145,6 +147,14 @@ orders = Table(
     Column("updated_at", UtcDateTime(), nullable=False),
     Column("paid_at", UtcDateTime(), nullable=True),
     Column("delivered_at", UtcDateTime(), nullable=True),
+    # Lifecycle and support (revision 0002).
+    Column("refund_reserved", Money, nullable=False, server_default="0"),
+    Column("reminder_sent_at", UtcDateTime(), nullable=True),
+    Column("canceled_at", UtcDateTime(), nullable=True),
+    Column("cancel_reason", String(500), nullable=True),
+    Column("deleted_at", UtcDateTime(), nullable=True),
+    Column("last_payment_failure", JSON, nullable=True),
+    Column("licenses_resent_at", UtcDateTime(), nullable=True),
     Index("ix_orders_merchant_created", "merchant_id", "created_at", "order_id"),
     Index("ix_orders_status_created", "status", "created_at"),
 )
@@ -161,6 +171,27 @@ order_lines = Table(
     Column("discount", Money, nullable=False),
     Column("total", Money, nullable=False),
     Column("delivery_status", String(24), nullable=False),
+    # What fulfillment delivered (revision 0002): the order page shows it and resending sends it.
+    Column("delivery_method", String(16), nullable=True),
+    Column("licenses", JSON, nullable=True),
+    Column("delivery_text", Text, nullable=True),
+    Column("delivered_at", UtcDateTime(), nullable=True),
+)
+
+refunds = Table(
+    "refunds", metadata,
+    Column("refund_id", String(64), primary_key=True),
+    Column("order_id", String(64), ForeignKey("orders.order_id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("merchant_id", String(64), nullable=False),
+    Column("amount", Money, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("reason", String(500), nullable=False),
+    Column("requested_by", String(16), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("settled_at", UtcDateTime(), nullable=True),
+    Column("failure_code", String(64), nullable=True),
+    Column("failure_message", String(500), nullable=True),
 )
 
 _registry = registry()
@@ -180,6 +211,7 @@ def start_mappers() -> None:
                               lazy="selectin"),
     })
     _registry.map_imperatively(OrderLine, order_lines)
+    _registry.map_imperatively(Refund, refunds)
     _registry.map_imperatively(Order, orders, properties={
         "lines": relationship(OrderLine, order_by=order_lines.c.position, cascade="all, delete-orphan",
                               lazy="selectin"),

@@ -13,4 +13,5 @@ class OrdersUnitOfWork(SqlAlchemyUnitOfWork):
         self.coupons = r.Coupons(self.session)
         self.carts = r.Carts(self.session)
         self.orders = r.Orders(self.session)
+        self.refunds = r.Refunds(self.session)
         return self

@@ -194,6 +194,11 @@ class Cart:
             self.custom = merged
         self.updated_at = now
 
+    def forget_email(self, now: datetime) -> None:
+        """The order of this cart was deleted: the prefilled email is personal data too."""
+        self.email = None
+        self.updated_at = now
+
     def mark_checked_out(self, order_id: str, now: datetime) -> None:
         self.ensure_open()
         self.order_id = order_id

@@ -45,3 +45,13 @@ class Forbidden(DomainError):
     """The caller may see the object but not do this to it."""
 
     code = "forbidden"
+
+
+class TooSoon(DomainError):
+    """Allowed, but not again this soon (a customer pressing "resend" over and over)."""
+
+    code = "too_many_requests"
+
+    def __init__(self, detail: str, *, retry_after: int, **kw):
+        super().__init__(detail, **kw)
+        self.retry_after = retry_after

@@ -3,20 +3,26 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tillkey.messaging import OutboxRelay
+from tillkey.messaging import Consumer, OutboxRelay
 from tillkey.orders.adapters import tables
 from tillkey.orders.bootstrap import SERVICE, bootstrap
 from tillkey.orders.config import Settings
+from tillkey.orders.entrypoints.scheduler import LifecycleScheduler
 from tillkey.platform.runner import service_main
 
 SERVICE_ROOT = Path(__file__).resolve().parents[4]
 
 
-def build_workers(settings: Settings) -> dict:
-    service = bootstrap(settings)
-    # Orders consumes no event yet, so there is no consumer: a queue bound to nothing would only
-    # collect dead letters. The relay publishes what the API wrote to the outbox.
-    return {"relay": OutboxRelay(settings.amqp_url, service.session_factory, tables.outbox, SERVICE)}
+def build_workers(settings: Settings, **overrides) -> dict:
+    """The worker's loops, each on its own thread: consumer (payments' and fulfillment's events),
+    relay (publishes the outbox), scheduler (reminders and expiry of unpaid orders)."""
+    service = bootstrap(settings, **overrides)
+    return {
+        "consumer": Consumer(settings.amqp_url, service.topology, service.dispatcher),
+        "relay": OutboxRelay(settings.amqp_url, service.session_factory, tables.outbox, SERVICE),
+        "scheduler": LifecycleScheduler(service, interval=settings.scheduler_interval,
+                                        reminder_after=settings.unpaid_reminder_after, ttl=settings.unpaid_order_ttl),
+    }
 
 
 def main() -> None:

@@ -1,24 +1,27 @@
-"""Orders: read by their merchant, support (admin) and their customer (order token)."""
+"""Orders: read by their merchant, support (admin) and their customer (order token); support actions."""
 from __future__ import annotations
 
 from flask import Blueprint
 
 from tillkey.orders.entrypoints import schemas as s
-from tillkey.orders.entrypoints.common import authorize, merchant_id, run
+from tillkey.orders.entrypoints.common import authorize, merchant_id, run, viewer
 from tillkey.orders.service_layer import commands as c
 from tillkey.platform.api import endpoint
-from tillkey.platform.auth import require
+from tillkey.platform.idempotency import idempotent
 
 bp = Blueprint("orders", __name__)
 TAGS = ("orders",)
+# Who may call at all; the use case then answers 404 to whoever may not see the order and 403 to
+# whoever sees it but may not act (a merchant canceling its own order).
+ANYONE = ("admin", "merchant", "customer")
 
 
 @bp.get("/v1/orders/<order_id>")
+@authorize(*ANYONE, order_scoped=True)
 @endpoint(response=s.OrderOut, auth="merchant, admin or customer (order token)", tags=TAGS)
 def get(order_id):
     """The order. Another merchant's order, or a wrong token, is 404."""
-    p = require("admin", "merchant", "customer", order_id=order_id)
-    return run(c.GetOrder(order_id, c.Viewer(p.kind, p.merchant_id, p.order_id)))
+    return run(c.GetOrder(order_id, viewer()))
 
 
 @bp.get("/v1/orders")
@@ -27,3 +30,31 @@ def get(order_id):
 def list_(query):
     """The merchant's orders, newest first, optionally by status and delivery status."""
     return run(c.ListOrders(merchant_id(), **query))
+
+
+@bp.post("/v1/orders/<order_id>/cancel")
+@authorize(*ANYONE, order_scoped=True)
+@idempotent
+@endpoint(body=s.CancelIn, response=s.OrderOut, auth="admin", tags=TAGS)
+def cancel(order_id, body):
+    """Cancel an unpaid order (support only): its coupon redemption is released, `order.canceled` emitted."""
+    return run(c.CancelOrder(order_id, viewer(), body["reason"]))
+
+
+@bp.post("/v1/orders/<order_id>/refund")
+@authorize(*ANYONE, order_scoped=True)
+@idempotent
+@endpoint(body=s.RefundIn, response=s.RefundOut, status=202, auth="admin or merchant", tags=TAGS)
+def refund(order_id, body):
+    """Refund a paid order, all that is left by default. The amount is reserved at once; payments
+    executes the refund and the order follows (`payment.refunded`, or `refund.failed` releases it)."""
+    return run(c.RefundOrder(order_id, viewer(), body["reason"], body.get("amount")))
+
+
+@bp.post("/v1/orders/<order_id>/resend-licenses")
+@authorize(*ANYONE, order_scoped=True)
+@idempotent
+@endpoint(response=s.ResendOut, status=202, auth="admin or customer (order token)", tags=TAGS)
+def resend_licenses(order_id):
+    """Email the delivered licenses of a paid order again."""
+    return run(c.ResendLicenses(order_id, viewer()))

@@ -231,3 +231,29 @@ class OrderList(Schema):
 
 
 OrderOut = Order
+
+
+# -- support actions ---------------------------------------------------------------------------------
+class CancelIn(Strict):
+    reason = Text(500, required=True)
+
+
+class RefundIn(Strict):
+    amount = fields.Integer(strict=True, validate=validate.Range(min=1, max=MAX_AMOUNT))
+    reason = Text(500, required=True)
+
+
+class RefundOut(Schema):
+    refund_id = fields.String()
+    order_id = fields.String()
+    amount = fields.Integer()
+    currency = fields.String()
+    reason = fields.String()
+    status = fields.String()
+    created_at = fields.String()
+
+
+class ResendOut(Schema):
+    order_id = fields.String()
+    status = fields.String()
+    lines = fields.Integer()

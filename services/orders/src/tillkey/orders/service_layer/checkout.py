@@ -5,9 +5,10 @@ from urllib.parse import quote
 
 from tillkey.contracts import PAYMENT_METHOD_CODES
 from tillkey.orders.domain.coupons import code_key
-from tillkey.orders.domain.errors import Invalid, NotFound
+from tillkey.orders.domain.errors import Invalid
 from tillkey.orders.domain.orders import Customer, Order
 from tillkey.orders.service_layer import commands as c
+from tillkey.orders.service_layer.access import visible_order
 from tillkey.orders.service_layer.carts import load_cart
 from tillkey.orders.service_layer.ports import Deps, UnitOfWork
 from tillkey.orders.service_layer.views import order_view
@@ -45,25 +46,18 @@ def checkout(cmd: c.Checkout, uow: UnitOfWork, deps: Deps) -> dict:
     uow.emit("order.created", view)
     uow.commit()
     token = make_order_token(deps.platform_secret, order.order_id)
-    return {
-        "order_id": order.order_id,
-        "order_token": token,
-        "payment_url": f"{deps.payments_public_url.rstrip('/')}/pay/{order.order_id}?token={quote(token)}",
-        "order": view,
-    }
+    return {"order_id": order.order_id, "order_token": token, "payment_url": payment_url(deps, order.order_id),
+            "order": view}
+
+
+def payment_url(deps: Deps, order_id: str) -> str:
+    """The customer's payment page for the order (served by payments), with its order token."""
+    token = make_order_token(deps.platform_secret, order_id)
+    return f"{deps.payments_public_url.rstrip('/')}/pay/{order_id}?token={quote(token)}"
 
 
 def get_order(cmd: c.GetOrder, uow: UnitOfWork, deps: Deps) -> dict:
-    order = uow.orders.get(cmd.order_id)
-    viewer = cmd.viewer
-    visible = order is not None and (
-        viewer.kind == "admin"
-        or (viewer.kind == "merchant" and order.merchant_id == viewer.merchant_id)
-        # A deleted order's customer data is gone; the customer's token no longer opens it.
-        or (viewer.kind == "customer" and viewer.order_id == order.order_id and order.visible_to_customer))
-    if not visible:
-        raise NotFound("No such order.")
-    return order_view(order)
+    return order_view(visible_order(uow, cmd.order_id, cmd.viewer))
 
 
 def list_orders(cmd: c.ListOrders, uow: UnitOfWork, deps: Deps) -> dict:

@@ -179,3 +179,45 @@ class ListOrders:
     delivery_status: str | None = None
     limit: int = 50
     cursor: str | None = None
+
+
+# -- support and the customer's order page -------------------------------------------------------
+@dataclass(frozen=True)
+class CancelOrder:
+    order_id: str
+    viewer: Viewer
+    reason: str
+
+
+@dataclass(frozen=True)
+class RefundOrder:
+    order_id: str
+    viewer: Viewer
+    reason: str
+    amount: int | None = None       # None: all that is left
+
+
+@dataclass(frozen=True)
+class ResendLicenses:
+    order_id: str
+    viewer: Viewer
+
+
+@dataclass(frozen=True)
+class GetOrderPage:
+    order_id: str
+    viewer: Viewer
+
+
+# -- time-driven work (the scheduler) -------------------------------------------------------------
+@dataclass(frozen=True)
+class RemindUnpaidOrders:
+    after: float        # seconds since the order was placed (UNPAID_REMINDER_AFTER)
+    ttl: float          # UNPAID_ORDER_TTL: no reminder for an order about to be deleted
+    limit: int = 100
+
+
+@dataclass(frozen=True)
+class DeleteExpiredOrders:
+    ttl: float
+    limit: int = 100

@@ -1,7 +1,7 @@
 """The one table of use cases: command or query type → handler."""
 from __future__ import annotations
 
-from tillkey.orders.service_layer import carts, catalog, checkout
+from tillkey.orders.service_layer import carts, catalog, checkout, lifecycle, support
 from tillkey.orders.service_layer import commands as c
 
 HANDLERS = {
@@ -22,4 +22,10 @@ HANDLERS = {
     c.Checkout: checkout.checkout,
     c.GetOrder: checkout.get_order,
     c.ListOrders: checkout.list_orders,
+    c.CancelOrder: support.cancel_order,
+    c.RefundOrder: support.refund_order,
+    c.ResendLicenses: support.resend_licenses,
+    c.GetOrderPage: support.get_order_page,
+    c.RemindUnpaidOrders: lifecycle.remind_unpaid_orders,
+    c.DeleteExpiredOrders: lifecycle.delete_expired_orders,
 }

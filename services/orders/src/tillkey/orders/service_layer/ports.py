@@ -10,6 +10,7 @@ from tillkey.orders.domain.carts import Cart
 from tillkey.orders.domain.catalog import Merchant, Product
 from tillkey.orders.domain.coupons import Coupon
 from tillkey.orders.domain.orders import Order
+from tillkey.orders.domain.refunds import Refund
 
 Page = tuple[list, str | None]   # items newest first, and the cursor of the next page (or None)
 
@@ -50,6 +51,9 @@ class CouponRepository(Protocol):
     def redeem(self, merchant_id: str, code_key: str) -> bool:
         """Count one redemption if any is left; False when the coupon is used up (atomic)."""
 
+    def release(self, merchant_id: str, code_key: str) -> None:
+        """Give one redemption back (its order was canceled or deleted); never below zero (atomic)."""
+
 
 class CartRepository(Protocol):
     def add(self, cart: Cart) -> None: ...
@@ -60,9 +64,24 @@ class CartRepository(Protocol):
 
 class OrderRepository(Protocol):
     def add(self, order: Order) -> None: ...
-    def get(self, order_id: str) -> Order | None: ...
+
+    def get(self, order_id: str, lock: bool = False) -> Order | None:
+        """`lock`: hold the order's row until commit (every change of an existing order takes it)."""
+
+    def claim_unpaid(self, created_before: datetime, limit: int, *, unreminded: bool = False,
+                     created_after: datetime | None = None) -> list[Order]:
+        """Unpaid orders, oldest first, locked for this unit of work and skipped by any other."""
+
+    def reserve_refund(self, order_id: str, amount: int) -> bool:
+        """Atomically reserve `amount` on a paid order if that much is left; False if not."""
+
     def page(self, merchant_id: str, status: str | None, delivery_status: str | None,
              limit: int, cursor: str | None) -> Page: ...
+
+
+class RefundRepository(Protocol):
+    def add(self, refund: Refund) -> None: ...
+    def get(self, refund_id: str, lock: bool = False) -> Refund | None: ...
 
 
 class UnitOfWork(Protocol):
@@ -71,6 +90,7 @@ class UnitOfWork(Protocol):
     coupons: CouponRepository
     carts: CartRepository
     orders: OrderRepository
+    refunds: RefundRepository
 
     def __enter__(self) -> UnitOfWork: ...
     def __exit__(self, *exc_info) -> None: ...

@@ -9,6 +9,7 @@ from tillkey.orders.domain.carts import Cart, Quote
 from tillkey.orders.domain.catalog import Product
 from tillkey.orders.domain.coupons import Coupon
 from tillkey.orders.domain.orders import Order
+from tillkey.orders.domain.refunds import Refund
 from tillkey.platform.clock import isoformat
 
 
@@ -97,4 +98,29 @@ def order_view(order: Order) -> dict:
         "created_at": isoformat(order.created_at),
         "paid_at": isoformat(order.paid_at),
         "delivered_at": isoformat(order.delivered_at),
+    }
+
+
+def order_page_view(order: Order) -> dict:
+    """The customer's order page: the order plus what only its customer sees (each line's licenses)."""
+    view = order_view(order)
+    by_id = {line.line_id: line for line in order.lines}
+    for line in view["lines"]:
+        delivered = by_id[line["line_id"]]
+        line.update(licenses=list(delivered.licenses or []), text=delivered.delivery_text,
+                    delivery_method=delivered.delivery_method, delivered_at=isoformat(delivered.delivered_at))
+    view["last_payment_failure"] = dict(order.last_payment_failure) if order.last_payment_failure else None
+    view["refundable"] = order.refundable
+    return view
+
+
+def refund_view(refund: Refund) -> dict:
+    return {
+        "refund_id": refund.refund_id,
+        "order_id": refund.order_id,
+        "amount": refund.amount,
+        "currency": refund.currency,
+        "reason": refund.reason,
+        "status": refund.status,
+        "created_at": isoformat(refund.created_at),
     }

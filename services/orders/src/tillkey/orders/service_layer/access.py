@@ -1,0 +1,27 @@
+"""Who may see an order, and who may act on it (SPEC §4: unseen → 404, seen but not allowed → 403)."""
+from __future__ import annotations
+
+from tillkey.orders.domain.errors import Forbidden, NotFound
+from tillkey.orders.domain.orders import Order
+from tillkey.orders.service_layer.commands import Viewer
+from tillkey.orders.service_layer.ports import UnitOfWork
+
+
+def visible_order(uow: UnitOfWork, order_id: str, viewer: Viewer, *, lock: bool = False) -> Order:
+    """The order if `viewer` may see it: admin always, a merchant its own, the customer its one order
+    unless deleted (its data is gone and the token no longer opens it). Anything else: not found."""
+    order = uow.orders.get(order_id, lock=lock)
+    visible = order is not None and (
+        viewer.kind == "admin"
+        or (viewer.kind == "merchant" and order.merchant_id == viewer.merchant_id)
+        or (viewer.kind == "customer" and viewer.order_id == order.order_id and order.visible_to_customer))
+    if not visible:
+        raise NotFound("No such order.")
+    return order
+
+
+def ensure_may(viewer: Viewer, action: str, *kinds: str) -> None:
+    if viewer.kind not in kinds:
+        who = " or ".join({"admin": "support", "merchant": "the merchant", "customer": "the customer"}[k]
+                          for k in kinds)
+        raise Forbidden(f"Only {who} can {action} an order.")
