@@ -20,13 +20,6 @@ class FulfillmentUnitOfWork(SqlAlchemyUnitOfWork):
         super().__init__(*args, **kwargs)
         self.clock = clock or SystemClock()
 
-    def __exit__(self, *exc_info):
-        # Detach before the base class rolls back: a rollback expires every loaded object, and
-        # views dump what a use case returned after its unit of work has ended.
-        if self.session is not None:
-            self.session.expunge_all()
-        return super().__exit__(*exc_info)
-
     def add(self, obj) -> None:
         self.session.add(obj)
 
