@@ -31,3 +31,17 @@ def test_every_variable_is_read():
 def test_bad_values_name_the_variable(env):
     with pytest.raises(ConfigError, match=next(iter(env))):
         Settings.from_env(env)
+
+
+def test_the_default_sandbox_secret_is_the_sandbox_processs_own():
+    # Two different development defaults made every notification fail its signature under `make run`.
+    from tillkey.payments.sandbox.settings import SandboxSettings
+
+    assert Settings().sandbox_gateway_secret == SandboxSettings.from_env({}).secret
+
+
+def test_gateway_timing_variables():
+    s = Settings.from_env({"SCHEDULER_INTERVAL": "5s", "PAYMENTS_GATEWAY_RESUBMIT_AFTER": "1m",
+                           "PAYMENTS_GATEWAY_GIVE_UP_AFTER": "2h"})
+    assert (s.scheduler_interval, s.resubmit_after, s.give_up_after) == (5, 60, 7200)
+    assert Settings().scheduler_interval == 30
