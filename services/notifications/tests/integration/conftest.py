@@ -4,11 +4,10 @@ from tillkey.notifications.config import Settings
 from tillkey.notifications.entrypoints.app import create_app
 from tillkey.notifications.entrypoints.cli import SERVICE_ROOT
 from tillkey.platform.runner import migrate
-from tillkey.testing import smtp
 
 SECRET, ADMIN = "test-platform-secret", "test-admin-token"
 ORDERS_URL, PAYMENTS_URL = "http://orders.test", "http://payments.test"
-smtp_sink = smtp.smtp_sink  # the real SMTP server fixture, shared from tillkey.testing
+
 
 
 @pytest.fixture

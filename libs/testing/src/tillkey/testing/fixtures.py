@@ -60,3 +60,7 @@ def database_url(request, tmp_path):
     url = databases.create_postgres_database(server)
     yield url
     databases.drop_postgres_database(server, url)
+
+
+# The real SMTP server on loopback (aiosmtpd), for every suite.
+from tillkey.testing.smtp import smtp_sink  # noqa: E402, F401
