@@ -69,7 +69,10 @@ def serve_api(app_spec: str, port: int, name: str) -> None:
     threads = os.environ.get("WEB_THREADS", "4")
     args = ["gunicorn", "--bind", f"{os.environ.get('BIND_HOST', '127.0.0.1')}:{port}",
             "--workers", workers, "--threads", threads, "--worker-class", "gthread",
-            "--graceful-timeout", "10", "--access-logfile", "-", "--name", f"tillkey-{name}", app_spec]
+            "--graceful-timeout", "10", "--access-logfile", "-", "--name", f"tillkey-{name}",
+            # %(U)s is the path without the query string: order tokens travel as ?token= and are
+            # credentials, so they must never reach a log.
+            "--access-logformat", '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms', app_spec]
     os.execvp(sys.executable, [sys.executable, "-m", "gunicorn", *args[1:]])
 
 
