@@ -108,3 +108,36 @@ def admin():
 def checkout_body():
     import copy
     return copy.deepcopy(CHECKOUT)
+
+
+@pytest.fixture
+def place_order(client, make_product, checkout_body):
+    """place_order(quantities=(1,), coupon=None) → the checkout answer (order, order_token, …)."""
+    def place(quantities=(1,), coupon=None, headers=None):
+        lines = [{"product_id": make_product(name=f"Product {i}")["product_id"], "quantity": q}
+                 for i, q in enumerate(quantities)]
+        body = {"lines": lines, **({"coupon": coupon} if coupon else {})}
+        cart = client.post("/v1/carts", json=body)
+        assert cart.status_code == 201, cart.json
+        resp = client.post(f"/v1/carts/{cart.json['cart_id']}/checkout", json=checkout_body)
+        assert resp.status_code == 201, resp.json
+        return resp.json
+    return place
+
+
+@pytest.fixture
+def deliver(service):
+    """Apply an event as the consumer would (inbox included), without the broker: deliver(type, **data)."""
+    from tillkey.testing.messaging import sample_envelope
+
+    def apply(type_, **data):
+        service.dispatcher(sample_envelope(type_, new_id=True, **data))
+    return apply
+
+
+@pytest.fixture
+def pay(deliver):
+    def paid(order: dict) -> None:
+        deliver("payment.succeeded", order_id=order["order_id"], merchant_id=order["merchant_id"],
+                amount=order["total"], currency=order["currency"])
+    return paid
