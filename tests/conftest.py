@@ -6,6 +6,7 @@ import pytest
 from tillkey.devtools.launcher import Platform, free_port
 from tillkey.devtools.topology import DEFAULT_PORTS, PlatformConfig
 from tillkey.testing import servers
+from tillkey.testing.platform_client import PlatformClient
 
 
 @pytest.fixture(scope="module")
@@ -26,6 +27,13 @@ def platform(amqp_server_url, tmp_path_factory, request):
     finally:
         plat.stop()
         servers.delete_vhost(vhost)
+
+
+@pytest.fixture
+def client(platform):
+    urls = {name: platform.config.url(name) for name in
+            ("orders", "payments", "fulfillment", "notifications", "webhooks", "sandbox")}
+    return PlatformClient(urls, platform.config.admin_token)
 
 
 def _names(plat: Platform) -> list[str]:

@@ -2,16 +2,9 @@
 import pytest
 from standardwebhooks import Webhook
 
-from tillkey.testing.platform_client import PlatformClient
 from tillkey.testing.receiver import Receiver
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture
-def client(platform):
-    urls = {s: platform.config.url(s) for s in ("orders", "payments", "fulfillment", "notifications", "webhooks")}
-    return PlatformClient(urls, platform.config.admin_token)
 
 
 def test_checkout_delivers_signed_order_created_carrying_the_order(platform, client):

@@ -73,6 +73,9 @@ class Platform:
             if f"{service}-api" in names:
                 wait_until(lambda s=service: requests.get(f"{self.config.url(s)}/readyz", timeout=2).ok,
                            timeout, f"{service} /readyz")
+        if "sandbox-gateway" in names:
+            wait_until(lambda: requests.get(f"{self.config.url('sandbox')}/healthz", timeout=2).ok,
+                       timeout, "the sandbox gateway")
         params = pika.URLParameters(self.config.amqp_url)
         for service in CONSUMING_SERVICES:
             if f"{service}-worker" in names:
@@ -105,6 +108,15 @@ class Platform:
     def stop(self) -> None:
         for name in list(self.procs):
             self.stop_process(name)
+
+    def mails(self) -> list:
+        """Every email the mail sink took, oldest first, parsed."""
+        from email import message_from_bytes
+        from email.policy import default
+
+        folder = self.config.data_dir / "mail"
+        paths = sorted(folder.glob("*.eml"), key=lambda p: float(p.stem)) if folder.exists() else []
+        return [message_from_bytes(p.read_bytes(), policy=default) for p in paths]
 
     def logs(self) -> str:
         out = []

@@ -1,9 +1,12 @@
 """A thin client for end-to-end tests: the calls a merchant, support and a customer make."""
 from __future__ import annotations
 
+import time
 import uuid
 
 import requests
+
+GOOD_CARD = "4242424242424242"
 
 
 class PlatformClient:
@@ -36,9 +39,11 @@ class PlatformClient:
         return self.call("webhooks", "POST", "/v1/webhook-endpoints", api_key, expect=201,
                          json={"url": url, "events": events or ["*"]}).json()
 
-    def checkout(self, product_id: str, quantity: int = 1, currency: str | None = None,
-                 payment_method: str = "card", email: str = "ada@example.com", **customer) -> dict:
-        cart_body = {"lines": [{"product_id": product_id, "quantity": quantity}]}
+    def checkout(self, product_id: str | None = None, quantity: int = 1, currency: str | None = None,
+                 payment_method: str = "card", email: str = "ada@example.com",
+                 lines: list[tuple[str, int]] | None = None, **customer) -> dict:
+        lines = lines or [(product_id, quantity)]
+        cart_body = {"lines": [{"product_id": p, "quantity": q} for p, q in lines]}
         if currency:
             cart_body["currency"] = currency
         cart = self.call("orders", "POST", "/v1/carts", expect=201, json=cart_body).json()
@@ -48,3 +53,47 @@ class PlatformClient:
             "consents": {"terms": True, "personal_data": True},
         }
         return self.call("orders", "POST", f"/v1/carts/{cart['cart_id']}/checkout", expect=201, json=body).json()
+
+    def card_token(self, number: str = GOOD_CARD) -> str:
+        """Tokenize at the sandbox gateway, as the payment page's script does."""
+        return self.call("sandbox", "POST", "/v1/tokens", expect=201, json={
+            "number": number, "exp_month": 12, "exp_year": 2040, "cvc": "123"}).json()["payment_token"]
+
+    def pay(self, checkout: dict, method: str = "card", card: str = GOOD_CARD, expect: int = 201) -> dict:
+        body = {"method": method}
+        if method == "card":
+            body["payment_token"] = self.card_token(card)
+        return self.call("payments", "POST", f"/v1/orders/{checkout['order_id']}/payments",
+                         params={"token": checkout["order_token"]}, json=body, expect=expect).json()
+
+    def pay_when_ready(self, checkout: dict, **kwargs) -> dict:
+        """The payment page waits while payments has not heard of the order yet (409 order_not_ready)."""
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                return self.pay(checkout, **kwargs)
+            except AssertionError as exc:
+                if "order_not_ready" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+
+    def order(self, order_id: str, api_key: str) -> dict:
+        return self.call("orders", "GET", f"/v1/orders/{order_id}", api_key, expect=200).json()
+
+    def wait_order(self, order_id: str, api_key: str, predicate, timeout: float = 30) -> dict:
+        deadline = time.monotonic() + timeout
+        while True:
+            order = self.order(order_id, api_key)
+            if predicate(order):
+                return order
+            if time.monotonic() > deadline:
+                raise AssertionError(f"order {order_id} never matched; last seen: {order}")
+            time.sleep(0.2)
+
+    def payments(self, checkout: dict) -> list[dict]:
+        return self.call("payments", "GET", f"/v1/orders/{checkout['order_id']}/payments",
+                         params={"token": checkout["order_token"]}, expect=200).json()["data"]
+
+    def deliveries(self, checkout: dict) -> list[dict]:
+        return self.call("fulfillment", "GET", f"/v1/orders/{checkout['order_id']}/deliveries",
+                         params={"token": checkout["order_token"]}, expect=200).json()["data"]
