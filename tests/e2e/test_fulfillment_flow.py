@@ -69,7 +69,8 @@ def test_pool_order_is_delivered_emailed_once_and_every_event_reaches_the_mercha
 
     # Webhooks: the whole flow at the `*` endpoint, numbered in order, every one verifiable.
     wanted = ["order.created", "payment.succeeded", "product.delivered", "order.delivered"]
-    receiver.wait_for(lambda _: "order.delivered" in [r.json()["type"] for r in webhooks_of(receiver, order["order_id"])])
+    order_id = order["order_id"]
+    receiver.wait_for(lambda _: "order.delivered" in [r.json()["type"] for r in webhooks_of(receiver, order_id)])
     verify = Webhook(endpoint["secret"]).verify
     payloads = sorted((verify(h.body, h.headers) for h in webhooks_of(receiver, order["order_id"])),
                       key=lambda p: p["sequence"])
