@@ -26,6 +26,10 @@ class Settings:
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> "Settings":
         env = c.Env(environ)
+        interval = env.duration("SCHEDULER_INTERVAL", "30s")
+        if interval <= 0:
+            # 0 would make the scheduler spin on the database without pause.
+            raise c.ConfigError("SCHEDULER_INTERVAL must be more than 0")
         return cls(
             database_url=env.str("ORDERS_DATABASE_URL", DEFAULT_DATABASE_URL),
             amqp_url=env.str("AMQP_URL", c.DEFAULT_AMQP_URL),
@@ -36,5 +40,5 @@ class Settings:
             payments_public_url=env.str("PAYMENTS_PUBLIC_URL", c.DEFAULT_PAYMENTS_PUBLIC_URL).rstrip("/"),
             unpaid_reminder_after=env.duration("UNPAID_REMINDER_AFTER", "24h"),
             unpaid_order_ttl=env.duration("UNPAID_ORDER_TTL", "90d"),
-            scheduler_interval=env.duration("SCHEDULER_INTERVAL", "30s"),
+            scheduler_interval=interval,
         )
