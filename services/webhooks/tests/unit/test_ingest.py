@@ -6,7 +6,7 @@ import pytest
 from tillkey.messaging import RetryLater
 from tillkey.testing.fakes import FakeUnitOfWork
 from tillkey.testing.messaging import sample_envelope
-from tillkey.webhooks.domain.model import Delivery, Endpoint, OrderRecord, WebhookEvent
+from tillkey.webhooks.domain.model import Attempt, Delivery, Endpoint, OrderRecord, WebhookEvent
 from tillkey.webhooks.service_layer.ingest import HANDLERS, take_event
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
@@ -37,6 +37,13 @@ class FakeUow(FakeUnitOfWork):
 
     def of(self, cls):
         return [o for o in self.added if isinstance(o, cls)]
+
+    def events_of_order(self, order_id):
+        return [e for e in self.of(WebhookEvent) if e.order_id == order_id]
+
+    def attempts_of_events(self, event_ids):
+        ids = {d.delivery_id for d in self.of(Delivery) if d.event_id in event_ids}
+        return [a for a in self.of(Attempt) if a.delivery_id in ids]
 
 
 def ep(id, events, merchant="mer_7Yb2kQ9xTz", enabled=True):
@@ -93,3 +100,71 @@ def test_sequence_is_taken_even_without_endpoints():
     take_event(sample_envelope("order.deleted"), uow)
     assert uow.orders["ord_3Hq8ZrW2mNp5"].next_sequence == 3
     assert uow.of(WebhookEvent) == []
+
+
+# -- order.deleted: erasure ------------------------------------------------------------------
+EMAIL = "ada@example.com"
+
+
+def take(uow, type_, **data):
+    """The event through every handler of its type, as the dispatcher runs them."""
+    for handler in HANDLERS[type_]:
+        handler(sample_envelope(type_, **data), uow)
+
+
+def test_order_deleted_erases_first_then_delivers():
+    assert [h.__name__ for h in HANDLERS["order.deleted"]] == ["erase_order", "take_event"]
+
+
+def test_deletion_erases_the_stored_order_created_and_echoes_but_keeps_the_rest():
+    import json
+    uow = FakeUow([ep("ep_a", ["*"])])
+    take(uow, "order.created")
+    take(uow, "payment.pending")
+    created, pending = uow.of(WebhookEvent)
+    before_pending = pending.body
+    delivery = uow.of(Delivery)[0]
+    uow.add(Attempt("wha_1", delivery.delivery_id, NOW, 5, 400, response_excerpt=f'{{"echo":"{EMAIL}","n":"Ada"}}'))
+    uow.add(Attempt("wha_2", delivery.delivery_id, NOW, 5, 500, response_excerpt="Adapter failed"))
+    take(uow, "order.deleted")
+    data = json.loads(created.body)["data"]
+    assert data["customer"] == {"email": None, "first_name": None, "last_name": None, "country": "GB",
+                                "company": None, "vat_id": None, "locale": "en"}
+    assert data["total"] == 8820 and data["lines"][0]["line_id"] == "line_9Kd2PqX7aB"
+    assert data["custom"] == {"shop_ref": "A-1001"} and json.loads(created.body)["sequence"] == 1
+    assert pending.body == before_pending  # nothing personal in it: not even re-serialised differently
+    excerpts = [a.response_excerpt for a in uow.of(Attempt)]
+    assert excerpts == ['{"echo":"[erased]","n":"[erased]"}', "Adapter failed"]
+    assert uow.orders["ord_3Hq8ZrW2mNp5"].erased_at == uow.clock.now()
+    deleted = uow.of(WebhookEvent)[-1]
+    assert deleted.type == "order.deleted" and deleted.sequence == 3
+
+
+def test_deletion_before_creation_leaves_a_tombstone_and_the_late_order_is_stored_erased():
+    import json
+    uow = FakeUow([ep("ep_a", ["*"])])
+    with pytest.raises(RetryLater):
+        take(uow, "order.deleted")  # erased first (its own transaction), then waits for order.created
+    tomb = uow.orders["ord_3Hq8ZrW2mNp5"]
+    assert tomb.awaits_created and tomb.erased_at is not None and uow.of(WebhookEvent) == []
+    with pytest.raises(RetryLater):
+        take_event(sample_envelope("payment.succeeded"), uow)  # still waits: sequence 1 is order.created's
+    take_event(sample_envelope("order.created", custom={"shop_ref": "late"}), uow)
+    take_event(sample_envelope("order.deleted"), uow)  # its retry: the erasure already ran (inbox)
+    created, deleted = uow.of(WebhookEvent)
+    body = json.loads(created.body)
+    assert body["sequence"] == 1 and body["data"]["customer"]["email"] is None
+    assert body["data"]["custom"] == {"shop_ref": "late"} and body["data"]["total"] == 8820
+    assert EMAIL not in created.body and "Lovelace" not in created.body
+    deleted_body = json.loads(deleted.body)
+    assert deleted_body["sequence"] == 2 and deleted_body["data"]["custom"] == {"shop_ref": "late"}
+
+
+def test_erasing_twice_changes_nothing_more():
+    uow = FakeUow([ep("ep_a", ["*"])])
+    take(uow, "order.created")
+    take(uow, "order.deleted")
+    first = (uow.of(WebhookEvent)[0].body, uow.orders["ord_3Hq8ZrW2mNp5"].erased_at)
+    from tillkey.webhooks.service_layer.erasure import erase_order
+    erase_order(sample_envelope("order.deleted", new_id=True), uow)
+    assert (uow.of(WebhookEvent)[0].body, uow.orders["ord_3Hq8ZrW2mNp5"].erased_at) == first

@@ -74,6 +74,8 @@ order_records = Table(
     Column("merchant_id", String(64), nullable=False),
     Column("custom", JSON, nullable=False),
     Column("next_sequence", Integer, nullable=False),
+    # Set by order.deleted; a row that only has this (next_sequence 1) is a tombstone waiting for order.created.
+    Column("erased_at", UtcDateTime, nullable=True),
 )
 
 events = Table(
@@ -84,6 +86,9 @@ events = Table(
     Column("sequence", Integer, nullable=True),
     Column("body", Text, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
+    # Erasure finds an order's stored bodies by it; None for events not about one order.
+    Column("order_id", String(64), nullable=True),
+    Index("ix_events_order", "order_id"),
 )
 
 deliveries = Table(

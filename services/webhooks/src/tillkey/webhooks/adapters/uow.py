@@ -59,6 +59,24 @@ class WebhooksUnitOfWork(SqlAlchemyUnitOfWork):
     def event(self, event_id: str) -> WebhookEvent | None:
         return self.session.get(WebhookEvent, event_id)
 
+    def events_by_ids(self, event_ids: list[str]) -> dict[str, WebhookEvent]:
+        if not event_ids:
+            return {}
+        return {e.event_id: e for e in self.session.scalars(
+            select(WebhookEvent).where(tables.events.c.event_id.in_(set(event_ids))))}
+
+    def events_of_order(self, order_id: str) -> list[WebhookEvent]:
+        e = tables.events.c
+        return list(self.session.scalars(select(WebhookEvent).where(e.order_id == order_id).order_by(e.event_id)))
+
+    def attempts_of_events(self, event_ids: list[str]) -> list[Attempt]:
+        """Every attempt of every delivery of these events (to erase echoes of their bodies)."""
+        if not event_ids:
+            return []
+        a, d = tables.attempts.c, tables.deliveries.c
+        return list(self.session.scalars(select(Attempt).join(tables.deliveries, a.delivery_id == d.delivery_id)
+                                         .where(d.event_id.in_(set(event_ids)))))
+
     # -- deliveries ------------------------------------------------------------------------
     def delivery(self, delivery_id: str, *, merchant_id: str | None = None, lock: bool = False) -> Delivery | None:
         d = tables.deliveries.c

@@ -75,22 +75,40 @@ class Endpoint:
 
 @dataclass
 class OrderRecord:
-    """What webhooks knows about one order: whose it is, its `custom`, the next sequence number."""
+    """What webhooks knows about one order: whose it is, its `custom`, the next sequence number,
+    and whether the order was deleted (its customer's personal data erased here too)."""
 
     order_id: str
     merchant_id: str
     custom: dict[str, str]
     next_sequence: int = 1
+    erased_at: datetime | None = None
+
+    @classmethod
+    def tombstone(cls, order_id: str, merchant_id: str, now: datetime) -> OrderRecord:
+        """order.deleted overtook order.created: remember the deletion, so that order.created is
+        stored erased when it comes (whenever that is — even after order.deleted stopped waiting)."""
+        return cls(order_id=order_id, merchant_id=merchant_id, custom={}, erased_at=now)
+
+    @property
+    def awaits_created(self) -> bool:
+        # Sequence 1 is taken by order.created and nothing else, so a record still at 1 is a tombstone.
+        return self.next_sequence == 1
 
     def take_sequence(self) -> int:
         number = self.next_sequence
         self.next_sequence += 1
         return number
 
+    def erase(self, now: datetime) -> None:
+        if self.erased_at is None:
+            self.erased_at = now
+
 
 @dataclass
 class WebhookEvent:
-    """One event as merchants receive it; `body` is serialised once so every retry is byte-identical."""
+    """One event as merchants receive it; `body` is serialised once so every retry is byte-identical
+    (until its order is deleted: then it is rewritten once, without the customer's personal data)."""
 
     event_id: str
     merchant_id: str
@@ -98,6 +116,7 @@ class WebhookEvent:
     sequence: int | None
     body: str
     created_at: datetime
+    order_id: str | None = None     # None for events not about one order (license_pool.low)
 
 
 @dataclass

@@ -100,6 +100,8 @@ class DeliveryOut(Schema):
     last_attempt_at = Timestamp(allow_none=True)
     created_at = Timestamp()
     attempts = fields.List(fields.Nested(AttemptOut))
+    payload = fields.Dict(metadata={"description": "The webhook's JSON body (what every attempt sends); "
+                                                   "the customer's personal data is erased once the order is deleted."})
 
 
 class DeliveryPage(Schema):

@@ -1,9 +1,10 @@
 """Use cases for the merchant's delivery log: list with attempts, redeliver."""
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
-from tillkey.webhooks.domain.model import Delivery, DomainError
+from tillkey.webhooks.domain.model import Delivery, DomainError, WebhookEvent
 from tillkey.webhooks.service_layer.errors import Conflict, NotFound
 
 
@@ -22,7 +23,8 @@ def list_deliveries(q: DeliveryQuery, uow) -> tuple[list[dict], str | None]:
         rows, next_cursor = uow.deliveries_page(q.merchant_id, endpoint_id=q.endpoint_id, event_id=q.event_id,
                                                 status=q.status, limit=q.limit, cursor=q.cursor)
         attempts = uow.attempts_of([d.delivery_id for d in rows])
-        return [view(d, attempts[d.delivery_id]) for d in rows], next_cursor
+        events = uow.events_by_ids([d.event_id for d in rows])
+        return [view(d, attempts[d.delivery_id], events[d.event_id]) for d in rows], next_cursor
 
 
 def redeliver(merchant_id: str, delivery_id: str, uow) -> dict:
@@ -41,12 +43,14 @@ def redeliver(merchant_id: str, delivery_id: str, uow) -> dict:
         except DomainError as exc:
             raise Conflict(str(exc)) from None
         uow.commit()
-        return view(delivery, list(delivery.attempts))
+        return view(delivery, list(delivery.attempts), uow.event(delivery.event_id))
 
 
-def view(delivery: Delivery, attempts: list) -> dict:
+def view(delivery: Delivery, attempts: list, event: WebhookEvent) -> dict:
     fields = ("delivery_id", "endpoint_id", "event_id", "event_type", "status", "next_attempt_at",
               "last_attempt_at", "created_at")
     out = {f: getattr(delivery, f) for f in fields}
     out["attempts"] = sorted(attempts, key=lambda a: (a.attempted_at, a.attempt_id))
+    # The body the next attempt sends, as stored: erased once the order was deleted.
+    out["payload"] = json.loads(event.body)
     return out

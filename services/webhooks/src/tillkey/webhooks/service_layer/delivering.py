@@ -54,6 +54,7 @@ def claim(uow, limit: int, lease: timedelta, per_endpoint: int, busy: dict[str, 
                 continue
             taken[endpoint.endpoint_id] = taken.get(endpoint.endpoint_id, 0) + 1
             delivery.lease_expires_at = now + lease
+            # The body as stored now: once its order is deleted, the erased one (service_layer/erasure.py).
             jobs.append(Job(delivery.delivery_id, endpoint.endpoint_id, endpoint.url, event.event_id,
                             event.body, tuple(endpoint.signing_secrets(now))))
         uow.commit()

@@ -6,15 +6,18 @@ redelivered message never numbers an event twice nor creates a second delivery.
 from __future__ import annotations
 
 from tillkey.contracts import ORDER_SCOPED_PUBLIC_TYPES, PUBLIC_EVENT_TYPES, Envelope
+from tillkey.contracts.personal_data import erase_order_data
 from tillkey.messaging import RetryLater
 from tillkey.platform.ids import new_id
 from tillkey.webhooks.domain import payload
 from tillkey.webhooks.domain.model import Delivery, OrderRecord, WebhookEvent
+from tillkey.webhooks.service_layer.erasure import erase_order
 
 
-def _sequence_and_custom(event: Envelope, uow) -> tuple[int | None, dict | None]:
+def _order_record(event: Envelope, uow) -> OrderRecord | None:
+    """The record of the event's order (None for events not about one order), locked."""
     if event.type not in ORDER_SCOPED_PUBLIC_TYPES:
-        return None, None
+        return None
     data = event.data
     record = uow.order_record(data["order_id"])
     if event.type == "order.created":
@@ -22,24 +25,31 @@ def _sequence_and_custom(event: Envelope, uow) -> tuple[int | None, dict | None]
             record = OrderRecord(order_id=data["order_id"], merchant_id=data["merchant_id"],
                                  custom=dict(data.get("custom") or {}))
             uow.add(record)
-    elif record is None:
+        elif record.awaits_created:
+            record.custom = dict(data.get("custom") or {})  # a tombstone: the order's custom comes only now
+    elif record is None or record.awaits_created:
         # Sequence 1 belongs to order.created: wait for it (the broker's retry path redelivers
         # this message later; sleeping here would hold up every other message).
         raise RetryLater(f"order {data['order_id']} not seen yet (waiting for order.created)")
-    return record.take_sequence(), record.custom
+    return record
 
 
 def take_event(event: Envelope, uow) -> None:
-    sequence, custom = _sequence_and_custom(event, uow)
+    record = _order_record(event, uow)
+    sequence = record.take_sequence() if record is not None else None
     merchant_id = event.data["merchant_id"]
     endpoints = [e for e in uow.live_endpoints(merchant_id) if e.subscribes(event.type)]
     if not endpoints or uow.event(event.id) is not None:
         return
     now = uow.clock.now()
-    body = payload.body(event.id, event.type, event.occurred_at, sequence,
-                        payload.public_data(event.type, event.data, custom))
-    uow.add(WebhookEvent(event_id=event.id, merchant_id=merchant_id, type=event.type,
-                         sequence=sequence, body=body, created_at=now))
+    data = payload.public_data(event.type, event.data, record.custom if record is not None else None)
+    if record is not None and record.erased_at is not None:
+        # The order was deleted before this event was taken in (order.deleted overtook order.created):
+        # it is stored, and sent, without the customer's personal data.
+        data = erase_order_data(data)
+    body = payload.body(event.id, event.type, event.occurred_at, sequence, data)
+    uow.add(WebhookEvent(event_id=event.id, merchant_id=merchant_id, type=event.type, sequence=sequence,
+                         body=body, created_at=now, order_id=record.order_id if record is not None else None))
     uow.flush()  # the event row first: deliveries reference it
     for endpoint in endpoints:
         uow.add(Delivery(delivery_id=new_id("whd"), endpoint_id=endpoint.endpoint_id, merchant_id=merchant_id,
@@ -47,3 +57,6 @@ def take_event(event: Envelope, uow) -> None:
 
 
 HANDLERS = {event_type: [take_event] for event_type in PUBLIC_EVENT_TYPES}
+# Erase first, in its own transaction: an order.deleted waiting for its order.created (RetryLater in
+# take_event) has already erased what we hold and left its tombstone.
+HANDLERS["order.deleted"] = [erase_order, take_event]
