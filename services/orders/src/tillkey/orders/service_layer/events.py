@@ -23,8 +23,8 @@ log = logging.getLogger(__name__)
 def _order(event: Envelope, uow: UnitOfWork) -> Order:
     order = uow.orders.get(event.data["order_id"], lock=True)
     if order is None:
-        # Producers are not ordered with each other: a payment can overtake our own order.created
-        # commit only in theory, but a replayed or restored queue can; wait instead of dropping it.
+        # Not here yet (a restored database, a replayed queue, a test): never drop the news, wait for
+        # the order on the retry path; after the last delay it is dead-lettered, not lost.
         raise RetryLater(f"order {event.data['order_id']} is not known here yet")
     return order
 
