@@ -37,6 +37,7 @@ class Reply:
     headers: dict = field(default_factory=dict)
     body: str = "ok"
     hang: bool = False        # hold the connection until the receiver is closed
+    echo: bool = False        # answer with the request's body (as some receivers do), not `body`
 
 
 @dataclass
@@ -70,12 +71,13 @@ class Receiver:
                 if reply.hang:
                     receiver.release.wait(30)
                     return
+                answer = (body if reply.echo else reply.body).encode()
                 self.send_response(reply.status)
                 for k, v in reply.headers.items():
                     self.send_header(k, v)
-                self.send_header("content-length", str(len(reply.body.encode())))
+                self.send_header("content-length", str(len(answer)))
                 self.end_headers()
-                self.wfile.write(reply.body.encode())
+                self.wfile.write(answer)
 
             def log_message(self, *_):
                 pass

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 from tillkey.contracts import signing
 from tillkey.platform.ids import new_id
-from tillkey.webhooks.domain import policy
+from tillkey.webhooks.domain import erasure, policy
 from tillkey.webhooks.domain.model import Attempt
 
 log = logging.getLogger(__name__)
@@ -67,10 +67,16 @@ def record(uow, job: Job, result: policy.SendResult, attempted_at: datetime,
     with uow:
         delivery = uow.delivery(job.delivery_id, lock=True)
         endpoint = uow.endpoint_by_id(job.endpoint_id, lock=True)
+        error = (result.error or None) and result.error[:500]
+        excerpt = (result.excerpt or None) and result.excerpt[:EXCERPT_CHARS]
+        if uow.event(job.event_id).body != job.body:
+            # The order was deleted (its body erased) while this attempt was on the wire with the old
+            # body: what the receiver echoed of it must not outlive the erasure.
+            values = erasure.body_personal_values(job.body)
+            error, excerpt = erasure.scrub(error, values), erasure.scrub(excerpt, values)
         attempt = Attempt(attempt_id=new_id("wha"), delivery_id=delivery.delivery_id, attempted_at=attempted_at,
                           duration_ms=result.duration_ms, response_status=result.status,
-                          error=(result.error or None) and result.error[:500],
-                          response_excerpt=(result.excerpt or None) and result.excerpt[:EXCERPT_CHARS])
+                          error=error, response_excerpt=excerpt)
         reason = policy.settle(delivery, endpoint, attempt, result, uow.clock.now(), schedule, jitter)
         if reason is not None:
             uow.flush()
