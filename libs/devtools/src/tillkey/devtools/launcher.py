@@ -13,7 +13,7 @@ import requests
 from tillkey.devtools.topology import SERVICES, PlatformConfig, migrate_commands, processes
 
 # Queues that must exist before the first event is published (their consumers bind order.created).
-CONSUMING_SERVICES = ("payments", "fulfillment", "notifications", "webhooks")
+CONSUMING_SERVICES = ("orders", "payments", "fulfillment", "notifications", "webhooks")
 
 
 def free_port() -> int:
