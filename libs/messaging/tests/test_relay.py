@@ -212,3 +212,35 @@ def test_stop_returns_while_confirms_are_outstanding(db, broker, broker_proxy, s
         thread.join(10)
     assert db.unpublished() == 1, "an unconfirmed event was marked published"
     wait_until(lambda: broker_proxy.live() == 0, timeout=3, what="the relay's socket to close")
+
+
+def test_published_events_are_deleted_after_the_retention(db, broker, loops, service, amqp_url, wait_until):
+    queue = f"{service}.retained"
+    broker.bind_counting_queue(queue)
+    relay = OutboxRelay(amqp_url, db.session_factory, db.outbox, service, poll_interval=0.05, retention=0.5)
+    loops.start(relay)
+    emit(db, 3)
+    wait_until(lambda: broker.depth(queue) == 3, what="three events published")
+    # Gone from the outbox once older than the retention: no lasting copy of their personal data.
+    wait_until(lambda: db.count(db.outbox) == 0, timeout=15, what="published rows pruned")
+    assert broker.depth(queue) == 3
+
+
+def test_unpublished_events_are_never_pruned(db, broker, loops, service, amqp_url, wait_until):
+    from sqlalchemy import select
+
+    from tillkey.messaging.outbox_store import postpone
+
+    queue = f"{service}.kept"
+    broker.bind_counting_queue(queue)
+    emit(db, 2)
+    with db.session_factory() as session:  # two rows the broker "refused": due again in an hour
+        postpone(session, db.outbox, list(session.scalars(select(db.outbox.c.seq))), 3600)
+        session.commit()
+    relay = OutboxRelay(amqp_url, db.session_factory, db.outbox, service, poll_interval=0.05, retention=0.1)
+    loops.start(relay)
+    emit(db, 1)
+    wait_until(lambda: broker.depth(queue) == 1, what="the due event published")
+    wait_until(lambda: db.count(db.outbox) == 2, timeout=15, what="the published row pruned")
+    time.sleep(1.0)  # several more prune rounds
+    assert db.unpublished() == 2

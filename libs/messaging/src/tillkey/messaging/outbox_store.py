@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Table, func, select, update
+from sqlalchemy import Table, delete, func, select, update
 from sqlalchemy.orm import Session
 
 
@@ -44,3 +44,15 @@ def postpone(session: Session, outbox: Table, seqs: list[int], seconds: float) -
 def unpublished_count(session: Session, outbox: Table) -> int:
     return session.execute(select(func.count()).select_from(outbox)
                            .where(outbox.c.published_at.is_(None))).scalar_one()
+
+
+def prune_published(session: Session, outbox: Table, older_than_seconds: float) -> int:
+    """Forget events published more than `older_than_seconds` ago.
+
+    A published row has done its job; kept forever it would be a second copy of every customer's
+    personal data (order.created carries the customer), which the 90-day erasure must not miss.
+    """
+    cutoff = datetime.now(UTC) - timedelta(seconds=older_than_seconds)
+    result = session.execute(delete(outbox).where(outbox.c.published_at.is_not(None),
+                                                  outbox.c.published_at < cutoff))
+    return result.rowcount or 0

@@ -23,7 +23,7 @@ from tenacity import RetryCallState
 
 from tillkey.contracts import EXCHANGE
 from tillkey.messaging.connection import RECONNECT_WAIT, abort_unless_closed_in, connection_parameters
-from tillkey.messaging.outbox_store import claim_batch, mark_published, postpone
+from tillkey.messaging.outbox_store import claim_batch, mark_published, postpone, prune_published
 
 log = logging.getLogger(__name__)
 CONFIRM_TIMEOUT = 30.0
@@ -35,13 +35,17 @@ STOP_GRACE = 2.0
 
 class OutboxRelay:
     def __init__(self, amqp_url: str, session_factory: Callable[[], Session], outbox: Table, name: str,
-                 batch_size: int = 500, poll_interval: float = 0.2):
+                 batch_size: int = 500, poll_interval: float = 0.2, retention: float = 86400.0):
         self._amqp_url = amqp_url
         self._session_factory = session_factory
         self._outbox = outbox
         self._name = name
         self._batch_size = batch_size
         self._poll_interval = poll_interval
+        # Published rows are deleted after `retention` (OUTBOX_RETENTION), checked when idle.
+        self._retention = retention
+        self._prune_every = max(0.5, min(retention, 60.0))
+        self._last_prune = 0.0
         self._stopping = False
         self._conn = None
         self._channel = None
@@ -164,6 +168,7 @@ class OutboxRelay:
             return
         if not rows:
             self._abandon_batch_keep_tags()
+            self._prune_when_due()
             self._conn.ioloop.call_later(self._poll_interval, self._poll)
             return
         for seq, event_id, routing_key, body in rows:
@@ -176,6 +181,19 @@ class OutboxRelay:
                 mandatory=True)
         self._deadline_timer = self._conn.ioloop.call_later(
             CONFIRM_TIMEOUT, lambda: self._close("confirms timed out"))
+
+    def _prune_when_due(self) -> None:
+        if time.monotonic() - self._last_prune < self._prune_every:
+            return
+        self._last_prune = time.monotonic()
+        try:
+            with self._session_factory() as session:
+                pruned = prune_published(session, self._outbox, self._retention)
+                session.commit()
+            if pruned:
+                log.debug("%s relay pruned %d published events", self._name, pruned)
+        except Exception:  # noqa: BLE001 — pruning is housekeeping; publishing must go on
+            log.exception("%s relay could not prune the outbox", self._name)
 
     def _abandon_batch_keep_tags(self) -> None:
         tag = self._next_tag

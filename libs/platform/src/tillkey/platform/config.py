@@ -79,3 +79,6 @@ DEFAULT_ADMIN_TOKEN = "dev-admin-token"
 DEFAULT_PLATFORM_SECRET = "dev-platform-secret-change-me"
 DEFAULT_ORDERS_PUBLIC_URL = "http://127.0.0.1:8001"
 DEFAULT_PAYMENTS_PUBLIC_URL = "http://127.0.0.1:8002"
+# Published outbox rows are deleted after this (they hold copies of personal data).
+DEFAULT_OUTBOX_RETENTION = "24h"
+DEFAULT_OUTBOX_RETENTION_SECONDS = 86400.0

@@ -15,6 +15,7 @@ DEFAULT_TIMEOUT = "10s"
 class Settings:
     database_url: str = DEFAULT_DATABASE_URL
     amqp_url: str = c.DEFAULT_AMQP_URL
+    outbox_retention: float = c.DEFAULT_OUTBOX_RETENTION_SECONDS
     port: int = 8003
     admin_token: str = c.DEFAULT_ADMIN_TOKEN
     platform_secret: str = c.DEFAULT_PLATFORM_SECRET
@@ -34,6 +35,7 @@ class Settings:
         return cls(
             database_url=env.str("FULFILLMENT_DATABASE_URL", DEFAULT_DATABASE_URL),
             amqp_url=env.str("AMQP_URL", c.DEFAULT_AMQP_URL),
+            outbox_retention=env.duration("OUTBOX_RETENTION", c.DEFAULT_OUTBOX_RETENTION),
             port=env.int("FULFILLMENT_PORT", 8003),
             admin_token=env.str("ADMIN_TOKEN", c.DEFAULT_ADMIN_TOKEN),
             platform_secret=env.str("PLATFORM_SECRET", c.DEFAULT_PLATFORM_SECRET),

@@ -14,6 +14,7 @@ DEFAULT_RETRY_SCHEDULE = "5s,5m,30m,2h,5h,10h,10h"
 class Settings:
     database_url: str = DEFAULT_DATABASE_URL
     amqp_url: str = c.DEFAULT_AMQP_URL
+    outbox_retention: float = c.DEFAULT_OUTBOX_RETENTION_SECONDS
     port: int = 8005
     admin_token: str = c.DEFAULT_ADMIN_TOKEN
     platform_secret: str = c.DEFAULT_PLATFORM_SECRET
@@ -32,6 +33,7 @@ class Settings:
         return cls(
             database_url=env.str("WEBHOOKS_DATABASE_URL", DEFAULT_DATABASE_URL),
             amqp_url=env.str("AMQP_URL", c.DEFAULT_AMQP_URL),
+            outbox_retention=env.duration("OUTBOX_RETENTION", c.DEFAULT_OUTBOX_RETENTION),
             port=env.int("WEBHOOKS_PORT", 8005),
             admin_token=env.str("ADMIN_TOKEN", c.DEFAULT_ADMIN_TOKEN),
             platform_secret=env.str("PLATFORM_SECRET", c.DEFAULT_PLATFORM_SECRET),

@@ -17,7 +17,8 @@ def build_workers(settings: Settings, **overrides) -> dict:
     service = bootstrap(settings, **overrides)
     return {
         "consumer": Consumer(settings.amqp_url, service.topology, service.dispatcher),
-        "relay": OutboxRelay(settings.amqp_url, service.session_factory, tables.outbox, SERVICE),
+        "relay": OutboxRelay(settings.amqp_url, service.session_factory, tables.outbox, SERVICE,
+                             retention=settings.outbox_retention),
         "license_calls": LicenseCallWorker(service.uow_factory, service.license_client, service.clock,
                                            schedule=settings.license_web_service_retry_schedule,
                                            timeout=settings.license_web_service_timeout),

@@ -19,7 +19,8 @@ def build_workers(settings: Settings, **overrides) -> dict:
     service = bootstrap(settings, **overrides)
     return {
         "consumer": Consumer(settings.amqp_url, service.topology, service.dispatcher),
-        "relay": OutboxRelay(settings.amqp_url, service.session_factory, tables.outbox, SERVICE),
+        "relay": OutboxRelay(settings.amqp_url, service.session_factory, tables.outbox, SERVICE,
+                             retention=settings.outbox_retention),
         "scheduler": LifecycleScheduler(service, interval=settings.scheduler_interval,
                                         reminder_after=settings.unpaid_reminder_after, ttl=settings.unpaid_order_ttl),
     }

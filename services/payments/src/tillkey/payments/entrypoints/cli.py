@@ -17,7 +17,8 @@ def build_workers(settings: Settings) -> dict:
     service = bootstrap(settings)
     return {
         "consumer": Consumer(settings.amqp_url, service.topology, service.dispatcher),
-        "relay": OutboxRelay(settings.amqp_url, service.session_factory, tables.outbox, SERVICE),
+        "relay": OutboxRelay(settings.amqp_url, service.session_factory, tables.outbox, SERVICE,
+                             retention=settings.outbox_retention),
         "gateway-sweeper": GatewaySweeper(service.deps, settings.scheduler_interval),
     }
 
