@@ -10,6 +10,7 @@ claimed again — the window in which a retried request can run twice is that cr
 from __future__ import annotations
 
 import hashlib
+import time
 from datetime import UTC, datetime, timedelta
 from functools import wraps
 
@@ -37,13 +38,33 @@ def define_idempotency_table(metadata: MetaData) -> Table:
     )
 
 
+PRUNE_EVERY_SECONDS = 300.0
+
+
 class IdempotencyStore:
     def __init__(self, session_factory, table: Table):
         self._session_factory = session_factory
         self._table = table
+        self._last_prune = float("-inf")
+
+    def prune(self, now: datetime | None = None) -> int:
+        """Delete records past the 24 h TTL: stored responses (a checkout's holds the customer's
+        email) must not outlive their use, let alone the 90-day erasure."""
+        cutoff = (now or datetime.now(UTC)) - TTL
+        with self._session_factory() as session:
+            deleted = session.execute(delete(self._table).where(self._table.c.created_at < cutoff)).rowcount
+            session.commit()
+        return deleted or 0
+
+    def _prune_when_due(self) -> None:
+        # Piggybacks on traffic, at most once per PRUNE_EVERY_SECONDS per process: no extra loop.
+        if time.monotonic() - self._last_prune >= PRUNE_EVERY_SECONDS:
+            self._last_prune = time.monotonic()
+            self.prune()
 
     def claim(self, scope: str, key: str, request_hash: str) -> tuple[str, int | None, str | None]:
         """('new', …) when this request owns the key, else ('replay'|'mismatch'|'running', status, body)."""
+        self._prune_when_due()
         t = self._table
         now = datetime.now(UTC)
         for _ in range(3):
