@@ -50,12 +50,8 @@ def test_unpaid_order_is_reminded_once_then_deleted_everywhere(platform, client)
 
     # The customer's token no longer opens the order, and paying it is refused.
     client.call("orders", "GET", f"/v1/orders/{order_id}", params={"token": checkout["order_token"]}, expect=404)
-    def payment_refused():
-        resp = client.call("payments", "POST", f"/v1/orders/{order_id}/payments",
-                           params={"token": checkout["order_token"]}, json={"method": "bank_transfer"})
-        return resp.status_code in (404, 409, 410)
-
-    wait_until(payment_refused, 20, "payments to refuse the deleted order")
+    wait_until(lambda: client.try_bank_transfer(checkout) in (404, 409, 410), 20,
+               "payments to refuse the deleted order")
 
     # No database of any service still holds the customer (outboxes included, once pruned).
     try:

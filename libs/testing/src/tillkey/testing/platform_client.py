@@ -66,6 +66,11 @@ class PlatformClient:
         return self.call("payments", "POST", f"/v1/orders/{checkout['order_id']}/payments",
                          params={"token": checkout["order_token"]}, json=body, expect=expect).json()
 
+    def try_bank_transfer(self, checkout: dict) -> int:
+        """The status code of a payment attempt that needs no card (to see whether payments refuses)."""
+        return self.call("payments", "POST", f"/v1/orders/{checkout['order_id']}/payments",
+                         params={"token": checkout["order_token"]}, json={"method": "bank_transfer"}).status_code
+
     def pay_when_ready(self, checkout: dict, **kwargs) -> dict:
         """The payment page waits while payments has not heard of the order yet (409 order_not_ready)."""
         deadline = time.monotonic() + 20
