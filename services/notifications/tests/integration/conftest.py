@@ -1,13 +1,14 @@
 import pytest
 
+from tillkey.messaging import Consumer
 from tillkey.notifications.config import Settings
 from tillkey.notifications.entrypoints.app import create_app
-from tillkey.notifications.entrypoints.cli import SERVICE_ROOT
+from tillkey.notifications.entrypoints.cli import SERVICE_ROOT, build_mail_sender
 from tillkey.platform.runner import migrate
+from tillkey.testing.messaging import CountingHandler, declare_fresh
 
 SECRET, ADMIN = "test-platform-secret", "test-admin-token"
 ORDERS_URL, PAYMENTS_URL = "http://orders.test", "http://payments.test"
-
 
 
 @pytest.fixture
@@ -35,3 +36,19 @@ def service(app):
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+@pytest.fixture
+def consumer(service, settings):
+    """The worker's consumer on the real broker, counting what it finished (`consumer.counter.seen`)."""
+    declare_fresh(settings.amqp_url, service.topology)
+    counter = CountingHandler(service.dispatcher)
+    consumer = Consumer(settings.amqp_url, service.topology, counter)
+    consumer.counter = counter
+    return consumer
+
+
+@pytest.fixture
+def mail(service):
+    """The worker's sender loop, pointed at the test's SMTP sink."""
+    return build_mail_sender(service)

@@ -4,29 +4,11 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from tillkey.messaging import Consumer
 from tillkey.notifications.adapters import tables
-from tillkey.testing.messaging import (
-    CountingHandler,
-    declare_fresh,
-    publish,
-    queue_depth,
-    running,
-    sample_envelope,
-    wait_until,
-)
+from tillkey.testing.messaging import publish, queue_depth, running, sample_envelope, wait_until
 
 pytestmark = pytest.mark.integration
 ORDER = "ord_3Hq8ZrW2mNp5"
-
-
-@pytest.fixture
-def consumer(service, settings):
-    declare_fresh(settings.amqp_url, service.topology)
-    counter = CountingHandler(service.dispatcher)
-    consumer = Consumer(settings.amqp_url, service.topology, counter)
-    consumer.counter = counter
-    return consumer
 
 
 def count(service, table):
@@ -57,12 +39,6 @@ def test_an_erasure_that_overtakes_its_order_still_erases(service, settings, con
                 recipient = uow.recipient(ORDER)
                 return recipient is not None and recipient.email is None and recipient.first_name is None
         wait_until(erased, timeout=20, what="the recipient erased after its retry")
-
-
-@pytest.fixture
-def mail(service):
-    from tillkey.notifications.entrypoints.cli import build_mail_sender
-    return build_mail_sender(service)
 
 
 def test_an_email_event_delivered_twice_sends_one_email(service, settings, consumer, mail, smtp_sink):

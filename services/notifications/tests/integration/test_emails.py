@@ -4,8 +4,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from tillkey.contracts import load_sample
 from tillkey.notifications.adapters import tables
-from tillkey.notifications.domain.messages import message_id_header
+from tillkey.notifications.domain.messages import CUSTOMER_TEMPLATES, message_id_header
 from tillkey.platform.credentials import verify_order_token
 
 from .conftest import SECRET
@@ -14,6 +15,8 @@ from .helpers import EXTRA_LINE, ORDER_ID, drain_sender, feed, known_customer, l
 pytestmark = pytest.mark.integration
 CUSTOMER, MERCHANT_EMAIL = "ada@example.com", "billing@acme.example"
 KEY_LINE = "line_9Kd2PqX7aB"
+RESEND_ID = load_sample("order.licenses_resend_requested")["id"]
+RESENT_KEYS = ["KEY-AAAA-1111", "KEY-BBBB-2222"]
 
 # (template, cause) → what the subject starts with and what the body must say, per language.
 EXPECTED = {
@@ -27,7 +30,9 @@ EXPECTED = {
         ("license_delivery", f"{ORDER_ID}:{EXTRA_LINE['line_id']}"): ("Handbook & Guide: your delivery",
                                                                       ["Download the handbook at"]),
         ("payment_reminder", ORDER_ID): ("Reminder: your order", ["€88.20", "http://payments.test/pay/"]),
-        ("refund_confirmation", "re_2Fh6KjL9pQ"): ("Refund for your order", ["$44.10"]),
+        # The sample's order stays `paid`: a partial refund, and it says so.
+        ("refund_confirmation", "re_2Fh6KjL9pQ"): ("Partial refund for your order", ["$44.10", "partial refund"]),
+        ("license_resend", RESEND_ID): ("Your licenses, sent again", [*RESENT_KEYS, "(2 licenses)", "Setup guide"]),
         ("license_request", f"{ORDER_ID}:{KEY_LINE}"): ("Action needed: provide 2 licenses for Pro Editor",
                                                         ["license pool is empty", f"/v1/orders/{ORDER_ID}/lines/"]),
         ("license_pool_low", None): ("License pool running low: Pro Editor (3 left)", ["threshold of 5"]),
@@ -45,7 +50,9 @@ EXPECTED = {
         ("license_delivery", f"{ORDER_ID}:{EXTRA_LINE['line_id']}"): ("Handbook & Guide: Ihre Lieferung",
                                                                       ["Download the handbook at"]),
         ("payment_reminder", ORDER_ID): ("Erinnerung: Ihre Bestellung", ["88,20 €", "http://payments.test/pay/"]),
-        ("refund_confirmation", "re_2Fh6KjL9pQ"): ("Erstattung zu Ihrer Bestellung", ["44,10 $"]),
+        ("refund_confirmation", "re_2Fh6KjL9pQ"): ("Teilerstattung zu Ihrer Bestellung", ["44,10 $", "Teilerstattung"]),
+        ("license_resend", RESEND_ID): ("Ihre Lizenzen, erneut gesendet",
+                                        [*RESENT_KEYS, "(2 Lizenzen)", "Setup guide"]),
         # Merchants have no locale: their emails are English whatever the customer speaks.
         ("license_request", f"{ORDER_ID}:{KEY_LINE}"): ("Action needed: provide 2 licenses", ["license pool is empty"]),
         ("license_pool_low", None): ("License pool running low", ["threshold of 5"]),
@@ -63,6 +70,7 @@ def every_email_event(service) -> None:
          text="Download the handbook at https://acme.example/dl")
     feed(service, "order.payment_reminder_due")
     feed(service, "payment.refunded", currency="USD")
+    feed(service, "order.licenses_resend_requested")
     feed(service, "license.requested")
     feed(service, "license_pool.low")
     feed(service, "webhook_endpoint.disabled")
@@ -98,8 +106,7 @@ def test_every_email_goes_out_once_in_the_customers_language(service, smtp_sink,
         for snippet in snippets:
             assert snippet in email.text, (key, snippet, email.text)
             assert snippet.replace("&", "&amp;") in email.html, (key, snippet)
-        is_customer = template in ("payment_instructions", "payment_confirmation", "license_delivery",
-                                   "payment_reminder", "refund_confirmation")
+        is_customer = template in CUSTOMER_TEMPLATES
         assert email.rcpt_tos == [CUSTOMER if is_customer else MERCHANT_EMAIL]
         if is_customer:
             assert_order_link(email.text, email.html)
@@ -122,3 +129,21 @@ def test_html_parts_escape_what_came_from_outside(service, smtp_sink):
     [email] = smtp_sink.wait_for(1)
     assert "<img src=x" not in email.html and "&lt;img src=x onerror=alert(1)&gt;" in email.html
     assert "<img src=x onerror=alert(1)>" in email.text and "Handbook &amp; Guide" in email.html
+
+
+@pytest.mark.parametrize(("locale", "order_status", "subject", "says", "never"), [
+    ("en", "refunded", "Refund for your order", "Your order is now refunded in full.", "partial"),
+    ("en", "paid", "Partial refund for your order", "This is a partial refund", "in full"),
+    ("de", "refunded", "Erstattung zu Ihrer Bestellung", "vollständig erstattet", "Teilerstattung"),
+    ("de", "paid", "Teilerstattung zu Ihrer Bestellung", "Dies ist eine Teilerstattung", "vollständig")])
+def test_a_refund_is_emailed_as_full_only_when_the_order_is_refunded(service, smtp_sink, locale, order_status,
+                                                                      subject, says, never):
+    known_customer(service, locale)
+    feed(service, "payment.refunded", order_status=order_status)
+    drain_sender(service)
+    [email] = smtp_sink.wait_for(1)
+    assert email.header("X-Tillkey-Template") == "refund_confirmation" and email.rcpt_tos == [CUSTOMER]
+    assert email.subject.startswith(subject)
+    amount = "€44.10" if locale == "en" else "44,10 €"
+    for body in (email.text, email.html):
+        assert amount in body and says in body and never.lower() not in body.lower(), body

@@ -17,6 +17,7 @@ EMAIL_EVENTS = {
     "payment.pending": ("payment_instructions", "customer"),
     "payment.succeeded": ("payment_confirmation", "customer"),
     "product.delivered": ("license_delivery", "customer"),
+    "order.licenses_resend_requested": ("license_resend", "customer"),
     "order.payment_reminder_due": ("payment_reminder", "customer"),
     "payment.refunded": ("refund_confirmation", "customer"),
     "license.requested": ("license_request", "merchant"),
@@ -25,6 +26,8 @@ EMAIL_EVENTS = {
 }
 CONSUMED = ("merchant.registered", "order.created", "order.deleted", "product.created", "product.updated",
             *EMAIL_EVENTS)
+# Events whose every copy with a new id is a new request, so a new email (not a business key).
+PER_EVENT_CAUSES = ("license_pool.low", "webhook_endpoint.disabled", "order.licenses_resend_requested")
 ORDER_ID = load_sample("order.created")["data"]["order_id"]
 MERCHANT = "mer_7Yb2kQ9xTz"
 HANDLERS = build_handlers(Composer(JinjaRenderer(), orders_public_url="http://orders.test",
@@ -141,18 +144,19 @@ def test_the_same_event_twice_or_a_copy_with_a_new_id_queues_one_message(type):
     uow = known_order_and_merchant()
     handle(uow, type)
     handle(uow, type)
-    if type not in ("license_pool.low", "webhook_endpoint.disabled"):
+    if type not in PER_EVENT_CAUSES:
         # Business causes (a payment, a refund, an order line): a new event saying the same thing is no new email.
         handle(uow, type, new_id=True)
     assert len(uow.messages) == 1
 
 
-def test_each_pool_crossing_and_each_disabling_is_its_own_email():
+def test_each_pool_crossing_each_disabling_and_each_resend_request_is_its_own_email():
     uow = known_order_and_merchant()
-    for type in ("license_pool.low", "webhook_endpoint.disabled"):
+    for type in PER_EVENT_CAUSES:
         handle(uow, type)
         handle(uow, type, new_id=True)
-    assert sorted(m.template for m in uow.messages) == ["license_pool_low"] * 2 + ["webhook_endpoint_disabled"] * 2
+    assert sorted(m.template for m in uow.messages) == (
+        ["license_pool_low"] * 2 + ["license_resend"] * 2 + ["webhook_endpoint_disabled"] * 2)
 
 
 @pytest.mark.parametrize("type", sorted(t for t, (_, who) in EMAIL_EVENTS.items() if who == "customer")
@@ -203,3 +207,50 @@ def test_no_email_to_an_erased_customer():
 def test_an_erasure_that_overtakes_its_order_is_retried_not_dropped():
     with pytest.raises(RetryLater):
         handle(FakeNotificationsUow(), "order.deleted")
+
+
+RESENT = load_sample("order.licenses_resend_requested")
+
+
+@pytest.mark.parametrize(("locale", "subject", "count"), [
+    ("en", "Your licenses, sent again (order ord_3Hq8ZrW2mNp5)", "(2 licenses)"),
+    ("de-AT", "Ihre Lizenzen, erneut gesendet (Bestellung ord_3Hq8ZrW2mNp5)", "(2 Lizenzen)")])
+def test_a_resend_request_is_one_email_with_every_delivered_line(locale, subject, count):
+    uow = known_order_and_merchant(locale=locale)
+    handle(uow, "order.licenses_resend_requested")
+    [message] = uow.messages
+    assert (message.template, message.to, message.subject) == ("license_resend", "ada@example.com", subject)
+    assert message.cause == f"license_resend:{RESENT['id']}"
+    for body in (message.text_body, message.html_body):
+        for snippet in ("Pro Editor", "KEY-AAAA-1111", "KEY-BBBB-2222", "Setup guide",
+                        "Your guide is at https://acme.example/guide", count):
+            assert snippet in body, (snippet, body)
+
+
+def test_a_resend_of_one_line_names_its_product_and_without_keys_says_delivery():
+    uow = known_order_and_merchant()
+    handle(uow, "order.licenses_resend_requested", lines=RESENT["data"]["lines"][1:])
+    [message] = uow.messages
+    assert message.subject == "Your delivery for Setup guide, sent again (order ord_3Hq8ZrW2mNp5)"
+    assert "KEY-" not in message.text_body
+
+
+def test_no_resend_to_an_erased_customer():
+    uow = known_order_and_merchant()
+    handle(uow, "order.deleted")
+    handle(uow, "order.licenses_resend_requested")
+    assert uow.messages == []
+
+
+@pytest.mark.parametrize(("locale", "order_status", "subject", "says", "never"), [
+    ("en", "refunded", "Refund for your order", "refunded in full", "partial"),
+    ("en", "paid", "Partial refund for your order", "partial refund", "in full"),
+    ("de", "refunded", "Erstattung zu Ihrer Bestellung", "vollständig erstattet", "Teilerstattung"),
+    ("de", "paid", "Teilerstattung zu Ihrer Bestellung", "Teilerstattung", "vollständig")])
+def test_a_refund_email_says_full_only_when_the_order_is_refunded(locale, order_status, subject, says, never):
+    uow = known_order_and_merchant(locale=locale)
+    handle(uow, "payment.refunded", order_status=order_status)
+    [message] = uow.messages
+    assert message.template == "refund_confirmation" and message.subject.startswith(subject)
+    for body in (message.text_body, message.html_body):
+        assert says in body and never.lower() not in body.lower()

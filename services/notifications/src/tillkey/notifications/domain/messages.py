@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 QUEUED, SENT, FAILED = "queued", "sent", "failed"
-CUSTOMER_TEMPLATES = ("payment_instructions", "payment_confirmation", "license_delivery",
+CUSTOMER_TEMPLATES = ("payment_instructions", "payment_confirmation", "license_delivery", "license_resend",
                       "payment_reminder", "refund_confirmation")
 MERCHANT_TEMPLATES = ("license_request", "license_pool_low", "webhook_endpoint_disabled")
 TEMPLATES = CUSTOMER_TEMPLATES + MERCHANT_TEMPLATES

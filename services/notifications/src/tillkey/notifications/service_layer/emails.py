@@ -69,6 +69,19 @@ def license_delivery(event: Envelope, uow, composer: Composer) -> None:
     composer.to_customer(uow, recipient, template, cause_key(template, d["order_id"], d["line_id"]), context)
 
 
+def license_resend(event: Envelope, uow, composer: Composer) -> None:
+    """One email with every delivered line's licenses (or text): what a customer who lost the
+    first emails wants, rather than one email per line all over again."""
+    d, template = event.data, "license_resend"
+    recipient = _recipient(uow, d["order_id"])
+    lines = [{"name": line["name"], "licenses": list(line["licenses"]), "text": line.get("text")}
+             for line in d["lines"]]
+    context = {"lines": lines, "license_count": sum(len(line["licenses"]) for line in lines)}
+    # Each request (the customer's button, support) is its own cause, so asking twice sends twice;
+    # the event id is that cause, so the broker redelivering one request still sends once.
+    composer.to_customer(uow, recipient, template, cause_key(template, event.id), context)
+
+
 def payment_reminder(event: Envelope, uow, composer: Composer) -> None:
     d, template = event.data, "payment_reminder"
     recipient = _recipient(uow, d["order_id"])
@@ -117,6 +130,7 @@ EMAIL_HANDLERS = {
     "payment.pending": payment_instructions,
     "payment.succeeded": payment_confirmation,
     "product.delivered": license_delivery,
+    "order.licenses_resend_requested": license_resend,
     "order.payment_reminder_due": payment_reminder,
     "payment.refunded": refund_confirmation,
     "license.requested": license_request,
