@@ -42,7 +42,7 @@ def count(service, table, *where):
 def test_topology_binds_the_consumed_types(service):
     assert service.topology.queue == "payments.events"
     assert set(service.topology.routing_keys) == {"merchant.registered", "order.created", "order.canceled",
-                                                  "order.deleted"}
+                                                  "order.deleted", "refund.requested"}
 
 
 def test_order_created_twice_is_remembered_once(service, settings, consumer):
@@ -93,3 +93,18 @@ def test_an_off_contract_message_goes_to_dead_letters(service, settings, consume
         publish(settings.amqp_url, bad)
         wait_until(lambda: queue_depth(settings.amqp_url, service.topology.dead_queue) == 1, what="dead letter")
     assert count(service, tables.orders) == 0
+
+
+def test_a_refund_request_for_a_free_order_is_answered_refund_failed_once(service, settings, consumer):
+    probe = bind_probe(settings.amqp_url, "refund.failed")
+    relay = OutboxRelay(settings.amqp_url, service.session_factory, tables.outbox, SERVICE, poll_interval=0.05)
+    with running(consumer=consumer, relay=relay):
+        # The request may overtake its order: it waits (RetryLater) and is answered once the order is known.
+        publish(settings.amqp_url, sample_envelope("refund.requested"), times=2)
+        publish(settings.amqp_url, sample_envelope("order.created", total=0, discount=9800))
+        [message] = drain(settings.amqp_url, probe, expect=1, timeout=20)
+        assert drain(settings.amqp_url, probe, expect=1, timeout=1.0) == []
+    assert message["data"]["refund_id"] == "re_2Fh6KjL9pQ"
+    assert message["data"]["failure"]["code"] == "nothing_to_refund"
+    assert count(service, tables.refunds) == 1
+    assert queue_depth(settings.amqp_url, service.topology.dead_queue) == 0

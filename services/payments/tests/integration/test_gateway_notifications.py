@@ -112,6 +112,11 @@ def test_two_successful_charges_pay_once_and_the_extra_is_refunded(slow_shop):
     assert refund.reason == "duplicate_charge" and refund.refund_id.startswith("re_")
     gateway_charge = requests.get(f"{shop.sandbox_url}/v1/charges/{charge_of(shop, loser)}", timeout=10).json()
     assert gateway_charge["amount_refunded"] == 8820  # the customer has the extra charge back
+    # Internal: the merchant's order was not refunded, so no payment.refunded; the list shows why.
+    assert shop.events("payment.refunded") == [] and shop.events("refund.failed") == []
+    [shown] = shop.payment(order, loser)["refunds"]
+    assert (shown["automatic"], shown["status"], shown["reason"]) == (True, "succeeded", "duplicate_charge")
+    assert shop.payment(order, winner)["refunds"] == []
 
 
 def test_a_charge_that_succeeds_after_the_order_was_canceled_is_refunded(slow_shop):
@@ -123,6 +128,7 @@ def test_a_charge_that_succeeds_after_the_order_was_canceled_is_refunded(slow_sh
     assert shop.order_status(order) == "canceled" and shop.events("payment.succeeded") == []
     [refund] = shop.rows(tables.refunds)
     assert refund.reason == "order_canceled" and refund.status == "succeeded"
+    assert shop.events("payment.refunded") == []  # orders canceled it: nothing to tell about a refund
 
 
 def test_a_superseded_card_attempt_that_succeeds_pays_the_unpaid_order(slow_shop):

@@ -160,3 +160,4 @@ def test_openapi_lists_the_new_calls(client):
     paths = client.get("/openapi.json").get_json()["paths"]
     assert "post" in paths["/v1/orders/{order_id}/payments"]
     assert "post" in paths["/v1/payments/{payment_id}/confirm"]
+    assert "post" in paths["/v1/refunds/{refund_id}/confirm"]

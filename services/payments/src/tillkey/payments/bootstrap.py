@@ -1,6 +1,7 @@
 """The one composition root: settings in, wired service out."""
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -14,10 +15,41 @@ from tillkey.payments.config import Settings
 from tillkey.payments.domain.bank_transfer import BankAccount
 from tillkey.payments.service_layer.deps import PaymentDeps
 from tillkey.payments.service_layer.handlers import HANDLERS
+from tillkey.payments.service_layer.refunding import AFTER_COMMIT
 from tillkey.platform.clock import SystemClock
 from tillkey.platform.db import make_engine, make_session_factory
 
 SERVICE = "payments"
+log = logging.getLogger(__name__)
+
+
+class DispatchThenFollowUp:
+    """The inbox dispatcher, then — after its commit, outside any transaction — a follow-up for some
+    event types (sending a refund to its gateway at once). The follow-up only hurries work whose row
+    is committed and which the worker's sweeper resumes anyway, so its failure is logged, not a
+    reason to retry or dead-letter the message; it is a no-op once the work is done."""
+
+    def __init__(self, dispatcher: InboxDispatcher, follow_ups: dict[str, Callable], deps: PaymentDeps):
+        self.dispatcher, self.follow_ups, self.deps = dispatcher, follow_ups, deps
+
+    @property
+    def event_types(self) -> list[str]:
+        return self.dispatcher.event_types
+
+    @property
+    def handlers(self):
+        return self.dispatcher.handlers
+
+    def __call__(self, envelope) -> None:
+        self.dispatcher(envelope)
+        follow_up = self.follow_ups.get(envelope.type)
+        if follow_up is None:
+            return
+        try:
+            follow_up(envelope, self.deps)
+        except Exception:  # noqa: BLE001 — the sweeper resumes it; the message itself was handled
+            log.exception("follow-up of %s %s failed; the gateway sweeper will resume it", envelope.type,
+                          envelope.id)
 
 
 @dataclass
@@ -26,7 +58,7 @@ class Payments:
     engine: object
     session_factory: Callable
     uow_factory: Callable[..., PaymentsUnitOfWork]
-    dispatcher: InboxDispatcher
+    dispatcher: DispatchThenFollowUp
     topology: QueueTopology
     deps: PaymentDeps
 
@@ -39,8 +71,8 @@ def bootstrap(settings: Settings, **overrides) -> Payments:
     uow_factory = overrides.get("uow_factory") or partial(
         PaymentsUnitOfWork, session_factory, tables.outbox, SERVICE, clock=clock)
     handlers = overrides.get("handlers") or HANDLERS
-    dispatcher = InboxDispatcher(uow_factory, tables.inbox, handlers)
-    topology = QueueTopology(SERVICE, tuple(dispatcher.event_types))
+    inbox_dispatcher = InboxDispatcher(uow_factory, tables.inbox, handlers)
+    topology = QueueTopology(SERVICE, tuple(inbox_dispatcher.event_types))
     gateways = overrides.get("gateways") or {
         "sandbox": SandboxGateway(settings.sandbox_gateway_url, settings.sandbox_gateway_secret)}
     deps = PaymentDeps(
@@ -49,4 +81,5 @@ def bootstrap(settings: Settings, **overrides) -> Payments:
                                  settings.bank_bic, timedelta(seconds=settings.bank_transfer_due)),
         public_url=settings.payments_public_url, resubmit_after=timedelta(seconds=settings.resubmit_after),
         give_up_after=timedelta(seconds=settings.give_up_after))
+    dispatcher = DispatchThenFollowUp(inbox_dispatcher, overrides.get("follow_ups", AFTER_COMMIT), deps)
     return Payments(settings, engine, session_factory, uow_factory, dispatcher, topology, deps)

@@ -77,6 +77,7 @@ refunds = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Index("ix_refunds_status_updated", "status", "updated_at"),
+    Index("ix_refunds_payment", "payment_id"),  # each listed payment loads its refunds
 )
 
 # Every gateway notification we acted on, by the gateway's id: a redelivered one has no second
@@ -99,7 +100,12 @@ def start_mappers() -> None:
     if _mapped:
         return
     _registry.map_imperatively(Merchant, merchants)
-    _registry.map_imperatively(Payment, payments)
+    _registry.map_imperatively(Payment, payments, properties={
+        # Read side only (the order owns and changes its refunds): the API shows each attempt with
+        # its refunds. Loaded with the payment, so a payment handed to the HTTP edge detached has them.
+        "refunds": relationship(Refund, viewonly=True, lazy="selectin",
+                                order_by=(refunds.c.created_at, refunds.c.refund_id)),
+    })
     _registry.map_imperatively(Refund, refunds)
     _registry.map_imperatively(Order, orders, properties={
         "payments": relationship(Payment, order_by=(payments.c.created_at, payments.c.payment_id),

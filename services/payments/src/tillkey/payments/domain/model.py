@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from tillkey.payments.domain.errors import Conflict, InvalidTransition
-from tillkey.payments.domain.refunds import Refund
+from tillkey.payments.domain.refunds import NoPaymentToRefund, Refund, request_problem
 
 __all__ = ["ChargeResult", "InvalidTransition", "Merchant", "Order", "Payment", "Refund"]
 
@@ -205,14 +205,56 @@ class Order:
         self.refunds.append(refund)
         return refund
 
+    @property
+    def refunded_amount(self) -> int:
+        """What support or the merchant refunded of this order (extra charges given back are not the
+        order's money and do not count)."""
+        return sum(r.amount for r in self.refunds if r.status == "succeeded" and not r.automatic)
+
+    @property
+    def fully_refunded(self) -> bool:
+        return self.amount > 0 and self.refunded_amount >= self.amount
+
+    def request_refund(self, refund_id: str, amount: int, currency: str, reason: str, at: datetime) -> Refund:
+        """Orders asks to refund `amount` (already reserved there) of the order's payment. The refund
+        comes back `pending` — through the payment's gateway, or paid out by hand for a bank transfer —
+        or already `failed` when it cannot be made (more than is left, another currency, a free
+        order): orders is told either way and releases its reservation on failure.
+        Raises NoPaymentToRefund when the order has no settled payment here at all."""
+        payment = self.succeeded_payment
+        if payment is None:
+            raise NoPaymentToRefund(f"order {self.order_id} has no settled payment here (it is {self.status})")
+        held = sum(r.amount for r in self.refunds if r.payment_id == payment.payment_id and r.holds_amount)
+        refund = Refund(refund_id=refund_id, order_id=self.order_id, payment_id=payment.payment_id, amount=amount,
+                        currency=currency, status="pending", reason=reason[:500], created_at=at, updated_at=at,
+                        gateway=payment.gateway, charge_id=payment.charge_id)
+        problem = request_problem(payment.amount, payment.currency, held, amount, currency)
+        if problem is not None:
+            refund.settle(False, at, problem)
+        self.refunds.append(refund)
+        return refund
+
     def settle_refund(self, refund: Refund, succeeded: bool, at: datetime, code: str | None = None,
                       message: str | None = None) -> bool:
+        """The gateway's (or support's) word on a pending refund. False when already decided."""
         if not refund.settle(succeeded, at, code, message):
             return False
         payment = next(p for p in self.payments if p.payment_id == refund.payment_id)
         payment.apply_refunds(sum(r.amount for r in self.refunds
                                   if r.payment_id == payment.payment_id and r.status == "succeeded"), at)
+        if self.status == "paid" and self.fully_refunded:
+            self.status = "refunded"  # SPEC §2: paid → refunded; a partial refund leaves it paid
         return True
+
+    def confirm_manual_refund(self, refund: Refund, at: datetime) -> None:
+        """Support paid a bank-transfer refund out by hand."""
+        if not refund.paid_out_by_hand:
+            raise Conflict(f"Refund {refund.refund_id} goes through the {refund.gateway} gateway; only "
+                           "bank-transfer refunds are confirmed by hand.", code="refund_not_manual")
+        if refund.status != "pending":
+            raise Conflict(f"Only a pending refund can be confirmed; this one is {refund.status}.",
+                           code="refund_not_pending")
+        self.settle_refund(refund, True, at)
 
     def record_free_payment(self, payment_id: str, at: datetime) -> Payment:
         """SPEC §3: a total of 0 needs no payment; we record a `free` one that succeeded."""

@@ -1,11 +1,11 @@
-"""Payment attempts: start one (customer), confirm a bank transfer (support)."""
+"""Payment attempts: start one (customer), confirm a bank transfer or a bank-transfer refund (support)."""
 from __future__ import annotations
 
 from flask import Blueprint
 
 from tillkey.payments.entrypoints.common import authorize, run
-from tillkey.payments.entrypoints.schemas import PaymentSchema, StartPaymentBody
-from tillkey.payments.service_layer import paying
+from tillkey.payments.entrypoints.schemas import PaymentSchema, RefundSchema, StartPaymentBody
+from tillkey.payments.service_layer import paying, refunding
 from tillkey.platform.api import endpoint
 from tillkey.platform.idempotency import idempotent
 
@@ -28,3 +28,11 @@ def start_payment(order_id: str, body: dict):
           summary="Confirm that a bank transfer's money arrived (reconciliation)")
 def confirm_payment(payment_id: str):
     return run(paying.confirm_payment, paying.ConfirmPayment(payment_id))
+
+
+@bp.post("/v1/refunds/<refund_id>/confirm")
+@authorize("admin")
+@endpoint(response=RefundSchema, tags=("refunds",), auth="admin",
+          summary="Confirm that a bank-transfer refund was paid out by hand (card refunds go through the gateway)")
+def confirm_refund(refund_id: str):
+    return run(refunding.confirm_refund, refunding.ConfirmRefund(refund_id))

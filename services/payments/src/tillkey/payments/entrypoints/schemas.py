@@ -29,6 +29,37 @@ class FailureSchema(Schema):
     message = fields.String()
 
 
+class RefundSchema(Schema):
+    refund_id = fields.String()
+    order_id = fields.String()
+    payment_id = fields.String()
+    amount = fields.Integer(metadata={"description": "minor units of `currency`"})
+    currency = fields.String()
+    status = fields.String(metadata={"enum": ["pending", "succeeded", "failed"]})
+    reason = fields.String()
+    automatic = fields.Boolean(metadata={"description": "true: an extra charge we gave back on our own (the "
+                                                         "order was already paid, canceled or deleted); such a "
+                                                         "refund is not the order's and sends no payment.refunded"})
+    method = fields.Method("_method", metadata={"enum": ["gateway", "manual"],
+                                                "description": "manual: a bank transfer paid out by support, "
+                                                               "then confirmed with POST /v1/refunds/{id}/confirm"})
+    failure = fields.Method("_failure", allow_none=True)
+    created_at = fields.Method("_created_at")
+    updated_at = fields.Method("_updated_at")
+
+    def _method(self, r):
+        return "manual" if r.gateway is None else "gateway"
+
+    def _failure(self, r):
+        return {"code": r.failure_code, "message": r.failure_message} if r.failure_code else None
+
+    def _created_at(self, r):
+        return isoformat(r.created_at)
+
+    def _updated_at(self, r):
+        return isoformat(r.updated_at)
+
+
 class PaymentSchema(Schema):
     payment_id = fields.String()
     order_id = fields.String()
@@ -38,6 +69,9 @@ class PaymentSchema(Schema):
     currency = fields.String()
     instructions = fields.Dict(allow_none=True, metadata={"description": "offline methods: how to pay"})
     failure = fields.Method("_failure", allow_none=True)
+    refunds = fields.List(fields.Nested(RefundSchema), metadata={
+        "description": "refunds of this attempt, oldest first (a `refunded` attempt that was an extra "
+                       "charge shows its automatic refund here)"})
     created_at = fields.Method("_created_at")
     updated_at = fields.Method("_updated_at")
 

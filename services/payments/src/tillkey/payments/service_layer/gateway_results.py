@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from tillkey.payments.domain.errors import Invalid, NotFound
 from tillkey.payments.domain.failures import customer_message
-from tillkey.payments.service_layer.deps import PaymentDeps, failed_data, succeeded_data
+from tillkey.payments.service_layer.deps import PaymentDeps, announce_refund, failed_data, succeeded_data
 from tillkey.payments.service_layer.gateway_port import GatewayNotification
 from tillkey.payments.service_layer.submission import submit_refund
 from tillkey.platform.ids import new_id
@@ -55,7 +55,8 @@ def handle_callback(cmd: GatewayCallback, deps: PaymentDeps) -> str:
         now = uow.clock.now()
         refund_id = None
         if note.is_refund:
-            order.settle_refund(target, note.succeeded, now, note.failure_code, note.failure_message)
+            if order.settle_refund(target, note.succeeded, now, note.failure_code, note.failure_message):
+                announce_refund(order, target, uow)
             target.gateway_refund_id = target.gateway_refund_id or note.refund_id
             if not note.succeeded:
                 log.error("refund %s failed at %s: %s", target.refund_id, cmd.gateway, note.failure_code)

@@ -12,6 +12,7 @@ from datetime import datetime
 from tillkey.contracts import Envelope
 from tillkey.messaging import PermanentError, RetryLater
 from tillkey.payments.domain.model import InvalidTransition, Merchant, Order
+from tillkey.payments.service_layer.refunding import request_refund
 from tillkey.platform.ids import new_id
 
 log = logging.getLogger(__name__)
@@ -74,4 +75,5 @@ HANDLERS = {
     "order.created": [remember_order],
     "order.canceled": [cancel_order],
     "order.deleted": [delete_order],
+    "refund.requested": [request_refund],
 }

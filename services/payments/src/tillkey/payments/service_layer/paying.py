@@ -72,10 +72,7 @@ def confirm_payment(cmd: ConfirmPayment, deps: PaymentDeps) -> Payment:
 
 
 def read_payment(payment_id: str, deps: PaymentDeps) -> Payment:
-    with deps.uow_factory() as uow:
-        payment = uow.payment(payment_id)
-        uow.session.expunge(payment)  # handed to the HTTP edge after the unit of work ends
-        return payment
+    return deps.read_detached("payment", payment_id)
 
 
 def _validate(cmd: StartPayment) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 
 from tillkey.payments.domain.failures import GATEWAY_UNAVAILABLE, customer_message
-from tillkey.payments.service_layer.deps import PaymentDeps, failed_data
+from tillkey.payments.service_layer.deps import PaymentDeps, announce_refund, failed_data
 from tillkey.payments.service_layer.gateway_port import GatewayRejected, TransientGatewayError
 from tillkey.platform.clock import as_utc
 
@@ -79,7 +79,9 @@ def submit_refund(refund_id: str, deps: PaymentDeps) -> None:
         with deps.uow_factory() as uow:
             refund = uow.refund(refund_id)
             order = uow.order(refund.order_id, lock=True)
-            order.settle_refund(refund, False, uow.clock.now(), exc.code, exc.detail[:500])
+            refund = uow.refund(refund_id)  # reloaded under the order's lock
+            if order.settle_refund(refund, False, uow.clock.now(), exc.code, exc.detail[:500]):
+                announce_refund(order, refund, uow)
             uow.commit()
         return
     with deps.uow_factory() as uow:

@@ -1,0 +1,78 @@
+"""Refunds orders asks for (`refund.requested`), their outcome told back (`payment.refunded` or
+`refund.failed`), and support confirming a bank-transfer refund it paid out by hand.
+
+Orders reserved the amount before asking, so every request ends in exactly one answer event for
+its refund id: orders adds it to `refunded_amount`, or releases the reservation. Refunds of extra
+charges that we start ourselves (`automatic`) are not the order's money: they never produce an
+answer event and stay visible only on the payment they belong to.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from tillkey.contracts import Envelope
+from tillkey.messaging import RetryLater
+from tillkey.payments.domain.errors import NotFound
+from tillkey.payments.domain.refunds import NoPaymentToRefund, Refund, failure_message
+from tillkey.payments.service_layer.deps import PaymentDeps, announce_refund
+from tillkey.payments.service_layer.submission import submit_refund
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ConfirmRefund:
+    refund_id: str
+
+
+def request_refund(event: Envelope, uow) -> None:
+    """Handler of `refund.requested`: the refund row commits with the message (the inbox makes a
+    redelivery harmless; the refund id, orders' own, makes a re-sent request harmless too). A card
+    refund goes to the gateway right after that commit (`submit_requested_refund`), or the sweeper
+    sends it; a bank-transfer refund waits for support to pay it out."""
+    data = event.data
+    order = uow.order(data["order_id"], lock=True)
+    if order is None:
+        raise RetryLater(f"order {data['order_id']} is not known here yet")
+    if uow.refund(data["refund_id"]) is not None:
+        log.info("refund %s was requested before; no second effect", data["refund_id"])
+        return
+    now = uow.clock.now()
+    try:
+        refund = order.request_refund(data["refund_id"], data["amount"], data["currency"], data["reason"], now)
+    except NoPaymentToRefund as exc:
+        # Orders only refunds what it saw paid, so this is a contradiction for support to look at;
+        # answering still releases orders' reservation instead of leaving it pending for ever.
+        log.error("refund %s refused: %s", data["refund_id"], exc.detail)
+        uow.emit("refund.failed", {"order_id": order.order_id, "merchant_id": order.merchant_id,
+                                   "refund_id": data["refund_id"], "amount": data["amount"],
+                                   "failure": {"code": exc.code, "message": failure_message(exc.code)}})
+        return
+    if refund.status == "failed":
+        log.warning("refund %s of order %s refused: %s", refund.refund_id, order.order_id, refund.failure_code)
+    announce_refund(order, refund, uow)
+
+
+def submit_requested_refund(event: Envelope, deps: PaymentDeps) -> None:
+    """After the dispatcher committed `refund.requested`: send a card refund to its gateway now
+    rather than on the sweeper's next pass. Runs on every delivery (a no-op once acknowledged)."""
+    submit_refund(event.data["refund_id"], deps)
+
+
+AFTER_COMMIT = {"refund.requested": submit_requested_refund}
+
+
+def confirm_refund(cmd: ConfirmRefund, deps: PaymentDeps) -> Refund:
+    """Support paid a bank-transfer refund out by hand → succeeded, and orders is told."""
+    with deps.uow_factory() as uow:
+        refund = uow.refund(cmd.refund_id)
+        if refund is None:
+            raise NotFound("No such refund.")
+        order = uow.order(refund.order_id, lock=True)
+        refund = uow.refund(cmd.refund_id)  # reloaded under the order's lock
+        order.confirm_manual_refund(refund, uow.clock.now())
+        announce_refund(order, refund, uow)
+        uow.commit()
+    return deps.read_detached("refund", cmd.refund_id)
+
