@@ -73,3 +73,21 @@ def test_a_paid_order_that_orders_canceled_is_refunded_by_the_sweeper(shop):
     assert resume_interrupted(shop.service.deps) == 1
     shop.wait_status(ORDER, paid["payment_id"], "refunded")
     assert shop.order_status(ORDER) == "canceled"
+
+
+def test_a_requested_refund_a_crash_kept_from_the_gateway_is_sent_by_the_sweeper(shop):
+    shop.service.dispatcher(sample_envelope("order.created"))
+    paid = shop.pay_by_card(ORDER)
+    shop.wait_status(ORDER, paid["payment_id"], "succeeded")
+    refund_id = new_id("re")
+    # The inbox dispatcher alone: the refund row commits, then the worker dies before sending it.
+    shop.service.dispatcher.dispatcher(sample_envelope("refund.requested", refund_id=refund_id, amount=8820))
+    [refund] = shop.rows(tables.refunds)
+    assert (refund.status, refund.gateway_refund_id) == ("pending", None)
+    with shop.service.uow_factory() as uow:
+        uow.refund(refund_id).updated_at -= timedelta(minutes=5)
+        uow.commit()
+    with running(sweeper=GatewaySweeper(shop.service.deps, interval=0.2)):
+        shop.wait_status(ORDER, paid["payment_id"], "refunded")
+    [event] = shop.events("payment.refunded")
+    assert event["data"]["refund_id"] == refund_id and event["data"]["order_status"] == "refunded"

@@ -11,6 +11,7 @@ from tillkey.payments.domain.errors import Conflict
 from tillkey.payments.domain.model import Order, Payment
 from tillkey.payments.domain.refunds import NoPaymentToRefund
 from tillkey.payments.service_layer.deps import announce_refund
+from tillkey.testing.messaging import sample_envelope
 
 from .test_handlers import ORDER_ID, FakePaymentsUow, handle
 
@@ -189,3 +190,25 @@ def test_automatic_refunds_are_never_announced():
     announce_refund(order, refund, uow)
     assert refund.automatic and uow.emitted_types() == []
 
+
+
+# -- the follow-up after the dispatcher's commit --------------------------------------------------------
+
+def test_a_follow_up_runs_after_the_dispatch_and_its_failure_does_not_fail_the_message(caplog):
+    from tillkey.payments.bootstrap import DispatchThenFollowUp
+
+    calls = []
+
+    def dispatcher(envelope):
+        calls.append(("dispatch", envelope.type))
+
+    def broken(envelope, deps):
+        calls.append(("follow-up", envelope.type))
+        raise ConnectionError("gateway down")
+
+    wrapped = DispatchThenFollowUp(dispatcher, {"refund.requested": broken}, deps=None)
+    wrapped(sample_envelope("refund.requested"))
+    wrapped(sample_envelope("order.created"))
+    assert calls == [("dispatch", "refund.requested"), ("follow-up", "refund.requested"),
+                     ("dispatch", "order.created")]
+    assert "the gateway sweeper will resume it" in caplog.text
