@@ -18,6 +18,7 @@ def settings(database_url, amqp_url):
 def app(settings):
     app = create_app(settings)
     yield app
+    app.extensions["tillkey.payments"].dispatcher.join()  # follow-ups still sending refunds
     app.extensions["tillkey.payments"].engine.dispose()
 
 
@@ -73,6 +74,7 @@ def make_shop(database_url, amqp_url, sandbox_gateway):
     yield make
     for server, app in started:
         server.stop()
+        app.extensions["tillkey.payments"].dispatcher.join()
         app.extensions["tillkey.payments"].engine.dispose()
 
 

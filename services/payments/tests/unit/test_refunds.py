@@ -2,6 +2,7 @@
 over a fake unit of work, with the events it answers validated against their contracts."""
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime
 
 import pytest
@@ -194,21 +195,37 @@ def test_automatic_refunds_are_never_announced():
 
 # -- the follow-up after the dispatcher's commit --------------------------------------------------------
 
-def test_a_follow_up_runs_after_the_dispatch_and_its_failure_does_not_fail_the_message(caplog):
-    from tillkey.payments.bootstrap import DispatchThenFollowUp
+def test_a_follow_up_runs_after_the_dispatch_off_the_consumers_thread_and_may_fail(caplog):
+    from tillkey.payments.service_layer.follow_ups import DispatchThenFollowUp
 
     calls = []
 
     def dispatcher(envelope):
-        calls.append(("dispatch", envelope.type))
+        calls.append(("dispatch", envelope.type, threading.current_thread().name))
 
     def broken(envelope, deps):
-        calls.append(("follow-up", envelope.type))
+        calls.append(("follow-up", envelope.type, threading.current_thread().name))
         raise ConnectionError("gateway down")
 
     wrapped = DispatchThenFollowUp(dispatcher, {"refund.requested": broken}, deps=None)
-    wrapped(sample_envelope("refund.requested"))
+    wrapped(sample_envelope("refund.requested"))  # returns although the follow-up fails
     wrapped(sample_envelope("order.created"))
-    assert calls == [("dispatch", "refund.requested"), ("follow-up", "refund.requested"),
-                     ("dispatch", "order.created")]
+    wrapped.join()
+    me = threading.current_thread().name
+    assert sorted(calls) == [("dispatch", "order.created", me), ("dispatch", "refund.requested", me),
+                             ("follow-up", "refund.requested", "payments-follow-ups")]
     assert "the gateway sweeper will resume it" in caplog.text
+
+
+def test_no_follow_up_when_the_dispatch_fails():
+    from tillkey.payments.service_layer.follow_ups import DispatchThenFollowUp
+
+    def failing(envelope):
+        raise RetryLater("order not known yet")
+
+    ran = []
+    wrapped = DispatchThenFollowUp(failing, {"refund.requested": lambda e, d: ran.append(e)}, deps=None)
+    with pytest.raises(RetryLater):
+        wrapped(sample_envelope("refund.requested"))
+    wrapped.join()
+    assert ran == []

@@ -1,7 +1,6 @@
 """The one composition root: settings in, wired service out."""
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -14,42 +13,13 @@ from tillkey.payments.adapters.uow import PaymentsUnitOfWork
 from tillkey.payments.config import Settings
 from tillkey.payments.domain.bank_transfer import BankAccount
 from tillkey.payments.service_layer.deps import PaymentDeps
+from tillkey.payments.service_layer.follow_ups import DispatchThenFollowUp
 from tillkey.payments.service_layer.handlers import HANDLERS
 from tillkey.payments.service_layer.refunding import AFTER_COMMIT
 from tillkey.platform.clock import SystemClock
 from tillkey.platform.db import make_engine, make_session_factory
 
 SERVICE = "payments"
-log = logging.getLogger(__name__)
-
-
-class DispatchThenFollowUp:
-    """The inbox dispatcher, then — after its commit, outside any transaction — a follow-up for some
-    event types (sending a refund to its gateway at once). The follow-up only hurries work whose row
-    is committed and which the worker's sweeper resumes anyway, so its failure is logged, not a
-    reason to retry or dead-letter the message; it is a no-op once the work is done."""
-
-    def __init__(self, dispatcher: InboxDispatcher, follow_ups: dict[str, Callable], deps: PaymentDeps):
-        self.dispatcher, self.follow_ups, self.deps = dispatcher, follow_ups, deps
-
-    @property
-    def event_types(self) -> list[str]:
-        return self.dispatcher.event_types
-
-    @property
-    def handlers(self):
-        return self.dispatcher.handlers
-
-    def __call__(self, envelope) -> None:
-        self.dispatcher(envelope)
-        follow_up = self.follow_ups.get(envelope.type)
-        if follow_up is None:
-            return
-        try:
-            follow_up(envelope, self.deps)
-        except Exception:  # noqa: BLE001 — the sweeper resumes it; the message itself was handled
-            log.exception("follow-up of %s %s failed; the gateway sweeper will resume it", envelope.type,
-                          envelope.id)
 
 
 @dataclass
