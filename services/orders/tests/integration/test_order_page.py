@@ -40,8 +40,10 @@ def test_unpaid_order_links_to_the_payment_page(client, place_order):
     assert resp.status_code == 200 and resp.mimetype == "text/html"
     assert resp.headers["Cache-Control"] == "no-store" and resp.headers["Referrer-Policy"] == "no-referrer"
     page = Page(resp.get_data(as_text=True))
-    assert checkout["payment_url"] in page.links and "pay" in page.ids
-    assert "resend" not in page.ids and page.scripts == [None]          # inline only: nothing from a CDN
+    assert checkout["payment_url"] + "&locale=en" in page.links and "pay" in page.ids   # the page's language
+    assert "resend" not in page.ids
+    assert [src.split("?")[0] for src in page.scripts] == ["/assets/tillkey.js"]    # our own: nothing from a CDN
+    assert client.get(page.scripts[0]).status_code == 200
     assert "98.00 EUR" in resp.get_data(as_text=True)
 
 

@@ -30,6 +30,11 @@ class _Repo:
         self.items[self._key(obj)] = obj
 
 
+class FakeMerchants(_Repo):
+    def get(self, merchant_id):
+        return self.items.get(merchant_id)
+
+
 class FakeProducts(_Repo):
     def get(self, product_id):
         return self.items.get(product_id)
@@ -103,7 +108,7 @@ class FakeUnitOfWork:
     """Shared state across `with` blocks, like a database; `emit` validates against the contract."""
 
     def __init__(self):
-        self.merchants = _Repo(lambda m: m.merchant_id)
+        self.merchants = FakeMerchants(lambda m: m.merchant_id)
         self.products = FakeProducts(lambda p: p.product_id)
         self.coupons = FakeCoupons(lambda c: (c.merchant_id, c.code_key))
         self.carts = FakeCarts(lambda c: c.cart_id)

@@ -45,3 +45,12 @@ def verify_order_token(secret: str, order_id: str, token: str) -> bool:
 
 def verify_admin_token(expected: str, given: str) -> bool:
     return bool(given) and bool(expected) and hmac.compare_digest(given.encode(), expected.encode())
+
+
+def make_form_token(secret: str, subject: str) -> str:
+    """A page's form token for `subject` (a cart id): a cross-site page cannot know it."""
+    return _mac(secret, "form_token", subject)
+
+
+def verify_form_token(secret: str, subject: str, token: str) -> bool:
+    return bool(token) and hmac.compare_digest(token, make_form_token(secret, subject))

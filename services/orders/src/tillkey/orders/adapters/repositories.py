@@ -24,6 +24,9 @@ class Merchants:
     def add(self, merchant: Merchant) -> None:
         self.session.add(merchant)
 
+    def get(self, merchant_id: str) -> Merchant | None:
+        return self.session.get(Merchant, merchant_id)
+
 
 class Products:
     def __init__(self, session: Session):

@@ -109,6 +109,7 @@ carts = Table(
     Column("order_id", String(64), nullable=True, unique=True),
     Column("created_at", UtcDateTime(), nullable=False),
     Column("updated_at", UtcDateTime(), nullable=False),
+    Column("locale", String(35), nullable=True),
 )
 
 cart_lines = Table(

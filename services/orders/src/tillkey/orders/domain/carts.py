@@ -68,6 +68,7 @@ class Cart:
     return_url: str | None = None
     custom: dict[str, str] = field(default_factory=dict)
     order_id: str | None = None
+    locale: str | None = None       # the link's language choice; the order's customer.locale at checkout
 
     @classmethod
     def start(cls, cart_id: str, first: Product, currency: str | None, now: datetime) -> Cart:
@@ -179,11 +180,14 @@ class Cart:
         self.updated_at = now
 
     def set_details(self, now: datetime, *, email: str | None = None, return_url: str | None = None,
-                    custom: Mapping[str, str] | None = None) -> None:
-        """What the checkout link carries along: a prefilled email, the way back, the merchant's reference."""
+                    custom: Mapping[str, str] | None = None, locale: str | None = None) -> None:
+        """What the checkout link carries along: a prefilled email, the way back, the merchant's
+        reference, the page's language."""
         self.ensure_open()
         if email is not None:
             self.email = email
+        if locale is not None:
+            self.locale = locale
         if return_url is not None:
             self.return_url = return_url
         if custom:

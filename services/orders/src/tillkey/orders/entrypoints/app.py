@@ -6,8 +6,9 @@ import os
 from tillkey.orders.adapters import tables
 from tillkey.orders.bootstrap import bootstrap
 from tillkey.orders.config import Settings
-from tillkey.orders.entrypoints import carts, coupons, merchants, order_page, orders, pages, products
+from tillkey.orders.entrypoints import carts, checkout_page, coupons, merchants, order_page, orders, pages, products
 from tillkey.platform.app import create_base_app
+from tillkey.platform.web import assets_blueprint
 
 
 def create_app(settings: Settings, **overrides):
@@ -16,8 +17,9 @@ def create_app(settings: Settings, **overrides):
                           amqp_url=settings.amqp_url, platform_secret=settings.platform_secret,
                           admin_token=settings.admin_token, idempotency_table=tables.idempotency_keys)
     app.extensions["tillkey.orders"] = service
-    for module in (merchants, products, coupons, carts, orders, pages, order_page):
+    for module in (merchants, products, coupons, carts, orders, pages, checkout_page, order_page):
         app.register_blueprint(module.bp)
+    app.register_blueprint(assets_blueprint())   # the customer pages' shared stylesheet and script
     return app
 
 

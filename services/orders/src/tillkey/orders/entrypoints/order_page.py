@@ -2,23 +2,34 @@
 
 Server-rendered and autoescaped; the order token in the URL is the only credential, so the
 resend form posts back to the same URL (no cookie, hence nothing for a cross-site request to
-ride on). The token must not leak: no referrer leaves the page, and it is never cached.
+ride on: a forged post would need the token). The token must not leak: no referrer leaves the
+page, and it is never cached.
 """
 from __future__ import annotations
 
 from urllib.parse import quote
 
-from flask import Blueprint, redirect, render_template, request
+from flask import Blueprint, redirect, request
 
-from tillkey.orders.domain.money import format_amount
 from tillkey.orders.entrypoints.common import run, settings
+from tillkey.orders.entrypoints.page_support import (
+    error_page,
+    language_links,
+    page_locale,
+    render_page,
+    translator,
+)
 from tillkey.orders.service_layer import commands as c
 from tillkey.platform.credentials import verify_order_token
 from tillkey.platform.problems import ApiError
 
 bp = Blueprint("order_page", __name__, template_folder="templates")
-_HEADERS = {"Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store",
-            "Referrer-Policy": "no-referrer", "X-Robots-Tag": "noindex"}
+# Why the resend button did nothing, in words the page translates.
+RESEND_PROBLEMS = {
+    "too_many_requests": "The licenses were sent again a moment ago; please check your mailbox.",
+    "not_delivered": "Nothing has been delivered yet: the licenses are emailed as soon as they are.",
+    "order_status": "Licenses are sent again for paid orders only.",
+}
 
 
 def _customer(order_id: str) -> tuple[c.Viewer, str]:
@@ -32,9 +43,15 @@ def _customer(order_id: str) -> tuple[c.Viewer, str]:
 def _render(order_id: str, viewer: c.Viewer, token: str, status: int = 200, notice: str | None = None,
             problem: str | None = None):
     page = run(c.GetOrderPage(order_id, viewer))
-    html = render_template("order.html", order=page, money=format_amount, notice=notice, problem=problem,
-                           self_url=f"/orders/{order_id}?token={quote(token)}")
-    return html, status, _HEADERS
+    locale = page_locale(page["customer"].get("locale"))
+    t = translator(locale)
+    self_url = f"/orders/{order_id}?token={quote(token)}"
+    payment_url = f"{page['payment_url']}&locale={locale}" if page.get("payment_url") else None
+    return render_page("order.html", locale, status, form_targets=(), order=page, payment_url=payment_url,
+                       notice=t(notice) if notice else None, problem=t(problem) if problem else None,
+                       self_url=self_url,
+                       merchant_name=page.get("merchant_name"), page_class="narrow",
+                       lang_links=language_links(f"/orders/{order_id}", {"token": token}))
 
 
 @bp.get("/orders/<order_id>")
@@ -54,12 +71,11 @@ def resend(order_id):
         if exc.status == 404:
             raise
         # Not now (too soon, nothing delivered yet): the page again, saying why.
-        return _render(order_id, viewer, token, status=exc.status, problem=exc.detail)
+        return _render(order_id, viewer, token, status=exc.status, problem=RESEND_PROBLEMS.get(exc.code, exc.detail))
     # Post/redirect/get: a reload of the result does not send the email once more.
     return redirect(f"/orders/{order_id}?token={quote(token)}&resent=1", code=303)
 
 
 @bp.errorhandler(ApiError)
 def _error_page(exc: ApiError):
-    html = render_template("error.html", status=exc.status, detail=exc.detail, errors=exc.errors or {})
-    return html, exc.status, _HEADERS
+    return error_page(exc)

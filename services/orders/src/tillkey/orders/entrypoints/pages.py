@@ -1,4 +1,4 @@
-"""Customer-facing pages: the checkout link (`/buy/{product_id}`) and the checkout page.
+"""The checkout link (`/buy/{product_id}`): fills the cart and sends the customer to the checkout page.
 
 Errors here are HTML pages, not problem+json: the customer reached them with a browser.
 """
@@ -7,12 +7,12 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-from flask import Blueprint, redirect, render_template, request
+from flask import Blueprint, redirect, request
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
-from tillkey.orders.domain.money import format_amount
 from tillkey.orders.entrypoints import schemas as s
 from tillkey.orders.entrypoints.common import run, settings
+from tillkey.orders.entrypoints.page_support import error_page
 from tillkey.orders.service_layer import commands as c
 from tillkey.platform.api import load_query
 from tillkey.platform.problems import ApiError, flatten_errors
@@ -33,6 +33,8 @@ class BuyQuery(Schema):
     email = fields.Email(load_default=None, validate=validate.Length(max=320))
     return_url = s.Url(load_default=None)
     clear = fields.Boolean(load_default=False)
+    locale = fields.String(load_default=None, validate=validate.Regexp(
+        r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*$", error="A language tag like en or de-AT."))
 
 
 def _custom_params() -> dict[str, str]:
@@ -54,6 +56,10 @@ def _cart_cookies() -> dict[str, str]:
 def buy(product_id):
     query = load_query(BuyQuery())
     custom = _custom_params()
+    if query["locale"]:
+        # `de_AT`, `DE` → `de-AT`, `de`: the shape a customer's locale has on the order.
+        base, *rest = query["locale"].replace("_", "-").split("-")
+        query["locale"] = "-".join([base.lower(), *rest])
     result = run(c.OpenCheckoutLink(product_id, _cart_cookies(), custom=custom, **query))
     resp = redirect(f"/checkout/{result['cart_id']}", code=303)
     resp.set_cookie(CART_COOKIE_PREFIX + result["merchant_id"], result["cart_id"],
@@ -63,14 +69,6 @@ def buy(product_id):
     return resp
 
 
-@bp.get("/checkout/<cart_id>")
-def checkout_page(cart_id):
-    cart = run(c.GetCart(cart_id))
-    html = render_template("checkout.html", cart=cart, money=format_amount)
-    return html, 200, {"Cache-Control": "no-store", "Content-Type": "text/html; charset=utf-8"}
-
-
 @bp.errorhandler(ApiError)
 def _error_page(exc: ApiError):
-    html = render_template("error.html", status=exc.status, detail=exc.detail, errors=exc.errors or {})
-    return html, exc.status, {"Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store"}
+    return error_page(exc)

@@ -183,6 +183,7 @@ class CartOut(Schema):
     total = fields.Integer()
     email = fields.String(allow_none=True)
     return_url = fields.String(allow_none=True)
+    locale = fields.String(allow_none=True)
     custom = fields.Dict(keys=fields.String(), values=fields.String())
     checkout_page_url = fields.String()
     created_at = fields.String()

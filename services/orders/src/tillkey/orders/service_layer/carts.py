@@ -80,6 +80,12 @@ def get_cart(cmd: c.GetCart, uow: UnitOfWork, deps: Deps) -> dict:
     return show_cart(load_cart(uow, cmd.cart_id, lock=False), uow, deps)
 
 
+def get_checkout_page(cmd: c.GetCheckoutPage, uow: UnitOfWork, deps: Deps) -> dict:
+    cart = load_cart(uow, cmd.cart_id, lock=False)
+    merchant = uow.merchants.get(cart.merchant_id)
+    return {**show_cart(cart, uow, deps), "merchant_name": merchant.name if merchant else None}
+
+
 def add_cart_line(cmd: c.AddCartLine, uow: UnitOfWork, deps: Deps) -> dict:
     cart = load_cart(uow, cmd.cart_id)
     cart.ensure_open()
@@ -138,7 +144,7 @@ def open_checkout_link(cmd: c.OpenCheckoutLink, uow: UnitOfWork, deps: Deps) -> 
         cart.apply_coupon(find_coupon(uow, cart.merchant_id, cmd.coupon), now)
     elif cmd.currency is not None:
         _coupon_fits_currency(uow, cart)
-    cart.set_details(now, email=cmd.email, return_url=cmd.return_url, custom=cmd.custom)
+    cart.set_details(now, email=cmd.email, return_url=cmd.return_url, custom=cmd.custom, locale=cmd.locale)
     if is_new:
         uow.carts.add(cart)
     uow.commit()

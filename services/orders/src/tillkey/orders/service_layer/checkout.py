@@ -56,6 +56,10 @@ def payment_url(deps: Deps, order_id: str) -> str:
     return f"{deps.payments_public_url.rstrip('/')}/pay/{order_id}?token={quote(token)}"
 
 
+def get_payment_url(cmd: c.GetPaymentUrl, uow: UnitOfWork, deps: Deps) -> str:
+    return payment_url(deps, cmd.order_id)
+
+
 def get_order(cmd: c.GetOrder, uow: UnitOfWork, deps: Deps) -> dict:
     return order_view(visible_order(uow, cmd.order_id, cmd.viewer))
 

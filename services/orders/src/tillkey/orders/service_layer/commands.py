@@ -143,6 +143,7 @@ class OpenCheckoutLink:
     return_url: str | None = None
     custom: dict[str, str] = field(default_factory=dict)
     clear: bool = False
+    locale: str | None = None
 
 
 @dataclass(frozen=True)
@@ -201,6 +202,20 @@ class RefundOrder:
 class ResendLicenses:
     order_id: str
     viewer: Viewer
+
+
+@dataclass(frozen=True)
+class GetCheckoutPage:
+    """The cart as its checkout page shows it: the cart and its merchant's name."""
+
+    cart_id: str
+
+
+@dataclass(frozen=True)
+class GetPaymentUrl:
+    """The payment page of an order (the checkout page sends a checked-out cart's customer there)."""
+
+    order_id: str
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,8 @@ HANDLERS = {
     c.UpdateCoupon: catalog.update_coupon,
     c.CreateCart: carts.create_cart,
     c.GetCart: carts.get_cart,
+    c.GetCheckoutPage: carts.get_checkout_page,
+    c.GetPaymentUrl: checkout.get_payment_url,
     c.AddCartLine: carts.add_cart_line,
     c.UpdateCartLine: carts.update_cart_line,
     c.UpdateCart: carts.update_cart,

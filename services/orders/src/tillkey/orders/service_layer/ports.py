@@ -32,6 +32,7 @@ class Deps:
 
 class MerchantRepository(Protocol):
     def add(self, merchant: Merchant) -> None: ...
+    def get(self, merchant_id: str) -> Merchant | None: ...
 
 
 class ProductRepository(Protocol):

@@ -78,4 +78,6 @@ def get_order_page(cmd: c.GetOrderPage, uow: UnitOfWork, deps: Deps) -> dict:
     order = visible_order(uow, cmd.order_id, cmd.viewer)
     page = order_page_view(order)
     page["payment_url"] = payment_url(deps, order.order_id) if order.status == NOT_PAID else None
+    merchant = uow.merchants.get(order.merchant_id)
+    page["merchant_name"] = merchant.name if merchant else None
     return page

@@ -66,6 +66,7 @@ def cart_view(cart: Cart, quote: Quote, orders_public_url: str) -> dict:
         "total": quote.priced.total,
         "email": cart.email,
         "return_url": cart.return_url,
+        "locale": cart.locale,
         "custom": dict(cart.custom),
         "checkout_page_url": f"{orders_public_url.rstrip('/')}/checkout/{cart.cart_id}",
         "created_at": isoformat(cart.created_at),
