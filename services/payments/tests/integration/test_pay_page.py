@@ -110,3 +110,30 @@ def test_canceled_and_deleted_orders(client, service, order):
         uow.commit()
     resp = client.get(PAGE, query_string=TOKEN)
     assert resp.status_code == 410 and "expired" in resp.get_data(as_text=True)
+
+
+def test_the_page_speaks_german_when_asked_and_serves_the_shared_look(client, service, order):
+    add_attempt(service, "failed", failure_code="card_declined", failure_message="Your card was declined.")
+    resp = client.get(PAGE, query_string={**TOKEN, "locale": "de"}, headers={"Accept-Language": "en"})
+    html = resp.get_data(as_text=True)
+    assert '<html lang="de">' in html and "Ihre Karte wurde abgelehnt" in html and "Erneut versuchen" in html
+    assert "Kartennummer" in html and '"card_declined": "Ihre Karte wurde abgelehnt' in html   # for pay.js
+    by_browser = client.get(PAGE, query_string=TOKEN, headers={"Accept-Language": "de-AT,de;q=0.9"})
+    assert '<html lang="de">' in by_browser.get_data(as_text=True)
+    css = re.search(r'href="(/assets/tillkey\.css\?v=\w+)"', html).group(1)
+    assert client.get(css).status_code == 200 and "style-src 'self'" in resp.headers["Content-Security-Policy"]
+
+
+def test_every_text_of_the_page_and_its_script_has_a_german_translation():
+    from pathlib import Path
+
+    from tillkey.payments.entrypoints import pages
+    from tillkey.payments.entrypoints.pay_texts import FAILURES, SCRIPT_TEXTS, TEXTS
+    from tillkey.platform.web.i18n import SHARED
+    folder = Path(pages.__file__).parent
+    used = {m.group(2) for path in (folder / "templates").glob("*.html")
+            for m in re.finditer(r"""_\((["'])(.+?)\1""", path.read_text())}
+    script = (folder / "static" / "pay.js").read_text()
+    used |= set(SCRIPT_TEXTS) | set(FAILURES.values()) | {"Credit or debit card", "Bank transfer"}
+    assert {m.group(1) for m in re.finditer(r't\("([^"]+)"\)', script)} <= set(SCRIPT_TEXTS)
+    assert sorted(used - {**SHARED["de"], **TEXTS["de"]}.keys()) == []

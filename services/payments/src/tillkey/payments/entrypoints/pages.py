@@ -3,20 +3,24 @@
 The page never receives card data: the script tokenizes the card with the gateway directly
 (`SANDBOX_PUBLIC_URL/v1/tokens`) and posts only the token to this service's JSON API. The page
 renders the state the order is in now; the script takes it from there (polling the attempts).
+Language: the `locale` the checkout page passes along, else the browser's Accept-Language.
 """
 from __future__ import annotations
 
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 from flask import Blueprint, render_template, request
 
 from tillkey.contracts import PAYMENT_METHODS
 from tillkey.contracts.currencies import exponent, format_amount
 from tillkey.payments.entrypoints.common import service
+from tillkey.payments.entrypoints.pay_texts import FAILURES, SCRIPT_TEXTS, TEXTS
 from tillkey.platform import credentials
+from tillkey.platform.web import Translator, asset_url, assets_blueprint, negotiate_locale, page_headers
 
 bp = Blueprint("pay_pages", __name__, template_folder="templates", static_folder="static",
                static_url_path="/pay/static")
+bp.register_blueprint(assets_blueprint())   # the shared look, served from /assets/ on this origin
 
 # What the latest attempt says about the page to show.
 _STATE_OF_PAYMENT = {"pending": "pending", "awaiting_funds": "instructions", "failed": "failed"}
@@ -25,25 +29,27 @@ _STATE_OF_PAYMENT = {"pending": "pending", "awaiting_funds": "instructions", "fa
 @bp.get("/pay/<order_id>")
 def pay_page(order_id: str):
     settings = service().settings
+    t = Translator(negotiate_locale(request.args.get("locale"), request.headers.get("Accept-Language")), TEXTS)
     token = request.args.get("token", "")
     if not token or not credentials.verify_order_token(settings.platform_secret, order_id, token):
         # A wrong token must not tell whether the order exists.
-        return _page("error.html", 404, title="Order not found",
-                     detail="This payment link is not valid. Use the link from your checkout or email.")
+        return _page("error.html", t, 404, title=t("Order not found"),
+                     detail=t("This payment link is not valid. Use the link from your checkout or email."))
     with service().uow_factory() as uow:
         order = uow.order(order_id)
         if order is None:
             # order.created is still on its way from orders: the page refreshes itself.
-            return _page("preparing.html", 200, {"Retry-After": "1"})
+            return _page("preparing.html", t, 200, {"Retry-After": "1"})
         if order.status == "deleted":
-            return _page("error.html", 410, title="This order has expired",
-                         detail="It was not paid in time and can no longer be paid.")
+            return _page("error.html", t, 410, title=t("This order has expired"),
+                         detail=t("It was not paid in time and can no longer be paid."))
         latest = order.payments[-1] if order.payments else None
+        merchant = uow.merchant(order.merchant_id)
         # Rendered inside the unit of work: leaving it rolls back, which expires the loaded rows.
-        return _page("pay.html", 200, **_context(order, latest, token, settings))
+        return _page("pay.html", t, 200, **_context(order, latest, merchant, token, settings, t))
 
 
-def _context(order, latest, token: str, settings) -> dict:
+def _context(order, latest, merchant, token: str, settings, t: Translator) -> dict:
     if order.status in ("paid", "refunded"):
         state = "paid"
     elif order.status == "canceled":
@@ -52,37 +58,29 @@ def _context(order, latest, token: str, settings) -> dict:
         state = _STATE_OF_PAYMENT.get(latest.status, "choose") if latest else "choose"
     instructions = (latest.instructions or {}) if latest is not None and state == "instructions" else {}
     methods = list(PAYMENT_METHODS)
+    failure = ""
+    if state == "failed":
+        failure = t(FAILURES[latest.failure_code]) if latest.failure_code in FAILURES else latest.failure_message
     return {
         "order": order, "state": state, "token": token, "methods": methods,
+        "merchant_name": merchant.name if merchant is not None else None,
         "preselected": order.payment_method if any(m["method"] == order.payment_method for m in methods)
         else methods[0]["method"],
         "amount": format_amount(order.amount, order.currency), "exponent": exponent(order.currency),
-        "failure_message": latest.failure_message if state == "failed" else "",
+        "failure_message": failure or "",
         "instructions": instructions,
         "instructions_amount": format_amount(instructions["amount"], instructions["currency"]) if instructions
         else "",
         "sandbox_url": settings.sandbox_public_url.rstrip("/"),
+        "script_texts": {**t.subset(SCRIPT_TEXTS), **{code: t(text) for code, text in FAILURES.items()}},
         "order_page_url": f"{settings.orders_public_url.rstrip('/')}/orders/{quote(order.order_id)}"
-                          f"?token={quote(token)}",
+                          f"?token={quote(token)}&locale={t.locale}",
     }
 
 
-def _page(template: str, status: int, headers: dict | None = None, **context):
-    html = render_template(template, **context)
-    return html, status, {**_security_headers(), **(headers or {})}
-
-
-def _security_headers() -> dict[str, str]:
-    gateway = urlsplit(service().settings.sandbox_public_url)
-    gateway_origin = f"{gateway.scheme}://{gateway.netloc}"
-    return {
-        "Content-Type": "text/html; charset=utf-8",
-        "Cache-Control": "no-store",
-        # The URL holds the order token: never send it to the gateway (or anyone) as a Referer.
-        "Referrer-Policy": "no-referrer",
-        "X-Content-Type-Options": "nosniff",
-        # Scripts only from here; the card goes only to the gateway; no form can post anywhere.
-        "Content-Security-Policy": (f"default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; "
-                                    f"connect-src 'self' {gateway_origin}; img-src 'self'; "
-                                    "form-action 'none'; base-uri 'none'; frame-ancestors 'none'"),
-    }
+def _page(template: str, t: Translator, status: int, headers: dict | None = None, **context):
+    html = render_template(template, _=t, asset_url=asset_url, **context)
+    # The card goes only to the gateway (connect-src); no form posts anywhere (form-action 'none');
+    # the URL holds the order token, so no referrer leaves the page.
+    security = page_headers(connect_to=(service().settings.sandbox_public_url,))
+    return html, status, {**security, **(headers or {})}

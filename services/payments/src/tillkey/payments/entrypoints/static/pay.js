@@ -13,12 +13,22 @@
   var SECTIONS = ["choose", "pending", "failed", "instructions", "paid", "closed"];
   var POLL_EVERY_MS = 1000;
   var POLL_FOR_MS = 120000;
+  var texts = {};
+  try { texts = JSON.parse(document.getElementById("pay-texts").textContent); } catch (e) { texts = {}; }
 
+  function t(text) { return texts[text] || text; }
   function $(id) { return document.getElementById(id); }
 
-  function show(state) {
+  // Moves focus to the new state's heading, so keyboard and screen-reader users follow along.
+  function show(state, focus) {
     root.dataset.state = state;
     SECTIONS.forEach(function (name) { $(name).hidden = name !== state; });
+    if (focus === false) return;
+    var heading = $(state).querySelector("h2");
+    if (heading && !heading.classList.contains("visually-hidden")) {
+      heading.setAttribute("tabindex", "-1");
+      heading.focus();
+    }
   }
 
   function money(amount, currency) {
@@ -32,17 +42,15 @@
 
   function sleep(ms) { return new Promise(function (resolve) { setTimeout(resolve, ms); }); }
 
-  function problemText(body, fallback) {
-    if (body && body.errors) {
-      return Object.keys(body.errors).map(function (k) { return body.errors[k].join(" "); }).join(" ");
-    }
-    return (body && body.detail) || fallback;
-  }
-
   function message(id, text) {
     var el = $(id);
     el.textContent = text || "";
     el.hidden = !text;
+  }
+
+  // Our sentence for a known failure code, in the page's language; else what payments said.
+  function failureText(failure) {
+    return (failure && (texts[failure.code] || failure.message)) || texts["default"] || "";
   }
 
   // One attempt: one Idempotency-Key, kept across "order not ready yet" retries of that attempt.
@@ -56,7 +64,8 @@
       });
       var data = await resp.json().catch(function () { return null; });
       if (resp.status === 409 && data && data.code === "order_not_ready") { await sleep(1000); continue; }
-      if (!resp.ok) throw new Error(problemText(data, "The payment could not be started (" + resp.status + ")."));
+      if (resp.status === 409) { window.location.reload(); return null; }  // paid or closed meanwhile
+      if (!resp.ok) throw new Error(t("The payment could not be started. Please try again."));
       return data;
     }
   }
@@ -67,7 +76,7 @@
       case "succeeded": show("paid"); break;
       case "pending": show("pending"); poll(); break;
       case "failed":
-        $("failure-message").textContent = payment.failure ? payment.failure.message : "";
+        $("failure-message").textContent = failureText(payment.failure);
         show("failed"); break;
       case "awaiting_funds": fillInstructions(payment.instructions); show("instructions"); break;
       default: show("choose");
@@ -92,15 +101,74 @@
     try {
       while (Date.now() < until) {
         await sleep(POLL_EVERY_MS);
-        var resp = await fetch(paymentsUrl + "&limit=1", { credentials: "omit" });
-        if (!resp.ok) continue;
+        var resp = await fetch(paymentsUrl + "&limit=1", { credentials: "omit" }).catch(function () { return null; });
+        if (!resp || !resp.ok) continue;
         var latest = (await resp.json()).data[0];
         if (latest && latest.status !== "pending") { polling = false; render(latest); return; }
       }
-      $("pending").querySelector("p").textContent = "This is taking longer than usual. Refresh the page in a minute.";
+      $("pending-text").textContent = t("This is taking longer than usual. We will email you the result; " +
+                                        "you can also reload this page in a minute.");
     } finally {
       polling = false;
     }
+  }
+
+  // -- the card form -------------------------------------------------------------------------
+  var FIELD_ERRORS = { "card-number": "card-number-error", "card-exp-month": "card-exp-error",
+                       "card-exp-year": "card-exp-error", "card-cvc": "card-cvc-error" };
+
+  function digits(id) { return $(id).value.replace(/[\s-]/g, ""); }
+
+  function luhn(number) {
+    var sum = 0;
+    for (var i = 0; i < number.length; i++) {
+      var d = parseInt(number.charAt(number.length - 1 - i), 10);
+      if (i % 2 === 1) { d *= 2; if (d > 9) d -= 9; }
+      sum += d;
+    }
+    return sum % 10 === 0;
+  }
+
+  function fullYear(text) {
+    var y = parseInt(text, 10);
+    return text.length === 2 ? 2000 + y : y;
+  }
+
+  // Field → message for what is wrong before anything leaves the page.
+  function checkCard() {
+    var errors = {};
+    var number = digits("card-number");
+    if (!number) errors["card-number"] = t("Enter the card number.");
+    else if (!/^\d{12,19}$/.test(number) || !luhn(number)) errors["card-number"] = t("This card number is not valid.");
+    var month = digits("card-exp-month"), year = digits("card-exp-year");
+    if (!/^\d{1,2}$/.test(month) || +month < 1 || +month > 12) errors["card-exp-month"] = t("Enter the expiry month (01–12).");
+    else if (!/^(\d{2}|\d{4})$/.test(year)) errors["card-exp-year"] = t("Enter the expiry year, like 2029.");
+    else {
+      var now = new Date();
+      var y = fullYear(year);
+      if (y < now.getFullYear() || (y === now.getFullYear() && +month < now.getMonth() + 1)) {
+        errors["card-exp-year"] = t("This card has expired.");
+      }
+    }
+    if (!/^\d{3,4}$/.test(digits("card-cvc"))) errors["card-cvc"] = t("Enter the 3 or 4 digit security code.");
+    return errors;
+  }
+
+  function showFieldErrors(errors) {
+    Object.keys(FIELD_ERRORS).forEach(function (id) {
+      $(id).removeAttribute("aria-invalid");
+      message(FIELD_ERRORS[id], "");
+    });
+    var first = null;
+    Object.keys(errors).forEach(function (id) {
+      $(id).setAttribute("aria-invalid", "true");
+      var box = $(FIELD_ERRORS[id]);
+      box.textContent = box.textContent ? box.textContent + " " + errors[id] : errors[id];
+      box.hidden = false;
+      if (!first) first = $(id);
+    });
+    if (first) first.focus();
+    return !first;
   }
 
   async function tokenize() {
@@ -108,15 +176,23 @@
       method: "POST", credentials: "omit", referrerPolicy: "no-referrer",
       headers: { "Content-Type": "application/json" },
       body: JSON.stringify({
-        number: $("card-number").value.replace(/[\s-]/g, ""),
-        exp_month: parseInt($("card-exp-month").value, 10),
-        exp_year: parseInt($("card-exp-year").value, 10),
-        cvc: $("card-cvc").value.trim()
+        number: digits("card-number"),
+        exp_month: parseInt(digits("card-exp-month"), 10),
+        exp_year: fullYear(digits("card-exp-year")),
+        cvc: digits("card-cvc")
       })
     });
     var data = await resp.json().catch(function () { return null; });
-    if (!resp.ok) throw new Error(problemText(data, "The card could not be checked (" + resp.status + ")."));
-    return data.payment_token;
+    if (resp.ok) return data.payment_token;
+    // The gateway's own check (field names as its API has them) → our fields, our words.
+    var map = { number: ["card-number", "This card number is not valid."],
+                exp_month: ["card-exp-month", "Enter the expiry month (01–12)."],
+                exp_year: ["card-exp-year", "This card has expired."],
+                cvc: ["card-cvc", "Enter the 3 or 4 digit security code."] };
+    var errors = {};
+    Object.keys((data && data.errors) || {}).forEach(function (k) { if (map[k]) errors[map[k][0]] = t(map[k][1]); });
+    if (Object.keys(errors).length) { showFieldErrors(errors); return null; }
+    throw new Error(t("The card could not be checked. Please try again."));
   }
 
   function clearCard() {
@@ -124,20 +200,42 @@
   }
 
   function selectMethod(method) {
+    document.querySelectorAll("input[name=method]").forEach(function (r) { r.checked = r.value === method; });
     document.querySelectorAll("[data-method]").forEach(function (el) { el.hidden = el.dataset.method !== method; });
   }
+
+  // Groups of four digits as the customer types, as printed on the card.
+  $("card-number").addEventListener("input", function (ev) {
+    var el = ev.target;
+    var raw = el.value.replace(/\D/g, "").slice(0, 19);
+    var pretty = raw.replace(/(\d{4})(?=\d)/g, "$1 ");
+    if (pretty !== el.value) el.value = pretty;
+  });
 
   document.querySelectorAll("input[name=method]").forEach(function (radio) {
     radio.addEventListener("change", function () { message("start-error", ""); selectMethod(radio.value); });
   });
 
-  $("card-form").addEventListener("submit", async function (ev) {
-    ev.preventDefault();
-    var button = $("pay-card");
+  async function busy(button, work) {
+    var label = button.textContent;
     button.disabled = true;
+    button.textContent = t("Processing…");
     message("card-error", "");
     message("start-error", "");
     try {
+      await work();
+    } catch (err) {
+      message("start-error", err.message);
+    } finally {
+      button.disabled = false;
+      button.textContent = label;
+    }
+  }
+
+  $("card-form").addEventListener("submit", function (ev) {
+    ev.preventDefault();
+    if (!showFieldErrors(checkCard())) return;
+    busy($("pay-card"), async function () {
       var paymentToken;
       try {
         paymentToken = await tokenize();
@@ -145,34 +243,26 @@
         message("card-error", err.message);
         return;
       }
+      if (!paymentToken) return;
       clearCard();  // the token stands for the card from here on; the page keeps no card data
       render(await startPayment({ method: "card", payment_token: paymentToken }));
-    } catch (err) {
-      message("start-error", err.message);
-    } finally {
-      button.disabled = false;
-    }
+    });
   });
 
-  $("pay-bank").addEventListener("click", async function () {
-    var button = $("pay-bank");
-    button.disabled = true;
-    message("start-error", "");
-    try {
-      render(await startPayment({ method: "bank_transfer" }));
-    } catch (err) {
-      message("start-error", err.message);
-    } finally {
-      button.disabled = false;
-    }
+  $("pay-bank").addEventListener("click", function () {
+    busy($("pay-bank"), async function () { render(await startPayment({ method: "bank_transfer" })); });
   });
 
-  $("retry").addEventListener("click", function () { show("choose"); });
-  $("switch-method").addEventListener("click", function () {
-    show("choose");
-    var card = document.querySelector("input[name=method][value=card]");
-    if (card) { card.checked = true; selectMethod("card"); }
-  });
+  function backToChoice(method) {
+    show("choose", false);
+    selectMethod(method);
+    var target = method === "card" ? $("card-number") : document.querySelector("input[name=method]:checked");
+    if (target) target.focus();
+  }
+
+  $("retry").addEventListener("click", function () { backToChoice("card"); });
+  $("other-method").addEventListener("click", function () { backToChoice("bank_transfer"); });
+  $("switch-method").addEventListener("click", function () { backToChoice("card"); });
 
   if (root.dataset.state === "pending") poll();
 })();
