@@ -92,8 +92,10 @@ def test_deleted_order_leaves_no_trace_of_its_customer(wire, receivers):
         wait_until(lambda: echo.hits and failing.hits, timeout=20, what="order.created sent to both")
         assert echo.hits[0].json["data"]["customer"] == CUSTOMER
         # The checker sees the copies before the erasure (the test below could fail).
-        stored = {(t.table, t.column) for t in find_text(service.engine, CUSTOMER["email"])}
-        assert {("events", "body"), ("attempts", "response_excerpt")} <= stored
+        # (The attempt is recorded just after the receiver answered: wait for it, don't race it.)
+        wait_until(lambda: {("events", "body"), ("attempts", "response_excerpt")}
+                   <= {(t.table, t.column) for t in find_text(service.engine, CUSTOMER["email"])},
+                   timeout=20, what="both copies stored before the erasure")
 
         publish(settings.amqp_url, sample_envelope("order.deleted"))
         wait_until(lambda: types_received(echo) == ["order.created", "order.deleted"], timeout=20,

@@ -4,14 +4,11 @@ Domain classes are mapped imperatively so that `domain/` stays free of SQLAlchem
 """
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
     Column,
-    DateTime,
     ForeignKey,
     Index,
     Integer,
@@ -21,7 +18,6 @@ from sqlalchemy import (
     Text,
 )
 from sqlalchemy.orm import composite, registry, relationship
-from sqlalchemy.types import TypeDecorator
 
 from tillkey.messaging import define_inbox, define_outbox
 from tillkey.orders.domain.carts import Cart, CartLine
@@ -29,27 +25,8 @@ from tillkey.orders.domain.catalog import Merchant, Product
 from tillkey.orders.domain.coupons import Coupon
 from tillkey.orders.domain.orders import Customer, Order, OrderLine
 from tillkey.orders.domain.refunds import Refund
+from tillkey.platform.db import UtcDateTime
 from tillkey.platform.idempotency import define_idempotency_table
-
-
-class UtcDateTime(TypeDecorator):
-    """Aware UTC datetimes in and out. SQLite keeps no zone and hands back naive values; the domain
-    compares with an aware clock (coupon expiry), so every value is made aware on the way out."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect):
-        if value is None:
-            return None
-        value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
-
-    def process_result_value(self, value: datetime | None, dialect):
-        if value is None:
-            return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
 
 Money = BigInteger
 
