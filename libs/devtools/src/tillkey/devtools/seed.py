@@ -1,4 +1,5 @@
-"""The demo merchant of `make run`: merchant, product, webhook endpoint — created once, then reused."""
+"""The demo merchant of `make run`: merchant, product with a pool of 100 demo keys, webhook endpoint —
+created once, then reused."""
 from __future__ import annotations
 
 import json
@@ -30,6 +31,16 @@ def seed_demo(config: PlatformConfig) -> dict:
         product = _call("POST", f"{orders}/v1/products", key, {
             "name": "Demo Editor Pro", "prices": {"EUR": 4900, "USD": 5400, "JPY": 7800}, "default_currency": "EUR"})
         state.update(product_id=product["product_id"], checkout_url=product["checkout_url"])
+        state_file.write_text(json.dumps(state, indent=2))
+    if "pool_seeded" not in state:
+        # A pool of demo keys, so a demo purchase ends with a license in the customer's email.
+        fulfillment = config.url("fulfillment")
+        product_id = state["product_id"]
+        _call("PUT", f"{fulfillment}/v1/products/{product_id}/license-source", key,
+              {"method": "pool", "low_stock_threshold": 5})
+        _call("POST", f"{fulfillment}/v1/products/{product_id}/licenses", key,
+              {"keys": [f"DEMO-{product_id[-6:].upper()}-{i:04d}" for i in range(1, 101)]})
+        state.update(pool_seeded=True)
         state_file.write_text(json.dumps(state, indent=2))
     if "endpoint_id" not in state:
         endpoint = _call("POST", f"{webhooks}/v1/webhook-endpoints", key, {
