@@ -13,6 +13,7 @@ from typing import Any
 from flask import Flask, Response, jsonify, request
 from marshmallow import Schema, ValidationError
 
+from tillkey.platform.inputs import refuse_unstorable
 from tillkey.platform.problems import ApiError, flatten_errors
 
 MAX_BODY_BYTES = 1024 * 1024
@@ -28,12 +29,17 @@ def load_json_body(schema: Schema) -> Any:
     if not request.is_json:
         raise ApiError(415, "Send the body as JSON with Content-Type: application/json.",
                        code="unsupported_media_type")
-    payload = request.get_json(silent=True)
-    if payload is None:
+    try:
+        payload = request.get_json(silent=True)
+    except RecursionError:
+        # The parser gives up on very deep nesting with RecursionError, which `silent` lets through.
+        raise ApiError(400, "The body is nested too deeply.", code="invalid_json") from None
+    if payload is None and request.get_data().strip() != b"null":
         raise ApiError(400, "The body is not valid JSON.", code="invalid_json")
     if not isinstance(payload, dict):
         raise ApiError(422, "The body must be a JSON object.", code="validation_error",
                        errors={"_schema": ["Expected a JSON object."]})
+    refuse_unstorable(payload, "The request has invalid fields.")
     try:
         return schema.load(payload)
     except ValidationError as exc:

@@ -7,6 +7,7 @@ from tillkey.platform.api import openapi_document
 from tillkey.platform.auth import Authenticator
 from tillkey.platform.health import bp as health_bp
 from tillkey.platform.idempotency import IdempotencyStore
+from tillkey.platform.inputs import install_input_guard
 from tillkey.platform.problems import register_error_handlers
 
 
@@ -21,6 +22,7 @@ def create_base_app(name: str, *, engine, session_factory, amqp_url: str, platfo
     if idempotency_table is not None:
         app.extensions["tillkey.idempotency"] = IdempotencyStore(session_factory, idempotency_table)
     register_error_handlers(app)
+    install_input_guard(app)
     app.register_blueprint(health_bp)
 
     @app.get("/openapi.json")

@@ -10,6 +10,7 @@ from sqlalchemy import and_, or_
 from sqlalchemy.sql import Select
 
 from tillkey.platform.clock import as_utc
+from tillkey.platform.inputs import is_unstorable
 
 DEFAULT_LIMIT, MAX_LIMIT = 50, 200
 
@@ -30,19 +31,23 @@ def encode_cursor(created_at: datetime, id: str) -> str:
 
 
 def decode_cursor(cursor: str) -> tuple[datetime, str] | None:
+    """(created_at in UTC, id), or None for anything this API did not hand out."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         created, id = json.loads(raw)
-        return datetime.fromisoformat(created), str(id)
-    except (ValueError, TypeError):
+        created, id = as_utc(datetime.fromisoformat(created)), str(id)
+    except (ValueError, TypeError, OverflowError, RecursionError):
+        # OverflowError: a time that leaves the calendar in UTC; RecursionError: JSON nested past the parser.
         return None
+    # An id with a NUL names no row, and PostgreSQL refuses it in a query (a 500 before).
+    return None if is_unstorable(id) else (created, id)
 
 
 def paginate(session, stmt: Select, created_col, id_col, limit: int, cursor: str | None) -> tuple[list, str | None]:
     """Rows of `stmt` newest first, after `cursor`; and the cursor of the next page, if any."""
     if cursor:
         created, id = decode_cursor(cursor)
-        # SQLite stores naive UTC; compare like with like.
+        # SQLite stores naive UTC; compare like with like (decode_cursor made it UTC).
         if session.get_bind().dialect.name == "sqlite":
             created = created.replace(tzinfo=None)
         stmt = stmt.where(or_(created_col < created, and_(created_col == created, id_col < id)))
