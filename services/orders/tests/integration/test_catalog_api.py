@@ -161,6 +161,8 @@ def test_coupons(client, db, merchant, make_product, other_merchant):
     ({"code": "bad code", "percent_off": 5}, "code"),
     ({"code": "X", "percent_off": 5, "expires_at": "2020-01-01T00:00:00Z"}, "expires_at"),
     ({"code": "X", "percent_off": 5, "expires_at": "2030-01-01T00:00:00"}, "expires_at"),   # no zone
+    # past the last datetime once in UTC: storing it overflowed (500, found by fuzzing)
+    ({"code": "X", "percent_off": 5, "expires_at": "9999-12-31T23:59:59-14:00"}, "expires_at"),
     ({"code": "X", "percent_off": 5, "max_redemptions": 0}, "max_redemptions"),
     ({"code": "X", "percent_off": 5, "product_ids": ["prod_unknown"]}, "product_ids"),
 ])
@@ -198,3 +200,31 @@ def test_list_queries_and_coupon_access(client, db, merchant, other_merchant, ad
     assert client.patch("/v1/coupons/MINE", json={"active": False}).status_code == 401
     assert db.snapshot() == before
     assert client.get("/v1/coupons", headers=merchant[1]).json["data"][0]["active"] is True
+
+
+@pytest.mark.parametrize("method, path, kwargs, status", [
+    ("post", "/v1/products", {"data": '{"name": "a\\u0000b", "prices": {"EUR": 1}, "default_currency": "EUR"}'}, 422),
+    ("post", "/v1/products", {"data": '{"name": "\\ud800", "prices": {"EUR": 1}, "default_currency": "EUR"}'}, 422),
+    ("post", "/v1/products", {"data": "[" * 50_000 + "]" * 50_000}, 400),
+    ("post", "/v1/coupons", {"data": '{"code": "OK", "percent_off": 5, "product_ids": ["p\\u0000"]}'}, 422),
+    ("get", "/v1/products/prod_%00", {}, 404),
+    ("patch", "/v1/coupons/%00", {"data": '{"active": false}'}, 404),
+    ("get", "/v1/orders?status=%00", {}, 422),
+    ("get", "/v1/carts/cart_%00", {}, 404),
+])
+def test_text_no_database_holds_is_refused_at_the_edge(client, db, merchant, method, path, kwargs, status):
+    """Found by fuzzing on PostgreSQL: NUL and unpaired surrogates reached the database (500)."""
+    before = db.snapshot()
+    resp = getattr(client, method)(path, headers=merchant[1], content_type="application/json", **kwargs)
+    assert resp.status_code == status and resp.mimetype == "application/problem+json"
+    assert resp.json["code"] in ("validation_error", "not_found", "invalid_json")
+    assert db.snapshot() == before
+
+
+def test_a_forged_cursor_with_a_nul_id_is_a_validation_error(client, merchant):
+    """Found by fuzzing on PostgreSQL: the cursor's id went into the query and PostgreSQL refused it (500)."""
+    import base64
+    forged = base64.urlsafe_b64encode(json.dumps(["2026-01-01T00:00:00+00:00", "prod_\u0000"]).encode()).decode()
+    for path in ("/v1/products", "/v1/coupons", "/v1/orders"):
+        resp = client.get(path, query_string={"cursor": forged}, headers=merchant[1])
+        assert resp.status_code == 422 and "cursor" in resp.json["errors"], (path, resp.json)

@@ -126,3 +126,22 @@ def test_locale_of_the_link_is_kept_on_the_cart_and_the_page_speaks_it(client, m
                        headers={"Cookie": ""})   # a fresh cart: no link locale, the browser decides
     fresh = other.headers["Location"]
     assert '<html lang="de">' in client.get(fresh, headers={"Accept-Language": "de-AT,de;q=0.9"}).get_data(as_text=True)
+
+
+@pytest.mark.parametrize("typed, field", [("²", "qty"), ("1²", "qty"), ("Ada\x00", "first_name")])
+def test_odd_characters_in_the_form_are_refused_and_change_nothing(client, page, db, typed, field):
+    """Found by fuzzing: "²" passed isdigit() and int() raised (500); a NUL reached PostgreSQL (500)."""
+    cart_id, token, _ = page
+    line = cart(client, cart_id)["lines"][0]["line_id"]
+    before = db.snapshot()
+    form = {f"qty.{line}": typed} if field == "qty" else {**PERSON, field: typed}
+    resp = post(client, cart_id, token, action="checkout" if field != "qty" else "update", **form)
+    assert resp.status_code == 422 and resp.mimetype == "text/html"
+    assert db.snapshot() == before
+
+
+def test_a_nul_in_the_coupon_field_is_refused_on_postgresql_too(client, page, db):
+    cart_id, token, _ = page
+    before = db.snapshot()
+    resp = post(client, cart_id, token, action="apply_coupon", coupon="TEN\x00")
+    assert resp.status_code == 422 and resp.mimetype == "text/html" and db.snapshot() == before

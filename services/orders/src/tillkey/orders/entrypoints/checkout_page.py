@@ -140,7 +140,8 @@ def _apply_quantities(cart: dict, form: dict) -> bool:
         raw = form.get(name)
         if raw is None or raw == str(line["quantity"]):
             continue
-        if not raw.isdigit() or not 1 <= int(raw) <= 1000:
+        # isdecimal, not isdigit: "²" is a digit that int() refuses (a 500 before).
+        if not raw.isdecimal() or not 1 <= int(raw) <= 1000:
             errors[name] = FIELD_MESSAGES["quantity"]
         else:
             wanted[line["line_id"]] = int(raw)

@@ -5,6 +5,8 @@ product of the same merchant) are the domain's, and come back as 422 with the fi
 """
 from __future__ import annotations
 
+from datetime import UTC
+
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
 from tillkey.contracts import PAYMENT_METHOD_CODES
@@ -29,6 +31,14 @@ def _currency(value: str) -> None:
 def _country(value: str) -> None:
     if not is_country(value):
         raise ValidationError("Not an ISO 3166-1 alpha-2 country code (like DE, US, GB).")
+
+
+def _exists_in_utc(value) -> None:
+    # 9999-12-31T23:59-14:00 is past the last datetime once in UTC: storing it overflowed (500).
+    try:
+        value.astimezone(UTC)
+    except OverflowError:
+        raise ValidationError("Not a time that can be expressed in UTC.") from None
 
 
 def Text(max_len: int, **kw) -> fields.String:
@@ -105,7 +115,7 @@ class CouponIn(Strict):
                              values=fields.Integer(strict=True, validate=validate.Range(min=1, max=MAX_AMOUNT)))
     product_ids = fields.List(fields.String(validate=validate.Length(min=1, max=64)), allow_none=True,
                               validate=validate.Length(min=1, max=100))
-    expires_at = fields.AwareDateTime(allow_none=True)
+    expires_at = fields.AwareDateTime(allow_none=True, validate=_exists_in_utc)
     max_redemptions = fields.Integer(strict=True, allow_none=True, validate=validate.Range(min=1, max=10**9))
 
 
