@@ -34,7 +34,8 @@ def engine(database_url):
                                                    {"id": 2, "email": "bob@example.com", "note": "100%_sure"}])
         conn.execute(insert(md.tables["docs"]), [{"doc_id": "d1", "body": {"customer": {"name": "Zoë Ada"}},
                                                   "raw": b"mail from ada@example.com"}])
-        conn.execute(insert(md.tables["log"]), [{"line": "sent to Ada@Example.com"}])
+        conn.execute(insert(md.tables["log"]), [{"line": "sent to Ada@Example.com"},
+                                                {"line": "event evt_09217ada69360db1 published"}])
     yield engine
     engine.dispose()
 
@@ -48,8 +49,14 @@ def test_finds_every_copy_whatever_the_column_type_and_case(engine):
 
 
 def test_like_wildcards_in_the_needle_are_plain_text(engine):
-    assert [t.key for t in find_text(engine, "0%_s")] == [(2,)]
-    assert find_text(engine, "0%_x") == []
+    assert [t.key for t in find_text(engine, "100%_sure")] == [(2,)]
+    assert find_text(engine, "100%_x") == []
+
+
+def test_a_short_name_is_a_whole_word_not_a_piece_of_an_id(engine):
+    hits = {(t.table, t.column) for t in find_text(engine, "Ada")}
+    assert ("log", "line") in hits  # "sent to Ada@Example.com"
+    assert all("evt_" not in t.excerpt for t in find_text(engine, "Ada"))
 
 
 def test_assert_no_trace_lists_what_is_left(engine):

@@ -11,6 +11,7 @@ service that stores such text must decode it in its own test.
 from __future__ import annotations
 
 import json
+import re
 import uuid
 import warnings
 from dataclasses import dataclass
@@ -49,7 +50,8 @@ def find_text(engine: Engine, needle: str) -> list[Trace]:
     """Every (table, column, row) of the database whose value contains `needle` (case-insensitive)."""
     if not needle:
         raise ValueError("an empty needle is found everywhere; give the text to look for")
-    wanted = needle.casefold()
+    # Whole words only: a short name ("Ada") must not be "found" inside a random id ("evt_…7ada6…").
+    wanted = re.compile(r"(?<![0-9a-z])" + re.escape(needle.casefold()) + r"(?![0-9a-z])")
     metadata = MetaData()
     with warnings.catch_warnings():
         # Expression indexes (lower(email)) cannot be reflected; only the columns matter here.
@@ -68,8 +70,9 @@ def find_text(engine: Engine, needle: str) -> list[Trace]:
                         text = _as_text(value)
                         if text is None:
                             continue
-                        at = text.casefold().find(wanted)
-                        if at >= 0:
+                        hit = wanted.search(text.casefold())
+                        if hit:
+                            at = hit.start()
                             found.append(Trace(table.name, column.name, key,
                                                text[max(0, at - 40):at + len(needle) + 40]))
     return found
