@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 
+from tillkey.contracts import load_sample
 from tillkey.payments.domain.model import Payment
 from tillkey.platform import credentials
 from tillkey.testing.messaging import sample_envelope
@@ -118,8 +119,9 @@ def test_the_page_speaks_german_when_asked_and_serves_the_shared_look(client, se
     html = resp.get_data(as_text=True)
     assert '<html lang="de">' in html and "Ihre Karte wurde abgelehnt" in html and "Erneut versuchen" in html
     assert "Kartennummer" in html and '"card_declined": "Ihre Karte wurde abgelehnt' in html   # for pay.js
+    # Without ?locale the language the customer checked out in (the order's "en") beats the browser's.
     by_browser = client.get(PAGE, query_string=TOKEN, headers={"Accept-Language": "de-AT,de;q=0.9"})
-    assert '<html lang="de">' in by_browser.get_data(as_text=True)
+    assert '<html lang="en">' in by_browser.get_data(as_text=True)
     css = re.search(r'href="(/assets/tillkey\.css\?v=\w+)"', html).group(1)
     assert client.get(css).status_code == 200 and "style-src 'self'" in resp.headers["Content-Security-Policy"]
 
@@ -137,3 +139,20 @@ def test_every_text_of_the_page_and_its_script_has_a_german_translation():
     used |= set(SCRIPT_TEXTS) | set(FAILURES.values()) | {"Credit or debit card", "Bank transfer"}
     assert {m.group(1) for m in re.finditer(r't\("([^"]+)"\)', script)} <= set(SCRIPT_TEXTS)
     assert sorted(used - {**SHARED["de"], **TEXTS["de"]}.keys()) == []
+
+
+def test_without_a_locale_in_the_link_the_page_speaks_the_language_of_the_checkout(client, service):
+    customer = {**load_sample("order.created")["data"]["customer"], "locale": "de"}
+    service.dispatcher(sample_envelope("order.created", customer=customer))
+    german = client.get(PAGE, query_string=TOKEN, headers={"Accept-Language": "en-US"}).get_data(as_text=True)
+    english = client.get(PAGE, query_string={**TOKEN, "locale": "en"}).get_data(as_text=True)
+    assert '<html lang="de">' in german and '<html lang="en">' in english
+
+
+def test_an_order_without_a_locale_follows_the_browser(client, service):
+    other = "ord_NoLocale1"
+    customer = {**load_sample("order.created")["data"]["customer"], "locale": None}
+    service.dispatcher(sample_envelope("order.created", new_id=True, order_id=other, customer=customer))
+    resp = client.get(f"/pay/{other}", query_string={"token": credentials.make_order_token(SECRET, other)},
+                      headers={"Accept-Language": "de-AT,de;q=0.9"})
+    assert '<html lang="de">' in resp.get_data(as_text=True)

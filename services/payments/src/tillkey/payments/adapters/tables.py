@@ -32,6 +32,7 @@ orders = Table(
     Column("status", String(16), nullable=False),
     Column("payment_method", String(32), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("locale", String(16), nullable=True),
 )
 
 payments = Table(

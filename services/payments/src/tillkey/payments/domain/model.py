@@ -113,6 +113,7 @@ class Order:
     status: str
     payment_method: str
     created_at: datetime
+    locale: str | None = None  # the customer's language at checkout, for the payment page
     payments: list[Payment] = field(default_factory=list)
     refunds: list[Refund] = field(default_factory=list)
 

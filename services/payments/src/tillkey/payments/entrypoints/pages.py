@@ -37,6 +37,9 @@ def pay_page(order_id: str):
                      detail=t("This payment link is not valid. Use the link from your checkout or email."))
     with service().uow_factory() as uow:
         order = uow.order(order_id)
+        if order is not None and order.locale and not request.args.get("locale"):
+            # Links from emails carry no locale: speak the language the customer checked out in.
+            t = Translator(negotiate_locale(order.locale, request.headers.get("Accept-Language")), TEXTS)
         if order is None:
             # order.created is still on its way from orders: the page refreshes itself.
             return _page("preparing.html", t, 200, {"Retry-After": "1"})

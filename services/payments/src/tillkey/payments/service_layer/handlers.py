@@ -33,7 +33,7 @@ def remember_order(event: Envelope, uow) -> None:
         return
     order = Order(order_id=data["order_id"], merchant_id=data["merchant_id"], currency=data["currency"],
                   amount=data["total"], status=data["status"], payment_method=data["payment_method"],
-                  created_at=datetime.fromisoformat(data["created_at"]))
+                  created_at=datetime.fromisoformat(data["created_at"]), locale=data["customer"].get("locale"))
     uow.add(order)
     if order.amount == 0 and order.status == "not_paid":
         # SPEC §3: nothing to pay; the flow goes on as if paid (fulfillment, emails, webhooks).
