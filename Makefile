@@ -33,8 +33,9 @@ test-unit: install
 test-e2e: install
 	@$(BIN)/python -m pytest tests
 
-bench: install ## throughput benchmark (not part of make test)
-	@$(BIN)/python -m pytest tests/performance -p no:cacheprovider -o addopts="" -s
+bench: install ## what a merchant feels, on SQLite and PostgreSQL (not part of make test; docs/benchmark.md)
+	@command -v wrk >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null)
+	@$(BIN)/python tests/performance/bench.py $(BENCH_ARGS)
 
 lint: install ## ruff + the layering contracts
 	@$(BIN)/ruff check libs services tests

@@ -12,6 +12,7 @@ from tenacity import RetryCallState
 from tillkey.contracts import Envelope, InvalidMessage, parse_message
 from tillkey.messaging.connection import RECONNECT_WAIT, abort_unless_closed_in, connection_parameters
 from tillkey.messaging.topology import QueueTopology
+from tillkey.platform import workstats
 
 log = logging.getLogger(__name__)
 ATTEMPT_HEADER = "x-tillkey-attempt"
@@ -101,6 +102,7 @@ class Consumer:
                     pass
 
     def _on_message(self, channel, method, properties, body: bytes) -> None:
+        workstats.count("amqp_delivered")
         headers = dict(properties.headers or {})
         attempt = _attempt(headers)
         try:
@@ -138,6 +140,7 @@ class Consumer:
             content_type=properties.content_type, delivery_mode=pika.DeliveryMode.Persistent,
             message_id=properties.message_id, type=properties.type, headers=headers,
         )
+        workstats.count("amqp_parked")
         # Confirmed publish through the default exchange straight to the queue.
         self._side_channel.basic_publish("", queue, body, props, mandatory=True)
 

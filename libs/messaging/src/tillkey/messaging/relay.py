@@ -24,6 +24,7 @@ from tenacity import RetryCallState
 from tillkey.contracts import EXCHANGE
 from tillkey.messaging.connection import RECONNECT_WAIT, abort_unless_closed_in, connection_parameters
 from tillkey.messaging.outbox_store import claim_batch, mark_published, postpone, prune_published
+from tillkey.platform import workstats
 
 log = logging.getLogger(__name__)
 CONFIRM_TIMEOUT = 30.0
@@ -231,6 +232,7 @@ class OutboxRelay:
             postpone(self._session, self._outbox, sorted(self._refused), RETURNED_RETRY_SECONDS)
             self._session.commit()
             self.published_total += len(good)
+            workstats.count("amqp_published", len(good))
         except Exception:  # noqa: BLE001 — unmarked rows are simply published again
             log.exception("%s relay could not mark the batch", self._name)
         self._abandon_batch_keep_tags()

@@ -9,6 +9,8 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import sessionmaker
 from sqlalchemy.types import TypeDecorator
 
+from tillkey.platform.workstats import count_sql
+
 
 def normalize_url(url: str) -> str:
     # Operators write postgresql://…; we ship the psycopg 3 driver.
@@ -46,8 +48,11 @@ def make_engine(url: str) -> Engine:
         def _no_pysqlite_begin(dbapi_conn, _record):
             dbapi_conn.isolation_level = None
 
+        count_sql(engine)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+    engine = create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+    count_sql(engine)
+    return engine
 
 
 def make_session_factory(engine: Engine) -> sessionmaker:

@@ -1,0 +1,67 @@
+"""Per-process work counters (SQL statements, broker messages) for `make bench`.
+
+Off unless `TILLKEY_STATS_DIR` names a folder: then every process keeps a few integer counters
+and a daemon thread writes them, about twice a second, to `<dir>/<pid>.json`. The benchmark
+reads the files before and after its measured window, so per-order figures need no broker
+management plugin and no PostgreSQL extension, and work the same on SQLite.
+"""
+from __future__ import annotations
+
+import json
+import os
+import threading
+from collections import Counter
+from pathlib import Path
+
+_counts: Counter = Counter()
+_lock = threading.Lock()
+_writer: threading.Thread | None = None
+_folder: Path | None = None
+
+
+def enabled() -> bool:
+    return bool(os.environ.get("TILLKEY_STATS_DIR"))
+
+
+def count(name: str, n: int = 1) -> None:
+    if _folder is None and not _start():
+        return
+    with _lock:
+        _counts[name] += n
+
+
+def count_sql(engine) -> None:
+    """Count every statement `engine` runs (one cheap event listener; nothing when disabled)."""
+    if not enabled():
+        return
+    from sqlalchemy import event
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _count(*_args):
+        count("sql_statements")
+
+
+def _start() -> bool:
+    global _writer, _folder
+    folder = os.environ.get("TILLKEY_STATS_DIR")
+    if not folder:
+        return False
+    with _lock:
+        if _writer is None or not _writer.is_alive():  # none yet, or this is a forked child
+            _folder = Path(folder)
+            _folder.mkdir(parents=True, exist_ok=True)
+            _writer = threading.Thread(target=_write_forever, name="workstats", daemon=True)
+            _writer.start()
+    return True
+
+
+def _write_forever() -> None:
+    stop = threading.Event()
+    while not stop.wait(0.5):
+        with _lock:
+            snapshot = dict(_counts)
+        # A gunicorn worker is forked from its master: the pid is read at each write, not at start.
+        path = _folder / f"{os.getpid()}.json"
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(snapshot))
+        tmp.replace(path)
