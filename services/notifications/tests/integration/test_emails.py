@@ -23,9 +23,9 @@ EXPECTED = {
     "en": {
         ("payment_instructions", "pay_8Wn4ZsD1qR"): ("Payment instructions for your order",
                                                      ["€88.20", "TK-3HQ8ZRW2", "DE89370400440532013000",
-                                                      "COBADEFFXXX", "Tillkey Demo GmbH", "11 December 2026"]),
+                                                      "COBADEFFXXX", "Tillkey Demo GmbH", "December 11, 2026"]),
         ("payment_confirmation", "pay_8Wn4ZsD1qR"): ("Payment received", ["¥4,900", "credit or debit card"]),
-        ("license_delivery", f"{ORDER_ID}:{KEY_LINE}"): ("Your license for Pro Editor",
+        ("license_delivery", f"{ORDER_ID}:{KEY_LINE}"): ("Your licenses for Pro Editor",
                                                          ["KEY-AAAA-1111", "KEY-BBBB-2222", "2 licenses"]),
         ("license_delivery", f"{ORDER_ID}:{EXTRA_LINE['line_id']}"): ("Handbook & Guide: your delivery",
                                                                       ["Download the handbook at"]),
@@ -41,16 +41,17 @@ EXPECTED = {
     },
     "de": {
         ("payment_instructions", "pay_8Wn4ZsD1qR"): ("Zahlungsinformationen zu Ihrer Bestellung",
-                                                     ["88,20 €", "TK-3HQ8ZRW2", "DE89370400440532013000",
-                                                      "Verwendungszweck", "11.12.2026"]),
-        ("payment_confirmation", "pay_8Wn4ZsD1qR"): ("Zahlung für Ihre Bestellung", ["4.900 ¥",
+                                                     ["88,20\u00a0€", "TK-3HQ8ZRW2", "DE89370400440532013000",
+                                                      "Verwendungszweck", "11. Dezember 2026"]),
+        ("payment_confirmation", "pay_8Wn4ZsD1qR"): ("Zahlung für Ihre Bestellung", ["4.900\u00a0¥",
                                                                                      "Kredit- oder Debitkarte"]),
-        ("license_delivery", f"{ORDER_ID}:{KEY_LINE}"): ("Ihre Lizenz für Pro Editor",
+        ("license_delivery", f"{ORDER_ID}:{KEY_LINE}"): ("Ihre Lizenzen für Pro Editor",
                                                          ["KEY-AAAA-1111", "KEY-BBBB-2222", "2 Lizenzen"]),
         ("license_delivery", f"{ORDER_ID}:{EXTRA_LINE['line_id']}"): ("Handbook & Guide: Ihre Lieferung",
                                                                       ["Download the handbook at"]),
-        ("payment_reminder", ORDER_ID): ("Erinnerung: Ihre Bestellung", ["88,20 €", "http://payments.test/pay/"]),
-        ("refund_confirmation", "re_2Fh6KjL9pQ"): ("Teilerstattung zu Ihrer Bestellung", ["44,10 $", "Teilerstattung"]),
+        ("payment_reminder", ORDER_ID): ("Erinnerung: Ihre Bestellung", ["88,20\u00a0€", "http://payments.test/pay/"]),
+        ("refund_confirmation", "re_2Fh6KjL9pQ"): ("Teilerstattung zu Ihrer Bestellung",
+                                                    ["44,10\u00a0$", "Teilerstattung"]),
         ("license_resend", RESEND_ID): ("Ihre Lizenzen, erneut gesendet",
                                         [*RESENT_KEYS, "(2 Lizenzen)", "Setup guide"]),
         # Merchants have no locale: their emails are English whatever the customer speaks.
@@ -144,6 +145,6 @@ def test_a_refund_is_emailed_as_full_only_when_the_order_is_refunded(service, sm
     [email] = smtp_sink.wait_for(1)
     assert email.header("X-Tillkey-Template") == "refund_confirmation" and email.rcpt_tos == [CUSTOMER]
     assert email.subject.startswith(subject)
-    amount = "€44.10" if locale == "en" else "44,10 €"
+    amount = "€44.10" if locale == "en" else "44,10\u00a0€"
     for body in (email.text, email.html):
         assert amount in body and says in body and never.lower() not in body.lower(), body

@@ -181,7 +181,7 @@ def test_german_customers_get_german_emails():
     uow = known_order_and_merchant(locale="de-DE")
     handle(uow, "payment.succeeded")
     [message] = uow.messages
-    assert message.locale == "de" and "88,20 €" in message.text_body and message.subject.startswith("Zahlung")
+    assert message.locale == "de" and "88,20\u00a0€" in message.text_body and message.subject.startswith("Zahlung")
 
 
 def test_order_deleted_erases_the_recipient_and_its_messages():

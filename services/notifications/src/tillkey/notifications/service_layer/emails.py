@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from tillkey.contracts import Envelope
 from tillkey.messaging import RetryLater
-from tillkey.notifications.domain.language import format_date, format_money, language_of, method_label
+from tillkey.notifications.domain.language import language_of, method_label
 from tillkey.notifications.domain.messages import cause_key
 from tillkey.notifications.domain.model import MerchantContact, OrderRecipient
 from tillkey.notifications.service_layer.composing import Composer
+from tillkey.platform.formatting import format_date, format_money
 
 
 def _recipient(uow, order_id: str) -> OrderRecipient:

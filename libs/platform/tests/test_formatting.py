@@ -1,0 +1,45 @@
+"""Amounts and dates in the reader's language (CLDR), with the currency's ISO 4217 decimals."""
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+
+from tillkey.platform.formatting import format_date, format_money
+
+NBSP = "\u00a0"
+
+
+@pytest.mark.parametrize(("amount", "currency", "locale", "expected"), [
+    (4900, "EUR", "en", "€49.00"),
+    (9800, "EUR", "de", f"98,00{NBSP}€"),
+    (9800, "EUR", "de-AT", f"€{NBSP}98,00"),
+    (123456789, "EUR", "en", "€1,234,567.89"),
+    (123456789, "EUR", "de", f"1.234.567,89{NBSP}€"),
+    (4900, "JPY", "en", "¥4,900"),              # exponent 0: no decimals
+    (4900, "JPY", "de", f"4.900{NBSP}¥"),
+    (5, "USD", "en", "$0.05"),
+    (1234, "KWD", "en", f"KWD{NBSP}1.234"),      # exponent 3, even where CLDR would round
+    (1234, "KWD", "de", f"1,234{NBSP}KWD"),
+    (4900, "CHF", "en", f"CHF{NBSP}49.00"),
+    (0, "GBP", "en", "£0.00"),
+    (-250, "EUR", "en", "-€2.50"),
+    (4900, "XXQ", "en", f"XXQ{NBSP}49.00"),     # not ISO 4217: still shown, with 2 digits
+    (4900, "EUR", "xx-nonsense", "€49.00"),     # an unknown locale reads as English
+    (4900, "EUR", None, "€49.00"),
+])
+def test_money_reads_as_the_language_writes_it(amount, currency, locale, expected):
+    assert format_money(amount, currency, locale) == expected
+
+
+def test_dates_in_the_readers_language():
+    assert format_date("2026-12-11", "en") == "December 11, 2026"
+    assert format_date("2026-12-11", "de") == "11. Dezember 2026"
+    assert format_date("2026-12-11T23:30:00Z", "de") == "11. Dezember 2026"
+    assert format_date(date(2026, 3, 1), "de") == "1. März 2026"
+    assert format_date(datetime(2026, 3, 1, tzinfo=UTC), "en") == "March 1, 2026"
+
+
+def test_no_date_is_shown_as_given():
+    assert format_date("next week", "en") == "next week"
+    assert format_date(None, "en") == "" and format_date("", "de") == ""
