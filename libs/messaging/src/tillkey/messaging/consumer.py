@@ -11,6 +11,7 @@ from tenacity import RetryCallState
 
 from tillkey.contracts import Envelope, InvalidMessage, parse_message
 from tillkey.messaging.connection import RECONNECT_WAIT, abort_unless_closed_in, connection_parameters
+from tillkey.messaging.dispatch import BatchFailed
 from tillkey.messaging.topology import QueueTopology
 from tillkey.platform import workstats
 
@@ -42,11 +43,18 @@ class Consumer:
     """
 
     def __init__(self, amqp_url: str, topology: QueueTopology, handle: Callable[[Envelope], None],
-                 prefetch: int = 50):
+                 prefetch: int = 300, max_batch: int = 100, after_batch: Callable[[], None] | None = None):
         self._amqp_url = amqp_url
         self.topology = topology
         self._handle = handle
+        # `handle.handle_batch(envelopes)` (InboxDispatcher's) takes many deliveries in one
+        # transaction; without it every message gets a transaction of its own.
+        self._handle_batch = getattr(handle, "handle_batch", None)
         self._prefetch = prefetch
+        self._max_batch = max_batch
+        # Called after each batch committed (a wake-up for the loops that act on what it wrote).
+        self._after_batch = after_batch
+        self._deliveries: list = []
         self._stopping = False
         self._connection = None
         self._side_channel = None
@@ -86,13 +94,22 @@ class Consumer:
             channel.basic_qos(prefetch_count=self._prefetch)
             self._side_channel = connection.channel()
             self._side_channel.confirm_delivery()
-            channel.basic_consume(self.topology.queue, self._on_message)
+            self._deliveries = []
+            channel.basic_consume(self.topology.queue, self._on_delivery)
             self.ready = self._was_ready = True
             log.info("%s consumer ready on %s", self.topology.service, self.topology.queue)
             while not self._stopping:
-                # Runs the I/O loop (heartbeats included) and our callback for each delivery.
+                # Runs the I/O loop (heartbeats included); it returns as soon as deliveries came in,
+                # and whatever arrived while the last batch was handled makes the next batch: one
+                # message at light load (no added latency), up to max_batch under load.
                 connection.process_data_events(time_limit=0.5)
+                while self._deliveries and not self._stopping:
+                    batch, self._deliveries = self._deliveries[:self._max_batch], self._deliveries[self._max_batch:]
+                    self._handle_deliveries(channel, batch)
+                    connection.process_data_events(time_limit=0)
         finally:
+            # Deliveries not handled yet are simply not acked: the broker redelivers them.
+            self._deliveries = []
             self.ready = False
             if connection.is_open:
                 try:
@@ -101,8 +118,48 @@ class Consumer:
                 except AMQPError:
                     pass
 
-    def _on_message(self, channel, method, properties, body: bytes) -> None:
-        workstats.count("amqp_delivered")
+    def _on_delivery(self, _channel, method, properties, body: bytes) -> None:
+        self._deliveries.append((method, properties, body))
+
+    def _handle_deliveries(self, channel, deliveries: list) -> None:
+        """Handle a batch, then ack it with one `multiple` ack (only after everything committed)."""
+        workstats.count("amqp_delivered", len(deliveries))
+        if self._handle_batch is None or len(deliveries) == 1:
+            for method, properties, body in deliveries:
+                self._on_message(channel, method, properties, body, ack=False)
+        else:
+            valid = []
+            for method, properties, body in deliveries:
+                try:
+                    valid.append((method, properties, body, parse_message(body)))
+                except InvalidMessage:
+                    self._on_message(channel, method, properties, body, ack=False)  # dead-letters it
+            self._handle_in_batches(channel, valid)
+        channel.basic_ack(deliveries[-1][0].delivery_tag, multiple=True)
+        if self._after_batch is not None:
+            self._after_batch()
+
+    def _handle_in_batches(self, channel, batch: list) -> None:
+        """One transaction for the batch. When a message fails it: commit the ones before it,
+        give that one the one-message path (retry queue or dead letters, as ever), go on after it.
+        Order is kept, nothing is handled twice, a poison message costs one rollback."""
+        while batch:
+            try:
+                self._handle_batch([envelope for *_, envelope in batch])
+                return
+            except BatchFailed as failed:
+                if failed.index is None:  # nobody to blame: one message at a time
+                    for method, properties, body, _env in batch:
+                        self._on_message(channel, method, properties, body, ack=False)
+                    return
+                log.info("batch of %d failed at %d (%r): isolating that message",
+                         len(batch), failed.index, failed.cause)
+                self._handle_in_batches(channel, batch[:failed.index])
+                method, properties, body, _env = batch[failed.index]
+                self._on_message(channel, method, properties, body, ack=False)
+                batch = batch[failed.index + 1:]
+
+    def _on_message(self, channel, method, properties, body: bytes, ack: bool = True) -> None:
         headers = dict(properties.headers or {})
         attempt = _attempt(headers)
         try:
@@ -110,7 +167,8 @@ class Consumer:
         except InvalidMessage as exc:
             log.error("dead-lettering an off-contract message: %s", exc)
             self._park(self.topology.dead_queue, body, properties, headers, f"invalid: {exc}")
-            channel.basic_ack(method.delivery_tag)
+            if ack:
+                channel.basic_ack(method.delivery_tag)
             return
         try:
             self._handle(envelope)
@@ -131,7 +189,8 @@ class Consumer:
                         exc_info=level == logging.WARNING)
                 headers[ATTEMPT_HEADER] = attempt + 1
                 self._park(self.topology.retry_queue(attempt + 1), body, properties, headers, None)
-        channel.basic_ack(method.delivery_tag)
+        if ack:
+            channel.basic_ack(method.delivery_tag)
 
     def _park(self, queue: str, body: bytes, properties, headers: dict, reason: str | None) -> None:
         if reason is not None:

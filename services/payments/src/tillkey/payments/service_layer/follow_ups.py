@@ -39,6 +39,14 @@ class DispatchThenFollowUp:
 
     def __call__(self, envelope: Envelope) -> None:
         self.dispatcher(envelope)  # committed (or raised: then no follow-up, the message is retried)
+        self._follow_up(envelope)
+
+    def handle_batch(self, envelopes) -> None:
+        self.dispatcher.handle_batch(envelopes)  # all committed, or raised and none did
+        for envelope in envelopes:
+            self._follow_up(envelope)
+
+    def _follow_up(self, envelope: Envelope) -> None:
         follow_up = self.follow_ups.get(envelope.type)
         if follow_up is None:
             return
