@@ -44,7 +44,7 @@ def test_unpaid_order_links_to_the_payment_page(client, place_order):
     assert "resend" not in page.ids
     assert [src.split("?")[0] for src in page.scripts] == ["/assets/tillkey.js"]    # our own: nothing from a CDN
     assert client.get(page.scripts[0]).status_code == 200
-    assert "98.00 EUR" in resp.get_data(as_text=True)
+    assert "€98.00" in resp.get_data(as_text=True)
 
 
 def test_paid_order_shows_each_line_and_its_licenses(client, place_order, pay, deliver):

@@ -122,8 +122,21 @@ def test_checkout_page(client, merchant, products):
     html = page.get_data(as_text=True)
     assert page.status_code == 200 and page.mimetype == "text/html"
     assert "&lt;script&gt;alert(1)&lt;/script&gt; Editor" in html and "<script>alert" not in html
-    assert "98.00 EUR" in html and 'value="ada@example.com"' in html and 'href="https://acme.example/"' in html
+    assert "€98.00" in html and 'value="ada@example.com"' in html and 'href="https://acme.example/"' in html
     jpy = client.get(buy(client, products[0], "currency=JPY").headers["Location"]).get_data(as_text=True)
-    assert "14000 JPY" in jpy
+    assert "¥14,000" in jpy
     missing = client.get("/checkout/cart_nope")
     assert missing.status_code == 404 and missing.mimetype == "text/html"
+
+
+def test_the_bare_host_is_a_page_not_a_json_404(client):
+    resp = client.get("/", headers={"Accept-Language": "de-DE"})
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 200 and resp.mimetype == "text/html"
+    assert "Tillkey-Checkout" in html and "/buy/prod_" in html and 'href="/openapi.json"' in html
+    assert "Content-Security-Policy" in resp.headers
+
+
+def test_the_favicon_is_served(client):
+    resp = client.get("/favicon.ico")
+    assert resp.status_code == 200 and resp.mimetype == "image/vnd.microsoft.icon"

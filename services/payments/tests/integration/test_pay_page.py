@@ -56,7 +56,7 @@ def test_the_page_shows_the_amount_the_methods_and_a_card_form_that_cannot_post_
     resp = client.get(PAGE, query_string=TOKEN)
     assert resp.status_code == 200 and state(resp) == "choose"
     html = resp.get_data(as_text=True)
-    assert "88.20 EUR" in html and "Credit or debit card" in html and "Bank transfer" in html
+    assert "€88.20" in html and "Credit or debit card" in html and "Bank transfer" in html
     assert 'value="card"\n             checked' in html or re.search(r'value="card"\s+checked', html)
     form = html[html.index('<form id="card-form"'):html.index("</form>")]
     assert "action=" not in form and not re.search(r"<input[^>]*\bname=", form)  # no card field can be submitted

@@ -41,6 +41,8 @@ merchants = Table(
     Column("name", String(200), nullable=False),
     Column("email", String(320), nullable=False),
     Column("created_at", UtcDateTime(), nullable=False),
+    Column("terms_url", String(2048), nullable=True),
+    Column("privacy_url", String(2048), nullable=True),
 )
 
 products = Table(

@@ -15,6 +15,18 @@ class Merchant:
     name: str
     email: str
     created_at: datetime
+    # Linked from the checkout's two consents, so a customer can read what they agree to.
+    terms_url: str | None = None
+    privacy_url: str | None = None
+
+    def change(self, changes: Mapping[str, str | None]) -> bool:
+        """Apply the given settings (None removes a link); True when the name changed, which the
+        other services must learn (they show it)."""
+        renamed = "name" in changes and changes["name"] != self.name
+        for key in ("name", "terms_url", "privacy_url"):
+            if key in changes:
+                setattr(self, key, changes[key])
+        return renamed
 
 
 def check_prices(prices: Mapping[str, int], default_currency: str) -> dict[str, int]:

@@ -9,6 +9,7 @@ from tillkey.orders.config import Settings
 from tillkey.orders.entrypoints import carts, checkout_page, coupons, merchants, order_page, orders, pages, products
 from tillkey.platform.app import create_base_app
 from tillkey.platform.web import assets_blueprint
+from tillkey.platform.web.front_door import front_door_blueprint
 
 
 def create_app(settings: Settings, **overrides):
@@ -20,6 +21,9 @@ def create_app(settings: Settings, **overrides):
     for module in (merchants, products, coupons, carts, orders, pages, checkout_page, order_page):
         app.register_blueprint(module.bp)
     app.register_blueprint(assets_blueprint())   # the customer pages' shared stylesheet and script
+    app.register_blueprint(front_door_blueprint(
+        "Tillkey checkout", "Customers reach the checkout through a product's checkout link ({example}); there is "
+        "nothing to see here without one.", example=f"{settings.orders_public_url}/buy/prod_…"))
     return app
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from flask import Blueprint, redirect, request
+from markupsafe import Markup
 from marshmallow import ValidationError
 
 from tillkey.contracts import PAYMENT_METHODS
@@ -201,12 +202,29 @@ def _payment_url(order_id: str, locale: str) -> str:
     return f"{run(c.GetPaymentUrl(order_id))}&locale={quote(locale)}"
 
 
+def _link(url: str, text: str) -> Markup:
+    """A new tab: the customer reads the terms without losing what they typed here."""
+    return Markup('<a href="{}" target="_blank" rel="noopener noreferrer">{}</a>').format(url, text)
+
+
+def _consents(cart: dict, t) -> list[tuple[str, str]]:
+    """The two consent labels, each linking to the merchant's page when it has set one. Our own
+    wording is trusted markup; the merchant's name and URLs are escaped by Markup.format."""
+    merchant = cart.get("merchant_name") or t("the seller")
+    terms_url, privacy_url = cart.get("merchant_terms_url"), cart.get("merchant_privacy_url")
+    terms = (Markup(t("I accept the {terms} of {merchant}.")).format(terms=_link(terms_url, t("terms of sale")),
+                                                                    merchant=merchant)
+             if terms_url else t("I accept the terms of sale of {merchant}.", merchant=merchant))
+    personal = (Markup(t("I agree that my personal data is processed to carry out this order, as the {privacy} "
+                         "describes.")).format(privacy=_link(privacy_url, t("privacy notice")))
+                if privacy_url else t("I agree that my personal data is processed to carry out this order."))
+    return [("terms", terms), ("personal_data", personal)]
+
+
 def _render(cart: dict, locale: str, form: dict, errors: dict[str, str], status: int = 200,
             notice: str | None = None):
     t = translator(locale)
-    consents = [("terms", t("I accept the terms of sale of {merchant}.", merchant=cart.get("merchant_name")
-                            or t("the seller"))),
-                ("personal_data", t("I agree that my personal data is processed to carry out this order."))]
+    consents = _consents(cart, t)
     anchors = {name: f"qty-{name[4:]}" for name in errors if name.startswith("qty.")}
     anchors["_cart"] = "lines"
     return render_page(

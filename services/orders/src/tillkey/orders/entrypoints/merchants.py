@@ -1,10 +1,10 @@
-"""`POST /v1/merchants` (admin)."""
+"""`POST /v1/merchants` (admin); `GET`/`PATCH /v1/merchants/me` (the merchant's own settings)."""
 from __future__ import annotations
 
 from flask import Blueprint
 
 from tillkey.orders.entrypoints import schemas as s
-from tillkey.orders.entrypoints.common import authorize, run
+from tillkey.orders.entrypoints.common import authorize, merchant_id, run
 from tillkey.orders.service_layer import commands as c
 from tillkey.platform.api import endpoint
 from tillkey.platform.idempotency import idempotent
@@ -19,3 +19,20 @@ bp = Blueprint("merchants", __name__)
 def register(body):
     """Register a merchant; the answer holds its API key, shown only this once."""
     return run(c.RegisterMerchant(**body))
+
+
+@bp.get("/v1/merchants/me")
+@authorize("merchant")
+@endpoint(response=s.MerchantSettings, auth="merchant", tags=("merchants",))
+def me():
+    """The calling merchant's settings."""
+    return run(c.GetMerchant(merchant_id()))
+
+
+@bp.patch("/v1/merchants/me")
+@authorize("merchant")
+@endpoint(body=s.MerchantPatch, response=s.MerchantSettings, auth="merchant", tags=("merchants",))
+def update_me(body):
+    """Change the name or the https links to the terms of sale and the privacy notice that the
+    checkout's consents point to (`null` removes a link)."""
+    return run(c.UpdateMerchant(merchant_id(), body))

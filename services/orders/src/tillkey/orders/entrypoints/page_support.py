@@ -8,9 +8,9 @@ from urllib.parse import urlencode
 
 from flask import render_template, request
 
-from tillkey.contracts.currencies import format_amount
 from tillkey.orders.entrypoints.common import settings
 from tillkey.orders.entrypoints.page_texts import TEXTS
+from tillkey.platform.formatting import format_date, format_money
 from tillkey.platform.web import SUPPORTED_LOCALES, Translator, asset_url, language_of, negotiate_locale, page_headers
 
 LANGUAGE_NAMES = {"en": "English", "de": "Deutsch"}
@@ -62,7 +62,10 @@ def country_from_browser() -> str | None:
 
 def render_page(template: str, locale: str, status: int = 200, *, form_targets: tuple[str, ...] | None = None,
                 referrer: str = "no-referrer", **context):
-    html = render_template(template, _=translator(locale), asset_url=asset_url, money=format_amount, **context)
+    # money(amount, currency) and date(iso) as the customer's language writes them (CLDR).
+    html = render_template(template, _=translator(locale), asset_url=asset_url,
+                           money=lambda amount, currency: format_money(amount, currency, locale),
+                           date=lambda value: format_date(value, locale), **context)
     return html, status, page_headers(form_targets=form_targets, referrer=referrer)
 
 

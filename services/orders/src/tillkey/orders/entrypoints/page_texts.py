@@ -45,6 +45,12 @@ TEXTS = {
             "Sie erhalten unsere Bankverbindung; geliefert wird, sobald das Geld eingegangen ist.",
         "Consents": "Einwilligungen",
         "I accept the terms of sale of {merchant}.": "Ich akzeptiere die Verkaufsbedingungen von {merchant}.",
+        "I accept the {terms} of {merchant}.": "Ich akzeptiere die {terms} von {merchant}.",
+        "terms of sale": "Verkaufsbedingungen",
+        "I agree that my personal data is processed to carry out this order, as the {privacy} describes.":
+            "Ich willige ein, dass meine personenbezogenen Daten zur Abwicklung dieser Bestellung verarbeitet "
+            "werden, wie in der {privacy} beschrieben.",
+        "privacy notice": "Datenschutzerklärung",
         "I agree that my personal data is processed to carry out this order.":
             "Ich willige ein, dass meine personenbezogenen Daten zur Abwicklung dieser Bestellung verarbeitet werden.",
         "Continue to payment": "Weiter zur Zahlung",
@@ -94,6 +100,9 @@ TEXTS = {
         "This order was refunded ({amount}).": "Diese Bestellung wurde erstattet ({amount}).",
         "This order was canceled.": "Diese Bestellung wurde storniert.",
         "Your products": "Ihre Produkte",
+        "Order status": "Bestellstatus",
+        "License key": "Lizenzschlüssel",
+        "License keys": "Lizenzschlüssel",
         "License key {n} for {name}": "Lizenzschlüssel {n} für {name}",
         "Delivered": "Geliefert",
         "The seller is preparing your license; we will email it to you.":

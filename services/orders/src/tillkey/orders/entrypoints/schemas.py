@@ -74,6 +74,28 @@ class MerchantOut(Schema):
     api_key = fields.String()
 
 
+# Customers open these from the checkout page: only https, so nothing they read can be altered on the way.
+HttpsUrl = lambda **kw: fields.Url(schemes={"https"}, require_tld=True, allow_none=True,  # noqa: E731
+                                   validate=validate.Length(max=2048),
+                                   error_messages={"invalid": "Not a valid https URL (like https://example.com/terms)."},
+                                   **kw)
+
+
+class MerchantPatch(Strict):
+    name = Text(200)
+    terms_url = HttpsUrl()
+    privacy_url = HttpsUrl()
+
+
+class MerchantSettings(Schema):
+    merchant_id = fields.String()
+    name = fields.String()
+    email = fields.String()
+    terms_url = fields.String(allow_none=True)
+    privacy_url = fields.String(allow_none=True)
+    created_at = fields.String()
+
+
 # -- products ----------------------------------------------------------------------------------------
 class ProductIn(Strict):
     name = Text(200, required=True)

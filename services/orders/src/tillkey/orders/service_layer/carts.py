@@ -83,7 +83,9 @@ def get_cart(cmd: c.GetCart, uow: UnitOfWork, deps: Deps) -> dict:
 def get_checkout_page(cmd: c.GetCheckoutPage, uow: UnitOfWork, deps: Deps) -> dict:
     cart = load_cart(uow, cmd.cart_id, lock=False)
     merchant = uow.merchants.get(cart.merchant_id)
-    return {**show_cart(cart, uow, deps), "merchant_name": merchant.name if merchant else None}
+    return {**show_cart(cart, uow, deps), "merchant_name": merchant.name if merchant else None,
+            "merchant_terms_url": merchant.terms_url if merchant else None,
+            "merchant_privacy_url": merchant.privacy_url if merchant else None}
 
 
 def add_cart_line(cmd: c.AddCartLine, uow: UnitOfWork, deps: Deps) -> dict:

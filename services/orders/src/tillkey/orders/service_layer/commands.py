@@ -31,6 +31,17 @@ class RegisterMerchant:
 
 
 @dataclass(frozen=True)
+class GetMerchant:
+    merchant_id: str
+
+
+@dataclass(frozen=True)
+class UpdateMerchant:
+    merchant_id: str
+    changes: dict   # name, terms_url, privacy_url: only the keys given change (None removes a link)
+
+
+@dataclass(frozen=True)
 class CreateProduct:
     merchant_id: str
     name: str

@@ -1,11 +1,13 @@
 """The one table of use cases: command or query type → handler."""
 from __future__ import annotations
 
-from tillkey.orders.service_layer import carts, catalog, checkout, lifecycle, support
+from tillkey.orders.service_layer import carts, catalog, checkout, lifecycle, merchant_settings, support
 from tillkey.orders.service_layer import commands as c
 
 HANDLERS = {
     c.RegisterMerchant: catalog.register_merchant,
+    c.GetMerchant: merchant_settings.get_merchant,
+    c.UpdateMerchant: merchant_settings.update_merchant,
     c.CreateProduct: catalog.create_product,
     c.UpdateProduct: catalog.update_product,
     c.GetProduct: catalog.get_product,

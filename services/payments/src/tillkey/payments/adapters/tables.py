@@ -33,6 +33,7 @@ orders = Table(
     Column("payment_method", String(32), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("locale", String(16), nullable=True),
+    Column("summary", JSON, nullable=True),   # lines and totals for the payment page (order_summary)
 )
 
 payments = Table(

@@ -6,8 +6,10 @@ most once) lives on it, so a caller cannot break them by touching one attempt al
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from tillkey.payments.domain.errors import Conflict, InvalidTransition
 from tillkey.payments.domain.refunds import NoPaymentToRefund, Refund, request_problem
@@ -102,6 +104,13 @@ class ChargeResult:
     refund: Refund | None = None  # an extra charge that must go back to the customer
 
 
+def order_summary(order: Mapping[str, Any]) -> dict:
+    """From order.created: the lines and totals the payment page lists (no personal data)."""
+    return {"lines": [{"name": line["name"], "quantity": line["quantity"], "total": line["total"]}
+                      for line in order.get("lines", [])],
+            "subtotal": order.get("subtotal"), "discount": order.get("discount") or 0, "coupon": order.get("coupon")}
+
+
 @dataclass(eq=False)
 class Order:
     """Payments' copy of an order: amount, currency, owner, status and the preselected method."""
@@ -114,6 +123,8 @@ class Order:
     payment_method: str
     created_at: datetime
     locale: str | None = None  # the customer's language at checkout, for the payment page
+    # What the payment page shows of what is being bought: see `order_summary`.
+    summary: dict | None = None
     payments: list[Payment] = field(default_factory=list)
     refunds: list[Refund] = field(default_factory=list)
 

@@ -9,6 +9,7 @@ from tillkey.payments.config import Settings
 from tillkey.payments.entrypoints import notifications_api, pages, payments_api
 from tillkey.payments.entrypoints.views import payment_methods_bp, payments_bp
 from tillkey.platform.app import create_base_app
+from tillkey.platform.web.front_door import front_door_blueprint
 
 
 def create_app(settings: Settings, **overrides):
@@ -22,6 +23,8 @@ def create_app(settings: Settings, **overrides):
     app.register_blueprint(payments_api.bp)
     app.register_blueprint(notifications_api.bp)
     app.register_blueprint(pages.bp)
+    app.register_blueprint(front_door_blueprint(
+        "Tillkey payments", "Customers reach the payment page from the checkout or from a link in their email."))
     return app
 
 

@@ -19,6 +19,21 @@ SCRIPT_TEXTS = (
 TEXTS = {
     "de": {
         "Pay your order": "Bestellung bezahlen",
+        "Pay by card": "Mit Karte bezahlen",
+        "Quantity": "Menge",
+        "Discount": "Rabatt",
+        "Test mode: no real money moves.": "Testmodus: Es fließt kein echtes Geld.",
+        "Pay with one of these test cards, any future expiry date and any security code:":
+            "Bezahlen Sie mit einer dieser Testkarten, einem beliebigen künftigen Ablaufdatum und einer "
+            "beliebigen Prüfnummer:",
+        "The payment succeeds.": "Die Zahlung gelingt.",
+        "The card is declined (card_declined).": "Die Karte wird abgelehnt (card_declined).",
+        "The card is declined for insufficient funds (insufficient_funds).":
+            "Die Karte wird mangels Deckung abgelehnt (insufficient_funds).",
+        "The gateway fails the first two tries of each charge, then it succeeds.":
+            "Der Zahlungsdienst scheitert an den ersten zwei Versuchen jeder Belastung, dann gelingt sie.",
+        "The payment succeeds; refunding it fails.": "Die Zahlung gelingt; ihre Erstattung scheitert.",
+        "Tillkey collects payments for {merchant}.": "Tillkey nimmt Zahlungen für {merchant} entgegen.",
         "Pay {merchant}": "Zahlung an {merchant}",
         "How would you like to pay?": "Wie möchten Sie bezahlen?",
         "Payment method": "Zahlungsart",

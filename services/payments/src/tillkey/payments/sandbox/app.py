@@ -10,9 +10,10 @@ from typing import Any
 from flask import Flask, Response, json, request
 from werkzeug.exceptions import HTTPException
 
-from tillkey.payments.sandbox import validation
+from tillkey.payments.sandbox import home, validation
 from tillkey.payments.sandbox.gateway import Answer, Gateway
 from tillkey.payments.sandbox.validation import GatewayProblem
+from tillkey.platform.web import assets_blueprint
 
 log = logging.getLogger("tillkey.sandbox")
 
@@ -60,6 +61,8 @@ def create_app(gateway: Gateway, on_work: Callable[[], None] = lambda: None) -> 
     """`on_work` wakes the notifier early (it also polls, so nothing depends on the nudge)."""
     app = Flask("tillkey.sandbox")
     app.config["MAX_CONTENT_LENGTH"] = 64 * 1024  # every request here is a few hundred bytes
+    app.register_blueprint(home.bp)                # `/`: what this is, and its test cards
+    app.register_blueprint(assets_blueprint())    # that page's look, and /favicon.ico
 
     @app.get("/healthz")
     def healthz():

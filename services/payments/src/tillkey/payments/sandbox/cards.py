@@ -39,6 +39,21 @@ TEST_CARDS = {
     "4000000000005126": "refund_fails",  # as Stripe's: the charge succeeds, its refunds fail
 }
 
+# What each test card does, in words for people trying the platform (the sandbox's page, the
+# payment page's test-mode notice, the README). Any future expiry date and any CVC work.
+TEST_CARD_NOTES = {
+    "4242424242424242": "The payment succeeds.",
+    "4000000000000002": "The card is declined (card_declined).",
+    "4000000000009995": "The card is declined for insufficient funds (insufficient_funds).",
+    "4000000000000119": "The gateway fails the first two tries of each charge, then it succeeds.",
+    "4000000000005126": "The payment succeeds; refunding it fails.",
+}
+
+
+def grouped(number: str) -> str:
+    """'4242424242424242' → '4242 4242 4242 4242', as printed on a card."""
+    return " ".join(number[i:i + 4] for i in range(0, len(number), 4))
+
 
 def behaviour_for(number: str) -> Behaviour:
     """Any valid number that is not a test card simply succeeds."""

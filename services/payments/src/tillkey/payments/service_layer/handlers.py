@@ -11,7 +11,7 @@ from datetime import datetime
 
 from tillkey.contracts import Envelope
 from tillkey.messaging import PermanentError, RetryLater
-from tillkey.payments.domain.model import InvalidTransition, Merchant, Order
+from tillkey.payments.domain.model import InvalidTransition, Merchant, Order, order_summary
 from tillkey.payments.service_layer.refunding import request_refund
 from tillkey.platform.ids import new_id
 
@@ -33,7 +33,8 @@ def remember_order(event: Envelope, uow) -> None:
         return
     order = Order(order_id=data["order_id"], merchant_id=data["merchant_id"], currency=data["currency"],
                   amount=data["total"], status=data["status"], payment_method=data["payment_method"],
-                  created_at=datetime.fromisoformat(data["created_at"]), locale=data["customer"].get("locale"))
+                  created_at=datetime.fromisoformat(data["created_at"]), locale=data["customer"].get("locale"),
+                  summary=order_summary(data))
     uow.add(order)
     if order.amount == 0 and order.status == "not_paid":
         # SPEC §3: nothing to pay; the flow goes on as if paid (fulfillment, emails, webhooks).

@@ -11,7 +11,9 @@
     button.hidden = false;
     button.addEventListener("click", function () {
       var field = document.getElementById(button.dataset.copy);
-      var text = field ? (field.value !== undefined ? field.value : field.textContent) : "";
+      // data-copy-text: what to copy when the shown text is spaced for reading (an IBAN in fours).
+      var text = button.dataset.copyText ||
+        (field ? (field.value !== undefined ? field.value : field.textContent) : "");
       var label = button.dataset.label || button.textContent;
       button.dataset.label = label;
       copy(text.trim(), field && field.select ? field : null).then(function () {

@@ -9,6 +9,7 @@
   var token = root.dataset.token;
   var gatewayUrl = root.dataset.sandboxUrl;
   var exp = parseInt(root.dataset.exponent, 10) || 0;
+  var locale = root.dataset.locale || "en";
   var paymentsUrl = "/v1/orders/" + encodeURIComponent(orderId) + "/payments?token=" + encodeURIComponent(token);
   var SECTIONS = ["choose", "pending", "failed", "instructions", "paid", "closed"];
   var POLL_EVERY_MS = 1000;
@@ -31,9 +32,28 @@
     }
   }
 
+  // The page's own amount as the server wrote it (CLDR, Babel); anything else the same way by the
+  // browser's CLDR data, with the currency's ISO 4217 decimals.
   function money(amount, currency) {
-    return (amount / Math.pow(10, exp)).toFixed(exp) + " " + currency;
+    if (String(amount) === root.dataset.amount && currency === root.dataset.currency) return root.dataset.amountText;
+    try {
+      return new Intl.NumberFormat(locale, { style: "currency", currency: currency,
+        minimumFractionDigits: exp, maximumFractionDigits: exp }).format(amount / Math.pow(10, exp));
+    } catch (e) {
+      return (amount / Math.pow(10, exp)).toFixed(exp) + "\u00a0" + currency;
+    }
   }
+
+  function longDate(isoDate) {
+    try {
+      return new Intl.DateTimeFormat(locale, { dateStyle: "long", timeZone: "UTC" })
+        .format(new Date(isoDate.slice(0, 10) + "T00:00:00Z"));
+    } catch (e) {
+      return isoDate;
+    }
+  }
+
+  function groupIban(iban) { return iban.replace(/\s/g, "").replace(/(.{4})(?=.)/g, "$1 "); }
 
   function newKey() {
     if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
@@ -88,9 +108,10 @@
     $("bt-reference").textContent = i.reference;
     $("bt-account-holder").textContent = i.account_holder;
     $("bt-bank-name").textContent = i.bank_name;
-    $("bt-iban").textContent = i.iban;
+    $("bt-iban").textContent = groupIban(i.iban);
+    $("copy-iban").dataset.copyText = i.iban;   // copied without spaces: every bank form takes that
     $("bt-bic").textContent = i.bic;
-    $("bt-due-date").textContent = i.due_date;
+    $("bt-due-date").textContent = longDate(i.due_date);
   }
 
   var polling = false;
@@ -204,6 +225,19 @@
     document.querySelectorAll("[data-method]").forEach(function (el) { el.hidden = el.dataset.method !== method; });
   }
 
+  // The other methods, shown on request: the checkout already asked which one.
+  function showPicker(open) {
+    $("method-picker").hidden = !open;
+    $("change-method").hidden = open;
+    $("change-method").setAttribute("aria-expanded", open ? "true" : "false");
+  }
+
+  $("change-method").addEventListener("click", function () {
+    showPicker(true);
+    var checked = document.querySelector("input[name=method]:checked");
+    if (checked) checked.focus();
+  });
+
   // Groups of four digits as the customer types, as printed on the card.
   $("card-number").addEventListener("input", function (ev) {
     var el = ev.target;
@@ -253,16 +287,20 @@
     busy($("pay-bank"), async function () { render(await startPayment({ method: "bank_transfer" })); });
   });
 
-  function backToChoice(method) {
+  function backToChoice(method, picker) {
     show("choose", false);
+    showPicker(picker);
     selectMethod(method);
     var target = method === "card" ? $("card-number") : document.querySelector("input[name=method]:checked");
     if (target) target.focus();
   }
 
-  $("retry").addEventListener("click", function () { backToChoice("card"); });
-  $("other-method").addEventListener("click", function () { backToChoice("bank_transfer"); });
-  $("switch-method").addEventListener("click", function () { backToChoice("card"); });
+  $("retry").addEventListener("click", function () { backToChoice("card", false); });
+  $("other-method").addEventListener("click", function () { backToChoice("bank_transfer", true); });
+  $("switch-method").addEventListener("click", function () { backToChoice("card", true); });
 
   if (root.dataset.state === "pending") poll();
+  // Bank transfer chosen at checkout and nothing tried yet: fetch the details at once (the
+  // server renders later visits from the attempt this creates).
+  if (root.dataset.autostart === "bank_transfer") $("pay-bank").click();
 })();
