@@ -49,7 +49,7 @@ def ensure_broker(amqp_url: str) -> None:
 
 def data_dir_from_env(env=os.environ) -> Path:
     """RUN_DATA_DIR (relative to the repository), default `var/`: tests give their own."""
-    path = Path(env.get("RUN_DATA_DIR") or "var")
+    path = Path(env.get("RUN_DATA_DIR", "var") or "var")
     return path if path.is_absolute() else ROOT / path
 
 
