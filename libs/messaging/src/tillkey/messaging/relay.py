@@ -24,7 +24,9 @@ from tenacity import RetryCallState
 from tillkey.contracts import EXCHANGE
 from tillkey.messaging.connection import RECONNECT_WAIT, abort_unless_closed_in, connection_parameters
 from tillkey.messaging.outbox_store import claim_batch, mark_published, postpone, prune_published
+from tillkey.messaging.uow import OUTBOX_CHANNEL
 from tillkey.platform import workstats
+from tillkey.platform.doorbell import Listener
 
 log = logging.getLogger(__name__)
 CONFIRM_TIMEOUT = 30.0
@@ -36,13 +38,15 @@ STOP_GRACE = 2.0
 
 class OutboxRelay:
     def __init__(self, amqp_url: str, session_factory: Callable[[], Session], outbox: Table, name: str,
-                 batch_size: int = 500, poll_interval: float = 0.2, retention: float = 86400.0):
+                 batch_size: int = 500, poll_interval: float = 2.0, retention: float = 86400.0):
         self._amqp_url = amqp_url
         self._session_factory = session_factory
         self._outbox = outbox
         self._name = name
         self._batch_size = batch_size
+        # Only the safety net: a commit that wrote events rings the doorbell, which polls at once.
         self._poll_interval = poll_interval
+        self._idle_timer = None
         # Published rows are deleted after `retention` (OUTBOX_RETENTION), checked when idle.
         self._retention = retention
         self._prune_every = max(0.5, min(retention, 60.0))
@@ -66,6 +70,31 @@ class OutboxRelay:
                 pass
 
     def run(self) -> None:
+        with self._session_factory() as session:
+            engine = session.get_bind()
+        listener = Listener(engine, OUTBOX_CHANNEL, self._rung).start()
+        try:
+            self._run_until_stopped()
+        finally:
+            listener.stop()
+
+    def _rung(self) -> None:
+        """From any thread: events were committed; poll now if the relay is idle-waiting."""
+        conn = self._conn
+        if conn is not None and not self._stopping:
+            try:
+                conn.ioloop.add_callback_threadsafe(self._wake)
+            except Exception:  # noqa: BLE001 — the loop is closing; the poll after reconnect finds the rows
+                pass
+
+    def _wake(self) -> None:
+        # Only when waiting between polls: a batch in flight polls again as soon as it settles.
+        if self._idle_timer is not None and self._session is None:
+            self._conn.ioloop.remove_timeout(self._idle_timer)
+            self._idle_timer = None
+            self._poll()
+
+    def _run_until_stopped(self) -> None:
         state = RetryCallState(None, None, (), {})
         while not self._stopping:
             started = time.monotonic()
@@ -81,6 +110,7 @@ class OutboxRelay:
                 time.sleep(max(0.0, min(0.2, deadline - time.monotonic())))
 
     def _run_one_connection(self) -> None:
+        self._idle_timer = None  # a timer of the last connection's loop means nothing to this one
         self._conn = conn = pika.SelectConnection(
             connection_parameters(self._amqp_url, f"{self._name}-relay"),
             on_open_callback=self._on_open,
@@ -154,6 +184,7 @@ class OutboxRelay:
         self._next_tag = 0
 
     def _poll(self) -> None:
+        self._idle_timer = None
         if self._stopping:
             self._close("stopping")
             return
@@ -170,7 +201,7 @@ class OutboxRelay:
         if not rows:
             self._abandon_batch_keep_tags()
             self._prune_when_due()
-            self._conn.ioloop.call_later(self._poll_interval, self._poll)
+            self._idle_timer = self._conn.ioloop.call_later(self._poll_interval, self._poll)
             return
         for seq, event_id, routing_key, body in rows:
             self._next_tag += 1

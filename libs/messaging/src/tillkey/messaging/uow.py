@@ -9,6 +9,10 @@ from sqlalchemy import Table
 from sqlalchemy.orm import Session
 
 from tillkey.contracts import Envelope, make_event
+from tillkey.platform.doorbell import notify_in_transaction, ring_after_commit
+
+# The channel that wakes a service's outbox relay when a transaction wrote events.
+OUTBOX_CHANNEL = "tillkey_outbox"
 
 
 class SqlAlchemyUnitOfWork:
@@ -26,10 +30,12 @@ class SqlAlchemyUnitOfWork:
         self.cause = cause
         self.session: Session | None = None
         self.emitted: list[Envelope] = []
+        self._unrung = False
 
     def __enter__(self):
         self.session = self._session_factory()
         self.emitted = []
+        self._unrung = False
         return self
 
     def __exit__(self, *exc_info):
@@ -38,10 +44,18 @@ class SqlAlchemyUnitOfWork:
         self.session.close()
 
     def commit(self) -> None:
+        rings = self._unrung
+        if rings:
+            notify_in_transaction(self.session, OUTBOX_CHANNEL)
         self.session.commit()
+        if rings:
+            # The relay publishes now instead of at its next poll (see tillkey.platform.doorbell).
+            self._unrung = False
+            ring_after_commit(self.session.get_bind(), OUTBOX_CHANNEL)
 
     def rollback(self) -> None:
         self.session.rollback()
+        self._unrung = False
 
     def emit(self, type: str, data: dict[str, Any], version: int = 1) -> Envelope:
         if self.cause is not None:
@@ -54,4 +68,5 @@ class SqlAlchemyUnitOfWork:
             created_at=now, available_at=now, attempts=0,
         ))
         self.emitted.append(env)
+        self._unrung = True
         return env

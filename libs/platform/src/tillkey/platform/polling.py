@@ -19,7 +19,7 @@ log = logging.getLogger(__name__)
 
 class PollingWorker:
     def __init__(self, name: str, claim: Callable[[int], list], run_job: Callable[[Any], None], *,
-                 threads: int = 8, poll_interval: float = 0.25):
+                 threads: int = 8, poll_interval: float = 1.0):
         self._name = name
         self._claim_jobs = claim
         self._run_job = run_job
@@ -30,6 +30,10 @@ class PollingWorker:
         self._lock = threading.Lock()
         self._in_flight = 0
         self.ready = False
+
+    def wake(self) -> None:
+        """From any thread: new work was committed (a consumer's batch); claim now, not at the next poll."""
+        self._wake.set()
 
     def stop(self) -> None:
         """Safe from a signal handler: the loop ends after the jobs in flight finish."""

@@ -4,7 +4,8 @@ A merchant chooses the URL, so without a guard Tillkey would POST into its own n
 (the database, the broker's management port, the cloud metadata service at 169.254.169.254).
 Two checks, both needed:
 - at registration (`check_url`), so the merchant gets a clear 422 at once;
-- at connection time (`guarded_session`), because DNS can change after registration
+- at connection time (`guarded_session`, and `tillkey.platform.outbound` which keeps connections
+  alive per origin: the check runs for every new connection), because DNS can change after registration
   (DNS rebinding: public at check time, 127.0.0.1 at send time). The adapter resolves the host,
   checks every address, then connects to the checked address itself, so there is no second
   lookup an attacker could answer differently. TLS still verifies the certificate against the
@@ -139,11 +140,16 @@ def guarded_session(*, allow_private: bool = False, resolver: Resolver = socket.
     return session
 
 
+def guarded_connection_classes(resolver: Resolver = socket.getaddrinfo) -> tuple[type, type]:
+    """urllib3 (HTTP, HTTPS) connection classes that check every new connection's address first."""
+    attrs = {"resolver": staticmethod(resolver)}
+    return (type("GuardedHTTPConnection", (_PinnedConnectionMixin, HTTPConnection), attrs),
+            type("GuardedHTTPSConnection", (_PinnedConnectionMixin, HTTPSConnection), attrs))
+
+
 class _GuardedAdapter(HTTPAdapter):
     def __init__(self, resolver: Resolver):
-        attrs = {"resolver": staticmethod(resolver)}
-        http_conn = type("GuardedHTTPConnection", (_PinnedConnectionMixin, HTTPConnection), attrs)
-        https_conn = type("GuardedHTTPSConnection", (_PinnedConnectionMixin, HTTPSConnection), attrs)
+        http_conn, https_conn = guarded_connection_classes(resolver)
         self._pool_classes = {
             "http": type("GuardedHTTPPool", (HTTPConnectionPool,), {"ConnectionCls": http_conn}),
             "https": type("GuardedHTTPSPool", (HTTPSConnectionPool,), {"ConnectionCls": https_conn}),

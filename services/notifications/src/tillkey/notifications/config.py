@@ -33,7 +33,7 @@ class Settings:
     smtp_timeout: float = 30.0
     retry_schedule: tuple[float, ...] = c.parse_schedule(DEFAULT_RETRY_SCHEDULE)
     give_up_after: float = c.parse_duration(DEFAULT_GIVE_UP_AFTER)
-    sender_poll_interval: float = 0.5
+    sender_poll_interval: float = 1.0  # a safety net: the consumer wakes the sender
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> "Settings":

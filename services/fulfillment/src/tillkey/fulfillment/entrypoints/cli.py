@@ -15,13 +15,16 @@ SERVICE_ROOT = Path(__file__).resolve().parents[4]
 
 def build_workers(settings: Settings, **overrides) -> dict:
     service = bootstrap(settings, **overrides)
+    license_calls = LicenseCallWorker(service.uow_factory, service.license_client, service.clock,
+                                      schedule=settings.license_web_service_retry_schedule,
+                                      timeout=settings.license_web_service_timeout)
     return {
-        "consumer": Consumer(settings.amqp_url, service.topology, service.dispatcher),
+        # Each committed batch may have scheduled calls to a merchant's web service: make them now.
+        "consumer": Consumer(settings.amqp_url, service.topology, service.dispatcher,
+                             after_batch=license_calls.wake),
         "relay": OutboxRelay(settings.amqp_url, service.session_factory, tables.outbox, SERVICE,
                              retention=settings.outbox_retention),
-        "license_calls": LicenseCallWorker(service.uow_factory, service.license_client, service.clock,
-                                           schedule=settings.license_web_service_retry_schedule,
-                                           timeout=settings.license_web_service_timeout),
+        "license_calls": license_calls,
     }
 
 

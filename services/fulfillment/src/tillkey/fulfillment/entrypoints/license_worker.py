@@ -17,7 +17,7 @@ from tillkey.platform.polling import PollingWorker
 
 class LicenseCallWorker(PollingWorker):
     def __init__(self, uow_factory: Callable, client, clock, *, schedule: tuple[float, ...], timeout: float,
-                 threads: int = 8, poll_interval: float = 0.25, jitter: Callable[[], float] = random.random):
+                 threads: int = 8, poll_interval: float = 1.0, jitter: Callable[[], float] = random.random):
         # The lease outlasts the longest call (connect + read, each up to the timeout) plus room to record it.
         lease = timedelta(seconds=2 * timeout + 30)
 

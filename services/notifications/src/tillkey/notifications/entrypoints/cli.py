@@ -23,11 +23,13 @@ def build_mail_sender(service) -> MailSender:
 
 def build_workers(settings: Settings, **overrides) -> dict:
     service = bootstrap(settings, **overrides)
+    mail = build_mail_sender(service)
     return {
-        "consumer": Consumer(settings.amqp_url, service.topology, service.dispatcher),
+        # Each committed batch may have queued emails: the sender claims them at once.
+        "consumer": Consumer(settings.amqp_url, service.topology, service.dispatcher, after_batch=mail.wake),
         "relay": OutboxRelay(settings.amqp_url, service.session_factory, tables.outbox, SERVICE,
                              retention=settings.outbox_retention),
-        "mail": build_mail_sender(service),
+        "mail": mail,
     }
 
 

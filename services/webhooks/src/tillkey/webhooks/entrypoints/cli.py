@@ -15,13 +15,15 @@ SERVICE_ROOT = Path(__file__).resolve().parents[4]
 
 def build_workers(settings: Settings, **overrides) -> dict:
     service = bootstrap(settings, **overrides)
+    delivery = DeliveryWorker(service.uow_factory, service.sender, service.clock,
+                              schedule=settings.retry_schedule, timeout=settings.timeout,
+                              threads=settings.senders, per_endpoint=settings.per_endpoint)
     return {
-        "consumer": Consumer(settings.amqp_url, service.topology, service.dispatcher),
+        # Each committed batch may have created deliveries: the worker claims them at once.
+        "consumer": Consumer(settings.amqp_url, service.topology, service.dispatcher, after_batch=delivery.wake),
         "relay": OutboxRelay(settings.amqp_url, service.session_factory, tables.outbox, SERVICE,
                              retention=settings.outbox_retention),
-        "delivery": DeliveryWorker(service.uow_factory, service.sender, service.clock,
-                                   schedule=settings.retry_schedule, timeout=settings.timeout,
-                                   threads=settings.senders, per_endpoint=settings.per_endpoint),
+        "delivery": delivery,
     }
 
 

@@ -21,7 +21,7 @@ log = logging.getLogger(__name__)
 
 class DeliveryWorker:
     def __init__(self, uow_factory: Callable, sender, clock, *, schedule: tuple[float, ...], timeout: float,
-                 threads: int = 16, per_endpoint: int = 4, poll_interval: float = 0.2,
+                 threads: int = 16, per_endpoint: int = 4, poll_interval: float = 1.0,
                  jitter: Callable[[], float] = random.random):
         self._uow_factory = uow_factory
         self._sender = sender
@@ -39,6 +39,10 @@ class DeliveryWorker:
         self._busy: dict[str, int] = {}
         self._in_flight = 0
         self.ready = False
+
+    def wake(self) -> None:
+        """From any thread: deliveries were committed (the consumer's batch); claim them now."""
+        self._wake.set()
 
     def stop(self) -> None:
         """Safe from a signal handler: the loop ends after the sends in flight finish."""

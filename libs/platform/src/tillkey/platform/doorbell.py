@@ -1,0 +1,156 @@
+"""Doorbells: a committed transaction wakes the loop that acts on its rows (the outbox relay).
+
+Why: a relay that polls every 200 ms adds up to 200 ms to every hop and keeps an idle platform
+busy; one that polls every few seconds is idle-cheap but slow. A ring after the commit lets the
+relay sleep long (its poll stays only as the safety net for a lost ring) and publish within
+milliseconds. A ring is a hint, never a guarantee: losing one costs latency, never an event.
+
+- In the same process (a consumer committing, the relay on another thread): a callback.
+- Across processes on PostgreSQL (the API writes, the worker's relay publishes): `NOTIFY` inside
+  the writing transaction (delivered only if it commits), `LISTEN` on a connection of the relay's.
+- Across processes on SQLite (one machine by nature): a datagram to each listener's Unix socket
+  in a folder beside the database file.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import socket
+import tempfile
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+
+log = logging.getLogger(__name__)
+_local: dict[tuple[str, str], list[Callable[[], None]]] = {}
+_local_lock = threading.Lock()
+
+
+def _key(engine: Engine, channel: str) -> tuple[str, str]:
+    return (engine.url.render_as_string(hide_password=True), channel)
+
+
+def notify_in_transaction(session, channel: str) -> None:
+    """Call inside the writing transaction, before its commit (PostgreSQL delivers it on commit)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": channel})
+
+
+def ring_after_commit(engine: Engine, channel: str) -> None:
+    """Call after the commit: wakes this process's listeners, and other processes' on SQLite."""
+    with _local_lock:
+        callbacks = list(_local.get(_key(engine, channel), ()))
+    for callback in callbacks:
+        callback()
+    folder = _socket_folder(engine)
+    if folder is None:
+        return
+    try:
+        names = [n for n in os.listdir(folder) if n.startswith(f"{channel}-") and n.endswith(".sock")]
+    except FileNotFoundError:
+        return
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
+        sock.setblocking(False)
+        for name in names:
+            path = folder / name
+            if name == f"{channel}-{os.getpid()}.sock":
+                continue  # this process was rung above
+            try:
+                sock.sendto(b"!", str(path))
+            except (ConnectionRefusedError, FileNotFoundError):
+                _unlink(path)  # its process is gone
+            except (BlockingIOError, OSError):
+                pass  # its buffer is full: it has rings waiting already
+
+
+class Listener:
+    """Calls `callback` (on a thread of its own, or the ringer's) whenever `channel` rings."""
+
+    def __init__(self, engine: Engine, channel: str, callback: Callable[[], None]):
+        self._engine, self._channel, self._callback = engine, channel, callback
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._sock: socket.socket | None = None
+        self._path: Path | None = None
+
+    def start(self) -> Listener:
+        with _local_lock:
+            _local.setdefault(_key(self._engine, self._channel), []).append(self._callback)
+        dialect = self._engine.dialect.name
+        target = self._listen_postgres if dialect == "postgresql" else self._listen_socket
+        if dialect == "postgresql" or _socket_folder(self._engine) is not None:
+            self._thread = threading.Thread(target=target, name=f"doorbell-{self._channel}", daemon=True)
+            self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stopping.set()
+        with _local_lock:
+            callbacks = _local.get(_key(self._engine, self._channel), [])
+            if self._callback in callbacks:
+                callbacks.remove(self._callback)
+        if self._sock is not None:
+            try:
+                self._sock.close()
+            except OSError:
+                pass
+
+    def _listen_postgres(self) -> None:
+        import psycopg
+
+        url = self._engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        while not self._stopping.is_set():
+            try:
+                with psycopg.connect(url, autocommit=True, connect_timeout=5) as conn:
+                    conn.execute(f'LISTEN "{self._channel}"')
+                    self._callback()  # rings missed while we were not listening
+                    while not self._stopping.is_set():
+                        for _ in conn.notifies(timeout=1.0):
+                            self._callback()
+            except Exception as exc:  # noqa: BLE001 — the database restarts: listen again shortly
+                log.debug("doorbell %s: %r; listening again in 1s", self._channel, exc)
+                self._stopping.wait(1.0)
+
+    def _listen_socket(self) -> None:
+        folder = _socket_folder(self._engine)
+        folder.mkdir(parents=True, exist_ok=True)
+        self._path = folder / f"{self._channel}-{os.getpid()}.sock"
+        _unlink(self._path)
+        self._sock = sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        try:
+            sock.bind(str(self._path))
+        except OSError as exc:  # the poll remains: slower, never lossy
+            log.warning("doorbell %s: cannot listen on %s (%r); polling only", self._channel, self._path, exc)
+            return
+        sock.settimeout(1.0)
+        try:
+            while not self._stopping.is_set():
+                try:
+                    sock.recv(64)
+                except TimeoutError:
+                    continue
+                except OSError:
+                    break  # closed by stop()
+                self._callback()
+        finally:
+            _unlink(self._path)
+
+
+def _socket_folder(engine: Engine) -> Path | None:
+    """A short folder per database file (a Unix socket path may not exceed 107 bytes)."""
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or not database or database == ":memory:":
+        return None
+    digest = hashlib.sha1(str(Path(database).resolve()).encode()).hexdigest()[:16]
+    return Path(tempfile.gettempdir()) / "tillkey-doorbells" / digest
+
+
+def _unlink(path: Path) -> None:
+    try:
+        path.unlink()
+    except OSError:
+        pass
