@@ -1,12 +1,11 @@
-"""Sending one webhook over HTTP, through the shared SSRF guard."""
+"""Sending one webhook over HTTP, over kept connections behind the shared SSRF guard (platform.outbound)."""
 from __future__ import annotations
 
 import socket
 import time
 
-import requests
-
-from tillkey.platform.urls import UnsafeUrl, guarded_session
+from tillkey.platform.outbound import OutboundFailed, OutboundHttp, OutboundTimeout
+from tillkey.platform.urls import UnsafeUrl
 from tillkey.webhooks.domain.policy import SendResult
 
 EXCERPT_BYTES = 1024
@@ -17,47 +16,37 @@ class HttpSender:
     """POSTs with a total time budget, never follows redirects, reads at most 1 KB of the answer.
 
     Only the first kilobyte is read (it is all the delivery log keeps), so a receiver answering
-    with an endless body cannot hold a sending thread.
+    with an endless body cannot hold a sending thread. Connections are kept per endpoint origin and
+    shared by the delivery threads; each new one passes the address check (see platform.outbound).
     """
 
     def __init__(self, timeout: float, allow_private: bool, resolver=socket.getaddrinfo):
         self._timeout = timeout
-        self._allow_private = allow_private
-        self._resolver = resolver
+        self._http = OutboundHttp(allow_private=allow_private, resolver=resolver)
 
     def send(self, url: str, body: str, headers: dict[str, str]) -> SendResult:
         started = time.monotonic()
         elapsed = lambda: int((time.monotonic() - started) * 1000)
-        # A session per send: requests sessions are not thread-safe, and the guard pins the
-        # address it checked to this connection.
-        with guarded_session(allow_private=self._allow_private, resolver=self._resolver) as session:
-            try:
-                resp = session.post(url, data=body.encode(), timeout=(self._timeout, self._timeout),
-                                    allow_redirects=False, stream=True,
-                                    headers={**headers, "content-type": "application/json",
-                                             "user-agent": USER_AGENT})
-            except UnsafeUrl as exc:
-                return SendResult(elapsed(), error=f"refused: {exc}")
-            except requests.Timeout:
-                return SendResult(elapsed(), error=f"timed out after {self._timeout:g}s")
-            except requests.RequestException as exc:
-                return SendResult(elapsed(), error=f"connection failed: {type(exc).__name__}: {_short(exc)}")
-            try:
-                raw = resp.raw.read(EXCERPT_BYTES, decode_content=True) or b""
-            except Exception:  # noqa: BLE001 — a broken body does not change the status we got
-                raw = b""
-            finally:
-                resp.close()
+        try:
+            # A broken body does not change the status we got: its read error is not reported.
+            answer = self._http.post(url, body.encode(), {**headers, "content-type": "application/json",
+                                                          "user-agent": USER_AGENT},
+                                     timeout=self._timeout, max_bytes=EXCERPT_BYTES)
+        except UnsafeUrl as exc:
+            return SendResult(elapsed(), error=f"refused: {exc}")
+        except OutboundTimeout:
+            return SendResult(elapsed(), error=f"timed out after {self._timeout:g}s")
+        except OutboundFailed as exc:
+            return SendResult(elapsed(), error=f"connection failed: {exc}")
         duration = elapsed()
         error = None
-        if 300 <= resp.status_code < 400:
-            error = f"redirect to {resp.headers.get('location', '?')!r} not followed"
+        if 300 <= answer.status < 400:
+            error = f"redirect to {answer.headers.get('location', '?')!r} not followed"
         elif duration > self._timeout * 1000:
             error = f"answered after {duration} ms, more than the {self._timeout:g}s allowed"
-        return SendResult(duration, status=resp.status_code, error=error,
-                          excerpt=raw.decode("utf-8", errors="replace"),
-                          retry_after=resp.headers.get("retry-after"))
+        return SendResult(duration, status=answer.status, error=error,
+                          excerpt=answer.body.decode("utf-8", errors="replace"),
+                          retry_after=answer.headers.get("retry-after"))
 
-
-def _short(exc: Exception) -> str:
-    return str(exc)[:300]
+    def close(self) -> None:
+        self._http.close()
