@@ -38,6 +38,7 @@ class ReceivedEmail:
     rcpt_tos: list[str]
     raw: bytes
     message: EmailMessage = field(repr=False)
+    peer: tuple | None = None  # the client's (address, port): one per SMTP connection
 
     @property
     def subject(self) -> str:
@@ -84,7 +85,7 @@ class _Handler:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
-        return self._sink._receive(envelope)
+        return self._sink._receive(envelope, tuple(session.peer))
 
 
 class SmtpSink:
@@ -151,7 +152,7 @@ class SmtpSink:
     def refuse(self, address: str, reply: str = "550 5.1.1 No such user here") -> None:
         self._refused[address.lower()] = reply
 
-    def _receive(self, envelope) -> str:
+    def _receive(self, envelope, peer: tuple | None = None) -> str:
         with self._lock:
             if self._reject > 0:
                 self._reject -= 1
@@ -159,13 +160,17 @@ class SmtpSink:
                 return self._reject_reply
             raw = envelope.original_content or envelope.content
             self.emails.append(ReceivedEmail(envelope.mail_from, list(envelope.rcpt_tos), raw,
-                                             message_from_bytes(raw, policy=default)))
+                                             message_from_bytes(raw, policy=default), peer))
         return "250 Message accepted for delivery"
 
     # -- reading -----------------------------------------------------------------------------
     def received(self) -> list[ReceivedEmail]:
         with self._lock:
             return list(self.emails)
+
+    def connections(self) -> int:
+        """Over how many distinct client connections the accepted emails came."""
+        return len({e.peer for e in self.received()})
 
     def to(self, address: str) -> list[ReceivedEmail]:
         return [e for e in self.received() if address.lower() in (r.lower() for r in e.rcpt_tos)]

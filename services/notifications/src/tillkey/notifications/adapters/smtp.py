@@ -1,4 +1,11 @@
-"""The SMTP transport: one connection per email, STARTTLS and login when configured.
+"""The SMTP transport: one kept connection per sending thread, STARTTLS and login once per connection.
+
+Why kept: connecting, EHLO, STARTTLS and AUTH cost several round trips and a TLS handshake per email;
+a burst of emails (a product launch) now pays them once per thread. A kept connection is checked
+with RSET before it carries the next email (a server that timed it out answers 421 or has gone);
+one that fails the check, or was idle longer than IDLE_SECONDS, is closed and replaced at once, so
+a stale connection costs one reconnect and never an email. Any error during a send closes the
+connection: its dialogue state is unknown. SMTP objects are not thread-safe, hence one per thread.
 
 Retry classification, and why: anything that may work later (connection refused, timeouts, a
 dropped connection, 4xx replies, a refused login or sender the operator will fix) is
@@ -11,27 +18,48 @@ from __future__ import annotations
 import logging
 import smtplib
 import ssl
+import threading
+import time
+from collections.abc import Callable
 from email.message import EmailMessage
 from email.utils import formatdate
 
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_fixed
 
 from tillkey.notifications.service_layer.ports import MailRejected, MailTransient, OutgoingEmail
+from tillkey.platform.idle import IdleCloser
 
 log = logging.getLogger(__name__)
 IMMEDIATE_TRIES = 2
+IDLE_SECONDS = 10.0
+
+
+class _Kept:
+    """A sending thread's connection, and whether that thread is using it (then no one else closes it)."""
+
+    def __init__(self):
+        self.smtp: smtplib.SMTP | None = None
+        self.rested_at = 0.0
+        self.in_use = False
 
 
 class SmtpMailer:
     def __init__(self, host: str, port: int, sender: str, *, starttls: bool = False, user: str = "",
-                 password: str = "", timeout: float = 30.0):
+                 password: str = "", timeout: float = 30.0, idle_seconds: float = IDLE_SECONDS,
+                 clock: Callable[[], float] = time.monotonic):
         self.host, self.port, self.sender = host, port, sender
         self._starttls, self._user, self._password, self.timeout = starttls, user, password, timeout
+        self._idle, self._clock = idle_seconds, clock
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._kept: set[_Kept] = set()  # the threads' slots that hold a connection
+        self._closer = IdleCloser(self._sweep, "smtp-idle")
 
     @property
     def longest_send(self) -> float:
-        """How long one `send` can take at worst (each try: connect, then the dialogue)."""
-        return IMMEDIATE_TRIES * 2 * self.timeout + 1
+        """How long one `send` can take at worst: the RSET check of a kept connection, then each
+        try: connect, then the dialogue."""
+        return (1 + IMMEDIATE_TRIES * 2) * self.timeout + 1
 
     def build(self, email: OutgoingEmail) -> EmailMessage:
         msg = EmailMessage()
@@ -50,10 +78,11 @@ class SmtpMailer:
         msg = self.build(email)
         retrying = Retrying(retry=retry_if_exception_type(smtplib.SMTPServerDisconnected),
                             stop=stop_after_attempt(IMMEDIATE_TRIES), wait=wait_fixed(0.2), reraise=True)
+        slot = self._take_slot()
         try:
             for attempt in retrying:
                 with attempt:
-                    self._send_once(msg, email.to)
+                    self._send_once(slot, msg, email.to)
         except smtplib.SMTPRecipientsRefused as exc:
             code, reply = next(iter(exc.recipients.values()))
             _raise_for(code, f"recipient refused: {code} {_text(reply)}")
@@ -63,14 +92,102 @@ class SmtpMailer:
             raise MailTransient(f"{type(exc).__name__}: {exc.smtp_code} {_text(exc.smtp_error)}") from exc
         except (smtplib.SMTPException, OSError) as exc:  # refused, unreachable, timeout, TLS, dropped
             raise MailTransient(f"{type(exc).__name__}: {exc}") from exc
+        finally:
+            self._rest_slot(slot)
 
-    def _send_once(self, msg: EmailMessage, to: str) -> None:
-        with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
+    def close(self) -> None:
+        """Closes the connections no thread is using (on shutdown; the others close when idle)."""
+        self._closer.stop()
+        with self._lock:
+            idle = [slot for slot in self._kept if not slot.in_use]
+            smtps = [_detach(slot) for slot in idle]
+            self._kept.difference_update(idle)
+        for smtp in smtps:
+            _quit(smtp)
+
+    def _send_once(self, slot: _Kept, msg: EmailMessage, to: str) -> None:
+        smtp = self._connection(slot)
+        try:
+            smtp.send_message(msg, from_addr=None, to_addrs=[to])
+        except BaseException:
+            _detach(slot)
+            smtp.close()
+            raise
+
+    def _connection(self, slot: _Kept) -> smtplib.SMTP:
+        """The thread's kept connection if it is fresh and answers RSET, else a new one."""
+        smtp = slot.smtp
+        if smtp is not None:
+            if self._clock() - slot.rested_at <= self._idle and _answers(smtp):
+                return smtp
+            _detach(slot)
+            smtp.close()  # no QUIT: it is gone, or too old to be worth a polite goodbye
+        smtp = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+        try:
             if self._starttls:
                 smtp.starttls(context=ssl.create_default_context())
             if self._user:
                 smtp.login(self._user, self._password)
-            smtp.send_message(msg, from_addr=None, to_addrs=[to])
+        except BaseException:
+            smtp.close()
+            raise
+        slot.smtp = smtp
+        return smtp
+
+    def _take_slot(self) -> _Kept:
+        slot = getattr(self._local, "slot", None)
+        if slot is None:
+            slot = self._local.slot = _Kept()
+        with self._lock:
+            slot.in_use = True  # from here on the idle sweep leaves this slot alone
+        return slot
+
+    def _rest_slot(self, slot: _Kept) -> None:
+        with self._lock:
+            slot.in_use = False
+            slot.rested_at = self._clock()
+            if slot.smtp is None:
+                self._kept.discard(slot)
+                return
+            self._kept.add(slot)
+        self._closer.kept()
+
+    def _sweep(self) -> float | None:
+        now, expired, next_due = self._clock(), [], None
+        with self._lock:
+            for slot in list(self._kept):
+                if slot.in_use:
+                    continue  # its sender rests it again and calls kept(): a sweep will follow
+                due = slot.rested_at + self._idle
+                if due <= now:
+                    expired.append(_detach(slot))
+                    self._kept.discard(slot)
+                else:
+                    next_due = due if next_due is None else min(next_due, due)
+        for smtp in expired:
+            _quit(smtp)
+        return None if next_due is None else next_due - now
+
+
+def _detach(slot: _Kept) -> smtplib.SMTP | None:
+    smtp, slot.smtp = slot.smtp, None
+    return smtp
+
+
+def _answers(smtp: smtplib.SMTP) -> bool:
+    try:
+        return smtp.rset()[0] == 250
+    except (smtplib.SMTPException, OSError):
+        return False
+
+
+def _quit(smtp: smtplib.SMTP | None) -> None:
+    if smtp is None:
+        return
+    try:
+        smtp.quit()
+    except (smtplib.SMTPException, OSError):
+        smtp.close()
 
 
 def _raise_for(code: int, detail: str) -> None:
