@@ -1,7 +1,8 @@
 """Browser fixtures: headless Chromium (Debian's, not a Playwright download) over the real platform.
 
 Each test saves a screenshot into `artifacts/screenshots/` at the repository root, so a person
-can look at what a customer would have seen (CI keeps the folder as an artifact).
+can look at what a customer would have seen (CI keeps the folder as an artifact). Every page a
+test opens is watched for console errors and failed requests (a missing favicon counts).
 """
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--disable-sync", "--no-first-run"]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 TIMEOUT_MS = 20_000      # 2 cores shared by several test runs: generous, and every wait is for a condition
+DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 375, "height": 740}
 
 
 @pytest.fixture(scope="module")
@@ -30,13 +33,23 @@ def browser():
 
 @pytest.fixture
 def open_page(browser, request):
-    """open_page(viewport=…, locale=…) → a fresh page (own cookies); each gets a screenshot at the end."""
+    """open_page(viewport=…, locale=…) → a fresh page (own cookies); each gets a screenshot at the end.
+
+    `page.problems` collects console errors and 4xx/5xx answers the page's own loads met.
+    """
     contexts = []
 
     def make(viewport=None, locale="en-US"):
-        context = browser.new_context(viewport=viewport or {"width": 1280, "height": 900}, locale=locale)
+        context = browser.new_context(viewport=viewport or DESKTOP, locale=locale)
         context.set_default_timeout(TIMEOUT_MS)
         page = context.new_page()
+        page.problems = []
+        # "Failed to load resource" repeats a response's status (a 422 form page is one on purpose):
+        # the response handler below judges those by what was loaded.
+        page.on("console", lambda msg: msg.type == "error" and not msg.text.startswith("Failed to load resource")
+                and page.problems.append(f"console: {msg.text}"))
+        page.on("response", lambda resp: resp.status >= 400 and resp.request.resource_type != "fetch"
+                and resp.request.resource_type != "document" and page.problems.append(f"{resp.status} {resp.url}"))
         contexts.append((context, page))
         return page
 

@@ -24,4 +24,22 @@
       });
     });
   });
+
+  // A field the server marked wrong stops looking wrong once the customer changes it: a red
+  // message next to a value that is now fine only confuses. The server checks again on submit.
+  document.querySelectorAll("[aria-invalid=true]").forEach(function (field) {
+    var event = field.type === "checkbox" || field.tagName === "SELECT" ? "change" : "input";
+    field.addEventListener(event, function () {
+      if (field.type === "checkbox" && !field.checked) return;
+      field.removeAttribute("aria-invalid");
+      (field.getAttribute("aria-describedby") || "").split(/\s+/).forEach(function (id) {
+        var message = id.indexOf("e-") === 0 && document.getElementById(id);
+        if (message) message.hidden = true;
+      });
+      var item = document.querySelector('#error-summary a[href="#' + field.id + '"]');
+      if (item) item.parentNode.remove();
+      var summary = document.getElementById("error-summary");
+      if (summary && !summary.querySelector("li")) summary.hidden = true;
+    }, { once: true });
+  });
 })();
