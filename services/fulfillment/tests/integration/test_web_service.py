@@ -184,3 +184,31 @@ def test_the_address_guard_holds_at_connection_time(settings, service, client):
                                    resolver=lambda *a, **k: [(2, 1, 6, "", ("127.0.0.1", 80))])
     result = guarded.call("http://licenses.example.com/", "{}", {})
     assert result.status is None and "loopback" in result.refused
+
+
+def test_calls_to_one_service_go_over_one_kept_connection_even_when_it_closes_it(service, client, license_worker):
+    error = (503, {}, b"busy")
+    with Receiver(scripted(error, error, error), keep_alive=True) as merchant, running(worker=license_worker):
+        configure(client, service, merchant.url)
+        buy(service)
+        wait_until(lambda: len(merchant.snapshot()) >= 2, timeout=10, what="a first retry")
+        time.sleep(0.05)  # its answer written; the next retry is 0.2 s away
+        merchant.drop_connections()  # the service closes the kept connection: the next call opens another
+        done = settled(service)
+    calls = merchant.snapshot()
+    assert len(calls) == 4 and done.status == "delivered"
+    peers = [c.peer for c in calls]
+    assert peers[0] == peers[1] and peers[-2] == peers[-1] and peers[0] != peers[-1]
+
+
+def test_a_too_long_answer_does_not_poison_the_next_call():
+    from tillkey.fulfillment.adapters.license_service import MAX_ANSWER_BYTES, LicenseServiceClient
+
+    answers = iter([b"[" * (MAX_ANSWER_BYTES + 500_000), b'{"licenses": ["K"]}'])
+    guarded = LicenseServiceClient(timeout=2.0, allow_private=True)
+    with Receiver(lambda req: (200, {}, next(answers)), keep_alive=True) as merchant:
+        first = guarded.call(merchant.url, "{}", {})
+        second = guarded.call(merchant.url, "{}", {})
+    guarded.close()
+    assert first.status == 200 and len(first.body) == MAX_ANSWER_BYTES
+    assert (second.status, second.body) == (200, b'{"licenses": ["K"]}')
