@@ -56,6 +56,8 @@ class Http:
 class Started:
     order_id: str
     checkout_at: float  # wall clock (time.time), comparable with the receiver's arrival times
+    answered_at: float = 0.0  # the checkout's 201
+    paid_at: float = 0.0  # the payment attempt's 201
 
 
 @dataclass
@@ -77,8 +79,9 @@ class Load:
             "customer": CUSTOMER, "payment_method": "card", "consents": {"terms": True, "personal_data": True}})
         if status != 201:
             raise AssertionError(f"checkout: {status} {order}")
+        started = Started(order["order_id"], at, answered_at=time.time())
         with self._lock:
-            self.started.append(Started(order["order_id"], at))
+            self.started.append(started)
         status, token = http_.post(f"{self.urls['sandbox']}/v1/tokens", CARD)
         if status != 201:
             raise AssertionError(f"token: {status} {token}")
@@ -87,6 +90,7 @@ class Load:
         while True:
             status, payment = http_.post(pay_url, {"method": "card", "payment_token": token["payment_token"]})
             if status == 201:
+                started.paid_at = time.time()
                 return
             if status == 409 and payment.get("code") == "order_not_ready" and time.monotonic() < deadline:
                 with self._lock:
