@@ -112,7 +112,7 @@ def test_a_purchase_from_the_link_to_the_licenses(client, shop, open_page, platf
         expect(anchor).to_have_attribute("href", url)
         expect(anchor).to_have_attribute("target", "_blank")
         expect(anchor).to_have_text(text)
-    assert fits_the_screen(page)
+    assert fits_the_screen(page) and one_line(page, "#continue .nowrap"), "the price on the button wraps"
     shot(page, f"{name}-1-checkout")
 
     # Missing last name and consents: errors at their fields.
