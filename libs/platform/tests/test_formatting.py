@@ -5,7 +5,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from tillkey.platform.formatting import format_date, format_money
+from tillkey.platform.formatting import format_date, format_money, in_fours
 
 NBSP = "\u00a0"
 
@@ -43,3 +43,8 @@ def test_dates_in_the_readers_language():
 def test_no_date_is_shown_as_given():
     assert format_date("next week", "en") == "next week"
     assert format_date(None, "en") == "" and format_date("", "de") == ""
+
+
+def test_ibans_and_card_numbers_in_fours():
+    assert in_fours("DE89370400440532013000") == "DE89 3704 0044 0532 0130 00"
+    assert in_fours("4242 4242 42424242") == "4242 4242 4242 4242"

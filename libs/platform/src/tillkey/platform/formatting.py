@@ -61,3 +61,10 @@ def format_date(value: str | date | datetime | None, locale: str | None = DEFAUL
         except ValueError:
             return str(value)
     return _babel_date(day, format="long", locale=babel_locale(locale))
+
+
+def in_fours(text: str) -> str:
+    """'DE89370400440532013000' → 'DE89 3704 0044 0532 0130 00': IBANs and card numbers as they are
+    printed and read aloud (the value itself stays compact wherever it is copied or sent)."""
+    compact = text.replace(" ", "")
+    return " ".join(compact[i:i + 4] for i in range(0, len(compact), 4))

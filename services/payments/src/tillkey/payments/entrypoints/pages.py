@@ -15,9 +15,9 @@ from tillkey.contracts import PAYMENT_METHODS
 from tillkey.contracts.currencies import exponent
 from tillkey.payments.entrypoints.common import service
 from tillkey.payments.entrypoints.pay_texts import FAILURES, SCRIPT_TEXTS, TEXTS
-from tillkey.payments.sandbox.cards import TEST_CARD_NOTES, grouped
+from tillkey.payments.sandbox.cards import TEST_CARD_NOTES
 from tillkey.platform import credentials
-from tillkey.platform.formatting import format_date, format_money
+from tillkey.platform.formatting import format_date, format_money, in_fours
 from tillkey.platform.web import Translator, asset_url, assets_blueprint, negotiate_locale, page_headers
 
 bp = Blueprint("pay_pages", __name__, template_folder="templates", static_folder="static",
@@ -81,22 +81,16 @@ def _context(order, latest, merchant, token: str, settings, t: Translator) -> di
         "instructions": instructions,
         "instructions_amount": format_money(instructions["amount"], instructions["currency"], t.locale)
         if instructions else "",
-        "iban": group_iban(instructions.get("iban", "")),
+        "iban": in_fours(instructions.get("iban", "")),
         "due_date": format_date(instructions.get("due_date"), t.locale),
         "sandbox_url": settings.sandbox_public_url.rstrip("/"),
         # The sandbox takes the cards: say so plainly and list its test cards (SPEC §4).
-        "test_cards": [(grouped(number), t(note)) for number, note in TEST_CARD_NOTES.items()]
+        "test_cards": [(in_fours(number), t(note)) for number, note in TEST_CARD_NOTES.items()]
         if service().deps.card_gateway == "sandbox" else [],
         "script_texts": {**t.subset(SCRIPT_TEXTS), **{code: t(text) for code, text in FAILURES.items()}},
         "order_page_url": f"{settings.orders_public_url.rstrip('/')}/orders/{quote(order.order_id)}"
                           f"?token={quote(token)}&locale={t.locale}",
     }
-
-
-def group_iban(iban: str) -> str:
-    """'DE89370400440532013000' → 'DE89 3704 0044 0532 0130 00': how IBANs are printed and read."""
-    compact = iban.replace(" ", "")
-    return " ".join(compact[i:i + 4] for i in range(0, len(compact), 4))
 
 
 def _page(template: str, t: Translator, status: int, headers: dict | None = None, **context):

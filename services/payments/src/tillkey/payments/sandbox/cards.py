@@ -50,11 +50,6 @@ TEST_CARD_NOTES = {
 }
 
 
-def grouped(number: str) -> str:
-    """'4242424242424242' → '4242 4242 4242 4242', as printed on a card."""
-    return " ".join(number[i:i + 4] for i in range(0, len(number), 4))
-
-
 def behaviour_for(number: str) -> Behaviour:
     """Any valid number that is not a test card simply succeeds."""
     return BEHAVIOURS[TEST_CARDS.get(number, "succeed")]
