@@ -1,7 +1,6 @@
 """The SMTP transport keeps its connection between emails: against the real SMTP sink (libs/testing)."""
 from __future__ import annotations
 
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -74,7 +73,7 @@ def test_an_idle_connection_is_closed_and_the_next_email_opens_another(smtp_sink
         time.sleep(0.05)
     assert not mailer._kept
     time.sleep(0.2)
-    assert not [t for t in threading.enumerate() if t.name == "smtp-idle"]
+    assert mailer._closer._thread is None  # nothing kept: the closing thread has ended
     mailer.send(email(2))
     assert subjects(smtp_sink) == ["Email 1", "Email 2"] and smtp_sink.connections() == 2
     mailer.close()
