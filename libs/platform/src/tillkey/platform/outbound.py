@@ -109,8 +109,12 @@ class _Origin:
 
 
 class OutboundHttp:
+    """Thread-safe: one per adapter, shared by all its sending threads. `per_origin` bounds the
+    connections kept per origin (above it, extra ones close after their call), so it should be at
+    least the number of sending threads."""
+
     def __init__(self, *, allow_private: bool = False, resolver: Resolver = socket.getaddrinfo,
-                 per_origin: int = 16, max_origins: int = MAX_ORIGINS, idle_seconds: float = IDLE_SECONDS,
+                 per_origin: int = 32, max_origins: int = MAX_ORIGINS, idle_seconds: float = IDLE_SECONDS,
                  clock: Callable[[], float] = time.monotonic):
         http_conn, https_conn = ((HTTPConnection, HTTPSConnection) if allow_private
                                  else guarded_connection_classes(resolver))
