@@ -57,6 +57,9 @@ class Receiver:
         class Handler(BaseHTTPRequestHandler):
             if keep_alive:
                 protocol_version = "HTTP/1.1"
+                # Headers and body go out in two writes: with Nagle, the body would wait for the
+                # client's delayed ACK (40 ms) on a kept connection. Servers in production set this too.
+                disable_nagle_algorithm = True
 
             def log_message(self, *_args):
                 pass
