@@ -29,13 +29,13 @@ from dataclasses import dataclass
 from requests.utils import DEFAULT_CA_BUNDLE_PATH
 from urllib3 import HTTPConnectionPool, HTTPResponse, HTTPSConnectionPool, Timeout
 from urllib3.connection import HTTPConnection, HTTPSConnection
-from urllib3.exceptions import HTTPError, NewConnectionError, ProtocolError
+from urllib3.exceptions import HTTPError, LocationParseError, NewConnectionError, ProtocolError
 from urllib3.exceptions import TimeoutError as U3TimeoutError
 from urllib3.util import parse_url as u3_parse_url
 from urllib3.util.connection import is_connection_dropped
 
 from tillkey.platform.idle import IdleCloser
-from tillkey.platform.urls import Resolver, guarded_connection_classes, parse_url
+from tillkey.platform.urls import Resolver, UnsafeUrl, guarded_connection_classes, parse_url
 
 IDLE_SECONDS = 60.0
 MAX_ORIGINS = 256
@@ -133,7 +133,10 @@ class OutboundHttp:
         """Raises UnsafeUrl (refused by the guard), OutboundTimeout or OutboundFailed."""
         started = time.monotonic()
         scheme, host, port = parse_url(url)
-        target = u3_parse_url(url).request_uri
+        try:
+            target = u3_parse_url(url).request_uri
+        except LocationParseError as exc:
+            raise UnsafeUrl(f"The URL is malformed: {exc}.") from None
         origin = self._checkout((scheme, host.lower(), port))
         try:
             resp = _send(origin.pool, target, body, dict(headers), timeout)
