@@ -207,9 +207,10 @@ def test_bank_transfer_details_show_at_once_and_read_as_printed(client, shop, op
     assert gap >= 12, gap
     assert fits_the_screen(page)
     shot(page, f"bank-{lang}-{screen}-instructions")
+    by_script = page.locator("#bt-due-date").inner_text()
     page.reload()                                                  # the server shows the same, formatted alike
     expect(page.locator("#bt-iban")).to_have_text("DE89 3704 0044 0532 0130 00")
-    expect(page.locator("#bt-due-date")).to_have_text(re.compile(w["date"]))
+    expect(page.locator("#bt-due-date")).to_have_text(by_script)   # browser's CLDR and Babel's agree
     expect(page.locator("#bt-amount")).to_have_text(w["total_1"])
     assert page.problems == [], page.problems
 

@@ -9,6 +9,11 @@ pytestmark = pytest.mark.integration
 TERMS, PRIVACY = "https://acme.example/terms", "https://acme.example/privacy"
 
 
+def test_the_settings_are_in_the_openapi_document(client):
+    paths = client.get("/openapi.json").json["paths"]
+    assert {"get", "patch"} <= set(paths["/v1/merchants/me"])
+
+
 def test_a_merchant_sees_its_settings(client, merchant):
     merchant_id, headers = merchant
     resp = client.get("/v1/merchants/me", headers=headers)
