@@ -22,7 +22,7 @@ RESENT_KEYS = ["KEY-AAAA-1111", "KEY-BBBB-2222"]
 EXPECTED = {
     "en": {
         ("payment_instructions", "pay_8Wn4ZsD1qR"): ("Payment instructions for your order",
-                                                     ["€88.20", "TK-3HQ8ZRW2", "DE89370400440532013000",
+                                                     ["€88.20", "TK-3HQ8ZRW2", "DE89 3704 0044 0532 0130 00",
                                                       "COBADEFFXXX", "Tillkey Demo GmbH", "December 11, 2026"]),
         ("payment_confirmation", "pay_8Wn4ZsD1qR"): ("Payment received", ["¥4,900", "credit or debit card"]),
         ("license_delivery", f"{ORDER_ID}:{KEY_LINE}"): ("Your licenses for Pro Editor",
@@ -41,7 +41,7 @@ EXPECTED = {
     },
     "de": {
         ("payment_instructions", "pay_8Wn4ZsD1qR"): ("Zahlungsinformationen zu Ihrer Bestellung",
-                                                     ["88,20\u00a0€", "TK-3HQ8ZRW2", "DE89370400440532013000",
+                                                     ["88,20\u00a0€", "TK-3HQ8ZRW2", "DE89 3704 0044 0532 0130 00",
                                                       "Verwendungszweck", "11. Dezember 2026"]),
         ("payment_confirmation", "pay_8Wn4ZsD1qR"): ("Zahlung für Ihre Bestellung", ["4.900\u00a0¥",
                                                                                      "Kredit- oder Debitkarte"]),

@@ -12,6 +12,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, TemplateNotFound
 
 from tillkey.notifications.domain.language import DEFAULT
 from tillkey.notifications.service_layer.ports import Rendered
+from tillkey.platform.formatting import in_fours
 
 
 class JinjaRenderer:
@@ -21,6 +22,7 @@ class JinjaRenderer:
         self._env = Environment(loader=PackageLoader("tillkey.notifications", "templates"),
                                 autoescape=select_autoescape(["html"]), undefined=StrictUndefined,
                                 trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+        self._env.filters["in_fours"] = in_fours   # IBANs as they are printed and read: DE89 3704 …
 
     def render(self, template: str, language: str, context: dict[str, Any]) -> Rendered:
         text_module = self._template(template, language, "txt").make_module(context)
