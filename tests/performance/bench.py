@@ -57,7 +57,8 @@ def main() -> None:
     runs = []
     for kind in args.databases.split(","):
         runs.append(Bench(kind, amqp_server, postgres_server, args, out).run())
-    result = {"machine": machine(), "sandbox_settle_delay": args.settle_delay, "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "runs": runs}
+    result = {"machine": machine(), "sandbox_settle_delay": args.settle_delay,
+              "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "runs": runs}
     (out / "bench.json").write_text(json.dumps(result, indent=2))
     report.plot(result, out / "bench.png")
     print(report.table(result))

@@ -47,9 +47,6 @@ class Consumer:
         self._amqp_url = amqp_url
         self.topology = topology
         self._handle = handle
-        # `handle.handle_batch(envelopes)` (InboxDispatcher's) takes many deliveries in one
-        # transaction; without it every message gets a transaction of its own.
-        self._handle_batch = getattr(handle, "handle_batch", None)
         self._prefetch = prefetch
         self._max_batch = max_batch
         # Called after each batch committed (a wake-up for the loops that act on what it wrote).
@@ -124,7 +121,10 @@ class Consumer:
     def _handle_deliveries(self, channel, deliveries: list) -> None:
         """Handle a batch, then ack it with one `multiple` ack (only after everything committed)."""
         workstats.count("amqp_delivered", len(deliveries))
-        if self._handle_batch is None or len(deliveries) == 1:
+        # `handle.handle_batch(envelopes)` (InboxDispatcher's) takes many deliveries in one
+        # transaction; a handle without it gets a transaction per message.
+        handle_batch = getattr(self._handle, "handle_batch", None)
+        if handle_batch is None or len(deliveries) == 1:
             for method, properties, body in deliveries:
                 self._on_message(channel, method, properties, body, ack=False)
         else:
@@ -134,18 +134,18 @@ class Consumer:
                     valid.append((method, properties, body, parse_message(body)))
                 except InvalidMessage:
                     self._on_message(channel, method, properties, body, ack=False)  # dead-letters it
-            self._handle_in_batches(channel, valid)
+            self._handle_in_batches(channel, valid, handle_batch)
         channel.basic_ack(deliveries[-1][0].delivery_tag, multiple=True)
         if self._after_batch is not None:
             self._after_batch()
 
-    def _handle_in_batches(self, channel, batch: list) -> None:
+    def _handle_in_batches(self, channel, batch: list, handle_batch: Callable) -> None:
         """One transaction for the batch. When a message fails it: commit the ones before it,
         give that one the one-message path (retry queue or dead letters, as ever), go on after it.
         Order is kept, nothing is handled twice, a poison message costs one rollback."""
         while batch:
             try:
-                self._handle_batch([envelope for *_, envelope in batch])
+                handle_batch([envelope for *_, envelope in batch])
                 return
             except BatchFailed as failed:
                 if failed.index is None:  # nobody to blame: one message at a time
@@ -154,7 +154,7 @@ class Consumer:
                     return
                 log.info("batch of %d failed at %d (%r): isolating that message",
                          len(batch), failed.index, failed.cause)
-                self._handle_in_batches(channel, batch[:failed.index])
+                self._handle_in_batches(channel, batch[:failed.index], handle_batch)
                 method, properties, body, _env = batch[failed.index]
                 self._on_message(channel, method, properties, body, ack=False)
                 batch = batch[failed.index + 1:]
