@@ -23,8 +23,12 @@ def enabled() -> bool:
     return bool(os.environ.get("TILLKEY_STATS_DIR"))
 
 
+# Read once: `count` runs on hot paths (every consumer batch, every relay batch).
+_ENABLED = enabled()
+
+
 def count(name: str, n: int = 1) -> None:
-    if _folder is None and not _start():
+    if not _ENABLED or (_folder is None and not _start()):
         return
     with _lock:
         _counts[name] += n
