@@ -151,6 +151,9 @@ def test_checkout(client, db, merchant, products, checkout_body):
     (lambda b: b["customer"].update(first_name="  "), "customer.first_name"),
     (lambda b: b["customer"].update(locale="English!"), "customer.locale"),
     (lambda b: b["consents"].update(terms="true"), "consents.terms"),
+    # 1 is not true (issue 18: `1 in {True}` let it through marshmallow's Boolean).
+    (lambda b: b["consents"].update(terms=1, personal_data=1), "consents.terms"),
+    (lambda b: b["consents"].update(personal_data=1.0), "consents.personal_data"),
 ])
 def test_checkout_bad_input_changes_nothing(client, db, products, checkout_body, mutate, field):
     cid = new_cart(client, (products[0], 1))["cart_id"]

@@ -101,7 +101,7 @@ def test_product_bad_input(client, db, merchant, body, field):
 def test_product_patch_bad_input_changes_nothing(client, db, merchant, make_product):
     product = make_product()
     before = db.snapshot()
-    for body in ({"prices": {"USD": 100}}, {"default_currency": "GBP"}, {"name": ""}, {"active": None}):
+    for body in ({"prices": {"USD": 100}}, {"default_currency": "GBP"}, {"name": ""}, {"active": None}, {"active": 0}):
         resp = client.patch(f"/v1/products/{product['product_id']}", json=body, headers=merchant[1])
         assert resp.status_code == 422, (body, resp.json)
     assert client.get(f"/v1/products/{product['product_id']}", headers=merchant[1]).json == product
@@ -176,7 +176,7 @@ def test_coupon_bad_input(client, db, merchant, body, field):
 
 def test_coupon_patch_bad_input(client, merchant):
     client.post("/v1/coupons", json={"code": "X", "percent_off": 5}, headers=merchant[1])
-    for body in ({}, {"active": "no"}, {"active": True, "code": "Y"}):
+    for body in ({}, {"active": "no"}, {"active": 0}, {"active": 1}, {"active": True, "code": "Y"}):
         assert client.patch("/v1/coupons/X", json=body, headers=merchant[1]).status_code == 422
     assert client.get("/v1/coupons", headers=merchant[1]).json["data"][0]["active"] is True
 

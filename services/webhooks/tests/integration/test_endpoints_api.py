@@ -109,6 +109,7 @@ def test_bad_requests_of_every_kind(client):
         (client.get("/v1/webhook-endpoints?cursor=%%%", headers=auth()), 422),
         (client.patch(path, json={}, headers=auth()), 422),
         (client.patch(path, json={"enabled": "yes"}, headers=auth()), 422),
+        (client.patch(path, json={"enabled": 0}, headers=auth()), 422),
         (client.patch(path, json={"events": ["nope"]}, headers=auth()), 422),
         (client.patch(path, json={"url": "gopher://x"}, headers=auth()), 422),
         (client.patch(path, json={"unknown": 1}, headers=auth()), 422),

@@ -14,6 +14,7 @@ from tillkey.fulfillment.domain.sources import (
     MAX_KEYS_PER_CALL,
     SOURCE_METHODS,
 )
+from tillkey.platform import schemas as strict
 from tillkey.platform.clock import isoformat
 
 
@@ -60,7 +61,7 @@ class LicenseSourceIn(Schema):
     url = fields.String(validate=validate.Length(min=1, max=2048))
     secret = fields.String(validate=[validate.Length(max=128), _secret_ok],
                            metadata={"description": "whsec_ + base64 of 24+ bytes; omitted: one is generated"})
-    low_stock_threshold = fields.Integer(strict=True, validate=validate.Range(min=0, max=1_000_000), metadata={
+    low_stock_threshold = strict.Integer(validate=validate.Range(min=0, max=1_000_000), metadata={
         "description": f"license_pool.low once when fewer keys are left (default {DEFAULT_LOW_STOCK_THRESHOLD}; "
                        "0: never)"})
     text = fields.String(validate=validate.Length(min=1, max=MAX_EMAIL_TEXT))
@@ -87,10 +88,10 @@ class LicenseSourceIn(Schema):
 class LicenseSourceOut(Schema):
     product_id = fields.String()
     method = fields.String(metadata={"enum": list(SOURCE_METHODS)})
-    configured = fields.Boolean(metadata={"description": "false: no source was set, so lines go to manual"})
+    configured = strict.Boolean(metadata={"description": "false: no source was set, so lines go to manual"})
     url = fields.String()
     secret = fields.String(metadata={"description": "only in the answer that generated it"})
-    low_stock_threshold = fields.Integer()
+    low_stock_threshold = strict.Integer()
     text = fields.String()
     updated_at = fields.Method("_updated_at", allow_none=True)
 
@@ -112,11 +113,11 @@ class KeysIn(Schema):
 
 
 class UploadOut(Schema):
-    added = fields.Integer()
-    duplicates = fields.Integer(metadata={"description": "keys already in the pool or repeated in this upload"})
-    available = fields.Integer()
+    added = strict.Integer()
+    duplicates = strict.Integer(metadata={"description": "keys already in the pool or repeated in this upload"})
+    available = strict.Integer()
 
 
 class PoolStats(Schema):
-    available = fields.Integer()
-    issued = fields.Integer()
+    available = strict.Integer()
+    issued = strict.Integer()

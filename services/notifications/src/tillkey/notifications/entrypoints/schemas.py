@@ -4,6 +4,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from tillkey.notifications.domain.messages import TEMPLATES
+from tillkey.platform import schemas as strict
 from tillkey.platform.clock import isoformat
 from tillkey.platform.pagination import PageQuery
 
@@ -21,7 +22,7 @@ class MessageOut(Schema):
     subject = fields.String()
     order_id = fields.String(allow_none=True)
     status = fields.String(metadata={"enum": ["queued", "sent", "failed"]})
-    attempts = fields.Integer()
+    attempts = strict.Integer()
     last_error = fields.String(allow_none=True)
     created_at = fields.Function(lambda m: isoformat(m.created_at))
     sent_at = fields.Function(lambda m: isoformat(m.sent_at), allow_none=True)

@@ -15,6 +15,7 @@ from tillkey.orders.domain.carts import MAX_QUANTITY
 from tillkey.orders.domain.countries import is_country
 from tillkey.orders.domain.money import MAX_AMOUNT, is_currency
 from tillkey.orders.domain.orders import DELIVERY_STATUSES, ORDER_STATUSES
+from tillkey.platform import schemas as strict
 from tillkey.platform.pagination import PageQuery
 
 
@@ -46,10 +47,9 @@ def Text(max_len: int, **kw) -> fields.String:
 
 
 Currency = lambda **kw: fields.String(validate=_currency, **kw)  # noqa: E731
-StrictBool = lambda **kw: fields.Boolean(truthy={True}, falsy={False}, **kw)  # noqa: E731
 Amounts = lambda **kw: fields.Dict(  # noqa: E731
     keys=fields.String(validate=_currency),
-    values=fields.Integer(strict=True, validate=validate.Range(min=0, max=MAX_AMOUNT)), **kw)
+    values=strict.Integer(validate=validate.Range(min=0, max=MAX_AMOUNT)), **kw)
 Url = lambda **kw: fields.Url(schemes={"http", "https"}, require_tld=False,  # noqa: E731
                               validate=validate.Length(max=2048), **kw)
 Custom = lambda **kw: fields.Dict(  # noqa: E731
@@ -101,23 +101,23 @@ class ProductIn(Strict):
     name = Text(200, required=True)
     prices = Amounts(required=True)
     default_currency = Currency(required=True)
-    active = StrictBool(load_default=True)
+    active = strict.Boolean(load_default=True)
 
 
 class ProductPatch(Strict):
     name = Text(200)
     prices = Amounts()
     default_currency = Currency()
-    active = StrictBool()
+    active = strict.Boolean()
 
 
 class ProductOut(Schema):
     product_id = fields.String()
     merchant_id = fields.String()
     name = fields.String()
-    prices = fields.Dict(keys=fields.String(), values=fields.Integer())
+    prices = fields.Dict(keys=fields.String(), values=strict.Integer())
     default_currency = fields.String()
-    active = fields.Boolean()
+    active = strict.Boolean()
     checkout_url = fields.String()
     created_at = fields.String()
     updated_at = fields.String()
@@ -132,28 +132,28 @@ class ProductList(Schema):
 class CouponIn(Strict):
     code = fields.String(required=True, validate=validate.Regexp(
         r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$", error="1 to 64 letters, digits, '-' or '_'."))
-    percent_off = fields.Integer(strict=True, allow_none=True, validate=validate.Range(min=1, max=100))
+    percent_off = strict.Integer(allow_none=True, validate=validate.Range(min=1, max=100))
     amount_off = fields.Dict(keys=fields.String(validate=_currency), allow_none=True,
-                             values=fields.Integer(strict=True, validate=validate.Range(min=1, max=MAX_AMOUNT)))
+                             values=strict.Integer(validate=validate.Range(min=1, max=MAX_AMOUNT)))
     product_ids = fields.List(fields.String(validate=validate.Length(min=1, max=64)), allow_none=True,
                               validate=validate.Length(min=1, max=100))
     expires_at = fields.AwareDateTime(allow_none=True, validate=_exists_in_utc)
-    max_redemptions = fields.Integer(strict=True, allow_none=True, validate=validate.Range(min=1, max=10**9))
+    max_redemptions = strict.Integer(allow_none=True, validate=validate.Range(min=1, max=10**9))
 
 
 class CouponPatch(Strict):
-    active = StrictBool(required=True)
+    active = strict.Boolean(required=True)
 
 
 class CouponOut(Schema):
     code = fields.String()
-    percent_off = fields.Integer(allow_none=True)
-    amount_off = fields.Dict(keys=fields.String(), values=fields.Integer(), allow_none=True)
+    percent_off = strict.Integer(allow_none=True)
+    amount_off = fields.Dict(keys=fields.String(), values=strict.Integer(), allow_none=True)
     product_ids = fields.List(fields.String(), allow_none=True)
     expires_at = fields.String(allow_none=True)
-    max_redemptions = fields.Integer(allow_none=True)
-    redemptions = fields.Integer()
-    active = fields.Boolean()
+    max_redemptions = strict.Integer(allow_none=True)
+    redemptions = strict.Integer()
+    active = strict.Boolean()
     created_at = fields.String()
 
 
@@ -163,7 +163,7 @@ class CouponList(Schema):
 
 
 # -- carts -------------------------------------------------------------------------------------------
-Quantity = lambda low=1, **kw: fields.Integer(strict=True, validate=validate.Range(min=low, max=MAX_QUANTITY),  # noqa: E731
+Quantity = lambda low=1, **kw: strict.Integer(validate=validate.Range(min=low, max=MAX_QUANTITY),  # noqa: E731
                                              **kw)
 
 
@@ -194,10 +194,10 @@ class CartLineOut(Schema):
     line_id = fields.String()
     product_id = fields.String()
     name = fields.String()
-    quantity = fields.Integer()
-    unit_price = fields.Integer()
-    discount = fields.Integer()
-    total = fields.Integer()
+    quantity = strict.Integer()
+    unit_price = strict.Integer()
+    discount = strict.Integer()
+    total = strict.Integer()
     problem = fields.String(allow_none=True)
 
 
@@ -210,9 +210,9 @@ class CartOut(Schema):
     coupon = fields.String(allow_none=True)
     coupon_problem = fields.String(allow_none=True)
     lines = fields.List(fields.Nested(CartLineOut))
-    subtotal = fields.Integer()
-    discount = fields.Integer()
-    total = fields.Integer()
+    subtotal = strict.Integer()
+    discount = strict.Integer()
+    total = strict.Integer()
     email = fields.String(allow_none=True)
     return_url = fields.String(allow_none=True)
     locale = fields.String(allow_none=True)
@@ -235,8 +235,8 @@ class CustomerIn(Strict):
 
 
 class ConsentsIn(Strict):
-    terms = StrictBool(required=True, validate=validate.Equal(True, error="The sales terms must be accepted."))
-    personal_data = StrictBool(required=True, validate=validate.Equal(
+    terms = strict.Boolean(required=True, validate=validate.Equal(True, error="The sales terms must be accepted."))
+    personal_data = strict.Boolean(required=True, validate=validate.Equal(
         True, error="Consent to the processing of personal data is needed."))
 
 
@@ -272,14 +272,14 @@ class CancelIn(Strict):
 
 
 class RefundIn(Strict):
-    amount = fields.Integer(strict=True, validate=validate.Range(min=1, max=MAX_AMOUNT))
+    amount = strict.Integer(validate=validate.Range(min=1, max=MAX_AMOUNT))
     reason = Text(500, required=True)
 
 
 class RefundOut(Schema):
     refund_id = fields.String()
     order_id = fields.String()
-    amount = fields.Integer()
+    amount = strict.Integer()
     currency = fields.String()
     reason = fields.String()
     status = fields.String()
@@ -289,4 +289,4 @@ class RefundOut(Schema):
 class ResendOut(Schema):
     order_id = fields.String()
     status = fields.String()
-    lines = fields.Integer()
+    lines = strict.Integer()

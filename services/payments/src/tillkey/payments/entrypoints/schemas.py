@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from tillkey.platform import schemas as strict
 from tillkey.platform.clock import isoformat
 
 
@@ -33,11 +34,11 @@ class RefundSchema(Schema):
     refund_id = fields.String()
     order_id = fields.String()
     payment_id = fields.String()
-    amount = fields.Integer(metadata={"description": "minor units of `currency`"})
+    amount = strict.Integer(metadata={"description": "minor units of `currency`"})
     currency = fields.String()
     status = fields.String(metadata={"enum": ["pending", "succeeded", "failed"]})
     reason = fields.String()
-    automatic = fields.Boolean(metadata={"description": "true: an extra charge we gave back on our own (the "
+    automatic = strict.Boolean(metadata={"description": "true: an extra charge we gave back on our own (the "
                                                          "order was already paid, canceled or deleted); such a "
                                                          "refund is not the order's and sends no payment.refunded"})
     method = fields.Method("_method", metadata={"enum": ["gateway", "manual"],
@@ -65,7 +66,7 @@ class PaymentSchema(Schema):
     order_id = fields.String()
     method = fields.String()
     status = fields.String()
-    amount = fields.Integer(metadata={"description": "minor units of `currency`"})
+    amount = strict.Integer(metadata={"description": "minor units of `currency`"})
     currency = fields.String()
     instructions = fields.Dict(allow_none=True, metadata={"description": "offline methods: how to pay"})
     failure = fields.Method("_failure", allow_none=True)

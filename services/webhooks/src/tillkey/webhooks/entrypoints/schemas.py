@@ -4,6 +4,7 @@ from __future__ import annotations
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 from tillkey.contracts import PUBLIC_EVENT_TYPES
+from tillkey.platform import schemas as strict
 from tillkey.platform.clock import isoformat
 from tillkey.platform.pagination import PageQuery
 from tillkey.webhooks.domain.model import ALL_EVENTS
@@ -43,7 +44,7 @@ class EndpointUpdate(_Strict):
     events = _events_field()
     description = fields.String(validate=validate.Length(max=500))
     # JSON true/false only: "no" or 0 as a boolean is a guess we do not make.
-    enabled = fields.Boolean(truthy={True}, falsy={False})
+    enabled = strict.Boolean()
 
     @validates_schema
     def _something(self, data, **_):
@@ -56,7 +57,7 @@ class EndpointOut(Schema):
     url = fields.String()
     events = fields.List(fields.String())
     description = fields.String(allow_none=True)
-    enabled = fields.Boolean()
+    enabled = strict.Boolean()
     disabled_reason = fields.String(allow_none=True)
     created_at = Timestamp()
 
@@ -83,11 +84,11 @@ class DeliveryQueryIn(PageQuery):
 
 class AttemptOut(Schema):
     attempted_at = Timestamp()
-    response_status = fields.Integer(allow_none=True)
-    duration_ms = fields.Integer()
+    response_status = strict.Integer(allow_none=True)
+    duration_ms = strict.Integer()
     error = fields.String(allow_none=True)
     response_excerpt = fields.String(allow_none=True)
-    manual = fields.Boolean()
+    manual = strict.Boolean()
 
 
 class DeliveryOut(Schema):
