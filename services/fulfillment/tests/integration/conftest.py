@@ -7,7 +7,7 @@ from tillkey.contracts import load_sample
 from tillkey.fulfillment.adapters import tables
 from tillkey.fulfillment.config import Settings
 from tillkey.fulfillment.entrypoints.app import create_app
-from tillkey.fulfillment.entrypoints.cli import SERVICE_ROOT
+from tillkey.fulfillment.entrypoints.cli import MIGRATIONS_HOME
 from tillkey.fulfillment.entrypoints.license_worker import LicenseCallWorker
 from tillkey.platform import credentials
 from tillkey.platform.runner import migrate
@@ -20,7 +20,7 @@ SHORT_SCHEDULE = (0.2, 0.2, 0.2)
 
 @pytest.fixture
 def settings(database_url, amqp_url):
-    migrate(SERVICE_ROOT, database_url)
+    migrate(MIGRATIONS_HOME, database_url)
     # The merchant's servers in these tests run on loopback, as SPEC §5 allows with this switch.
     return Settings(database_url=database_url, amqp_url=amqp_url, platform_secret=SECRET, admin_token=ADMIN,
                     allow_private_urls=True, license_web_service_retry_schedule=SHORT_SCHEDULE,

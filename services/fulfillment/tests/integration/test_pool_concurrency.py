@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from tillkey.fulfillment.adapters import tables
 from tillkey.fulfillment.config import Settings
 from tillkey.fulfillment.entrypoints.app import create_app
-from tillkey.fulfillment.entrypoints.cli import SERVICE_ROOT
+from tillkey.fulfillment.entrypoints.cli import MIGRATIONS_HOME
 from tillkey.platform.runner import migrate
 
 from .conftest import ADMIN, SECRET, deliveries, emitted, know_product, merchant_headers, pay, place_order
@@ -21,7 +21,7 @@ THREADS = 16
 
 @pytest.fixture
 def pg_service(postgres_url, amqp_url):
-    migrate(SERVICE_ROOT, postgres_url)
+    migrate(MIGRATIONS_HOME, postgres_url)
     app = create_app(Settings(database_url=postgres_url, amqp_url=amqp_url, platform_secret=SECRET,
                               admin_token=ADMIN))
     service = app.extensions["tillkey.fulfillment"]

@@ -3,7 +3,7 @@ import pytest
 from tillkey.messaging import Consumer
 from tillkey.notifications.config import Settings
 from tillkey.notifications.entrypoints.app import create_app
-from tillkey.notifications.entrypoints.cli import SERVICE_ROOT, build_mail_sender
+from tillkey.notifications.entrypoints.cli import MIGRATIONS_HOME, build_mail_sender
 from tillkey.platform.runner import migrate
 from tillkey.testing.messaging import CountingHandler, declare_fresh
 
@@ -13,7 +13,7 @@ ORDERS_URL, PAYMENTS_URL = "http://orders.test", "http://payments.test"
 
 @pytest.fixture
 def settings(database_url, amqp_url, smtp_sink):
-    migrate(SERVICE_ROOT, database_url)
+    migrate(MIGRATIONS_HOME, database_url)
     # Short retry steps and poll interval: the outage tests wait seconds, not minutes.
     return Settings(database_url=database_url, amqp_url=amqp_url, platform_secret=SECRET, admin_token=ADMIN,
                     orders_public_url=ORDERS_URL, payments_public_url=PAYMENTS_URL,

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from tillkey.orders.adapters import tables
 from tillkey.orders.config import Settings
 from tillkey.orders.entrypoints.app import create_app
-from tillkey.orders.entrypoints.cli import SERVICE_ROOT
+from tillkey.orders.entrypoints.cli import MIGRATIONS_HOME
 from tillkey.platform.clock import FixedClock
 from tillkey.platform.runner import migrate
 
@@ -17,7 +17,7 @@ ADMIN_HEADERS = {"Authorization": f"Bearer {ADMIN}"}
 
 @pytest.fixture
 def settings(database_url):
-    migrate(SERVICE_ROOT, database_url)
+    migrate(MIGRATIONS_HOME, database_url)
     return Settings(database_url=database_url, platform_secret=SECRET, admin_token=ADMIN,
                     orders_public_url="https://shop.test", payments_public_url="https://pay.test")
 

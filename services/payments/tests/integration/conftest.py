@@ -2,7 +2,7 @@ import pytest
 
 from tillkey.payments.config import Settings
 from tillkey.payments.entrypoints.app import create_app
-from tillkey.payments.entrypoints.cli import SERVICE_ROOT
+from tillkey.payments.entrypoints.cli import MIGRATIONS_HOME
 from tillkey.platform.runner import migrate
 
 SECRET, ADMIN = "test-platform-secret", "test-admin-token"
@@ -10,7 +10,7 @@ SECRET, ADMIN = "test-platform-secret", "test-admin-token"
 
 @pytest.fixture
 def settings(database_url, amqp_url):
-    migrate(SERVICE_ROOT, database_url)
+    migrate(MIGRATIONS_HOME, database_url)
     return Settings(database_url=database_url, amqp_url=amqp_url, platform_secret=SECRET, admin_token=ADMIN)
 
 
@@ -53,7 +53,7 @@ def make_shop(database_url, amqp_url, sandbox_gateway):
 
     from .live import LiveServer, Shop
 
-    migrate(SERVICE_ROOT, database_url)
+    migrate(MIGRATIONS_HOME, database_url)
     started = []
 
     def make(gateway_url: str | None = None, sandbox=None, **settings_overrides) -> Shop:

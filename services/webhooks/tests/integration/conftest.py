@@ -16,7 +16,7 @@ from tillkey.testing.messaging import running
 from tillkey.webhooks.bootstrap import bootstrap
 from tillkey.webhooks.config import Settings
 from tillkey.webhooks.entrypoints.app import create_app
-from tillkey.webhooks.entrypoints.cli import SERVICE_ROOT
+from tillkey.webhooks.entrypoints.cli import MIGRATIONS_HOME
 from tillkey.webhooks.entrypoints.delivery_worker import DeliveryWorker
 
 SECRET = "test-platform-secret"
@@ -111,7 +111,7 @@ def receivers():
 
 @pytest.fixture
 def migrated_url(database_url):
-    migrate(SERVICE_ROOT, database_url)
+    migrate(MIGRATIONS_HOME, database_url)
     return database_url
 
 

@@ -8,14 +8,14 @@ from tillkey.platform.db import normalize_url
 from tillkey.testing.messaging import sample_envelope
 from tillkey.webhooks.adapters import tables
 from tillkey.webhooks.domain import payload
-from tillkey.webhooks.entrypoints.cli import SERVICE_ROOT
+from tillkey.webhooks.entrypoints.cli import MIGRATIONS_HOME
 
 pytestmark = pytest.mark.integration
 
 
 def alembic(url: str) -> Config:
-    config = Config(str(SERVICE_ROOT / "alembic.ini"))
-    config.set_main_option("script_location", str(SERVICE_ROOT / "migrations"))
+    config = Config(str(MIGRATIONS_HOME / "alembic.ini"))
+    config.set_main_option("script_location", str(MIGRATIONS_HOME / "migrations"))
     config.attributes["database_url"] = normalize_url(url)
     return config
 

@@ -1,16 +1,14 @@
 """`tillkey-orders api | worker | migrate`."""
 from __future__ import annotations
 
-from pathlib import Path
-
 from tillkey.messaging import Consumer, OutboxRelay
 from tillkey.orders.adapters import tables
 from tillkey.orders.bootstrap import SERVICE, bootstrap
 from tillkey.orders.config import Settings
 from tillkey.orders.entrypoints.scheduler import LifecycleScheduler
-from tillkey.platform.runner import service_main
+from tillkey.platform.runner import migrations_home, service_main
 
-SERVICE_ROOT = Path(__file__).resolve().parents[4]
+MIGRATIONS_HOME = migrations_home("tillkey.orders")  # alembic.ini + migrations/, package data
 
 
 def build_workers(settings: Settings, **overrides) -> dict:
@@ -29,5 +27,5 @@ def build_workers(settings: Settings, **overrides) -> dict:
 def main() -> None:
     service_main(SERVICE, settings_from_env=Settings.from_env, port_of=lambda s: s.port,
                  app_spec="tillkey.orders.entrypoints.app:create_app_from_env()",
-                 service_root=SERVICE_ROOT, build_workers=build_workers,
+                 migrations_home=MIGRATIONS_HOME, build_workers=build_workers,
                  database_url_of=lambda s: s.database_url)

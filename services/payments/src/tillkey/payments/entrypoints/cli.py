@@ -1,16 +1,14 @@
 """`tillkey-payments api | worker | migrate`."""
 from __future__ import annotations
 
-from pathlib import Path
-
 from tillkey.messaging import Consumer, OutboxRelay
 from tillkey.payments.adapters import tables
 from tillkey.payments.bootstrap import SERVICE, bootstrap
 from tillkey.payments.config import Settings
 from tillkey.payments.entrypoints.sweeper import GatewaySweeper
-from tillkey.platform.runner import service_main
+from tillkey.platform.runner import migrations_home, service_main
 
-SERVICE_ROOT = Path(__file__).resolve().parents[4]
+MIGRATIONS_HOME = migrations_home("tillkey.payments")  # alembic.ini + migrations/, package data
 
 
 def build_workers(settings: Settings) -> dict:
@@ -26,5 +24,5 @@ def build_workers(settings: Settings) -> dict:
 def main() -> None:
     service_main(SERVICE, settings_from_env=Settings.from_env, port_of=lambda s: s.port,
                  app_spec="tillkey.payments.entrypoints.app:create_app_from_env()",
-                 service_root=SERVICE_ROOT, build_workers=build_workers,
+                 migrations_home=MIGRATIONS_HOME, build_workers=build_workers,
                  database_url_of=lambda s: s.database_url)

@@ -1,16 +1,14 @@
 """`tillkey-webhooks api | worker | migrate`."""
 from __future__ import annotations
 
-from pathlib import Path
-
 from tillkey.messaging import Consumer, OutboxRelay
-from tillkey.platform.runner import service_main
+from tillkey.platform.runner import migrations_home, service_main
 from tillkey.webhooks.adapters import tables
 from tillkey.webhooks.bootstrap import SERVICE, bootstrap
 from tillkey.webhooks.config import Settings
 from tillkey.webhooks.entrypoints.delivery_worker import DeliveryWorker
 
-SERVICE_ROOT = Path(__file__).resolve().parents[4]
+MIGRATIONS_HOME = migrations_home("tillkey.webhooks")  # alembic.ini + migrations/, package data
 
 
 def build_workers(settings: Settings, **overrides) -> dict:
@@ -30,5 +28,5 @@ def build_workers(settings: Settings, **overrides) -> dict:
 def main() -> None:
     service_main(SERVICE, settings_from_env=Settings.from_env, port_of=lambda s: s.port,
                  app_spec="tillkey.webhooks.entrypoints.app:create_app_from_env()",
-                 service_root=SERVICE_ROOT, build_workers=build_workers,
+                 migrations_home=MIGRATIONS_HOME, build_workers=build_workers,
                  database_url_of=lambda s: s.database_url)
