@@ -49,19 +49,37 @@ def run_workers(name: str, runnables: dict[str, Runnable]) -> int:
 
     signal.signal(signal.SIGTERM, stop_all)
     signal.signal(signal.SIGINT, stop_all)
-    threads = [threading.Thread(target=guard, args=(label, loop), name=label, daemon=True)
-               for label, loop in runnables.items()]
+    by_label = {label: threading.Thread(target=guard, args=(label, loop), name=label, daemon=True)
+                for label, loop in runnables.items()}
+    threads = list(by_label.values())
     for t in threads:
         t.start()
+    watch, health = _health_probe(runnables, by_label)
     log.info("%s worker running: %s", name, ", ".join(runnables))
     while any(t.is_alive() for t in threads):
         done.wait(0.5)
         done.clear()
+        if watch is not None:
+            watch.tick()
         if failed.is_set():
             stop_all()
+    if health is not None:
+        health.shutdown()
     for t in threads:
         t.join(timeout=10)
     return 1 if failed.is_set() else 0
+
+
+def _health_probe(runnables: dict, threads: dict):
+    """The worker's /healthz and /readyz on WORKER_HEALTH_PORT (off when unset: `make run`, tests)."""
+    from tillkey.platform.config import parse_duration
+    from tillkey.platform.worker_health import LoopWatch, serve_health
+
+    port = os.environ.get("WORKER_HEALTH_PORT")
+    if not port:
+        return None, None
+    watch = LoopWatch(runnables, threads, stuck_after=parse_duration(os.environ.get("WORKER_STUCK_AFTER", "120s")))
+    return watch, serve_health(watch, os.environ.get("BIND_HOST", "127.0.0.1"), int(port))
 
 
 def serve_api(app_spec: str, port: int, name: str) -> None:

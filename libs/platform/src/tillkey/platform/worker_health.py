@@ -1,0 +1,111 @@
+"""A worker's `/healthz` and `/readyz`, for probes (Kubernetes, compose healthchecks).
+
+A worker is loops on threads (consumer, outbox relay, schedulers). A loop whose thread dies already
+ends the process (run_workers), so the probe's job is the loop that is alive but stuck: blocked for
+good in a call that never returns (a peer that never answers, a lock never released) while the
+broker thinks it still has a consumer. Nothing in the loops has to report for that: every tick of
+run_workers samples, for each loop thread, its innermost Python frame and (Linux) how often the
+kernel has switched it in and out. A live loop moves on within seconds even when idle: pika's I/O
+loop returns every half second or so, and a loop of short sleeps wakes each time. A stuck one stays
+in the same frame at the same instruction and never wakes. A timed wait in `threading`
+(`Event.wait(timeout)`: a scheduler's interval, a poll) ends by itself, so it counts as idle.
+
+`/healthz` (liveness) fails when the supervisor stopped ticking or a loop stayed put longer than
+`stuck_after`: restarting is the cure. `/readyz` also wants every loop `ready` (connected and
+consuming): a broker outage makes a worker unready, not dead.
+"""
+from __future__ import annotations
+
+import json
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+TICK_STALE_AFTER = 10.0  # the supervisor ticks every 0.5 s: silence this long means a wedged process
+
+
+class _Watched:
+    def __init__(self, loop, thread: threading.Thread):
+        self.loop, self.thread = loop, thread
+        self.frame, self.lasti, self.since = None, -1, time.monotonic()
+        self.switches: int | None = None
+
+
+class LoopWatch:
+    def __init__(self, loops: dict, threads: dict[str, threading.Thread], stuck_after: float):
+        self._watched = {name: _Watched(loops[name], threads[name]) for name in loops}
+        self._stuck_after = stuck_after
+        self._ticked = time.monotonic()
+        self._lock = threading.Lock()
+
+    def tick(self) -> None:
+        """From run_workers' supervision loop."""
+        now = time.monotonic()
+        frames = sys._current_frames()  # noqa: SLF001 — the one way to see where another thread is
+        with self._lock:
+            for w in self._watched.values():
+                frame = frames.get(w.thread.ident)
+                lasti = frame.f_lasti if frame is not None else -1
+                switches = _context_switches(w.thread)
+                # Holding the frame keeps it alive, so `is` can never match a new frame at a reused address.
+                moved = frame is not w.frame or lasti != w.lasti or switches != w.switches
+                if moved or _timed_wait(frame):
+                    w.since = now
+                w.frame, w.lasti, w.switches = frame, lasti, switches
+            self._ticked = now
+
+    def report(self) -> tuple[bool, bool, dict]:
+        """(live, ready, details)."""
+        now = time.monotonic()
+        with self._lock:
+            loops = {name: {"alive": w.thread.is_alive(), "ready": bool(getattr(w.loop, "ready", True)),
+                            "same_place_for": round(now - w.since, 1)}
+                     for name, w in self._watched.items()}
+            ticking = now - self._ticked < TICK_STALE_AFTER
+        live = ticking and all(v["alive"] and v["same_place_for"] < self._stuck_after for v in loops.values())
+        ready = live and all(v["ready"] for v in loops.values())
+        return live, ready, {"supervisor_ticking": ticking, "loops": loops}
+
+
+def _context_switches(thread: threading.Thread) -> int | None:
+    """How often the kernel has put this thread to sleep or taken the CPU from it (None off Linux):
+    a thread blocked for good in one call (a read that never ends, a lock) never changes it."""
+    try:
+        with open(f"/proc/self/task/{thread.native_id}/status") as status:
+            return sum(int(line.split()[1]) for line in status if "ctxt_switches:" in line)
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _timed_wait(frame) -> bool:
+    code = frame.f_code if frame is not None else None
+    if code is None or code.co_name != "wait" or code.co_filename != threading.__file__:
+        return False
+    return frame.f_locals.get("timeout") is not None
+
+
+def serve_health(watch: LoopWatch, host: str, port: int) -> ThreadingHTTPServer:
+    """Answer GET /healthz and /readyz on a daemon thread; returns the server (shutdown() stops it)."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 — http.server's naming
+            live, ready, details = watch.report()
+            ok = {"/healthz": live, "/readyz": ready}.get(self.path.split("?")[0])
+            if ok is None:
+                self.send_error(404)
+                return
+            body = json.dumps({"status": "ok" if ok else "failing", **details}).encode()
+            self.send_response(200 if ok else 503)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *_args):  # probes every few seconds would drown the worker's log
+            pass
+
+    server = ThreadingHTTPServer((host, port), Handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, name="health", daemon=True).start()
+    return server
