@@ -8,7 +8,7 @@ LIBS := libs/contracts libs/messaging libs/platform libs/testing libs/devtools
 SERVICES := orders payments fulfillment notifications webhooks
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test test-unit test-integration test-e2e bench lint migrate clean
+.PHONY: install run test test-unit test-integration test-e2e bench lint migrate clean package-check
 
 $(STAMP): requirements/constraints.txt requirements/dev.txt $(wildcard libs/*/pyproject.toml services/*/pyproject.toml)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -36,6 +36,9 @@ test-e2e: install
 bench: install ## what a merchant feels, on SQLite and PostgreSQL (not part of make test; docs/benchmark.md)
 	@command -v wrk >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null)
 	@$(BIN)/python tests/performance/bench.py $(BENCH_ARGS)
+
+package-check: install ## wheels installed non-editable in a fresh venv: migrate on PostgreSQL, every process /readyz (~1 min)
+	@$(BIN)/python tests/deploy/package_check.py
 
 lint: install ## ruff + the layering contracts
 	@$(BIN)/ruff check libs services tests
