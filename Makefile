@@ -40,9 +40,10 @@ bench: install ## what a merchant feels, on SQLite and PostgreSQL (not part of m
 package-check: install ## wheels installed non-editable in a fresh venv: migrate on PostgreSQL, every process /readyz (~1 min)
 	@$(BIN)/python tests/deploy/package_check.py
 
-lint: install ## ruff + the layering contracts
+lint: install ## ruff + the layering contracts + hadolint on the Dockerfile
 	@$(BIN)/ruff check libs services tests
 	@$(BIN)/lint-imports
+	@$(BIN)/hadolint deploy/Dockerfile
 
 clean:
 	rm -rf $(VENV) var
