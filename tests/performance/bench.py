@@ -48,6 +48,8 @@ def main() -> None:
                              "200ms, a provider's time, not Tillkey's; 0s measures the platform alone)")
     parser.add_argument("--profile", action="store_true",
                         help="py-spy every platform process during saturation (slows it; figures not comparable)")
+    parser.add_argument("--keep", action="store_true",
+                        help="keep the PostgreSQL databases (their names are printed) to look at afterwards")
     parser.add_argument("--out", default=str(ROOT / "artifacts" / "bench"))
     args = parser.parse_args()
     amqp_server = servers.resolve("amqp")[0]
@@ -122,7 +124,10 @@ class Bench:
             receiver.wait(10)
             servers.delete_vhost(vhost)
             for url in db_urls.values():
-                databases.drop_postgres_database(self.postgres_server, url)
+                if self.args.keep:
+                    print(f"[bench] kept {url}", flush=True)
+                else:
+                    databases.drop_postgres_database(self.postgres_server, url)
 
     def seed(self, hooks_url: str) -> str:
         client = PlatformClient(self.urls, self.platform.config.admin_token)

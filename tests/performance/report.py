@@ -45,6 +45,10 @@ def table(result: dict) -> str:
         split = get(r, ("saturation", "cpu_ms_per_order_by_process")) or {}
         top = ", ".join(f"{k} {v}" for k, v in list(split.items())[:8])
         lines.append(f"{r['database']}: CPU ms per order by process: {top}")
+        per_order = get(r, ("saturation", "per_order")) or {}
+        kinds = sorted(((v, k) for k, v in per_order.items() if k.startswith("sql[")), reverse=True)
+        lines.append(f"{r['database']}: SQL statements per order by process and kind: "
+                     + ", ".join(f"{k} {v}" for v, k in kinds[:30]))
     return "\n".join(lines)
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import sys
 import threading
 from collections import Counter
 from pathlib import Path
@@ -41,8 +43,30 @@ def count_sql(engine) -> None:
     from sqlalchemy import event
 
     @event.listens_for(engine, "before_cursor_execute")
-    def _count(*_args):
+    def _count(_conn, _cursor, statement, *_args):
         count("sql_statements")
+        count(f"sql[{_process_name()}] {_statement_kind(statement)}")
+
+
+_KIND = re.compile(r"^\s*(\w+)(?:.*?\b(?:FROM|INTO|UPDATE)\s+\"?(\w+))?", re.IGNORECASE | re.DOTALL)
+
+
+def _statement_kind(statement: str) -> str:
+    """`SELECT orders`, `INSERT inbox`, `COMMIT`: which statements a process runs, for the bench."""
+    match = _KIND.match(statement)
+    if not match:
+        return statement[:30]
+    verb, table = match.group(1).upper(), match.group(2)
+    if verb == "UPDATE":
+        table = re.match(r"\s*UPDATE\s+\"?(\w+)", statement, re.IGNORECASE).group(1)
+    return f"{verb} {table}" if table else verb
+
+
+def _process_name() -> str:
+    """`orders-api`, `webhooks-worker`: the command and its first argument."""
+    name = os.path.basename(sys.argv[0]).removeprefix("tillkey-")
+    kind = next((a for a in sys.argv[1:] if not a.startswith("-")), "")
+    return f"{name}-{kind}" if kind else name
 
 
 def _start() -> bool:

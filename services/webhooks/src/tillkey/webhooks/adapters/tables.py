@@ -116,6 +116,8 @@ def start_mappers() -> None:
     _registry.map_imperatively(WebhookEvent, events)
     _registry.map_imperatively(Attempt, attempts)
     _registry.map_imperatively(Delivery, deliveries, properties={
-        "attempts": relationship(Attempt, order_by=attempts.c.attempted_at, lazy="select"),
+        # Never loaded with a delivery: recording an attempt appends without reading the history
+        # (a SELECT per webhook); the API reads attempts itself (`attempts_of`).
+        "attempts": relationship(Attempt, order_by=attempts.c.attempted_at, lazy="noload"),
     })
     _mapped = True

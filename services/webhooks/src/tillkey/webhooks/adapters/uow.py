@@ -16,6 +16,7 @@ class WebhooksUnitOfWork(SqlAlchemyUnitOfWork):
     def __init__(self, *args, clock: Clock, **kwargs):
         super().__init__(*args, **kwargs)
         self.clock = clock  # handlers read time here, so tests can move it
+        self._live_endpoints: dict[str, list[Endpoint]] = {}
 
     def add(self, obj) -> None:
         self.session.add(obj)
@@ -40,9 +41,12 @@ class WebhooksUnitOfWork(SqlAlchemyUnitOfWork):
         return paginate(self.session, stmt, e.created_at, e.endpoint_id, limit, cursor)
 
     def live_endpoints(self, merchant_id: str) -> list[Endpoint]:
-        e = tables.endpoints.c
-        return list(self.session.scalars(select(Endpoint).where(
-            e.merchant_id == merchant_id, e.enabled.is_(True), e.deleted_at.is_(None)).order_by(e.created_at)))
+        """Read once per unit of work: a consumer's batch of one merchant's events asks once."""
+        if merchant_id not in self._live_endpoints:
+            e = tables.endpoints.c
+            self._live_endpoints[merchant_id] = list(self.session.scalars(select(Endpoint).where(
+                e.merchant_id == merchant_id, e.enabled.is_(True), e.deleted_at.is_(None)).order_by(e.created_at)))
+        return self._live_endpoints[merchant_id]
 
     def abandon_pending(self, endpoint_id: str) -> None:
         """A disabled or deleted endpoint's pending deliveries end `failed` (redeliver brings one back)."""
@@ -103,6 +107,22 @@ class WebhooksUnitOfWork(SqlAlchemyUnitOfWork):
                                                 .order_by(a.attempted_at, a.attempt_id)):
                 out[attempt.delivery_id].append(attempt)
         return out
+
+    def deliveries_locked(self, delivery_ids: list[str]) -> dict[str, Delivery]:
+        d = tables.deliveries.c
+        ids = sorted(set(delivery_ids))
+        return {r.delivery_id: r for r in self.session.scalars(
+            select(Delivery).where(d.delivery_id.in_(ids)).order_by(d.delivery_id).with_for_update())}
+
+    def endpoints_locked(self, endpoint_ids: list[str]) -> dict[str, Endpoint]:
+        e = tables.endpoints.c
+        ids = sorted(set(endpoint_ids))
+        return {r.endpoint_id: r for r in self.session.scalars(
+            select(Endpoint).where(e.endpoint_id.in_(ids)).order_by(e.endpoint_id).with_for_update())}
+
+    def event_bodies(self, event_ids: list[str]) -> dict[str, str]:
+        e = tables.events.c
+        return dict(self.session.execute(select(e.event_id, e.body).where(e.event_id.in_(set(event_ids)))).all())
 
     def claim_due(self, now: datetime, limit: int,
                   skip_endpoints: set[str] = frozenset()) -> list[tuple[Delivery, Endpoint, WebhookEvent]]:

@@ -1,7 +1,9 @@
 """The delivery worker: polls due deliveries and sends them on a bounded pool of threads.
 
 Why a pool and a per-endpoint cap: a receiver that hangs for the whole timeout occupies one
-thread, not the worker, so every other endpoint keeps receiving. Why polling the database and
+thread, not the worker, so every other endpoint keeps receiving. Why the sending threads hand
+their results back to the loop: the loop records every finished attempt in one transaction, so a
+burst of webhooks costs a few statements per batch instead of a transaction per webhook. Why polling the database and
 not the broker: retries are hours apart and must survive restarts; the deliveries table is the
 schedule, and leases make several workers safe.
 """
@@ -38,6 +40,7 @@ class DeliveryWorker:
         self._lock = threading.Lock()
         self._busy: dict[str, int] = {}
         self._in_flight = 0
+        self._finished: list[delivering.Finished] = []  # sent, not yet recorded (still leased)
         self.ready = False
 
     def wake(self) -> None:
@@ -53,12 +56,14 @@ class DeliveryWorker:
         with ThreadPoolExecutor(self._threads, thread_name_prefix="webhook-send") as pool:
             self.ready = True
             while not self._stopping.is_set():
+                self._wake.clear()  # before the work: a wake-up during it is kept for the next turn
+                self._record_finished()
                 jobs = self._claim()
                 for job in jobs:
                     pool.submit(self._deliver, job)
                 if not jobs or self._in_flight >= self._threads:
                     self._wake.wait(self._poll_interval)
-                    self._wake.clear()
+        self._record_finished()  # the pool has drained: what was sent is recorded before we exit
         self.ready = False
 
     def _claim(self) -> list:
@@ -80,18 +85,44 @@ class DeliveryWorker:
         return jobs
 
     def _deliver(self, job: delivering.Job) -> None:
+        started = self._clock.now()
         try:
-            started = self._clock.now()
             result = self._sender.send(job.url, job.body, job.headers(started))
-            delivering.record(self._uow_factory(), job, result, started, self._schedule, self._jitter())
         except Exception:  # noqa: BLE001 — the lease runs out and the delivery is tried again
-            log.exception("webhook delivery %s: could not send or record the attempt", job.delivery_id)
-        finally:
-            with self._lock:
+            log.exception("webhook delivery %s: could not send", job.delivery_id)
+            self._release([job])
+            return
+        with self._lock:
+            self._finished.append(delivering.Finished(job, result, started, self._jitter()))
+        self._wake.set()
+
+    def _record_finished(self) -> None:
+        with self._lock:
+            finished, self._finished = self._finished, []
+        if not finished:
+            return
+        try:
+            delivering.record_many(self._uow_factory(), finished, self._schedule)
+        except Exception:  # noqa: BLE001 — one bad row must not lose the others' records
+            if len(finished) == 1:
+                log.exception("webhook delivery %s: could not record the attempt", finished[0].job.delivery_id)
+            else:
+                log.warning("could not record %d webhook attempts together; recording one by one", len(finished),
+                            exc_info=True)
+                for one in finished:
+                    try:
+                        delivering.record_many(self._uow_factory(), [one], self._schedule)
+                    except Exception:  # noqa: BLE001 — the lease runs out and the delivery is tried again
+                        log.exception("webhook delivery %s: could not record the attempt", one.job.delivery_id)
+        self._release([f.job for f in finished])
+
+    def _release(self, jobs: list[delivering.Job]) -> None:
+        with self._lock:
+            for job in jobs:
                 self._in_flight -= 1
                 left = self._busy[job.endpoint_id] - 1
                 if left:
                     self._busy[job.endpoint_id] = left
                 else:
                     del self._busy[job.endpoint_id]
-            self._wake.set()
+        self._wake.set()

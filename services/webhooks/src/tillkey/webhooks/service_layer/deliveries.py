@@ -43,7 +43,8 @@ def redeliver(merchant_id: str, delivery_id: str, uow) -> dict:
         except DomainError as exc:
             raise Conflict(str(exc)) from None
         uow.commit()
-        return view(delivery, list(delivery.attempts), uow.event(delivery.event_id))
+        return view(delivery, uow.attempts_of([delivery.delivery_id])[delivery.delivery_id],
+                    uow.event(delivery.event_id))
 
 
 def view(delivery: Delivery, attempts: list, event: WebhookEvent) -> dict:
