@@ -6,9 +6,10 @@ from pathlib import Path
 
 from sqlalchemy import DateTime, create_engine, event, text
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
+from tillkey.platform.request_tx import connection_for
 from tillkey.platform.workstats import count_sql
 
 
@@ -55,8 +56,27 @@ def make_engine(url: str) -> Engine:
     return engine
 
 
-def make_session_factory(engine: Engine) -> sessionmaker:
-    return sessionmaker(engine, expire_on_commit=False)
+class SessionFactory:
+    """`sessionmaker` that joins the request's transaction when one is open on its engine.
+
+    Joined sessions work on a savepoint: their commit releases it, the request commits the whole
+    (see tillkey.platform.request_tx). Everywhere else (workers, requests without one) a session
+    has its own connection and transaction as before.
+    """
+
+    def __init__(self, engine: Engine):
+        self.engine = engine
+        self._maker = sessionmaker(engine, expire_on_commit=False)
+
+    def __call__(self, **kw) -> Session:
+        connection = connection_for(self.engine)
+        if connection is not None:
+            return self._maker(bind=connection, join_transaction_mode="create_savepoint", **kw)
+        return self._maker(**kw)
+
+
+def make_session_factory(engine: Engine) -> SessionFactory:
+    return SessionFactory(engine)
 
 
 def ping(engine: Engine) -> None:

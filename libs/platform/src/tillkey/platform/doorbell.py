@@ -25,6 +25,8 @@ from pathlib import Path
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
+from tillkey.platform.request_tx import after_commit
+
 log = logging.getLogger(__name__)
 _local: dict[tuple[str, str], list[Callable[[], None]]] = {}
 _local_lock = threading.Lock()
@@ -41,7 +43,16 @@ def notify_in_transaction(session, channel: str) -> None:
 
 
 def ring_after_commit(engine: Engine, channel: str) -> None:
-    """Call after the commit: wakes this process's listeners, and other processes' on SQLite."""
+    """Call after the commit: wakes this process's listeners, and other processes' on SQLite.
+
+    Inside a request transaction the unit of work's commit was only a savepoint: the ring waits
+    for the request's real commit (a relay woken earlier would find nothing yet and sleep on).
+    """
+    engine = getattr(engine, "engine", engine)  # a session joined to a request binds a Connection
+    after_commit(lambda: _ring(engine, channel), engine)
+
+
+def _ring(engine: Engine, channel: str) -> None:
     with _local_lock:
         callbacks = list(_local.get(_key(engine, channel), ()))
     for callback in callbacks:

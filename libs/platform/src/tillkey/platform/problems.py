@@ -8,6 +8,9 @@ from flask import Flask, Response, json
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
 
+from tillkey.platform.db_errors import RETRY_AFTER_SECONDS, database_unavailable
+from tillkey.platform.db_errors import summary as db_summary
+
 log = logging.getLogger(__name__)
 
 _CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
@@ -95,5 +98,11 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):
+        if database_unavailable(exc):
+            # Expected while a database restarts: a warning, no traceback; the client retries.
+            log.warning("database unavailable, answered 503: %s", db_summary(exc))
+            return problem_response(503, "database_unavailable", "The service's database is briefly "
+                                    "unavailable; try again in a moment.",
+                                    headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
         log.exception("unhandled error")
         return problem_response(500, "internal_error", "An internal error occurred; it has been logged.")

@@ -1,8 +1,9 @@
 """Use cases at the customer's and support's request: start a payment attempt, confirm a bank transfer.
 
 No HTTP call ever runs inside a database transaction: a card attempt is committed first (so it
-exists whatever happens next), then sent to the gateway, then its acknowledgement is recorded
-in a second transaction (see submission.py).
+exists whatever happens next; with an Idempotency-Key, when the request's transaction commits),
+then sent to the gateway, then its acknowledgement is recorded in a second transaction (see
+submission.py).
 """
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from tillkey.payments.domain.model import Payment
 from tillkey.payments.service_layer.deps import PaymentDeps, pending_data, succeeded_data
 from tillkey.payments.service_layer.submission import submit_charge
 from tillkey.platform.ids import new_id
+from tillkey.platform.request_tx import after_commit
 
 OFFLINE_STATUS = "awaiting_funds"
 
@@ -52,7 +54,10 @@ def start_payment(cmd: StartPayment, deps: PaymentDeps) -> Payment:
         uow.commit()
         payment_id = payment.payment_id
     if cmd.method == "card":
-        submit_charge(payment_id, deps, fail_if_unreachable=True)
+        # With an Idempotency-Key the attempt commits with the stored answer (`pending`) when the
+        # request ends, and only then goes to the gateway: a charge for an attempt that was rolled
+        # back could not exist. Without one, it goes at once and the answer says how it went.
+        after_commit(lambda: submit_charge(payment_id, deps, fail_if_unreachable=True))
     return read_payment(payment_id, deps)
 
 
