@@ -12,6 +12,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Protocol
 
+from tillkey.platform.pika_logging import quiet_pika_reconnects
+
 
 class Runnable(Protocol):
     def run(self) -> None: ...
@@ -22,6 +24,7 @@ def configure_logging() -> None:
     logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("pika").setLevel(logging.WARNING)
+    quiet_pika_reconnects()
 
 
 def run_workers(name: str, runnables: dict[str, Runnable]) -> int:
