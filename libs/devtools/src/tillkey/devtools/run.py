@@ -38,8 +38,8 @@ def ensure_broker(amqp_url: str) -> None:
         print("run: nothing answers at AMQP_URL; starting the local rabbitmq-server …", flush=True)
         subprocess.run(["rabbitmq-server", "-detached"], check=False)
     elif docker_available():
-        print("run: nothing answers at AMQP_URL; starting RabbitMQ from deploy/docker-compose.yml …", flush=True)
-        subprocess.run(["docker", "compose", "-f", str(ROOT / "deploy/docker-compose.yml"), "up", "-d", "rabbitmq"],
+        print("run: nothing answers at AMQP_URL; starting RabbitMQ from deploy/compose/dev-broker.yml …", flush=True)
+        subprocess.run(["docker", "compose", "-f", str(ROOT / "deploy/compose/dev-broker.yml"), "up", "-d", "rabbitmq"],
                        check=True)
     else:
         sys.exit(f"run: no RabbitMQ answers at {amqp_url}; install rabbitmq-server, start Docker, "
