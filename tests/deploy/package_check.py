@@ -65,8 +65,14 @@ def install(work: Path, wheels: list[Path]) -> Path:
 
 def migrate(bindir: Path, env: dict, work: Path, databases: dict[str, str]) -> None:
     for service in SERVICES:
+        command = [str(bindir / f"tillkey-{service}"), "migrate"]
+        # --check is what a new pod's init container waits on: 3 (pending) before, 0 after.
+        before = subprocess.run([*command, "--check"], env=env, cwd=work, capture_output=True).returncode
         for _ in range(2):  # the second upgrade finds nothing to do
-            subprocess.run([str(bindir / f"tillkey-{service}"), "migrate"], env=env, cwd=work, check=True)
+            subprocess.run(command, env=env, cwd=work, check=True)
+        after = subprocess.run([*command, "--check"], env=env, cwd=work).returncode
+        if (before, after) != (3, 0):
+            raise SystemExit(f"package-check: {service} migrate --check answered {before} before, {after} after")
         engine = create_engine(databases[service])
         with engine.connect() as conn:
             version = conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one()
@@ -105,7 +111,7 @@ def main() -> int:
             env[f"{service.upper()}_DATABASE_URL"] = databases[service]
             env[f"{service.upper()}_PORT"] = str(ports[service])
         migrate(bindir, env, work, databases)
-        step("migrated every service twice", started)
+        step("migrated every service twice; migrate --check 3 before, 0 after", started)
         logs = work / "logs"
         logs.mkdir()
         for service in SERVICES:

@@ -8,11 +8,13 @@ import signal
 import sys
 import threading
 from collections.abc import Callable
-from importlib import resources
 from pathlib import Path
 from typing import Protocol
 
+from tillkey.platform.migrations import migrate, migrations_home, pending
 from tillkey.platform.pika_logging import quiet_pika_reconnects
+
+__all__ = ["migrate", "migrations_home", "run_workers", "service_main"]  # migrate: the tests' import
 
 
 class Runnable(Protocol):
@@ -98,40 +100,22 @@ def serve_api(app_spec: str, port: int, name: str) -> None:
     os.execvp(sys.executable, [sys.executable, "-m", "gunicorn", *args[1:]])
 
 
-def migrations_home(package: str) -> Path:
-    """The folder of `package` holding its `alembic.ini` and `migrations/`.
-
-    They are package data, found through the import system rather than beside the source tree,
-    so `migrate` works the same from a checkout, an editable install and an installed wheel.
-    Alembic reads plain files: a package imported from a zip has no such folder, so it is refused.
-    """
-    home = resources.files(package)
-    if not isinstance(home, Path) or not (home / "alembic.ini").is_file():
-        raise RuntimeError(f"{package} has no alembic.ini beside it ({home}): install it from a wheel, unzipped")
-    return home
-
-
-def migrate(home: Path, database_url: str) -> None:
-    """Upgrade to head with the alembic.ini and migrations/ in `home` (see migrations_home)."""
-    from alembic import command
-    from alembic.config import Config
-
-    from tillkey.platform.db import normalize_url
-
-    config = Config(str(home / "alembic.ini"))
-    config.set_main_option("script_location", str(home / "migrations"))
-    config.attributes["database_url"] = normalize_url(database_url)
-    command.upgrade(config, "head")
-
-
 def service_main(name: str, *, settings_from_env: Callable, port_of: Callable, app_spec: str,
                  migrations_home: Path, build_workers: Callable, database_url_of: Callable) -> None:
     """The `tillkey-<service>` command: `api`, `worker` or `migrate`."""
     parser = argparse.ArgumentParser(prog=f"tillkey-{name}")
     parser.add_argument("command", choices=["api", "worker", "migrate"])
+    parser.add_argument("--check", action="store_true",
+                        help="migrate: apply nothing; exit 0 if the database is current, 3 if migrations are pending")
     args = parser.parse_args()
     configure_logging()
     settings = settings_from_env(os.environ)
+    if args.command == "migrate" and args.check:
+        missing = pending(migrations_home, database_url_of(settings))
+        if missing:
+            log = logging.getLogger(f"tillkey.{name}")
+            log.warning("migrations pending: the database lacks %s", ", ".join(sorted(missing)))
+        sys.exit(3 if missing else 0)
     if args.command == "migrate":
         migrate(migrations_home, database_url_of(settings))
     elif args.command == "api":
