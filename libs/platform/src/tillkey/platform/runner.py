@@ -7,6 +7,7 @@ import os
 import signal
 import sys
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
@@ -107,18 +108,34 @@ def service_main(name: str, *, settings_from_env: Callable, port_of: Callable, a
     parser.add_argument("command", choices=["api", "worker", "migrate"])
     parser.add_argument("--check", action="store_true",
                         help="migrate: apply nothing; exit 0 if the database is current, 3 if migrations are pending")
+    parser.add_argument("--wait", type=float, default=0, metavar="SECONDS",
+                        help="with --check: keep checking (every 2 s, errors included) for up to this long")
     args = parser.parse_args()
     configure_logging()
     settings = settings_from_env(os.environ)
     if args.command == "migrate" and args.check:
-        missing = pending(migrations_home, database_url_of(settings))
-        if missing:
-            log = logging.getLogger(f"tillkey.{name}")
-            log.warning("migrations pending: the database lacks %s", ", ".join(sorted(missing)))
-        sys.exit(3 if missing else 0)
+        sys.exit(_check_migrations(name, migrations_home, database_url_of(settings), args.wait))
     if args.command == "migrate":
         migrate(migrations_home, database_url_of(settings))
     elif args.command == "api":
         serve_api(app_spec, port_of(settings), name)
     else:
         sys.exit(run_workers(name, build_workers(settings)))
+
+
+def _check_migrations(name: str, home: Path, database_url: str, wait: float) -> int:
+    """0 once the database has every head; 3 if it still lacks some when `wait` runs out.
+    A new pod waits here (init container) while the migration Job runs, instead of migrating."""
+    log = logging.getLogger(f"tillkey.{name}")
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            missing = pending(home, database_url)
+        except Exception as exc:  # noqa: BLE001 — the database may not be up yet: keep waiting
+            missing = {f"(database unreachable: {type(exc).__name__})"}
+        if not missing:
+            return 0
+        if time.monotonic() >= deadline:
+            log.warning("migrations pending: the database lacks %s", ", ".join(sorted(missing)))
+            return 3
+        time.sleep(2)
