@@ -16,7 +16,8 @@ def platform(amqp_server_url, tmp_path_factory, request):
     config = PlatformConfig(amqp_url=amqp_url, data_dir=tmp_path_factory.mktemp("platform"),
                             ports={name: free_port() for name in DEFAULT_PORTS},
                             admin_token="e2e-admin-token", platform_secret="e2e-platform-secret",
-                            extra_env=getattr(request.module, "PLATFORM_ENV", {}))
+                            # One gunicorn worker per API: the suite starts many platforms on 2 cores.
+                            extra_env={"WEB_CONCURRENCY": "1", **getattr(request.module, "PLATFORM_ENV", {})})
     plat = Platform(config)
     try:
         plat.start(only=[n for n in _names(plat) if n != "demo-receiver"])

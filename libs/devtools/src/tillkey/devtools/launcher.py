@@ -45,7 +45,6 @@ class Platform:
         self.procs: dict[str, subprocess.Popen] = {}
         base = dict(os.environ)
         self.env = {**base, **config.env()} if env_overrides_win else {**config.env(), **base}
-        self.env.setdefault("WEB_CONCURRENCY", "1")
 
     def migrate(self) -> None:
         for argv in migrate_commands():

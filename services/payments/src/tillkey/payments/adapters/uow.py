@@ -4,7 +4,6 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from tillkey.messaging import SqlAlchemyUnitOfWork
 from tillkey.payments.adapters import tables
@@ -12,6 +11,7 @@ from tillkey.payments.domain.model import Merchant, Order, Payment
 from tillkey.payments.domain.refunds import Refund
 from tillkey.platform.clock import Clock, SystemClock
 from tillkey.platform.pagination import paginate
+from tillkey.platform.sql import insert_unless_present
 
 
 class PaymentsUnitOfWork(SqlAlchemyUnitOfWork):
@@ -32,6 +32,14 @@ class PaymentsUnitOfWork(SqlAlchemyUnitOfWork):
         self.session.expire_all()
         return self.session.get(Order, order_id, with_for_update=True, populate_existing=True)
 
+    def order_id_of(self, *, payment_id: str | None = None, refund_id: str | None = None) -> str | None:
+        """The order a payment or refund belongs to, without loading either (the caller locks the order)."""
+        if refund_id is not None:
+            r = tables.refunds.c
+            return self.session.scalar(select(r.order_id).where(r.refund_id == refund_id))
+        p = tables.payments.c
+        return self.session.scalar(select(p.order_id).where(p.payment_id == payment_id))
+
     def payment(self, payment_id: str) -> Payment | None:
         return self.session.get(Payment, payment_id)
 
@@ -47,18 +55,10 @@ class PaymentsUnitOfWork(SqlAlchemyUnitOfWork):
 
     def record_notification(self, gateway: str, notification_id: str, type: str, reference: str) -> bool:
         """False if this notification was recorded before (a redelivery): the caller does nothing."""
-        t = tables.gateway_notifications
-        seen = self.session.scalar(select(t.c.notification_id).where(
-            t.c.gateway == gateway, t.c.notification_id == notification_id))
-        if seen is not None:
-            return False
-        try:
-            with self.session.begin_nested():
-                self.session.execute(t.insert().values(gateway=gateway, notification_id=notification_id, type=type,
-                                                       reference=reference, received_at=self.clock.now()))
-        except IntegrityError:
-            return False  # the same notification, delivered twice at once, recorded by the other request
-        return True
+        # The same notification delivered twice at once: the second waits for the first and skips.
+        return insert_unless_present(self.session, tables.gateway_notifications, {
+            "gateway": gateway, "notification_id": notification_id, "type": type, "reference": reference,
+            "received_at": self.clock.now()})
 
     def payments_awaiting_submission(self, updated_before: datetime, limit: int = 50) -> list[Payment]:
         p = tables.payments.c

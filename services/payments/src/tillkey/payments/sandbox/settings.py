@@ -24,7 +24,8 @@ class SandboxSettings:
     retry_schedule: tuple[float, ...] = (2, 10, 30, 120, 600, 1800, 3600, 7200, 14400)
     give_up_after: float = 86400.0  # a notification is retried (last interval repeating) for about a day
     notify_timeout: float = 10.0
-    poll_interval: float = 0.1
+    notify_concurrency: int = 8  # notifications in flight at once, as a provider's are
+    poll_interval: float = 5.0  # the longest nap: it wakes for new work and when the next item falls due
     log_level: str = "INFO"
 
     @classmethod
@@ -39,7 +40,8 @@ class SandboxSettings:
             retry_schedule=env.schedule("SANDBOX_NOTIFY_RETRY_SCHEDULE", DEFAULT_RETRY_SCHEDULE),
             give_up_after=env.duration("SANDBOX_NOTIFY_GIVE_UP_AFTER", "24h"),
             notify_timeout=env.duration("SANDBOX_NOTIFY_TIMEOUT", "10s"),
-            poll_interval=env.duration("SANDBOX_POLL_INTERVAL", "100ms"),
+            notify_concurrency=env.int("SANDBOX_NOTIFY_CONCURRENCY", 8),
+            poll_interval=env.duration("SANDBOX_POLL_INTERVAL", "5s"),
             log_level=env.str("LOG_LEVEL", "INFO").upper(),
         )
 

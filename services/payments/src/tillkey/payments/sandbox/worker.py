@@ -10,6 +10,7 @@ import logging
 import sqlite3
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import requests
@@ -34,7 +35,12 @@ class Worker:
         self.store = store
         self.settings = settings
         self.clock = clock
-        self.http = session or requests.Session()
+        # Notifications go out side by side, as a real provider's do, each thread on its own kept
+        # connection. An injected session (tests) is used alone, one post at a time, in order.
+        self._shared_http = session
+        self._local = threading.local()
+        self._senders = ThreadPoolExecutor(1 if session else settings.notify_concurrency,
+                                           thread_name_prefix="sandbox-notify")
         self._wake = threading.Event()
         self._stop = threading.Event()
 
@@ -47,14 +53,30 @@ class Worker:
 
     def run(self) -> None:
         while not self._stop.is_set():
+            self._wake.clear()  # before the work: a charge arriving during it wakes the next wait
             try:
                 busy = self.tick()
             except Exception:  # noqa: BLE001 — a bad row or a locked file must not kill the loop
                 log.exception("worker tick failed; trying again")
                 busy = False
             if not busy:
-                self._wake.wait(self.settings.poll_interval)
-                self._wake.clear()
+                # Sleep until the next thing falls due (a charge settles, a retry is due), or a new
+                # charge or refund wakes us; the poll interval is only the longest nap.
+                self._wake.wait(self._seconds_until_due())
+        self._senders.shutdown(wait=True)
+
+    def _seconds_until_due(self) -> float:
+        try:
+            with self.store.read() as db:
+                (due,) = db.execute(
+                    "SELECT MIN(t) FROM (SELECT MIN(settle_at) AS t FROM charges WHERE status = 'pending'"
+                    " UNION ALL SELECT MIN(settle_at) FROM refunds WHERE status = 'pending'"
+                    " UNION ALL SELECT MIN(next_attempt_at) FROM notifications WHERE status = 'pending')").fetchone()
+        except sqlite3.Error:
+            return self.settings.poll_interval
+        if due is None:
+            return self.settings.poll_interval
+        return min(max(due - self.clock(), 0.0), self.settings.poll_interval)
 
     def tick(self) -> bool:
         """One pass; True if there may be more work due right away."""
@@ -122,39 +144,49 @@ class Worker:
         with self.store.read() as db:
             due = db.execute("SELECT * FROM notifications WHERE status = 'pending' AND next_attempt_at <= ?"
                              " ORDER BY next_attempt_at, created_at LIMIT ?", (self.clock(), BATCH)).fetchall()
-        for n in due:
-            if self._stop.is_set():
-                break
-            self._deliver(n)
+        if not due or self._stop.is_set():
+            return 0
+        # Sent before the rows are marked: a crash in between sends them again with the same
+        # webhook-id, which receivers de-duplicate on (at least once, never lost).
+        outcomes = list(self._senders.map(self._send, due))
+        now = self.clock()
+        with self.store.tx() as db:  # one transaction records the whole batch
+            for n, (status, error) in zip(due, outcomes, strict=True):
+                self._record(db, n, status, error, now)
         return len(due)
 
-    def _deliver(self, n: sqlite3.Row) -> None:
-        # Sent before the row is marked: a crash in between sends it again with the same
-        # webhook-id, which receivers de-duplicate on (at least once, never lost).
+    def _http(self):
+        if self._shared_http is not None:
+            return self._shared_http
+        if not hasattr(self._local, "session"):
+            self._local.session = requests.Session()
+        return self._local.session
+
+    def _send(self, n: sqlite3.Row) -> tuple[int | None, str | None]:
         stamp = int(self.clock())
         headers = {"Content-Type": "application/json", "User-Agent": "tillkey-sandbox-gateway/1",
                    **signing.headers([self.settings.secret], n["notification_id"], stamp, n["body"])}
-        status, error = None, None
         try:
-            resp = self.http.post(n["url"], data=n["body"].encode(), headers=headers,
-                                  timeout=self.settings.notify_timeout, allow_redirects=False)
-            status = resp.status_code
+            resp = self._http().post(n["url"], data=n["body"].encode(), headers=headers,
+                                     timeout=self.settings.notify_timeout, allow_redirects=False)
+            return resp.status_code, None
         except requests.RequestException as exc:
-            error = f"{type(exc).__name__}: {exc}"[:500]
-        now = self.clock()
-        with self.store.tx() as db:
-            if status is not None and 200 <= status < 300:
-                db.execute("UPDATE notifications SET status = 'delivered', attempts = attempts + 1,"
-                           " last_status = ?, last_error = NULL, delivered_at = ? WHERE notification_id = ?",
-                           (status, now, n["notification_id"]))
-                log.info("notification %s delivered (%s)", n["notification_id"], status)
-                return
-            attempts = n["attempts"] + 1
-            next_at = now + retry_delay(self.settings.retry_schedule, attempts)
-            gave_up = next_at - n["created_at"] > self.settings.give_up_after
-            db.execute("UPDATE notifications SET status = ?, attempts = ?, next_attempt_at = ?, last_status = ?,"
-                       " last_error = ? WHERE notification_id = ?",
-                       ("failed" if gave_up else "pending", attempts, next_at, status,
-                        error or f"HTTP {status}", n["notification_id"]))
+            return None, f"{type(exc).__name__}: {exc}"[:500]
+
+    def _record(self, db: sqlite3.Connection, n: sqlite3.Row, status: int | None, error: str | None,
+                now: float) -> None:
+        if status is not None and 200 <= status < 300:
+            db.execute("UPDATE notifications SET status = 'delivered', attempts = attempts + 1,"
+                       " last_status = ?, last_error = NULL, delivered_at = ? WHERE notification_id = ?",
+                       (status, now, n["notification_id"]))
+            log.info("notification %s delivered (%s)", n["notification_id"], status)
+            return
+        attempts = n["attempts"] + 1
+        next_at = now + retry_delay(self.settings.retry_schedule, attempts)
+        gave_up = next_at - n["created_at"] > self.settings.give_up_after
+        db.execute("UPDATE notifications SET status = ?, attempts = ?, next_attempt_at = ?, last_status = ?,"
+                   " last_error = ? WHERE notification_id = ?",
+                   ("failed" if gave_up else "pending", attempts, next_at, status,
+                    error or f"HTTP {status}", n["notification_id"]))
         log.warning("notification %s to %s not accepted (%s), %s", n["notification_id"], n["url"],
                     error or f"HTTP {status}", "giving up" if gave_up else f"retry in {next_at - now:.1f}s")
