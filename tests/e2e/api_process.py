@@ -16,10 +16,10 @@ BIN = Path(sys.executable).parent
 
 
 class ApiProcess:
-    def __init__(self, service: str, env: dict[str, str], log: Path):
+    def __init__(self, service: str, env: dict[str, str], log: Path, workers: int = 1):
         self.service, self.log = service, log
         self.port = free_port()
-        self.env = {**os.environ, **env, f"{service.upper()}_PORT": str(self.port), "WEB_CONCURRENCY": "1",
+        self.env = {**os.environ, **env, f"{service.upper()}_PORT": str(self.port), "WEB_CONCURRENCY": str(workers),
                     "LOG_LEVEL": "WARNING"}
         self.proc: subprocess.Popen | None = None
         self.url = f"http://127.0.0.1:{self.port}"

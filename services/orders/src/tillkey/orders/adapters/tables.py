@@ -27,6 +27,7 @@ from tillkey.orders.domain.orders import Customer, Order, OrderLine
 from tillkey.orders.domain.refunds import Refund
 from tillkey.platform.db import UtcDateTime
 from tillkey.platform.idempotency import define_idempotency_table
+from tillkey.platform.rate_limit_storage import define_rate_limit_table
 
 Money = BigInteger
 
@@ -34,6 +35,7 @@ metadata = MetaData()
 outbox = define_outbox(metadata)
 inbox = define_inbox(metadata)
 idempotency_keys = define_idempotency_table(metadata)
+rate_limits = define_rate_limit_table(metadata)
 
 merchants = Table(
     "merchants", metadata,

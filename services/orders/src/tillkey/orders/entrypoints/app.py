@@ -8,11 +8,12 @@ from tillkey.orders.bootstrap import bootstrap
 from tillkey.orders.config import Settings
 from tillkey.orders.entrypoints import carts, checkout_page, coupons, merchants, order_page, orders, pages, products
 from tillkey.platform.app import create_base_app
+from tillkey.platform.rate_limits import RateLimits, install_rate_limits
 from tillkey.platform.web import assets_blueprint
 from tillkey.platform.web.front_door import front_door_blueprint
 
 
-def create_app(settings: Settings, **overrides):
+def create_app(settings: Settings, rate_limits: RateLimits | None = None, **overrides):
     service = bootstrap(settings, **overrides)
     app = create_base_app("orders", engine=service.engine, session_factory=service.session_factory,
                           amqp_url=settings.amqp_url, platform_secret=settings.platform_secret,
@@ -24,9 +25,10 @@ def create_app(settings: Settings, **overrides):
     app.register_blueprint(front_door_blueprint(
         "Tillkey checkout", "Customers reach the checkout through a product's checkout link ({example}); there is "
         "nothing to see here without one.", example=f"{settings.orders_public_url}/buy/prod_…"))
+    install_rate_limits(app, rate_limits or RateLimits(), engine=service.engine, table=tables.rate_limits)
     return app
 
 
 def create_app_from_env():
     """gunicorn's entry: `tillkey.orders.entrypoints.app:create_app_from_env()`."""
-    return create_app(Settings.from_env(os.environ))
+    return create_app(Settings.from_env(os.environ), RateLimits.from_env(os.environ))

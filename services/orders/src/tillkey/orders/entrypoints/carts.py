@@ -8,12 +8,14 @@ from tillkey.orders.entrypoints.common import run
 from tillkey.orders.service_layer import commands as c
 from tillkey.platform.api import endpoint
 from tillkey.platform.idempotency import idempotent
+from tillkey.platform.rate_limits import client_address, path_value, rate_limited
 
 bp = Blueprint("carts", __name__)
 TAGS = ("carts",)
 
 
 @bp.post("/v1/carts")
+@rate_limited(("per_address", client_address))
 @idempotent
 @endpoint(body=s.CartIn, response=s.CartOut, status=201, tags=TAGS)
 def create(body):
@@ -55,6 +57,7 @@ def update(cart_id, body):
 
 
 @bp.post("/v1/carts/<cart_id>/checkout")
+@rate_limited(("per_address", client_address), ("checkouts_per_cart", path_value("cart_id")))
 @idempotent
 @endpoint(body=s.CheckoutIn, response=s.CheckoutOut, status=201, tags=TAGS)
 def checkout(cart_id, body):

@@ -30,6 +30,7 @@ from tillkey.orders.entrypoints.page_support import (
 from tillkey.orders.service_layer import commands as c
 from tillkey.platform.credentials import make_form_token, verify_form_token
 from tillkey.platform.problems import ApiError, flatten_errors
+from tillkey.platform.rate_limits import client_address, path_value, rate_limited
 from tillkey.platform.web import cross_site_post
 
 bp = Blueprint("checkout_page", __name__, template_folder="templates")
@@ -81,6 +82,8 @@ def show(cart_id):
 
 
 @bp.post("/checkout/<cart_id>")
+@rate_limited(("per_address", client_address), ("checkouts_per_cart", path_value("cart_id")),
+              counts=lambda _: request.form.get("action") == "checkout")  # not "update quantity"
 def submit(cart_id):
     if cross_site_post(request.headers, own_urls()):
         raise ApiError(403, "This form was sent from another site.", code="forbidden")

@@ -22,6 +22,7 @@ from tillkey.orders.entrypoints.page_support import (
 from tillkey.orders.service_layer import commands as c
 from tillkey.platform.credentials import verify_order_token
 from tillkey.platform.problems import ApiError
+from tillkey.platform.rate_limits import client_address, path_value, rate_limited
 
 bp = Blueprint("order_page", __name__, template_folder="templates")
 # Why the resend button did nothing, in words the page translates.
@@ -62,6 +63,7 @@ def show(order_id):
 
 
 @bp.post("/orders/<order_id>")
+@rate_limited(("per_address", client_address), ("resends_per_order", path_value("order_id")))
 def resend(order_id):
     """The page's "email my licenses again" button."""
     viewer, token = _customer(order_id)

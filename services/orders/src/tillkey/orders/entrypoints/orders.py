@@ -8,6 +8,7 @@ from tillkey.orders.entrypoints.common import authorize, merchant_id, run, viewe
 from tillkey.orders.service_layer import commands as c
 from tillkey.platform.api import endpoint
 from tillkey.platform.idempotency import idempotent
+from tillkey.platform.rate_limits import client_address, path_value, rate_limited
 
 bp = Blueprint("orders", __name__)
 TAGS = ("orders",)
@@ -52,6 +53,7 @@ def refund(order_id, body):
 
 
 @bp.post("/v1/orders/<order_id>/resend-licenses")
+@rate_limited(("per_address", client_address), ("resends_per_order", path_value("order_id")))
 @authorize(*ANYONE, order_scoped=True)
 @idempotent
 @endpoint(response=s.ResendOut, status=202, auth="admin or customer (order token)", tags=TAGS)

@@ -16,6 +16,7 @@ from tillkey.orders.entrypoints.page_support import error_page
 from tillkey.orders.service_layer import commands as c
 from tillkey.platform.api import load_query
 from tillkey.platform.problems import ApiError, flatten_errors
+from tillkey.platform.rate_limits import client_address, rate_limited
 
 bp = Blueprint("pages", __name__, template_folder="templates")
 CART_COOKIE_PREFIX = "tk_cart_"
@@ -53,6 +54,7 @@ def _cart_cookies() -> dict[str, str]:
 
 
 @bp.get("/buy/<product_id>")
+@rate_limited(("per_address", client_address))  # opening a link may start a cart
 def buy(product_id):
     query = load_query(BuyQuery())
     custom = _custom_params()

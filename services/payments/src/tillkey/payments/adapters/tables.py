@@ -11,11 +11,13 @@ from tillkey.messaging import define_inbox, define_outbox
 from tillkey.payments.domain.model import Merchant, Order, Payment
 from tillkey.payments.domain.refunds import Refund
 from tillkey.platform.idempotency import define_idempotency_table
+from tillkey.platform.rate_limit_storage import define_rate_limit_table
 
 metadata = MetaData()
 outbox = define_outbox(metadata)
 inbox = define_inbox(metadata)
 idempotency_keys = define_idempotency_table(metadata)
+rate_limits = define_rate_limit_table(metadata)
 
 merchants = Table(
     "merchants", metadata,

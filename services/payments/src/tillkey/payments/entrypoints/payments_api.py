@@ -8,11 +8,16 @@ from tillkey.payments.entrypoints.schemas import PaymentSchema, RefundSchema, St
 from tillkey.payments.service_layer import paying, refunding
 from tillkey.platform.api import endpoint
 from tillkey.platform.idempotency import idempotent
+from tillkey.platform.rate_limits import client_address, path_value, rate_limited
 
 bp = Blueprint("payment_attempts", __name__)
 
 
 @bp.post("/v1/orders/<order_id>/payments")
+# Card testing: many cards tried on one order, or from one address. An attempt refused because the
+# order is not there yet (409, retried each second by the page) or the database was away is no try.
+@rate_limited(("per_address", client_address), ("payments_per_order", path_value("order_id")),
+              counts=lambda response: response.status_code not in (409, 429, 503))
 @idempotent
 @authorize("customer")
 @endpoint(body=StartPaymentBody, response=PaymentSchema, status=201, tags=("payments",),

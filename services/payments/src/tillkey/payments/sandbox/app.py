@@ -13,6 +13,7 @@ from werkzeug.exceptions import HTTPException
 from tillkey.payments.sandbox import home, validation
 from tillkey.payments.sandbox.gateway import Answer, Gateway
 from tillkey.payments.sandbox.validation import GatewayProblem
+from tillkey.platform.rate_limits import RateLimits, client_address, install_rate_limits, rate_limited
 from tillkey.platform.web import assets_blueprint
 
 log = logging.getLogger("tillkey.sandbox")
@@ -57,7 +58,8 @@ def _answer(a: Answer) -> Response:
     return _json(a.status, a.body, {"Idempotent-Replayed": "true"} if a.replayed else None)
 
 
-def create_app(gateway: Gateway, on_work: Callable[[], None] = lambda: None) -> Flask:
+def create_app(gateway: Gateway, on_work: Callable[[], None] = lambda: None,
+               rate_limits: RateLimits | None = None) -> Flask:
     """`on_work` wakes the notifier early (it also polls, so nothing depends on the nudge)."""
     app = Flask("tillkey.sandbox")
     app.config["MAX_CONTENT_LENGTH"] = 64 * 1024  # every request here is a few hundred bytes
@@ -77,6 +79,7 @@ def create_app(gateway: Gateway, on_work: Callable[[], None] = lambda: None) -> 
         return Response(status=204, headers=headers, content_type="text/plain")
 
     @app.post("/v1/tokens")
+    @rate_limited(("per_address", client_address))  # card testing starts by tokenizing cards
     def create_token():
         number, month, year, _cvc = validation.card(_body(), datetime.now(UTC).date())
         return _json(201, gateway.tokenize(number, month, year))
@@ -132,4 +135,6 @@ def create_app(gateway: Gateway, on_work: Callable[[], None] = lambda: None) -> 
                   "".join(traceback.format_tb(exc.__traceback__)))
         return problem(GatewayProblem(500, "internal_error", "The sandbox gateway failed; retry later."))
 
+    # One process by construction (see cli.py), so counting in memory is exact here.
+    install_rate_limits(app, rate_limits or RateLimits(), storage_uri="memory://")
     return app

@@ -22,6 +22,7 @@ from tillkey.payments.sandbox.gateway import Gateway
 from tillkey.payments.sandbox.settings import SandboxSettings
 from tillkey.payments.sandbox.store import Store
 from tillkey.payments.sandbox.worker import Worker
+from tillkey.platform.rate_limits import RateLimits
 
 log = logging.getLogger("tillkey.sandbox")
 
@@ -30,7 +31,8 @@ def serve(settings: SandboxSettings) -> int:
     store = Store(settings.database_path)
     store.migrate()  # its own few tables, created if missing: no separate migrate step needed
     worker = Worker(store, settings)
-    app = create_app(Gateway(store, settings.settle_delay), on_work=worker.wake)
+    app = create_app(Gateway(store, settings.settle_delay), on_work=worker.wake,
+                     rate_limits=RateLimits.from_env(os.environ))
     server = make_server(settings.host, settings.port, app, threaded=True)
     notifier = threading.Thread(target=worker.run, name="sandbox-notifier", daemon=True)
 
