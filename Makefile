@@ -7,8 +7,9 @@ PIP := $(BIN)/pip install -q -c requirements/constraints.txt
 LIBS := libs/contracts libs/messaging libs/platform libs/testing libs/devtools
 SERVICES := orders payments fulfillment notifications webhooks
 STAMP := $(VENV)/.installed
+DEPLOY_STAMP := $(VENV)/.deploy-tools
 
-.PHONY: install run test test-unit test-integration test-e2e bench lint migrate clean package-check
+.PHONY: install run test test-unit test-integration test-e2e bench lint migrate clean package-check deploy-check
 
 $(STAMP): requirements/constraints.txt requirements/dev.txt $(wildcard libs/*/pyproject.toml services/*/pyproject.toml)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -39,6 +40,13 @@ bench: install ## what a merchant feels, on SQLite and PostgreSQL (not part of m
 
 package-check: install ## wheels installed non-editable in a fresh venv: migrate on PostgreSQL, every process /readyz (~1 min)
 	@$(BIN)/python tests/deploy/package_check.py
+
+$(DEPLOY_STAMP): $(STAMP) requirements/deploy.txt requirements/constraints.txt
+	$(PIP) -r requirements/deploy.txt
+	@touch $(DEPLOY_STAMP)
+
+deploy-check: $(DEPLOY_STAMP) ## deploy/ offline: compose spec, every kustomize overlay vs the Kubernetes schemas, our rules
+	@$(BIN)/python tests/deploy/deploy_check.py
 
 lint: install ## ruff + the layering contracts + hadolint on the Dockerfile
 	@$(BIN)/ruff check libs services tests
