@@ -62,3 +62,41 @@ def test_never_more_jobs_in_flight_than_threads():
     worker = PollingWorker("test", claim, run_job, threads=3, poll_interval=0.01)
     run_until(worker, lambda: len(asked) > 10)
     assert most[0] <= 3 and max(asked) <= 3
+
+
+def test_outcomes_are_recorded_together_and_kept_while_recording_fails():
+    queue = list(range(6))
+    batches: list[list] = []
+    failures = {"left": 2}  # the database is away for the first two tries
+
+    def claim(free):
+        taken, queue[:] = queue[:free], queue[free:]
+        return taken
+
+    def record(outcomes):
+        if failures["left"]:
+            failures["left"] -= 1
+            raise ConnectionError("database restarting")
+        batches.append(sorted(outcomes))
+
+    worker = PollingWorker("test", claim, lambda job: job * 10, threads=3, poll_interval=0.01, record=record)
+    run_until(worker, lambda: sum(len(b) for b in batches) == 6)
+    assert sorted(o for b in batches for o in b) == [0, 10, 20, 30, 40, 50]  # each once, none lost
+    assert len(batches) < 6  # several outcomes per transaction
+
+
+def test_an_unrecorded_job_stays_in_flight_so_no_more_is_claimed_than_threads():
+    asked: list[int] = []
+
+    def claim(free):
+        asked.append(free)
+        return ["job"] * free
+
+    def record(_outcomes):
+        raise ConnectionError("database down")
+
+    worker = PollingWorker("test", claim, lambda job: job, threads=2, poll_interval=0.01, record=record,
+                           record_for=60)
+    run_until(worker, lambda: len(asked) >= 1 and worker._in_flight == 2)  # noqa: SLF001
+    time.sleep(0.2)
+    assert asked == [2]  # the two sent jobs hold their places until recorded: nothing more is claimed

@@ -37,6 +37,12 @@ class NotificationsUnitOfWork(SqlAlchemyUnitOfWork):
     def message(self, message_id: str, *, lock: bool = False) -> Message | None:
         return self.session.get(Message, message_id, with_for_update=lock)
 
+    def messages_locked(self, message_ids: list[str]) -> dict[str, Message]:
+        m = tables.messages.c
+        ids = sorted(set(message_ids))  # locked in id order, as every writer does: no deadlock
+        return {msg.message_id: msg for msg in self.session.scalars(
+            select(Message).where(m.message_id.in_(ids)).order_by(m.message_id).with_for_update())}
+
     def message_by_cause(self, cause: str) -> Message | None:
         return self.session.scalars(select(Message).where(tables.messages.c.cause == cause)).first()
 

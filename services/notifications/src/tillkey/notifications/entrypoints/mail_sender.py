@@ -29,34 +29,33 @@ class MailSender(PollingWorker):
         # The lease outlasts the longest send plus room to record it: no second sender takes the
         # message while it is in flight, and a crashed sender's message comes back after it.
         self._lease = timedelta(seconds=longest_send + 30)
-        super().__init__("mail-send", self.claim, self.send, threads=threads, poll_interval=poll_interval)
+        super().__init__("mail-send", self.claim, self.send, threads=threads, poll_interval=poll_interval,
+                         record=self.record, record_for=min(20.0, longest_send))
 
     def claim(self, free: int) -> list[OutgoingEmail]:
         return sending.claim(self._uow_factory(), free, self._lease)
 
-    def send(self, email: OutgoingEmail) -> None:
+    def send(self, email: OutgoingEmail) -> sending.Outcome:
+        """The SMTP call only; the loop records outcomes in batches (and again if the database is away)."""
         try:
             self._mailer.send(email)
         except MailTransient as exc:
             log.warning("email %s not sent, will retry: %s", email.message_id, exc)
-            self._record_failure(email.message_id, str(exc), permanent=False)
+            return sending.Outcome(email.message_id, str(exc), permanent=False)
         except MailRejected as exc:
-            self._record_failure(email.message_id, str(exc), permanent=True)
+            return sending.Outcome(email.message_id, str(exc), permanent=True)
         except Exception as exc:  # noqa: BLE001 — unexpected: retried like a transient failure
             log.exception("email %s: unexpected error while sending", email.message_id)
-            self._record_failure(email.message_id, repr(exc), permanent=False)
-        else:
-            # If this fails (database down), the lease runs out and the email goes again, with the
-            # same Message-ID (see service_layer.sending).
-            sending.record_sent(self._uow_factory(), email.message_id)
+            return sending.Outcome(email.message_id, repr(exc), permanent=False)
+        return sending.Outcome(email.message_id)
+
+    def record(self, outcomes: list[sending.Outcome]) -> None:
+        sending.record_outcomes(self._uow_factory(), outcomes, schedule=self._schedule,
+                                give_up_after=self._give_up_after)
 
     def run_once(self, limit: int = 10) -> bool:
-        """One poll on the caller's thread (tests, tools): claim and send. True if there was work."""
+        """One poll on the caller's thread (tests, tools): claim, send, record. True if there was work."""
         emails = self.claim(limit)
-        for email in emails:
-            self.send(email)
+        if emails:
+            self.record([self.send(email) for email in emails])
         return bool(emails)
-
-    def _record_failure(self, message_id: str, error: str, *, permanent: bool) -> None:
-        sending.record_failure(self._uow_factory(), message_id, error, permanent=permanent,
-                               schedule=self._schedule, give_up_after=self._give_up_after)

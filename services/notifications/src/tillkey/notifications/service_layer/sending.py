@@ -8,14 +8,17 @@ How duplicates are bounded (SPEC §4 "at most once per cause"):
   redelivered or repeated event never creates a second message;
 - claiming: the row is locked (SKIP LOCKED on PostgreSQL, BEGIN IMMEDIATE on SQLite) and leased
   by pushing `next_attempt_at` past the longest possible send, so two senders never take it at once;
-- the one window left: the server accepted the message and we crashed (or lost the database)
-  before recording it. The lease runs out and the message is sent again — with the same
+- recording: the sender keeps an accepted message's outcome and records it again while the
+  database is away (platform.polling), well inside the lease;
+- the one window left: the server accepted the message and we crashed (or lost the database
+  for longer than that) before recording it. The lease runs out and the message is sent again — with the same
   cause-derived Message-ID, so the receiving server or mail client can drop the copy. At most one
   extra copy per crash, never a lost email.
 """
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import timedelta
 
 from tillkey.notifications.service_layer.ports import OutgoingEmail
@@ -35,21 +38,29 @@ def claim(uow, limit: int, lease: timedelta) -> list[OutgoingEmail]:
         return emails
 
 
-def record_sent(uow, message_id: str) -> None:
-    with uow:
-        message = uow.message(message_id, lock=True)
-        message.mark_sent(uow.clock.now())
-        uow.commit()
+@dataclass(frozen=True)
+class Outcome:
+    """What the SMTP server said of one email: accepted (no error), or why not."""
+
+    message_id: str
+    error: str | None = None
+    permanent: bool = False
 
 
-def record_failure(uow, message_id: str, error: str, *, permanent: bool, schedule: tuple[float, ...],
-                   give_up_after: timedelta) -> str:
-    """Postpone (or fail) the message; returns its status afterwards."""
+def record_outcomes(uow, outcomes: list[Outcome], *, schedule: tuple[float, ...], give_up_after: timedelta) -> None:
+    """Sent, postponed or failed for good: the whole list in one transaction."""
     with uow:
-        message = uow.message(message_id, lock=True)
-        message.attempt_failed(error, uow.clock.now(), permanent=permanent, schedule=schedule,
-                               give_up_after=give_up_after)
+        messages = uow.messages_locked([o.message_id for o in outcomes])
+        now = uow.clock.now()
+        for outcome in outcomes:
+            message = messages.get(outcome.message_id)
+            if message is None:
+                continue
+            if outcome.error is None:
+                message.mark_sent(now)
+                continue
+            message.attempt_failed(outcome.error, now, permanent=outcome.permanent, schedule=schedule,
+                                   give_up_after=give_up_after)
+            if message.status != "queued":
+                log.error("email %s (%s) failed for good: %s", message.message_id, message.template, outcome.error)
         uow.commit()
-        if message.status != "queued":
-            log.error("email %s (%s) failed for good: %s", message_id, message.template, error)
-        return message.status
