@@ -87,7 +87,7 @@ def workloads(docs: list[dict]) -> list[str]:
         for c in spec.get("initContainers", []) + spec["containers"]:
             sc = c.get("securityContext", {})
             if sc.get("allowPrivilegeEscalation") is not False or sc.get("readOnlyRootFilesystem") is not True:
-                problems.append(f"{label}/{c['name']}: needs allowPrivilegeEscalation false, readOnlyRootFilesystem true")
+                problems.append(f"{label}/{c['name']}: needs no privilege escalation and a read-only root filesystem")
             if not c.get("resources", {}).get("requests") or not c.get("resources", {}).get("limits"):
                 problems.append(f"{label}/{c['name']}: needs resource requests and limits")
             image = c.get("image", "")

@@ -68,7 +68,7 @@ def test_pods_must_be_locked_down_and_refer_only_to_what_exists():
     loose = deployment(image="tillkey", securityContext={}, livenessProbe=None,
                        envFrom=[{"secretRef": {"name": "tillkey-secrets"}}])
     problems = "\n".join(rules.workloads([loose]))
-    for expected in ("readOnlyRootFilesystem", "no fixed tag", "Secret tillkey-secrets", "liveness"):
+    for expected in ("read-only root filesystem", "no fixed tag", "Secret tillkey-secrets", "liveness"):
         assert expected in problems
 
 
