@@ -9,6 +9,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Protocol
 
+from sqlalchemy.exc import IntegrityError
+
 from tillkey.contracts import signing
 from tillkey.fulfillment.domain.errors import Conflict, Invalid, NotFound
 from tillkey.fulfillment.domain.model import LineAlreadyDelivered, Product
@@ -42,11 +44,23 @@ def ensure_owner(uow_factory: Callable, directory: ProductDirectory, merchant_id
     answer = directory.product(product_id, api_key)
     if answer is None or answer.get("merchant_id") != merchant_id:
         raise NotFound("product")
-    with uow_factory() as uow:
-        if uow.product(product_id) is None:
-            uow.add(Product(product_id, merchant_id, str(answer.get("name") or "")[:200],
-                            bool(answer.get("active", True)), _as_of(answer)))
-            uow.commit()
+    try:
+        with uow_factory() as uow:
+            product = uow.product(product_id)
+            if product is None:
+                uow.add(Product(product_id, merchant_id, str(answer.get("name") or "")[:200],
+                                bool(answer.get("active", True)), _as_of(answer)))
+                uow.commit()
+                return
+            owner = product.merchant_id
+    except IntegrityError:
+        # product.created arrived meanwhile and the consumer wrote the row first: that row
+        # (from orders' own event) answers the question, as it does when it is found above.
+        with uow_factory() as uow:
+            product = uow.product(product_id)
+            owner = product.merchant_id if product is not None else None
+    if owner != merchant_id:
+        raise NotFound("product")
 
 
 def configure_source(uow, merchant_id: str, product_id: str, config: dict, *, allow_private_urls: bool) -> dict:

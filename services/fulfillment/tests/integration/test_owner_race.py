@@ -1,0 +1,35 @@
+"""A product asked of orders while its product.created arrives: the API answers, never a 500."""
+from __future__ import annotations
+
+import pytest
+
+from tillkey.fulfillment.domain.errors import NotFound
+from tillkey.fulfillment.service_layer import merchant
+
+from .conftest import MERCHANT, know_product
+
+pytestmark = pytest.mark.integration
+
+
+class EventArrivesWhileAsking:
+    """Orders' answer, given just after the consumer stored the product from product.created."""
+
+    def __init__(self, service, owner: str):
+        self.service, self.owner = service, owner
+
+    def product(self, product_id: str, _api_key: str) -> dict:
+        know_product(self.service, product_id, merchant_id=self.owner)
+        return {"product_id": product_id, "merchant_id": MERCHANT, "name": "Editor", "active": True}
+
+
+def test_the_row_the_consumer_wrote_first_answers(service):
+    merchant.ensure_owner(service.uow_factory, EventArrivesWhileAsking(service, MERCHANT), MERCHANT, "key",
+                          "prod_race1")
+    with service.uow_factory() as uow:
+        assert uow.product("prod_race1").merchant_id == MERCHANT
+
+
+def test_another_merchants_product_stays_not_found(service):
+    with pytest.raises(NotFound):
+        merchant.ensure_owner(service.uow_factory, EventArrivesWhileAsking(service, "mer_other0000"), MERCHANT,
+                              "key", "prod_race2")
