@@ -9,6 +9,8 @@ kernel has switched it in and out. A live loop moves on within seconds even when
 loop returns every half second or so, and a loop of short sleeps wakes each time. A stuck one stays
 in the same frame at the same instruction and never wakes. A timed wait in `threading`
 (`Event.wait(timeout)`: a scheduler's interval, a poll) ends by itself, so it counts as idle.
+Erring on the side of not killing: a call that wakes up by itself while it waits (psycopg polls
+its socket every 0.1 s while a query waits for a lock) counts as live however long it lasts.
 
 `/healthz` (liveness) fails when the supervisor stopped ticking or a loop stayed put longer than
 `stuck_after`: restarting is the cure. `/readyz` also wants every loop `ready` (connected and
