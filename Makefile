@@ -38,7 +38,8 @@ bench: install ## what a merchant feels, on SQLite and PostgreSQL (not part of m
 	@command -v wrk >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null)
 	@$(BIN)/python tests/performance/bench.py $(BENCH_ARGS)
 
-package-check: install ## wheels installed non-editable in a fresh venv: migrate on PostgreSQL, every process /readyz (~1 min)
+package-check: install ## wheels installed non-editable in a fresh venv: migrate on PostgreSQL, every process /readyz, the proxy (~2 min)
+	@command -v nginx >/dev/null || test -x /usr/sbin/nginx || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light >/dev/null)
 	@$(BIN)/python tests/deploy/package_check.py
 
 $(DEPLOY_STAMP): $(STAMP) requirements/deploy.txt requirements/constraints.txt

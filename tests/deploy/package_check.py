@@ -24,6 +24,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from proxy_check import check_proxy
 from sqlalchemy import create_engine, text
 
 from tillkey.devtools.launcher import free_port, wait_until
@@ -139,6 +140,8 @@ def main() -> int:
             if status != 200:
                 raise SystemExit(f"package-check: {service} worker /healthz answered {status} while idle")
         step(f"every idle worker live after WORKER_STUCK_AFTER={STUCK_AFTER}s", started)
+        passed = check_proxy(ports, free_port(), free_port(), work)
+        step(f"the compose proxy's nginx routes {passed} requests to the right services", started)
         codes = _stop(procs)
         if any(codes.values()):
             raise SystemExit(f"package-check: processes exited badly on SIGTERM: {codes}")
