@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import noload
 
 from tillkey.messaging import SqlAlchemyUnitOfWork
 from tillkey.payments.adapters import tables
@@ -40,8 +41,17 @@ class PaymentsUnitOfWork(SqlAlchemyUnitOfWork):
         p = tables.payments.c
         return self.session.scalar(select(p.order_id).where(p.payment_id == payment_id))
 
-    def payment(self, payment_id: str) -> Payment | None:
-        return self.session.get(Payment, payment_id)
+    def payment(self, payment_id: str, *, with_refunds: bool = True) -> Payment | None:
+        """`with_refunds=False` when the caller never looks at them: one statement, not two."""
+        options = () if with_refunds else (noload(Payment.refunds),)
+        return self.session.get(Payment, payment_id, options=options)
+
+    def record_charge_accepted(self, payment_id: str, charge_id: str) -> None:
+        """Payment.record_charge as one UPDATE, without loading and locking the order: the charge id
+        only ever goes from none to this gateway's (the notification may have written the same one)."""
+        p = tables.payments.c
+        self.session.execute(update(tables.payments).where(p.payment_id == payment_id).values(
+            charge_id=func.coalesce(p.charge_id, charge_id), gateway_token=None))
 
     def refund(self, refund_id: str) -> Refund | None:
         return self.session.get(Refund, refund_id)

@@ -21,7 +21,7 @@ def submit_charge(payment_id: str, deps: PaymentDeps, *, fail_if_unreachable: bo
     """`fail_if_unreachable`: the customer is waiting (API) — an unreachable gateway fails the attempt
     at once so they can retry; the sweeper instead retries until `give_up_after`."""
     with deps.uow_factory() as uow:
-        payment = uow.payment(payment_id)
+        payment = uow.payment(payment_id, with_refunds=False)
         if payment is None or not payment.awaits_submission:
             return
         gateway_name, token = payment.gateway, payment.gateway_token
@@ -40,9 +40,7 @@ def submit_charge(payment_id: str, deps: PaymentDeps, *, fail_if_unreachable: bo
         _fail(payment_id, exc.code, exc.detail, deps)
         return
     with deps.uow_factory() as uow:
-        order = uow.order(charge_order_id(uow, payment_id), lock=True)
-        payment = next(p for p in order.payments if p.payment_id == payment_id)
-        payment.record_charge(charge.charge_id)
+        uow.record_charge_accepted(payment_id, charge.charge_id)
         uow.commit()
     log.info("charge %s accepted by %s for %s", charge.charge_id, gateway.name, payment_id)
 
@@ -57,7 +55,7 @@ def _fail(payment_id: str, code: str, gateway_message: str | None, deps: Payment
 
 
 def charge_order_id(uow, payment_id: str) -> str:
-    return uow.payment(payment_id).order_id
+    return uow.order_id_of(payment_id=payment_id)
 
 
 def submit_refund(refund_id: str, deps: PaymentDeps) -> None:
