@@ -156,6 +156,9 @@ def compose(doc: dict) -> list[str]:
             if mode != "migrate" and depends.get("rabbitmq", {}).get("condition") != "service_healthy":
                 problems.append(f"compose: {service}-{mode} does not wait for a healthy broker")
     for name, svc in services.items():
+        if str(svc.get("command", [""])[0]).startswith("tillkey-") and \
+                svc.get("build", {}).get("dockerfile") != "deploy/Dockerfile":
+            problems.append(f"compose: {name} runs our image but cannot build it from deploy/Dockerfile")
         if svc.get("restart") != "no" and "healthcheck" not in svc:
             problems.append(f"compose: {name} runs for good without a healthcheck")
         for port in svc.get("ports", []):
