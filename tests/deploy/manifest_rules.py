@@ -124,9 +124,16 @@ def selectors(docs: list[dict]) -> list[str]:
     for name, doc in _named(docs, "PodDisruptionBudget").items():
         if not selects(doc["spec"]["selector"].get("matchLabels", {})):
             problems.append(f"PodDisruptionBudget {name}: its selector matches no Deployment's pods")
-    for name, doc in _named(docs, "HorizontalPodAutoscaler").items():
-        if doc["spec"]["scaleTargetRef"]["name"] not in _named(docs, "Deployment"):
-            problems.append(f"HorizontalPodAutoscaler {name}: its target is no Deployment here")
+    deployments = _named(docs, "Deployment")
+    scaled = [("HorizontalPodAutoscaler", name, d["spec"]["scaleTargetRef"]["name"])
+              for name, d in _named(docs, "HorizontalPodAutoscaler").items()]
+    scaled += [("ScaledObject", name, d["spec"]["scaleTargetRef"].get("name"))
+               for name, d in _named(docs, "ScaledObject").items()]
+    for kind, name, target in scaled:
+        if target not in deployments:
+            problems.append(f"{kind} {name}: its target is no Deployment here")
+        elif "replicas" in deployments[target]["spec"]:
+            problems.append(f"Deployment {target}: sets replicas, which resets {kind} {name} on every apply")
     for name, doc in _named(docs, "Ingress").items():
         if not doc["spec"].get("tls"):
             problems.append(f"Ingress {name}: no TLS")

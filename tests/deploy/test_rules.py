@@ -93,3 +93,12 @@ def test_the_committed_compose_file_passes_and_each_flaw_is_named():
                      "rabbitmq publishes 5672:5672", "payments-api PLATFORM_SECRET", "mailpit runs for good",
                      "orders-worker runs our image but cannot build it"):
         assert expected in problems
+
+
+def test_a_deployment_under_an_autoscaler_leaves_the_replica_count_to_it():
+    api = deployment()
+    hpa = {"kind": "HorizontalPodAutoscaler", "metadata": {"name": "orders-api"},
+           "spec": {"scaleTargetRef": {"name": "orders-api"}}}
+    assert rules.selectors([api, hpa]) == []
+    api["spec"]["replicas"] = 2
+    assert "resets HorizontalPodAutoscaler orders-api" in rules.selectors([api, hpa])[0]
