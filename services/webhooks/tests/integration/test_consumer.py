@@ -80,3 +80,38 @@ def test_worker_command_loops_deliver_and_relay_the_disabled_event(wiring, recei
     assert len(receiver.hits) == 1 and receiver.hits[0].json["id"] == created.id
     deliveries = client.get("/v1/webhook-deliveries", headers=auth()).get_json()["data"]
     assert len(deliveries) == 1 and deliveries[0]["status"] == "failed"
+
+
+def test_the_consumer_hands_new_deliveries_to_the_worker_without_a_claim(wiring, receivers, monkeypatch):
+    settings, name, client = wiring
+    receiver = receivers()
+    client.post("/v1/webhook-endpoints", json={"url": receiver.url, "events": ["*"]}, headers=auth())
+    from tillkey.webhooks.service_layer import delivering
+
+    claims = []
+    monkeypatch.setattr(delivering, "claim", lambda *args: claims.append(args) or [])  # the poll finds nothing
+    loops = build_workers(settings, service_name=name, retry_delays=FAST_RETRIES)
+    declare_fresh(settings.amqp_url, loops["consumer"].topology)
+    created = sample_envelope("order.created")
+    with running(**loops):
+        publish(settings.amqp_url, created)
+        wait_until(lambda: len(receiver.hits) == 1, what="the webhook, sent from the hand-over")
+        wait_until(lambda: client.get("/v1/webhook-deliveries", headers=auth()).get_json()["data"][0]["status"]
+                   == "succeeded", what="the attempt recorded")
+    (delivery,) = client.get("/v1/webhook-deliveries", headers=auth()).get_json()["data"]
+    assert len(delivery["attempts"]) == 1 and receiver.hits[0].json["id"] == created.id
+
+
+def test_a_handed_job_that_waited_past_its_start_by_is_left_to_the_poll(migrated_url, amqp_url):
+    service = bootstrap(make_settings(migrated_url, amqp_url=amqp_url))
+    worker = DeliveryWorker(service.uow_factory, service.sender, service.clock, schedule=(0.2,), timeout=1.0)
+    from tillkey.webhooks.service_layer.delivering import Job
+
+    job = Job("whd_1", "ep_1", "https://example.com/h", "evt_1", "{}", ("whsec_x",))
+    worker._start_within = -1  # noqa: SLF001 — as if it had waited in the queue for its whole margin
+    worker.take([job])
+    assert worker._take_handed() == [] and not worker._handed  # noqa: SLF001 — dropped, not sent late
+    worker._start_within = 30  # noqa: SLF001
+    worker.take([job])
+    assert worker._take_handed() == [job]  # noqa: SLF001
+    service.engine.dispose()

@@ -11,7 +11,7 @@ from tillkey.platform.db import make_engine, make_session_factory
 from tillkey.platform.urls import check_url
 from tillkey.webhooks.adapters import tables
 from tillkey.webhooks.adapters.http_sender import HttpSender
-from tillkey.webhooks.adapters.uow import WebhooksUnitOfWork
+from tillkey.webhooks.adapters.uow import Handoff, WebhooksUnitOfWork
 from tillkey.webhooks.config import Settings
 from tillkey.webhooks.service_layer.ingest import HANDLERS
 from tillkey.webhooks.service_layer.ports import Sender
@@ -33,6 +33,7 @@ class Webhooks:
     clock: Clock
     sender: Sender
     check_url: Callable[[str], None]
+    handoff: Handoff
 
 
 def bootstrap(settings: Settings, **overrides) -> Webhooks:
@@ -40,11 +41,13 @@ def bootstrap(settings: Settings, **overrides) -> Webhooks:
     clock = overrides.get("clock") or SystemClock()
     engine = overrides.get("engine") or make_engine(settings.database_url)
     session_factory = make_session_factory(engine)
+    handoff = Handoff()
     uow_factory = overrides.get("uow_factory") or partial(
-        WebhooksUnitOfWork, session_factory, tables.outbox, SERVICE, clock=clock)
+        WebhooksUnitOfWork, session_factory, tables.outbox, SERVICE, clock=clock, handoff=handoff)
     dispatcher = InboxDispatcher(uow_factory, tables.inbox, overrides.get("handlers") or HANDLERS)
     topology = QueueTopology(overrides.get("service_name", SERVICE), tuple(dispatcher.event_types),
                              retry_delays=overrides.get("retry_delays", WAIT_FOR_ORDER_DELAYS))
     sender = overrides.get("sender") or HttpSender(settings.timeout, settings.allow_private_urls)
     url_check = overrides.get("check_url") or partial(check_url, allow_private=settings.allow_private_urls)
-    return Webhooks(settings, engine, session_factory, uow_factory, dispatcher, topology, clock, sender, url_check)
+    return Webhooks(settings, engine, session_factory, uow_factory, dispatcher, topology, clock, sender, url_check,
+                    handoff)

@@ -16,6 +16,7 @@ def build_workers(settings: Settings, **overrides) -> dict:
     delivery = DeliveryWorker(service.uow_factory, service.sender, service.clock,
                               schedule=settings.retry_schedule, timeout=settings.timeout,
                               threads=settings.senders, per_endpoint=settings.per_endpoint)
+    service.handoff.connect(delivery.take, delivery.lease)  # the consumer's new deliveries skip the claim
     return {
         # Each committed batch may have created deliveries: the worker claims them at once.
         "consumer": Consumer(settings.amqp_url, service.topology, service.dispatcher, after_batch=delivery.wake),

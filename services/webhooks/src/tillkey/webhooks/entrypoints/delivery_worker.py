@@ -12,6 +12,8 @@ from __future__ import annotations
 import logging
 import random
 import threading
+import time
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
@@ -31,6 +33,9 @@ class DeliveryWorker:
         self._schedule = schedule
         # Longer than the longest send (connect + read, each up to the timeout) plus room to record it.
         self._lease = timedelta(seconds=2 * timeout + 30)
+        # A handed-over job must start before its lease could run out mid-send (see `take`).
+        self._start_within = self._lease.total_seconds() - (2 * timeout + 10)
+        self._handed: deque[tuple[float, delivering.Job]] = deque()
         self._threads = threads
         self._per_endpoint = per_endpoint
         self._poll_interval = poll_interval
@@ -42,6 +47,22 @@ class DeliveryWorker:
         self._in_flight = 0
         self._finished: list[delivering.Finished] = []  # sent, not yet recorded (still leased)
         self.ready = False
+
+    @property
+    def lease(self) -> timedelta:
+        return self._lease
+
+    def take(self, jobs: list[delivering.Job]) -> None:
+        """From the consumer, after its commit: deliveries it created already leased to us.
+
+        They are sent before any claimed job. One still waiting when its lease could run out
+        mid-send (a slow endpoint's backlog) is dropped here: the lease ends and a poll claims it,
+        so it is sent once, later, never twice at once.
+        """
+        start_by = time.monotonic() + self._start_within
+        with self._lock:
+            self._handed.extend((start_by, job) for job in jobs)
+        self._wake.set()
 
     def wake(self) -> None:
         """From any thread: deliveries were committed (the consumer's batch); claim them now."""
@@ -58,13 +79,32 @@ class DeliveryWorker:
             while not self._stopping.is_set():
                 self._wake.clear()  # before the work: a wake-up during it is kept for the next turn
                 self._record_finished()
-                jobs = self._claim()
+                jobs = self._take_handed() + self._claim()
                 for job in jobs:
                     pool.submit(self._deliver, job)
                 if not jobs or self._in_flight >= self._threads:
                     self._wake.wait(self._poll_interval)
         self._record_finished()  # the pool has drained: what was sent is recorded before we exit
         self.ready = False
+
+    def _take_handed(self) -> list:
+        """Handed-over jobs that fit now (free threads, per-endpoint cap), counted in flight."""
+        now = time.monotonic()
+        taken, waiting = [], deque()
+        with self._lock:
+            while self._handed:
+                start_by, job = self._handed.popleft()
+                if start_by <= now:
+                    continue  # its lease ends before a send could: the poll takes it then
+                if (self._in_flight < self._threads
+                        and self._busy.get(job.endpoint_id, 0) < self._per_endpoint):
+                    taken.append(job)
+                    self._in_flight += 1
+                    self._busy[job.endpoint_id] = self._busy.get(job.endpoint_id, 0) + 1
+                else:
+                    waiting.append((start_by, job))
+            self._handed = waiting
+        return taken
 
     def _claim(self) -> list:
         with self._lock:

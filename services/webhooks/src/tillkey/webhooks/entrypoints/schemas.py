@@ -40,6 +40,9 @@ class EndpointCreate(_Strict):
 
 
 class EndpointUpdate(_Strict):
+    class Meta(_Strict.Meta):
+        openapi = {"minProperties": 1}   # `_something`
+
     url = fields.String(validate=validate.Length(min=1, max=2048))
     events = _events_field()
     description = fields.String(validate=validate.Length(max=500))

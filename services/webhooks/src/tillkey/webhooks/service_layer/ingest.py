@@ -11,6 +11,7 @@ from tillkey.messaging import RetryLater
 from tillkey.platform.ids import new_id
 from tillkey.webhooks.domain import payload
 from tillkey.webhooks.domain.model import Delivery, OrderRecord, WebhookEvent
+from tillkey.webhooks.service_layer.delivering import Job
 from tillkey.webhooks.service_layer.erasure import erase_order
 
 
@@ -51,9 +52,15 @@ def take_event(event: Envelope, uow) -> None:
     uow.add(WebhookEvent(event_id=event.id, merchant_id=merchant_id, type=event.type, sequence=sequence,
                          body=body, created_at=now, order_id=record.order_id if record is not None else None))
     uow.flush()  # the event row first: deliveries reference it
+    lease = uow.sending_lease()
     for endpoint in endpoints:
-        uow.add(Delivery(delivery_id=new_id("whd"), endpoint_id=endpoint.endpoint_id, merchant_id=merchant_id,
-                         event_id=event.id, event_type=event.type, created_at=now, next_attempt_at=now))
+        delivery = Delivery(delivery_id=new_id("whd"), endpoint_id=endpoint.endpoint_id, merchant_id=merchant_id,
+                            event_id=event.id, event_type=event.type, created_at=now, next_attempt_at=now,
+                            lease_expires_at=now + lease if lease is not None else None)
+        uow.add(delivery)
+        if lease is not None:  # this process sends it: leased here, handed over after the commit
+            uow.hand_off(Job(delivery.delivery_id, endpoint.endpoint_id, endpoint.url, event.id, body,
+                             tuple(endpoint.signing_secrets(now))))
 
 
 HANDLERS = {event_type: [take_event] for event_type in PUBLIC_EVENT_TYPES}
