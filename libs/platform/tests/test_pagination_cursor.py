@@ -1,11 +1,20 @@
 """Cursors are opaque to callers: anything we did not hand out is "not a cursor", never a 500."""
 import base64
 import json
+import re
 from datetime import UTC, datetime
 
 import pytest
 
-from tillkey.platform.pagination import PageQuery, decode_cursor, encode_cursor
+from tillkey.platform.pagination import (
+    CURSOR_PATTERN,
+    MAX_CURSOR_LENGTH,
+    InvalidCursor,
+    PageQuery,
+    decode_cursor,
+    encode_cursor,
+    paginate,
+)
 
 
 def _cursor(obj) -> str:
@@ -28,5 +37,13 @@ def test_a_cursor_we_made_round_trips_in_utc():
 ])
 def test_anything_else_is_not_a_cursor(cursor):
     assert decode_cursor(cursor) is None
-    if cursor:
-        assert "cursor" in PageQuery().validate({"cursor": cursor})
+    if not cursor:
+        assert PageQuery().load({"cursor": cursor})["cursor"] == ""  # the first page, as the document says
+    elif re.fullmatch(CURSOR_PATTERN, cursor) is None or len(cursor) > MAX_CURSOR_LENGTH:
+        assert "cursor" in PageQuery().validate({"cursor": cursor})  # not even the documented form
+    else:
+        # The documented form, but not one this API handed out: refused when used, still a 422.
+        assert PageQuery().validate({"cursor": cursor}) == {}
+        with pytest.raises(InvalidCursor) as refused:
+            paginate(None, None, None, None, 10, cursor)
+        assert refused.value.status == 422 and "cursor" in refused.value.errors

@@ -93,9 +93,11 @@ def endpoint(*, body=None, query=None, response=None, status: int = 200, summary
 
 def openapi_document(app: Flask, title: str, version: str = "1.0.0") -> dict:
     from apispec import APISpec
-    from apispec.ext.marshmallow import MarshmallowPlugin
 
-    spec = APISpec(title=title, version=version, openapi_version="3.0.3", plugins=[MarshmallowPlugin()])
+    from tillkey.platform.openapi import DOCUMENT_RULES, OPENAPI_VERSION, marshmallow_plugin
+
+    spec = APISpec(title=title, version=version, openapi_version=OPENAPI_VERSION, plugins=[marshmallow_plugin()],
+                   info={"description": DOCUMENT_RULES})
     spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
     for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
         meta = getattr(app.view_functions.get(rule.endpoint), "openapi", None)

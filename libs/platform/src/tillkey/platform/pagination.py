@@ -5,24 +5,36 @@ import base64
 import json
 from datetime import datetime
 
-from marshmallow import Schema, ValidationError, fields, validate, validates
+from marshmallow import Schema, fields, validate
 from sqlalchemy import and_, or_
 from sqlalchemy.sql import Select
 
 from tillkey.platform.clock import as_utc
 from tillkey.platform.inputs import is_unstorable
+from tillkey.platform.problems import ApiError
 
 DEFAULT_LIMIT, MAX_LIMIT = 50, 200
+MAX_CURSOR_LENGTH = 512
+
+
+# What encode_cursor writes: base64url without padding.
+CURSOR_PATTERN = r"^[A-Za-z0-9_-]*$"
 
 
 class PageQuery(Schema):
     limit = fields.Integer(load_default=DEFAULT_LIMIT, validate=validate.Range(min=1, max=MAX_LIMIT))
-    cursor = fields.String(load_default=None)
+    # The document states the form; whether it is one this API handed out is known only when it is
+    # used (`paginate`), like an id that names nothing. Empty means the first page.
+    cursor = fields.String(load_default=None, validate=[
+        validate.Length(max=MAX_CURSOR_LENGTH),
+        validate.Regexp(CURSOR_PATTERN, error="Not a cursor this API returned.")],
+        metadata={"description": "`next_cursor` of the previous page; empty or absent: the first page"})
 
-    @validates("cursor")
-    def _cursor_decodes(self, value, **_):
-        if value is not None and decode_cursor(value) is None:
-            raise ValidationError("Not a cursor this API returned.")
+
+class InvalidCursor(ApiError):
+    def __init__(self):
+        super().__init__(422, "The query has invalid parameters.", code="validation_error",
+                         errors={"cursor": ["Not a cursor this API returned."]})
 
 
 def encode_cursor(created_at: datetime, id: str) -> str:
@@ -46,7 +58,10 @@ def decode_cursor(cursor: str) -> tuple[datetime, str] | None:
 def paginate(session, stmt: Select, created_col, id_col, limit: int, cursor: str | None) -> tuple[list, str | None]:
     """Rows of `stmt` newest first, after `cursor`; and the cursor of the next page, if any."""
     if cursor:
-        created, id = decode_cursor(cursor)
+        decoded = decode_cursor(cursor)
+        if decoded is None:
+            raise InvalidCursor()
+        created, id = decoded
         # SQLite stores naive UTC; compare like with like (decode_cursor made it UTC).
         if session.get_bind().dialect.name == "sqlite":
             created = created.replace(tzinfo=None)

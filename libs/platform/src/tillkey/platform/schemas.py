@@ -1,13 +1,13 @@
 """Strict JSON fields for every request schema: a value is the type the OpenAPI document says, or 422.
 
 marshmallow's `Boolean(truthy={True}, falsy={False})` still lets `1` and `0` through (`1 in {True}`
-is true in Python), and its `Integer(strict=True)` takes `true` as 1 (`bool` is an `Integral`). A
-merchant generating a client from /openapi.json reads `boolean` and `integer`; anything else is a
-guess we do not make.
+is true in Python), and its `Integer(strict=True)` takes `true` as 1 (`bool` is an `Integral`) yet
+refuses 2.0, which JSON Schema (so the document) calls an integer. A merchant generating a client
+from /openapi.json reads `boolean` and `integer`; anything else is a guess we do not make.
 """
 from __future__ import annotations
 
-from marshmallow import fields
+from marshmallow import fields, validate
 
 
 class Boolean(fields.Boolean):
@@ -22,7 +22,7 @@ class Boolean(fields.Boolean):
 
 
 class Integer(fields.Integer):
-    """A JSON integer: no booleans, no floats (not even 2.0), no numeric strings."""
+    """A JSON integer: no booleans, no fractions, no numeric strings."""
 
     default_error_messages = {"invalid": "Not an integer."}
 
@@ -31,6 +31,34 @@ class Integer(fields.Integer):
         super().__init__(**kwargs)
 
     def _validated(self, value):
+        # JSON Schema calls 2.0 an integer (a number with no fraction), and so does the document: it
+        # is taken as 2. Booleans, strings and fractions are not integers.
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
         if value is True or value is False or not isinstance(value, int):
             raise self.make_error("invalid", input=value)
         return super()._validated(value)
+
+
+# -- validators the OpenAPI document states exactly (issue 18) ---------------------------------------
+# Written as patterns and enumerations, not functions: apispec copies them into /openapi.json, so a
+# client generated from the document refuses and accepts exactly what the API does. Patterns use
+# the syntax Python's `re` and ECMAScript share.
+
+# At least one character that is not white space.
+NOT_BLANK = validate.Regexp(r"^\s*\S", error="Must not be blank.")
+
+
+def one_of(choices, error: str) -> validate.OneOf:
+    """An enumeration in the document (sorted: a stable document)."""
+    return validate.OneOf(sorted(choices), error=error)
+
+
+def url(*, schemes: tuple[str, ...] = ("http", "https"), dotted_host: bool = False, error: str | None = None,
+        **kw) -> fields.String:
+    """An absolute URL: scheme, a host of letters, digits, '-' and '.', an optional port, then any
+    printable characters but spaces. `dotted_host`: a name with a top-level domain (public sites)."""
+    host = r"[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,63}" if dotted_host else r"[A-Za-z0-9.-]+"
+    pattern = rf"^(?:{'|'.join(schemes)})://{host}(?::[0-9]{{1,5}})?(?:[/?#][!-~]*)?$"
+    message = error or f"Not a valid URL (like {schemes[-1]}://example.com/page)."
+    return fields.String(validate=[validate.Length(max=2048), validate.Regexp(pattern, error=message)], **kw)

@@ -1,6 +1,8 @@
 """A product's license source and pool (merchant; the product must be the merchant's)."""
 from __future__ import annotations
 
+from functools import wraps
+
 from flask import Blueprint
 
 from tillkey.fulfillment.entrypoints import schemas as s
@@ -14,6 +16,17 @@ bp = Blueprint("products", __name__)
 TAGS = ("license sources",)
 
 
+def _credential_first(view):
+    """The credential before the body: a stranger's bad body is a 401, not a 422."""
+    @wraps(view)
+    def wrapper(**kwargs):
+        require("merchant")
+        return view(**kwargs)
+
+    wrapper.openapi = view.openapi
+    return wrapper
+
+
 def _owner(product_id: str) -> str:
     """The calling merchant, once the product is known to be theirs (404 otherwise)."""
     merchant_id = require("merchant").merchant_id
@@ -24,6 +37,7 @@ def _owner(product_id: str) -> str:
 
 
 @bp.put("/v1/products/<product_id>/license-source")
+@_credential_first
 @endpoint(body=s.LicenseSourceIn, response=s.LicenseSourceOut, auth="merchant", tags=TAGS)
 def put_source(product_id: str, body: dict):
     """Set how the product's licenses are obtained; a generated web-service secret is shown only here."""
@@ -42,6 +56,7 @@ def get_source(product_id: str):
 
 
 @bp.post("/v1/products/<product_id>/licenses")
+@_credential_first
 @idempotent
 @endpoint(body=s.KeysIn, response=s.UploadOut, status=201, auth="merchant", tags=TAGS)
 def upload(product_id: str, body: dict):

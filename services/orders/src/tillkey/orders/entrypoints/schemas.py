@@ -12,26 +12,14 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate
 from tillkey.contracts import PAYMENT_METHOD_CODES
 from tillkey.contracts.orders_events import Order
 from tillkey.orders.domain.carts import MAX_QUANTITY
-from tillkey.orders.domain.countries import is_country
-from tillkey.orders.domain.money import MAX_AMOUNT, is_currency
+from tillkey.orders.domain.countries import COUNTRY_CODES
+from tillkey.orders.domain.money import CURRENCY_EXPONENTS, MAX_AMOUNT
 from tillkey.orders.domain.orders import DELIVERY_STATUSES, ORDER_STATUSES
 from tillkey.platform import schemas as strict
 from tillkey.platform.pagination import PageQuery
 
-
-def _not_blank(value: str) -> None:
-    if not value.strip():
-        raise ValidationError("Must not be blank.")
-
-
-def _currency(value: str) -> None:
-    if not is_currency(value):
-        raise ValidationError("Not an ISO 4217 currency code (like EUR, USD, JPY).")
-
-
-def _country(value: str) -> None:
-    if not is_country(value):
-        raise ValidationError("Not an ISO 3166-1 alpha-2 country code (like DE, US, GB).")
+_currency = strict.one_of(CURRENCY_EXPONENTS, "Not an ISO 4217 currency code (like EUR, USD, JPY).")
+_country = strict.one_of(COUNTRY_CODES, "Not an ISO 3166-1 alpha-2 country code (like DE, US, GB).")
 
 
 def _exists_in_utc(value) -> None:
@@ -43,15 +31,14 @@ def _exists_in_utc(value) -> None:
 
 
 def Text(max_len: int, **kw) -> fields.String:
-    return fields.String(validate=[validate.Length(min=1, max=max_len), _not_blank], **kw)
+    return fields.String(validate=[validate.Length(min=1, max=max_len), strict.NOT_BLANK], **kw)
 
 
 Currency = lambda **kw: fields.String(validate=_currency, **kw)  # noqa: E731
 Amounts = lambda **kw: fields.Dict(  # noqa: E731
     keys=fields.String(validate=_currency),
     values=strict.Integer(validate=validate.Range(min=0, max=MAX_AMOUNT)), **kw)
-Url = lambda **kw: fields.Url(schemes={"http", "https"}, require_tld=False,  # noqa: E731
-                              validate=validate.Length(max=2048), **kw)
+Url = strict.url
 Custom = lambda **kw: fields.Dict(  # noqa: E731
     keys=fields.String(validate=validate.Regexp(r"^[A-Za-z0-9_.-]{1,40}$",
                                                 error="Keys are 1 to 40 letters, digits, '_', '.' or '-'.")),
@@ -75,10 +62,8 @@ class MerchantOut(Schema):
 
 
 # Customers open these from the checkout page: only https, so nothing they read can be altered on the way.
-HttpsUrl = lambda **kw: fields.Url(schemes={"https"}, require_tld=True, allow_none=True,  # noqa: E731
-                                   validate=validate.Length(max=2048),
-                                   error_messages={"invalid": "Not a valid https URL (like https://example.com/terms)."},
-                                   **kw)
+HttpsUrl = lambda **kw: strict.url(schemes=("https",), dotted_host=True, allow_none=True,  # noqa: E731
+                                   error="Not a valid https URL (like https://example.com/terms).", **kw)
 
 
 class MerchantPatch(Strict):
