@@ -1,5 +1,7 @@
 """A keyed checkout whose API process dies, or whose PostgreSQL restarts, mid-request (issue 18).
 
+A keyed payment attempt (payments, bank transfer) meets the same PostgreSQL restart.
+
 The request is held at its worst moment — the order written, the answer not yet stored — by a
 test connection that locks the key table; then the real gunicorn is SIGKILLed, or PostgreSQL
 restarted with `-m immediate`. The retry with the same key must succeed within 10 s, create
@@ -195,3 +197,68 @@ def test_checkout_across_a_postgres_immediate_restart(orders_api, postgres_url, 
     assert 409 not in seen
     assert _orders_of(postgres_url, cart_id) == [created.json()["order_id"]]
     _same_answer_again(orders_api, url, key, created)
+
+
+@pytest.fixture
+def payments_api(postgres_url, tmp_path):
+    """Payments on a real gunicorn, with an order it already knows (recorded as its consumer would)."""
+    from tillkey.payments.bootstrap import bootstrap
+    from tillkey.payments.config import Settings
+    from tillkey.testing.messaging import sample_envelope
+
+    api = ApiProcess("payments", {"PAYMENTS_DATABASE_URL": postgres_url, "ADMIN_TOKEN": "crash-admin-token",
+                                  "PLATFORM_SECRET": "crash-platform-secret"}, tmp_path / "payments.log")
+    api.migrate()
+    service = bootstrap(Settings(database_url=postgres_url, platform_secret="crash-platform-secret"))
+    created = sample_envelope("order.created", new_id=True)
+    service.dispatcher(created)
+    service.engine.dispose()
+    api.order_id = created.data["order_id"]
+    api.start()
+    yield api
+    api.kill()
+
+
+def test_payment_attempt_across_a_postgres_immediate_restart(payments_api, postgres_url, postgres_kept_up):
+    from tillkey.payments.adapters import tables as payment_tables
+    from tillkey.platform.credentials import make_order_token
+
+    order_id, key = payments_api.order_id, uuid.uuid4().hex
+    token = make_order_token("crash-platform-secret", order_id)
+    url = f"{payments_api.url}/v1/orders/{order_id}/payments?token={token}"
+    body = {"method": "bank_transfer"}
+    # Warm the worker (its first keyed request prunes old keys) on another key: a 201 whose attempt
+    # the crashed one then supersedes.
+    assert requests.post(url, json=body, headers={"Idempotency-Key": "warm-up"}).status_code == 201
+    held = AnswerHeld(postgres_url)
+    outcome: dict = {}
+    thread = threading.Thread(target=lambda: outcome.update(
+        response=requests.post(url, json=body, headers={"Idempotency-Key": key}, timeout=60)), daemon=True)
+    thread.start()
+    held.wait_for_blocked_insert()
+    restarted_at = time.monotonic()
+    subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", _cluster(), "main", "restart", "-m", "immediate"],
+                   check=True, capture_output=True, timeout=60)
+    held.release()
+    thread.join(20)
+    assert outcome["response"].status_code == 503 and "Retry-After" in outcome["response"].headers
+    seen = []
+    while time.monotonic() - restarted_at < RETRY_WITHIN:
+        try:
+            retry = requests.post(url, json=body, headers={"Idempotency-Key": key}, timeout=5)
+            seen.append(retry.status_code)
+            if retry.status_code == 201:
+                break
+        except requests.RequestException:
+            seen.append(0)
+        time.sleep(0.3)
+    assert seen[-1] == 201 and 409 not in seen, seen
+    engine = create_engine(postgres_url)
+    with engine.connect() as conn:
+        attempts = list(conn.execute(select(payment_tables.payments.c.payment_id).where(
+            payment_tables.payments.c.order_id == order_id)).scalars())
+    engine.dispose()
+    # The warm-up's and exactly one for the key; the retry's answer names the one that exists.
+    assert len(attempts) == 2 and retry.json()["payment_id"] in attempts
+    again = requests.post(url, json=body, headers={"Idempotency-Key": key}, timeout=5)
+    assert again.json() == retry.json() and again.headers["Idempotent-Replayed"] == "true"
