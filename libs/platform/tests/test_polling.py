@@ -100,3 +100,12 @@ def test_an_unrecorded_job_stays_in_flight_so_no_more_is_claimed_than_threads():
     run_until(worker, lambda: len(asked) >= 1 and worker._in_flight == 2)  # noqa: SLF001
     time.sleep(0.2)
     assert asked == [2]  # the two sent jobs hold their places until recorded: nothing more is claimed
+
+
+def test_handed_jobs_run_before_claimed_ones_and_late_ones_are_left_to_the_poll():
+    order: list = []
+    worker = PollingWorker("test", lambda free: [], order.append, threads=2, poll_interval=0.01)
+    worker.take(["late"], start_within=-1)  # waited past its start-by: its lease may end mid-run
+    worker.take(["a", "b"], start_within=30)
+    run_until(worker, lambda: order == ["a", "b"] or sorted(order) == ["a", "b"])
+    assert sorted(order) == ["a", "b"]  # "late" never runs here: the poll takes it when its lease ends

@@ -5,7 +5,7 @@ import pytest
 from sqlalchemy import func, select
 
 from tillkey.notifications.adapters import tables
-from tillkey.testing.messaging import publish, queue_depth, running, sample_envelope, wait_until
+from tillkey.testing.messaging import declare_fresh, publish, queue_depth, running, sample_envelope, wait_until
 
 pytestmark = pytest.mark.integration
 ORDER = "ord_3Hq8ZrW2mNp5"
@@ -67,3 +67,23 @@ def test_an_email_about_an_order_not_known_yet_waits_for_it(service, settings, c
         emails = smtp_sink.wait_for(2, timeout=30, settle=0.5)
     assert sorted(e.header("X-Tillkey-Template") for e in emails) == ["license_delivery", "license_request"]
     assert queue_depth(settings.amqp_url, service.topology.dead_queue) == 0
+
+
+def test_the_consumer_hands_queued_emails_to_the_sender_without_a_claim(service, settings, smtp_sink, monkeypatch):
+    from tillkey.notifications.entrypoints.cli import build_workers
+    from tillkey.notifications.service_layer import sending
+
+    monkeypatch.setattr(sending, "claim", lambda *args: [])  # the poll finds nothing: only the hand-over sends
+    loops = build_workers(settings)
+    declare_fresh(settings.amqp_url, loops["consumer"].topology)
+    with running(**loops):
+        for type in ("merchant.registered", "order.created", "payment.succeeded"):
+            publish(settings.amqp_url, sample_envelope(type))
+        emails = smtp_sink.wait_for(1, timeout=20, settle=0.5)
+        wait_until(lambda: _statuses(loops["mail"]) == ["sent"], what="the sent email recorded")
+    assert [e.subject for e in emails] == ["Payment received for your order ord_3Hq8ZrW2mNp5"]
+
+
+def _statuses(mail) -> list[str]:
+    with mail._uow_factory() as uow:  # noqa: SLF001
+        return [m.status for m in uow.messages_of_order(ORDER)]

@@ -26,9 +26,6 @@ class FakeUow(FakeUnitOfWork):
     def flush(self):
         pass
 
-    def sending_lease(self):
-        return None  # no worker in this process: deliveries wait for its poll
-
     def order_record(self, order_id):
         return self.orders.get(order_id)
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Table
@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from tillkey.contracts import Envelope, make_event
 from tillkey.platform.doorbell import notify_in_transaction, ring_after_commit
 
+from tillkey.platform.polling import Handoff
 # The channel that wakes a service's outbox relay when a transaction wrote events.
 OUTBOX_CHANNEL = "tillkey_outbox"
 
@@ -23,9 +24,11 @@ class SqlAlchemyUnitOfWork:
     """
 
     def __init__(self, session_factory: Callable[[], Session], outbox: Table, producer: str,
-                 cause: Envelope | None = None):
+                 cause: Envelope | None = None, handoff: Handoff | None = None):
         self._session_factory = session_factory
         self._outbox = outbox
+        self._handoff = handoff
+        self._handed: list = []
         self.producer = producer
         self.cause = cause
         self.session: Session | None = None
@@ -37,6 +40,7 @@ class SqlAlchemyUnitOfWork:
         self.emitted = []
         self._unrung = False
         return self
+        self._handed = []
 
     def __exit__(self, *exc_info):
         # close() detaches every object first, then rolls back whatever was not committed. A
@@ -53,10 +57,23 @@ class SqlAlchemyUnitOfWork:
             self._unrung = False
             ring_after_commit(self.session.get_bind(), OUTBOX_CHANNEL)
 
+        handed, self._handed = self._handed, []
+        if handed:
+            self._handoff.receiver(handed)
     def rollback(self) -> None:
         self.session.rollback()
         self._unrung = False
 
+        self._handed = []
+
+    def sending_lease(self) -> timedelta | None:
+        """The lease to write on jobs this transaction creates for a worker of this process to run
+        (see tillkey.platform.polling.Handoff); None: none here, they wait for a poll."""
+        return self._handoff.connected_lease if self._handoff is not None else None
+
+    def hand_off(self, job) -> None:
+        """`job` goes to this process's worker when, and only if, this transaction commits."""
+        self._handed.append(job)
     def emit(self, type: str, data: dict[str, Any], version: int = 1) -> Envelope:
         if self.cause is not None:
             env = self.cause.caused(type, data, self.producer, version=version)

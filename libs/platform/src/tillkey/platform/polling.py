@@ -19,11 +19,35 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from typing import Any
 
 log = logging.getLogger(__name__)
+
+
+class Handoff:
+    """Where a consumer hands the jobs it just created to a worker of its own process.
+
+    Unconnected (an API process, tools): the jobs wait for the worker's poll. Connected: the
+    consumer writes each job already leased (`lease`) and, once its transaction committed, passes
+    it on in memory (`SqlAlchemyUnitOfWork.hand_off`), so the first run needs no claim transaction
+    and no poll wait. The lease keeps every other worker off the job meanwhile; if this process
+    dies, the lease ends and a poll anywhere takes the job (at least once, never lost).
+    """
+
+    def __init__(self):
+        self.lease: timedelta | None = None
+        self.receiver: Callable[[list], None] | None = None
+
+    def connect(self, receiver: Callable[[list], None], lease: timedelta) -> None:
+        self.receiver, self.lease = receiver, lease
+
+    @property
+    def connected_lease(self) -> timedelta | None:
+        return self.lease if self.receiver is not None else None
 
 
 class PollingWorker:
@@ -36,6 +60,7 @@ class PollingWorker:
         self._record = record
         self._record_for = record_for
         self._finished: list[tuple[float, Any]] = []  # (finished at, outcome) waiting for `record`
+        self._handed: deque[tuple[float, Any]] = deque()  # (start by, job) from `take`
         self._threads = threads
         self._poll_interval = poll_interval
         self._stopping = threading.Event()
@@ -43,6 +68,18 @@ class PollingWorker:
         self._lock = threading.Lock()
         self._in_flight = 0
         self.ready = False
+
+    def take(self, jobs: list, start_within: float) -> None:
+        """Jobs handed over already leased to us (see Handoff); they run before any claimed job.
+
+        `start_within`: seconds after which a job still waiting here could not finish inside its
+        lease; it is dropped then, its lease runs out and a poll takes it (once, later, never twice
+        at once).
+        """
+        start_by = time.monotonic() + start_within
+        with self._lock:
+            self._handed.extend((start_by, job) for job in jobs)
+        self._wake.set()
 
     def wake(self) -> None:
         """From any thread: new work was committed (a consumer's batch); claim now, not at the next poll."""
@@ -59,7 +96,7 @@ class PollingWorker:
             while not self._stopping.is_set():
                 self._wake.clear()  # before the work: a wake-up during it is kept for the next wait
                 unrecorded = self._record_finished()
-                jobs = self._claim()
+                jobs = self._take_handed() + self._claim()
                 for job in jobs:
                     pool.submit(self._run, job)
                 if not jobs or self._in_flight >= self._threads:
@@ -91,6 +128,19 @@ class PollingWorker:
         with self._lock:
             self._in_flight -= len(finished)
         return 0
+
+    def _take_handed(self) -> list:
+        now = time.monotonic()
+        with self._lock:
+            taken = []
+            while self._handed and self._in_flight < self._threads:
+                start_by, job = self._handed.popleft()
+                if start_by > now:
+                    taken.append(job)
+                    self._in_flight += 1
+            while self._handed and self._handed[0][0] <= now:  # too late for the rest's leases too
+                self._handed.popleft()
+        return taken
 
     def _claim(self) -> list:
         with self._lock:

@@ -30,6 +30,12 @@ class FakeUnitOfWork:
     def add(self, obj) -> None:
         self.added.append(obj)
 
+    def sending_lease(self):
+        return None  # no worker in this process: created jobs wait for its poll
+
+    def hand_off(self, job) -> None:
+        raise AssertionError("nothing is handed off without a sending lease")
+
     def emit(self, type: str, data: dict, version: int = 1) -> Envelope:
         env = make_event(type, data, "test", version=version)  # raises InvalidMessage off-contract
         self.emitted.append(env)

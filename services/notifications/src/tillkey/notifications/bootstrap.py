@@ -16,6 +16,7 @@ from tillkey.notifications.service_layer.handlers import build_handlers
 from tillkey.notifications.service_layer.ports import Mailer
 from tillkey.platform.clock import Clock, SystemClock
 from tillkey.platform.db import make_engine, make_session_factory
+from tillkey.platform.polling import Handoff
 
 SERVICE = "notifications"
 # An email about an order or merchant not seen yet waits for it on these delays (seconds).
@@ -34,6 +35,7 @@ class Notifications:
     clock: Clock
     composer: Composer
     mailer: Mailer
+    handoff: Handoff
 
 
 def bootstrap(settings: Settings, **overrides) -> Notifications:
@@ -41,8 +43,9 @@ def bootstrap(settings: Settings, **overrides) -> Notifications:
     clock = overrides.get("clock") or SystemClock()
     engine = overrides.get("engine") or make_engine(settings.database_url)
     session_factory = make_session_factory(engine)
+    handoff = Handoff()
     uow_factory = overrides.get("uow_factory") or partial(
-        NotificationsUnitOfWork, session_factory, tables.outbox, SERVICE, clock=clock)
+        NotificationsUnitOfWork, session_factory, tables.outbox, SERVICE, clock=clock, handoff=handoff)
     composer = Composer(overrides.get("renderer") or JinjaRenderer(),
                         orders_public_url=settings.orders_public_url,
                         payments_public_url=settings.payments_public_url,
@@ -55,4 +58,4 @@ def bootstrap(settings: Settings, **overrides) -> Notifications:
         settings.smtp_host, settings.smtp_port, settings.smtp_from, starttls=settings.smtp_starttls,
         user=settings.smtp_user, password=settings.smtp_password, timeout=settings.smtp_timeout)
     return Notifications(settings, engine, session_factory, uow_factory, dispatcher, topology, clock,
-                         composer, mailer)
+                         composer, mailer, handoff)

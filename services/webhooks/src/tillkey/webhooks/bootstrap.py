@@ -8,10 +8,11 @@ from functools import partial
 from tillkey.messaging import InboxDispatcher, QueueTopology
 from tillkey.platform.clock import Clock, SystemClock
 from tillkey.platform.db import make_engine, make_session_factory
+from tillkey.platform.polling import Handoff
 from tillkey.platform.urls import check_url
 from tillkey.webhooks.adapters import tables
 from tillkey.webhooks.adapters.http_sender import HttpSender
-from tillkey.webhooks.adapters.uow import Handoff, WebhooksUnitOfWork
+from tillkey.webhooks.adapters.uow import WebhooksUnitOfWork
 from tillkey.webhooks.config import Settings
 from tillkey.webhooks.service_layer.ingest import HANDLERS
 from tillkey.webhooks.service_layer.ports import Sender

@@ -22,6 +22,7 @@ def build_mail_sender(service) -> MailSender:
 def build_workers(settings: Settings, **overrides) -> dict:
     service = bootstrap(settings, **overrides)
     mail = build_mail_sender(service)
+    service.handoff.connect(mail.take_leased, mail.lease)  # emails the consumer queues skip the claim
     return {
         # Each committed batch may have queued emails: the sender claims them at once.
         "consumer": Consumer(settings.amqp_url, service.topology, service.dispatcher, after_batch=mail.wake),

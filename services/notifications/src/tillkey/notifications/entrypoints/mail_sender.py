@@ -29,8 +29,18 @@ class MailSender(PollingWorker):
         # The lease outlasts the longest send plus room to record it: no second sender takes the
         # message while it is in flight, and a crashed sender's message comes back after it.
         self._lease = timedelta(seconds=longest_send + 30)
+        self._longest_send = longest_send
         super().__init__("mail-send", self.claim, self.send, threads=threads, poll_interval=poll_interval,
                          record=self.record, record_for=min(20.0, longest_send))
+
+    @property
+    def lease(self) -> timedelta:
+        return self._lease
+
+    def take_leased(self, emails: list[OutgoingEmail]) -> None:
+        """Emails the consumer queued already leased to us: sent now, unless one waited so long
+        that its send could outlast the lease (then the lease ends and a poll takes it)."""
+        self.take(emails, start_within=self._lease.total_seconds() - self._longest_send - 10)
 
     def claim(self, free: int) -> list[OutgoingEmail]:
         return sending.claim(self._uow_factory(), free, self._lease)

@@ -12,6 +12,7 @@ from tillkey.notifications.domain.language import DEFAULT, language_of
 from tillkey.notifications.domain.messages import QUEUED, Message
 from tillkey.notifications.domain.model import MerchantContact, OrderRecipient
 from tillkey.notifications.service_layer.ports import Renderer
+from tillkey.notifications.service_layer.sending import outgoing
 from tillkey.platform.credentials import make_order_token
 from tillkey.platform.ids import new_id
 
@@ -68,4 +69,8 @@ class Composer:
                           order_id=order_id, merchant_id=merchant_id, created_at=now, next_attempt_at=now,
                           status=QUEUED)
         uow.add(message)
+        lease = uow.sending_lease()
+        if lease is not None:  # this process's sender takes it straight from the commit (platform.polling.Handoff)
+            message.claim(now, lease)
+            uow.hand_off(outgoing(message))
         return message

@@ -32,10 +32,14 @@ def claim(uow, limit: int, lease: timedelta) -> list[OutgoingEmail]:
         emails = []
         for message in uow.claim_due(now, limit):
             message.claim(now, lease)
-            emails.append(OutgoingEmail(message.message_id, message.message_id_header, message.to,
-                                        message.subject, message.text_body, message.html_body, message.template))
+            emails.append(outgoing(message))
         uow.commit()
         return emails
+
+
+def outgoing(message) -> OutgoingEmail:
+    return OutgoingEmail(message.message_id, message.message_id_header, message.to, message.subject,
+                         message.text_body, message.html_body, message.template)
 
 
 @dataclass(frozen=True)

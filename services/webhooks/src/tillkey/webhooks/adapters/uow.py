@@ -1,8 +1,7 @@
 """The unit of work with this service's repositories (queries live here, rules in the domain)."""
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import or_, select, update
 
@@ -13,47 +12,11 @@ from tillkey.webhooks.adapters import tables
 from tillkey.webhooks.domain.model import Attempt, Delivery, Endpoint, OrderRecord, WebhookEvent
 
 
-class Handoff:
-    """Where the consumer hands the deliveries it just created to this process's delivery worker.
-
-    Unconnected (the API process, tools): deliveries wait for the worker's poll. Connected: the
-    consumer writes each delivery already leased to this process and, once committed, passes it
-    on in memory, so the first attempt needs no claim (no second transaction, no poll wait).
-    """
-
-    def __init__(self):
-        self.lease: timedelta | None = None
-        self.receiver: Callable[[list], None] | None = None
-
-    def connect(self, receiver: Callable[[list], None], lease: timedelta) -> None:
-        self.receiver, self.lease = receiver, lease
-
-
 class WebhooksUnitOfWork(SqlAlchemyUnitOfWork):
-    def __init__(self, *args, clock: Clock, handoff: Handoff | None = None, **kwargs):
+    def __init__(self, *args, clock: Clock, **kwargs):
         super().__init__(*args, **kwargs)
         self.clock = clock  # handlers read time here, so tests can move it
         self._live_endpoints: dict[str, list[Endpoint]] = {}
-        self._handoff = handoff
-        self._handed: list = []
-
-    def sending_lease(self) -> timedelta | None:
-        """The lease to write on new deliveries handed to this process's worker; None: not handed."""
-        return self._handoff.lease if self._handoff is not None and self._handoff.receiver is not None else None
-
-    def hand_off(self, job) -> None:
-        """`job` goes to the delivery worker when (and only if) this transaction commits."""
-        self._handed.append(job)
-
-    def commit(self) -> None:
-        super().commit()
-        handed, self._handed = self._handed, []
-        if handed:
-            self._handoff.receiver(handed)
-
-    def rollback(self) -> None:
-        super().rollback()
-        self._handed = []
 
     def add(self, obj) -> None:
         self.session.add(obj)
