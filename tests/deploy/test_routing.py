@@ -12,7 +12,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 SERVICES = ["orders", "payments", "fulfillment", "notifications", "webhooks"]
 # Served by every app alike (probes, the shared assets, the front door): the catch-all takes them.
-SHARED = re.compile(r"^/(healthz|readyz|metrics|openapi\.json|favicon\.ico|assets/.*|static/.*)?$")
+SHARED = re.compile(r"^/(healthz|readyz|readyz/broker|metrics|openapi\.json|favicon\.ico|assets/.*|static/.*)?$")
 NGINX = (ROOT / "deploy/compose/nginx.conf.template").read_text()
 INGRESS = yaml.safe_load((ROOT / "deploy/kubernetes/base/ingress.yaml").read_text())
 

@@ -8,15 +8,18 @@ from tillkey.contracts import parse_message
 from tillkey.messaging import Consumer, OutboxRelay
 from tillkey.orders.entrypoints.cli import build_workers
 from tillkey.orders.entrypoints.scheduler import LifecycleScheduler
+from tillkey.platform.health import BrokerCheck
 from tillkey.testing.messaging import bind_probe, drain, running, wait_until
 
 pytestmark = pytest.mark.integration
 
 
 def test_readyz_with_database_and_broker(app, settings, amqp_url):
-    app.extensions["tillkey.amqp_url"] = amqp_url
+    app.extensions["tillkey.broker_check"] = BrokerCheck(amqp_url)
     resp = app.test_client().get("/readyz")
-    assert resp.status_code == 200 and resp.json["checks"] == {"database": "ok", "broker": "ok"}
+    assert resp.status_code == 200 and resp.json["checks"] == {"database": "ok"}
+    broker = app.test_client().get("/readyz/broker")
+    assert broker.status_code == 200 and broker.json["checks"] == {"broker": "ok"}
 
 
 def test_worker_runs_consumer_relay_and_scheduler(settings):

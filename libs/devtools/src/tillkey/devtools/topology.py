@@ -7,7 +7,10 @@ from pathlib import Path
 
 SERVICES = ("orders", "payments", "fulfillment", "notifications", "webhooks")
 DEFAULT_PORTS = {"orders": 8001, "payments": 8002, "fulfillment": 8003, "notifications": 8004,
-                 "webhooks": 8005, "sandbox": 8009, "demo_receiver": 8010, "smtp": 1025}
+                 "webhooks": 8005, "sandbox": 8009, "demo_receiver": 8010, "smtp": 1025,
+                 # Each worker's /metrics (and /healthz, /readyz): <SERVICE>_METRICS_PORT.
+                 "orders_metrics": 9101, "payments_metrics": 9102, "fulfillment_metrics": 9103,
+                 "notifications_metrics": 9104, "webhooks_metrics": 9105}
 
 
 @dataclass
@@ -47,6 +50,8 @@ class PlatformConfig:
         for service in SERVICES:
             env[f"{service.upper()}_PORT"] = str(self.ports[service])
             env[f"{service.upper()}_DATABASE_URL"] = self.database_url(service)
+            if f"{service}_metrics" in self.ports:
+                env[f"{service.upper()}_METRICS_PORT"] = str(self.ports[f"{service}_metrics"])
         env.update(self.extra_env)
         return env
 

@@ -12,8 +12,9 @@ from tenacity import RetryCallState
 from tillkey.contracts import Envelope, InvalidMessage, parse_message
 from tillkey.messaging.connection import RECONNECT_WAIT, abort_unless_closed_in, connection_parameters
 from tillkey.messaging.dispatch import BatchFailed
+from tillkey.messaging.observability import queue_collectors
 from tillkey.messaging.topology import QueueTopology
-from tillkey.platform import workstats
+from tillkey.platform import correlation, metrics, workstats
 
 log = logging.getLogger(__name__)
 ATTEMPT_HEADER = "x-tillkey-attempt"
@@ -57,6 +58,8 @@ class Consumer:
         self._side_channel = None
         self._was_ready = False
         self.ready = False  # declared and consuming (tests wait for it)
+        self.metrics_collectors = queue_collectors(amqp_url, topology)
+        self._outcomes: dict = {}  # (event type, outcome) -> its counter: one lookup per message
 
     def stop(self) -> None:
         """Safe from a signal handler: the loop notices within a second and closes cleanly."""
@@ -136,6 +139,7 @@ class Consumer:
                     self._on_message(channel, method, properties, body, ack=False)  # dead-letters it
             self._handle_in_batches(channel, valid, handle_batch)
         channel.basic_ack(deliveries[-1][0].delivery_tag, multiple=True)
+        correlation.clear()  # log lines between batches belong to no message
         if self._after_batch is not None:
             self._after_batch()
 
@@ -146,6 +150,8 @@ class Consumer:
         while batch:
             try:
                 handle_batch([envelope for *_, envelope in batch])
+                for *_, envelope in batch:
+                    self._count(envelope.type, "handled")
                 return
             except BatchFailed as failed:
                 if failed.index is None:  # nobody to blame: one message at a time
@@ -167,14 +173,18 @@ class Consumer:
         except InvalidMessage as exc:
             log.error("dead-lettering an off-contract message: %s", exc)
             self._park(self.topology.dead_queue, body, properties, headers, f"invalid: {exc}")
+            self._count(properties.type or "(invalid)", "dead_lettered")
             if ack:
                 channel.basic_ack(method.delivery_tag)
             return
+        correlation.bind_event(envelope.id, envelope.correlation_id, envelope.causation_id)
+        outcome = "handled"
         try:
             self._handle(envelope)
         except PermanentError as exc:
             log.error("dead-lettering %s %s: %s", envelope.type, envelope.id, exc)
             self._park(self.topology.dead_queue, body, properties, headers, f"permanent: {exc}")
+            outcome = "dead_lettered"
         # No special case for OSError/AMQPError here: the handler never touches our connection, so
         # those are its own failures (a peer down: requests' ConnectionError is an OSError) and take
         # the retry path. Treating them as "our connection broke" meant redelivery in a tight loop
@@ -183,14 +193,24 @@ class Consumer:
             if attempt >= self.topology.max_retries:
                 log.error("dead-lettering %s %s after %d retries: %r", envelope.type, envelope.id, attempt, exc)
                 self._park(self.topology.dead_queue, body, properties, headers, f"retries exhausted: {exc!r}")
+                outcome = "dead_lettered"
             else:
                 level = logging.INFO if isinstance(exc, RetryLater) else logging.WARNING
                 log.log(level, "retrying %s %s (attempt %d): %r", envelope.type, envelope.id, attempt + 1, exc,
                         exc_info=level == logging.WARNING)
                 headers[ATTEMPT_HEADER] = attempt + 1
                 self._park(self.topology.retry_queue(attempt + 1), body, properties, headers, None)
+                outcome = "retried"
+        self._count(envelope.type, outcome)
         if ack:
             channel.basic_ack(method.delivery_tag)
+
+    def _count(self, event_type: str, outcome: str) -> None:
+        counter = self._outcomes.get((event_type, outcome))
+        if counter is None:
+            counter = self._outcomes[(event_type, outcome)] = metrics.messages.labels(
+                self.topology.service, event_type[:64], outcome)
+        counter.inc()
 
     def _park(self, queue: str, body: bytes, properties, headers: dict, reason: str | None) -> None:
         if reason is not None:

@@ -23,9 +23,10 @@ from tenacity import RetryCallState
 
 from tillkey.contracts import EXCHANGE
 from tillkey.messaging.connection import RECONNECT_WAIT, abort_unless_closed_in, connection_parameters
+from tillkey.messaging.observability import outbox_collectors
 from tillkey.messaging.outbox_store import claim_batch, mark_published, postpone, prune_published
 from tillkey.messaging.uow import OUTBOX_CHANNEL
-from tillkey.platform import workstats
+from tillkey.platform import metrics, workstats
 from tillkey.platform.doorbell import Listener
 
 log = logging.getLogger(__name__)
@@ -56,6 +57,9 @@ class OutboxRelay:
         self._channel = None
         self._reset_batch()
         self.published_total = 0
+        self.metrics_collectors = outbox_collectors(name, session_factory, outbox)
+        self._published = metrics.outbox_published.labels(name)
+        self._refused_count = metrics.outbox_refused.labels(name)
 
     # -- lifecycle -----------------------------------------------------------------
     def stop(self) -> None:
@@ -264,6 +268,9 @@ class OutboxRelay:
             self._session.commit()
             self.published_total += len(good)
             workstats.count("amqp_published", len(good))
+            self._published.inc(len(good))
+            if self._refused:
+                self._refused_count.inc(len(self._refused))
         except Exception:  # noqa: BLE001 — unmarked rows are simply published again
             log.exception("%s relay could not mark the batch", self._name)
         self._abandon_batch_keep_tags()

@@ -9,6 +9,7 @@ from sqlalchemy import Table
 from sqlalchemy.orm import Session
 
 from tillkey.contracts import Envelope, make_event
+from tillkey.platform import correlation
 from tillkey.platform.doorbell import notify_in_transaction, ring_after_commit
 
 from tillkey.platform.polling import Handoff
@@ -78,7 +79,10 @@ class SqlAlchemyUnitOfWork:
         if self.cause is not None:
             env = self.cause.caused(type, data, self.producer, version=version)
         else:
-            env = make_event(type, data, self.producer, version=version)
+            # Caused by an HTTP request (or nothing: a scheduler): the request's story goes on in it.
+            ids = correlation.current()
+            env = make_event(type, data, self.producer, version=version,
+                             correlation_id=ids.correlation_id, causation_id=ids.event_id or ids.request_id)
         now = datetime.now(UTC)
         self.session.execute(self._outbox.insert().values(
             event_id=env.id, routing_key=env.routing_key, body=env.to_json(),

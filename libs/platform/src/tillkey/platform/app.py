@@ -5,7 +5,9 @@ from flask import Flask, jsonify
 
 from tillkey.platform.api import openapi_document
 from tillkey.platform.auth import Authenticator
+from tillkey.platform.health import BrokerCheck
 from tillkey.platform.health import bp as health_bp
+from tillkey.platform.http_observability import install_http_observability
 from tillkey.platform.idempotency import IdempotencyStore
 from tillkey.platform.inputs import install_input_guard
 from tillkey.platform.problems import register_error_handlers
@@ -19,6 +21,9 @@ def create_base_app(name: str, *, engine, session_factory, amqp_url: str, platfo
     app.extensions["tillkey.engine"] = engine
     app.extensions["tillkey.amqp_url"] = amqp_url
     app.extensions["tillkey.auth"] = Authenticator(platform_secret, admin_token)
+    app.extensions["tillkey.broker_check"] = broker_check = BrokerCheck(amqp_url)
+    # First, so everything after it (input guard, limits, views) logs under the request's ids.
+    install_http_observability(app, name, scrape_collectors=[broker_check.collector(name)])
     if idempotency_table is not None:
         app.extensions["tillkey.idempotency"] = IdempotencyStore(session_factory, idempotency_table)
     register_error_handlers(app)

@@ -6,14 +6,16 @@ import logging
 import os
 import signal
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 
+from tillkey.platform.logs import configure_logging
+from tillkey.platform.metrics import MULTIPROC_ENV, prepare_multiprocess_dir
 from tillkey.platform.migrations import migrate, migrations_home, pending
-from tillkey.platform.pika_logging import quiet_pika_reconnects
 
 __all__ = ["migrate", "migrations_home", "run_workers", "service_main"]  # migrate: the tests' import
 
@@ -21,13 +23,6 @@ __all__ = ["migrate", "migrations_home", "run_workers", "service_main"]  # migra
 class Runnable(Protocol):
     def run(self) -> None: ...
     def stop(self) -> None: ...
-
-
-def configure_logging() -> None:
-    logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("pika").setLevel(logging.WARNING)
-    quiet_pika_reconnects()
 
 
 def run_workers(name: str, runnables: dict[str, Runnable]) -> int:
@@ -60,7 +55,7 @@ def run_workers(name: str, runnables: dict[str, Runnable]) -> int:
     threads = list(by_label.values())
     for t in threads:
         t.start()
-    watch, health = _health_probe(runnables, by_label)
+    watch, health = _health_probe(name, runnables, by_label)
     log.info("%s worker running: %s", name, ", ".join(runnables))
     while any(t.is_alive() for t in threads):
         done.wait(0.5)
@@ -76,28 +71,39 @@ def run_workers(name: str, runnables: dict[str, Runnable]) -> int:
     return 1 if failed.is_set() else 0
 
 
-def _health_probe(runnables: dict, threads: dict):
-    """The worker's /healthz and /readyz on WORKER_HEALTH_PORT (off when unset: `make run`, tests)."""
+def _health_probe(name: str, runnables: dict, threads: dict):
+    """The worker's /healthz, /readyz and /metrics on <SERVICE>_METRICS_PORT, else WORKER_HEALTH_PORT
+    (off when neither is set: tests). One port per process: `make run` gives each worker its own
+    <SERVICE>_METRICS_PORT; in a pod WORKER_HEALTH_PORT is the same for every service."""
     from tillkey.platform.config import parse_duration
     from tillkey.platform.worker_health import LoopWatch, serve_health
 
-    port = os.environ.get("WORKER_HEALTH_PORT")
+    port = os.environ.get(f"{name.upper()}_METRICS_PORT") or os.environ.get("WORKER_HEALTH_PORT")
     if not port:
         return None, None
     watch = LoopWatch(runnables, threads, stuck_after=parse_duration(os.environ.get("WORKER_STUCK_AFTER", "120s")))
-    return watch, serve_health(watch, os.environ.get("BIND_HOST", "127.0.0.1"), int(port))
+    # Each loop may offer gauges read at scrape time (the relay its outbox backlog, the consumer
+    # its queue depths).
+    collectors = [c for loop in runnables.values() for c in getattr(loop, "metrics_collectors", ())]
+    return watch, serve_health(watch, os.environ.get("BIND_HOST", "127.0.0.1"), int(port), collectors)
 
 
 def serve_api(app_spec: str, port: int, name: str) -> None:
     """gunicorn with threads: pika is never used from request threads (events go to the outbox)."""
     workers = os.environ.get("WEB_CONCURRENCY", "2")
     threads = os.environ.get("WEB_THREADS", "4")
-    args = ["gunicorn", "--bind", f"{os.environ.get('BIND_HOST', '127.0.0.1')}:{port}",
+    # Metrics of several gunicorn workers: prometheus_client reads this before the app is imported.
+    # A folder per API, emptied at start, so two APIs (make run) never add up each other's counts.
+    base = os.environ.get(MULTIPROC_ENV) or tempfile.gettempdir()
+    os.environ[MULTIPROC_ENV] = folder = os.path.join(base, f"tillkey-metrics-{name}-{port}")
+    prepare_multiprocess_dir(folder)
+    args = ["gunicorn", "-c", "python:tillkey.platform.gunicorn_config",
+            "--bind", f"{os.environ.get('BIND_HOST', '127.0.0.1')}:{port}",
             "--workers", workers, "--threads", threads, "--worker-class", "gthread",
             "--graceful-timeout", "10", "--access-logfile", "-", "--name", f"tillkey-{name}",
             # %(U)s is the path without the query string: order tokens travel as ?token= and are
             # credentials, so they must never reach a log.
-            "--access-logformat", '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms', app_spec]
+            "--access-logformat", '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms %({x-request-id}o)s', app_spec]
     os.execvp(sys.executable, [sys.executable, "-m", "gunicorn", *args[1:]])
 
 
@@ -111,7 +117,7 @@ def service_main(name: str, *, settings_from_env: Callable, port_of: Callable, a
     parser.add_argument("--wait", type=float, default=0, metavar="SECONDS",
                         help="with --check: keep checking (every 2 s, errors included) for up to this long")
     args = parser.parse_args()
-    configure_logging()
+    configure_logging(name, args.command)
     settings = settings_from_env(os.environ)
     if args.command == "migrate" and args.check:
         sys.exit(_check_migrations(name, migrations_home, database_url_of(settings), args.wait))

@@ -24,6 +24,8 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from tillkey.platform import metrics
+
 TICK_STALE_AFTER = 10.0  # the supervisor ticks every 0.5 s: silence this long means a wedged process
 
 
@@ -87,19 +89,26 @@ def _timed_wait(frame) -> bool:
     return frame.f_locals.get("timeout") is not None
 
 
-def serve_health(watch: LoopWatch, host: str, port: int) -> ThreadingHTTPServer:
-    """Answer GET /healthz and /readyz on a daemon thread; returns the server (shutdown() stops it)."""
+def serve_health(watch: LoopWatch, host: str, port: int, collectors=()) -> ThreadingHTTPServer:
+    """Answer GET /healthz, /readyz and /metrics (Prometheus: this process's metrics plus
+    `collectors`, read now) on a daemon thread; returns the server (shutdown() stops it)."""
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self):  # noqa: N802 — http.server's naming
+            if self.path.split("?")[0] == "/metrics":
+                self._answer(200, metrics.CONTENT_TYPE, metrics.exposition(collectors, multiprocess=False))
+                return
             live, ready, details = watch.report()
             ok = {"/healthz": live, "/readyz": ready}.get(self.path.split("?")[0])
             if ok is None:
                 self.send_error(404)
                 return
             body = json.dumps({"status": "ok" if ok else "failing", **details}).encode()
-            self.send_response(200 if ok else 503)
-            self.send_header("Content-Type", "application/json")
+            self._answer(200 if ok else 503, "application/json", body)
+
+        def _answer(self, status: int, content_type: str, body: bytes) -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)
