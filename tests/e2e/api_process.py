@@ -28,7 +28,7 @@ class ApiProcess:
         subprocess.run([BIN / f"tillkey-{self.service}", "migrate"], env=self.env, check=True,
                        capture_output=True, timeout=120)
 
-    def start(self, timeout: float = 30) -> ApiProcess:
+    def start(self, timeout: float = 90) -> ApiProcess:
         out = open(self.log, "ab")
         # Its own process group: SIGKILL reaches the gunicorn master and its worker at once.
         self.proc = subprocess.Popen([BIN / f"tillkey-{self.service}", "api"], env=self.env, stdout=out,
@@ -36,9 +36,9 @@ class ApiProcess:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             try:
-                if requests.get(f"{self.url}/healthz", timeout=1).ok:
+                if requests.get(f"{self.url}/healthz", timeout=5).ok:
                     return self
-            except requests.ConnectionError:
+            except requests.RequestException:  # not listening yet, or a worker still booting
                 time.sleep(0.1)
         raise AssertionError(f"{self.service} API did not start:\n{self.log.read_text()[-3000:]}")
 

@@ -23,7 +23,7 @@ CHECKOUT = {"customer": {"email": "ada@example.com", "first_name": "Ada", "last_
 @pytest.fixture
 def orders_api(postgres_url, tmp_path):
     api = ApiProcess("orders", {"ORDERS_DATABASE_URL": postgres_url, "ADMIN_TOKEN": "limits-admin-token",
-                                "PLATFORM_SECRET": "limits-platform-secret", "RATE_LIMIT_PER_ADDRESS": "8/minute",
+                                "PLATFORM_SECRET": "limits-platform-secret", "RATE_LIMIT_PER_ADDRESS": "8/hour",
                                 "RATE_LIMIT_CHECKOUTS_PER_CART": "2/hour"}, tmp_path / "orders.log", workers=2)
     api.migrate()
     api.start()
@@ -46,7 +46,7 @@ def test_limits_are_shared_by_the_workers_and_answer_429_with_retry_after(orders
     refused = requests.post(f"{url}/v1/carts", json=line)
     assert refused.status_code == 429, refused.text
     assert refused.headers["Content-Type"] == "application/problem+json" and refused.json()["code"] == "rate_limited"
-    assert 1 <= int(refused.headers["Retry-After"]) <= 61
+    assert 1 <= int(refused.headers["Retry-After"]) <= 3601
     # Per cart: a third checkout try of one cart is refused, whatever its answers were.
     cart = carts[0]
     bad = {**CHECKOUT, "consents": {"terms": False, "personal_data": True}}
