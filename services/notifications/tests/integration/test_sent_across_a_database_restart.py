@@ -1,0 +1,67 @@
+"""An email the mail server accepted is recorded as sent even when PostgreSQL restarts (`-m immediate`)
+right then, and never goes a second time (issue 18: the same confirmation, twice, 52 s apart)."""
+from __future__ import annotations
+
+import os
+import subprocess
+import threading
+import time
+
+import pytest
+from sqlalchemy import select
+
+from tillkey.notifications.adapters import tables
+from tillkey.notifications.entrypoints.cli import build_mail_sender
+from tillkey.testing.messaging import running, wait_until
+
+from .helpers import feed, known_customer
+
+pytestmark = pytest.mark.integration
+
+
+def _restart_postgres() -> None:
+    cluster = sorted(os.listdir("/etc/postgresql"))[-1]
+    subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", cluster, "main", "restart", "-m", "immediate"],
+                   check=True, capture_output=True, timeout=60)
+
+
+def _postgres_up() -> bool:
+    return subprocess.run(["pg_isready", "-h", "127.0.0.1", "-q"], timeout=10).returncode == 0
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_an_accepted_email_is_recorded_as_sent_across_a_postgres_restart(service, smtp_sink):
+    known_customer(service)
+    feed(service, "payment.succeeded")
+    restart = threading.Thread(target=_restart_postgres, daemon=True)
+    receive = smtp_sink._receive
+
+    def accept_while_the_database_goes_down(envelope, peer=None):
+        # The server takes the email; the database is going away at the moment the sender records it.
+        if not restart.is_alive() and not restart.ident:
+            restart.start()
+            time.sleep(0.3)
+        return receive(envelope, peer)
+
+    smtp_sink._receive = accept_while_the_database_goes_down
+    try:
+        with running(mail=build_mail_sender(service)):
+            smtp_sink.wait_for(1, timeout=20)
+            restart.join(60)
+            assert _postgres_up()
+            wait_until(lambda: _status(service) == "sent", timeout=30, what="the accepted email recorded as sent")
+    finally:
+        smtp_sink._receive = receive
+        if not _postgres_up():
+            subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", sorted(os.listdir("/etc/postgresql"))[-1],
+                            "main", "start"], capture_output=True, timeout=60)
+    assert len(smtp_sink.received()) == 1
+    assert restart.ident is not None  # the restart really happened mid-send
+
+
+def _status(service) -> str | None:
+    try:
+        with service.session_factory() as session:
+            return session.execute(select(tables.messages.c.status)).scalar_one()
+    except Exception:  # noqa: BLE001 — the database may still be starting
+        return None
