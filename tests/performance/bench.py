@@ -91,7 +91,10 @@ class Bench:
                                 ports={name: free_port() for name in DEFAULT_PORTS},
                                 database_urls=db_urls, extra_env={
                                     "TILLKEY_STATS_DIR": str(self.stats_dir), "LOG_LEVEL": "WARNING",
-                                    "SANDBOX_SETTLE_DELAY": self.args.settle_delay})
+                                    "SANDBOX_SETTLE_DELAY": self.args.settle_delay,
+                                    # Every shopper of the run comes from 127.0.0.1: the limit per
+                                    # address is raised (still counted: its cost is measured).
+                                    "RATE_LIMIT_PER_ADDRESS": "10000000/minute"})
         self.platform = Platform(config)
         receiver_port = free_port()
         self.hooks_file = data_dir / "webhooks.log"
@@ -243,13 +246,15 @@ class Bench:
         if len(message_ids) != len(set(message_ids)):
             self.problems.append(f"{len(message_ids) - len(set(message_ids))} emails sent twice")
 
-    def start_profilers(self, name: str) -> list[subprocess.Popen]:
-        folder = self.out / "profiles" / self.kind
+    def start_profilers(self, name: str, seconds: int | None = None, only: tuple[str, ...] = ()) -> list:
+        folder = self.out / "profiles" / (self.kind if name == "saturation" else f"{self.kind}-{name}")
         folder.mkdir(parents=True, exist_ok=True)
         spy = Path(sys.executable).parent / "py-spy"
-        seconds = max(10, int(self.args.orders / 10))
+        seconds = seconds or max(10, int(self.args.orders / 10))
         procs = []
         for proc_name, proc in self.platform.procs.items():
+            if only and proc_name not in only:
+                continue
             for member in procstats.tree(procstats.snapshot(), proc.pid):
                 if "python" not in member.comm and "tillkey" not in member.comm and "gunicorn" not in member.comm:
                     continue
@@ -290,9 +295,13 @@ class Bench:
         carts_file.write_text("\n".join(carts) + "\n")
         time.sleep(2)  # let the cart creation's events settle
         env = {**os.environ, "CARTS_FILE": str(carts_file), "WRK_THREADS": "2"}
+        profilers = (self.start_profilers("creation", self.args.creation_seconds, only=("orders-api",))
+                     if self.args.profile else [])
         proc = subprocess.run(["wrk", "-t2", "-c16", f"-d{self.args.creation_seconds}s", "--timeout", "10s",
                                "-s", str(HERE / "checkout.lua"), self.urls["orders"]],
                               env=env, capture_output=True, text=True, timeout=120)
+        for p in profilers:
+            p.wait(60)
         line = next((x for x in proc.stdout.splitlines() if x.startswith("WRK_JSON ")), None)
         if line is None:
             self.problems.append(f"wrk printed no result: {proc.stdout[-500:]} {proc.stderr[-500:]}")

@@ -82,3 +82,27 @@ def test_trusted_proxies_decide_the_client_address(engine):
 def test_bad_settings_name_the_variable(env):
     with pytest.raises(ConfigError, match=next(iter(env))):
         RateLimits.from_env(env)
+
+
+def test_a_busy_key_is_written_in_batches_and_small_counts_at_once(engine):
+    from sqlalchemy import event
+
+    from tillkey.platform import rate_limit_storage as storage_module
+
+    writes = []
+    event.listen(engine, "before_cursor_execute",
+                 lambda *a: writes.append(a[2]) if a[2].startswith("INSERT INTO rate_limits") else None)
+    one = storage_module.SqlStorage(engine=engine, table=engine.rate_limit_table)
+    other = storage_module.SqlStorage(engine=engine, table=engine.rate_limit_table)  # a second process
+    assert [one.incr("order-1", 3600) for _ in range(3)] == [1, 2, 3]
+    assert other.incr("order-1", 3600) == 4  # small counts: every hit written, exact across processes
+    assert len(writes) == 4
+    for _ in range(storage_module.EXACT_UP_TO):
+        one.incr("address", 60)
+    writes.clear()
+    counts = [one.incr("address", 60) for _ in range(500)]
+    assert counts == list(range(storage_module.EXACT_UP_TO + 1, storage_module.EXACT_UP_TO + 501))
+    assert len(writes) <= 3  # a busy key: a write per quarter second, not per hit
+    time.sleep(storage_module.FLUSH_EVERY)
+    one.incr("address", 60)  # due: the hits counted here reach the row
+    assert other.incr("address", 60) == storage_module.EXACT_UP_TO + 502
