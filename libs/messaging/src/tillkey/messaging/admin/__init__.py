@@ -1,0 +1,1 @@
+"""`tillkey-admin`: operations on the broker and the outboxes (docs/operations.md)."""
