@@ -2,14 +2,13 @@
 worker, JSON log lines that follow one order's correlation id through all five services, and
 nothing personal or secret in any log."""
 import json
-import time
 import uuid
 
 import pytest
 import requests
-from prometheus_client.parser import text_string_to_metric_families
 
 from tillkey.devtools.topology import SERVICES
+from tillkey.testing.metrics import scrape, total, wait_for
 from tillkey.testing.receiver import Receiver
 
 pytestmark = pytest.mark.e2e
@@ -20,28 +19,8 @@ PLATFORM_ENV = {"WEB_CONCURRENCY": "2", "LOG_FORMAT": "json", "LOG_LEVEL": "DEBU
 CARD = "4242424242424242"
 
 
-def scrape(url: str) -> dict[tuple, float]:
-    """{(sample name, sorted labels): value}."""
-    text = requests.get(url, timeout=10).text
-    return {(s.name, tuple(sorted(s.labels.items()))): s.value
-            for family in text_string_to_metric_families(text) for s in family.samples}
-
-
-def total(samples: dict, name: str, **labels) -> float:
-    return sum(v for (n, ls), v in samples.items() if n == name and labels.items() <= dict(ls).items())
-
-
 def worker_metrics(platform, service: str) -> dict:
     return scrape(f"http://127.0.0.1:{platform.config.ports[service + '_metrics']}/metrics")
-
-
-def wait_for(check, what: str, timeout: float = 30):
-    deadline = time.monotonic() + timeout
-    while not (result := check()):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.3)
-    return result
 
 
 def test_api_metrics_count_every_request_across_gunicorn_workers(platform):
