@@ -59,6 +59,16 @@ def test_one_order_is_one_story_in_metrics_and_logs(platform, client):
         assert total(samples, "tillkey_queue_messages", queue=f"{service}.events.dead") == 0
         assert total(samples, "tillkey_broker_up") == 1.0
     assert total(worker_metrics(platform, "orders"), "tillkey_outbox_published_total") > 0
+    webhooks = wait_for(lambda: (m := worker_metrics(platform, "webhooks"))
+                        and total(m, "tillkey_webhook_deliveries", status="pending") == 0 and m, "webhooks sent")
+    assert total(webhooks, "tillkey_webhook_endpoints", state="healthy") >= 1
+    assert total(webhooks, "tillkey_webhook_endpoints", state="disabled") == 0
+    emails = worker_metrics(platform, "notifications")
+    assert {dict(ls)["status"] for (n, ls) in emails if n == "tillkey_emails"} == {"queued", "deferred", "failed"}
+    assert total(emails, "tillkey_emails", status="failed") == 0
+    for service, loop in (("orders", "lifecycle"), ("payments", "gateway-sweeper")):
+        lag = total(worker_metrics(platform, service), "tillkey_scheduler_seconds_since_last_run", loop=loop)
+        assert 0 <= lag < 120, (service, lag)
     payments = scrape(f"{platform.config.url('payments')}/metrics")
     assert total(payments, "tillkey_http_requests_total", route="/v1/orders/<order_id>/payments",
                  method="POST", status="201") >= 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 from tillkey.fulfillment.adapters import tables
 from tillkey.fulfillment.bootstrap import SERVICE, bootstrap
 from tillkey.fulfillment.config import Settings
+from tillkey.fulfillment.entrypoints import gauges
 from tillkey.fulfillment.entrypoints.license_worker import LicenseCallWorker
 from tillkey.messaging import Consumer, OutboxRelay
 from tillkey.platform.runner import migrations_home, service_main
@@ -16,12 +17,14 @@ def build_workers(settings: Settings, **overrides) -> dict:
     license_calls = LicenseCallWorker(service.uow_factory, service.license_client, service.clock,
                                       schedule=settings.license_web_service_retry_schedule,
                                       timeout=settings.license_web_service_timeout)
+    relay = OutboxRelay(settings.amqp_url, service.session_factory, tables.outbox, SERVICE,
+                        retention=settings.outbox_retention)
+    relay.metrics_collectors.extend(gauges.collectors(service.session_factory))  # read when scraped
     return {
         # Each committed batch may have scheduled calls to a merchant's web service: make them now.
         "consumer": Consumer(settings.amqp_url, service.topology, service.dispatcher,
                              after_batch=license_calls.wake),
-        "relay": OutboxRelay(settings.amqp_url, service.session_factory, tables.outbox, SERVICE,
-                             retention=settings.outbox_retention),
+        "relay": relay,
         "license_calls": license_calls,
     }
 

@@ -5,6 +5,7 @@ from tillkey.messaging import Consumer, OutboxRelay
 from tillkey.notifications.adapters import tables
 from tillkey.notifications.bootstrap import SERVICE, bootstrap
 from tillkey.notifications.config import Settings
+from tillkey.notifications.entrypoints import gauges
 from tillkey.notifications.entrypoints.mail_sender import MailSender
 from tillkey.platform.runner import migrations_home, service_main
 
@@ -23,11 +24,13 @@ def build_workers(settings: Settings, **overrides) -> dict:
     service = bootstrap(settings, **overrides)
     mail = build_mail_sender(service)
     service.handoff.connect(mail.take_leased, mail.lease)  # emails the consumer queues skip the claim
+    relay = OutboxRelay(settings.amqp_url, service.session_factory, tables.outbox, SERVICE,
+                        retention=settings.outbox_retention)
+    relay.metrics_collectors.extend(gauges.collectors(service.session_factory))  # read when scraped
     return {
         # Each committed batch may have queued emails: the sender claims them at once.
         "consumer": Consumer(settings.amqp_url, service.topology, service.dispatcher, after_batch=mail.wake),
-        "relay": OutboxRelay(settings.amqp_url, service.session_factory, tables.outbox, SERVICE,
-                             retention=settings.outbox_retention),
+        "relay": relay,
         "mail": mail,
     }
 

@@ -6,6 +6,7 @@ from tillkey.orders.adapters import tables
 from tillkey.orders.bootstrap import SERVICE, bootstrap
 from tillkey.orders.config import Settings
 from tillkey.orders.entrypoints.scheduler import LifecycleScheduler
+from tillkey.platform.gauges import schedule_lag
 from tillkey.platform.runner import migrations_home, service_main
 
 MIGRATIONS_HOME = migrations_home("tillkey.orders")  # alembic.ini + migrations/, package data
@@ -15,13 +16,15 @@ def build_workers(settings: Settings, **overrides) -> dict:
     """The worker's loops, each on its own thread: consumer (payments' and fulfillment's events),
     relay (publishes the outbox), scheduler (reminders and expiry of unpaid orders)."""
     service = bootstrap(settings, **overrides)
-    return {
+    loops = {
         "consumer": Consumer(settings.amqp_url, service.topology, service.dispatcher),
         "relay": OutboxRelay(settings.amqp_url, service.session_factory, tables.outbox, SERVICE,
                              retention=settings.outbox_retention),
         "scheduler": LifecycleScheduler(service, interval=settings.scheduler_interval,
                                         reminder_after=settings.unpaid_reminder_after, ttl=settings.unpaid_order_ttl),
     }
+    loops["relay"].metrics_collectors.append(schedule_lag(SERVICE, {"lifecycle": loops["scheduler"]}))
+    return loops
 
 
 def main() -> None:

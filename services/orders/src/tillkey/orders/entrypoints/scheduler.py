@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 
 from tillkey.orders.service_layer import commands as c
 
@@ -24,6 +25,7 @@ class LifecycleScheduler:
         self._delete = c.DeleteExpiredOrders(ttl=ttl, limit=batch)
         self._stopping = threading.Event()
         self.ticks = 0          # completed ticks (tests wait on it)
+        self.last_run_at = time.monotonic()  # a completed tick (the scheduler-lag gauge reads it)
         self.ready = False
 
     def stop(self) -> None:
@@ -44,6 +46,7 @@ class LifecycleScheduler:
         """One pass: deletions first (an order past its TTL gets no reminder), then reminders."""
         done = {"deleted": self._drain(self._delete), "reminded": self._drain(self._remind)}
         self.ticks += 1
+        self.last_run_at = time.monotonic()
         return done
 
     def _drain(self, command) -> int:

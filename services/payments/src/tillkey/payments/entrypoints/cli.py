@@ -6,6 +6,7 @@ from tillkey.payments.adapters import tables
 from tillkey.payments.bootstrap import SERVICE, bootstrap
 from tillkey.payments.config import Settings
 from tillkey.payments.entrypoints.sweeper import GatewaySweeper
+from tillkey.platform.gauges import schedule_lag
 from tillkey.platform.runner import migrations_home, service_main
 
 MIGRATIONS_HOME = migrations_home("tillkey.payments")  # alembic.ini + migrations/, package data
@@ -13,12 +14,14 @@ MIGRATIONS_HOME = migrations_home("tillkey.payments")  # alembic.ini + migration
 
 def build_workers(settings: Settings) -> dict:
     service = bootstrap(settings)
-    return {
+    loops = {
         "consumer": Consumer(settings.amqp_url, service.topology, service.dispatcher),
         "relay": OutboxRelay(settings.amqp_url, service.session_factory, tables.outbox, SERVICE,
                              retention=settings.outbox_retention),
         "gateway-sweeper": GatewaySweeper(service.deps, settings.scheduler_interval),
     }
+    loops["relay"].metrics_collectors.append(schedule_lag(SERVICE, {"gateway-sweeper": loops["gateway-sweeper"]}))
+    return loops
 
 
 def main() -> None:

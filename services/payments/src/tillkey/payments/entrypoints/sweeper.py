@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 
 from tillkey.payments.service_layer.deps import PaymentDeps
 from tillkey.payments.service_layer.submission import resume_interrupted
@@ -19,6 +20,7 @@ class GatewaySweeper:
         self.deps = deps
         self.interval = interval
         self._stop = threading.Event()
+        self.last_run_at = time.monotonic()  # a completed sweep (the scheduler-lag gauge reads it)
 
     def run(self) -> None:
         while not self._stop.is_set():
@@ -26,6 +28,7 @@ class GatewaySweeper:
                 resumed = resume_interrupted(self.deps)
                 if resumed:
                     log.info("resumed %d charge(s)/refund(s) no gateway had acknowledged", resumed)
+                self.last_run_at = time.monotonic()
             except Exception:  # noqa: BLE001 — a database or gateway hiccup must not end the loop
                 log.exception("gateway sweep failed; trying again in %.0fs", self.interval)
             self._stop.wait(self.interval)

@@ -6,6 +6,7 @@ from tillkey.platform.runner import migrations_home, service_main
 from tillkey.webhooks.adapters import tables
 from tillkey.webhooks.bootstrap import SERVICE, bootstrap
 from tillkey.webhooks.config import Settings
+from tillkey.webhooks.entrypoints import gauges
 from tillkey.webhooks.entrypoints.delivery_worker import DeliveryWorker
 
 MIGRATIONS_HOME = migrations_home("tillkey.webhooks")  # alembic.ini + migrations/, package data
@@ -17,11 +18,13 @@ def build_workers(settings: Settings, **overrides) -> dict:
                               schedule=settings.retry_schedule, timeout=settings.timeout,
                               threads=settings.senders, per_endpoint=settings.per_endpoint)
     service.handoff.connect(delivery.take, delivery.lease)  # the consumer's new deliveries skip the claim
+    relay = OutboxRelay(settings.amqp_url, service.session_factory, tables.outbox, SERVICE,
+                        retention=settings.outbox_retention)
+    relay.metrics_collectors.extend(gauges.collectors(service.session_factory))  # read when scraped
     return {
         # Each committed batch may have created deliveries: the worker claims them at once.
         "consumer": Consumer(settings.amqp_url, service.topology, service.dispatcher, after_batch=delivery.wake),
-        "relay": OutboxRelay(settings.amqp_url, service.session_factory, tables.outbox, SERVICE,
-                             retention=settings.outbox_retention),
+        "relay": relay,
         "delivery": delivery,
     }
 
