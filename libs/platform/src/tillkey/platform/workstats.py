@@ -64,6 +64,8 @@ def _statement_kind(statement: str) -> str:
 
 def _process_name() -> str:
     """`orders-api`, `webhooks-worker`: the command and its first argument."""
+    if "--name" in sys.argv[:-1]:  # a gunicorn API: `--name tillkey-orders`
+        return sys.argv[sys.argv.index("--name") + 1].removeprefix("tillkey-") + "-api"
     name = os.path.basename(sys.argv[0]).removeprefix("tillkey-")
     kind = next((a for a in sys.argv[1:] if not a.startswith("-")), "")
     return f"{name}-{kind}" if kind else name
