@@ -8,8 +8,8 @@ the key, does the work and stores the answer. Nothing of it outlives the request
 dies or the database restarts mid-request, the transaction and its lock go with the connection and
 the retry runs at once, exactly once; if it committed, the retry gets the stored answer (a checkout's
 order id and token included). "Still running" is the key's lock being held: PostgreSQL answers 409
-at once (a transaction-level advisory lock); SQLite has one writer at a time, so a same-key request
-waits for the first one's commit (busy timeout) and replays its answer.
+at once (a transaction-level advisory lock), SQLite too (a `flock` beside the database file, see
+key_locks): neither outlives the process that holds it.
 """
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ from sqlalchemy.engine import Connection
 
 from tillkey.platform import request_tx
 from tillkey.platform.clock import as_utc
+from tillkey.platform.key_locks import key_lock
 from tillkey.platform.problems import ApiError, problem_response
 
 TTL = timedelta(hours=24)
@@ -112,30 +113,41 @@ def idempotent(view):
         scope = hashlib.sha256(f"{caller}\n{request.method} {request.path}".encode()).hexdigest()
         request_hash = hashlib.sha256(request.get_data()).hexdigest()
         store.prune_when_due()
-        with request_tx.request_transaction(store.engine) as tx:
-            outcome, status, body = store.look(tx.connection, scope, key, request_hash)
-            if outcome == "mismatch":
-                raise ApiError(422, "This Idempotency-Key was used with a different request body.",
-                               code="idempotency_key_reused")
-            if outcome == "running":
-                raise ApiError(409, "A request with this Idempotency-Key is still being processed.",
-                               code="idempotency_in_progress", headers={"Retry-After": "1"})
-            if outcome == "replay":
-                return _replay(status, body)
-            try:
-                resp = current_app.make_response(view(**kwargs))
-            except ApiError as exc:
-                if exc.status >= 500 or "Retry-After" in exc.headers:
-                    # A refusal that says "try again" (e.g. 409 order_not_ready) is not this request's
-                    # answer: storing it would replay the refusal to the very retry it asks for.
-                    raise
-                # A 4xx is the answer to this request: replay it too, like Stripe does.
-                resp = problem_response(exc.status, exc.code, exc.detail, exc.title, exc.errors, exc.headers)
-            if resp.status_code >= 500:
-                return resp  # rolled back with the block: nothing happened, the retry runs afresh
-            store.save(tx.connection, scope, key, request_hash, resp.status_code, resp.get_data(as_text=True))
-            request_tx.commit(tx)
-        return resp
+        with key_lock(store.engine, f"{scope}\n{key}") as held:
+            if not held:
+                raise _in_progress()
+            return _run_holding_the_key(store, scope, key, request_hash, view, kwargs)
 
     wrapper.openapi = getattr(view, "openapi", None)
     return wrapper
+
+
+def _in_progress() -> ApiError:
+    return ApiError(409, "A request with this Idempotency-Key is still being processed.",
+                    code="idempotency_in_progress", headers={"Retry-After": "1"})
+
+
+def _run_holding_the_key(store: IdempotencyStore, scope: str, key: str, request_hash: str, view, kwargs) -> Response:
+    with request_tx.request_transaction(store.engine) as tx:
+        outcome, status, body = store.look(tx.connection, scope, key, request_hash)
+        if outcome == "mismatch":
+            raise ApiError(422, "This Idempotency-Key was used with a different request body.",
+                           code="idempotency_key_reused")
+        if outcome == "running":
+            raise _in_progress()
+        if outcome == "replay":
+            return _replay(status, body)
+        try:
+            resp = current_app.make_response(view(**kwargs))
+        except ApiError as exc:
+            if exc.status >= 500 or "Retry-After" in exc.headers:
+                # A refusal that says "try again" (e.g. 409 order_not_ready) is not this request's
+                # answer: storing it would replay the refusal to the very retry it asks for.
+                raise
+            # A 4xx is the answer to this request: replay it too, like Stripe does.
+            resp = problem_response(exc.status, exc.code, exc.detail, exc.title, exc.errors, exc.headers)
+        if resp.status_code >= 500:
+            return resp  # rolled back with the block: nothing happened, the retry runs afresh
+        store.save(tx.connection, scope, key, request_hash, resp.status_code, resp.get_data(as_text=True))
+        request_tx.commit(tx)
+    return resp
