@@ -40,6 +40,7 @@ class ApiProcess:
                     return self
             except requests.RequestException:  # not listening yet, or a worker still booting
                 time.sleep(0.1)
+        self.kill()  # the fixture never gets to: no gunicorn left behind
         raise AssertionError(f"{self.service} API did not start:\n{self.log.read_text()[-3000:]}")
 
     def kill(self) -> None:
