@@ -14,7 +14,7 @@ from tillkey.messaging.connection import RECONNECT_WAIT, abort_unless_closed_in,
 from tillkey.messaging.dispatch import BatchFailed
 from tillkey.messaging.observability import queue_collectors
 from tillkey.messaging.topology import QueueTopology
-from tillkey.platform import correlation, metrics, workstats
+from tillkey.platform import correlation, metrics, tracing, workstats
 
 log = logging.getLogger(__name__)
 ATTEMPT_HEADER = "x-tillkey-attempt"
@@ -124,6 +124,9 @@ class Consumer:
     def _handle_deliveries(self, channel, deliveries: list) -> None:
         """Handle a batch, then ack it with one `multiple` ack (only after everything committed)."""
         workstats.count("amqp_delivered", len(deliveries))
+        if tracing.ACTIVE:
+            for _method, properties, _body in deliveries:
+                tracing.remember_delivery(properties)
         # `handle.handle_batch(envelopes)` (InboxDispatcher's) takes many deliveries in one
         # transaction; a handle without it gets a transaction per message.
         handle_batch = getattr(self._handle, "handle_batch", None)
@@ -140,6 +143,7 @@ class Consumer:
             self._handle_in_batches(channel, valid, handle_batch)
         channel.basic_ack(deliveries[-1][0].delivery_tag, multiple=True)
         correlation.clear()  # log lines between batches belong to no message
+        tracing.forget_deliveries()
         if self._after_batch is not None:
             self._after_batch()
 

@@ -10,7 +10,7 @@ from sqlalchemy import Table, select
 from sqlalchemy.exc import IntegrityError
 
 from tillkey.contracts import Envelope
-from tillkey.platform import correlation, metrics
+from tillkey.platform import correlation, metrics, tracing
 
 log = logging.getLogger(__name__)
 
@@ -119,7 +119,11 @@ class InboxDispatcher:
             timer = self._timers[(envelope.type, name)] = metrics.handler_duration.labels(
                 service, envelope.type, name.rsplit(".", 1)[-1])
         started = time.perf_counter()
-        handler(envelope, uow)
+        if tracing.ACTIVE:
+            with tracing.handling(envelope, name.rsplit(".", 1)[-1]):
+                handler(envelope, uow)
+        else:
+            handler(envelope, uow)
         elapsed = time.perf_counter() - started
         timer.observe(elapsed)
         # DEBUG only: at INFO a message costs no log line (LOG_LEVEL=DEBUG follows each one).

@@ -26,7 +26,7 @@ from tillkey.messaging.connection import RECONNECT_WAIT, abort_unless_closed_in,
 from tillkey.messaging.observability import outbox_collectors
 from tillkey.messaging.outbox_store import claim_batch, mark_published, postpone, prune_published
 from tillkey.messaging.uow import OUTBOX_CHANNEL
-from tillkey.platform import metrics, workstats
+from tillkey.platform import metrics, tracing, workstats
 from tillkey.platform.doorbell import Listener
 
 log = logging.getLogger(__name__)
@@ -210,10 +210,14 @@ class OutboxRelay:
         for seq, event_id, routing_key, body in rows:
             self._next_tag += 1
             self._in_flight[self._next_tag] = seq
+            body = body.encode()
+            headers = {"x-outbox-seq": seq}
+            if tracing.ACTIVE:  # the event's trace goes on in the AMQP header `traceparent`
+                headers = tracing.publish_headers(headers, body, routing_key)
             self._channel.basic_publish(
-                EXCHANGE, routing_key, body.encode(),
+                EXCHANGE, routing_key, body,
                 pika.BasicProperties(content_type="application/json", delivery_mode=pika.DeliveryMode.Persistent,
-                                     message_id=event_id, type=routing_key, headers={"x-outbox-seq": seq}),
+                                     message_id=event_id, type=routing_key, headers=headers),
                 mandatory=True)
         self._deadline_timer = self._conn.ioloop.call_later(
             CONFIRM_TIMEOUT, lambda: self._close("confirms timed out"))

@@ -9,7 +9,7 @@ from sqlalchemy import Table
 from sqlalchemy.orm import Session
 
 from tillkey.contracts import Envelope, make_event
-from tillkey.platform import correlation
+from tillkey.platform import correlation, tracing
 from tillkey.platform.doorbell import notify_in_transaction, ring_after_commit
 
 from tillkey.platform.polling import Handoff
@@ -84,8 +84,11 @@ class SqlAlchemyUnitOfWork:
             env = make_event(type, data, self.producer, version=version,
                              correlation_id=ids.correlation_id, causation_id=ids.event_id or ids.request_id)
         now = datetime.now(UTC)
+        body = env.to_json()
+        if tracing.ACTIVE:  # the emitting span's traceparent travels with the event (tillkey.platform.tracing)
+            body = tracing.add_to_body(body, tracing.traceparent_for_body())
         self.session.execute(self._outbox.insert().values(
-            event_id=env.id, routing_key=env.routing_key, body=env.to_json(),
+            event_id=env.id, routing_key=env.routing_key, body=body,
             created_at=now, available_at=now, attempts=0,
         ))
         self.emitted.append(env)

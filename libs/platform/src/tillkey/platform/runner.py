@@ -118,6 +118,10 @@ def service_main(name: str, *, settings_from_env: Callable, port_of: Callable, a
                         help="with --check: keep checking (every 2 s, errors included) for up to this long")
     args = parser.parse_args()
     configure_logging(name, args.command)
+    if args.command == "worker":
+        from tillkey.platform import tracing
+
+        tracing.setup(name, "worker")  # off unless OTEL_EXPORTER_OTLP_ENDPOINT is set
     settings = settings_from_env(os.environ)
     if args.command == "migrate" and args.check:
         sys.exit(_check_migrations(name, migrations_home, database_url_of(settings), args.wait))
