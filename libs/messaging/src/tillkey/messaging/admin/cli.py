@@ -8,6 +8,7 @@ import json
 import os
 import sys
 from datetime import UTC, datetime
+from importlib.metadata import entry_points
 
 from pika.exceptions import AMQPConnectionError, ChannelClosedByBroker
 from sqlalchemy import text
@@ -47,6 +48,10 @@ def _parser() -> argparse.ArgumentParser:
     purge.add_argument("--yes", action="store_true", help="do not ask (scripts)")
     outbox = commands.add_parser("outbox", help="events committed but not yet published, per service")
     outbox.add_argument("services", nargs="*", type=_service, metavar="SERVICE", help="default: all five")
+    # A service's own commands (webhook endpoints, emails) come with it as a `tillkey.admin` entry
+    # point: this library never imports a service, and an image without that service lacks them.
+    for plugin in sorted(entry_points(group="tillkey.admin"), key=lambda p: p.name):
+        plugin.load()(commands)
     return parser
 
 
@@ -64,6 +69,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(args) -> int:
+    if getattr(args, "run", None) is not None:
+        return args.run(args)
     if args.command == "outbox":
         return _outbox(args.services)
     amqp_url = os.environ.get("AMQP_URL", DEFAULT_AMQP_URL)

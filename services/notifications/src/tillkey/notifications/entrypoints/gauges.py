@@ -10,9 +10,9 @@ m = tables.messages
 
 
 def collectors(session_factory) -> list:
-    # queued with attempts: the mail server refused or was down at least once (deferred). Sent emails
-    # are not counted here (a count over every email ever sent is not a per-scrape query).
-    status = case((m.c.status == "failed", "failed"), (m.c.attempts > 0, "deferred"), else_="queued")
+    # Queued with an error: a try failed and it waits for the next (deferred). Sent emails are not
+    # counted here (a count over every email ever sent is not a per-scrape query).
+    status = case((m.c.status == "failed", "failed"), (m.c.last_error.is_not(None), "deferred"), else_="queued")
     return [
         query_gauge("tillkey_emails", "Emails not sent yet (queued, deferred after a failed try) or given up (failed)",
                     ["status"], session_factory,
