@@ -67,7 +67,12 @@ def test_a_gateway_that_is_down_fails_the_attempt_clearly_and_nothing_is_lost(ma
     assert down.pay(ORDER, "bank_transfer")["status"] == "awaiting_funds"  # the customer carries on
 
 
-def test_a_used_token_is_refused_by_the_gateway_and_fails_the_attempt(shop, order):
+def test_a_used_token_is_refused_by_the_gateway_and_fails_the_attempt(slow_shop):
+    # The slow sandbox (1.5 s to settle): the first charge's success must not arrive, and supersede
+    # the second attempt, before the second attempt's refusal — under load 200 ms was not enough.
+    shop = slow_shop
+    shop.service.dispatcher(sample_envelope("order.created"))
+    order = ORDER
     token = shop.card_token()
     first = shop.pay(order, "card", token)
     second = shop.pay(order, "card", token)  # the first is superseded; its token is spent at the gateway

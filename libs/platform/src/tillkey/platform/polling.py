@@ -61,6 +61,12 @@ class PollingWorker:
         self._record_for = record_for
         self._finished: list[tuple[float, Any]] = []  # (finished at, outcome) waiting for `record`
         self._handed: deque[tuple[float, Any]] = deque()  # (start by, job) from `take`
+        # Claim (a query) only when it can find something: after `wake()`, when the last claim
+        # filled every free thread (more may be due), or once per poll interval (retries falling
+        # due). A job finishing or a hand-over wakes the loop without a claim.
+        self._poked = True
+        self._more_due = False
+        self._next_claim = 0.0
         self._threads = threads
         self._poll_interval = poll_interval
         self._stopping = threading.Event()
@@ -83,6 +89,7 @@ class PollingWorker:
 
     def wake(self) -> None:
         """From any thread: new work was committed (a consumer's batch); claim now, not at the next poll."""
+        self._poked = True
         self._wake.set()
 
     def stop(self) -> None:
@@ -145,10 +152,13 @@ class PollingWorker:
     def _claim(self) -> list:
         with self._lock:
             free = self._threads - self._in_flight
-        if free <= 0:
+        if free <= 0 or not (self._poked or self._more_due or time.monotonic() >= self._next_claim):
             return []
+        self._poked = False
+        self._next_claim = time.monotonic() + self._poll_interval
         try:
             jobs = self._claim_jobs(free)
+            self._more_due = len(jobs) == free
         except Exception:  # noqa: BLE001 — a database hiccup must not kill the worker
             log.exception("%s: could not claim due jobs", self._name)
             self._stopping.wait(1.0)

@@ -28,8 +28,8 @@ def build_workers(settings: Settings, **overrides) -> dict:
                         retention=settings.outbox_retention)
     relay.metrics_collectors.extend(gauges.collectors(service.session_factory))  # read when scraped
     return {
-        # Each committed batch may have queued emails: the sender claims them at once.
-        "consumer": Consumer(settings.amqp_url, service.topology, service.dispatcher, after_batch=mail.wake),
+        # The consumer hands the emails it queues to the sender (service.handoff): no wake-up needed.
+        "consumer": Consumer(settings.amqp_url, service.topology, service.dispatcher),
         "relay": relay,
         "mail": mail,
     }

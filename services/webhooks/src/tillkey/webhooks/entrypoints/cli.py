@@ -22,8 +22,8 @@ def build_workers(settings: Settings, **overrides) -> dict:
                         retention=settings.outbox_retention)
     relay.metrics_collectors.extend(gauges.collectors(service.session_factory))  # read when scraped
     return {
-        # Each committed batch may have created deliveries: the worker claims them at once.
-        "consumer": Consumer(settings.amqp_url, service.topology, service.dispatcher, after_batch=delivery.wake),
+        # The consumer hands the deliveries it creates to the worker (service.handoff): no wake-up needed.
+        "consumer": Consumer(settings.amqp_url, service.topology, service.dispatcher),
         "relay": relay,
         "delivery": delivery,
     }

@@ -36,6 +36,12 @@ class DeliveryWorker:
         # A handed-over job must start before its lease could run out mid-send (see `take`).
         self._start_within = self._lease.total_seconds() - (2 * timeout + 10)
         self._handed: deque[tuple[float, delivering.Job]] = deque()
+        # Claim (a query) only when it can find something: after `wake()` (a redelivery asked for,
+        # a batch not handed over), when the last claim filled every free thread, or once per poll
+        # interval (retries falling due). A send finishing or a hand-over wakes the loop, no claim.
+        self._poked = True
+        self._more_due = False
+        self._next_claim = 0.0
         self._threads = threads
         self._per_endpoint = per_endpoint
         self._poll_interval = poll_interval
@@ -65,7 +71,8 @@ class DeliveryWorker:
         self._wake.set()
 
     def wake(self) -> None:
-        """From any thread: deliveries were committed (the consumer's batch); claim them now."""
+        """From any thread: deliveries were committed that were not handed over; claim them now."""
+        self._poked = True
         self._wake.set()
 
     def stop(self) -> None:
@@ -110,10 +117,13 @@ class DeliveryWorker:
         with self._lock:
             free = self._threads - self._in_flight
             busy = dict(self._busy)
-        if free <= 0:
+        if free <= 0 or not (self._poked or self._more_due or time.monotonic() >= self._next_claim):
             return []
+        self._poked = False
+        self._next_claim = time.monotonic() + self._poll_interval
         try:
             jobs = delivering.claim(self._uow_factory(), free, self._lease, self._per_endpoint, busy)
+            self._more_due = len(jobs) == free
         except Exception:  # noqa: BLE001 — a database hiccup must not kill the worker
             log.exception("could not claim due webhook deliveries")
             self._stopping.wait(1.0)
