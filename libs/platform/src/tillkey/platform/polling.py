@@ -25,6 +25,8 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
 
+from tillkey.platform import db_errors
+
 log = logging.getLogger(__name__)
 
 
@@ -159,8 +161,12 @@ class PollingWorker:
         try:
             jobs = self._claim_jobs(free)
             self._more_due = len(jobs) == free
-        except Exception:  # noqa: BLE001 — a database hiccup must not kill the worker
-            log.exception("%s: could not claim due jobs", self._name)
+        except Exception as exc:  # noqa: BLE001 — a database hiccup must not kill the worker
+            if db_errors.database_unavailable(exc):  # a restart or failover: expected, said briefly
+                log.warning("%s: could not claim due jobs, the database is unavailable: %s", self._name,
+                            db_errors.summary(exc))
+            else:
+                log.exception("%s: could not claim due jobs", self._name)
             self._stopping.wait(1.0)
             return []
         with self._lock:
