@@ -127,6 +127,9 @@ def main() -> int:
                                             start_new_session=True)
         probes = {f"{s} api /readyz": f"http://127.0.0.1:{ports[s]}/readyz" for s in SERVICES}
         probes |= {f"{s} worker /readyz": f"http://127.0.0.1:{ports[s + '-worker']}/readyz" for s in SERVICES}
+        # Metrics from the installed packages: gunicorn's config module and prometheus_client are in the wheels.
+        probes |= {f"{s} api /metrics": f"http://127.0.0.1:{ports[s]}/metrics" for s in SERVICES}
+        probes |= {f"{s} worker /metrics": f"http://127.0.0.1:{ports[s + '-worker']}/metrics" for s in SERVICES}
         # Pages and the sandbox: templates and static files are package data too.
         probes |= {"orders /": f"http://127.0.0.1:{ports['orders']}/",
                    "payments /": f"http://127.0.0.1:{ports['payments']}/",
