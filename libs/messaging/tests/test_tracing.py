@@ -9,6 +9,7 @@ import pytest
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.sdk.trace.sampling import ALWAYS_ON, ParentBased, TraceIdRatioBased
 
 from tillkey.contracts import load_sample
 from tillkey.messaging import Consumer, OutboxRelay, QueueTopology
@@ -17,10 +18,10 @@ from tillkey.platform import tracing
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture
-def spans():
+@pytest.fixture(params=["sampled", "left out"])
+def spans(request):
     exporter = InMemorySpanExporter()
-    provider = TracerProvider()
+    provider = TracerProvider(sampler=ALWAYS_ON if request.param == "sampled" else ParentBased(TraceIdRatioBased(0.0)))
     provider.add_span_processor(SimpleSpanProcessor(exporter))
     assert tracing.setup("test", "test", provider=provider)
     yield provider.get_tracer("test"), exporter
@@ -42,6 +43,9 @@ def test_one_trace_from_the_emitting_span_through_the_broker(spans, db, broker, 
             uow.commit()
     loops.start(OutboxRelay(amqp_url, db.session_factory, db.outbox, service))
     wait_until(lambda: db.effects_for(event.id) == 1, what="the event handled")
+    if not root.get_span_context().trace_flags.sampled:  # left out: handled the same, nothing exported
+        assert exporter.get_finished_spans() == ()
+        return
 
     def named(prefix):
         return [s for s in exporter.get_finished_spans() if s.name.startswith(prefix)]

@@ -55,3 +55,18 @@ def test_a_request_span_continues_the_callers_trace(client):
     assert format(span.context.trace_id, "032x") == CALLER_TRACE and format(span.parent.span_id, "016x") == CALLER_SPAN
     sql = [s for s in exporter.get_finished_spans() if s.parent and s.parent.span_id == span.context.span_id]
     assert sql and sql[0].attributes["db.system"] == "sqlite"
+
+
+def test_a_request_the_sampler_leaves_out_is_served_as_usual(client):
+    from opentelemetry.sdk.trace.sampling import ParentBased, TraceIdRatioBased
+
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider(sampler=ParentBased(TraceIdRatioBased(0.0)))
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    tracing.setup("probe", "api", provider=provider)
+    try:
+        assert client.get("/readyz").status_code == 200
+        assert client.get("/nothing/here").status_code == 404
+    finally:
+        tracing.stop()
+    assert exporter.get_finished_spans() == ()

@@ -106,9 +106,10 @@ def end_request(started, route: str, status: int) -> None:
     from opentelemetry import context
 
     span, token = started
-    span.update_name(f"{span.name} {route}")
-    span.set_attribute("http.route", route)
-    span.set_attribute("http.response.status_code", status)
+    if span.is_recording():  # a request the sampler left out has a span without a name
+        span.update_name(f"{span.name} {route}")
+        span.set_attribute("http.route", route)
+        span.set_attribute("http.response.status_code", status)
     span.end()
     context.detach(token)
 
