@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 from tillkey.contracts import Envelope, make_event
 from tillkey.platform import correlation, tracing
 from tillkey.platform.doorbell import notify_in_transaction, ring_after_commit
-
 from tillkey.platform.polling import Handoff
+
 # The channel that wakes a service's outbox relay when a transaction wrote events.
 OUTBOX_CHANNEL = "tillkey_outbox"
 
@@ -27,9 +27,9 @@ class SqlAlchemyUnitOfWork:
     def __init__(self, session_factory: Callable[[], Session], outbox: Table, producer: str,
                  cause: Envelope | None = None, handoff: Handoff | None = None):
         self._session_factory = session_factory
-        self._outbox = outbox
         self._handoff = handoff
         self._handed: list = []
+        self._outbox = outbox
         self.producer = producer
         self.cause = cause
         self.session: Session | None = None
@@ -40,8 +40,8 @@ class SqlAlchemyUnitOfWork:
         self.session = self._session_factory()
         self.emitted = []
         self._unrung = False
-        return self
         self._handed = []
+        return self
 
     def __exit__(self, *exc_info):
         # close() detaches every object first, then rolls back whatever was not committed. A
@@ -57,14 +57,13 @@ class SqlAlchemyUnitOfWork:
             # The relay publishes now instead of at its next poll (see tillkey.platform.doorbell).
             self._unrung = False
             ring_after_commit(self.session.get_bind(), OUTBOX_CHANNEL)
-
         handed, self._handed = self._handed, []
         if handed:
             self._handoff.receiver(handed)
+
     def rollback(self) -> None:
         self.session.rollback()
         self._unrung = False
-
         self._handed = []
 
     def sending_lease(self) -> timedelta | None:
@@ -75,6 +74,7 @@ class SqlAlchemyUnitOfWork:
     def hand_off(self, job) -> None:
         """`job` goes to this process's worker when, and only if, this transaction commits."""
         self._handed.append(job)
+
     def emit(self, type: str, data: dict[str, Any], version: int = 1) -> Envelope:
         if self.cause is not None:
             env = self.cause.caused(type, data, self.producer, version=version)
