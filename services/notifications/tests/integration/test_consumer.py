@@ -70,9 +70,15 @@ def test_an_email_about_an_order_not_known_yet_waits_for_it(service, settings, c
 
 
 def test_the_consumer_hands_queued_emails_to_the_sender_without_a_claim(service, settings, smtp_sink, monkeypatch):
+    from prometheus_client import REGISTRY
+
     from tillkey.notifications.entrypoints.cli import build_workers
     from tillkey.notifications.service_layer import sending
 
+    def sent():
+        return REGISTRY.get_sample_value("tillkey_emails_sent_total", {"outcome": "sent"}) or 0
+
+    before = sent()
     monkeypatch.setattr(sending, "claim", lambda *args: [])  # the poll finds nothing: only the hand-over sends
     loops = build_workers(settings)
     declare_fresh(settings.amqp_url, loops["consumer"].topology)
@@ -82,6 +88,7 @@ def test_the_consumer_hands_queued_emails_to_the_sender_without_a_claim(service,
         emails = smtp_sink.wait_for(1, timeout=20, settle=0.5)
         wait_until(lambda: _statuses(loops["mail"]) == ["sent"], what="the sent email recorded")
     assert [e.subject for e in emails] == ["Payment received for your order ord_3Hq8ZrW2mNp5"]
+    assert sent() == before + 1  # counted once, as sent
 
 
 def _statuses(mail) -> list[str]:

@@ -86,8 +86,14 @@ def test_the_consumer_hands_new_deliveries_to_the_worker_without_a_claim(wiring,
     settings, name, client = wiring
     receiver = receivers()
     client.post("/v1/webhook-endpoints", json={"url": receiver.url, "events": ["*"]}, headers=auth())
+    from prometheus_client import REGISTRY
+
     from tillkey.webhooks.service_layer import delivering
 
+    def successes():
+        return REGISTRY.get_sample_value("tillkey_webhook_attempts_total", {"outcome": "success"}) or 0
+
+    before = successes()
     claims = []
     monkeypatch.setattr(delivering, "claim", lambda *args: claims.append(args) or [])  # the poll finds nothing
     loops = build_workers(settings, service_name=name, retry_delays=FAST_RETRIES)
@@ -100,6 +106,7 @@ def test_the_consumer_hands_new_deliveries_to_the_worker_without_a_claim(wiring,
                    == "succeeded", what="the attempt recorded")
     (delivery,) = client.get("/v1/webhook-deliveries", headers=auth()).get_json()["data"]
     assert len(delivery["attempts"]) == 1 and receiver.hits[0].json["id"] == created.id
+    assert successes() == before + 1  # the attempt counted once, by outcome
 
 
 def test_a_handed_job_that_waited_past_its_start_by_is_left_to_the_poll(migrated_url, amqp_url):

@@ -38,6 +38,10 @@ handler_duration = Histogram("tillkey_message_handler_duration_seconds",
 outbox_published = Counter("tillkey_outbox_published", "Events the relay published (broker confirmed)", ["service"])
 outbox_refused = Counter("tillkey_outbox_refused", "Events the broker refused or could not route (retried later)",
                          ["service"])
+webhook_attempts = Counter("tillkey_webhook_attempts", "Webhook delivery attempts by outcome: success, retry, gone",
+                           ["outcome"])
+emails = Counter("tillkey_emails_sent", "Emails handed to the mail server, by outcome: sent, deferred, rejected",
+                 ["outcome"])
 
 
 class ScrapeCollector:

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from tillkey.notifications.service_layer.ports import OutgoingEmail
+from tillkey.platform import metrics
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +63,9 @@ def record_outcomes(uow, outcomes: list[Outcome], *, schedule: tuple[float, ...]
                 continue
             if outcome.error is None:
                 message.mark_sent(now)
+                metrics.emails.labels("sent").inc()
                 continue
+            metrics.emails.labels("rejected" if outcome.permanent else "deferred").inc()
             message.attempt_failed(outcome.error, now, permanent=outcome.permanent, schedule=schedule,
                                    give_up_after=give_up_after)
             if message.status != "queued":

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from tillkey.contracts import signing
+from tillkey.platform import metrics
 from tillkey.platform.ids import new_id
 from tillkey.webhooks.domain import erasure, policy
 from tillkey.webhooks.domain.model import Attempt
@@ -108,6 +109,7 @@ def _record_one(uow, f: Finished, delivery, endpoint, stored_body: str | None, n
                       duration_ms=result.duration_ms, response_status=result.status,
                       error=error, response_excerpt=excerpt)
     reason = policy.settle(delivery, endpoint, attempt, result, now, schedule, f.jitter)
+    metrics.webhook_attempts.labels(policy.classify(result).value).inc()
     if reason is not None:
         uow.flush()
         uow.abandon_pending(endpoint.endpoint_id)
