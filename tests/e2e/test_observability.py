@@ -13,9 +13,9 @@ from tillkey.testing.receiver import Receiver
 
 pytestmark = pytest.mark.e2e
 
-# Two gunicorn workers per API: /metrics must sum both (multiprocess mode). DEBUG: a consumer
-# writes one line per handled message only then, and that is what follows the correlation id.
-PLATFORM_ENV = {"WEB_CONCURRENCY": "2", "LOG_FORMAT": "json", "LOG_LEVEL": "DEBUG"}
+# Two gunicorn workers per API: /metrics must sum both (multiprocess mode). The default level
+# (INFO): a consumer's line per handled message is what follows the correlation id.
+PLATFORM_ENV = {"WEB_CONCURRENCY": "2", "LOG_FORMAT": "json", "LOG_LEVEL": "INFO"}
 CARD = "4242424242424242"
 
 
