@@ -77,7 +77,7 @@ def place_order(service, order_id, lines, *, created_at="2026-11-27T10:00:00.000
 
 
 def pay(service, order_id, merchant_id=MERCHANT):
-    service.dispatcher(sample_envelope("payment.succeeded", new_id=True, order_id=order_id,
+    service.dispatcher(sample_envelope("order.paid", new_id=True, order_id=order_id,
                                        merchant_id=merchant_id))
 
 

@@ -42,7 +42,7 @@ def count(service, table):
 def test_topology_binds_the_consumed_types(service):
     assert service.topology.queue == "fulfillment.events"
     assert set(service.topology.routing_keys) == {"product.created", "product.updated", "order.created",
-                                                  "order.deleted", "payment.succeeded"}
+                                                  "order.deleted", "order.paid"}
 
 
 def test_order_created_twice_makes_one_delivery_per_line(service, settings, consumer):
@@ -79,11 +79,11 @@ def test_an_erasure_that_overtakes_its_order_still_erases(service, settings, con
 
 
 def test_payment_before_its_order_is_retried_then_delivers(service, settings, consumer, license_worker):
-    """payment.succeeded overtaking order.created (different producers, no order between them) waits."""
+    """order.paid overtaking order.created (a redelivery on the retry path) waits."""
     relay = OutboxRelay(settings.amqp_url, service.session_factory, tables.outbox, SERVICE)
     probe = bind_probe(settings.amqp_url, "license.requested", "product.delivered")
     with running(consumer=consumer, relay=relay, worker=license_worker):
-        publish(settings.amqp_url, sample_envelope("payment.succeeded"))
+        publish(settings.amqp_url, sample_envelope("order.paid"))
         wait_until(lambda: len(consumer.counter.seen) >= 1, what="the early payment tried once")
         publish(settings.amqp_url, sample_envelope("order.created"))
 
@@ -95,7 +95,7 @@ def test_payment_before_its_order_is_retried_then_delivers(service, settings, co
         [requested] = drain(settings.amqp_url, probe, expect=1, timeout=20)
     assert requested["type"] == "license.requested" and requested["producer"] == "fulfillment"
     assert requested["data"]["line_id"] == "line_9Kd2PqX7aB"
-    assert requested["causation_id"] == load_sample("payment.succeeded")["id"]
+    assert requested["causation_id"] == load_sample("order.paid")["id"]
     assert queue_depth(settings.amqp_url, service.topology.dead_queue) == 0
     with service.uow_factory() as uow:
         assert uow.order(ORDER).status == "paid"
@@ -105,7 +105,7 @@ def test_a_duplicated_payment_message_asks_the_merchant_once(service, settings, 
     with running(consumer=consumer):
         publish(settings.amqp_url, sample_envelope("order.created"))
         wait_until(lambda: len(consumer.counter.seen) == 1, what="the order handled")
-        publish(settings.amqp_url, sample_envelope("payment.succeeded"), times=2)
-        publish(settings.amqp_url, sample_envelope("payment.succeeded", new_id=True))
+        publish(settings.amqp_url, sample_envelope("order.paid"), times=2)
+        publish(settings.amqp_url, sample_envelope("order.paid", new_id=True))
         wait_until(lambda: len(consumer.counter.seen) == 4, what="all payment copies handled")
     assert count(service, tables.outbox) == 1  # one license.requested

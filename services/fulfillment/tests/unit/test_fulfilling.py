@@ -25,7 +25,7 @@ def paid_order(uow, source: LicenseSource | None = None):
     if source is not None:
         uow.add(source)
     handlers.remember_order(sample_envelope("order.created"), uow)
-    handlers.start_fulfillment(sample_envelope("payment.succeeded"), uow)
+    handlers.start_fulfillment(sample_envelope("order.paid"), uow)
     return uow.orders[ORDER].deliveries[0]
 
 
@@ -35,7 +35,7 @@ def src(method, **kw):
 
 def test_a_payment_for_an_unknown_order_is_retried_later():
     with pytest.raises(RetryLater):
-        handlers.start_fulfillment(sample_envelope("payment.succeeded"), FakeFulfillmentUow())
+        handlers.start_fulfillment(sample_envelope("order.paid"), FakeFulfillmentUow())
 
 
 def test_no_source_asks_the_merchant():

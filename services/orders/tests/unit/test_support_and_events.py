@@ -121,6 +121,17 @@ def test_payment_for_an_unknown_order_waits_and_a_canceled_order_refuses_quietly
     svc(c.CancelOrder(order["order_id"], ADMIN, "asked"))
     consume(svc, "payment.succeeded", order_id=order["order_id"], merchant_id=shop[0])
     assert svc.uow.orders.get(order["order_id"]).status == "canceled"
+    assert emitted(svc, "order.paid") == []     # so fulfillment never delivers a canceled order
+
+
+def test_the_payment_that_pays_the_order_is_announced_once_as_order_paid(svc, shop):
+    order = place(svc, shop)
+    consume(svc, "payment.succeeded", order_id=order["order_id"], merchant_id=shop[0], payment_id="pay_first")
+    consume(svc, "payment.succeeded", order_id=order["order_id"], merchant_id=shop[0], payment_id="pay_extra")
+    assert emitted(svc, "order.paid") == [{"order_id": order["order_id"], "merchant_id": shop[0],
+                                           "payment_id": "pay_first", "method": "card"}]
+    with pytest.raises(Conflict):
+        svc(c.CancelOrder(order["order_id"], ADMIN, "too late"))
 
 
 def test_failure_is_recorded_and_payment_marks_paid(svc, shop):

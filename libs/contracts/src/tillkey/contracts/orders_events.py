@@ -65,6 +65,16 @@ class OrderCanceled(OrderRef):
     reason = fields.String(required=True)
 
 
+class OrderPaid(OrderRef):
+    """orders → fulfillment: orders accepted `payment_id` and the order is paid (docs/cancel-vs-pay.md).
+
+    Fulfillment starts on this, not on payments' payment.succeeded: only orders decides between a
+    cancel and a payment, so a charge that lost to a cancel never hands out a license."""
+
+    payment_id = Id("pay", required=True)
+    method = fields.String(required=True)
+
+
 class MerchantRegistered(EventData):
     merchant_id = Id("mer", required=True)
     name = fields.String(required=True)
@@ -113,6 +123,7 @@ SCHEMAS = {
     ("order.created", 1): Order,
     ("order.delivered", 1): OrderRef,
     ("order.canceled", 1): OrderCanceled,
+    ("order.paid", 1): OrderPaid,
     ("order.deleted", 1): OrderRef,
     ("order.payment_reminder_due", 1): PaymentReminderDue,
     ("order.licenses_resend_requested", 1): LicensesResendRequested,

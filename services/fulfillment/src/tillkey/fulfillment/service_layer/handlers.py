@@ -50,7 +50,10 @@ def erase_customer(event: Envelope, uow) -> None:
 
 
 def start_fulfillment(event: Envelope, uow) -> None:
-    """payment.succeeded: deliver every line not started yet, each by its product's source."""
+    """order.paid: deliver every line not started yet, each by its product's source.
+
+    Not payments' payment.succeeded: a charge can succeed while support cancels the order, and only
+    orders decides which one won (docs/cancel-vs-pay.md)."""
     order = uow.order(event.data["order_id"], lock=True)
     if order is None:
         # Events of different producers are not ordered: order.created may still be on its way.
@@ -67,5 +70,5 @@ HANDLERS = {
     "product.updated": [remember_product],
     "order.created": [remember_order],
     "order.deleted": [erase_customer],
-    "payment.succeeded": [start_fulfillment],
+    "order.paid": [start_fulfillment],
 }

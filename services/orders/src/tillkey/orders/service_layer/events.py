@@ -42,12 +42,18 @@ def payment_succeeded(event: Envelope, uow: UnitOfWork, deps: Deps) -> None:
     data = event.data
     order = _order(event, uow)
     try:
-        order.mark_paid(_at(event, order, deps), method=data["method"])
+        moved = order.mark_paid(_at(event, order, deps), method=data["method"])
     except Conflict as exc:
         # A canceled or deleted order was charged (a race with the cancel or the deletion). It stays
-        # as it is; payments refunds such a charge on its side, having seen the same order event.
+        # as it is; payments refunds such a charge on its side, having seen the same order event, and
+        # no order.paid goes out, so fulfillment never hands out a license (docs/cancel-vs-pay.md).
         log.warning("payment %s for order %s not applied: %s", data["payment_id"], order.order_id, exc.detail)
         return
+    if moved:
+        # Orders' word, under the order's row lock that the cancel takes too: exactly one of
+        # order.paid and order.canceled exists for an order, and fulfillment starts on this one.
+        uow.emit("order.paid", {"order_id": order.order_id, "merchant_id": order.merchant_id,
+                                "payment_id": data["payment_id"], "method": data["method"]})
     if (data["amount"], data["currency"]) != (order.total, order.currency):
         log.error("payment %s for order %s is %s %s, the order is %s %s", data["payment_id"], order.order_id,
                   data["amount"], data["currency"], order.total, order.currency)
