@@ -222,6 +222,7 @@ class Consumer:
         props = pika.BasicProperties(
             content_type=properties.content_type, delivery_mode=pika.DeliveryMode.Persistent,
             message_id=properties.message_id, type=properties.type, headers=headers,
+            timestamp=int(time.time()),  # when it was parked: dead letters are dropped after a retention period
         )
         workstats.count("amqp_parked")
         # Confirmed publish through the default exchange straight to the queue.

@@ -7,6 +7,7 @@ from tillkey.fulfillment.config import Settings
 from tillkey.fulfillment.entrypoints import gauges
 from tillkey.fulfillment.entrypoints.license_worker import LicenseCallWorker
 from tillkey.messaging import Consumer, OutboxRelay
+from tillkey.messaging.dead_letters_erasure import dead_letter_care
 from tillkey.platform.runner import migrations_home, service_main
 
 MIGRATIONS_HOME = migrations_home("tillkey.fulfillment")  # alembic.ini + migrations/, package data
@@ -26,6 +27,7 @@ def build_workers(settings: Settings, **overrides) -> dict:
                              after_batch=license_calls.wake),
         "relay": relay,
         "license_calls": license_calls,
+        **dead_letter_care(settings.amqp_url, service.topology, service.dispatcher),
     }
 
 

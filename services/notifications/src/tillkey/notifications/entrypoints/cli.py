@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from tillkey.messaging import Consumer, OutboxRelay
+from tillkey.messaging.dead_letters_erasure import dead_letter_care
 from tillkey.notifications.adapters import tables
 from tillkey.notifications.bootstrap import SERVICE, bootstrap
 from tillkey.notifications.config import Settings
@@ -32,6 +33,7 @@ def build_workers(settings: Settings, **overrides) -> dict:
         "consumer": Consumer(settings.amqp_url, service.topology, service.dispatcher),
         "relay": relay,
         "mail": mail,
+        **dead_letter_care(settings.amqp_url, service.topology, service.dispatcher),
     }
 
 

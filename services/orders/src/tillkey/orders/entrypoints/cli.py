@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from tillkey.messaging import Consumer, OutboxRelay
+from tillkey.messaging.dead_letters_erasure import dead_letter_care
 from tillkey.orders.adapters import tables
 from tillkey.orders.bootstrap import SERVICE, bootstrap
 from tillkey.orders.config import Settings
@@ -24,6 +25,7 @@ def build_workers(settings: Settings, **overrides) -> dict:
                                         reminder_after=settings.unpaid_reminder_after, ttl=settings.unpaid_order_ttl),
     }
     loops["relay"].metrics_collectors.append(schedule_lag(SERVICE, {"lifecycle": loops["scheduler"]}))
+    loops.update(dead_letter_care(settings.amqp_url, service.topology, service.dispatcher))
     return loops
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from tillkey.messaging import Consumer, OutboxRelay
+from tillkey.messaging.dead_letters_erasure import dead_letter_care
 from tillkey.payments.adapters import tables
 from tillkey.payments.bootstrap import SERVICE, bootstrap
 from tillkey.payments.config import Settings
@@ -21,6 +22,7 @@ def build_workers(settings: Settings) -> dict:
         "gateway-sweeper": GatewaySweeper(service.deps, settings.scheduler_interval),
     }
     loops["relay"].metrics_collectors.append(schedule_lag(SERVICE, {"gateway-sweeper": loops["gateway-sweeper"]}))
+    loops.update(dead_letter_care(settings.amqp_url, service.topology, service.dispatcher))
     return loops
 
 

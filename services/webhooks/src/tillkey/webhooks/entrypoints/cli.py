@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from tillkey.messaging import Consumer, OutboxRelay
+from tillkey.messaging.dead_letters_erasure import dead_letter_care
 from tillkey.platform.runner import migrations_home, service_main
 from tillkey.webhooks.adapters import tables
 from tillkey.webhooks.bootstrap import SERVICE, bootstrap
@@ -26,6 +27,7 @@ def build_workers(settings: Settings, **overrides) -> dict:
         "consumer": Consumer(settings.amqp_url, service.topology, service.dispatcher),
         "relay": relay,
         "delivery": delivery,
+        **dead_letter_care(settings.amqp_url, service.topology, service.dispatcher),
     }
 
 

@@ -1,0 +1,48 @@
+"""Going through the messages one of a service's kept queues holds (dead letters, retries).
+
+`basic_get` without an ack, up to the count the queue had when the sweep began, so a copy published
+to the tail is never read again in the same sweep; what is not acked goes back when the queue's
+channel closes (a classic retry queue keeps each message's position and expiry).
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+
+import pika
+
+
+@contextmanager
+def connection_to(amqp_url: str, name: str):
+    params = pika.URLParameters(amqp_url)
+    params.client_properties = {"connection_name": name}
+    connection = pika.BlockingConnection(params)
+    try:
+        yield connection
+    finally:
+        if connection.is_open:
+            connection.close()
+
+
+def each_queue(connection, queues: Sequence[str]) -> Iterator[tuple[str, object, list[tuple[int, object, bytes]]]]:
+    """(queue, channel, its messages) per queue that exists. Each queue gets its own channel: closing it
+    gives back every message taken and not acked, and a missing queue (a consumer that has not
+    declared its topology yet) closes only that channel."""
+    for queue in queues:
+        channel = connection.channel()
+        channel.confirm_delivery()
+        try:
+            count = channel.queue_declare(queue, passive=True).method.message_count
+        except pika.exceptions.ChannelClosedByBroker:
+            continue  # nothing kept there yet
+        taken = []
+        for _ in range(count):
+            method, properties, body = channel.basic_get(queue, auto_ack=False)
+            if method is None:
+                break
+            taken.append((method.delivery_tag, properties, body))
+        try:
+            yield queue, channel, taken
+        finally:
+            if channel.is_open:
+                channel.close()

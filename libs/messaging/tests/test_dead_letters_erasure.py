@@ -1,0 +1,129 @@
+"""Erasure and retention of kept messages on the real broker: a consumer parks messages about an
+order in its dead-letter and retry queues, the order is deleted, and no personal value is left."""
+from __future__ import annotations
+
+import json
+import logging
+import time
+
+import pytest
+
+from tillkey.contracts.personal_data import personal_values
+from tillkey.messaging import Consumer, PermanentError, QueueTopology, RetryLater
+from tillkey.messaging.dead_letters_erasure import DeadLetterEraser, redacted
+from tillkey.messaging.dead_letters_retention import DeadLetterRetention
+
+pytestmark = pytest.mark.integration
+DELETED, OTHER = "ord_deleted0001", "ord_kept00000002"
+
+
+def needles(envelope: dict) -> list[str]:
+    return personal_values(envelope["data"])
+
+
+@pytest.fixture
+def parked(amqp_url, broker, db, loops, order_envelope, wait_until, service):
+    """Three order.created messages parked by a real consumer: two about DELETED (one dead-lettered
+    with the email in its reason, one waiting for a retry) and one about OTHER (dead-lettered)."""
+    def handler(envelope, uow):
+        email = envelope.data["customer"]["email"]
+        if envelope.data["custom"].get("fate") == "later":
+            raise RetryLater(f"merchant unknown for {email}")
+        raise PermanentError(f"cannot use {email}")
+
+    # A long retry delay: the message stays in its retry queue for the whole test.
+    topology = QueueTopology(service, ("order.created",), retry_delays=(300.0,))
+    broker.own(topology)
+    consumer = Consumer(amqp_url, topology, db.dispatcher(handler))
+    loops.start(consumer)
+    wait_until(lambda: consumer.ready, what="the consumer to be ready")
+    messages = [order_envelope(order_id=DELETED, custom={"fate": "dead"}),
+                order_envelope(order_id=DELETED, custom={"fate": "later"}),
+                order_envelope(order_id=OTHER, custom={"fate": "dead"})]
+    for env in messages:
+        broker.publish(json.dumps(env).encode(), message_id=env["id"])
+    retry_queue = topology.retry_queue(1)
+    wait_until(lambda: broker.depth(topology.dead_queue) == 2 and broker.depth(retry_queue) == 1,
+               what="two dead letters and one retry")
+    return topology, retry_queue, messages
+
+
+def snapshot(broker, queue) -> list[tuple[object, bytes]]:
+    """Every message in the queue, given back (drain, then republish as they were)."""
+    import pika
+    out = broker.drain(queue)
+    conn = pika.BlockingConnection(pika.URLParameters(broker.url))
+    try:
+        ch = conn.channel()
+        for props, body in out:
+            ch.basic_publish("", queue, body, props)
+    finally:
+        conn.close()
+    return out
+
+
+def test_order_deleted_erases_its_dead_letters_and_retries_and_leaves_the_others(amqp_url, broker, parked):
+    topology, retry_queue, (dead, later, other) = parked
+    eraser = DeadLetterEraser(amqp_url, topology)
+    assert eraser.erase(DELETED) == 2
+    assert eraser.erase(DELETED) == 0, "a second sweep finds nothing left to erase"
+
+    kept = {json.loads(body)["id"]: (props, body) for props, body in snapshot(broker, topology.dead_queue)}
+    waiting = {json.loads(body)["id"]: (props, body) for props, body in snapshot(broker, retry_queue)}
+    assert sorted(kept) == sorted([dead["id"], other["id"]]) and list(waiting) == [later["id"]]
+    everything = b"".join(body + json.dumps(props.headers or {}, default=str).encode()
+                          for props, body in [*kept.values(), *waiting.values()])
+    for needle in needles(dead):
+        # The other order's copy still holds its (same sample) values: look only at the deleted order's.
+        for message_id in (dead["id"], later["id"]):
+            props, body = kept.get(message_id) or waiting[message_id]
+            assert needle.encode() not in body + json.dumps(props.headers, default=str).encode()
+    assert needles(json.loads(kept[other["id"]][1])) == needles(other)     # another order: untouched
+    assert b"Ada" in everything                                             # (so the search above can fail)
+
+    props, body = kept[dead["id"]]
+    erased = json.loads(body)
+    assert erased["data"]["customer"]["email"] is None and erased["data"]["customer"]["country"] == "GB"
+    assert erased["data"]["lines"] == dead["data"]["lines"] and erased["data"]["total"] == dead["data"]["total"]
+    assert props.message_id == dead["id"] and props.headers["x-tillkey-redacted"] == 1
+    assert props.headers["x-tillkey-dead-reason"] == "permanent: cannot use [erased]"
+    assert props.timestamp, "the copy keeps when it was parked (the retention clock)"
+    assert waiting[later["id"]][0].headers["x-tillkey-attempt"] == 1   # its retry count is kept
+
+
+def test_retention_drops_dead_letters_past_the_period_and_logs_each(amqp_url, broker, parked, caplog):
+    topology, retry_queue, _ = parked
+    assert DeadLetterRetention(amqp_url, topology, retention=3600).sweep() == 0
+    assert broker.depth(topology.dead_queue) == 2
+    later = DeadLetterRetention(amqp_url, topology, retention=3600, clock=lambda: time.time() + 3601)
+    with caplog.at_level(logging.WARNING, logger="tillkey.messaging.dead_letters_retention"):
+        assert later.sweep() == 2
+    assert broker.depth(topology.dead_queue) == 0 and broker.depth(retry_queue) == 1, "retries are not dead"
+    dropped = [r.getMessage() for r in caplog.records if "dropped dead letter" in r.getMessage()]
+    assert len(dropped) == 2 and all("past the 3600 s retention" in line for line in dropped)
+
+
+def test_an_undated_dead_letter_is_dated_then_dropped_a_period_later(amqp_url, broker, service):
+    import pika
+    topology = QueueTopology(service, ("order.created",))
+    broker.own(topology)
+    conn = pika.BlockingConnection(pika.URLParameters(amqp_url))
+    try:
+        ch = conn.channel()
+        topology.declare(ch)
+        ch.basic_publish("", topology.dead_queue, b"not json", pika.BasicProperties(message_id="m1"))
+    finally:
+        conn.close()
+    now = time.time()
+    assert DeadLetterRetention(amqp_url, topology, 60, clock=lambda: now).sweep() == 0
+    assert DeadLetterRetention(amqp_url, topology, 60, clock=lambda: now + 59).sweep() == 0
+    assert DeadLetterRetention(amqp_url, topology, 60, clock=lambda: now + 61).sweep() == 1
+    assert broker.depth(topology.dead_queue) == 0
+
+
+def test_redacted_is_none_for_another_order_or_nothing_personal(order_envelope):
+    env = order_envelope(order_id=DELETED)
+    assert redacted(json.dumps(env).encode(), {}, OTHER) is None
+    assert redacted(b"not json", {}, DELETED) is None
+    body, headers = redacted(json.dumps(env).encode(), {}, DELETED)
+    assert redacted(body, headers, DELETED) is None       # already erased: nothing to do
