@@ -60,7 +60,19 @@ def submit_requested_refund(event: Envelope, deps: PaymentDeps) -> None:
     submit_refund(event.data["refund_id"], deps)
 
 
-AFTER_COMMIT = {"refund.requested": submit_requested_refund}
+def submit_closing_refunds(event: Envelope, deps: PaymentDeps) -> None:
+    """After the dispatcher committed `order.canceled` or `order.deleted`: a payment that succeeded
+    here while orders closed the order (docs/cancel-vs-pay.md) goes back to the customer now, not
+    after PAYMENTS_GATEWAY_RESUBMIT_AFTER on the sweeper's pass."""
+    with deps.uow_factory() as uow:
+        order = uow.order(event.data["order_id"])
+        waiting = [r.refund_id for r in order.refunds if r.awaits_submission] if order is not None else []
+    for refund_id in waiting:
+        submit_refund(refund_id, deps)
+
+
+AFTER_COMMIT = {"refund.requested": submit_requested_refund, "order.canceled": submit_closing_refunds,
+                "order.deleted": submit_closing_refunds}
 
 
 def confirm_refund(cmd: ConfirmRefund, deps: PaymentDeps) -> Refund:
