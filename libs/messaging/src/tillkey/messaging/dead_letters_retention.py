@@ -77,9 +77,10 @@ class DeadLetterRetention:
             try:
                 self.sweep()
                 self.last_run_at = time.monotonic()
-            except Exception:  # noqa: BLE001 — a broker hiccup must not end the loop; the next sweep retries
-                log.warning("%s: dead-letter retention sweep failed; trying again in %.0fs",
-                            self.topology.service, min(self.interval, 60.0), exc_info=True)
+            except Exception as exc:  # noqa: BLE001 — a broker hiccup must not end the loop; the next sweep retries
+                # One line, no traceback: a broker that is down is expected and the consumer says so too.
+                log.warning("%s: dead-letter retention sweep failed (%s: %s); trying again in %.0fs",
+                            self.topology.service, type(exc).__name__, exc, min(self.interval, 60.0))
                 self._stop.wait(min(self.interval, 60.0))
                 continue
             self._stop.wait(self.interval)
