@@ -33,3 +33,31 @@ def test_another_merchants_product_stays_not_found(service):
     with pytest.raises(NotFound):
         merchant.ensure_owner(service.uow_factory, EventArrivesWhileAsking(service, "mer_other0000"), MERCHANT,
                               "key", "prod_race2")
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_the_consumer_writing_between_our_read_and_our_commit_is_no_500(service):
+    """The window the unique violation came from: our read finds nothing, the consumer commits the
+    row, our insert fails at commit — and the consumer's row answers instead. PostgreSQL only: on
+    SQLite our transaction holds the write lock from its BEGIN, so the consumer cannot get in."""
+    asked = EventArrivesWhileAsking(service, MERCHANT)
+    asked.product = lambda _pid, _key: {"product_id": "prod_race3", "merchant_id": MERCHANT, "name": "Editor"}
+    reads = {"n": 0}
+
+    def uow_factory():
+        uow = service.uow_factory()
+        read = uow.product
+
+        def product(product_id):
+            found = read(product_id)
+            reads["n"] += 1
+            if reads["n"] == 2 and found is None:  # our second look, just before our insert
+                know_product(service, product_id, merchant_id=MERCHANT)
+            return found
+
+        uow.product = product
+        return uow
+
+    merchant.ensure_owner(uow_factory, asked, MERCHANT, "key", "prod_race3")
+    with service.uow_factory() as uow:
+        assert uow.product("prod_race3").merchant_id == MERCHANT
