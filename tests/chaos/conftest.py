@@ -1,4 +1,8 @@
-"""`make chaos`: the fault suite's fixtures and the tally table at the end (tests/chaos/tally.py)."""
+"""`make chaos`: the fault suite's fixtures and the tally table at the end (tests/chaos/tally.py).
+
+The suite brings its own PostgreSQL (and RabbitMQ node when `tillkey.testing.rabbitmq_nodes` is
+there) so it can restart them mid-flow without touching the shared servers other runs use.
+"""
 from __future__ import annotations
 
 import time
@@ -6,6 +10,39 @@ import time
 import pytest
 
 from tests.chaos import tally as tallies
+from tests.chaos.harness import ChaosPlatform
+from tests.chaos.private_postgres import PrivatePostgres
+from tillkey.testing import servers
+
+
+@pytest.fixture(scope="session")
+def private_postgres():
+    server = PrivatePostgres().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def chaos_amqp(amqp_server_url):
+    """(amqp_url with a vhost of its own, the broker's controls or None)."""
+    url, vhost = servers.create_vhost(amqp_server_url)
+    yield url, None
+    servers.delete_vhost(vhost)
+
+
+@pytest.fixture(scope="module")
+def chaos(chaos_amqp, private_postgres, tmp_path_factory, request):
+    """The platform one scenario module runs on; a module may set CHAOS_PLATFORM = {...} (keyword
+    arguments of ChaosPlatform: extra_env, worker_replicas, web_concurrency)."""
+    options = getattr(request.module, "CHAOS_PLATFORM", {})
+    plat = ChaosPlatform(chaos_amqp[0], private_postgres.url, tmp_path_factory.mktemp("chaos"), **options)
+    try:
+        yield plat.start()
+    except Exception:
+        print(plat.platform.logs())
+        raise
+    finally:
+        plat.stop()
 
 
 @pytest.fixture
@@ -16,6 +53,15 @@ def chaos_tally(request):
     yield row
     row.seconds = time.monotonic() - started
     tallies.record(row)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    plat = item.funcargs.get("chaos") if hasattr(item, "funcargs") else None
+    if report.when == "call" and report.failed and plat is not None:
+        report.sections.append(("platform logs", plat.platform.logs()))
 
 
 def pytest_terminal_summary(terminalreporter):
