@@ -59,11 +59,13 @@ class Platform:
         self.wait_ready()
         return self
 
-    def start_process(self, name: str, argv: list[str] | None = None) -> None:
-        argv = argv or processes(self.config)[name]
+    def start_process(self, name: str, argv: list[str] | None = None, env: dict[str, str] | None = None) -> None:
+        """`name` from the topology; `kind#2` starts one more replica of `kind` (competing
+        consumers, a second API), which needs its own ports through `env`."""
+        argv = argv or processes(self.config)[name.partition("#")[0]]
         log = open(self.log_dir / f"{name}.log", "ab")
-        self.procs[name] = subprocess.Popen(argv, env=self.env, stdout=log, stderr=subprocess.STDOUT,
-                                            start_new_session=True)
+        self.procs[name] = subprocess.Popen(argv, env={**self.env, **(env or {})}, stdout=log,
+                                            stderr=subprocess.STDOUT, start_new_session=True)
 
     def wait_ready(self, timeout: float = 60, names=None) -> None:
         """Every started API answers /readyz and every started consumer has declared its queue."""
