@@ -58,9 +58,9 @@ def test_each_line_has_a_pending_delivery(client, order, who):
     assert resp.status_code == 200, resp.get_json()
     assert resp.get_json() == {"next_cursor": None, "data": [
         {"line_id": "line_9Kd2PqX7aB", "product_id": "prod_5Tg7LmN2cV", "method": None, "status": "pending",
-         "reason": None, "licenses": [], "delivered_at": None},
+         "reason": None, "licenses": [], "license_tokens": [], "delivered_at": None},
         {"line_id": "line_second1", "product_id": "prod_second1", "method": None, "status": "pending",
-         "reason": None, "licenses": [], "delivered_at": None},
+         "reason": None, "licenses": [], "license_tokens": [], "delivered_at": None},
     ]}
 
 

@@ -1,6 +1,8 @@
 """A fake unit of work with fulfillment's repositories, for handler and use-case tests."""
 from __future__ import annotations
 
+from tillkey.fulfillment.adapters.license_crypto import LicenseCrypto
+from tillkey.fulfillment.domain.licensing import Activation, GeneratedKey, SigningKey
 from tillkey.fulfillment.domain.model import Order, Product
 from tillkey.fulfillment.domain.sources import LicenseSource, Pool
 from tillkey.testing.fakes import FakeUnitOfWork
@@ -14,6 +16,22 @@ class FakeFulfillmentUow(FakeUnitOfWork):
         self.sources: dict[str, LicenseSource] = {}
         self.pools: dict[str, Pool] = {}
         self.keys: dict[str, list[list]] = {}  # product → [[key, line_id or None], …] in upload order
+        self.crypto = LicenseCrypto("unit-test-secret")
+        self.signing_keys: dict[str, SigningKey] = {}
+        self.generated: list[GeneratedKey] = []
+        self.activations: list[Activation] = []
+
+    # -- generated keys -----------------------------------------------------------------------
+    def signing_key(self, product_id):
+        return self.signing_keys.get(product_id)
+
+    def generated_keys_of_order(self, order_id, lock=False):
+        return [k for k in self.generated if k.order_id == order_id]
+
+    def delete_activations_of(self, key_ids):
+        before = len(self.activations)
+        self.activations = [a for a in self.activations if a.key_id not in key_ids]
+        return before - len(self.activations)
 
     def order(self, order_id, lock=False):
         return self.orders.get(order_id)
@@ -43,6 +61,12 @@ class FakeFulfillmentUow(FakeUnitOfWork):
             self.sources[obj.product_id] = obj
         elif isinstance(obj, Pool):
             self.pools[obj.product_id] = obj
+        elif isinstance(obj, SigningKey):
+            self.signing_keys[obj.product_id] = obj
+        elif isinstance(obj, GeneratedKey):
+            self.generated.append(obj)
+        elif isinstance(obj, Activation):
+            self.activations.append(obj)
 
     # -- the pool, as plain lists ---------------------------------------------------------
     def fill(self, product_id, *keys):

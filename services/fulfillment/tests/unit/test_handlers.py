@@ -12,7 +12,7 @@ from tillkey.testing.messaging import sample_envelope
 
 from .conftest import FakeFulfillmentUow
 
-CONSUMED = ("product.created", "product.updated", "order.created", "order.deleted", "order.paid")
+CONSUMED = ("product.created", "product.updated", "order.created", "order.deleted", "order.paid", "payment.refunded")
 ORDER_ID = load_sample("order.created")["data"]["order_id"]
 PRODUCT_ID = load_sample("product.created")["data"]["product_id"]
 

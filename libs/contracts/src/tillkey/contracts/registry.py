@@ -8,6 +8,7 @@ PUBLIC_EVENT_TYPES = (
     "order.created", "payment.succeeded", "payment.failed", "payment.pending",
     "product.delivered", "order.delivered", "license.requested", "license_pool.low",
     "payment.refunded", "order.canceled", "order.deleted",
+    "license.activated", "license.deactivated", "license.revoked",
 )
 # Public events about one order: they carry a `sequence` and the order's `custom` in webhooks.
 ORDER_SCOPED_PUBLIC_TYPES = tuple(t for t in PUBLIC_EVENT_TYPES if t != "license_pool.low")

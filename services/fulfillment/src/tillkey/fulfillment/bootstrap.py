@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from functools import partial
 
 from tillkey.fulfillment.adapters import tables
+from tillkey.fulfillment.adapters.license_crypto import LicenseCrypto
 from tillkey.fulfillment.adapters.license_service import LicenseServiceClient
 from tillkey.fulfillment.adapters.orders_directory import OrdersProductDirectory
 from tillkey.fulfillment.adapters.uow import FulfillmentUnitOfWork
@@ -36,8 +37,9 @@ def bootstrap(settings: Settings, **overrides) -> Fulfillment:
     engine = overrides.get("engine") or make_engine(settings.database_url)
     session_factory = make_session_factory(engine)
     clock = overrides.get("clock") or SystemClock()
+    crypto = LicenseCrypto(settings.platform_secret)
     uow_factory = overrides.get("uow_factory") or partial(
-        FulfillmentUnitOfWork, session_factory, tables.outbox, SERVICE, clock=clock)
+        FulfillmentUnitOfWork, session_factory, tables.outbox, SERVICE, clock=clock, crypto=crypto)
     handlers = overrides.get("handlers") or HANDLERS
     dispatcher = InboxDispatcher(uow_factory, tables.inbox, handlers)
     topology = QueueTopology(SERVICE, tuple(dispatcher.event_types))

@@ -2,9 +2,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+
+from limits import parse_many
 
 from tillkey.platform import config as c
+from tillkey.platform.rate_limits import RateLimits
 
 DEFAULT_DATABASE_URL = "sqlite:///var/fulfillment.db"
 DEFAULT_RETRY_SCHEDULE = "10s,1m,5m,30m,2h"
@@ -46,3 +49,29 @@ class Settings:
                                                             DEFAULT_RETRY_SCHEDULE),
             license_web_service_timeout=env.duration("LICENSE_WEB_SERVICE_TIMEOUT", DEFAULT_TIMEOUT),
         )
+
+
+@dataclass(frozen=True)
+class LicenseRateLimits(RateLimits):
+    """The platform's abuse limits plus the public license API's: per client address and per key.
+
+    A key's software validates at start and now and then, and activates once per machine: far
+    below these. A guesser's every try counts (not_found too)."""
+
+    license_calls_per_address: str = "600/hour"
+    license_calls_per_key: str = "120/hour"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str]) -> LicenseRateLimits:
+        env = c.Env(environ)
+        limits = cls(**asdict(RateLimits.from_env(environ)),
+                     license_calls_per_address=env.str("RATE_LIMIT_LICENSE_CALLS_PER_ADDRESS", "600/hour"),
+                     license_calls_per_key=env.str("RATE_LIMIT_LICENSE_CALLS_PER_KEY", "120/hour"))
+        for name, value in (("RATE_LIMIT_LICENSE_CALLS_PER_ADDRESS", limits.license_calls_per_address),
+                            ("RATE_LIMIT_LICENSE_CALLS_PER_KEY", limits.license_calls_per_key)):
+            try:
+                parse_many(value)
+            except ValueError:
+                raise c.ConfigError(f"{name}: not a rate limit like '30/hour' or '600/hour;2000/day': "
+                                    f"{value!r}") from None
+        return limits

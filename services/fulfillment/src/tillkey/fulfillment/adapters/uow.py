@@ -3,22 +3,25 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import case, func, or_, select, update
+from sqlalchemy import case, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from tillkey.fulfillment.adapters import tables
+from tillkey.fulfillment.domain.licensing import Activation, GeneratedKey, SigningKey
 from tillkey.fulfillment.domain.model import Delivery, Order, Product
 from tillkey.fulfillment.domain.sources import DEFAULT_LOW_STOCK_THRESHOLD, LicenseSource, Pool
 from tillkey.messaging import SqlAlchemyUnitOfWork
 from tillkey.platform.clock import Clock, SystemClock
+from tillkey.platform.pagination import paginate
 
 IN_CHUNK = 500  # keep IN (...) lists well under every database's parameter limit
 
 
 class FulfillmentUnitOfWork(SqlAlchemyUnitOfWork):
-    def __init__(self, *args, clock: Clock | None = None, **kwargs):
+    def __init__(self, *args, clock: Clock | None = None, crypto=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.clock = clock or SystemClock()
+        self.crypto = crypto  # adapters.license_crypto.LicenseCrypto: signs and hashes generated keys
 
     def add(self, obj) -> None:
         self.session.add(obj)
@@ -131,3 +134,71 @@ class FulfillmentUnitOfWork(SqlAlchemyUnitOfWork):
                                        or_(d.lease_expires_at.is_(None), d.lease_expires_at <= now))
                 .order_by(d.next_attempt_at).limit(limit).with_for_update(skip_locked=True))
         return list(self.session.scalars(stmt))
+
+    # -- generated keys and their activations ---------------------------------------------------
+    def signing_key(self, product_id: str) -> SigningKey | None:
+        return self.session.get(SigningKey, product_id)
+
+    def generated_key_by_hash(self, key_hash: str) -> tuple[GeneratedKey | None, int]:
+        """The key and how many activations it has, in one indexed query whether it exists or not:
+        a guess costs what a real key costs (no second query only real keys make)."""
+        g, a = tables.generated_keys.c, tables.activations.c
+        count = select(func.count()).where(a.key_id == g.key_id).correlate(tables.generated_keys).scalar_subquery()
+        row = self.session.execute(select(GeneratedKey, count).where(g.key_hash == key_hash)).first()
+        return (row[0], int(row[1])) if row is not None else (None, 0)
+
+    def generated_key_for_update(self, key_hash: str) -> GeneratedKey | None:
+        """Locked: activations of one key take turns, and count what the one before committed."""
+        g = tables.generated_keys.c
+        return self.session.scalars(select(GeneratedKey).where(g.key_hash == key_hash).with_for_update()).first()
+
+    def activation_counts(self, key_ids: list[str]) -> dict[str, int]:
+        a = tables.activations.c
+        counts: dict[str, int] = {}
+        for start in range(0, len(key_ids), IN_CHUNK):
+            chunk = key_ids[start:start + IN_CHUNK]
+            rows = self.session.execute(select(a.key_id, func.count()).where(a.key_id.in_(chunk)).group_by(a.key_id))
+            counts.update({key_id: int(n) for key_id, n in rows})
+        return counts
+
+    def generated_key(self, key_id: str, *, lock: bool = False) -> GeneratedKey | None:
+        return self.session.get(GeneratedKey, key_id, with_for_update=True if lock else None)
+
+    def generated_keys_of_order(self, order_id: str, *, lock: bool = False) -> list[GeneratedKey]:
+        g = tables.generated_keys.c
+        stmt = select(GeneratedKey).where(g.order_id == order_id).order_by(g.line_id, g.position)
+        if lock:
+            stmt = stmt.with_for_update()
+        return list(self.session.scalars(stmt))
+
+    def generated_keys_page(self, product_id: str, limit: int, cursor: str | None):
+        g = tables.generated_keys.c
+        return paginate(self.session, select(GeneratedKey).where(g.product_id == product_id),
+                        g.issued_at, g.key_id, limit, cursor)
+
+    def tokens_of_lines(self, line_ids: list[str]) -> dict[str, list[str]]:
+        g = tables.generated_keys.c
+        tokens: dict[str, list[str]] = {}
+        if line_ids:
+            rows = self.session.execute(select(g.line_id, g.token).where(g.line_id.in_(line_ids))
+                                        .order_by(g.line_id, g.position))
+            for line_id, token in rows:
+                tokens.setdefault(line_id, []).append(token)
+        return tokens
+
+    def activations_of(self, key_id: str) -> list[Activation]:
+        a = tables.activations.c
+        return list(self.session.scalars(select(Activation).where(a.key_id == key_id)
+                                         .order_by(a.created_at, a.activation_id)))
+
+    def activation(self, activation_id: str) -> Activation | None:
+        return self.session.get(Activation, activation_id)
+
+    def delete(self, obj) -> None:
+        self.session.delete(obj)
+
+    def delete_activations_of(self, key_ids: list[str]) -> int:
+        if not key_ids:
+            return 0
+        return self.session.execute(delete(tables.activations)
+                                    .where(tables.activations.c.key_id.in_(key_ids))).rowcount

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 LINE_STATUSES = ("pending", "awaiting_merchant", "delivered")
-DELIVERY_METHODS = ("web_service", "pool", "email", "manual")
+DELIVERY_METHODS = ("web_service", "pool", "email", "manual", "generated")
 
 
 def _utc(dt: datetime) -> datetime:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-SOURCE_METHODS = ("web_service", "pool", "email", "manual")
+SOURCE_METHODS = ("web_service", "pool", "email", "manual", "generated")
 DEFAULT_LOW_STOCK_THRESHOLD = 10
 MAX_EMAIL_TEXT = 10_000
 MAX_KEY_LENGTH = 500
@@ -25,9 +25,16 @@ class LicenseSource:
     url: str | None = None
     secret: str | None = None      # signs calls to the web service; shown once, when generated
     text: str | None = None        # the informational text of an `email` source
+    # A `generated` source (docs/integration.md): the keys' prefix, activations allowed per key
+    # (None: unlimited), days of validity from purchase (None: perpetual), and whether a full
+    # refund revokes the order's keys.
+    prefix: str | None = None
+    activation_limit: int | None = None
+    valid_days: int | None = None
+    revoke_on_refund: bool | None = None
 
     def replace(self, method: str, updated_at: datetime, *, url: str | None = None, secret: str | None = None,
-                text: str | None = None) -> None:
+                text: str | None = None, generated: GeneratedSettings | None = None) -> None:
         """A PUT replaces the whole source: what the new method does not use is forgotten."""
         if method not in SOURCE_METHODS:
             raise ValueError(f"unknown license source method {method!r}")
@@ -38,6 +45,25 @@ class LicenseSource:
         self.method, self.updated_at = method, updated_at
         self.url, self.secret = (url, secret) if method == "web_service" else (None, None)
         self.text = text if method == "email" else None
+        if method == "generated" and generated is None:
+            raise ValueError("a generated source needs its settings")
+        g = generated if method == "generated" else GeneratedSettings(None, None, None, None)
+        self.prefix, self.activation_limit, self.valid_days, self.revoke_on_refund = (
+            g.prefix, g.activation_limit, g.valid_days, g.revoke_on_refund)
+
+    @property
+    def generated(self) -> GeneratedSettings | None:
+        if self.method != "generated":
+            return None
+        return GeneratedSettings(self.prefix, self.activation_limit, self.valid_days, self.revoke_on_refund)
+
+
+@dataclass(frozen=True)
+class GeneratedSettings:
+    prefix: str | None
+    activation_limit: int | None
+    valid_days: int | None
+    revoke_on_refund: bool | None
 
 
 @dataclass(eq=False)

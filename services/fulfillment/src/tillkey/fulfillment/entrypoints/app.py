@@ -5,13 +5,14 @@ import os
 
 from tillkey.fulfillment.adapters import tables
 from tillkey.fulfillment.bootstrap import bootstrap
-from tillkey.fulfillment.config import Settings
-from tillkey.fulfillment.entrypoints import products_api
+from tillkey.fulfillment.config import LicenseRateLimits, Settings
+from tillkey.fulfillment.entrypoints import license_keys_api, licenses_api, products_api
 from tillkey.fulfillment.entrypoints.views import deliveries_bp
 from tillkey.platform.app import create_base_app
+from tillkey.platform.rate_limits import install_rate_limits
 
 
-def create_app(settings: Settings, **overrides):
+def create_app(settings: Settings, rate_limits: LicenseRateLimits | None = None, **overrides):
     service = bootstrap(settings, **overrides)
     app = create_base_app("fulfillment", engine=service.engine, session_factory=service.session_factory,
                           amqp_url=settings.amqp_url, platform_secret=settings.platform_secret,
@@ -19,9 +20,12 @@ def create_app(settings: Settings, **overrides):
     app.extensions["tillkey.fulfillment"] = service
     app.register_blueprint(deliveries_bp)
     app.register_blueprint(products_api.bp)
+    app.register_blueprint(licenses_api.bp)
+    app.register_blueprint(license_keys_api.bp)
+    install_rate_limits(app, rate_limits or LicenseRateLimits(), engine=service.engine, table=tables.rate_limits)
     return app
 
 
 def create_app_from_env():
     """gunicorn's entry: `tillkey.fulfillment.entrypoints.app:create_app_from_env()`."""
-    return create_app(Settings.from_env(os.environ))
+    return create_app(Settings.from_env(os.environ), LicenseRateLimits.from_env(os.environ))

@@ -3,10 +3,13 @@ from __future__ import annotations
 
 import re
 from contextlib import contextmanager
+from functools import wraps
 
 from flask import current_app, request
 
 from tillkey.fulfillment.domain.errors import Conflict, Invalid, NotFound, Unavailable
+from tillkey.fulfillment.service_layer import merchant
+from tillkey.platform.auth import require
 from tillkey.platform.problems import ApiError, conflict, not_found, validation_error
 
 _PRODUCT_ID = re.compile(r"^prod_[A-Za-z0-9]{1,59}$")
@@ -41,3 +44,23 @@ def domain_errors():
         raise validation_error(exc.errors, str(exc)) from None
     except Unavailable as exc:
         raise ApiError(503, str(exc), code="unavailable", headers={"Retry-After": "5"}) from None
+
+
+def credential_first(view):
+    """The credential before the body: a stranger's bad body is a 401, not a 422."""
+    @wraps(view)
+    def wrapper(**kwargs):
+        require("merchant")
+        return view(**kwargs)
+
+    wrapper.openapi = view.openapi
+    return wrapper
+
+
+def product_owner(product_id: str) -> str:
+    """The calling merchant, once the product is known to be theirs (404 otherwise)."""
+    merchant_id = require("merchant").merchant_id
+    checked_product_id(product_id)
+    with domain_errors():
+        merchant.ensure_owner(service().uow_factory, service().products, merchant_id, bearer_token(), product_id)
+    return merchant_id

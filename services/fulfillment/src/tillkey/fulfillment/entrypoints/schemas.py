@@ -3,6 +3,12 @@ from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
+from tillkey.fulfillment.domain.licensing import (
+    DEFAULT_PREFIX,
+    MAX_ACTIVATION_LIMIT,
+    MAX_VALID_DAYS,
+    PREFIX_PATTERN,
+)
 from tillkey.fulfillment.domain.sources import (
     DEFAULT_LOW_STOCK_THRESHOLD,
     MAX_EMAIL_TEXT,
@@ -22,6 +28,9 @@ class DeliverySchema(Schema):
     status = fields.String(metadata={"enum": ["pending", "awaiting_merchant", "delivered"]})
     reason = fields.String(allow_none=True, metadata={"description": "why the line fell back to manual"})
     licenses = fields.List(fields.String())
+    license_tokens = fields.Function(lambda d: list(getattr(d, "license_tokens", None) or []), metadata={
+        "description": "a `generated` line: each key's signed license token (PASETO v4.public), in the order "
+                       "of `licenses`; empty for other methods (docs/integration.md)"})
     delivered_at = fields.Method("_delivered_at", allow_none=True)
 
     def _delivered_at(self, d):
@@ -34,7 +43,8 @@ class DeliveryList(Schema):
 
 
 # -- license sources ---------------------------------------------------------------------------
-_FIELDS_OF = {"web_service": {"url", "secret"}, "pool": {"low_stock_threshold"}, "email": {"text"}, "manual": set()}
+_FIELDS_OF = {"web_service": {"url", "secret"}, "pool": {"low_stock_threshold"}, "email": {"text"}, "manual": set(),
+              "generated": {"prefix", "activation_limit", "valid_days", "revoke_on_refund"}}
 _REQUIRED_OF = {"web_service": {"url"}, "email": {"text"}}
 
 
@@ -50,7 +60,8 @@ def _variant(method: str, required: tuple[str, ...] = ()) -> dict:
 
 class LicenseSourceIn(Schema):
     """One of `{method: web_service, url, secret?}`, `{method: pool, low_stock_threshold?}`,
-    `{method: email, text}`, `{method: manual}`."""
+    `{method: email, text}`, `{method: manual}`,
+    `{method: generated, prefix?, activation_limit?, valid_days?, revoke_on_refund?}`."""
 
     class Meta:
         # Which fields go with which method, in the document too (`_fields_fit_the_method`).
@@ -64,6 +75,16 @@ class LicenseSourceIn(Schema):
         "description": f"license_pool.low once when fewer keys are left (default {DEFAULT_LOW_STOCK_THRESHOLD}; "
                        "0: never)"})
     text = fields.String(validate=validate.Length(min=1, max=MAX_EMAIL_TEXT))
+    prefix = fields.String(validate=validate.Regexp(PREFIX_PATTERN, error="1 to 12 capital letters or digits."),
+                           metadata={"description": f"the keys' first group (default {DEFAULT_PREFIX})"})
+    activation_limit = strict.Integer(allow_none=True, validate=validate.Range(min=1, max=MAX_ACTIVATION_LIMIT),
+                                      metadata={"description": "activations allowed per key; null or absent: "
+                                                               "unlimited"})
+    valid_days = strict.Integer(allow_none=True, validate=validate.Range(min=1, max=MAX_VALID_DAYS),
+                                metadata={"description": "days a key is valid from purchase; null or absent: "
+                                                         "perpetual"})
+    revoke_on_refund = strict.Boolean(metadata={"description": "a full refund revokes the order's keys "
+                                                               "(default true)"})
 
     @validates_schema
     def _fields_fit_the_method(self, data, **_kw):
@@ -81,6 +102,10 @@ class LicenseSourceIn(Schema):
     def _defaults(self, data, **_kw):
         if data["method"] == "pool":
             data.setdefault("low_stock_threshold", DEFAULT_LOW_STOCK_THRESHOLD)
+        if data["method"] == "generated":
+            for name, default in (("prefix", DEFAULT_PREFIX), ("activation_limit", None), ("valid_days", None),
+                                  ("revoke_on_refund", True)):
+                data.setdefault(name, default)
         return data
 
 
@@ -92,6 +117,13 @@ class LicenseSourceOut(Schema):
     secret = fields.String(metadata={"description": "only in the answer that generated it"})
     low_stock_threshold = strict.Integer()
     text = fields.String()
+    prefix = fields.String()
+    activation_limit = strict.Integer(allow_none=True)
+    valid_days = strict.Integer(allow_none=True)
+    revoke_on_refund = strict.Boolean()
+    public_key = fields.String(allow_none=True, metadata={
+        "description": "a generated source: the product's Ed25519 public key (PEM) that verifies the keys' "
+                       "license tokens offline; never the private key"})
     updated_at = fields.Method("_updated_at", allow_none=True)
 
     def _updated_at(self, source):

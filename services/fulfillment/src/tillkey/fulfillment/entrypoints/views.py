@@ -20,8 +20,12 @@ def list_deliveries(order_id: str):
     principal = require("admin", "merchant", "customer", order_id=order_id)
     with service().uow_factory() as uow:
         order = uow.order_for_reading(order_id)
+        generated = [d.line_id for d in order.deliveries if d.method == "generated"] if order else []
+        tokens = uow.tokens_of_lines(generated)
     ensure_sees_order(principal, order_id, order.merchant_id if order else None,
                       hidden_from_customer=order is not None and order.is_deleted)
+    for line in order.deliveries:
+        line.license_tokens = tokens.get(line.line_id, [])  # plain attribute, read by DeliverySchema
     return {"data": order.deliveries, "next_cursor": None}
 
 

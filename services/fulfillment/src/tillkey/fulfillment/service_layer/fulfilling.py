@@ -11,6 +11,7 @@ from datetime import datetime
 
 from tillkey.fulfillment.domain.model import Delivery, Order
 from tillkey.fulfillment.domain.sources import wait_reason_for_pool
+from tillkey.fulfillment.service_layer.licensing import issue_keys
 
 NO_SOURCE_REASON = "no license source is configured for the product"
 MANUAL_SOURCE_REASON = "the product's license source is manual"
@@ -24,6 +25,9 @@ def start_line(uow, order: Order, line: Delivery, now: datetime) -> None:
         emit_delivered(uow, order, line, text=source.text)
     elif method == "pool":
         take_from_pool(uow, order, line, now)
+    elif method == "generated":
+        line.deliver("generated", issue_keys(uow, order, line, source, now), now)
+        emit_delivered(uow, order, line)
     elif method == "web_service":
         line.call_web_service(now)  # the worker calls, outside this transaction
     else:

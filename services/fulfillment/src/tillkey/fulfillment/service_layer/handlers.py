@@ -11,6 +11,7 @@ from datetime import datetime
 from tillkey.contracts import Envelope
 from tillkey.fulfillment.domain.model import Delivery, Order, Product
 from tillkey.fulfillment.service_layer.fulfilling import start_line
+from tillkey.fulfillment.service_layer.licensing import erase_order_keys, revoke_on_full_refund
 from tillkey.messaging import RetryLater
 
 
@@ -47,6 +48,22 @@ def erase_customer(event: Envelope, uow) -> None:
         # order.created may still be on its retry path: the erasure must not be lost meanwhile.
         raise RetryLater(f"order {event.data['order_id']} is not known here yet")
     order.erase()
+    erase_order_keys(uow, order.order_id, uow.clock.now())
+
+
+def revoke_keys_of_refunded_order(event: Envelope, uow) -> None:
+    """payment.refunded: a full refund (the order now `refunded`) revokes the order's generated keys
+    where the product says so (`revoke_on_refund`, default true); a partial one leaves them.
+
+    A refund can overtake order.paid here (events of different producers are not ordered, and
+    order.paid may be on its retry path): until every line has started, the keys it would revoke
+    may not exist yet, so it waits for them rather than leave them valid."""
+    if event.data["order_status"] != "refunded":
+        return
+    order = uow.order(event.data["order_id"], lock=True)
+    if order is None or any(line.not_started for line in order.deliveries):
+        raise RetryLater(f"order {event.data['order_id']} is not delivered here yet; its keys may follow")
+    revoke_on_full_refund(uow, order.order_id, uow.clock.now())
 
 
 def start_fulfillment(event: Envelope, uow) -> None:
@@ -71,4 +88,5 @@ HANDLERS = {
     "order.created": [remember_order],
     "order.deleted": [erase_customer],
     "order.paid": [start_fulfillment],
+    "payment.refunded": [revoke_keys_of_refunded_order],
 }

@@ -13,8 +13,9 @@ from sqlalchemy.exc import IntegrityError
 
 from tillkey.contracts import signing
 from tillkey.fulfillment.domain.errors import Conflict, Invalid, NotFound
+from tillkey.fulfillment.domain.licensing import SigningKey
 from tillkey.fulfillment.domain.model import LineAlreadyDelivered, Product
-from tillkey.fulfillment.domain.sources import LicenseSource, Pool, clean_keys
+from tillkey.fulfillment.domain.sources import GeneratedSettings, LicenseSource, Pool, clean_keys
 from tillkey.fulfillment.service_layer.fulfilling import emit_delivered, take_from_pool
 from tillkey.platform import urls
 
@@ -80,25 +81,42 @@ def configure_source(uow, merchant_id: str, product_id: str, config: dict, *, al
         if source is None:
             source = LicenseSource(product_id, merchant_id, method, now)
             uow.add(source)
+        settings = None
+        if method == "generated":
+            settings = GeneratedSettings(config["prefix"], config["activation_limit"], config["valid_days"],
+                                         config["revoke_on_refund"])
+            _ensure_signing_key(uow, product_id, now)
         source.replace(method, now, url=config.get("url"), secret=config.get("secret") or generated,
-                       text=config.get("text"))
+                       text=config.get("text"), generated=settings)
         if method == "pool":
             pool = uow.lock_pool(product_id, merchant_id)
             pool.set_threshold(config["low_stock_threshold"])
-        answer = describe_source(product_id, source, uow.pool(product_id))
+        answer = describe_source(product_id, source, uow.pool(product_id), uow.signing_key(product_id))
         uow.commit()
     if generated:
         answer["secret"] = generated
     return answer
 
 
+def _ensure_signing_key(uow, product_id: str, now: datetime) -> None:
+    """The product's key pair, made the first time it gets a generated source and kept after: a
+    merchant who switches sources back and forth keeps the public key built into their software."""
+    if uow.signing_key(product_id) is None:
+        public_key, sealed = uow.crypto.new_key_pair(product_id)
+        uow.add(SigningKey(product_id, public_key, sealed, now))
+        uow.flush()
+
+
 def read_source(uow, product_id: str) -> dict:
     with uow:
-        return describe_source(product_id, uow.source(product_id), uow.pool(product_id))
+        return describe_source(product_id, uow.source(product_id), uow.pool(product_id),
+                               uow.signing_key(product_id))
 
 
-def describe_source(product_id: str, source: LicenseSource | None, pool: Pool | None) -> dict:
-    """The source as the merchant sees it: never the secret (it is shown once, when generated)."""
+def describe_source(product_id: str, source: LicenseSource | None, pool: Pool | None,
+                    signing: SigningKey | None = None) -> dict:
+    """The source as the merchant sees it: never the secret (it is shown once, when generated), never
+    a private key; a generated source shows the public key the merchant's software verifies with."""
     if source is None:
         return {"product_id": product_id, "method": "manual", "configured": False, "updated_at": None}
     answer = {"product_id": product_id, "method": source.method, "configured": True,
@@ -109,6 +127,10 @@ def describe_source(product_id: str, source: LicenseSource | None, pool: Pool | 
         answer["text"] = source.text
     elif source.method == "pool" and pool is not None:
         answer["low_stock_threshold"] = pool.low_stock_threshold
+    elif source.method == "generated":
+        answer.update(prefix=source.prefix, activation_limit=source.activation_limit, valid_days=source.valid_days,
+                      revoke_on_refund=source.revoke_on_refund,
+                      public_key=signing.public_key if signing is not None else None)
     return answer
 
 

@@ -21,6 +21,11 @@ PUBLIC_FIELDS: dict[str, tuple[str, ...] | None] = {
     "payment.refunded": ("order_id", "payment_id", "refund_id", "amount", "currency", "order_status"),
     "order.canceled": ("order_id", "reason"),
     "order.deleted": ("order_id",),
+    "license.activated": ("order_id", "line_id", "product_id", "key_id", "activation_id", "activations",
+                          "activation_limit"),
+    "license.deactivated": ("order_id", "line_id", "product_id", "key_id", "activation_id", "activations",
+                            "activation_limit", "reason"),
+    "license.revoked": ("order_id", "line_id", "product_id", "key_id", "reason"),
 }
 NOT_ORDER_SCOPED = ("license_pool.low",)
 
