@@ -121,14 +121,16 @@ def test_unknown_keys_are_not_found_and_change_nothing(client, source, service):
 def test_merchant_revokes_reinstates_changes_the_limit_and_removes_activations(service, client, source):
     [key] = bought(service).licenses
     activation = post(client, "activate", key=key, instance_name="a", fingerprint="fa").get_json()
-    [listed] = client.get("/v1/orders/ord_gen1/license-keys", headers=merchant_headers()).get_json()["data"]
+    [listed] = client.get("/v1/licenses/keys?order_id=ord_gen1", headers=merchant_headers()).get_json()["data"]
     assert listed["key"] == key and listed["activations"] == 1 and listed["status"] == "valid"
-    by_product = client.get(f"/v1/products/{PRODUCT}/license-keys", headers=merchant_headers()).get_json()
+    by_product = client.get(f"/v1/licenses/keys?product_id={PRODUCT}", headers=merchant_headers()).get_json()
     assert [k["key_id"] for k in by_product["data"]] == [listed["key_id"]]
-    key_url = f"/v1/license-keys/{listed['key_id']}"
+    assert client.get("/v1/licenses/keys", headers=merchant_headers()).status_code == 422
+    assert client.get("/v1/licenses/keys?order_id=ord_gen1").status_code == 401
+    key_url = f"/v1/licenses/keys/{listed['key_id']}"
     other = {"Authorization": f"Bearer {credentials.make_api_key(SECRET, 'mer_other')}"}
     assert client.post(f"{key_url}/revoke", headers=other).status_code == 404
-    assert client.get("/v1/orders/ord_gen1/license-keys", headers=other).status_code == 404
+    assert client.get("/v1/licenses/keys?order_id=ord_gen1", headers=other).status_code == 404
 
     assert client.post(f"{key_url}/revoke", headers=merchant_headers()).get_json()["status"] == "revoked"
     assert post(client, "validate", key=key).get_json()["status"] == "revoked"

@@ -1,15 +1,17 @@
 """The merchant's generated keys: list them by product or order, revoke, re-enable, change the
-activation limit, list and remove activations (merchant credential; only the merchant's own)."""
+activation limit, list and remove activations (merchant credential; only the merchant's own).
+
+Under /v1/licenses/keys: the public entry already sends /v1/licenses/ to fulfillment (deploy/routing.md)."""
 from __future__ import annotations
 
 from flask import Blueprint
 
+from tillkey.fulfillment.domain.errors import Invalid
 from tillkey.fulfillment.entrypoints import license_schemas as s
 from tillkey.fulfillment.entrypoints.common import credential_first, domain_errors, product_owner, service
 from tillkey.fulfillment.service_layer import key_management as keys
 from tillkey.platform.api import endpoint
 from tillkey.platform.auth import require
-from tillkey.platform.pagination import PageQuery
 
 bp = Blueprint("license_keys", __name__)
 TAGS = ("license keys",)
@@ -20,23 +22,23 @@ def _merchant() -> str:
     return require("merchant").merchant_id
 
 
-@bp.get("/v1/products/<product_id>/license-keys")
-@endpoint(query=PageQuery, response=s.MerchantKeyList, auth="merchant", tags=TAGS)
-def product_keys(product_id: str, query: dict):
-    """The product's generated keys, newest first."""
+@bp.get("/v1/licenses/keys")
+@endpoint(query=s.KeysQuery, response=s.MerchantKeyList, auth=AUTH, tags=TAGS)
+def list_keys(query: dict):
+    """The keys of one product (newest first, paginated) or of one order (in line order): give exactly
+    one of `product_id` and `order_id`."""
+    merchant_id = _merchant()
+    product_id, order_id = query.get("product_id"), query.get("order_id")
+    with domain_errors():
+        if (product_id is None) == (order_id is None):
+            raise Invalid({"product_id": ["Give exactly one of product_id and order_id."]})
+        if order_id is not None:
+            return keys.order_keys(service().uow_factory(), merchant_id, order_id)
     product_owner(product_id)
     return keys.product_keys(service().uow_factory(), product_id, query["limit"], query["cursor"])
 
 
-@bp.get("/v1/orders/<order_id>/license-keys")
-@endpoint(response=s.MerchantKeyList, auth=AUTH, tags=TAGS)
-def order_keys(order_id: str):
-    """The order's generated keys, in line order."""
-    with domain_errors():
-        return keys.order_keys(service().uow_factory(), _merchant(), order_id)
-
-
-@bp.post("/v1/license-keys/<key_id>/revoke")
+@bp.post("/v1/licenses/keys/<key_id>/revoke")
 @endpoint(response=s.MerchantKeyOut, auth=AUTH, tags=TAGS)
 def revoke(key_id: str):
     """Revoke the key: validation answers `revoked`, activation is refused (`license.revoked`)."""
@@ -44,7 +46,7 @@ def revoke(key_id: str):
         return keys.revoke(service().uow_factory(), _merchant(), key_id)
 
 
-@bp.post("/v1/license-keys/<key_id>/reinstate")
+@bp.post("/v1/licenses/keys/<key_id>/reinstate")
 @endpoint(response=s.MerchantKeyOut, auth=AUTH, tags=TAGS)
 def reinstate(key_id: str):
     """Re-enable a revoked key (409 for a deleted order's key)."""
@@ -52,7 +54,7 @@ def reinstate(key_id: str):
         return keys.reinstate(service().uow_factory(), _merchant(), key_id)
 
 
-@bp.patch("/v1/license-keys/<key_id>")
+@bp.patch("/v1/licenses/keys/<key_id>")
 @credential_first
 @endpoint(body=s.KeyChangeIn, response=s.MerchantKeyOut, auth=AUTH, tags=TAGS)
 def change(key_id: str, body: dict):
@@ -61,7 +63,7 @@ def change(key_id: str, body: dict):
         return keys.change_limit(service().uow_factory(), _merchant(), key_id, body["activation_limit"])
 
 
-@bp.get("/v1/license-keys/<key_id>/activations")
+@bp.get("/v1/licenses/keys/<key_id>/activations")
 @endpoint(response=s.MerchantActivationList, auth=AUTH, tags=TAGS)
 def activations(key_id: str):
     """The machines the key is activated on, oldest first."""
@@ -69,7 +71,7 @@ def activations(key_id: str):
         return keys.activations(service().uow_factory(), _merchant(), key_id)
 
 
-@bp.delete("/v1/license-keys/<key_id>/activations/<activation_id>")
+@bp.delete("/v1/licenses/keys/<key_id>/activations/<activation_id>")
 @endpoint(status=204, auth=AUTH, tags=TAGS)
 def remove_activation(key_id: str, activation_id: str):
     """Remove one activation, freeing its place (`license.deactivated`)."""

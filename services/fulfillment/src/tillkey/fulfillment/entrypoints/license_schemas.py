@@ -6,6 +6,7 @@ from marshmallow import Schema, fields, validate
 from tillkey.fulfillment.domain.licensing import MAX_ACTIVATION_LIMIT, MAX_KEY_INPUT
 from tillkey.platform import schemas as strict
 from tillkey.platform.clock import isoformat
+from tillkey.platform.pagination import PageQuery
 
 
 def _time(name: str, description: str = "") -> fields.Function:
@@ -90,6 +91,11 @@ class MerchantKeyOut(Schema):
     issued_at = _time("issued_at")
     expires_at = _time("expires_at", "null: perpetual")
     license_token = fields.String()
+
+
+class KeysQuery(PageQuery):
+    product_id = fields.String(validate=validate.Length(min=1, max=64))
+    order_id = fields.String(validate=validate.Length(min=1, max=64))
 
 
 class MerchantKeyList(Schema):
