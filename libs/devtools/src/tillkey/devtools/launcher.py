@@ -11,6 +11,7 @@ import pika
 import requests
 
 from tillkey.devtools.topology import SERVICES, PlatformConfig, migrate_commands, processes
+from tillkey.platform.broker_addresses import broker_parameters
 
 # Queues that must exist before the first event is published (their consumers bind order.created).
 CONSUMING_SERVICES = ("orders", "payments", "fulfillment", "notifications", "webhooks")
@@ -77,7 +78,7 @@ class Platform:
         if "sandbox-gateway" in names:
             wait_until(lambda: requests.get(f"{self.config.url('sandbox')}/healthz", timeout=2).ok,
                        timeout, "the sandbox gateway")
-        params = pika.URLParameters(self.config.amqp_url)
+        params = broker_parameters(self.config.amqp_url)  # every address of AMQP_URL, tried in turn
         for service in CONSUMING_SERVICES:
             if f"{service}-worker" in names:
                 wait_until(lambda s=service: self._queue_exists(params, f"{s}.events"), timeout,

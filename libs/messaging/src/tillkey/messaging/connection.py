@@ -1,11 +1,19 @@
-"""Connection parameters, the reconnect policy and a bounded close, shared by the relay and the consumer."""
+"""Connection parameters, the reconnect policy and a bounded close, shared by the relay and the consumer.
+
+`AMQP_URL` may list several nodes of one cluster (tillkey.platform.broker_addresses): each connection
+tries them in the order given, so a reconnect after a node went away lands on one that is still up.
+"""
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pika
 from pika.exceptions import AMQPConnectionError
 from tenacity import wait_exponential_jitter
+
+from tillkey.platform.broker_addresses import broker_parameters
 
 log = logging.getLogger(__name__)
 HEARTBEAT_SECONDS = 30
@@ -15,15 +23,36 @@ RECONNECT_WAIT = wait_exponential_jitter(initial=0.5, max=30, jitter=0.5)
 CLOSE_TIMEOUT = 2.0
 
 
-def connection_parameters(amqp_url: str, name: str) -> pika.URLParameters:
-    params = pika.URLParameters(amqp_url)
-    # Heartbeats are serviced only while pika's I/O loop runs; both our loops run it continuously.
-    params.heartbeat = HEARTBEAT_SECONDS
-    params.blocked_connection_timeout = 60
-    params.connection_attempts = 1
-    params.socket_timeout = 5
-    params.client_properties = {"connection_name": name}
-    return params
+def connection_parameters(amqp_url: str, name: str) -> list[pika.URLParameters]:
+    """For the long-lived loops: one pass over the addresses per attempt (our own backoff between passes)."""
+    every = broker_parameters(amqp_url)
+    for params in every:
+        # Heartbeats are serviced only while pika's I/O loop runs; both our loops run it continuously.
+        params.heartbeat = HEARTBEAT_SECONDS
+        params.blocked_connection_timeout = 60
+        params.connection_attempts = 1
+        params.socket_timeout = 5
+        params.client_properties = {"connection_name": name}
+    return every
+
+
+@contextmanager
+def short_connection(amqp_url: str, name: str, socket_timeout: float | None = None
+                     ) -> Iterator[pika.BlockingConnection]:
+    """A connection for one job (a sweep, an admin command, a scrape), on the first address that
+    answers; closed afterwards, which gives back every message taken and not acked."""
+    every = broker_parameters(amqp_url)
+    for params in every:
+        params.client_properties = {"connection_name": name}
+        params.connection_attempts = 1
+        if socket_timeout is not None:
+            params.socket_timeout = socket_timeout
+    connection = pika.BlockingConnection(every)
+    try:
+        yield connection
+    finally:
+        if connection.is_open:
+            connection.close()
 
 
 def abort_unless_closed_in(conn: pika.SelectConnection, seconds: float = CLOSE_TIMEOUT) -> None:

@@ -10,6 +10,7 @@ from pika.exceptions import AMQPError
 from tenacity import RetryCallState
 
 from tillkey.contracts import Envelope, InvalidMessage, parse_message
+from tillkey.messaging.classic_retry_queues import retire_classic_retry_queues
 from tillkey.messaging.connection import RECONNECT_WAIT, abort_unless_closed_in, connection_parameters
 from tillkey.messaging.dispatch import BatchFailed
 from tillkey.messaging.observability import queue_collectors
@@ -91,6 +92,7 @@ class Consumer:
         try:
             channel = connection.channel()
             self.topology.declare(channel)
+            retire_classic_retry_queues(connection, self.topology)  # the upgrade path; once per connection
             channel.basic_qos(prefetch_count=self._prefetch)
             self._side_channel = connection.channel()
             self._side_channel.confirm_delivery()

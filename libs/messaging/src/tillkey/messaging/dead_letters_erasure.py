@@ -31,9 +31,10 @@ from collections.abc import Mapping, Sequence
 import pika
 
 from tillkey.contracts.personal_data import erase_order_data, personal_values
+from tillkey.messaging.connection import short_connection
 from tillkey.messaging.consumer import REASON_HEADER
 from tillkey.messaging.dead_letters_retention import DeadLetterRetention
-from tillkey.messaging.dead_letters_sweep import connection_to, each_queue
+from tillkey.messaging.dead_letters_sweep import each_queue
 from tillkey.messaging.dispatch import InboxDispatcher
 from tillkey.messaging.topology import QueueTopology
 
@@ -92,7 +93,7 @@ class DeadLetterEraser:
     def erase(self, order_id: str) -> int:
         queues = [self.topology.dead_queue, *_retry_queues(self.topology)]
         changed = 0
-        with connection_to(self.amqp_url, f"{self.topology.service} dead-letter erasure") as connection:
+        with short_connection(self.amqp_url, f"{self.topology.service} dead-letter erasure") as connection:
             for queue, channel, taken in each_queue(connection, queues):
                 for tag, properties, body in taken:
                     copy = redacted(body, properties.headers or {}, order_id)

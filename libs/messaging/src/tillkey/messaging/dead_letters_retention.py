@@ -10,8 +10,9 @@ from datetime import datetime
 
 import pika
 
+from tillkey.messaging.connection import short_connection
 from tillkey.messaging.consumer import REASON_HEADER
-from tillkey.messaging.dead_letters_sweep import connection_to, each_queue
+from tillkey.messaging.dead_letters_sweep import each_queue
 from tillkey.messaging.topology import QueueTopology
 
 log = logging.getLogger(__name__)
@@ -52,7 +53,7 @@ class DeadLetterRetention:
     def sweep(self) -> int:
         dropped = 0
         now = self._clock()
-        with connection_to(self.amqp_url, f"{self.topology.service} dead-letter retention") as connection:
+        with short_connection(self.amqp_url, f"{self.topology.service} dead-letter retention") as connection:
             for queue, channel, taken in each_queue(connection, [self.topology.dead_queue]):
                 for tag, properties, body in taken:
                     at = parked_at(properties)

@@ -2,26 +2,15 @@
 
 `basic_get` without an ack, up to the count the queue had when the sweep began, so a copy published
 to the tail is never read again in the same sweep; what is not acked goes back when the queue's
-channel closes (a classic retry queue keeps each message's position and expiry).
+channel closes. A retry queue (a quorum queue) keeps each message's order and expiry through that:
+a returned message goes back ahead of the others and its TTL runs from when it was parked, not
+from its return (libs/messaging/tests/test_quorum_retry_queues.py checks both).
 """
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
 
 import pika
-
-
-@contextmanager
-def connection_to(amqp_url: str, name: str):
-    params = pika.URLParameters(amqp_url)
-    params.client_properties = {"connection_name": name}
-    connection = pika.BlockingConnection(params)
-    try:
-        yield connection
-    finally:
-        if connection.is_open:
-            connection.close()
 
 
 def each_queue(connection, queues: Sequence[str]) -> Iterator[tuple[str, object, list[tuple[int, object, bytes]]]]:

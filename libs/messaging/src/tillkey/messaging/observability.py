@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-import pika
 from sqlalchemy import Table, func, select
 
+from tillkey.messaging.connection import short_connection
 from tillkey.messaging.topology import QueueTopology
 from tillkey.platform.metrics import ScrapeCollector
 
@@ -47,16 +47,11 @@ def queue_collectors(amqp_url: str, topology: QueueTopology) -> list[ScrapeColle
     def depths() -> dict:
         queues = [topology.queue, *sorted({topology.retry_queue(a) for a in range(1, topology.max_retries + 1)}),
                   topology.dead_queue]
-        params = pika.URLParameters(amqp_url)
-        params.socket_timeout, params.connection_attempts = 2, 1
         cache["up"] = 0.0
-        connection = pika.BlockingConnection(params)
-        try:
+        with short_connection(amqp_url, f"{topology.service} queue metrics", socket_timeout=2) as connection:
             channel = connection.channel()
             found = {(topology.service, q): channel.queue_declare(q, passive=True).method.message_count
                      for q in queues}
-        finally:
-            connection.close()
         cache["up"] = 1.0
         return found
 

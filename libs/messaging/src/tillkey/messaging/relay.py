@@ -9,6 +9,10 @@ Guarantees: a row is marked published only after the broker confirmed it *and* d
 as unroutable (`mandatory`), so an event is never lost when the broker or a queue is missing; it
 may be published twice (connection lost after the confirm, before the mark), which the consumers'
 inbox absorbs.
+
+Each connection is made by pika's connection workflow over every address of `AMQP_URL` in turn
+(`SelectConnection.create_connection`), so after a cluster node goes away the relay reconnects to
+one that is still up.
 """
 from __future__ import annotations
 
@@ -17,6 +21,8 @@ import time
 from collections.abc import Callable
 
 import pika
+from pika.adapters.select_connection import IOLoop
+from pika.adapters.utils.connection_workflow import AMQPConnectorWrongState
 from sqlalchemy import Table
 from sqlalchemy.orm import Session
 from tenacity import RetryCallState
@@ -53,6 +59,8 @@ class OutboxRelay:
         self._prune_every = max(0.5, min(retention, 60.0))
         self._last_prune = 0.0
         self._stopping = False
+        self._ioloop = None    # this connection attempt's own I/O loop
+        self._workflow = None  # pika's connection workflow while no address has answered yet
         self._conn = None
         self._channel = None
         self._reset_batch()
@@ -66,10 +74,10 @@ class OutboxRelay:
         """Safe from a signal handler or another thread: wakes the I/O loop, which lets the batch
         in flight settle (at most STOP_GRACE) and closes the connection."""
         self._stopping = True
-        conn = self._conn
-        if conn is not None:
+        ioloop = self._ioloop
+        if ioloop is not None:
             try:
-                conn.ioloop.add_callback_threadsafe(self._on_stop)
+                ioloop.add_callback_threadsafe(self._on_stop)
             except Exception:  # noqa: BLE001 — that loop is already closed; run() sees the flag
                 pass
 
@@ -115,16 +123,16 @@ class OutboxRelay:
 
     def _run_one_connection(self) -> None:
         self._idle_timer = None  # a timer of the last connection's loop means nothing to this one
-        self._conn = conn = pika.SelectConnection(
-            connection_parameters(self._amqp_url, f"{self._name}-relay"),
-            on_open_callback=self._on_open,
-            on_open_error_callback=self._on_closed,
-            on_close_callback=self._on_closed,
-        )
+        self._conn = None
+        self._ioloop = ioloop = IOLoop()
+        self._workflow = pika.SelectConnection.create_connection(
+            connection_parameters(self._amqp_url, f"{self._name}-relay"), self._on_connected, custom_ioloop=ioloop)
+        if self._stopping:  # stop() came before this loop existed
+            ioloop.add_callback_threadsafe(self._on_stop)
         try:
             while True:
                 try:
-                    conn.ioloop.start()  # returns once _on_closed stopped it
+                    ioloop.start()  # returns once _on_closed (or a failed workflow) stopped it
                     break
                 except Exception:  # noqa: BLE001 — a surprise in a callback must not kill the relay
                     log.exception("%s relay: unexpected error; reconnecting", self._name)
@@ -132,11 +140,25 @@ class OutboxRelay:
         finally:
             self._abandon_batch()
             self._channel = None
-            # Each SelectConnection makes its own I/O loop; closing it releases its descriptors,
-            # which otherwise leak on every reconnect attempt during an outage.
-            conn.ioloop.close()
+            self._workflow = None
+            # Each attempt has its own I/O loop; closing it releases its descriptors, which
+            # otherwise leak on every reconnect attempt during an outage.
+            ioloop.close()
 
-    def _on_open(self, conn) -> None:
+    def _on_connected(self, conn_or_error) -> None:
+        """pika's workflow is done: a connection to the first address that took it, or the error
+        of the last one tried."""
+        self._workflow = None
+        if isinstance(conn_or_error, BaseException):
+            if not self._stopping:
+                log.warning("%s relay: no broker address took the connection: %r", self._name, conn_or_error)
+            self._ioloop.stop()
+            return
+        self._conn = conn = conn_or_error
+        conn.add_on_close_callback(self._on_closed)
+        if self._stopping:
+            self._close("stopping")
+            return
         conn.channel(on_open_callback=self._on_channel_open)
 
     def _on_closed(self, conn, reason) -> None:
@@ -153,6 +175,14 @@ class OutboxRelay:
                                      self._on_confirm, callback=lambda _f: self._poll()))
 
     def _on_stop(self) -> None:
+        if self._conn is None:  # still trying addresses: give up, the workflow reports the abort
+            workflow, self._workflow = self._workflow, None
+            if workflow is not None:
+                try:
+                    workflow.abort()
+                except AMQPConnectorWrongState:
+                    pass  # it has just finished: _on_connected sees the flag
+            return
         if self._in_flight:
             self._conn.ioloop.call_later(STOP_GRACE, lambda: self._close("stopping"))
         else:
@@ -160,7 +190,9 @@ class OutboxRelay:
 
     def _close(self, why: str) -> None:
         conn = self._conn
-        if conn.is_closed:
+        if conn is None:
+            self._ioloop.stop()
+        elif conn.is_closed:
             conn.ioloop.stop()
         elif not conn.is_closing:  # closing already: _on_closed follows (stopping the loop here
             log.info("%s relay closing: %s", self._name, why)  # would strand an open socket)

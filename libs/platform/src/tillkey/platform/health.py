@@ -13,6 +13,7 @@ import time
 import pika
 from flask import Blueprint, current_app, jsonify
 
+from tillkey.platform.broker_addresses import broker_parameters
 from tillkey.platform.db import ping
 from tillkey.platform.metrics import ScrapeCollector
 
@@ -35,11 +36,12 @@ class BrokerCheck:
     def ok(self) -> bool:
         if time.monotonic() - self._at < _BROKER_CACHE_SECONDS:
             return self._ok
-        params = pika.URLParameters(self._amqp_url)
-        params.socket_timeout = 2
-        params.connection_attempts = 1
+        every = broker_parameters(self._amqp_url)  # one answering address is enough
+        for params in every:
+            params.socket_timeout = 2
+            params.connection_attempts = 1
         try:
-            pika.BlockingConnection(params).close()
+            pika.BlockingConnection(every).close()
             ok = True
         except Exception:  # noqa: BLE001 — any failure means "unreachable"
             ok = False

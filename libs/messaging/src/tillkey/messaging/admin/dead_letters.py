@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import pika
 
+from tillkey.messaging.connection import short_connection
 from tillkey.messaging.consumer import ATTEMPT_HEADER, REASON_HEADER
 
 REPLAYED_HEADER = "x-tillkey-replayed"
@@ -79,16 +80,11 @@ class DeadLetters:
 
     @contextmanager
     def _channel(self):
-        params = pika.URLParameters(self._amqp_url)
-        params.client_properties = {"connection_name": f"tillkey-admin {self.service}"}
-        connection = pika.BlockingConnection(params)
-        try:
+        # Closing the connection afterwards gives every message taken and not acked back to the queue.
+        with short_connection(self._amqp_url, f"tillkey-admin {self.service}") as connection:
             channel = connection.channel()
             channel.queue_declare(self.dead_queue, passive=True)  # a wrong service name fails here
             yield channel
-        finally:
-            if connection.is_open:
-                connection.close()  # every message taken and not acked goes back to the queue
 
     def count(self) -> int:
         with self._channel() as channel:
