@@ -11,8 +11,9 @@ deletes the old queue once it is empty. The message waits its delay again from t
 During a rolling upgrade a consumer of the old version still parks messages in the old queues and
 redeclares them; they still send every message back to the main queue when its delay is over, and
 the next new consumer to connect retires them again. Nothing is lost in either order. Once no old
-consumer runs, the old queues are gone for good and this costs one passive declare per delay per
-connection.
+consumer runs, the old queues are gone for good and this costs one `queue.delete` per delay per
+connection: deleting a queue that is not there succeeds quietly, where a passive declare would
+close the channel and log a warning on every worker start.
 """
 from __future__ import annotations
 
@@ -29,27 +30,30 @@ def retire_classic_retry_queues(connection, topology: QueueTopology) -> int:
     """Move what waits in the old classic retry queues of `topology` to their quorum successors
     and delete each old queue that is then empty. Returns the number of messages moved."""
     moved = 0
-    for delay in sorted(set(topology.retry_delays)):
-        old, new = topology.classic_retry_queue_for(delay), topology.retry_queue_for(delay)
-        channel = connection.channel()  # a missing queue closes the channel it was asked on
-        try:
-            channel.queue_declare(old, passive=True)
-        except ChannelClosedByBroker:
-            continue  # retired already (or never there)
-        try:
-            channel.confirm_delivery()
-            here = _move_all(channel, old, new)
-            moved += here
-            channel.queue_delete(old, if_empty=True)
-            log.info("%s: retired the classic retry queue %s (%d waiting message(s) moved to %s)",
-                     topology.service, old, here, new)
-        except ChannelClosedByBroker as exc:
-            # Not empty after all: a consumer of the old version parked one meanwhile. Its TTL
-            # still brings it back; the next connection retires the queue.
-            log.info("%s: the classic retry queue %s stays for now: %s", topology.service, old, exc)
-        finally:
-            if channel.is_open:
-                channel.close()
+    channel = connection.channel()
+    try:
+        for delay in sorted(set(topology.retry_delays)):
+            old, new = topology.classic_retry_queue_for(delay), topology.retry_queue_for(delay)
+            try:
+                channel.queue_delete(old, if_empty=True)  # gone now, or never there: nothing waited
+                continue
+            except ChannelClosedByBroker:
+                channel = connection.channel()  # PRECONDITION_FAILED: messages wait there
+            try:
+                channel.confirm_delivery()
+                here = _move_all(channel, old, new)
+                moved += here
+                channel.queue_delete(old, if_empty=True)
+                log.info("%s: retired the classic retry queue %s (%d waiting message(s) moved to %s)",
+                         topology.service, old, here, new)
+            except ChannelClosedByBroker as exc:
+                # Not empty after all: a consumer of the old version parked one meanwhile. Its TTL
+                # still brings it back; the next connection retires the queue.
+                log.info("%s: the classic retry queue %s stays for now: %s", topology.service, old, exc)
+                channel = connection.channel()
+    finally:
+        if channel.is_open:
+            channel.close()
     return moved
 
 
