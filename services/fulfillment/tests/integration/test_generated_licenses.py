@@ -226,3 +226,27 @@ def test_calls_are_rate_limited_per_key_and_per_address(settings, service, sourc
         assert more.count(429) >= 1 and more[-1] == 429
     finally:
         app.extensions["tillkey.fulfillment"].engine.dispose()
+
+
+def test_concurrent_activations_never_pass_the_limit(app, service, source):
+    """Six machines at once on a key allowed two: the key's row lock makes them take turns."""
+    import threading
+
+    [key] = bought(service).licenses
+    answers: list[int] = []
+    barrier = threading.Barrier(6)
+
+    def activate(n):
+        client = app.test_client()
+        barrier.wait()
+        answers.append(post(client, "activate", key=key, instance_name=f"m{n}", fingerprint=f"fp-{n}").status_code)
+
+    threads = [threading.Thread(target=activate, args=(n,)) for n in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(answers) == [200, 200, 409, 409, 409, 409]
+    with service.uow_factory() as uow:
+        [stored] = uow.generated_keys_of_order("ord_gen1")
+        assert len(uow.activations_of(stored.key_id)) == 2
