@@ -23,6 +23,12 @@ class FakeUow(FakeUnitOfWork):
         if isinstance(obj, OrderRecord):
             self.orders[obj.order_id] = obj
 
+    def add_order_record(self, record):
+        self.add(record)
+
+    def lock_order_records(self, order_ids):
+        self.locked = sorted(order_ids)
+
     def flush(self):
         pass
 

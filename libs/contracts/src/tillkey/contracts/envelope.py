@@ -70,6 +70,9 @@ class EnvelopeSchema(Schema):
     data = fields.Dict(required=True)
 
 
+_ENVELOPE = EnvelopeSchema()  # reused: a Schema keeps no per-load state (see registry.schema_for)
+
+
 def make_event(type: str, data: dict[str, Any], producer: str, *, version: int = 1,
                correlation_id: str | None = None, causation_id: str | None = None,
                id: str | None = None) -> Envelope:
@@ -93,7 +96,7 @@ def parse_message(body: bytes | str) -> Envelope:
     if not isinstance(raw, dict):
         raise InvalidMessage("envelope is not an object")
     try:
-        env = EnvelopeSchema().load(raw)
+        env = _ENVELOPE.load(raw)
     except ValidationError as exc:
         raise InvalidMessage(f"bad envelope: {exc.messages}") from exc
     try:

@@ -25,6 +25,10 @@ def _all_schemas() -> dict[tuple[str, int], type[Schema]]:
 
 
 _SCHEMAS: dict[tuple[str, int], type[Schema]] | None = None
+# One instance per contract, made on first use: building a marshmallow Schema binds every field
+# anew (about as costly as a load), and every message in and out passes through here. A Schema
+# keeps no per-load state, so one instance serves every thread.
+_INSTANCES: dict[tuple[str, int], Schema] = {}
 
 
 def _schemas() -> dict[tuple[str, int], type[Schema]]:
@@ -35,10 +39,14 @@ def _schemas() -> dict[tuple[str, int], type[Schema]]:
 
 
 def schema_for(type: str, version: int = 1) -> Schema:
-    try:
-        return _schemas()[(type, version)]()
-    except KeyError:
-        raise KeyError(f"no contract for event {type!r} version {version}") from None
+    key = (type, version)
+    schema = _INSTANCES.get(key)
+    if schema is None:
+        try:
+            schema = _INSTANCES[key] = _schemas()[key]()
+        except KeyError:
+            raise KeyError(f"no contract for event {type!r} version {version}") from None
+    return schema
 
 
 def event_types() -> list[tuple[str, int]]:

@@ -7,6 +7,7 @@ management plugin and no PostgreSQL extension, and work the same on SQLite.
 """
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -42,15 +43,18 @@ def count_sql(engine) -> None:
         return
     from sqlalchemy import event
 
+    process = _process_name()
+
     @event.listens_for(engine, "before_cursor_execute")
     def _count(_conn, _cursor, statement, *_args):
         count("sql_statements")
-        count(f"sql[{_process_name()}] {_statement_kind(statement)}")
+        count(f"sql[{process}] {_statement_kind(statement)}")
 
 
 _KIND = re.compile(r"^\s*(\w+)(?:.*?\b(?:FROM|INTO|UPDATE)\s+\"?(\w+))?", re.IGNORECASE | re.DOTALL)
 
 
+@functools.lru_cache(maxsize=1024)  # statements repeat (SQLAlchemy caches their text): match each once
 def _statement_kind(statement: str) -> str:
     """`SELECT orders`, `INSERT inbox`, `COMMIT`: which statements a process runs, for the bench."""
     match = _KIND.match(statement)

@@ -119,5 +119,8 @@ def start_mappers() -> None:
         # Never loaded with a delivery: recording an attempt appends without reading the history
         # (a SELECT per webhook); the API reads attempts itself (`attempts_of`).
         "attempts": relationship(Attempt, order_by=attempts.c.attempted_at, lazy="noload"),
+        # Never loaded or set either: it tells the flush to insert events before the deliveries
+        # that reference them, so a batch needs no flush per event.
+        "_event": relationship(WebhookEvent, lazy="noload"),
     })
     _mapped = True

@@ -17,6 +17,7 @@ class WebhooksUnitOfWork(SqlAlchemyUnitOfWork):
         super().__init__(*args, **kwargs)
         self.clock = clock  # handlers read time here, so tests can move it
         self._live_endpoints: dict[str, list[Endpoint]] = {}
+        self._order_records: dict[str, OrderRecord | None] = {}  # locked in this transaction
 
     def add(self, obj) -> None:
         self.session.add(obj)
@@ -58,7 +59,25 @@ class WebhooksUnitOfWork(SqlAlchemyUnitOfWork):
     # -- orders and events -----------------------------------------------------------------
     def order_record(self, order_id: str) -> OrderRecord | None:
         # Locked: two consumers taking two events of one order must not hand out the same sequence.
-        return self.session.get(OrderRecord, order_id, with_for_update=True)
+        if order_id not in self._order_records:
+            self._order_records[order_id] = self.session.get(OrderRecord, order_id, with_for_update=True)
+        return self._order_records[order_id]
+
+    def lock_order_records(self, order_ids: set[str]) -> None:
+        """Load and lock a batch's order records in one query (in id order, as every other batch
+        locks them: no deadlock between consumers); `order_record` then answers from memory."""
+        todo = sorted(set(order_ids) - self._order_records.keys())
+        if not todo:
+            return
+        found = {r.order_id: r for r in self.session.scalars(
+            select(OrderRecord).where(tables.order_records.c.order_id.in_(todo))
+            .order_by(tables.order_records.c.order_id).with_for_update())}
+        for order_id in todo:
+            self._order_records[order_id] = found.get(order_id)
+
+    def add_order_record(self, record: OrderRecord) -> None:
+        self.session.add(record)
+        self._order_records[record.order_id] = record
 
     def event(self, event_id: str) -> WebhookEvent | None:
         return self.session.get(WebhookEvent, event_id)

@@ -26,7 +26,7 @@ def erase_order(event: Envelope, uow) -> None:
         # order.created: the waiting ends some day (dead letter), the tombstone does not, so an
         # order.created that comes later still is stored erased. A concurrent order.created
         # inserting the same row makes one of the two fail its commit and be retried.
-        uow.add(OrderRecord.tombstone(order_id, merchant_id, now))
+        uow.add_order_record(OrderRecord.tombstone(order_id, merchant_id, now))
         uow.flush()
     else:
         record.erase(now)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from tillkey.contracts import ORDER_SCOPED_PUBLIC_TYPES, PUBLIC_EVENT_TYPES, Envelope
 from tillkey.contracts.personal_data import erase_order_data
-from tillkey.messaging import RetryLater
+from tillkey.messaging import RetryLater, prefetching
 from tillkey.platform.ids import new_id
 from tillkey.webhooks.domain import payload
 from tillkey.webhooks.domain.model import Delivery, OrderRecord, WebhookEvent
@@ -25,7 +25,7 @@ def _order_record(event: Envelope, uow) -> OrderRecord | None:
         if record is None:
             record = OrderRecord(order_id=data["order_id"], merchant_id=data["merchant_id"],
                                  custom=dict(data.get("custom") or {}))
-            uow.add(record)
+            uow.add_order_record(record)
         elif record.awaits_created:
             record.custom = dict(data.get("custom") or {})  # a tombstone: the order's custom comes only now
     elif record is None or record.awaits_created:
@@ -35,6 +35,11 @@ def _order_record(event: Envelope, uow) -> OrderRecord | None:
     return record
 
 
+def _lock_order_records(events: list[Envelope], uow) -> None:
+    uow.lock_order_records({e.data["order_id"] for e in events if e.type in ORDER_SCOPED_PUBLIC_TYPES})
+
+
+@prefetching(_lock_order_records)
 def take_event(event: Envelope, uow) -> None:
     record = _order_record(event, uow)
     sequence = record.take_sequence() if record is not None else None
@@ -51,7 +56,8 @@ def take_event(event: Envelope, uow) -> None:
     body = payload.body(event.id, event.type, event.occurred_at, sequence, data)
     uow.add(WebhookEvent(event_id=event.id, merchant_id=merchant_id, type=event.type, sequence=sequence,
                          body=body, created_at=now, order_id=record.order_id if record is not None else None))
-    uow.flush()  # the event row first: deliveries reference it
+    # No flush here: the mapping orders event rows before the deliveries that reference them, so
+    # a consumer's batch inserts all its events, then all their deliveries, at commit.
     lease = uow.sending_lease()
     for endpoint in endpoints:
         delivery = Delivery(delivery_id=new_id("whd"), endpoint_id=endpoint.endpoint_id, merchant_id=merchant_id,
