@@ -2,7 +2,7 @@
 import pytest
 
 from tillkey.messaging.connection import connection_parameters
-from tillkey.platform.broker_addresses import broker_urls
+from tillkey.platform.broker_addresses import broker_urls, rotated
 
 ONE = "amqp://guest:guest@127.0.0.1:5672/%2F"
 
@@ -34,3 +34,9 @@ def test_a_comma_inside_one_url_stays_in_it():
 def test_no_address_is_an_error(empty):
     with pytest.raises(ValueError):
         broker_urls(empty)
+
+
+def test_each_reconnect_attempt_starts_one_address_further():
+    assert [rotated(["a", "b", "c"], n) for n in range(4)] == [
+        ["a", "b", "c"], ["b", "c", "a"], ["c", "a", "b"], ["a", "b", "c"]]
+    assert rotated(["only"], 7) == ["only"]

@@ -66,3 +66,26 @@ def test_relay_and_consumer_go_on_through_the_second_address_when_the_first_goes
     assert [db.effects_for(i) for i in ids] == [1] * len(ids), "an event had no effect or two"
     assert db.unpublished() == 0
     assert second.accepted >= 2, "relay and consumer did not both reconnect to the second address"
+
+
+UNRESOLVABLE = "amqp://guest:guest@no-such-node.invalid:5672/%2F"
+
+
+def test_an_address_whose_name_does_not_resolve_does_not_hide_the_ones_after_it(
+        db, broker, loops, service, amqp_url, wait_until):
+    # pika alone gives up at such a name without trying the next address (socket.gaierror).
+    url = f"{UNRESOLVABLE},{amqp_url}"
+    with short_connection(url, "test") as connection:
+        assert connection.is_open
+    assert BrokerCheck(url).ok()
+    topology = QueueTopology(service, ("order.created",))
+    broker.own(topology)
+    consumer = Consumer(url, topology, db.dispatcher())
+    loops.start(consumer)
+    wait_until(lambda: consumer.ready, what="the consumer to be ready")
+    relay = OutboxRelay(url, db.session_factory, db.outbox, service, poll_interval=0.05)
+    loops.start(relay)
+    with db.uow() as uow:
+        event_id = uow.emit("order.created", ORDER).id
+        uow.commit()
+    wait_until(lambda: db.effects_for(event_id), timeout=20, what="the event handled")

@@ -13,7 +13,7 @@ import pika
 from pika.exceptions import AMQPConnectionError
 from tenacity import wait_exponential_jitter
 
-from tillkey.platform.broker_addresses import broker_parameters
+from tillkey.platform.broker_addresses import broker_parameters, open_blocking_connection
 
 log = logging.getLogger(__name__)
 HEARTBEAT_SECONDS = 30
@@ -47,7 +47,7 @@ def short_connection(amqp_url: str, name: str, socket_timeout: float | None = No
         params.connection_attempts = 1
         if socket_timeout is not None:
             params.socket_timeout = socket_timeout
-    connection = pika.BlockingConnection(every)
+    connection = open_blocking_connection(every)
     try:
         yield connection
     finally:

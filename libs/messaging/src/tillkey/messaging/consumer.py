@@ -16,6 +16,7 @@ from tillkey.messaging.dispatch import BatchFailed
 from tillkey.messaging.observability import queue_collectors
 from tillkey.messaging.topology import QueueTopology
 from tillkey.platform import correlation, metrics, tracing, workstats
+from tillkey.platform.broker_addresses import open_blocking_connection
 
 log = logging.getLogger(__name__)
 ATTEMPT_HEADER = "x-tillkey-attempt"
@@ -88,7 +89,7 @@ class Consumer:
 
     def _consume(self) -> None:
         params = connection_parameters(self._amqp_url, f"{self.topology.service}-consumer")
-        self._connection = connection = pika.BlockingConnection(params)
+        self._connection = connection = open_blocking_connection(params)
         try:
             channel = connection.channel()
             self.topology.declare(channel)

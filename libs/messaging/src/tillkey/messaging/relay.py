@@ -33,6 +33,7 @@ from tillkey.messaging.observability import outbox_collectors
 from tillkey.messaging.outbox_store import claim_batch, mark_published, postpone, prune_published
 from tillkey.messaging.uow import OUTBOX_CHANNEL
 from tillkey.platform import metrics, tracing, workstats
+from tillkey.platform.broker_addresses import rotated
 from tillkey.platform.doorbell import Listener
 
 log = logging.getLogger(__name__)
@@ -110,7 +111,7 @@ class OutboxRelay:
         state = RetryCallState(None, None, (), {})
         while not self._stopping:
             started = time.monotonic()
-            self._run_one_connection()
+            self._run_one_connection(state.attempt_number - 1)  # tenacity counts from 1
             if self._stopping:
                 break
             state = RetryCallState(None, None, (), {}) if time.monotonic() - started > 60 else state
@@ -121,12 +122,13 @@ class OutboxRelay:
             while not self._stopping and time.monotonic() < deadline:
                 time.sleep(max(0.0, min(0.2, deadline - time.monotonic())))
 
-    def _run_one_connection(self) -> None:
+    def _run_one_connection(self, attempt: int = 0) -> None:
         self._idle_timer = None  # a timer of the last connection's loop means nothing to this one
         self._conn = None
         self._ioloop = ioloop = IOLoop()
-        self._workflow = pika.SelectConnection.create_connection(
-            connection_parameters(self._amqp_url, f"{self._name}-relay"), self._on_connected, custom_ioloop=ioloop)
+        # Each failed attempt starts one address further: pika's pass ends at a name that does not resolve.
+        addresses = rotated(connection_parameters(self._amqp_url, f"{self._name}-relay"), attempt)
+        self._workflow = pika.SelectConnection.create_connection(addresses, self._on_connected, custom_ioloop=ioloop)
         if self._stopping:  # stop() came before this loop existed
             ioloop.add_callback_threadsafe(self._on_stop)
         try:

@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import time
 
-import pika
 from flask import Blueprint, current_app, jsonify
 
-from tillkey.platform.broker_addresses import broker_parameters
+from tillkey.platform.broker_addresses import broker_parameters, open_blocking_connection
 from tillkey.platform.db import ping
 from tillkey.platform.metrics import ScrapeCollector
 
@@ -41,7 +40,7 @@ class BrokerCheck:
             params.socket_timeout = 2
             params.connection_attempts = 1
         try:
-            pika.BlockingConnection(every).close()
+            open_blocking_connection(every).close()
             ok = True
         except Exception:  # noqa: BLE001 — any failure means "unreachable"
             ok = False
