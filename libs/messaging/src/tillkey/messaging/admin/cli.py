@@ -63,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
         return _run(args)
     except ChannelClosedByBroker as exc:
         print(f"the broker refused: {exc.reply_text} (a worker declares its queues when it starts)", file=sys.stderr)
-    except AMQPConnectionError as exc:
+    except (AMQPConnectionError, OSError) as exc:  # OSError: no address's name resolved (socket.gaierror)
         print(f"cannot reach the broker at AMQP_URL: {exc!r}", file=sys.stderr)
     return 2
 
