@@ -91,6 +91,25 @@ def test_order_deleted_erases_the_customer_and_keeps_the_lines():
     assert order.email is None
 
 
+def test_order_deleted_erases_generated_keys_activations_and_key_text():
+    from datetime import UTC, datetime
+
+    from tillkey.fulfillment.domain.licensing import Activation, GeneratedKey
+    now = datetime(2026, 11, 28, tzinfo=UTC)
+    uow = FakeFulfillmentUow()
+    handle(uow, "order.created")
+    order = uow.orders[ORDER_ID]
+    key = GeneratedKey(key_id="lk_1", product_id=PRODUCT_ID, merchant_id=order.merchant_id, order_id=ORDER_ID,
+                       line_id=order.deliveries[0].line_id, key="KEY-AAAAA", key_hash="h", token="t",
+                       activation_limit=None, issued_at=now, expires_at=None)
+    uow.add(key)
+    uow.add(Activation("act_1", "lk_1", "Ada's laptop", "fingerprint-1", now))
+    uow.add(Activation("act_2", "lk_other", "someone else", "fingerprint-2", now))
+    handle(uow, "order.deleted")
+    assert key.key is None and key.status == "revoked" and key.revoked_reason == "order_deleted"
+    assert [a.activation_id for a in uow.activations] == ["act_2"]  # another order's machine stays
+
+
 def test_erasing_an_order_not_known_yet_is_retried_later():
     with pytest.raises(RetryLater):
         handle(FakeFulfillmentUow(), "order.deleted")
