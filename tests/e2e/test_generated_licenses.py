@@ -16,6 +16,7 @@ pytestmark = pytest.mark.e2e
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "docs" / "examples" / "license_client.py"
 LICENSE_EVENTS = ("license.activated", "license.deactivated", "license.revoked")
+PLATFORM_ENV = {"RATE_LIMIT_LICENSE_CALLS_PER_KEY": "20/minute"}
 
 
 @pytest.fixture
@@ -113,3 +114,14 @@ def test_a_generated_key_is_delivered_verified_offline_activated_to_its_limit_an
     # Guesses: not_found, like any key we never issued.
     guess = "EDPRO-" + "-".join(["ABCDE"] * 5)
     assert example(tmp_path, server, guess, "validate")[1]["status"] == "not_found"
+
+
+def test_guessing_keys_through_the_public_entry_is_not_found_then_rate_limited(client):
+    """RATE_LIMIT_LICENSE_CALLS_PER_KEY is 20/minute here (PLATFORM_ENV): the 21st try of one key is a 429."""
+    guess = {"key": "EDPRO-" + "-".join(["QQQQQ"] * 5)}
+    answers = [client.call("fulfillment", "POST", "/v1/licenses/validate", json=guess) for _ in range(22)]
+    assert [a.json()["status"] for a in answers[:20]] == ["not_found"] * 20
+    assert answers[-1].status_code == 429 and answers[-1].json()["code"] == "rate_limited"
+    assert int(answers[-1].headers["Retry-After"]) >= 1
+    other = client.call("fulfillment", "POST", "/v1/licenses/validate", json={"key": "EDPRO-OTHER"})
+    assert other.status_code == 200  # another key is counted on its own (the address limit is far)
