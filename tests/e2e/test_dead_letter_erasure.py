@@ -2,7 +2,7 @@
 
 An off-contract copy of an order's `order.created` (what a misbehaving producer or an old version
 would send) is dead-lettered by every service that consumes order.created, customer and all. The
-unpaid order is then deleted (SPEC §1.6): afterwards no queue of the vhost holds the customer's
+unpaid order is then deleted (docs/architecture.md §2.4): afterwards no queue of the vhost holds the customer's
 email or names, and the dead letters are still there for support, redacted.
 """
 import json

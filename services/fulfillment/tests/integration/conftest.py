@@ -21,7 +21,7 @@ SHORT_SCHEDULE = (0.2, 0.2, 0.2)
 @pytest.fixture
 def settings(database_url, amqp_url):
     migrate(MIGRATIONS_HOME, database_url)
-    # The merchant's servers in these tests run on loopback, as SPEC §5 allows with this switch.
+    # The merchant's servers in these tests run on loopback, which this switch allows (docs/integration.md).
     return Settings(database_url=database_url, amqp_url=amqp_url, platform_secret=SECRET, admin_token=ADMIN,
                     allow_private_urls=True, license_web_service_retry_schedule=SHORT_SCHEDULE,
                     license_web_service_timeout=2.0, orders_internal_url="http://127.0.0.1:1")

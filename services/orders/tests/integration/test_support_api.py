@@ -1,4 +1,4 @@
-"""Support actions over HTTP on SQLite and PostgreSQL: cancel, refund, resend (SPEC §4 orders)."""
+"""Support actions over HTTP on SQLite and PostgreSQL: cancel, refund, resend (docs/architecture.md §2.5–2.7)."""
 import json
 
 import pytest

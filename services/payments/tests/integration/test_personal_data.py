@@ -1,4 +1,4 @@
-"""Payments holds no customer personal data (SPEC §1.6): nothing to erase here when an unpaid
+"""Payments holds no customer personal data (docs/architecture.md §2.4): nothing to erase here when an unpaid
 order is deleted, and a deleted order takes no payment attempt (SQLite and PostgreSQL)."""
 from __future__ import annotations
 

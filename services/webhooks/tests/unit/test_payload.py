@@ -1,4 +1,4 @@
-"""The webhook `data` for each public type is exactly SPEC §5's field list (plus `custom`)."""
+"""The webhook `data` for each public type is the field list of docs/integration.md, "Webhooks" (plus `custom`)."""
 import json
 
 import pytest

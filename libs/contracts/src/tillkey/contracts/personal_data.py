@@ -1,11 +1,11 @@
-"""A customer's personal data: which fields it is, and erasing it from event data (SPEC §1.6).
+"""A customer's personal data: which fields it is, and erasing it from event data (docs/architecture.md §2.4).
 
 Pure Python (no marshmallow), so services' domain code can use it too. `orders_events` re-exports
 it next to the `Customer` schema it describes.
 """
 from __future__ import annotations
 
-# The customer's personal data, erased when an unpaid order is deleted (SPEC §1.6). `country` and
+# The customer's personal data, erased when an unpaid order is deleted (docs/architecture.md §2.4). `country` and
 # `locale` stay: alone they identify nobody, and accounting (VAT by country) still needs the country.
 # The one definition every service erases by, so no copy of an order keeps a field the others drop.
 PERSONAL_CUSTOMER_FIELDS = ("email", "first_name", "last_name", "company", "vat_id")

@@ -3,7 +3,7 @@ from marshmallow import Schema
 
 EXCHANGE = "tillkey.events"
 
-# SPEC §5: the event types a merchant can subscribe to.
+# docs/integration.md, "Webhooks": the event types a merchant can subscribe to.
 PUBLIC_EVENT_TYPES = (
     "order.created", "payment.succeeded", "payment.failed", "payment.pending",
     "product.delivered", "order.delivered", "license.requested", "license_pool.low",

@@ -1,7 +1,7 @@
 """Erasure reaches the messages a service keeps aside: its dead letters and its retry queues.
 
 A message waiting in `<service>.events.dead` (or between retries in `<service>.events.retry.*`) is a
-copy of an event, and `order.created` carries the customer. The 90-day erasure (SPEC §1.6) cleans
+copy of an event, and `order.created` carries the customer. The 90-day erasure (docs/architecture.md §2.4) cleans
 every database; this cleans the broker. Two parts, each run by the worker that owns the queues:
 
 - `DeadLetterEraser`: an extra `order.deleted` handler. It goes through the service's dead-letter

@@ -47,7 +47,7 @@ def load_json_body(schema: Schema) -> Any:
                        errors=flatten_errors(exc.messages)) from None
 
 
-# The customer's order token travels as `?token=` (SPEC §4); it is a credential the auth layer
+# The customer's order token travels as `?token=` (docs/architecture.md §5); it is a credential the auth layer
 # reads, not a parameter of the call, so query schemas never see it.
 CREDENTIAL_PARAMS = frozenset({"token"})
 

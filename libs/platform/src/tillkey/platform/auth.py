@@ -67,7 +67,7 @@ def optional_principal(order_id: str | None = None) -> Principal | None:
 
 def ensure_sees_order(principal: Principal, order_id: str, owner_merchant_id: str | None, *,
                       hidden_from_customer: bool = False) -> None:
-    """404 unless `principal` may see the order (SPEC §4): admin always; a merchant its own orders;
+    """404 unless `principal` may see the order (docs/architecture.md §5): admin always; a merchant its own orders;
     the customer its one order (token already verified by `identify`) unless that order is hidden
     from customers (deleted). `owner_merchant_id=None` means the order is not known here."""
     if owner_merchant_id is None:

@@ -1,4 +1,4 @@
-"""`Idempotency-Key` for POST calls that create something (SPEC §4).
+"""`Idempotency-Key` for POST calls that create something (docs/integration.md, "Idempotency").
 
 Same key + same body within 24 h → the first response again; different body → 422; the first
 request still running → 409. Keys are scoped to the caller (credential, or anonymous) and path.

@@ -1,8 +1,9 @@
 """"This Idempotency-Key is in use right now" on SQLite, across the API's processes, without waiting.
 
 PostgreSQL answers it with a transaction-level advisory lock. SQLite has none, and a second
-writer there waits on the first one's transaction instead of hearing "409, still running" as the
-SPEC says. An exclusive `flock` on a file beside the database does it: not blocking, shared by
+writer there waits on the first one's transaction instead of hearing "409, still running" as
+docs/integration.md, "Idempotency", says. An exclusive `flock` on a file beside the database does
+it: not blocking, shared by
 every process on the machine (as the SQLite file is), and released by the kernel when the holder
 closes it or dies, so a crashed request never keeps a key (issue 18). Keys share a fixed set of
 lock files by hash (no file per key to clean up); two different keys meeting in one bucket at the

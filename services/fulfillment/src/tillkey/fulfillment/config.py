@@ -23,10 +23,10 @@ class Settings:
     admin_token: str = c.DEFAULT_ADMIN_TOKEN
     platform_secret: str = c.DEFAULT_PLATFORM_SECRET
     orders_public_url: str = c.DEFAULT_ORDERS_PUBLIC_URL
-    # Where fulfillment asks orders who owns a product it has not heard of (SPEC §6); inside a
+    # Where fulfillment asks orders who owns a product it has not heard of (docs/architecture.md §6); inside a
     # cluster this is the orders service's own address, not the public ingress.
     orders_internal_url: str = c.DEFAULT_ORDERS_PUBLIC_URL
-    # SPEC §5: license web services on private addresses are refused unless this is on.
+    # docs/integration.md, "License web service": services on private addresses are refused unless this is on.
     allow_private_urls: bool = False
     license_web_service_retry_schedule: tuple[float, ...] = c.parse_schedule(DEFAULT_RETRY_SCHEDULE)  # seconds
     license_web_service_timeout: float = c.parse_duration(DEFAULT_TIMEOUT)  # connect and read, each

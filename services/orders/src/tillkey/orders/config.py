@@ -19,7 +19,7 @@ class Settings:
     platform_secret: str = c.DEFAULT_PLATFORM_SECRET
     orders_public_url: str = c.DEFAULT_ORDERS_PUBLIC_URL
     payments_public_url: str = c.DEFAULT_PAYMENTS_PUBLIC_URL
-    # The lifecycle scheduler's durations (SPEC §1.6, §7), in seconds.
+    # The lifecycle scheduler's durations (docs/architecture.md §2.4), in seconds.
     unpaid_reminder_after: float = 24 * 3600.0
     unpaid_order_ttl: float = 90 * 86400.0
     scheduler_interval: float = 30.0

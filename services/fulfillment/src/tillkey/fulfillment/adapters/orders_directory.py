@@ -1,4 +1,5 @@
-"""Asking orders who owns a product (SPEC §6: merchant configuration calls only, never the order path)."""
+"""Asking orders who owns a product (docs/architecture.md §6: merchant configuration calls only, never the order
+path)."""
 from __future__ import annotations
 
 import logging

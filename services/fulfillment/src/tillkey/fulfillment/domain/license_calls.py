@@ -1,6 +1,6 @@
 """What a license web service's answer means, and when to call it again.
 
-Classification, and why (SPEC §4 fulfillment):
+Classification, and why (docs/integration.md, "License web service"):
 - 2xx with `{"licenses": [...]}` holding exactly `quantity` non-empty strings: success.
 - 2xx with anything else (not JSON, wrong count, not strings): a bug on the merchant's side that
   a deploy fixes, so it is retried like a 5xx — never delivered half-right.

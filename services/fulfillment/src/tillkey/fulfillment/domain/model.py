@@ -126,7 +126,7 @@ class Order:
 
     @property
     def customer(self) -> dict:
-        """Exactly the `customer` object of a license web service call (SPEC §4 fulfillment)."""
+        """Exactly the `customer` object of a license web service call (docs/integration.md, "License web service")."""
         return {"email": self.email, "first_name": self.first_name, "last_name": self.last_name,
                 "country": self.country}
 

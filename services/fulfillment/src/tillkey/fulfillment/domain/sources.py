@@ -16,7 +16,7 @@ MAX_KEYS_PER_CALL = 1000
 
 @dataclass(eq=False)
 class LicenseSource:
-    """A product's source. Absent means `manual` (SPEC §1 step 5)."""
+    """A product's source. Absent means `manual` (docs/architecture.md §2.3)."""
 
     product_id: str
     merchant_id: str

@@ -3,7 +3,7 @@
 Every path ends in one of three places, inside the caller's transaction: `delivered` (with
 `product.delivered`), `awaiting_merchant` (with `license.requested`), or `pending` with a
 web-service call due — which the worker itself ends in one of the first two. So a paid line is
-never left undelivered without the merchant being asked (SPEC §2).
+never left undelivered without the merchant being asked (docs/architecture.md §2.3).
 """
 from __future__ import annotations
 

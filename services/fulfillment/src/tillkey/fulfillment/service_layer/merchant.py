@@ -21,7 +21,7 @@ from tillkey.platform import urls
 
 
 class ProductDirectory(Protocol):
-    """Orders, asked who owns a product fulfillment has not heard of yet (SPEC §6)."""
+    """Orders, asked who owns a product fulfillment has not heard of yet (docs/architecture.md §6)."""
 
     def product(self, product_id: str, api_key: str) -> dict | None:
         """The product as orders shows it to the key's merchant; None if not theirs.

@@ -34,7 +34,7 @@ class Call:
 
 
 def request_body(order, line) -> str:
-    """Exactly the body of SPEC §4 fulfillment."""
+    """Exactly the body in docs/integration.md, "License web service"."""
     return json.dumps({"order_id": order.order_id, "line_id": line.line_id, "product_id": line.product_id,
                        "quantity": line.quantity, "customer": order.customer}, separators=(",", ":"))
 

@@ -28,7 +28,7 @@ class Composer:
         self._secret = platform_secret
 
     def order_url(self, order_id: str) -> str:
-        """The customer's order page; the token opens that one order only (SPEC §4)."""
+        """The customer's order page; the token opens that one order only (docs/architecture.md §5)."""
         return f"{self._orders_url}/orders/{order_id}?token={make_order_token(self._secret, order_id)}"
 
     def pay_url(self, order_id: str) -> str:

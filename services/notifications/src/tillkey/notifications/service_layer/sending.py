@@ -3,7 +3,7 @@
 The SMTP call happens between the two, outside any transaction: a mail server that takes 30 s
 must not hold a database connection or row lock for 30 s.
 
-How duplicates are bounded (SPEC §4 "at most once per cause"):
+How duplicates are bounded (docs/architecture.md §7.6, "at most once per cause"):
 - before the SMTP call: one row per cause (unique column) and one inbox row per event mean a
   redelivered or repeated event never creates a second message;
 - claiming: the row is locked (SKIP LOCKED on PostgreSQL, BEGIN IMMEDIATE on SQLite) and leased

@@ -1,4 +1,4 @@
-"""The order: a snapshot of a checked-out cart, with guarded status transitions (SPEC §2)."""
+"""The order: a snapshot of a checked-out cart, with guarded status transitions (docs/architecture.md §3)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -27,7 +27,7 @@ class Customer:
     locale: str | None = None
 
     def erased(self) -> Customer:
-        """Personal data removed (SPEC §1.6); country and locale are kept, they identify nobody."""
+        """Personal data removed (docs/architecture.md §2.4); country and locale are kept, they identify nobody."""
         return replace(self, email=None, first_name=None, last_name=None, company=None, vat_id=None)
 
 
@@ -119,7 +119,7 @@ class Order:
                    priced.total, payment_method, cart.coupon_code, customer, dict(cart.custom), lines,
                    now, now)
 
-    # -- transitions (each refuses a move SPEC §2 does not allow) ----------------------------
+    # -- transitions (each refuses a move docs/architecture.md §3 does not allow) ------------
     def _move(self, to: str, allowed_from: tuple[str, ...], now: datetime) -> bool:
         if self.status == to:
             return False        # a duplicate message: already done, no effect
@@ -217,7 +217,7 @@ class Order:
         self.licenses_resent_at = now
         return lines
 
-    # -- unpaid orders over time (SPEC §1.6); the scheduler asks, the order decides ---------------
+    # -- unpaid orders over time (docs/architecture.md §2.4); the scheduler asks, the order decides ---
     def reminder_due(self, now: datetime, after: timedelta, ttl: timedelta) -> bool:
         """One reminder, after `after`, and none for an order about to be deleted anyway."""
         return (self.status == NOT_PAID and self.reminder_sent_at is None

@@ -1,4 +1,4 @@
-"""Cart math (SPEC §3), in integer minor units only.
+"""Cart math (docs/architecture.md §4), in integer minor units only.
 
 - `percent_off` is applied per line and rounded half-up in minor units, so each line's discount
   is what the customer would compute for that line alone.

@@ -1,4 +1,5 @@
-"""Refunds as orders sees them: requested here, executed by payments, settled by its answer (SPEC §1.9)."""
+"""Refunds as orders sees them: requested here, executed by payments, settled by its answer
+(docs/architecture.md §2.7)."""
 from __future__ import annotations
 
 from dataclasses import dataclass

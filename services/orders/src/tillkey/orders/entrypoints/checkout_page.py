@@ -1,4 +1,4 @@
-"""The checkout page `/checkout/{cart_id}` (SPEC §1.2): server-rendered, works without JavaScript.
+"""The checkout page `/checkout/{cart_id}` (docs/architecture.md §2.1): server-rendered, works without JavaScript.
 
 One form holds the whole page, so whatever the customer typed comes back with every post (a
 quantity change, a coupon, a failed Continue) and is shown again: nothing typed is lost. Each

@@ -1,4 +1,4 @@
-"""The customer's order page `/orders/{order_id}?token=…` (SPEC §1.8), linked from every customer email.
+"""The customer's order page `/orders/{order_id}?token=…` (docs/architecture.md §2.6), linked from every customer email.
 
 Server-rendered and autoescaped; the order token in the URL is the only credential, so the
 resend form posts back to the same URL (no cookie, hence nothing for a cross-site request to

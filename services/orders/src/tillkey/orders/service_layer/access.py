@@ -1,4 +1,4 @@
-"""Who may see an order, and who may act on it (SPEC §4: unseen → 404, seen but not allowed → 403)."""
+"""Who may see an order, and who may act on it (docs/architecture.md §5: unseen → 404, seen but not allowed → 403)."""
 from __future__ import annotations
 
 from tillkey.orders.domain.errors import Forbidden, NotFound

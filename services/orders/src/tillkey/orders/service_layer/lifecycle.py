@@ -1,4 +1,4 @@
-"""Time-driven work on unpaid orders (SPEC §1.6): one reminder, then deletion with erasure.
+"""Time-driven work on unpaid orders (docs/architecture.md §2.4): one reminder, then deletion with erasure.
 
 The scheduler calls these every SCHEDULER_INTERVAL with durations from configuration and time
 from the injected clock. Orders are claimed with FOR UPDATE SKIP LOCKED and re-checked by the

@@ -1,4 +1,4 @@
-"""Support actions and the customer's order page: cancel, refund, resend licenses (SPEC §1.7–1.9)."""
+"""Support actions and the customer's order page: cancel, refund, resend licenses (docs/architecture.md §2.5–2.7)."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -20,7 +20,7 @@ _RESERVE_ATTEMPTS = 3
 
 
 def release_coupon(uow: UnitOfWork, order: Order) -> None:
-    """A canceled or deleted order gives its coupon redemption back (SPEC §3)."""
+    """A canceled or deleted order gives its coupon redemption back (docs/architecture.md §4)."""
     if order.coupon_code:
         uow.coupons.release(order.merchant_id, code_key(order.coupon_code))
 

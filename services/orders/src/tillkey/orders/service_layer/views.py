@@ -1,7 +1,7 @@
 """How each object is shown: the one source for the API answers and for event data.
 
 `order_view` is both `GET /v1/orders/{id}` and the `order.created` event's data, so the two
-cannot drift apart (SPEC §5: the event carries the order as the API shows it).
+cannot drift apart (docs/integration.md, "Webhooks": the event carries the order as the API shows it).
 """
 from __future__ import annotations
 

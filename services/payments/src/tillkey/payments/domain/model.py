@@ -18,7 +18,7 @@ __all__ = ["ChargeResult", "InvalidTransition", "Merchant", "Order", "Payment", 
 
 PAYMENT_STATUSES = ("pending", "awaiting_funds", "succeeded", "failed", "superseded", "canceled",
                     "refunded", "partially_refunded")
-# SPEC §2: a new attempt supersedes every non-final one; closing the order cancels them.
+# docs/architecture.md §3: a new attempt supersedes every non-final one; closing the order cancels them.
 OPEN_PAYMENT_STATUSES = frozenset({"pending", "awaiting_funds"})
 # The money came in (and maybe went back): such an attempt is never decided again.
 SETTLED_STATUSES = frozenset({"succeeded", "refunded", "partially_refunded"})
@@ -255,7 +255,7 @@ class Order:
         payment.apply_refunds(sum(r.amount for r in self.refunds
                                   if r.payment_id == payment.payment_id and r.status == "succeeded"), at)
         if self.status == "paid" and self.fully_refunded:
-            self.status = "refunded"  # SPEC §2: paid → refunded; a partial refund leaves it paid
+            self.status = "refunded"  # docs/architecture.md §3: paid → refunded; a partial refund leaves it paid
         return True
 
     def confirm_manual_refund(self, refund: Refund, at: datetime) -> None:
@@ -269,7 +269,7 @@ class Order:
         self.settle_refund(refund, True, at)
 
     def record_free_payment(self, payment_id: str, at: datetime) -> Payment:
-        """SPEC §3: a total of 0 needs no payment; we record a `free` one that succeeded."""
+        """docs/architecture.md §2.2: a total of 0 needs no payment; we record a `free` one that succeeded."""
         if self.amount != 0:
             raise InvalidTransition(f"order {self.order_id} costs {self.amount}; it is not free")
         self.mark_paid()

@@ -84,7 +84,7 @@ def _context(order, latest, merchant, token: str, settings, t: Translator) -> di
         "iban": in_fours(instructions.get("iban", "")),
         "due_date": format_date(instructions.get("due_date"), t.locale),
         "sandbox_url": settings.sandbox_public_url.rstrip("/"),
-        # The sandbox takes the cards: say so plainly and list its test cards (SPEC §4).
+        # The sandbox takes the cards: say so plainly and list its test cards (docs/integration.md, "Test cards").
         "test_cards": [(in_fours(number), t(note)) for number, note in TEST_CARD_NOTES.items()]
         if service().deps.card_gateway == "sandbox" else [],
         "script_texts": {**t.subset(SCRIPT_TEXTS), **{code: t(text) for code, text in FAILURES.items()}},

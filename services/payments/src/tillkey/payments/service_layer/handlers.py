@@ -37,7 +37,7 @@ def remember_order(event: Envelope, uow) -> None:
                   summary=order_summary(data))
     uow.add(order)
     if order.amount == 0 and order.status == "not_paid":
-        # SPEC §3: nothing to pay; the flow goes on as if paid (fulfillment, emails, webhooks).
+        # docs/architecture.md §2.2: nothing to pay; the flow goes on as if paid (fulfillment, emails, webhooks).
         payment = order.record_free_payment(new_id("pay"), uow.clock.now())
         uow.emit("payment.succeeded", {
             "order_id": order.order_id, "merchant_id": order.merchant_id, "payment_id": payment.payment_id,

@@ -1,4 +1,4 @@
-"""Erasing a deleted order's customer from what webhooks stored (SPEC §1.6).
+"""Erasing a deleted order's customer from what webhooks stored (docs/architecture.md §2.4).
 
 Which fields are personal is decided once, in `tillkey.contracts.personal_data`; here we only
 apply it to our copies: the stored webhook bodies (only `order.created` carries `data.customer`,

@@ -1,4 +1,4 @@
-"""What merchants receive: SPEC §5 lists each type's `data` fields; we send exactly those.
+"""What merchants receive: docs/integration.md, "Webhooks", lists each type's `data` fields; we send exactly those.
 
 Exactly those, because internal fields producers add for other services (the `merchant_id`
 webhooks routes by, an `email` source's `text`) must not become a public contract by accident.
