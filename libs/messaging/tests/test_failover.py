@@ -5,6 +5,7 @@ its connections and refuses new ones, as a stopped node does. The cluster itself
 stopped) is test_broker_cluster.py."""
 from __future__ import annotations
 
+import threading
 import time
 
 import pytest
@@ -89,3 +90,23 @@ def test_an_address_whose_name_does_not_resolve_does_not_hide_the_ones_after_it(
         event_id = uow.emit("order.created", ORDER).id
         uow.commit()
     wait_until(lambda: db.effects_for(event_id), timeout=20, what="the event handled")
+
+
+def test_stop_while_the_relay_waits_on_an_address_that_does_not_answer(db, service, amqp_url, two_proxies,
+                                                                       wait_until):
+    # The first address takes the TCP connection and then says nothing (a frozen node): the relay
+    # waits in the AMQP handshake. stop() must end it at once, not wait for the handshake's timeout
+    # (pika's create_connection could not: its abort() fails an assertion in this state).
+    silent, second = two_proxies
+    silent.pause()
+    relay = OutboxRelay(f"{silent.url(amqp_url)},{second.url(amqp_url)}", db.session_factory, db.outbox, service)
+    thread = threading.Thread(target=relay.run, daemon=True)
+    thread.start()
+    wait_until(lambda: silent.live() == 1, what="the relay to reach the silent address")
+    started = time.monotonic()
+    relay.stop()
+    thread.join(5)
+    silent.resume()
+    assert not thread.is_alive(), "OutboxRelay.run() did not return within 5 s of stop()"
+    assert time.monotonic() - started < 3
+    wait_until(lambda: silent.live() == 0, timeout=3, what="the half-open connection to be dropped")

@@ -10,9 +10,11 @@ as unroutable (`mandatory`), so an event is never lost when the broker or a queu
 may be published twice (connection lost after the confirm, before the mark), which the consumers'
 inbox absorbs.
 
-Each connection is made by pika's connection workflow over every address of `AMQP_URL` in turn
-(`SelectConnection.create_connection`), so after a cluster node goes away the relay reconnects to
-one that is still up.
+Each reconnect tries every address of `AMQP_URL` in turn (one `SelectConnection` each, starting one
+address further on every attempt), so after a cluster node goes away the relay reconnects to one
+that is still up. Not pika's `SelectConnection.create_connection` over the list: in pika 1.3.2 its
+abort() fails an assertion while an AMQP handshake is under way, so a relay stopping while a frozen
+node holds its handshake could not let go, and its pass ends at a host name that does not resolve.
 """
 from __future__ import annotations
 
@@ -21,8 +23,6 @@ import time
 from collections.abc import Callable
 
 import pika
-from pika.adapters.select_connection import IOLoop
-from pika.adapters.utils.connection_workflow import AMQPConnectorWrongState
 from sqlalchemy import Table
 from sqlalchemy.orm import Session
 from tenacity import RetryCallState
@@ -60,9 +60,8 @@ class OutboxRelay:
         self._prune_every = max(0.5, min(retention, 60.0))
         self._last_prune = 0.0
         self._stopping = False
-        self._ioloop = None    # this connection attempt's own I/O loop
-        self._workflow = None  # pika's connection workflow while no address has answered yet
         self._conn = None
+        self._opened = False  # the current connection got as far as open
         self._channel = None
         self._reset_batch()
         self.published_total = 0
@@ -75,10 +74,10 @@ class OutboxRelay:
         """Safe from a signal handler or another thread: wakes the I/O loop, which lets the batch
         in flight settle (at most STOP_GRACE) and closes the connection."""
         self._stopping = True
-        ioloop = self._ioloop
-        if ioloop is not None:
+        conn = self._conn
+        if conn is not None:
             try:
-                ioloop.add_callback_threadsafe(self._on_stop)
+                conn.ioloop.add_callback_threadsafe(self._on_stop)
             except Exception:  # noqa: BLE001 — that loop is already closed; run() sees the flag
                 pass
 
@@ -123,18 +122,26 @@ class OutboxRelay:
                 time.sleep(max(0.0, min(0.2, deadline - time.monotonic())))
 
     def _run_one_connection(self, attempt: int = 0) -> None:
+        """Each address in turn, starting one further on every attempt, until one opens (and then
+        serve it until it closes) or none did."""
+        for params in rotated(connection_parameters(self._amqp_url, f"{self._name}-relay"), attempt):
+            if self._stopping or self._run_connection_to(params):
+                return
+
+    def _run_connection_to(self, params) -> bool:
+        """Whether the connection opened (it has been served and closed by now)."""
         self._idle_timer = None  # a timer of the last connection's loop means nothing to this one
-        self._conn = None
-        self._ioloop = ioloop = IOLoop()
-        # Each failed attempt starts one address further: pika's pass ends at a name that does not resolve.
-        addresses = rotated(connection_parameters(self._amqp_url, f"{self._name}-relay"), attempt)
-        self._workflow = pika.SelectConnection.create_connection(addresses, self._on_connected, custom_ioloop=ioloop)
-        if self._stopping:  # stop() came before this loop existed
-            ioloop.add_callback_threadsafe(self._on_stop)
+        self._opened = False
+        self._conn = conn = pika.SelectConnection(
+            params,
+            on_open_callback=self._on_open,
+            on_open_error_callback=self._on_closed,
+            on_close_callback=self._on_closed,
+        )
         try:
             while True:
                 try:
-                    ioloop.start()  # returns once _on_closed (or a failed workflow) stopped it
+                    conn.ioloop.start()  # returns once _on_closed stopped it
                     break
                 except Exception:  # noqa: BLE001 — a surprise in a callback must not kill the relay
                     log.exception("%s relay: unexpected error; reconnecting", self._name)
@@ -142,25 +149,13 @@ class OutboxRelay:
         finally:
             self._abandon_batch()
             self._channel = None
-            self._workflow = None
-            # Each attempt has its own I/O loop; closing it releases its descriptors, which
-            # otherwise leak on every reconnect attempt during an outage.
-            ioloop.close()
+            # Each SelectConnection makes its own I/O loop; closing it releases its descriptors,
+            # which otherwise leak on every reconnect attempt during an outage.
+            conn.ioloop.close()
+        return self._opened
 
-    def _on_connected(self, conn_or_error) -> None:
-        """pika's workflow is done: a connection to the first address that took it, or the error
-        of the last one tried."""
-        self._workflow = None
-        if isinstance(conn_or_error, BaseException):
-            if not self._stopping:
-                log.warning("%s relay: no broker address took the connection: %r", self._name, conn_or_error)
-            self._ioloop.stop()
-            return
-        self._conn = conn = conn_or_error
-        conn.add_on_close_callback(self._on_closed)
-        if self._stopping:
-            self._close("stopping")
-            return
+    def _on_open(self, conn) -> None:
+        self._opened = True
         conn.channel(on_open_callback=self._on_channel_open)
 
     def _on_closed(self, conn, reason) -> None:
@@ -177,14 +172,6 @@ class OutboxRelay:
                                      self._on_confirm, callback=lambda _f: self._poll()))
 
     def _on_stop(self) -> None:
-        if self._conn is None:  # still trying addresses: give up, the workflow reports the abort
-            workflow, self._workflow = self._workflow, None
-            if workflow is not None:
-                try:
-                    workflow.abort()
-                except AMQPConnectorWrongState:
-                    pass  # it has just finished: _on_connected sees the flag
-            return
         if self._in_flight:
             self._conn.ioloop.call_later(STOP_GRACE, lambda: self._close("stopping"))
         else:
@@ -192,9 +179,7 @@ class OutboxRelay:
 
     def _close(self, why: str) -> None:
         conn = self._conn
-        if conn is None:
-            self._ioloop.stop()
-        elif conn.is_closed:
+        if conn.is_closed:
             conn.ioloop.stop()
         elif not conn.is_closing:  # closing already: _on_closed follows (stopping the loop here
             log.info("%s relay closing: %s", self._name, why)  # would strand an open socket)
