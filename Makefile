@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/pip install -q -c requirements/constraints.txt
 LIBS := libs/contracts libs/messaging libs/platform libs/testing libs/devtools
-SERVICES := orders payments fulfillment notifications webhooks
+SERVICES := orders payments fulfillment notifications webhooks dashboard
 STAMP := $(VENV)/.installed
 DEPLOY_STAMP := $(VENV)/.deploy-tools
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from tillkey.dashboard.config import Settings as DashboardSettings
 from tillkey.devtools.topology import DEFAULT_PORTS
 from tillkey.fulfillment.config import Settings as FulfillmentSettings
 from tillkey.notifications.config import Settings as NotificationsSettings
@@ -23,7 +24,7 @@ from tillkey.webhooks.config import Settings as WebhooksSettings
 
 ROOT = Path(__file__).resolve().parents[3]
 SETTINGS = (OrdersSettings, PaymentsSettings, FulfillmentSettings, NotificationsSettings, WebhooksSettings,
-            SandboxSettings)
+            SandboxSettings, DashboardSettings)
 # Values that each kind of setting accepts: the first one a class takes for a variable is used.
 PROBES = ("7", "7s", "true", "https://probe.example", "sqlite:///probe.db", "7s,8s")
 # `env.str("NAME", …)`, `environ.get("NAME")`, `env["NAME"]` … with the default when it is a literal.

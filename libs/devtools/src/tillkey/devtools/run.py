@@ -14,9 +14,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import requests
+
 from tillkey.devtools.launcher import Platform, wait_until
 from tillkey.devtools.seed import seed_demo
-from tillkey.devtools.topology import DEFAULT_PORTS, SERVICES, PlatformConfig, processes
+from tillkey.devtools.topology import DASHBOARD, DEFAULT_PORTS, SERVICES, PlatformConfig, processes
 from tillkey.platform.config import DEFAULT_ADMIN_TOKEN, DEFAULT_AMQP_URL, DEFAULT_PLATFORM_SECRET, parse_bool
 
 ROOT = Path(__file__).resolve().parents[5]
@@ -71,7 +73,8 @@ def config_from_env() -> PlatformConfig:
         amqp_url=env.get("AMQP_URL", DEFAULT_AMQP_URL), data_dir=data_dir_from_env(env), ports=ports,
         admin_token=env.get("ADMIN_TOKEN", DEFAULT_ADMIN_TOKEN),
         platform_secret=env.get("PLATFORM_SECRET", DEFAULT_PLATFORM_SECRET),
-        database_urls={s: env[f"{s.upper()}_DATABASE_URL"] for s in SERVICES if env.get(f"{s.upper()}_DATABASE_URL")},
+        database_urls={s: env[f"{s.upper()}_DATABASE_URL"] for s in (*SERVICES, DASHBOARD)
+                       if env.get(f"{s.upper()}_DATABASE_URL")},
     )
 
 
@@ -106,6 +109,7 @@ def main() -> None:
         honcho = subprocess.Popen([str(Path(sys.executable).parent / "honcho"), "start", "-f", str(procfile),
                                    "-d", str(ROOT)], env=platform.env)
         platform.wait_ready(timeout=90, names=procs)
+        wait_until(lambda: requests.get(f"{config.url(DASHBOARD)}/readyz", timeout=2).ok, 90, "the dashboard /readyz")
         demo = seed_demo(config)
         print(banner(config, demo, platform.env, with_sink), flush=True)
         honcho.wait()
@@ -137,6 +141,8 @@ def banner(config: PlatformConfig, demo: dict, env: dict, with_sink: bool) -> st
     return "\n".join([
         line, "Tillkey is running.", "",
         f"  Checkout link (open it in a browser): {demo['checkout_url']}", "",
+        f"  Dashboard:       {config.url(DASHBOARD)}/login (sign in as {demo['dashboard_email']}, "
+        f"password {demo['dashboard_password']})",
         f"  Demo merchant:   {demo['merchant_id']}",
         f"  Demo API key:    {demo['api_key']}",
         f"  Admin token:     {config.admin_token}",

@@ -3,6 +3,7 @@ created once, then reused."""
 from __future__ import annotations
 
 import json
+import secrets
 from pathlib import Path
 
 import requests
@@ -27,6 +28,14 @@ def seed_demo(config: PlatformConfig) -> dict:
         state.update(merchant_id=merchant["merchant_id"], api_key=merchant["api_key"])
         state_file.write_text(json.dumps(state, indent=2))
     key = state["api_key"]
+    if "dashboard_password" not in state:
+        # The demo merchant's dashboard user; a fresh password per data folder, shown in the banner.
+        password = secrets.token_urlsafe(12)
+        _call("POST", f"{config.url('dashboard')}/admin/v1/merchant-users", config.admin_token, {
+            "api_key": key, "email": "merchant@demo.example", "password": password,
+            "merchant_name": "Demo Software GmbH"})
+        state.update(dashboard_email="merchant@demo.example", dashboard_password=password)
+        state_file.write_text(json.dumps(state, indent=2))
     if "product_id" not in state:
         product = _call("POST", f"{orders}/v1/products", key, {
             "name": "Demo Editor Pro", "prices": {"EUR": 4900, "USD": 5400, "JPY": 7800}, "default_currency": "EUR"})

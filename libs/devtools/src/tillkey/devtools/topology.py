@@ -6,8 +6,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 SERVICES = ("orders", "payments", "fulfillment", "notifications", "webhooks")
+# The merchant dashboard: an API process only (no worker, no events), a client of the services' APIs.
+DASHBOARD = "dashboard"
 DEFAULT_PORTS = {"orders": 8001, "payments": 8002, "fulfillment": 8003, "notifications": 8004,
-                 "webhooks": 8005, "sandbox": 8009, "demo_receiver": 8010, "smtp": 1025,
+                 "webhooks": 8005, "dashboard": 8006, "sandbox": 8009, "demo_receiver": 8010, "smtp": 1025,
                  # Each worker's /metrics (and /healthz, /readyz): <SERVICE>_METRICS_PORT.
                  "orders_metrics": 9101, "payments_metrics": 9102, "fulfillment_metrics": 9103,
                  "notifications_metrics": 9104, "webhooks_metrics": 9105}
@@ -52,6 +54,9 @@ class PlatformConfig:
             env[f"{service.upper()}_DATABASE_URL"] = self.database_url(service)
             if f"{service}_metrics" in self.ports:
                 env[f"{service.upper()}_METRICS_PORT"] = str(self.ports[f"{service}_metrics"])
+            env[f"{service.upper()}_API_URL"] = self.url(service)      # where the dashboard calls each API
+        env["DASHBOARD_PORT"] = str(self.ports[DASHBOARD])
+        env["DASHBOARD_DATABASE_URL"] = self.database_url(DASHBOARD)
         env.update(self.extra_env)
         return env
 
@@ -63,6 +68,7 @@ def processes(config: PlatformConfig) -> dict[str, list[str]]:
     for service in SERVICES:
         procs[f"{service}-api"] = [str(bindir / f"tillkey-{service}"), "api"]
         procs[f"{service}-worker"] = [str(bindir / f"tillkey-{service}"), "worker"]
+    procs["dashboard-api"] = [str(bindir / "tillkey-dashboard"), "api"]
     procs["sandbox-gateway"] = [str(bindir / "tillkey-sandbox-gateway")]
     procs["mail-sink"] = [sys.executable, "-m", "tillkey.devtools.mail_sink", "--port", str(config.ports["smtp"]),
                           "--dir", str(config.data_dir / "mail")]
@@ -74,4 +80,4 @@ def processes(config: PlatformConfig) -> dict[str, list[str]]:
 
 def migrate_commands() -> list[list[str]]:
     bindir = Path(sys.executable).parent
-    return [[str(bindir / f"tillkey-{service}"), "migrate"] for service in SERVICES]
+    return [[str(bindir / f"tillkey-{service}"), "migrate"] for service in (*SERVICES, DASHBOARD)]

@@ -1,0 +1,36 @@
+"""The dashboard's own tables: merchants (with the sealed API key), their users, sign-in sessions."""
+from __future__ import annotations
+
+from sqlalchemy import Column, DateTime, ForeignKey, Index, MetaData, String, Table, Text
+
+from tillkey.platform.rate_limit_storage import define_rate_limit_table
+
+metadata = MetaData()
+
+merchants = Table(
+    "merchants", metadata,
+    Column("merchant_id", String(64), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("sealed_api_key", Text, nullable=False),    # AES-GCM under a key derived from PLATFORM_SECRET
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+users = Table(
+    "users", metadata,
+    Column("user_id", String(64), primary_key=True),
+    Column("merchant_id", String(64), ForeignKey("merchants.merchant_id"), nullable=False),
+    Column("email", String(320), nullable=False, unique=True),     # normalized: lower case
+    Column("password_hash", String(255), nullable=False),          # argon2id, never the password
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+sessions = Table(
+    "sessions", metadata,
+    Column("token_hash", String(64), primary_key=True),             # sha256 of the cookie's token
+    Column("user_id", String(64), ForeignKey("users.user_id"), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Index("ix_sessions_user", "user_id"),
+)
+
+rate_limits = define_rate_limit_table(metadata)

@@ -1,0 +1,85 @@
+"""The accounts repository and unit of work on SQLAlchemy Core: one transaction per `with`."""
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.engine import Connection, Engine
+
+from tillkey.dashboard.adapters import tables as t
+from tillkey.dashboard.domain.accounts import MerchantUser, SignInSession
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)   # SQLite hands back naive datetimes
+
+
+class SqlAccounts:
+    def __init__(self, conn: Connection):
+        self.conn = conn
+
+    def add_merchant(self, merchant_id: str, name: str, sealed_api_key: str, now: datetime) -> None:
+        existing = self.merchant(merchant_id)
+        if existing is None:
+            self.conn.execute(insert(t.merchants).values(merchant_id=merchant_id, name=name,
+                                                         sealed_api_key=sealed_api_key, created_at=now))
+        else:   # a newer key (or name) for the same merchant replaces the kept one
+            self.conn.execute(update(t.merchants).where(t.merchants.c.merchant_id == merchant_id)
+                              .values(sealed_api_key=sealed_api_key, name=name or existing["name"]))
+
+    def merchant(self, merchant_id: str) -> dict | None:
+        row = self.conn.execute(select(t.merchants).where(t.merchants.c.merchant_id == merchant_id)).mappings().first()
+        return dict(row) if row else None
+
+    def add_user(self, user: MerchantUser, now: datetime) -> None:
+        self.conn.execute(insert(t.users).values(user_id=user.user_id, merchant_id=user.merchant_id, email=user.email,
+                                                 password_hash=user.password_hash, created_at=now))
+
+    def _user(self, where) -> MerchantUser | None:
+        row = self.conn.execute(select(t.users.c.user_id, t.users.c.merchant_id, t.users.c.email,
+                                       t.users.c.password_hash).where(where)).first()
+        return MerchantUser(*row) if row else None
+
+    def user_by_email(self, email: str) -> MerchantUser | None:
+        return self._user(t.users.c.email == email)
+
+    def user(self, user_id: str) -> MerchantUser | None:
+        return self._user(t.users.c.user_id == user_id)
+
+    def add_session(self, session: SignInSession) -> None:
+        self.conn.execute(insert(t.sessions).values(token_hash=session.token_hash, user_id=session.user_id,
+                                                    created_at=session.created_at, expires_at=session.expires_at))
+
+    def session(self, token_hash: str) -> SignInSession | None:
+        row = self.conn.execute(select(t.sessions).where(t.sessions.c.token_hash == token_hash)).mappings().first()
+        if row is None:
+            return None
+        return SignInSession(row["token_hash"], row["user_id"], _aware(row["created_at"]), _aware(row["expires_at"]))
+
+    def delete_session(self, token_hash: str) -> None:
+        self.conn.execute(delete(t.sessions).where(t.sessions.c.token_hash == token_hash))
+
+    def delete_sessions_of(self, user_id: str) -> int:
+        return self.conn.execute(delete(t.sessions).where(t.sessions.c.user_id == user_id)).rowcount
+
+
+class SqlUnitOfWork:
+    def __init__(self, engine: Engine):
+        self.engine = engine
+        self.conn: Connection | None = None
+
+    def __enter__(self) -> SqlUnitOfWork:
+        self.conn = self.engine.connect()
+        self._tx = self.conn.begin()
+        self.accounts = SqlAccounts(self.conn)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        try:
+            if self._tx.is_active:
+                self._tx.rollback()      # nothing is kept that was not committed
+        finally:
+            self.conn.close()
+
+    def commit(self) -> None:
+        self._tx.commit()

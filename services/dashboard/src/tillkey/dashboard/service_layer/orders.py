@@ -1,0 +1,60 @@
+"""The merchant's orders and each order's story, gathered from the services that hold its parts."""
+from __future__ import annotations
+
+import re
+
+from tillkey.dashboard.service_layer.errors import NotFound, Unavailable
+from tillkey.dashboard.service_layer.ports import PlatformApi
+
+ORDER_ID = re.compile(r"^ord_[A-Za-z0-9_-]{1,60}$")
+STATUSES = ("not_paid", "paid", "refunded", "canceled")   # what the orders API filters by
+WEBHOOK_PAGES = 3     # the webhooks API lists by endpoint or event, not by order: the recent ones are searched
+
+
+def list_orders(api: PlatformApi, key: str, status: str | None = None, cursor: str | None = None) -> dict:
+    params = {"limit": 50}
+    if status:
+        params["status"] = status
+    if cursor:
+        params["cursor"] = cursor
+    return api.call("orders", "GET", "/v1/orders", key, params=params)
+
+
+def find_order_id(text: str) -> str | None:
+    """The search box: an order id goes straight to its page."""
+    text = (text or "").strip()
+    return text if ORDER_ID.match(text) else None
+
+
+def order_story(api: PlatformApi, key: str, order_id: str) -> dict:
+    """The order (404 for another merchant's: the orders API decides) with its payments, deliveries and
+    webhooks. A part whose service is down is None: the rest of the page still helps."""
+    if not ORDER_ID.match(order_id):
+        raise NotFound(order_id)
+    story = {"order": api.call("orders", "GET", f"/v1/orders/{order_id}", key)}
+    story["payments"] = _part(lambda: api.call("payments", "GET", f"/v1/orders/{order_id}/payments", key))
+    story["deliveries"] = _part(lambda: api.call("fulfillment", "GET", f"/v1/orders/{order_id}/deliveries", key))
+    story["webhooks"] = _part(lambda: _webhooks_of(api, key, order_id))
+    return story
+
+
+def _part(fetch):
+    try:
+        return fetch()
+    except (Unavailable, NotFound):
+        return None
+
+
+def _webhooks_of(api: PlatformApi, key: str, order_id: str) -> list[dict]:
+    found, cursor = [], None
+    for _ in range(WEBHOOK_PAGES):
+        page = api.call("webhooks", "GET", "/v1/webhook-deliveries", key,
+                        params={"limit": 100, **({"cursor": cursor} if cursor else {})})
+        for delivery in page.get("data", []):
+            data = (delivery.get("payload") or {}).get("data") or {}
+            if data.get("order_id") == order_id or (data.get("order") or {}).get("order_id") == order_id:
+                found.append(delivery)
+        cursor = page.get("next_cursor")
+        if not cursor:
+            break
+    return found
