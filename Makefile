@@ -31,6 +31,9 @@ test: install ## every test CI runs
 test-unit: install
 	@$(BIN)/python -m pytest -m "not integration and not e2e"
 
+test-integration: install ## the tests that need the real broker or a real database (marked integration)
+	@$(BIN)/python -m pytest -m integration
+
 test-e2e: install
 	@$(BIN)/python -m pytest tests
 

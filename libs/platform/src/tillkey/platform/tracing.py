@@ -72,7 +72,7 @@ def _instrument_sql() -> None:
             span = _tracer.start_span(statement.split(None, 1)[0].upper() if statement else "SQL",
                                       kind=trace.SpanKind.CLIENT,
                                       attributes={"db.system": conn.dialect.name, "db.statement": statement[:500]})
-            context._tillkey_span = span
+            context._tillkey_span = span  # noqa: SLF001 (our own attribute on SQLAlchemy's context)
 
     @event.listens_for(Engine, "after_cursor_execute")
     def _after(_conn, _cursor, _statement, _params, context, _many):
