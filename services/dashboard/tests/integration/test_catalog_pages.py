@@ -1,0 +1,52 @@
+"""The product form's refusals: a wrong price is answered on the form (422) and nothing reaches the
+orders API; the merchant's key goes to the API and never to the browser."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from .conftest import create_user, csrf_token, sign_in
+
+pytestmark = pytest.mark.integration
+
+PRODUCT = {"product_id": "prod_1", "name": "Pro", "prices": {"EUR": 4900}, "default_currency": "EUR",
+           "active": True, "checkout_url": "http://127.0.0.1:8001/buy/prod_1"}
+
+
+def test_a_wrong_price_is_answered_on_the_form_and_nothing_is_sent(app, api):
+    client = app.test_client()
+    create_user(client)
+    sign_in(client)
+    resp = client.post("/products/new", data={"csrf_token": csrf_token(client, "/products/new"), "name": "Pro",
+                                               "currency_0": "JPY", "amount_0": "7.5"})
+    assert resp.status_code == 422 and "JPY has 0 decimals" in resp.get_data(as_text=True)
+    assert [c for c in api.calls if c[1] != "GET"] == []
+
+
+def test_created_products_go_to_the_orders_api_with_the_kept_key_which_no_page_shows(app, api):
+    client = app.test_client()
+    key = create_user(client)
+    sign_in(client)
+    api.answers[("orders", "POST", "/v1/products")] = lambda body: {**PRODUCT, **body}
+    api.answers[("orders", "GET", "/v1/products/prod_1")] = PRODUCT
+    api.answers[("orders", "GET", "/v1/products")] = {"data": [PRODUCT], "next_cursor": None}
+    resp = client.post("/products/new", data={"csrf_token": csrf_token(client, "/products/new"), "name": "Pro",
+                                               "currency_0": "EUR", "amount_0": "49.00", "active": "on"})
+    assert resp.status_code == 303 and resp.headers["Location"].endswith("/products/prod_1?saved=created")
+    service, method, path, used_key, _, body = api.calls[-1]
+    assert (service, method, path, used_key) == ("orders", "POST", "/v1/products", key)
+    assert body == {"name": "Pro", "prices": {"EUR": 4900}, "default_currency": "EUR", "active": True}
+    for page in ("/products", "/products/prod_1"):
+        html = client.get(page).get_data(as_text=True)
+        assert PRODUCT["checkout_url"] in html and key not in html and key.split(".")[1] not in html
+    assert re.search(r'data-copy="checkout-link"', client.get("/products/prod_1").get_data(as_text=True))
+
+
+def test_an_unknown_product_or_order_is_a_404_page(app):
+    client = app.test_client()
+    create_user(client)
+    sign_in(client)
+    for path in ("/products/prod_nope", "/orders/ord_nope", "/orders/not-an-id"):
+        resp = client.get(path)
+        assert resp.status_code == 404 and resp.headers["Content-Type"].startswith("text/html"), path

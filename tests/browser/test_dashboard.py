@@ -1,0 +1,112 @@
+"""The merchant dashboard (issue 16) in a real browser over the real processes: sign in, create a
+product, copy its checkout link, see a customer's order with its payment; and, without a browser,
+that another merchant's order and product answer 404 there (docs/dashboard.md)."""
+from __future__ import annotations
+
+import re
+
+import pytest
+import requests
+from playwright.sync_api import expect
+
+from tests.browser.conftest import shot
+from tillkey.devtools.launcher import wait_until
+
+pytestmark = [pytest.mark.browser, pytest.mark.e2e]
+
+PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture
+def dashboard(platform):
+    url = platform.config.url("dashboard")
+    wait_until(lambda: requests.get(f"{url}/readyz", timeout=2).ok, 60, "the dashboard /readyz")
+    return url
+
+
+def dashboard_user(platform, dashboard, merchant: dict, email: str) -> None:
+    resp = requests.post(f"{dashboard}/admin/v1/merchant-users", timeout=10,
+                         headers={"Authorization": f"Bearer {platform.config.admin_token}"},
+                         json={"api_key": merchant["api_key"], "email": email, "password": PASSWORD,
+                               "merchant_name": "Dash Software"})
+    assert resp.status_code == 201, resp.text
+
+
+def signed_in_session(dashboard: str, email: str) -> requests.Session:
+    session = requests.Session()
+    token = re.search(r'name="csrf_token" value="([^"]+)"', session.get(f"{dashboard}/login", timeout=10).text)
+    resp = session.post(f"{dashboard}/login", timeout=10, allow_redirects=False,
+                        data={"email": email, "password": PASSWORD, "csrf_token": token.group(1)})
+    assert resp.status_code == 303, resp.text
+    return session
+
+
+def test_a_merchant_signs_in_creates_a_product_copies_its_link_and_sees_an_order(platform, client, dashboard,
+                                                                               open_page):
+    merchant = client.new_merchant("Dash Software")
+    dashboard_user(platform, dashboard, merchant, "owner@dash.example")
+    page = open_page()
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=dashboard)
+
+    page.goto(f"{dashboard}/products")                       # signed out: the sign-in page, then back here
+    page.fill("#email", "owner@dash.example")
+    page.fill("#password", PASSWORD)
+    page.click("#sign-in")
+    expect(page).to_have_url(re.compile(r"/products$"))
+    expect(page.locator("#signed-in-as")).to_have_text("owner@dash.example")
+
+    page.click("#new-product")
+    page.fill("#name", "Dash Editor")
+    page.fill("#currency_0", "EUR")
+    page.fill("#amount_0", "49.00")
+    page.fill("#currency_1", "JPY")
+    page.fill("#amount_1", "7.5")                            # JPY has no decimals: refused, nothing created
+    page.fill("#default_currency", "EUR")
+    page.click("#save-product")
+    expect(page.locator("#e-amount_1")).to_contain_text("JPY has 0 decimals")
+    assert client.call("orders", "GET", "/v1/products", merchant["api_key"]).json()["data"] == []
+    page.fill("#amount_1", "7800")
+    page.click("#save-product")
+    expect(page.locator("#saved")).to_have_text("Product created.")
+    link = page.locator("#checkout-link").input_value()
+    assert re.fullmatch(rf"{re.escape(client.urls['orders'])}/buy/prod_\w+", link), link
+    page.click("button[data-copy=checkout-link]")
+    expect(page.locator("button[data-copy=checkout-link]")).to_have_text("Copied")
+    assert page.evaluate("navigator.clipboard.readText()") == link
+    shot(page, "dashboard-product")
+
+    product_id = link.rsplit("/", 1)[1]
+    product = client.call("orders", "GET", f"/v1/products/{product_id}", merchant["api_key"]).json()
+    assert product["prices"] == {"EUR": 4900, "JPY": 7800} and product["active"] is True
+
+    checkout = client.checkout(product_id, email="buyer@example.com")
+    client.pay_when_ready(checkout)
+    page.click("text=Orders")
+    row = page.locator(f"[data-order-id={checkout['order_id']}]")
+    expect(row).to_contain_text("buyer@example.com")
+    row.locator("a").click()
+    expect(page.locator("#order-lines")).to_contain_text("Dash Editor")
+    expect(page.locator("#order-total")).to_contain_text("€49.00")
+    expect(page.locator("#payments")).to_contain_text("card")
+    shot(page, "dashboard-order")
+    assert page.problems == []
+
+
+def test_another_merchants_order_and_product_answer_404_in_the_dashboard(platform, client, dashboard):
+    owner, intruder = client.new_merchant("Owner Software"), client.new_merchant("Intruder Software")
+    dashboard_user(platform, dashboard, intruder, "intruder@other.example")
+    product = client.new_product(owner["api_key"], name="Owner Editor", prices={"EUR": 1500})
+    checkout = client.checkout(product["product_id"], email="victim@example.com")
+    session = signed_in_session(dashboard, "intruder@other.example")
+
+    for path in (f"/orders/{checkout['order_id']}", f"/products/{product['product_id']}"):
+        resp = session.get(f"{dashboard}{path}", timeout=10)
+        assert resp.status_code == 404, path
+        assert "victim@example.com" not in resp.text and "Owner Editor" not in resp.text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', session.get(f"{dashboard}/products/new").text).group(1)
+    resp = session.post(f"{dashboard}/products/{product['product_id']}", timeout=10, allow_redirects=False,
+                        data={"csrf_token": token, "name": "Taken over", "currency_0": "EUR", "amount_0": "1.00",
+                              "default_currency": "EUR"})
+    assert resp.status_code == 404
+    assert client.call("orders", "GET", f"/v1/products/{product['product_id']}",
+                       owner["api_key"]).json()["name"] == "Owner Editor"
