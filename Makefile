@@ -7,9 +7,11 @@ PIP := $(BIN)/pip install -q -c requirements/constraints.txt
 LIBS := libs/contracts libs/messaging libs/platform libs/testing libs/devtools
 SERVICES := orders payments fulfillment notifications webhooks dashboard
 STAMP := $(VENV)/.installed
+# Packages mypy finds clean: `make lint` keeps them so. `make typecheck` checks every lib (issue 15).
+TYPED := contracts devtools
 DEPLOY_STAMP := $(VENV)/.deploy-tools
 
-.PHONY: install run test test-unit test-integration test-e2e bench lint migrate clean package-check deploy-check
+.PHONY: install run test test-unit test-integration test-e2e bench lint typecheck migrate clean package-check deploy-check
 
 $(STAMP): requirements/constraints.txt requirements/dev.txt $(wildcard libs/*/pyproject.toml services/*/pyproject.toml)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -52,10 +54,17 @@ $(DEPLOY_STAMP): $(STAMP) requirements/deploy.txt requirements/constraints.txt
 deploy-check: $(DEPLOY_STAMP) ## deploy/ offline: compose spec, every kustomize overlay vs the Kubernetes schemas, our rules
 	@$(BIN)/python tests/deploy/deploy_check.py
 
-lint: install ## ruff + the layering contracts + hadolint on the Dockerfile
+lint: install ## ruff + the layering contracts + mypy where it is clean + hadolint on the Dockerfile
 	@$(BIN)/ruff check libs services tests
 	@$(BIN)/lint-imports
+	@$(BIN)/mypy $(foreach p,$(TYPED),-p tillkey.$(p))
 	@$(BIN)/hadolint deploy/Dockerfile
+
+typecheck: install ## mypy over libs/ (not the services yet); errors per package at the end
+	@mkdir -p var
+	@$(BIN)/mypy $(foreach l,$(LIBS),-p tillkey.$(notdir $(l))) > var/mypy.txt 2>&1; rc=$$?; \
+	  grep -v '^Found\|^Success' var/mypy.txt; tail -1 var/mypy.txt; \
+	  for l in $(LIBS); do printf '%-16s %s errors\n' $$l "$$(grep -c "^$$l/.*: error:" var/mypy.txt)"; done; exit $$rc
 
 clean:
 	rm -rf $(VENV) var
