@@ -32,9 +32,10 @@ class Stop(Exception):
 
 
 def ensure_broker(amqp_url: str) -> None:
+    from tillkey.platform.broker_addresses import broker_urls
     from tillkey.testing.servers import answers, docker_available
 
-    if answers(amqp_url, 5672):
+    if any(answers(url, 5672) for url in broker_urls(amqp_url)):  # one node of a cluster is enough
         return
     if shutil.which("rabbitmq-server"):
         print("run: nothing answers at AMQP_URL; starting the local rabbitmq-server …", flush=True)
@@ -46,7 +47,8 @@ def ensure_broker(amqp_url: str) -> None:
     else:
         sys.exit(f"run: no RabbitMQ answers at {amqp_url}; install rabbitmq-server, start Docker, "
                  "or set AMQP_URL to a running broker.")
-    wait_until(lambda: answers(amqp_url, 5672), 60, "RabbitMQ to answer", interval=0.5)
+    wait_until(lambda: any(answers(url, 5672) for url in broker_urls(amqp_url)), 60, "RabbitMQ to answer",
+               interval=0.5)
 
 
 def data_dir_from_env(env=os.environ) -> Path:
