@@ -14,7 +14,9 @@ import logging
 
 class _ReconnectsAreWarnings(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
-        if record.levelno >= logging.ERROR:
+        if record.levelno >= logging.WARNING:
+            # A killed node's dropped socket comes at WARNING with a traceback (ConnectionResetError):
+            # the same one line as the errors.
             if record.exc_info and record.exc_info[1] is not None:
                 # Keep the cause in one line, drop the traceback.
                 record.msg = f"{record.getMessage()} ({record.exc_info[1]!r})"
