@@ -1,6 +1,7 @@
 """The merchant dashboard (issue 16) in a real browser over the real processes: sign in, create a
-product, copy its checkout link, see a customer's order with its payment; and, without a browser,
-that another merchant's order and product answer 404 there (docs/dashboard.md)."""
+product, give it a pool of keys, copy its checkout link, build a link, see a customer's order with
+its payment and delivered key; and, without a browser, that another merchant's order and product
+answer 404 there (docs/dashboard.md)."""
 from __future__ import annotations
 
 import re
@@ -11,6 +12,7 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import shot
 from tillkey.devtools.launcher import wait_until
+from tillkey.testing.receiver import Receiver
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 
@@ -22,6 +24,13 @@ def dashboard(platform):
     url = platform.config.url("dashboard")
     wait_until(lambda: requests.get(f"{url}/readyz", timeout=2).ok, 60, "the dashboard /readyz")
     return url
+
+
+@pytest.fixture
+def receiver():
+    """The merchant's webhook endpoint: a real HTTP server that answers 200."""
+    with Receiver() as r:
+        yield r
 
 
 def dashboard_user(platform, dashboard, merchant: dict, email: str) -> None:
@@ -41,10 +50,11 @@ def signed_in_session(dashboard: str, email: str) -> requests.Session:
     return session
 
 
-def test_a_merchant_signs_in_creates_a_product_copies_its_link_and_sees_an_order(platform, client, dashboard,
-                                                                               open_page):
+def test_a_merchant_signs_in_creates_a_product_with_a_pool_copies_its_link_and_sees_an_order(
+        platform, client, dashboard, open_page, receiver):
     merchant = client.new_merchant("Dash Software")
     dashboard_user(platform, dashboard, merchant, "owner@dash.example")
+    client.new_endpoint(merchant["api_key"], f"{receiver.url}/hooks")
     page = open_page()
     page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=dashboard)
 
@@ -79,6 +89,19 @@ def test_a_merchant_signs_in_creates_a_product_copies_its_link_and_sees_an_order
     product = client.call("orders", "GET", f"/v1/products/{product_id}", merchant["api_key"]).json()
     assert product["prices"] == {"EUR": 4900, "JPY": 7800} and product["active"] is True
 
+    page.click("#use-pool")
+    page.fill("#keys", "DASH-0001\nDASH-0002\n\nDASH-0003\nDASH-0001")
+    page.click("#add-keys")
+    expect(page.locator("#keys-added")).to_have_text("3 key(s) added, 1 already there.")
+    expect(page.locator("#pool-available")).to_have_text("3")
+
+    page.fill("#quantity", "2")
+    page.select_option("#link-currency", "JPY")
+    page.fill("#custom_key_0", "campaign")
+    page.fill("#custom_value_0", "spring")
+    page.click("#build-link")
+    expect(page.locator("#built-link")).to_have_value(f"{link}?quantity=2&currency=JPY&custom%5Bcampaign%5D=spring")
+
     checkout = client.checkout(product_id, email="buyer@example.com")
     client.pay_when_ready(checkout)
     page.click("text=Orders")
@@ -88,6 +111,10 @@ def test_a_merchant_signs_in_creates_a_product_copies_its_link_and_sees_an_order
     expect(page.locator("#order-lines")).to_contain_text("Dash Editor")
     expect(page.locator("#order-total")).to_contain_text("€49.00")
     expect(page.locator("#payments")).to_contain_text("card")
+    wait_until(lambda: page.reload() and "DASH-000" in page.locator("#deliveries").inner_text()
+               and "order.delivered" in page.locator("#webhooks").inner_text(), 30,
+               "the delivered key and the webhooks on the order page", interval=1)
+    expect(page.locator("#webhooks")).to_contain_text("payment.succeeded")
     shot(page, "dashboard-order")
     assert page.problems == []
 

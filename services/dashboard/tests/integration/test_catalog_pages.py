@@ -2,6 +2,7 @@
 orders API; the merchant's key goes to the API and never to the browser."""
 from __future__ import annotations
 
+import io
 import re
 
 import pytest
@@ -50,3 +51,29 @@ def test_an_unknown_product_or_order_is_a_404_page(app):
     for path in ("/products/prod_nope", "/orders/ord_nope", "/orders/not-an-id"):
         resp = client.get(path)
         assert resp.status_code == 404 and resp.headers["Content-Type"].startswith("text/html"), path
+
+
+def test_keys_for_a_product_the_merchant_does_not_have_are_a_404_and_nothing_is_sent(app, api):
+    client = app.test_client()
+    create_user(client)
+    sign_in(client)
+    token = csrf_token(client, "/products/new")
+    for path, data in (("/products/prod_other/pool", {"low_stock_threshold": "3"}),
+                       ("/products/prod_other/keys", {"keys": "K-1"})):
+        assert client.post(path, data={"csrf_token": token, **data}).status_code == 404
+        assert client.post(path.replace("prod_other", "prod_1"), data=data).status_code == 400   # no CSRF token
+    assert [c for c in api.calls if c[1] != "GET"] == []
+
+
+def test_pasted_keys_and_a_csv_file_reach_the_pool(app, api):
+    client = app.test_client()
+    create_user(client)
+    sign_in(client)
+    api.answers[("orders", "GET", "/v1/products/prod_1")] = PRODUCT
+    api.answers[("fulfillment", "POST", "/v1/products/prod_1/licenses")] = lambda body: {
+        "added": len(body["keys"]), "duplicates": 0, "available": len(body["keys"])}
+    resp = client.post("/products/prod_1/keys", content_type="multipart/form-data",
+                       data={"csrf_token": csrf_token(client, "/products/new"), "keys": "P-1\nP-2",
+                             "file": (io.BytesIO(b"license_key\nC-1\n"), "keys.csv")})
+    assert resp.status_code == 303 and "added=3" in resp.headers["Location"]
+    assert api.calls[-1][5] == {"keys": ["P-1", "P-2", "C-1"]}
