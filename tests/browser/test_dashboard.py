@@ -1,6 +1,6 @@
 """The merchant dashboard (issue 16) in a real browser over the real processes: sign in, create a
 product, give it a pool of keys, copy its checkout link, build a link, see a customer's order with
-its payment and delivered key; and, without a browser, that another merchant's order and product
+its payment, delivered key and webhooks, refund part of it; and, without a browser, that another merchant's order and product
 answer 404 there (docs/dashboard.md)."""
 from __future__ import annotations
 
@@ -116,6 +116,14 @@ def test_a_merchant_signs_in_creates_a_product_with_a_pool_copies_its_link_and_s
                "the delivered key and the webhooks on the order page", interval=1)
     expect(page.locator("#webhooks")).to_contain_text("payment.succeeded")
     shot(page, "dashboard-order")
+
+    page.fill("#refund-amount", "10.00")
+    page.fill("#refund-reason", "Customer asked for a partial refund")
+    page.click("#refund-submit")
+    expect(page.locator("#refund-started")).to_be_visible()
+    wait_until(lambda: page.reload() and "€10.00 refunded" in page.locator("#order-total").inner_text(), 30,
+               "the partial refund on the order page", interval=1)
+    expect(page.locator("#payments")).to_contain_text("Refund €10.00")
     assert page.problems == []
 
 

@@ -26,9 +26,11 @@ class FakeApi:
 
     answers: dict = field(default_factory=dict)
     calls: list = field(default_factory=list)
+    idempotency_keys: list = field(default_factory=list)
 
-    def call(self, service, method, path, api_key, *, params=None, body=None):
+    def call(self, service, method, path, api_key, *, params=None, body=None, idempotency_key=None):
         self.calls.append((service, method, path, api_key, params, body))
+        self.idempotency_keys.append(idempotency_key)
         if (service, method, path) not in self.answers:
             raise NotFound(path)
         answer = self.answers[(service, method, path)]

@@ -23,12 +23,14 @@ class HttpPlatformApi:
         return self._local.session
 
     def call(self, service: str, method: str, path: str, api_key: str, *, params: dict | None = None,
-             body: dict | None = None) -> Any:
+             body: dict | None = None, idempotency_key: str | None = None) -> Any:
         url = self.base_urls[service] + path
+        headers = {"Authorization": f"Bearer {api_key}", "Accept": "application/json"}
+        if idempotency_key:
+            headers["Idempotency-Key"] = idempotency_key
         try:
             resp = self._http().request(method, url, params=params, json=body, timeout=self.timeout,
-                                      headers={"Authorization": f"Bearer {api_key}",
-                                               "Accept": "application/json"})
+                                        headers=headers)
         except requests.RequestException as exc:
             log.warning("%s %s%s: %s", method, service, path, type(exc).__name__)
             raise Unavailable(service) from None

@@ -1,10 +1,13 @@
 """Orders: the list (by status, or straight to an order by its id) and one order's story."""
 from __future__ import annotations
 
+import secrets
+
 from flask import Blueprint, redirect, request, url_for
 
 from tillkey.dashboard.entrypoints.pages import dashboard, merchant_key, render, signed_in_only
 from tillkey.dashboard.service_layer import orders
+from tillkey.dashboard.service_layer.errors import Rejected
 
 bp = Blueprint("orders", __name__)
 
@@ -36,4 +39,19 @@ def list_page():
 @signed_in_only
 def order_page(order_id):
     story = orders.order_story(dashboard().api, merchant_key(), order_id)
-    return render("dashboard/order.html", **story)
+    return render("dashboard/order.html", refund_key=secrets.token_urlsafe(24), refund_errors={},
+                  refunded=request.args.get("refunded"), **story)
+
+
+@bp.post("/orders/<order_id>/refund")
+@signed_in_only
+def refund(order_id):
+    api, key = dashboard().api, merchant_key()
+    story = orders.order_story(api, key, order_id)       # another merchant's order: 404 before anything
+    try:
+        orders.refund(api, key, story["order"], request.form.get("amount", ""), request.form.get("reason", ""),
+                      request.form.get("refund_key", ""))
+    except Rejected as exc:
+        return render("dashboard/order.html", 422, refund_key=request.form.get("refund_key", ""),
+                      refund_errors=exc.errors, refund_detail=exc.detail, refund_values=request.form, **story)
+    return redirect(url_for("orders.order_page", order_id=order_id, refunded="1") + "#refund", 303)

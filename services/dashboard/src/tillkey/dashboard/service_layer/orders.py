@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import re
 
-from tillkey.dashboard.service_layer.errors import NotFound, Unavailable
+from tillkey.dashboard.domain.money import InvalidPrice, to_minor_units
+from tillkey.dashboard.service_layer.errors import NotFound, Rejected, Unavailable
 from tillkey.dashboard.service_layer.ports import PlatformApi
 
 ORDER_ID = re.compile(r"^ord_[A-Za-z0-9_-]{1,60}$")
@@ -58,3 +59,23 @@ def _webhooks_of(api: PlatformApi, key: str, order_id: str) -> list[dict]:
         if not cursor:
             break
     return found
+
+
+def refund(api: PlatformApi, key: str, order: dict, amount_text: str, reason: str, form_key: str) -> dict:
+    """Refund all that is left (blank amount) or part of it. `form_key` is the refund form's own
+    random key, sent as the Idempotency-Key: a form sent twice (a double click, a reload) refunds once."""
+    errors: dict[str, list[str]] = {}
+    body: dict = {"reason": (reason or "").strip()}
+    if not body["reason"] or len(body["reason"]) > 500:
+        errors["reason"] = ["Say why, in 1 to 500 characters (the customer does not see it)."]
+    if (amount_text or "").strip():
+        try:
+            body["amount"] = to_minor_units(amount_text, order["currency"])
+        except InvalidPrice as exc:
+            errors["amount"] = [str(exc)]
+    if not re.fullmatch(r"[A-Za-z0-9_-]{16,64}", form_key or ""):
+        errors["form"] = ["Reload the page and send the form again."]
+    if errors:
+        raise Rejected("The refund was not started.", errors)
+    return api.call("orders", "POST", f"/v1/orders/{order['order_id']}/refund", key, body=body,
+                    idempotency_key=f"dashboard-refund-{form_key}")
