@@ -1,7 +1,7 @@
 """The merchant dashboard (issue 16) in a real browser over the real processes: sign in, create a
 product, give it a pool of keys, copy its checkout link, build a link, see a customer's order with
-its payment, delivered key and webhooks, refund part of it; and, without a browser, that another merchant's order and product
-answer 404 there (docs/dashboard.md)."""
+its payment, delivered key and webhooks, refund part of it; and, without a browser, that another
+merchant's order and product answer 404 there (docs/dashboard.md)."""
 from __future__ import annotations
 
 import re
