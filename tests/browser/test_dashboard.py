@@ -124,6 +124,20 @@ def test_a_merchant_signs_in_creates_a_product_with_a_pool_copies_its_link_and_s
     wait_until(lambda: page.reload() and "€10.00 refunded" in page.locator("#order-total").inner_text(), 30,
                "the partial refund on the order page", interval=1)
     expect(page.locator("#payments")).to_contain_text("Refund €10.00")
+
+    page.click("text=Developers")
+    expect(page.locator("#endpoints")).to_contain_text(f"{receiver.url}/hooks")
+    page.click("text=Rotate secret")
+    expect(page.locator("#secret-note")).to_contain_text("For 24 hours")
+    assert page.locator("#secret").input_value().startswith("whsec_")
+    page.click("#delivery-log")
+    first = page.locator("details[data-delivery-id]").filter(has_text="order.created")
+    first.locator("summary").click()
+    expect(first).to_contain_text(checkout["order_id"])            # the request body, as sent
+    before = len(receiver.snapshot())
+    first.locator("text=Send again").click()
+    expect(page.locator("#redelivered")).to_be_visible()
+    wait_until(lambda: len(receiver.snapshot()) > before, 30, "the redelivered webhook at the receiver")
     assert page.problems == []
 
 

@@ -1,0 +1,70 @@
+"""Webhook endpoints and deliveries pages: the secret shown once, forms checked before any call,
+another merchant's endpoint or delivery a 404 (the webhooks API decides; played by the fake here)."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from .conftest import create_user, csrf_token, sign_in
+
+pytestmark = pytest.mark.integration
+
+ENDPOINT = {"endpoint_id": "we_1", "url": "https://shop.example/hooks", "events": ["*"], "description": None,
+            "enabled": True, "disabled_reason": None, "created_at": "2026-01-02T10:00:00Z"}
+
+
+@pytest.fixture
+def signed_in(app, api):
+    api.answers[("webhooks", "GET", "/v1/webhook-endpoints")] = {"data": [ENDPOINT], "next_cursor": None}
+    client = app.test_client()
+    create_user(client)
+    sign_in(client)
+    return client
+
+
+def test_a_new_endpoints_secret_is_shown_on_the_answer_only(signed_in, api):
+    api.answers[("webhooks", "POST", "/v1/webhook-endpoints")] = lambda body: {**ENDPOINT, **body,
+                                                                               "secret": "whsec_c2VjcmV0"}
+    token = csrf_token(signed_in, "/developers/webhooks")
+    resp = signed_in.post("/developers/webhooks", data={"csrf_token": token, "url": "https://shop.example/hooks",
+                                                        "events": ["order.created", "payment.refunded", "bogus"]})
+    assert resp.status_code == 201 and "whsec_c2VjcmV0" in resp.get_data(as_text=True)
+    assert resp.headers["Cache-Control"] == "no-store"
+    posted = [c[5] for c in api.calls if c[1] == "POST"]
+    assert posted == [{"url": "https://shop.example/hooks", "events": ["order.created", "payment.refunded"],
+                       "description": None}]
+    assert "whsec_c2VjcmV0" not in signed_in.get("/developers/webhooks").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("fields", [{"url": "ftp://x", "events": ["*"]}, {"url": "https://x.example", "events": []}])
+def test_a_wrong_endpoint_form_sends_nothing(signed_in, api, fields):
+    token = csrf_token(signed_in, "/developers/webhooks")
+    resp = signed_in.post("/developers/webhooks", data={"csrf_token": token, **fields})
+    assert resp.status_code == 422
+    assert [c for c in api.calls if c[1] != "GET"] == []
+
+
+def test_actions_on_an_endpoint_or_delivery_that_is_not_the_merchants_are_404(signed_in, api):
+    token = csrf_token(signed_in, "/developers/webhooks")
+    for path in ("/developers/webhooks/we_other/enabled", "/developers/webhooks/we_other/rotate-secret",
+                 "/developers/webhooks/we_other/delete", "/developers/webhooks/deliveries/wd_other/redeliver",
+                 "/developers/webhooks/we..%2F..%2Fv1/delete"):
+        assert signed_in.post(path, data={"csrf_token": token, "enabled": "false"}).status_code == 404, path
+    assert signed_in.post("/developers/webhooks/we_1/delete", data={}).status_code == 400     # no CSRF token
+    assert all("../" not in c[2] for c in api.calls)
+
+
+def test_rotating_shows_the_new_secret_and_the_24_hour_overlap(signed_in, api):
+    api.answers[("webhooks", "POST", "/v1/webhook-endpoints/we_1/rotate-secret")] = {"endpoint_id": "we_1",
+                                                                                      "secret": "whsec_bmV3"}
+    resp = signed_in.post("/developers/webhooks/we_1/rotate-secret",
+                          data={"csrf_token": csrf_token(signed_in, "/developers/webhooks")})
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 200 and "whsec_bmV3" in html and re.search(r"For 24 hours", html)
+
+
+def test_the_delivery_log_passes_only_known_filters(signed_in, api):
+    api.answers[("webhooks", "GET", "/v1/webhook-deliveries")] = {"data": [], "next_cursor": None}
+    assert signed_in.get("/developers/webhooks/deliveries?status=bogus&endpoint_id=we_1&x=1").status_code == 200
+    assert api.calls[-1][4] == {"limit": 50, "endpoint_id": "we_1"}
