@@ -77,3 +77,12 @@ def test_pasted_keys_and_a_csv_file_reach_the_pool(app, api):
                              "file": (io.BytesIO(b"license_key\nC-1\n"), "keys.csv")})
     assert resp.status_code == 303 and "added=3" in resp.headers["Location"]
     assert api.calls[-1][5] == {"keys": ["P-1", "P-2", "C-1"]}
+
+
+def test_an_id_that_could_change_the_apis_path_is_a_404_without_a_call(app, api):
+    client = app.test_client()
+    create_user(client)
+    sign_in(client)
+    for path in ("/products/..", "/products/a.b", "/products/%2E%2E"):
+        assert client.get(path).status_code == 404, path
+    assert [c for c in api.calls if c[2].startswith("/v1/products/")] == []

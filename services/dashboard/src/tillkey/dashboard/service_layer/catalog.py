@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from tillkey.dashboard.domain.money import InvalidPrice, parse_currency, to_minor_units
 from tillkey.dashboard.service_layer.errors import Rejected
+from tillkey.dashboard.service_layer.ids import checked
 from tillkey.dashboard.service_layer.ports import PlatformApi
 
 PRICE_ROWS = 5      # price rows on the product form; a product rarely sells in more currencies
@@ -57,7 +58,7 @@ def list_products(api: PlatformApi, key: str, cursor: str | None = None) -> dict
 
 
 def get_product(api: PlatformApi, key: str, product_id: str) -> dict:
-    return api.call("orders", "GET", f"/v1/products/{product_id}", key)
+    return api.call("orders", "GET", f"/v1/products/{checked(product_id)}", key)
 
 
 def create_product(api: PlatformApi, key: str, form: ProductForm) -> dict:
@@ -65,4 +66,4 @@ def create_product(api: PlatformApi, key: str, form: ProductForm) -> dict:
 
 
 def update_product(api: PlatformApi, key: str, product_id: str, form: ProductForm) -> dict:
-    return api.call("orders", "PATCH", f"/v1/products/{product_id}", key, body=form.body())
+    return api.call("orders", "PATCH", f"/v1/products/{checked(product_id)}", key, body=form.body())

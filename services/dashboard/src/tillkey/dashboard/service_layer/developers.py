@@ -1,16 +1,15 @@
 """Webhook endpoints and their delivery log, through the webhooks API with the merchant's key."""
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 
 from tillkey.contracts.registry import PUBLIC_EVENT_TYPES
-from tillkey.dashboard.service_layer.errors import NotFound, Rejected
+from tillkey.dashboard.service_layer.errors import Rejected
+from tillkey.dashboard.service_layer.ids import checked
 from tillkey.dashboard.service_layer.ports import PlatformApi
 
 ALL_EVENTS = "*"
 DELIVERY_STATUSES = ("pending", "succeeded", "failed")
-_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
 def endpoints(api: PlatformApi, key: str) -> list[dict]:
@@ -48,16 +47,16 @@ def create_endpoint(api: PlatformApi, key: str, body: dict) -> dict:
 
 
 def set_enabled(api: PlatformApi, key: str, endpoint_id: str, enabled: bool) -> dict:
-    return api.call("webhooks", "PATCH", f"/v1/webhook-endpoints/{_checked(endpoint_id)}", key,
+    return api.call("webhooks", "PATCH", f"/v1/webhook-endpoints/{checked(endpoint_id)}", key,
                     body={"enabled": enabled})
 
 
 def rotate_secret(api: PlatformApi, key: str, endpoint_id: str) -> dict:
-    return api.call("webhooks", "POST", f"/v1/webhook-endpoints/{_checked(endpoint_id)}/rotate-secret", key)
+    return api.call("webhooks", "POST", f"/v1/webhook-endpoints/{checked(endpoint_id)}/rotate-secret", key)
 
 
 def delete_endpoint(api: PlatformApi, key: str, endpoint_id: str) -> None:
-    api.call("webhooks", "DELETE", f"/v1/webhook-endpoints/{_checked(endpoint_id)}", key)
+    api.call("webhooks", "DELETE", f"/v1/webhook-endpoints/{checked(endpoint_id)}", key)
 
 
 def deliveries(api: PlatformApi, key: str, query: Mapping[str, str]) -> dict:
@@ -72,11 +71,4 @@ def deliveries(api: PlatformApi, key: str, query: Mapping[str, str]) -> dict:
 
 
 def redeliver(api: PlatformApi, key: str, delivery_id: str) -> dict:
-    return api.call("webhooks", "POST", f"/v1/webhook-deliveries/{_checked(delivery_id)}/redeliver", key)
-
-
-def _checked(identifier: str) -> str:
-    """An id goes into the API's path: nothing that could change the path reaches it."""
-    if not _ID.match(identifier or ""):
-        raise NotFound(identifier)
-    return identifier
+    return api.call("webhooks", "POST", f"/v1/webhook-deliveries/{checked(delivery_id)}/redeliver", key)

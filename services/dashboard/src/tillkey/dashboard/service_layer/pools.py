@@ -5,6 +5,7 @@ import csv
 import io
 
 from tillkey.dashboard.service_layer.errors import NotFound, Rejected
+from tillkey.dashboard.service_layer.ids import checked
 from tillkey.dashboard.service_layer.ports import PlatformApi
 
 MAX_KEYS_PER_CALL = 1000       # what fulfillment takes in one call: more are sent in several
@@ -14,12 +15,12 @@ MAX_KEYS_PER_UPLOAD = 20_000
 def pool_of(api: PlatformApi, key: str, product_id: str) -> dict:
     """{source, stats}: stats is None unless the product delivers from a pool."""
     try:
-        source = api.call("fulfillment", "GET", f"/v1/products/{product_id}/license-source", key)
+        source = api.call("fulfillment", "GET", f"/v1/products/{checked(product_id)}/license-source", key)
     except NotFound:
         source = {"configured": False}
     stats = None
     if source.get("method") == "pool":
-        stats = api.call("fulfillment", "GET", f"/v1/products/{product_id}/licenses/stats", key)
+        stats = api.call("fulfillment", "GET", f"/v1/products/{checked(product_id)}/licenses/stats", key)
     return {"source": source, "stats": stats}
 
 
@@ -27,7 +28,7 @@ def use_pool(api: PlatformApi, key: str, product_id: str, low_stock_threshold: s
     text = (low_stock_threshold or "").strip() or "0"
     if not text.isdigit() or int(text) > 1_000_000:
         raise Rejected("The pool was not set.", {"low_stock_threshold": ["A whole number from 0 to 1000000."]})
-    return api.call("fulfillment", "PUT", f"/v1/products/{product_id}/license-source", key,
+    return api.call("fulfillment", "PUT", f"/v1/products/{checked(product_id)}/license-source", key,
                     body={"method": "pool", "low_stock_threshold": int(text)})
 
 
@@ -55,7 +56,7 @@ def add_keys(api: PlatformApi, key: str, product_id: str, keys: list[str]) -> di
     """{added, duplicates, available} over every call."""
     total = {"added": 0, "duplicates": 0, "available": 0}
     for start in range(0, len(keys), MAX_KEYS_PER_CALL):
-        answer = api.call("fulfillment", "POST", f"/v1/products/{product_id}/licenses", key,
+        answer = api.call("fulfillment", "POST", f"/v1/products/{checked(product_id)}/licenses", key,
                           body={"keys": keys[start:start + MAX_KEYS_PER_CALL]})
         total["added"] += answer.get("added", 0)
         total["duplicates"] += answer.get("duplicates", 0)
