@@ -78,8 +78,14 @@ class InboxDispatcher:
             return
         with self._uow_factory(cause=None) as uow:
             ids = {env.id for env in envelopes}
-            seen = {tuple(row) for row in uow.session.execute(select(
-                self._inbox.c.message_id, self._inbox.c.handler).where(self._inbox.c.message_id.in_(ids)))}
+            try:
+                seen = {tuple(row) for row in uow.session.execute(select(
+                    self._inbox.c.message_id, self._inbox.c.handler).where(self._inbox.c.message_id.in_(ids)))}
+            except Exception as exc:
+                # The database going away (a restart) names no message: the one-by-one path retries
+                # each through its retry queue. Raised as is, it ended the consumer and the worker.
+                uow.rollback()
+                raise BatchFailed(None, exc) from exc
             todo = []
             for i, env, handler, name in work:
                 if (env.id, name) in seen:  # handled before, or a duplicate inside this very batch
