@@ -122,3 +122,16 @@ def test_a_busy_key_is_read_from_memory_and_a_small_one_from_the_row(engine):
     from sqlalchemy import event
     event.listen(engine, "before_cursor_execute", lambda *a: reads.append(a[2]) if a[2].startswith("SELECT") else None)
     assert one.get("busy") == storage_module.EXACT_UP_TO + 5 and reads == []
+
+
+def test_a_database_that_is_gone_is_a_503_with_retry_after_not_a_500(engine):
+    """The count of a counted request is written after the answer; with the database gone (a
+    restart) the answer is the platform's 503, which itself is not counted (make chaos saw a 500)."""
+    from tillkey.testing.smtp import free_port
+
+    gone = make_engine(f"postgresql://postgres@127.0.0.1:{free_port()}/gone")
+    gone.rate_limit_table = engine.rate_limit_table
+    answer = make_app(gone, RateLimits(per_address="100/minute", payments_per_order="3/hour")) \
+        .test_client().post("/orders/ord_1/pay")
+    gone.dispose()
+    assert answer.status_code == 503 and int(answer.headers["Retry-After"]) >= 1

@@ -96,6 +96,10 @@ def install_rate_limits(app: Flask, limits: RateLimits, *, storage_uri: str = f"
         if marked is None:
             continue
         rules, counts = marked
+        if counts is not None:
+            # A server error is not counted: its 503 (the database gone) would otherwise count in
+            # the database that just failed, after the answer, and Flask would turn it into a 500.
+            counts = (lambda response, counts=counts: response.status_code < 500 and counts(response))
         wrapped = view
         for attribute, key_func in rules:
             wrapped = limiter.limit(getattr(limits, attribute), key_func=key_func, deduct_when=counts,
