@@ -5,6 +5,8 @@ there) so it can restart them mid-flow without touching the shared servers other
 """
 from __future__ import annotations
 
+import dataclasses
+import json
 import time
 
 import pytest
@@ -64,15 +66,19 @@ def pytest_runtest_makereport(item, call):
         report.sections.append(("platform logs", plat.platform.logs()))
 
 
-def pytest_terminal_summary(terminalreporter):
+def pytest_terminal_summary(terminalreporter, config):
     rows = tallies.recorded()
     if not rows:
         return
+    out = config.rootpath / "artifacts" / "chaos" / "tally.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps([dataclasses.asdict(row) for row in rows], indent=2))
     terminalreporter.section("chaos tally")
     terminalreporter.write_line(tallies.table(rows))
     for row in rows:
         for note in row.notes[:20]:
             terminalreporter.write_line(f"  {row.scenario}: {note}")
+    terminalreporter.write_line(f"every note: {out}")
 
 
 def pytest_sessionfinish(session, exitstatus):

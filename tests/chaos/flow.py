@@ -107,9 +107,10 @@ class Flow:
     def _post(self, http: requests.Session, service: str, path: str, body: dict, params=None) -> dict:
         key = uuid.uuid4().hex
         deadline = time.monotonic() + STEP_DEADLINE
+        last = "nothing"
         while True:
             if time.monotonic() > deadline:
-                raise _GaveUp(f"POST {path}: no answer to act on within {STEP_DEADLINE:.0f}s")
+                raise _GaveUp(f"POST {path}: no answer to act on within {STEP_DEADLINE:.0f}s (last: {last})")
             try:
                 resp = http.post(self.urls[service] + path, json=body, params=params, timeout=30,
                                  headers={"Idempotency-Key": key})
@@ -122,6 +123,7 @@ class Flow:
                 return resp.json()
             retry_after = resp.headers.get("Retry-After")
             code = _code(resp)
+            last = f"{resp.status_code} {code}"
             if resp.status_code == 503 and retry_after and self._in_fault():
                 time.sleep(min(float(retry_after), 2.0))
                 continue

@@ -70,6 +70,11 @@ class ChaosPlatform:
         # name → its own environment (a replica's metrics port), reused when it is started again.
         self.process_env: dict[str, dict[str, str]] = {}
         self.worker_replicas = worker_replicas
+        # The supervisor (what systemd or Kubernetes is in production): a process that exits on its
+        # own is started again after a second, and written down.
+        self.exits: list[str] = []
+        self._lock = threading.RLock()
+        self._supervising = threading.Event()
         self.client = PlatformClient({n: self.config.url(n) for n in (*SERVICES, "sandbox")}, self.config.admin_token)
 
     # -- life ---------------------------------------------------------------------------------
@@ -81,7 +86,18 @@ class ChaosPlatform:
         for name in self.names():
             self.start_process(name)
         self.platform.wait_ready(timeout=120)
+        self._supervising.set()
+        threading.Thread(target=self._supervise, name="chaos-supervisor", daemon=True).start()
         return self
+
+    def _supervise(self) -> None:
+        while self._supervising.is_set():
+            time.sleep(1.0)
+            with self._lock:
+                for name, proc in list(self.platform.procs.items()):
+                    if proc.poll() is not None and self._supervising.is_set():
+                        self.exits.append(f"{name} exited ({proc.returncode}) and was started again")
+                        self.start_process(name)
 
     def names(self) -> list[str]:
         names = ["sandbox-gateway", *SERVICE_PROCESSES]
@@ -93,7 +109,9 @@ class ChaosPlatform:
         return names
 
     def stop(self) -> None:
-        self.platform.stop()
+        self._supervising.clear()
+        with self._lock:
+            self.platform.stop()
         self.mail.stop()
         self.merchant_side.receiver.__exit__(None, None, None)
         for url in self.database_urls.values():
@@ -107,24 +125,15 @@ class ChaosPlatform:
         self.platform.start_process(name, argv, env=self.process_env.get(name))
 
     def kill(self, *names: str) -> None:
-        for name in names:
-            self.platform.stop_process(name, signal.SIGKILL)
+        with self._lock:
+            for name in names:
+                self.platform.stop_process(name, signal.SIGKILL)
 
     def restart(self, *names: str) -> None:
-        for name in names:
-            self.start_process(name)
+        with self._lock:
+            for name in names:
+                self.start_process(name)
         self.platform.wait_ready(timeout=120, names=list(names))
-
-    def ensure_running(self) -> list[str]:
-        """Start again any process that died on its own (reported: that is a finding too)."""
-        dead = [n for n in self.names_running_or_expected() if n not in self.platform.procs
-                or self.platform.procs[n].poll() is not None]
-        if dead:
-            self.restart(*dead)
-        return dead
-
-    def names_running_or_expected(self) -> list[str]:
-        return ["sandbox-gateway", *SERVICE_PROCESSES, *(n for n in self.process_env)]
 
     # -- a merchant per scenario ----------------------------------------------------------------
     def shop(self, keys: int) -> tuple[dict, dict]:
@@ -144,9 +153,7 @@ class ChaosPlatform:
                  fault_after: int = 8, settle_timeout: float = 120.0) -> Tally:
         """A steady flow of `orders` orders; `fault()` runs once `fault_after` orders exist (the flow
         treats connection errors and 503s as the fault's while it runs); then settle and count."""
-        revived = self.ensure_running()
-        if revived:
-            tally.notes.append(f"before the scenario, these had died and were started again: {revived}")
+        exits_before = len(self.exits)
         merchant, product = self.shop(orders + 10)
         flow = Flow({n: self.config.url(n) for n in (*SERVICES, "sandbox")}, product["product_id"],
                     tag=tally.scenario.replace("[", "-").replace("]", "").replace("_", "-"))
@@ -161,6 +168,7 @@ class ChaosPlatform:
                           self.config.data_dir / "sandbox.db", since=since)
         settled = effects.settle(run, settle_timeout)
         tally.notes.append(f"settled in {settled:.1f}s")
+        tally.notes.extend(f"supervisor: {e}" for e in self.exits[exits_before:])
         effects.count(run, tally)
         tally.count("unexpected", flow.unexpected, "answer")
         tally.count("unexpected", flow.abandoned, "client gave up")
