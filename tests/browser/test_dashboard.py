@@ -159,3 +159,23 @@ def test_another_merchants_order_and_product_answer_404_in_the_dashboard(platfor
     assert resp.status_code == 404
     assert client.call("orders", "GET", f"/v1/products/{product['product_id']}",
                        owner["api_key"]).json()["name"] == "Owner Editor"
+
+
+def test_a_line_awaiting_the_merchant_is_delivered_by_hand_from_the_order_page(platform, client, dashboard):
+    merchant = client.new_merchant("Hand Delivery Software")
+    dashboard_user(platform, dashboard, merchant, "hands@dash.example")
+    product = client.new_product(merchant["api_key"], name="Hand Editor", prices={"EUR": 1900})
+    checkout = client.checkout(product["product_id"], email="waiting@example.com")
+    client.pay_when_ready(checkout)
+    session = signed_in_session(dashboard, "hands@dash.example")
+    order_url = f"{dashboard}/orders/{checkout['order_id']}"
+    page = wait_until(lambda: (html := session.get(order_url, timeout=10).text) and "Deliver these keys" in html
+                      and html, 30, "the line awaiting the merchant")
+    action = re.search(r'action="(/orders/[^"]+/licenses)"', page).group(1)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    resp = session.post(f"{dashboard}{action}", data={"csrf_token": token, "keys": "HAND-0001"}, timeout=10,
+                        allow_redirects=False)
+    assert resp.status_code == 303, resp.text
+    deliveries = client.call("fulfillment", "GET", f"/v1/orders/{checkout['order_id']}/deliveries",
+                             merchant["api_key"]).json()["data"]
+    assert [(d["status"], d["licenses"]) for d in deliveries] == [("delivered", ["HAND-0001"])]

@@ -55,3 +55,23 @@ def test_another_merchants_order_cannot_be_refunded(signed_in, api):
     form = refund_form(signed_in)
     assert signed_in.post("/orders/ord_2/refund", data={**form, "reason": "x"}).status_code == 404
     assert [c for c in api.calls if c[1] == "POST"] == []
+
+
+def test_a_line_awaiting_the_merchant_is_delivered_by_hand_with_exactly_its_quantity(signed_in, api):
+    api.answers[("fulfillment", "GET", "/v1/orders/ord_1/deliveries")] = {"data": [
+        {"line_id": "line_1", "product_id": "prod_1", "method": "manual", "status": "awaiting_merchant",
+         "reason": "no license source", "licenses": []}]}
+    api.answers[("fulfillment", "POST", "/v1/orders/ord_1/lines/line_1/licenses")] = lambda body: {
+        "line_id": "line_1", "status": "delivered", "licenses": body["keys"]}
+    html = signed_in.get("/orders/ord_1").get_data(as_text=True)
+    assert 'action="/orders/ord_1/lines/line_1/licenses"' in html
+    token = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+    wrong = signed_in.post("/orders/ord_1/lines/line_1/licenses", data={"csrf_token": token, "keys": "K-1\nK-2"})
+    assert wrong.status_code == 422 and "Exactly 1 key(s)" in wrong.get_data(as_text=True)
+    assert signed_in.post("/orders/ord_1/lines/line_9/licenses",
+                          data={"csrf_token": token, "keys": "K-1"}).status_code == 404
+    assert [c for c in api.calls if c[1] == "POST"] == []
+    done = signed_in.post("/orders/ord_1/lines/line_1/licenses", data={"csrf_token": token, "keys": " K-1 \n"})
+    assert done.status_code == 303 and "delivered=line_1" in done.headers["Location"]
+    assert [c[5] for c in api.calls if c[1] == "POST"] == [{"keys": ["K-1"]}]
+    assert api.idempotency_keys[-1] == "dashboard-deliver-ord_1-line_1"

@@ -55,3 +55,16 @@ def refund(order_id):
         return render("dashboard/order.html", 422, refund_key=request.form.get("refund_key", ""),
                       refund_errors=exc.errors, refund_detail=exc.detail, refund_values=request.form, **story)
     return redirect(url_for("orders.order_page", order_id=order_id, refunded="1") + "#refund", 303)
+
+
+@bp.post("/orders/<order_id>/lines/<line_id>/licenses")
+@signed_in_only
+def deliver_by_hand(order_id, line_id):
+    api, key = dashboard().api, merchant_key()
+    story = orders.order_story(api, key, order_id)       # another merchant's order: 404 before anything
+    try:
+        orders.deliver_by_hand(api, key, story["order"], line_id, request.form.get("keys", ""))
+    except Rejected as exc:
+        return render("dashboard/order.html", 422, refund_key=secrets.token_urlsafe(24), refund_errors={},
+                      deliver_errors=exc.errors, deliver_detail=exc.detail, **story)
+    return redirect(url_for("orders.order_page", order_id=order_id, delivered=line_id) + "#deliveries", 303)

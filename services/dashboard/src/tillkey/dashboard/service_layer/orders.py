@@ -5,6 +5,7 @@ import re
 
 from tillkey.dashboard.domain.money import InvalidPrice, to_minor_units
 from tillkey.dashboard.service_layer.errors import NotFound, Rejected, Unavailable
+from tillkey.dashboard.service_layer.ids import checked
 from tillkey.dashboard.service_layer.ports import PlatformApi
 
 ORDER_ID = re.compile(r"^ord_[A-Za-z0-9_-]{1,60}$")
@@ -79,3 +80,17 @@ def refund(api: PlatformApi, key: str, order: dict, amount_text: str, reason: st
         raise Rejected("The refund was not started.", errors)
     return api.call("orders", "POST", f"/v1/orders/{order['order_id']}/refund", key, body=body,
                     idempotency_key=f"dashboard-refund-{form_key}")
+
+
+def deliver_by_hand(api: PlatformApi, key: str, order: dict, line_id: str, pasted: str) -> dict:
+    """A line awaiting the merchant gets exactly its quantity of keys (one a line), sent by the
+    merchant; fulfillment delivers them and emails the customer."""
+    line = next((ln for ln in order.get("lines", []) if ln.get("line_id") == checked(line_id)), None)
+    if line is None:
+        raise NotFound(line_id)
+    keys = [k.strip() for k in (pasted or "").splitlines() if k.strip()]
+    if len(keys) != line["quantity"]:
+        raise Rejected("The keys were not delivered.",
+                       {f"keys_{line_id}": [f"Exactly {line['quantity']} key(s), one a line; got {len(keys)}."]})
+    return api.call("fulfillment", "POST", f"/v1/orders/{order['order_id']}/lines/{line_id}/licenses", key,
+                    body={"keys": keys}, idempotency_key=f"dashboard-deliver-{order['order_id']}-{line_id}")
