@@ -46,6 +46,15 @@ class SqlAccounts:
     def user(self, user_id: str) -> MerchantUser | None:
         return self._user(t.users.c.user_id == user_id)
 
+    def users_of(self, merchant_id: str) -> list[MerchantUser]:
+        rows = self.conn.execute(select(t.users.c.user_id, t.users.c.merchant_id, t.users.c.email,
+                                        t.users.c.password_hash).where(t.users.c.merchant_id == merchant_id)
+                                 .order_by(t.users.c.email)).all()
+        return [MerchantUser(*row) for row in rows]
+
+    def set_password_hash(self, user_id: str, password_hash: str) -> None:
+        self.conn.execute(update(t.users).where(t.users.c.user_id == user_id).values(password_hash=password_hash))
+
     def add_session(self, session: SignInSession) -> None:
         self.conn.execute(insert(t.sessions).values(token_hash=session.token_hash, user_id=session.user_id,
                                                     created_at=session.created_at, expires_at=session.expires_at))

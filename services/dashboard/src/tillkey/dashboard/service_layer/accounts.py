@@ -135,3 +135,45 @@ def merchant_api_key(merchant_id: str, uow: UnitOfWork, sealer: Sealer) -> str:
     if merchant is None:
         raise LookupError(merchant_id)
     return sealer.open(merchant["sealed_api_key"])
+
+
+def users_of(merchant_id: str, uow: UnitOfWork) -> list[MerchantUser]:
+    with uow:
+        return uow.accounts.users_of(merchant_id)
+
+
+def add_colleague(signed: SignedIn, email: str, password: str, uow: UnitOfWork, hasher: PasswordHasher,
+                  now: datetime) -> MerchantUser:
+    """A signed-in user adds another user of the same merchant, with a first password to hand over
+    (an invitation by email is still to do: docs/dashboard.md)."""
+    email = normalize_email(email)
+    problem = password_problem(password)
+    if problem:
+        raise InvalidAccount({"password": problem})
+    user = MerchantUser(new_user_id(), signed.merchant_id, email, hasher.hash(password))
+    with uow:
+        if uow.accounts.user_by_email(email) is not None:
+            raise AlreadyExists(f"A dashboard user {email} exists already.")
+        uow.accounts.add_user(user, now)
+        uow.commit()
+    return user
+
+
+def change_password(signed: SignedIn, current: str, new: str, keep_token: str | None, uow: UnitOfWork,
+                    hasher: PasswordHasher) -> None:
+    """The current password proves it is the user; every other session ends (a changed password
+    is often a suspected leak), this one stays."""
+    with uow:
+        user = uow.accounts.user(signed.user_id)
+    if user is None or not hasher.verify(user.password_hash, current or ""):
+        raise InvalidAccount({"current_password": "That is not your current password."})
+    problem = password_problem(new)
+    if problem:
+        raise InvalidAccount({"new_password": problem})
+    with uow:
+        uow.accounts.set_password_hash(user.user_id, hasher.hash(new))
+        kept = uow.accounts.session(token_hash(keep_token)) if keep_token else None
+        uow.accounts.delete_sessions_of(user.user_id)
+        if kept is not None:
+            uow.accounts.add_session(kept)
+        uow.commit()
