@@ -37,3 +37,25 @@ def test_a_bug_is_still_a_500():
 
     resp = _app(view).test_client().get("/x")
     assert resp.status_code == 500 and resp.json["code"] == "internal_error" and "Retry-After" not in resp.headers
+
+
+def test_the_database_gone_after_the_view_is_503_too():
+    """An after-request hook (the rate limit counting an answered request) meeting the restart."""
+    engine = make_engine("postgresql://postgres@127.0.0.1:1/nothing?connect_timeout=2")
+    app = _app(lambda: ("done", 201))
+
+    @app.after_request
+    def count(response):
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        return response
+
+    resp = app.test_client().get("/x")
+    assert resp.status_code == 503 and resp.headers["Retry-After"] == "2"
+
+
+def test_a_bug_after_the_view_is_still_a_500():
+    app = _app(lambda: ("done", 201))
+    app.after_request(lambda response: 1 / 0)
+    resp = app.test_client().get("/x")
+    assert resp.status_code == 500 and resp.json["code"] == "internal_error"

@@ -90,6 +90,11 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):
+        original = getattr(exc, "original_exception", None)
+        if original is not None:
+            # Raised outside the view (an after-request hook: the rate limit's count), Flask hands
+            # it over wrapped in a 500; a database gone is still a 503.
+            return _unexpected(original)
         status = exc.code or 500
         headers = dict(exc.get_headers()) if status == 405 else {}
         headers.pop("Content-Type", None)
