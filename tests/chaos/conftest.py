@@ -14,7 +14,7 @@ import pytest
 from tests.chaos import tally as tallies
 from tests.chaos.harness import ChaosPlatform
 from tests.chaos.private_postgres import PrivatePostgres
-from tillkey.testing import servers
+from tillkey.testing import rabbitmq_nodes
 
 
 @pytest.fixture(scope="session")
@@ -25,11 +25,13 @@ def private_postgres():
 
 
 @pytest.fixture(scope="session")
-def chaos_amqp(amqp_server_url):
-    """(amqp_url with a vhost of its own, the broker's controls or None)."""
-    url, vhost = servers.create_vhost(amqp_server_url)
-    yield url, None
-    servers.delete_vhost(vhost)
+def chaos_amqp():
+    """(amqp_url, the RabbitNodes behind it): one RabbitMQ node of the suite's own, so the broker
+    scenario can stop and start it; a module may override this (test_broker_cluster.py)."""
+    if not rabbitmq_nodes.available():
+        pytest.fail("make chaos starts a RabbitMQ node of its own: rabbitmq-server is not installed here")
+    with rabbitmq_nodes.RabbitNodes(1, clustered=False, prefix="tillkey-chaos") as nodes:
+        yield nodes.amqp_url, nodes
 
 
 @pytest.fixture(scope="module")

@@ -110,3 +110,16 @@ def _depth(chaos, queue: str) -> int:
 def test_everything_killed_at_once(chaos, chaos_tally):
     names = ["sandbox-gateway", *(n for n in chaos.platform.procs if n != "sandbox-gateway")]
     chaos.scenario(chaos_tally, _kill_and_restart(chaos, *names)).check()
+
+
+def test_rabbitmq_stop_start(chaos, chaos_tally, chaos_amqp):
+    """The suite's own broker node stopped (`rabbitmqctl stop`) for 8 s, then started from its
+    data: the APIs keep answering (they write their outbox), relays and consumers reconnect."""
+    _url, nodes = chaos_amqp
+
+    def fault():
+        nodes.stop(0)
+        time.sleep(8)
+        nodes.start(0)
+
+    chaos.scenario(chaos_tally, fault).check()
