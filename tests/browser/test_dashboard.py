@@ -138,6 +138,13 @@ def test_a_merchant_signs_in_creates_a_product_with_a_pool_copies_its_link_and_s
     first.locator("text=Send again").click()
     expect(page.locator("#redelivered")).to_be_visible()
     wait_until(lambda: len(receiver.snapshot()) > before, 30, "the redelivered webhook at the receiver")
+
+    page.click("text=Home")
+    expect(page.locator("#orders-total")).to_have_text("1")
+    expect(page.locator("#revenue-total")).to_contain_text("€39.00")         # €49.00 less the €10.00 refund
+    expect(page.locator("figure.chart svg")).to_have_count(2)
+    expect(page.locator("#stock")).to_contain_text("2 in stock")
+    shot(page, "dashboard-home")
     assert page.problems == []
 
 

@@ -23,7 +23,7 @@ def test_sign_in_sets_a_signed_httponly_samesite_cookie_and_opens_the_pages(app,
     create_user(client)
     assert client.get("/orders").status_code == 302                     # signed out: to the sign-in page
     resp = sign_in(client)
-    assert resp.status_code == 303 and resp.headers["Location"] == "/orders"
+    assert resp.status_code == 303 and resp.headers["Location"] == "/"
     cookie = resp.headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and cookie.startswith("tillkey_dashboard=")
     api.answers[("orders", "GET", "/v1/orders")] = {"data": [], "next_cursor": None}
@@ -119,4 +119,4 @@ def test_next_after_sign_in_stays_on_our_own_pages(app):
     token = csrf_token(client)
     resp = client.post("/login", data={"email": "owner@shop.example", "password": PASSWORD, "csrf_token": token,
                                        "next": "//evil.example/phish"})
-    assert resp.headers["Location"] == "/orders"
+    assert resp.headers["Location"] == "/"

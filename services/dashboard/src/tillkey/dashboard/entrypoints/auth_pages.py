@@ -22,13 +22,13 @@ def _safe_next(target: str | None) -> str:
     parts = urlsplit(target or "")
     if target and not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//"):
         return target
-    return url_for("orders.list_page")
+    return url_for("orders.home")
 
 
 @bp.get("/login")
 def sign_in_page():
     if g.user is not None:
-        return redirect(url_for("orders.list_page"))
+        return redirect(url_for("orders.home"))
     return render("dashboard/login.html", next=request.args.get("next", ""))
 
 

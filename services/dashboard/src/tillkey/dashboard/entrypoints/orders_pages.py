@@ -6,8 +6,10 @@ import secrets
 from flask import Blueprint, redirect, request, url_for
 
 from tillkey.dashboard.entrypoints.pages import dashboard, merchant_key, render, signed_in_only
+from tillkey.dashboard.service_layer import home as home_numbers
 from tillkey.dashboard.service_layer import orders
 from tillkey.dashboard.service_layer.errors import Rejected
+from tillkey.platform.formatting import format_money
 
 bp = Blueprint("orders", __name__)
 
@@ -15,7 +17,11 @@ bp = Blueprint("orders", __name__)
 @bp.get("/")
 @signed_in_only
 def home():
-    return redirect(url_for("orders.list_page"))
+    d = dashboard()
+    numbers = home_numbers.home(d.api, merchant_key(), d.clock.now().date())
+    currency = numbers["currency"]
+    return render("dashboard/home.html", revenue_fmt=lambda v: format_money(v, currency, "en") if currency else v,
+                  count_fmt=str, **numbers)
 
 
 @bp.get("/orders")
