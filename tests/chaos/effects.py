@@ -23,6 +23,10 @@ from tests.chaos.tally import Tally
 # Every order of the flow meets these; the webhooks and emails a paid, delivered order must have.
 ORDER_WEBHOOKS = ("order.created", "payment.succeeded", "product.delivered", "order.delivered")
 ORDER_EMAILS = ("payment_confirmation", "license_delivery")
+# Emails a customer gets at most once per order (the reminder: only while unpaid).
+ONCE_PER_ORDER = (*ORDER_EMAILS, "payment_reminder")
+# The order a paid order's webhooks are numbered in (`sequence` follows what happened).
+CAUSAL_ORDER = ORDER_WEBHOOKS
 
 
 @dataclass
@@ -101,7 +105,8 @@ def count(run: Run, tally: Tally) -> Tally:
     tally.notes.append(f"seen: {sum(o.paid for o in run.orders)} orders paid, "
                        f"{sum(len(v) for v in webhooks.values())} webhooks, "
                        f"{sum(len(v) for v in run.emails().values())} emails to customers")
-    redelivered, webhook_dups, gaps = _webhook_findings(webhooks)
+    redelivered, webhook_dups, gaps, disorder = _webhook_findings(webhooks)
+    tally.count("unexpected", disorder, "webhook sequence out of order")
     tally.count("redelivered", len(redelivered))
     tally.notes.extend(f"redelivered: {r}" for r in redelivered[:10])
     tally.count("duplicated", webhook_dups, "webhook")
@@ -132,8 +137,9 @@ def _incomplete(run: Run) -> list[str]:
 
 
 # -- webhooks ---------------------------------------------------------------------------------
-def _webhook_findings(webhooks: dict[str, list[dict]]) -> tuple[list[str], list[str], list[str]]:
-    redelivered, duplicated, gaps = [], [], []
+def _webhook_findings(webhooks: dict[str, list[dict]]) -> tuple[list[str], list[str], list[str], list[str]]:
+    """(redelivered, duplicated, gaps in the sequence, sequences against what happened)."""
+    redelivered, duplicated, gaps, disorder = [], [], [], []
     for order_id, bodies in webhooks.items():
         by_id: dict[str, dict] = {}
         for body in bodies:
@@ -145,7 +151,11 @@ def _webhook_findings(webhooks: dict[str, list[dict]]) -> tuple[list[str], list[
         sequences = sorted(b.get("sequence") for b in by_id.values() if b.get("sequence") is not None)
         if sequences != list(range(1, len(sequences) + 1)):
             gaps.append(f"{order_id}: sequences {sequences}")
-    return redelivered, duplicated, gaps
+        numbered = [b["type"] for b in sorted(by_id.values(), key=lambda b: b.get("sequence") or 0)
+                    if b["type"] in CAUSAL_ORDER]
+        if numbered != sorted(numbered, key=CAUSAL_ORDER.index):
+            disorder.append(f"{order_id}: {numbered}")
+    return redelivered, duplicated, gaps, disorder
 
 
 def _pending_webhooks(run: Run) -> list[str]:
@@ -167,7 +177,7 @@ def _email_duplicates(run: Run) -> list[str]:
             found.append(f"Message-ID {message_id} sent {n} times")
     for address, mails in run.emails().items():
         for template, n in Counter(m.header("X-Tillkey-Template") for m in mails).items():
-            if n > 1 and template in ORDER_EMAILS:
+            if n > 1 and template in ONCE_PER_ORDER:
                 found.append(f"{n} {template} emails to {address}")
     return found
 

@@ -150,24 +150,32 @@ class ChaosPlatform:
 
     # -- one scenario ---------------------------------------------------------------------------
     def scenario(self, tally: Tally, fault: Callable[[], None], *, orders: int = 30, customers: int = 4,
-                 fault_after: int = 8, settle_timeout: float = 120.0) -> Tally:
+                 fault_after: int = 8, settle_timeout: float = 120.0, unpaid: int = 0,
+                 also: Callable[[effects.Run, Tally], None] | None = None) -> Tally:
         """A steady flow of `orders` orders; `fault()` runs once `fault_after` orders exist (the flow
-        treats connection errors and 503s as the fault's while it runs); then settle and count."""
+        treats connection errors and 503s as the fault's while it runs); then settle and count.
+        `unpaid` checkouts nobody pays are made first (reminders, deletions); `also(run, tally)`
+        adds a scenario's own checks after the settle."""
         exits_before = len(self.exits)
         merchant, product = self.shop(orders + 10)
-        flow = Flow({n: self.config.url(n) for n in (*SERVICES, "sandbox")}, product["product_id"],
-                    tag=tally.scenario.replace("[", "-").replace("]", "").replace("_", "-"))
+        tag = tally.scenario.replace("[", "-").replace("]", "").replace("_", "-")
+        flow = Flow({n: self.config.url(n) for n in (*SERVICES, "sandbox")}, product["product_id"], tag=tag)
         since = time.time()
+        left = [self.client.checkout(product["product_id"], email=f"unpaid.{tag}.{i}@example.com")
+                for i in range(unpaid)]
         flow.start(orders, customers)
         flow.wait_started(fault_after)
         with flow.fault():
             fault()
         flow.join()
-        run = effects.Run(merchant["merchant_id"], [effects.Order(b.order_id, b.email, b.paid) for b in flow.bought],
-                          self.merchant_side.receiver, self.mail, self.database_urls,
-                          self.config.data_dir / "sandbox.db", since=since)
+        bought = [effects.Order(b.order_id, b.email, b.paid) for b in flow.bought]
+        bought += [effects.Order(c["order_id"], f"unpaid.{tag}.{i}@example.com", False) for i, c in enumerate(left)]
+        run = effects.Run(merchant["merchant_id"], bought, self.merchant_side.receiver, self.mail,
+                          self.database_urls, self.config.data_dir / "sandbox.db", since=since)
         settled = effects.settle(run, settle_timeout)
         tally.notes.append(f"settled in {settled:.1f}s")
+        if also is not None:
+            also(run, tally)
         tally.notes.extend(f"supervisor: {e}" for e in self.exits[exits_before:])
         effects.count(run, tally)
         tally.count("unexpected", flow.unexpected, "answer")
