@@ -186,3 +186,28 @@ def test_a_line_awaiting_the_merchant_is_delivered_by_hand_from_the_order_page(p
     deliveries = client.call("fulfillment", "GET", f"/v1/orders/{checkout['order_id']}/deliveries",
                              merchant["api_key"]).json()["data"]
     assert [(d["status"], d["licenses"]) for d in deliveries] == [("delivered", ["HAND-0001"])]
+
+
+def test_support_finds_an_unpaid_order_by_its_id_and_cancels_it_with_a_reason(platform, client, dashboard,
+                                                                              open_page):
+    merchant = client.new_merchant("Support Case Software")
+    product = client.new_product(merchant["api_key"], name="Unpaid Editor", prices={"EUR": 2500})
+    checkout = client.checkout(product["product_id"], email="late@example.com", payment_method="bank_transfer")
+    page = open_page()
+    page.goto(f"{dashboard}/support")
+    page.fill("#name", "Sam Support")
+    page.fill("#admin_token", platform.config.admin_token)
+    page.click("#support-sign-in")
+    page.fill("#q", checkout["order_id"])
+    page.click("#find-order")
+    expect(page.locator("#order-status")).to_contain_text("not paid")
+    expect(page.locator("#order")).to_contain_text("late@example.com")
+    page.fill("#cancel-reason", "The customer chose another plan")
+    page.click("#cancel-submit")
+    expect(page.locator("#done")).to_contain_text("cancel")
+    expect(page.locator("#support-log")).to_contain_text("cancel by Sam Support: The customer chose another plan")
+    wait_until(lambda: page.reload() and "canceled" in page.locator("#order-status").inner_text(), 30,
+               "the canceled order on the support page", interval=1)
+    order = client.call("orders", "GET", f"/v1/orders/{checkout['order_id']}", merchant["api_key"]).json()
+    assert order["status"] == "canceled"
+    assert page.problems == []

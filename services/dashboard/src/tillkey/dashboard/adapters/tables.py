@@ -34,3 +34,23 @@ sessions = Table(
 )
 
 rate_limits = define_rate_limit_table(metadata)
+
+# Support (the admin credential): its own sign-ins, and a record of every action with who and why.
+support_sessions = Table(
+    "support_sessions", metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("name", String(100), nullable=False),                    # who signed in, as they said
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+)
+
+support_actions = Table(
+    "support_actions", metadata,
+    Column("action_id", String(64), primary_key=True),
+    Column("order_id", String(64), nullable=False),
+    Column("action", String(40), nullable=False),                   # cancel | refund | resend
+    Column("reason", Text, nullable=False),
+    Column("who", String(100), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Index("ix_support_actions_order", "order_id"),
+)

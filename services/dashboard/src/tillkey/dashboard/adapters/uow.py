@@ -72,6 +72,32 @@ class SqlAccounts:
         return self.conn.execute(delete(t.sessions).where(t.sessions.c.user_id == user_id)).rowcount
 
 
+class SqlSupport:
+    def __init__(self, conn: Connection):
+        self.conn = conn
+
+    def add_session(self, token_hash: str, name: str, now: datetime, expires_at: datetime) -> None:
+        self.conn.execute(insert(t.support_sessions).values(token_hash=token_hash, name=name, created_at=now,
+                                                            expires_at=expires_at))
+
+    def session(self, token_hash: str) -> tuple[str, datetime] | None:
+        row = self.conn.execute(select(t.support_sessions.c.name, t.support_sessions.c.expires_at)
+                                .where(t.support_sessions.c.token_hash == token_hash)).first()
+        return (row[0], _aware(row[1])) if row else None
+
+    def delete_session(self, token_hash: str) -> None:
+        self.conn.execute(delete(t.support_sessions).where(t.support_sessions.c.token_hash == token_hash))
+
+    def record(self, action_id: str, order_id: str, action: str, reason: str, who: str, now: datetime) -> None:
+        self.conn.execute(insert(t.support_actions).values(action_id=action_id, order_id=order_id, action=action,
+                                                           reason=reason, who=who, at=now))
+
+    def actions_of(self, order_id: str) -> list[dict]:
+        rows = self.conn.execute(select(t.support_actions).where(t.support_actions.c.order_id == order_id)
+                                 .order_by(t.support_actions.c.at)).mappings().all()
+        return [{**row, "at": _aware(row["at"])} for row in rows]
+
+
 class SqlUnitOfWork:
     def __init__(self, engine: Engine):
         self.engine = engine
@@ -81,6 +107,7 @@ class SqlUnitOfWork:
         self.conn = self.engine.connect()
         self._tx = self.conn.begin()
         self.accounts = SqlAccounts(self.conn)
+        self.support = SqlSupport(self.conn)
         return self
 
     def __exit__(self, *exc) -> None:

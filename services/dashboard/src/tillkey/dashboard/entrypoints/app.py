@@ -20,6 +20,7 @@ from tillkey.dashboard.entrypoints import (
     developers_pages,
     orders_pages,
     pool_pages,
+    support_pages,
     users_pages,
 )
 from tillkey.dashboard.entrypoints.pages import load_user, render
@@ -57,7 +58,7 @@ def create_app(settings: Settings, **overrides):
     app.before_request(load_user)
     app.register_blueprint(assets_blueprint())
     for bp in (auth_pages.bp, catalog_pages.bp, pool_pages.bp, orders_pages.bp, developers_pages.bp, users_pages.bp,
-               admin_api.bp):
+               support_pages.bp, admin_api.bp):
         app.register_blueprint(bp)
     install_rate_limits(app, LoginLimits(settings.logins_per_address, settings.logins_per_email,
                                          settings.trusted_proxies), engine=service.engine, table=tables.rate_limits)

@@ -53,11 +53,11 @@ def rows(value) -> list:
 
 
 def render(template: str, status: int = 200, **context):
-    html = render_template(template, _=Translator("en"), asset_url=asset_url, user=g.get("user"), rows=rows,
-                           merchant_name=g.user.merchant_name if g.get("user") else "Tillkey dashboard",
-                           money=lambda amount, currency: format_money(amount, currency, "en")
-                           if amount is not None and currency else "—",
-                           decimal=from_minor_units, date=lambda value: format_date(value, "en") if value else "—",
-                           **context)
+    values = {"_": Translator("en"), "asset_url": asset_url, "user": g.get("user"), "rows": rows,
+              "merchant_name": g.user.merchant_name if g.get("user") else "Tillkey dashboard",
+              "money": lambda amount, currency: format_money(amount, currency, "en")
+              if amount is not None and currency else "—",
+              "decimal": from_minor_units, "date": lambda value: format_date(value, "en") if value else "—"}
+    html = render_template(template, **{**values, **context})
     # Our own origin only: forms post here, no script or style from elsewhere, no Referer leaves.
     return html, status, page_headers(form_targets=(), referrer="same-origin")

@@ -34,13 +34,14 @@ def order_story(api: PlatformApi, key: str, order_id: str) -> dict:
     if not ORDER_ID.match(order_id):
         raise NotFound(order_id)
     story = {"order": api.call("orders", "GET", f"/v1/orders/{order_id}", key)}
-    story["payments"] = _part(lambda: api.call("payments", "GET", f"/v1/orders/{order_id}/payments", key))
-    story["deliveries"] = _part(lambda: api.call("fulfillment", "GET", f"/v1/orders/{order_id}/deliveries", key))
-    story["webhooks"] = _part(lambda: _webhooks_of(api, key, order_id))
+    story["payments"] = optional_part(lambda: api.call("payments", "GET", f"/v1/orders/{order_id}/payments", key))
+    story["deliveries"] = optional_part(lambda: api.call("fulfillment", "GET", f"/v1/orders/{order_id}/deliveries",
+                                                         key))
+    story["webhooks"] = optional_part(lambda: _webhooks_of(api, key, order_id))
     return story
 
 
-def _part(fetch):
+def optional_part(fetch):
     try:
         return fetch()
     except (Unavailable, NotFound):

@@ -1,0 +1,89 @@
+"""The support console: signed in with the admin credential and a name, it finds any merchant's order
+and cancels, refunds or resends — each action recorded with who did it and why (docs/dashboard.md)."""
+from __future__ import annotations
+
+import hmac
+import secrets
+from datetime import datetime, timedelta
+
+from tillkey.dashboard.domain.money import InvalidPrice, to_minor_units
+from tillkey.dashboard.service_layer.accounts import token_hash
+from tillkey.dashboard.service_layer.errors import Rejected, SignInFailed
+from tillkey.dashboard.service_layer.ids import checked
+from tillkey.dashboard.service_layer.orders import optional_part
+from tillkey.dashboard.service_layer.ports import PlatformApi, UnitOfWork
+
+ACTIONS = ("cancel", "refund", "resend")
+
+
+def sign_in(given_token: str, name: str, admin_token: str, uow: UnitOfWork, now: datetime,
+            lifetime_seconds: float) -> str:
+    name = " ".join((name or "").split())
+    if not given_token or not admin_token or not hmac.compare_digest(given_token.encode(), admin_token.encode()):
+        raise SignInFailed()
+    if not name or len(name) > 100:
+        raise Rejected("Say who you are.", {"name": ["Your name, 1 to 100 characters: it is recorded on "
+                                                     "every action you take."]})
+    token = secrets.token_urlsafe(32)
+    with uow:
+        uow.support.add_session(token_hash(token), name, now, now + timedelta(seconds=lifetime_seconds))
+        uow.commit()
+    return token
+
+
+def signed_in(token: str | None, uow: UnitOfWork, now: datetime) -> str | None:
+    """The signed-in support person's name, or None."""
+    if not token:
+        return None
+    with uow:
+        found = uow.support.session(token_hash(token))
+    if found is None or now >= found[1]:
+        return None
+    return found[0]
+
+
+def sign_out(token: str | None, uow: UnitOfWork) -> None:
+    if token:
+        with uow:
+            uow.support.delete_session(token_hash(token))
+            uow.commit()
+
+
+def order_of(api: PlatformApi, admin_token: str, order_id: str, uow: UnitOfWork) -> dict:
+    order = api.call("orders", "GET", f"/v1/orders/{checked(order_id)}", admin_token)
+    payments = optional_part(lambda: api.call("payments", "GET", f"/v1/orders/{order_id}/payments", admin_token))
+    deliveries = optional_part(lambda: api.call("fulfillment", "GET", f"/v1/orders/{order_id}/deliveries",
+                                                admin_token))
+    with uow:
+        actions = uow.support.actions_of(order_id)
+    return {"order": order, "payments": payments, "deliveries": deliveries, "actions": actions}
+
+
+def act(api: PlatformApi, admin_token: str, order: dict, action: str, reason: str, amount_text: str, who: str,
+        form_key: str, uow: UnitOfWork, now: datetime) -> None:
+    """Cancel (unpaid), refund (all or an amount) or resend; recorded once the service took it."""
+    reason = (reason or "").strip()
+    if action not in ACTIONS:
+        raise Rejected("Unknown action.", {"action": [f"One of {', '.join(ACTIONS)}."]})
+    if not reason or len(reason) > 500:
+        raise Rejected("Say why.", {"reason": ["Why, in 1 to 500 characters: it is recorded with your name."]})
+    order_id = order["order_id"]
+    idempotency = f"support-{action}-{form_key}" if form_key else None
+    if action == "cancel":
+        api.call("orders", "POST", f"/v1/orders/{order_id}/cancel", admin_token, body={"reason": reason},
+                 idempotency_key=idempotency)
+    elif action == "refund":
+        body: dict = {"reason": reason}
+        if (amount_text or "").strip():
+            try:
+                body["amount"] = to_minor_units(amount_text, order["currency"])
+            except InvalidPrice as exc:
+                raise Rejected("The refund was not started.", {"amount": [str(exc)]}) from None
+        api.call("orders", "POST", f"/v1/orders/{order_id}/refund", admin_token, body=body,
+                 idempotency_key=idempotency)
+    else:
+        api.call("orders", "POST", f"/v1/orders/{order_id}/resend-licenses", admin_token,
+                 idempotency_key=idempotency)
+    with uow:
+        uow.support.record(f"sup_{secrets.token_hex(10)}", order_id, action, reason, who, now)
+        uow.commit()

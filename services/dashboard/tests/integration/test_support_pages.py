@@ -1,0 +1,80 @@
+"""The support console: its own sign-in with the admin credential, actions sent with it and recorded
+with who and why; a merchant's sign-in opens nothing there, and the console opens no merchant page."""
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import create_engine, select
+
+from tillkey.dashboard.adapters import tables
+
+from .conftest import ADMIN, create_user, csrf_token, sign_in
+
+pytestmark = pytest.mark.integration
+
+ORDER = {"order_id": "ord_1", "merchant_id": "mer_Shop1", "status": "not_paid", "delivery_status": "not_delivered",
+         "currency": "EUR", "subtotal": 4900, "discount": 0, "total": 4900, "refunded_amount": 0,
+         "payment_method": "bank_transfer", "coupon": None, "custom": {},
+         "customer": {"email": "ada@example.com", "first_name": "Ada", "last_name": "Lovelace"},
+         "lines": [{"line_id": "line_1", "product_id": "prod_1", "name": "Pro", "quantity": 1, "unit_price": 4900,
+                    "discount": 0, "total": 4900, "delivery_status": "pending"}],
+         "created_at": "2026-01-02T10:00:00Z", "paid_at": None, "delivered_at": None}
+
+
+def support_sign_in(client, token=ADMIN, name="Sam Support"):
+    return client.post("/support/login", data={"csrf_token": csrf_token(client, "/support/login"),
+                                               "admin_token": token, "name": name})
+
+
+@pytest.fixture
+def support(app, api):
+    api.answers[("orders", "GET", "/v1/orders/ord_1")] = ORDER
+    api.answers[("orders", "POST", "/v1/orders/ord_1/cancel")] = lambda body: {**ORDER, "status": "canceled"}
+    client = app.test_client()
+    assert support_sign_in(client).status_code == 303
+    return client
+
+
+def test_a_wrong_credential_or_no_name_signs_nobody_in(app, database_url):
+    client = app.test_client()
+    assert support_sign_in(client, token="not-the-token").status_code == 401
+    assert support_sign_in(client, name="  ").status_code == 422
+    assert client.get("/support/orders/ord_1").status_code == 302
+    with create_engine(database_url).connect() as conn:
+        assert conn.execute(select(tables.support_sessions)).all() == []
+
+
+def test_cancel_is_sent_with_the_admin_credential_and_recorded_with_who_and_why(support, api, database_url):
+    html = support.get("/support/orders/ord_1").get_data(as_text=True)
+    form = {n: re.search(rf'name="{n}" value="([^"]+)"', html).group(1) for n in ("csrf_token", "form_key")}
+    assert support.post("/support/orders/ord_1/cancel", data={**form, "reason": " "}).status_code == 422
+    assert [c for c in api.calls if c[1] == "POST"] == []
+    done = support.post("/support/orders/ord_1/cancel", data={**form, "reason": "customer asked by phone"})
+    assert done.status_code == 303
+    posted = [c for c in api.calls if c[1] == "POST"]
+    assert [(c[2], c[3], c[5]) for c in posted] == [("/v1/orders/ord_1/cancel", ADMIN,
+                                                     {"reason": "customer asked by phone"})]
+    page = support.get("/support/orders/ord_1").get_data(as_text=True)
+    assert "cancel by <strong>Sam Support</strong>: customer asked by phone" in page
+    with create_engine(database_url).connect() as conn:
+        assert conn.execute(select(tables.support_actions.c.who, tables.support_actions.c.action)).all() == [
+            ("Sam Support", "cancel")]
+
+
+def test_an_unknown_action_or_a_form_without_its_token_changes_nothing(support, api):
+    html = support.get("/support/orders/ord_1").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+    assert support.post("/support/orders/ord_1/delete", data={"csrf_token": token, "reason": "x"}).status_code == 422
+    assert support.post("/support/orders/ord_1/cancel", data={"reason": "x"}).status_code == 400
+    assert [c for c in api.calls if c[1] == "POST"] == []
+
+
+def test_a_merchant_sign_in_opens_no_support_page_and_support_opens_no_merchant_page(app, support):
+    merchant = app.test_client()
+    create_user(merchant)
+    sign_in(merchant)
+    assert merchant.get("/support/orders/ord_1").status_code == 302
+    assert support.get("/orders").status_code == 302
+    assert support.post("/support/logout", data={"csrf_token": csrf_token(support, "/support")}).status_code == 303
+    assert support.get("/support/orders/ord_1").status_code == 302
