@@ -211,3 +211,25 @@ def test_support_finds_an_unpaid_order_by_its_id_and_cancels_it_with_a_reason(pl
     order = client.call("orders", "GET", f"/v1/orders/{checkout['order_id']}", merchant["api_key"]).json()
     assert order["status"] == "canceled"
     assert page.problems == []
+
+
+def test_a_coupon_made_in_the_dashboard_is_the_orders_apis_and_switches_off(platform, client, dashboard):
+    merchant = client.new_merchant("Coupon Software")
+    dashboard_user(platform, dashboard, merchant, "coupons@dash.example")
+    product = client.new_product(merchant["api_key"], name="Coupon Editor", prices={"EUR": 4000})
+    session = signed_in_session(dashboard, "coupons@dash.example")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', session.get(f"{dashboard}/coupons").text).group(1)
+    made = session.post(f"{dashboard}/coupons", timeout=10, allow_redirects=False, data={
+        "csrf_token": token, "code": "LAUNCH-25", "kind": "percent", "percent": "25",
+        "product_id": product["product_id"], "max_redemptions": "10"})
+    assert made.status_code == 303, made.text
+    coupons = client.call("orders", "GET", "/v1/coupons", merchant["api_key"]).json()["data"]
+    assert [(c["code"], c["percent_off"], c["product_ids"], c["max_redemptions"], c["active"]) for c in coupons] == [
+        ("LAUNCH-25", 25, [product["product_id"]], 10, True)]
+    cart = client.call("orders", "POST", "/v1/carts", expect=201, json={
+        "lines": [{"product_id": product["product_id"], "quantity": 1}], "coupon": "LAUNCH-25"}).json()
+    assert cart["total"] == 3000
+    off = session.post(f"{dashboard}/coupons/LAUNCH-25/active", data={"csrf_token": token, "active": "false"},
+                       timeout=10, allow_redirects=False)
+    assert off.status_code == 303
+    assert client.call("orders", "GET", "/v1/coupons", merchant["api_key"]).json()["data"][0]["active"] is False

@@ -17,6 +17,7 @@ from tillkey.dashboard.entrypoints import (
     admin_api,
     auth_pages,
     catalog_pages,
+    coupon_pages,
     developers_pages,
     orders_pages,
     pool_pages,
@@ -57,8 +58,8 @@ def create_app(settings: Settings, **overrides):
     csrf.exempt(admin_api.bp)              # bearer-token JSON: no cookie rides along, nothing to forge
     app.before_request(load_user)
     app.register_blueprint(assets_blueprint())
-    for bp in (auth_pages.bp, catalog_pages.bp, pool_pages.bp, orders_pages.bp, developers_pages.bp, users_pages.bp,
-               support_pages.bp, admin_api.bp):
+    for bp in (auth_pages.bp, catalog_pages.bp, coupon_pages.bp, pool_pages.bp, orders_pages.bp,
+               developers_pages.bp, users_pages.bp, support_pages.bp, admin_api.bp):
         app.register_blueprint(bp)
     install_rate_limits(app, LoginLimits(settings.logins_per_address, settings.logins_per_email,
                                          settings.trusted_proxies), engine=service.engine, table=tables.rate_limits)
