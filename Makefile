@@ -11,7 +11,7 @@ STAMP := $(VENV)/.installed
 TYPED := contracts devtools
 DEPLOY_STAMP := $(VENV)/.deploy-tools
 
-.PHONY: install run test test-unit test-integration test-e2e bench lint typecheck migrate clean package-check deploy-check
+.PHONY: install run test test-unit test-integration test-e2e chaos bench lint typecheck migrate clean package-check deploy-check
 
 $(STAMP): requirements/constraints.txt requirements/dev.txt $(wildcard libs/*/pyproject.toml services/*/pyproject.toml)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -38,6 +38,9 @@ test-integration: install ## the tests that need the real broker or a real datab
 
 test-e2e: install
 	@$(BIN)/python -m pytest tests
+
+chaos: install ## faults injected mid-flow into the real processes, then a tally that must read 0 (not part of make test; docs/operations.md)
+	@$(BIN)/python -m pytest tests/chaos -p no:cacheprovider $(CHAOS_ARGS)
 
 bench: install ## what a merchant feels, on SQLite and PostgreSQL (not part of make test; docs/benchmark.md)
 	@command -v wrk >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null)
