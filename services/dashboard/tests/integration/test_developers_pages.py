@@ -6,6 +6,8 @@ import re
 
 import pytest
 
+from tillkey.dashboard.service_layer.errors import Rejected
+
 from .conftest import create_user, csrf_token, sign_in
 
 pytestmark = pytest.mark.integration
@@ -68,3 +70,13 @@ def test_the_delivery_log_passes_only_known_filters(signed_in, api):
     api.answers[("webhooks", "GET", "/v1/webhook-deliveries")] = {"data": [], "next_cursor": None}
     assert signed_in.get("/developers/webhooks/deliveries?status=bogus&endpoint_id=we_1&x=1").status_code == 200
     assert api.calls[-1][4] == {"limit": 50, "endpoint_id": "we_1"}
+
+
+def test_an_action_the_service_refuses_is_a_page_with_its_reason_not_a_500(signed_in, api):
+    def refuse(body):
+        raise Rejected("The endpoint is deleted.")
+
+    api.answers[("webhooks", "PATCH", "/v1/webhook-endpoints/we_1")] = refuse
+    resp = signed_in.post("/developers/webhooks/we_1/enabled",
+                          data={"csrf_token": csrf_token(signed_in, "/developers/webhooks"), "enabled": "true"})
+    assert resp.status_code == 422 and "The endpoint is deleted." in resp.get_data(as_text=True)

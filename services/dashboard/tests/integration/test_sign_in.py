@@ -113,10 +113,13 @@ def test_the_admin_api_needs_the_admin_token_a_real_key_and_a_new_email(app, dat
     assert count(database_url, tables.users) == 1
 
 
-def test_next_after_sign_in_stays_on_our_own_pages(app):
+@pytest.mark.parametrize("target, landing", [("//evil.example/phish", "/"), ("/\\evil.example", "/"),
+                                             ("https://evil.example/", "/"), ("/\tevil", "/"),
+                                             ("/products?cursor=x", "/products?cursor=x")])
+def test_next_after_sign_in_stays_on_our_own_pages(app, target, landing):
     client = app.test_client()
     create_user(client)
     token = csrf_token(client)
     resp = client.post("/login", data={"email": "owner@shop.example", "password": PASSWORD, "csrf_token": token,
-                                       "next": "//evil.example/phish"})
-    assert resp.headers["Location"] == "/"
+                                       "next": target})
+    assert resp.headers["Location"] == landing

@@ -25,7 +25,7 @@ from tillkey.dashboard.entrypoints import (
     users_pages,
 )
 from tillkey.dashboard.entrypoints.pages import load_user, render
-from tillkey.dashboard.service_layer.errors import NotFound, Unavailable
+from tillkey.dashboard.service_layer.errors import NotFound, Rejected, Unavailable
 from tillkey.platform.app import create_base_app
 from tillkey.platform.problems import problem_response
 from tillkey.platform.rate_limits import install_rate_limits
@@ -86,6 +86,12 @@ def _page_errors(app) -> None:
     def _unavailable(exc):
         return page(503, "Try again in a moment", f"The {exc} service did not answer; nothing was changed.",
                     {"Retry-After": "5"})
+
+    @app.errorhandler(Rejected)
+    def _rejected(exc):
+        # A service refused an action that has no form to show it on (a coupon switched twice, an
+        # endpoint deleted meanwhile): its reason, and nothing changed.
+        return page(422, "That did not work", exc.detail)
 
     @app.errorhandler(CSRFError)
     def _csrf(exc):

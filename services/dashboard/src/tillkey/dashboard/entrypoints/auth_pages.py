@@ -20,7 +20,10 @@ def _email_key() -> str:
 def _safe_next(target: str | None) -> str:
     """Only a path of ours: `?next=https://evil.example` must not turn sign-in into a redirector."""
     parts = urlsplit(target or "")
-    if target and not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//"):
+    # Browsers read a backslash as a slash ("/" + "\\evil.example" is "//evil.example"): refused, as is
+    # a control character.
+    if (target and not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//")
+            and "\\" not in target and target.isprintable()):
         return target
     return url_for("orders.home")
 
