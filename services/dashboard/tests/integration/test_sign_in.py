@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import create_engine, func, select
 
 from tillkey.dashboard.adapters import tables
+from tillkey.platform.clock import FixedClock
 
 from .conftest import PASSWORD, create_user, csrf_token, sign_in
 
@@ -123,3 +125,19 @@ def test_next_after_sign_in_stays_on_our_own_pages(app, target, landing):
     resp = client.post("/login", data={"email": "owner@shop.example", "password": PASSWORD, "csrf_token": token,
                                        "next": target})
     assert resp.headers["Location"] == landing
+
+
+def test_a_session_past_its_lifetime_signs_out_and_a_sign_in_clears_expired_rows(make_app, api, database_url):
+    app = make_app(session_lifetime=3600.0)
+    clock = app.extensions["tillkey.dashboard"].clock = FixedClock(datetime(2026, 1, 1, tzinfo=UTC))
+    api.answers[("orders", "GET", "/v1/orders")] = {"data": [], "next_cursor": None}
+    old, new = app.test_client(), app.test_client()
+    create_user(old)
+    sign_in(old)
+    assert old.get("/orders").status_code == 200
+    clock.advance(hours=1)
+    sign_in(new)
+    assert count(database_url, tables.sessions) == 1            # the expired one went with the new sign-in
+    assert old.get("/orders").status_code == 302
+    clock.advance(minutes=59)
+    assert new.get("/orders").status_code == 200

@@ -71,6 +71,9 @@ class SqlAccounts:
     def delete_sessions_of(self, user_id: str) -> int:
         return self.conn.execute(delete(t.sessions).where(t.sessions.c.user_id == user_id)).rowcount
 
+    def delete_expired_sessions(self, now: datetime) -> int:
+        return self.conn.execute(delete(t.sessions).where(t.sessions.c.expires_at <= now)).rowcount
+
 
 class SqlSupport:
     def __init__(self, conn: Connection):

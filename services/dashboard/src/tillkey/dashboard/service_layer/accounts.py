@@ -75,6 +75,8 @@ def sign_in(email: str, password: str, uow: UnitOfWork, hasher: PasswordHasher, 
         raise SignInFailed()
     token = secrets.token_urlsafe(32)
     with uow:
+        # Sessions nobody came back to would stay forever: each sign-in clears the expired ones.
+        uow.accounts.delete_expired_sessions(now)
         uow.accounts.add_session(SignInSession(token_hash(token), user.user_id, now,
                                                now + timedelta(seconds=lifetime_seconds)))
         uow.commit()
