@@ -233,3 +233,23 @@ def test_a_coupon_made_in_the_dashboard_is_the_orders_apis_and_switches_off(plat
                        timeout=10, allow_redirects=False)
     assert off.status_code == 303
     assert client.call("orders", "GET", "/v1/coupons", merchant["api_key"]).json()["data"][0]["active"] is False
+
+
+def test_support_confirms_a_bank_transfer_that_arrived_and_the_order_is_paid(platform, client, dashboard):
+    merchant = client.new_merchant("Transfer Software")
+    product = client.new_product(merchant["api_key"], name="Transfer Editor", prices={"EUR": 3000})
+    checkout = client.checkout(product["product_id"], email="bank@example.com", payment_method="bank_transfer")
+    payment = client.pay_when_ready(checkout, method="bank_transfer")
+    session = requests.Session()
+    login = session.get(f"{dashboard}/support/login", timeout=10).text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', login).group(1)
+    assert session.post(f"{dashboard}/support/login", timeout=10, allow_redirects=False, data={
+        "csrf_token": token, "name": "Sam Support", "admin_token": platform.config.admin_token}).status_code == 303
+    page = session.get(f"{dashboard}/support/orders/{checkout['order_id']}", timeout=10).text
+    assert payment["instructions"]["reference"] in page
+    resp = session.post(f"{dashboard}/support/orders/{checkout['order_id']}/confirm/payment/{payment['payment_id']}",
+                        data={"csrf_token": token, "reason": "statement 2026-11, line 4"}, timeout=10,
+                        allow_redirects=False)
+    assert resp.status_code == 303, resp.text
+    wait_until(lambda: client.call("orders", "GET", f"/v1/orders/{checkout['order_id']}",
+                                   merchant["api_key"]).json()["status"] == "paid", 30, "the order paid")

@@ -78,3 +78,25 @@ def test_a_merchant_sign_in_opens_no_support_page_and_support_opens_no_merchant_
     assert support.get("/orders").status_code == 302
     assert support.post("/support/logout", data={"csrf_token": csrf_token(support, "/support")}).status_code == 303
     assert support.get("/support/orders/ord_1").status_code == 302
+
+
+def test_only_this_orders_pending_transfer_is_confirmed_and_it_is_recorded(support, api):
+    api.answers[("payments", "GET", "/v1/orders/ord_1/payments")] = {"data": [
+        {"payment_id": "pay_1", "method": "bank_transfer", "status": "pending", "amount": 4900, "currency": "EUR",
+         "instructions": {"reference": "TK-ABCD-1234"}, "refunds": []}]}
+    api.answers[("payments", "POST", "/v1/payments/pay_1/confirm")] = {"payment_id": "pay_1", "status": "succeeded"}
+    html = support.get("/support/orders/ord_1").get_data(as_text=True)
+    assert "TK-ABCD-1234" in html and 'action="/support/orders/ord_1/confirm/payment/pay_1"' in html
+    token = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+    other = support.post("/support/orders/ord_1/confirm/payment/pay_other", data={"csrf_token": token,
+                                                                                 "reason": "statement 12"})
+    assert other.status_code == 404
+    no_reason = support.post("/support/orders/ord_1/confirm/payment/pay_1", data={"csrf_token": token})
+    assert no_reason.status_code == 422
+    assert [c for c in api.calls if c[1] == "POST"] == []
+    done = support.post("/support/orders/ord_1/confirm/payment/pay_1", data={"csrf_token": token,
+                                                                            "reason": "statement line 12"})
+    assert done.status_code == 303
+    assert [(c[2], c[3]) for c in api.calls if c[1] == "POST"] == [("/v1/payments/pay_1/confirm", ADMIN)]
+    assert "confirm payment by <strong>Sam Support</strong>: pay_1: statement line 12" in \
+        support.get("/support/orders/ord_1").get_data(as_text=True)

@@ -88,6 +88,19 @@ def order_page(order_id):
     return _order_page(order_id)
 
 
+@bp.post("/orders/<order_id>/confirm/<kind>/<item_id>")
+@support_only
+def confirm(order_id, kind, item_id):
+    d = dashboard()
+    story = support.order_of(d.api, d.settings.admin_token, order_id, d.uow_factory())
+    try:
+        support.confirm(d.api, d.settings.admin_token, story, kind, item_id, request.form.get("reason", ""), g.support,
+                        d.uow_factory(), d.clock.now())
+    except Rejected as exc:
+        return _order_page(order_id, 422, errors=exc.errors, detail=exc.detail)
+    return redirect(url_for("support.order_page", order_id=order_id, done=f"{kind} confirmed"), 303)
+
+
 @bp.post("/orders/<order_id>/<action>")
 @support_only
 def act(order_id, action):

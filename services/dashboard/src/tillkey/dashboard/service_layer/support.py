@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 from tillkey.dashboard.domain.money import InvalidPrice, to_minor_units
 from tillkey.dashboard.service_layer.accounts import token_hash
-from tillkey.dashboard.service_layer.errors import Rejected, SignInFailed
+from tillkey.dashboard.service_layer.errors import NotFound, Rejected, SignInFailed
 from tillkey.dashboard.service_layer.ids import checked
 from tillkey.dashboard.service_layer.orders import optional_part
 from tillkey.dashboard.service_layer.ports import PlatformApi, UnitOfWork
@@ -86,4 +86,30 @@ def act(api: PlatformApi, admin_token: str, order: dict, action: str, reason: st
                  idempotency_key=idempotency)
     with uow:
         uow.support.record(f"sup_{secrets.token_hex(10)}", order_id, action, reason, who, now)
+        uow.commit()
+
+
+def confirm(api: PlatformApi, admin_token: str, story: dict, kind: str, item_id: str, reason: str, who: str,
+            uow: UnitOfWork, now: datetime) -> None:
+    """Confirm a bank transfer that arrived (`payment`) or a bank-transfer refund paid out by hand
+    (`refund`) — only one of this order's, as its payments list shows it; recorded like every action."""
+    reason = (reason or "").strip()
+    if not reason or len(reason) > 500:
+        raise Rejected("Say why.", {"reason": ["What shows it (a bank statement line), in 1 to 500 characters."]})
+    payments = story.get("payments") or []
+    payments = payments.get("data", []) if isinstance(payments, dict) else payments
+    if kind == "payment":
+        known = {p["payment_id"] for p in payments}
+        path = f"/v1/payments/{checked(item_id)}/confirm"
+    elif kind == "refund":
+        known = {r.get("refund_id") for p in payments for r in p.get("refunds") or []}
+        path = f"/v1/refunds/{checked(item_id)}/confirm"
+    else:
+        raise Rejected("Unknown confirmation.", {"kind": ["payment or refund"]})
+    if item_id not in known:
+        raise NotFound(item_id)      # another order's payment is not confirmed from this page
+    api.call("payments", "POST", path, admin_token)
+    with uow:
+        uow.support.record(f"sup_{secrets.token_hex(10)}", story["order"]["order_id"], f"confirm {kind}",
+                           f"{item_id}: {reason}", who, now)
         uow.commit()
