@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import Column, Integer, MetaData, String, Table, func, select
 
 from tillkey.contracts import EXCHANGE, load_sample
-from tillkey.messaging import InboxDispatcher, SqlAlchemyUnitOfWork, define_inbox, define_outbox
+from tillkey.messaging import InboxDispatcher, InboxHandler, SqlAlchemyUnitOfWork, define_inbox, define_outbox
 from tillkey.platform.db import make_engine, make_session_factory
 from tillkey.testing.proxy import TcpProxy
 
@@ -58,7 +58,8 @@ class Db:
 
     def dispatcher(self, handler=None) -> InboxDispatcher:
         handler = handler or self.record_effect
-        return InboxDispatcher(lambda cause=None: self.uow(cause=cause), self.inbox, {"order.created": [handler]})
+        return InboxDispatcher(lambda cause=None: self.uow(cause=cause), self.inbox,
+                               {"order.created": [InboxHandler("record_effect", handler)]})
 
 
 @pytest.fixture

@@ -28,7 +28,7 @@ def place(svc, shop, coupon=None, quantity=1):
 
 def consume(svc, type_, **data):
     env = sample_envelope(type_, new_id=True, **data)
-    handler = events.EVENT_HANDLERS[type_][0]
+    handler = events.EVENT_HANDLERS[type_][0].handle
     with svc.uow:
         handler(env, svc.uow, svc.deps)
         svc.uow.commit()

@@ -119,7 +119,7 @@ def take(uow, type_, **data):
 
 
 def test_order_deleted_erases_first_then_delivers():
-    assert [h.__name__ for h in HANDLERS["order.deleted"]] == ["erase_order", "take_event"]
+    assert [h.name for h in HANDLERS["order.deleted"]] == ["erase_order", "take_event"]
 
 
 def test_deletion_erases_the_stored_order_created_and_echoes_but_keeps_the_rest():

@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import Table, select
@@ -17,6 +18,33 @@ log = logging.getLogger(__name__)
 Handler = Callable[[Envelope, object], None]
 
 
+@dataclass(frozen=True)
+class InboxHandler:
+    """A handler as its service's table declares it.
+
+    `name` is what the inbox records with each message this handler took: the key of "already
+    handled". It is declared in the table, never derived from where the function lives, so moving
+    or renaming the function cannot make a redelivered message look new (docs/architecture.md).
+    """
+
+    name: str
+    handle: Handler
+
+    def __post_init__(self) -> None:
+        if not self.name or len(self.name) > 128:
+            raise ValueError(f"an inbox handler name is 1 to 128 characters, not {self.name!r}")
+
+    def __call__(self, envelope: Envelope, uow) -> None:
+        self.handle(envelope, uow)
+
+    @property
+    def recorded_as(self) -> tuple[str, ...]:
+        """Its name, and the name releases before declared names recorded for it (its module and
+        qualified name): a worker of the previous release still running during a rollout writes
+        that one, after the migration renamed the older rows."""
+        return (self.name, _derived_name(self.handle))
+
+
 class InboxDispatcher:
     """`handlers` maps an event type to the handlers that react to it.
 
@@ -27,7 +55,12 @@ class InboxDispatcher:
     """
 
     def __init__(self, uow_factory: Callable[..., object], inbox: Table,
-                 handlers: Mapping[str, Sequence[Handler]]):
+                 handlers: Mapping[str, Sequence[InboxHandler]]):
+        for event_type, listed in handlers.items():
+            for handler in listed:
+                if not isinstance(handler, InboxHandler):
+                    raise TypeError(f"the handler table names each handler for the inbox: {event_type} lists "
+                                    f"{handler!r}; write InboxHandler('<stable name>', handler)")
         self._uow_factory = uow_factory
         self._inbox = inbox
         self.handlers = handlers
@@ -39,10 +72,11 @@ class InboxDispatcher:
 
     def __call__(self, envelope: Envelope) -> None:
         for handler in self.handlers.get(envelope.type, ()):
-            name = _handler_name(handler)
+            name = handler.name
             with self._uow_factory(cause=envelope) as uow:
                 seen = uow.session.execute(select(self._inbox.c.message_id).where(
-                    self._inbox.c.message_id == envelope.id, self._inbox.c.handler == name)).first()
+                    self._inbox.c.message_id == envelope.id,
+                    self._inbox.c.handler.in_(handler.recorded_as))).first()
                 if seen:
                     log.info("duplicate %s %s for %s: already handled", envelope.type, envelope.id, name)
                     continue
@@ -72,8 +106,7 @@ class InboxDispatcher:
         the others). Inbox rows are claimed before any handler runs, as in `__call__`; if another
         consumer holds one of them, `BatchFailed(None)` sends the whole batch down the one-by-one path.
         """
-        work = [(i, env, h, _handler_name(h)) for i, env in enumerate(envelopes)
-                for h in self.handlers.get(env.type, ())]
+        work = [(i, env, h, h.name) for i, env in enumerate(envelopes) for h in self.handlers.get(env.type, ())]
         if not work:
             return
         with self._uow_factory(cause=None) as uow:
@@ -88,7 +121,7 @@ class InboxDispatcher:
                 raise BatchFailed(None, exc) from exc
             todo = []
             for i, env, handler, name in work:
-                if (env.id, name) in seen:  # handled before, or a duplicate inside this very batch
+                if any((env.id, n) in seen for n in handler.recorded_as):  # before, or twice in this batch
                     log.info("duplicate %s %s for %s: already handled", env.type, env.id, name)
                     continue
                 seen.add((env.id, name))
@@ -122,16 +155,17 @@ class InboxDispatcher:
                 raise BatchFailed(None, exc) from exc
 
 
-    def _timed(self, handler, name: str, envelope: Envelope, uow) -> None:
+    def _timed(self, handler: InboxHandler, name: str, envelope: Envelope, uow) -> None:
         timer = self._timers.get((envelope.type, name))
         if timer is None:
             # `tillkey.<service>.…`: the service is the handler's package.
-            service = name.split(".")[1] if name.startswith("tillkey.") else "?"
+            module = _derived_name(handler.handle)
+            service = module.split(".")[1] if module.startswith("tillkey.") else "?"
             timer = self._timers[(envelope.type, name)] = metrics.handler_duration.labels(
-                service, envelope.type, name.rsplit(".", 1)[-1])
+                service, envelope.type, name)
         started = time.perf_counter()
         if tracing.ACTIVE:
-            with tracing.handling(envelope, name.rsplit(".", 1)[-1]):
+            with tracing.handling(envelope, name):
                 handler(envelope, uow)
         else:
             handler(envelope, uow)
@@ -139,7 +173,7 @@ class InboxDispatcher:
         timer.observe(elapsed)
         # One INFO line per handled message and handler: with its correlation id, an operator follows
         # one order through every service at the default level (about 20 µs; LOG_LEVEL=WARNING drops it).
-        log.info("%s handled %s %s in %.1f ms", name.rsplit(".", 1)[-1], envelope.type, envelope.id, elapsed * 1000)
+        log.info("%s handled %s %s in %.1f ms", name, envelope.type, envelope.id, elapsed * 1000)
 
 
 def prefetching(prefetch: Callable[[list[Envelope], object], None]):
@@ -156,10 +190,10 @@ def prefetching(prefetch: Callable[[list[Envelope], object], None]):
 def _prefetch(todo, uow) -> None:
     by_handler: dict = {}
     for _i, env, handler, _name in todo:
-        if hasattr(handler, "prefetch"):
-            by_handler.setdefault(handler, []).append(env)
-    for handler, envelopes in by_handler.items():
-        handler.prefetch(envelopes, uow)
+        if hasattr(handler.handle, "prefetch"):
+            by_handler.setdefault(handler.handle, []).append(env)
+    for handle, envelopes in by_handler.items():
+        handle.prefetch(envelopes, uow)
 
 
 class BatchFailed(Exception):
@@ -171,8 +205,9 @@ class BatchFailed(Exception):
         self.cause = cause
 
 
-def _handler_name(handler) -> str:
-    # functools.partial and callable objects have no __qualname__ of their own.
+def _derived_name(handler) -> str:
+    """The inbox name of releases before declared names: the function's module and qualified name.
+    functools.partial and callable objects have no __qualname__ of their own."""
     target = getattr(handler, "func", handler)
     qualname = getattr(target, "__qualname__", type(target).__qualname__)
     return f"{getattr(target, '__module__', '?')}.{qualname}"[-128:]

@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial, update_wrapper
 from typing import Any
 
-from tillkey.messaging import InboxDispatcher, QueueTopology
+from tillkey.messaging import InboxDispatcher, InboxHandler, QueueTopology
 from tillkey.orders.adapters import tables
 from tillkey.orders.adapters.uow import OrdersUnitOfWork
 from tillkey.orders.config import Settings
@@ -55,9 +55,10 @@ def bootstrap(settings: Settings, **overrides) -> Orders:
                   dispatcher, topology)
 
 
-def _with_deps(handler: Callable, deps: Deps) -> Callable:
-    """handler(event, uow, deps) as the dispatcher's handler(event, uow). It keeps the handler's name:
-    the inbox records (message, handler name), which must not change between releases."""
+def _with_deps(handler: InboxHandler, deps: Deps) -> InboxHandler:
+    """handler(event, uow, deps) as the dispatcher's handler(event, uow), under its declared name
+    (what the inbox records). The wrapper keeps the function's own name too: releases before
+    declared names recorded that one (InboxHandler.recorded_as)."""
     def bound(event, uow):
-        return handler(event, uow, deps)
-    return update_wrapper(bound, handler)
+        return handler.handle(event, uow, deps)
+    return replace(handler, handle=update_wrapper(bound, handler.handle))

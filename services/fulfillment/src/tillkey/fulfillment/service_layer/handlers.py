@@ -12,7 +12,7 @@ from tillkey.contracts import Envelope
 from tillkey.fulfillment.domain.model import Delivery, Order, Product
 from tillkey.fulfillment.service_layer.fulfilling import start_line
 from tillkey.fulfillment.service_layer.licensing import erase_order_keys, revoke_on_full_refund
-from tillkey.messaging import RetryLater
+from tillkey.messaging import InboxHandler, RetryLater
 
 
 def remember_product(event: Envelope, uow) -> None:
@@ -83,10 +83,10 @@ def start_fulfillment(event: Envelope, uow) -> None:
 
 
 HANDLERS = {
-    "product.created": [remember_product],
-    "product.updated": [remember_product],
-    "order.created": [remember_order],
-    "order.deleted": [erase_customer],
-    "order.paid": [start_fulfillment],
-    "payment.refunded": [revoke_keys_of_refunded_order],
+    "product.created": [InboxHandler("remember_product", remember_product)],
+    "product.updated": [InboxHandler("remember_product", remember_product)],
+    "order.created": [InboxHandler("remember_order", remember_order)],
+    "order.deleted": [InboxHandler("erase_customer", erase_customer)],
+    "order.paid": [InboxHandler("start_fulfillment", start_fulfillment)],
+    "payment.refunded": [InboxHandler("revoke_keys_of_refunded_order", revoke_keys_of_refunded_order)],
 }

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import partial
 
 from tillkey.contracts import Envelope
-from tillkey.messaging import RetryLater
+from tillkey.messaging import InboxHandler, RetryLater
 from tillkey.notifications.domain.model import MerchantContact, OrderLine, OrderRecipient, Product
 from tillkey.notifications.service_layer.composing import Composer
 from tillkey.notifications.service_layer.emails import EMAIL_HANDLERS
@@ -63,12 +63,12 @@ def erase_recipient(event: Envelope, uow) -> None:
 def build_handlers(composer: Composer) -> dict:
     """The handler table: one entry per consumed event type. Email handlers get the composer bound."""
     handlers = {
-        "merchant.registered": [remember_merchant],
-        "order.created": [remember_recipient],
-        "order.deleted": [erase_recipient],
-        "product.created": [remember_product],
-        "product.updated": [remember_product],
+        "merchant.registered": [InboxHandler("remember_merchant", remember_merchant)],
+        "order.created": [InboxHandler("remember_recipient", remember_recipient)],
+        "order.deleted": [InboxHandler("erase_recipient", erase_recipient)],
+        "product.created": [InboxHandler("remember_product", remember_product)],
+        "product.updated": [InboxHandler("remember_product", remember_product)],
     }
     for type, handler in EMAIL_HANDLERS.items():
-        handlers.setdefault(type, []).append(partial(handler, composer=composer))
+        handlers.setdefault(type, []).append(InboxHandler(handler.__name__, partial(handler, composer=composer)))
     return handlers

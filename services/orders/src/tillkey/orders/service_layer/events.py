@@ -11,7 +11,7 @@ import logging
 from datetime import datetime
 
 from tillkey.contracts import Envelope
-from tillkey.messaging import PermanentError, RetryLater
+from tillkey.messaging import InboxHandler, PermanentError, RetryLater
 from tillkey.orders.domain.errors import Conflict, NotFound
 from tillkey.orders.domain.orders import Order
 from tillkey.orders.domain.refunds import settle_refund
@@ -110,10 +110,10 @@ def refund_failed(event: Envelope, uow: UnitOfWork, deps: Deps) -> None:
 
 
 EVENT_HANDLERS = {
-    "payment.succeeded": [payment_succeeded],
-    "payment.failed": [payment_failed],
-    "product.delivered": [product_delivered],
-    "license.requested": [license_requested],
-    "payment.refunded": [payment_refunded],
-    "refund.failed": [refund_failed],
+    "payment.succeeded": [InboxHandler("payment_succeeded", payment_succeeded)],
+    "payment.failed": [InboxHandler("payment_failed", payment_failed)],
+    "product.delivered": [InboxHandler("product_delivered", product_delivered)],
+    "license.requested": [InboxHandler("license_requested", license_requested)],
+    "payment.refunded": [InboxHandler("payment_refunded", payment_refunded)],
+    "refund.failed": [InboxHandler("refund_failed", refund_failed)],
 }

@@ -10,7 +10,7 @@ import logging
 from datetime import datetime
 
 from tillkey.contracts import Envelope
-from tillkey.messaging import PermanentError, RetryLater
+from tillkey.messaging import InboxHandler, PermanentError, RetryLater
 from tillkey.payments.domain.model import InvalidTransition, Merchant, Order, order_summary
 from tillkey.payments.service_layer.refunding import request_refund
 from tillkey.platform.ids import new_id
@@ -72,9 +72,9 @@ def _close(event: Envelope, uow, status: str) -> None:
 
 
 HANDLERS = {
-    "merchant.registered": [remember_merchant],
-    "order.created": [remember_order],
-    "order.canceled": [cancel_order],
-    "order.deleted": [delete_order],
-    "refund.requested": [request_refund],
+    "merchant.registered": [InboxHandler("remember_merchant", remember_merchant)],
+    "order.created": [InboxHandler("remember_order", remember_order)],
+    "order.canceled": [InboxHandler("cancel_order", cancel_order)],
+    "order.deleted": [InboxHandler("delete_order", delete_order)],
+    "refund.requested": [InboxHandler("request_refund", request_refund)],
 }

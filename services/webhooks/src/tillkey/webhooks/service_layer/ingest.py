@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from tillkey.contracts import ORDER_SCOPED_PUBLIC_TYPES, PUBLIC_EVENT_TYPES, Envelope
 from tillkey.contracts.personal_data import erase_order_data
-from tillkey.messaging import RetryLater, prefetching
+from tillkey.messaging import InboxHandler, RetryLater, prefetching
 from tillkey.platform.ids import new_id
 from tillkey.webhooks.domain import payload
 from tillkey.webhooks.domain.model import Delivery, OrderRecord, WebhookEvent
@@ -69,7 +69,7 @@ def take_event(event: Envelope, uow) -> None:
                              tuple(endpoint.signing_secrets(now))))
 
 
-HANDLERS = {event_type: [take_event] for event_type in PUBLIC_EVENT_TYPES}
+HANDLERS = {event_type: [InboxHandler("take_event", take_event)] for event_type in PUBLIC_EVENT_TYPES}
 # Erase first, in its own transaction: an order.deleted waiting for its order.created (RetryLater in
 # take_event) has already erased what we hold and left its tombstone.
-HANDLERS["order.deleted"] = [erase_order, take_event]
+HANDLERS["order.deleted"] = [InboxHandler("erase_order", erase_order), InboxHandler("take_event", take_event)]
