@@ -3,11 +3,13 @@ with who and why; a merchant's sign-in opens nothing there, and the console open
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import create_engine, select
 
 from tillkey.dashboard.adapters import tables
+from tillkey.platform.clock import FixedClock
 
 from .conftest import ADMIN, create_user, csrf_token, sign_in
 
@@ -100,3 +102,17 @@ def test_only_this_orders_pending_transfer_is_confirmed_and_it_is_recorded(suppo
     assert [(c[2], c[3]) for c in api.calls if c[1] == "POST"] == [("/v1/payments/pay_1/confirm", ADMIN)]
     assert "confirm payment by <strong>Sam Support</strong>: pay_1: statement line 12" in \
         support.get("/support/orders/ord_1").get_data(as_text=True)
+
+
+def test_a_support_session_ends_at_its_lifetime_and_the_next_sign_in_deletes_it(make_app, api, database_url):
+    app = make_app(session_lifetime=600.0)
+    clock = app.extensions["tillkey.dashboard"].clock = FixedClock(datetime(2026, 1, 1, tzinfo=UTC))
+    api.answers[("orders", "GET", "/v1/orders/ord_1")] = ORDER
+    first = app.test_client()
+    support_sign_in(first)
+    assert first.get("/support/orders/ord_1").status_code == 200
+    clock.advance(minutes=10)
+    assert first.get("/support/orders/ord_1").status_code == 302
+    support_sign_in(app.test_client(), name="Kim Support")
+    with create_engine(database_url).connect() as conn:
+        assert conn.execute(select(tables.support_sessions.c.name)).scalars().all() == ["Kim Support"]

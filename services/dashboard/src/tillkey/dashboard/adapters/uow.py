@@ -91,6 +91,9 @@ class SqlSupport:
     def delete_session(self, token_hash: str) -> None:
         self.conn.execute(delete(t.support_sessions).where(t.support_sessions.c.token_hash == token_hash))
 
+    def delete_expired_sessions(self, now: datetime) -> int:
+        return self.conn.execute(delete(t.support_sessions).where(t.support_sessions.c.expires_at <= now)).rowcount
+
     def record(self, action_id: str, order_id: str, action: str, reason: str, who: str, now: datetime) -> None:
         self.conn.execute(insert(t.support_actions).values(action_id=action_id, order_id=order_id, action=action,
                                                            reason=reason, who=who, at=now))

@@ -26,6 +26,7 @@ def sign_in(given_token: str, name: str, admin_token: str, uow: UnitOfWork, now:
                                                      "every action you take."]})
     token = secrets.token_urlsafe(32)
     with uow:
+        uow.support.delete_expired_sessions(now)
         uow.support.add_session(token_hash(token), name, now, now + timedelta(seconds=lifetime_seconds))
         uow.commit()
     return token
