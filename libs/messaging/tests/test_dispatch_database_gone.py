@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import MetaData
 
-from tillkey.messaging import InboxDispatcher, SqlAlchemyUnitOfWork, define_inbox, define_outbox
+from tillkey.messaging import InboxDispatcher, InboxHandler, SqlAlchemyUnitOfWork, define_inbox, define_outbox
 from tillkey.messaging.dispatch import BatchFailed
 from tillkey.platform.db import make_engine, make_session_factory
 from tillkey.testing.messaging import sample_envelope
@@ -20,8 +20,9 @@ def test_the_inbox_read_failing_names_no_message():
     engine = make_engine(f"postgresql://postgres@127.0.0.1:{free_port()}/gone")
     sessions = make_session_factory(engine)
     handled = []
+    record = InboxHandler("record", lambda env, _uow: handled.append(env))
     dispatcher = InboxDispatcher(lambda cause=None: SqlAlchemyUnitOfWork(sessions, outbox, "tests", cause=cause),
-                                 inbox, {"order.created": [lambda env, uow: handled.append(env)]})
+                                 inbox, {"order.created": [record]})
     batch = [sample_envelope("order.created", new_id=True) for _ in range(3)]
     with pytest.raises(BatchFailed) as failed:
         dispatcher.handle_batch(batch)
