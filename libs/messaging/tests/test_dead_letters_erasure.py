@@ -127,3 +127,30 @@ def test_redacted_is_none_for_another_order_or_nothing_personal(order_envelope):
     assert redacted(b"not json", {}, DELETED) is None
     body, headers = redacted(json.dumps(env).encode(), {}, DELETED)
     assert redacted(body, headers, DELETED) is None       # already erased: nothing to do
+
+
+def test_the_eraser_takes_order_deleted_in_a_batch_under_its_own_name(db, amqp_url, broker, service):
+    """Installed by dead_letter_care, it is a named handler like the service's own: a batch of
+    order.deleted is handled and recorded (make chaos saw every worker exit here)."""
+    import pika
+    from sqlalchemy import select
+
+    from tillkey.messaging import InboxDispatcher, InboxHandler
+    from tillkey.messaging.dead_letters_erasure import ERASER_NAME, dead_letter_care
+    from tillkey.testing.messaging import sample_envelope
+
+    topology = QueueTopology(service, ("order.deleted",))
+    broker.own(topology)
+    conn = pika.BlockingConnection(pika.URLParameters(amqp_url))
+    try:
+        topology.declare(conn.channel())
+    finally:
+        conn.close()
+    dispatcher = InboxDispatcher(lambda cause=None: db.uow(cause=cause), db.inbox,
+                                 {"order.deleted": [InboxHandler("forget_order", lambda env, uow: None)]})
+    dead_letter_care(amqp_url, topology, dispatcher, environ={})
+    deleted = [sample_envelope("order.deleted", new_id=True) for _ in range(2)]
+    dispatcher.handle_batch(deleted)
+    with db.engine.connect() as c:
+        rows = set(c.execute(select(db.inbox.c.message_id, db.inbox.c.handler)))
+    assert rows == {(e.id, name) for e in deleted for name in ("forget_order", ERASER_NAME)}

@@ -35,7 +35,7 @@ from tillkey.messaging.connection import short_connection
 from tillkey.messaging.consumer import REASON_HEADER
 from tillkey.messaging.dead_letters_retention import DeadLetterRetention
 from tillkey.messaging.dead_letters_sweep import each_queue
-from tillkey.messaging.dispatch import InboxDispatcher
+from tillkey.messaging.dispatch import InboxDispatcher, InboxHandler
 from tillkey.messaging.topology import QueueTopology
 
 log = logging.getLogger(__name__)
@@ -113,12 +113,17 @@ class DeadLetterEraser:
         return changed
 
 
+ERASER_NAME = "erase_dead_letters"
+
+
 def with_dead_letter_erasure(handlers: Mapping[str, Sequence], eraser: DeadLetterEraser) -> dict:
     """`handlers` with the eraser after the service's own `order.deleted` handlers, if it has any
     (a service that never binds order.deleted never gets order.created either)."""
     out = dict(handlers)
     if "order.deleted" in out:
-        out["order.deleted"] = [*out["order.deleted"], eraser]
+        # Named like every handler of the table: the inbox records it by this name (make chaos saw
+        # every worker exit on order.deleted while it was a bare callable without one).
+        out["order.deleted"] = [*out["order.deleted"], InboxHandler(ERASER_NAME, eraser)]
     return out
 
 
