@@ -37,6 +37,7 @@ class Flow:
     bought: list[Bought] = field(default_factory=list)
     unexpected: list[str] = field(default_factory=list)
     abandoned: list[str] = field(default_factory=list)
+    absorbed: int = 0  # connection errors and 503s met during the fault and retried (the fault was felt)
     # Set while a fault is on (and a grace after): connection errors and 503s are expected then.
     fault_on: threading.Event = field(default_factory=threading.Event)
     fault_ended_at: float = 0.0
@@ -117,6 +118,8 @@ class Flow:
             except requests.RequestException as exc:
                 if not self._in_fault():
                     self._note(f"POST {path}: {type(exc).__name__} with no fault on")
+                else:
+                    self.absorbed += 1
                 time.sleep(0.5)
                 continue
             if resp.status_code == 201:
@@ -125,6 +128,7 @@ class Flow:
             code = _code(resp)
             last = f"{resp.status_code} {code}"
             if resp.status_code == 503 and retry_after and self._in_fault():
+                self.absorbed += 1
                 time.sleep(min(float(retry_after), 2.0))
                 continue
             if resp.status_code in (409, 429) and (code in ("idempotency_in_progress", "order_not_ready")

@@ -173,7 +173,7 @@ class ChaosPlatform:
         run = effects.Run(merchant["merchant_id"], bought, self.merchant_side.receiver, self.mail,
                           self.database_urls, self.config.data_dir / "sandbox.db", since=since)
         settled = effects.settle(run, settle_timeout)
-        tally.notes.append(f"settled in {settled:.1f}s")
+        tally.notes.append(f"settled in {settled:.1f}s; the clients retried {flow.absorbed} answers during the fault")
         if also is not None:
             also(run, tally)
         tally.notes.extend(f"supervisor: {e}" for e in self.exits[exits_before:])
