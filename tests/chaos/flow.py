@@ -19,6 +19,7 @@ CUSTOMER = {"first_name": "Ada", "last_name": "Lovelace", "country": "GB"}
 CARD = {"number": "4242424242424242", "exp_month": 12, "exp_year": 2040, "cvc": "123"}
 # A retry this long after the fault ended means the platform did not come back: the order is given up.
 STEP_DEADLINE = 120.0
+PAYMENT_ATTEMPTS = 3
 
 
 @dataclass
@@ -37,6 +38,7 @@ class Flow:
     bought: list[Bought] = field(default_factory=list)
     unexpected: list[str] = field(default_factory=list)
     abandoned: list[str] = field(default_factory=list)
+    failed_attempts: list[str] = field(default_factory=list)  # payments that failed and were tried again
     absorbed: int = 0  # connection errors and 503s met during the fault and retried (the fault was felt)
     # Set while a fault is on (and a grace after): connection errors and 503s are expected then.
     fault_on: threading.Event = field(default_factory=threading.Event)
@@ -96,14 +98,35 @@ class Flow:
         bought = Bought(order["order_id"], order["order_token"], email)
         with self._lock:
             self.bought.append(bought)
-        token = self._post(http, "sandbox", "/v1/tokens", CARD)
-        payment = self._post(http, "payments", f"/v1/orders/{order['order_id']}/payments",
-                             {"method": "card", "payment_token": token["payment_token"]},
-                             params={"token": order["order_token"]})
-        if payment.get("status") == "failed":
-            self._note(f"payment of {order['order_id']} failed: {payment.get('failure_code')}")
-            return
-        bought.paid = True
+        # As the payment page: pay, follow the attempt to its outcome; a failed attempt (the card
+        # gateway unreachable fails it at once so the customer can retry) is tried again.
+        for _attempt in range(PAYMENT_ATTEMPTS):
+            token = self._post(http, "sandbox", "/v1/tokens", CARD)
+            payment = self._post(http, "payments", f"/v1/orders/{order['order_id']}/payments",
+                                 {"method": "card", "payment_token": token["payment_token"]},
+                                 params={"token": order["order_token"]})
+            status = self._outcome(http, bought, payment)
+            if status == "succeeded":
+                bought.paid = True
+                return
+            self.failed_attempts.append(f"{order['order_id']}: {status}")
+        self._note(f"{order['order_id']}: no payment succeeded in {PAYMENT_ATTEMPTS} attempts")
+
+    def _outcome(self, http: requests.Session, bought: Bought, payment: dict) -> str:
+        """The attempt's final status, read as the payment page polls it."""
+        deadline = time.monotonic() + STEP_DEADLINE
+        status = payment.get("status")
+        while status == "pending" and time.monotonic() < deadline:
+            time.sleep(0.2)
+            try:
+                resp = http.get(f"{self.urls['payments']}/v1/orders/{bought.order_id}/payments",
+                                params={"token": bought.order_token}, timeout=30)
+            except requests.RequestException:
+                continue  # the fault's; the next look will tell
+            if resp.status_code == 200:
+                status = next((p["status"] for p in resp.json()["data"] if p["payment_id"] == payment["payment_id"]),
+                              status)
+        return f"{status} ({payment.get('failure_code')})" if status == "failed" else status
 
     def _post(self, http: requests.Session, service: str, path: str, body: dict, params=None) -> dict:
         key = uuid.uuid4().hex

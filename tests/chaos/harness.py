@@ -178,6 +178,7 @@ class ChaosPlatform:
             also(run, tally)
         tally.notes.extend(f"supervisor: {e}" for e in self.exits[exits_before:])
         effects.count(run, tally)
+        tally.notes.extend(f"payment failed and tried again: {f}" for f in flow.failed_attempts)
         tally.count("unexpected", flow.unexpected, "answer")
         tally.count("unexpected", flow.abandoned, "client gave up")
         if len(flow.paid()) < orders:
