@@ -20,6 +20,7 @@ CARD = {"number": "4242424242424242", "exp_month": 12, "exp_year": 2040, "cvc": 
 # A retry this long after the fault ended means the platform did not come back: the order is given up.
 STEP_DEADLINE = 120.0
 PAYMENT_ATTEMPTS = 3
+OUTCOME_DEADLINE = 60.0  # a payment still pending after this is written down and tried again
 
 
 @dataclass
@@ -114,7 +115,7 @@ class Flow:
 
     def _outcome(self, http: requests.Session, bought: Bought, payment: dict) -> str:
         """The attempt's final status, read as the payment page polls it."""
-        deadline = time.monotonic() + STEP_DEADLINE
+        deadline = time.monotonic() + OUTCOME_DEADLINE
         status = payment.get("status")
         while status == "pending" and time.monotonic() < deadline:
             time.sleep(0.2)
