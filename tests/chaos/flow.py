@@ -109,9 +109,35 @@ class Flow:
             status = self._outcome(http, bought, payment)
             if status == "succeeded":
                 bought.paid = True
+                # The order page asks fulfillment what was delivered (its API is on the customer's path too).
+                self._get(http, "fulfillment", f"/v1/orders/{bought.order_id}/deliveries", bought.order_token)
                 return
             self.failed_attempts.append(f"{order['order_id']}: {status}")
         self._note(f"{order['order_id']}: no payment succeeded in {PAYMENT_ATTEMPTS} attempts")
+
+    def _get(self, http: requests.Session, service: str, path: str, order_token: str) -> None:
+        deadline = time.monotonic() + STEP_DEADLINE
+        while time.monotonic() < deadline:
+            try:
+                resp = http.get(self.urls[service] + path, params={"token": order_token}, timeout=30)
+            except requests.RequestException as exc:
+                self._unless_fault(f"GET {path}: {type(exc).__name__} with no fault on")
+                time.sleep(0.5)
+                continue
+            if resp.status_code == 200:
+                return
+            if resp.status_code == 503 and resp.headers.get("Retry-After"):
+                self._unless_fault(f"GET {path}: 503 with no fault on")
+            else:
+                self._note(f"GET {path}: {resp.status_code} {resp.text[:160]}")
+            time.sleep(0.5)
+        raise _GaveUp(f"GET {path}: no answer within {STEP_DEADLINE:.0f}s")
+
+    def _unless_fault(self, what: str) -> None:
+        if self._in_fault():
+            self.absorbed += 1
+        else:
+            self._note(what)
 
     def _outcome(self, http: requests.Session, bought: Bought, payment: dict) -> str:
         """The attempt's final status, read as the payment page polls it."""
