@@ -12,7 +12,15 @@ import pytest
 from alembic import command
 from sqlalchemy import MetaData, select, text
 
-from tillkey.messaging import InboxDispatcher, InboxHandler, SqlAlchemyUnitOfWork, define_inbox, define_outbox
+from tillkey.messaging import (
+    InboxDispatcher,
+    InboxHandler,
+    QueueTopology,
+    SqlAlchemyUnitOfWork,
+    define_inbox,
+    define_outbox,
+)
+from tillkey.messaging.dead_letters_erasure import DeadLetterEraser, with_dead_letter_erasure
 from tillkey.platform.db import make_engine, make_session_factory
 from tillkey.platform.migrations import _config, migrate, migrations_home
 from tillkey.testing.messaging import sample_envelope
@@ -21,12 +29,16 @@ pytestmark = pytest.mark.integration
 
 
 def _tables(service: str) -> dict:
+    """The handler table as the service's worker runs it: its own, then the dead-letter eraser."""
     if service == "orders":
-        return importlib.import_module("tillkey.orders.service_layer.events").EVENT_HANDLERS
-    if service == "notifications":
-        return importlib.import_module("tillkey.notifications.service_layer.handlers").build_handlers(composer=None)
-    module = "ingest" if service == "webhooks" else "handlers"
-    return importlib.import_module(f"tillkey.{service}.service_layer.{module}").HANDLERS
+        table = importlib.import_module("tillkey.orders.service_layer.events").EVENT_HANDLERS
+    elif service == "notifications":
+        table = importlib.import_module("tillkey.notifications.service_layer.handlers").build_handlers(composer=None)
+    else:
+        module = "ingest" if service == "webhooks" else "handlers"
+        table = importlib.import_module(f"tillkey.{service}.service_layer.{module}").HANDLERS
+    topology = QueueTopology(service, tuple(table))
+    return with_dead_letter_erasure(table, DeadLetterEraser("amqp://unused", topology))
 
 
 def _renaming_migration(service: str):

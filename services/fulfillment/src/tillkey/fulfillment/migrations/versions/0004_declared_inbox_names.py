@@ -15,6 +15,8 @@ depends_on = None
 
 # Frozen here: the names the previous release recorded, and the ones this one declares.
 RENAMES = {
+    # The dead-letter eraser every worker adds after its own order.deleted handlers.
+    'tillkey.messaging.dead_letters_erasure.DeadLetterEraser.fulfillment': 'erase_dead_letters',
     'tillkey.fulfillment.service_layer.handlers.erase_customer': 'erase_customer',
     'tillkey.fulfillment.service_layer.handlers.remember_order': 'remember_order',
     'tillkey.fulfillment.service_layer.handlers.remember_product': 'remember_product',

@@ -15,6 +15,8 @@ depends_on = None
 
 # Frozen here: the names the previous release recorded, and the ones this one declares.
 RENAMES = {
+    # The dead-letter eraser every worker adds after its own order.deleted handlers.
+    'tillkey.messaging.dead_letters_erasure.DeadLetterEraser.notifications': 'erase_dead_letters',
     'tillkey.notifications.service_layer.emails.license_delivery': 'license_delivery',
     'tillkey.notifications.service_layer.emails.license_pool_low': 'license_pool_low',
     'tillkey.notifications.service_layer.emails.license_request': 'license_request',

@@ -15,6 +15,8 @@ depends_on = None
 
 # Frozen here: the names the previous release recorded, and the ones this one declares.
 RENAMES = {
+    # The dead-letter eraser every worker adds after its own order.deleted handlers.
+    'tillkey.messaging.dead_letters_erasure.DeadLetterEraser.payments': 'erase_dead_letters',
     'tillkey.payments.service_layer.handlers.cancel_order': 'cancel_order',
     'tillkey.payments.service_layer.handlers.delete_order': 'delete_order',
     'tillkey.payments.service_layer.handlers.remember_merchant': 'remember_merchant',

@@ -15,6 +15,8 @@ depends_on = None
 
 # Frozen here: the names the previous release recorded, and the ones this one declares.
 RENAMES = {
+    # The dead-letter eraser every worker adds after its own order.deleted handlers.
+    'tillkey.messaging.dead_letters_erasure.DeadLetterEraser.webhooks': 'erase_dead_letters',
     'tillkey.webhooks.service_layer.erasure.erase_order': 'erase_order',
     'tillkey.webhooks.service_layer.ingest.take_event': 'take_event',
 }
