@@ -36,6 +36,7 @@ class Flow:
     urls: dict[str, str]
     product_id: str
     tag: str  # in every customer's address: the mails of one scenario are told apart by it
+    merchant_key: str | None = None
     bought: list[Bought] = field(default_factory=list)
     unexpected: list[str] = field(default_factory=list)
     abandoned: list[str] = field(default_factory=list)
@@ -110,16 +111,21 @@ class Flow:
             if status == "succeeded":
                 bought.paid = True
                 # The order page asks fulfillment what was delivered (its API is on the customer's path too).
-                self._get(http, "fulfillment", f"/v1/orders/{bought.order_id}/deliveries", bought.order_token)
+                self._get(http, "fulfillment", f"/v1/orders/{bought.order_id}/deliveries",
+                          params={"token": bought.order_token})
+                if self.merchant_key:  # and the merchant's dashboard reads its webhook and email logs
+                    merchant = {"Authorization": f"Bearer {self.merchant_key}"}
+                    self._get(http, "webhooks", "/v1/webhook-deliveries", params={"limit": 5}, headers=merchant)
+                    self._get(http, "notifications", "/v1/messages", params={"limit": 5}, headers=merchant)
                 return
             self.failed_attempts.append(f"{order['order_id']}: {status}")
         self._note(f"{order['order_id']}: no payment succeeded in {PAYMENT_ATTEMPTS} attempts")
 
-    def _get(self, http: requests.Session, service: str, path: str, order_token: str) -> None:
+    def _get(self, http: requests.Session, service: str, path: str, params=None, headers=None) -> None:
         deadline = time.monotonic() + STEP_DEADLINE
         while time.monotonic() < deadline:
             try:
-                resp = http.get(self.urls[service] + path, params={"token": order_token}, timeout=30)
+                resp = http.get(self.urls[service] + path, params=params, headers=headers, timeout=30)
             except requests.RequestException as exc:
                 self._unless_fault(f"GET {path}: {type(exc).__name__} with no fault on")
                 time.sleep(0.5)

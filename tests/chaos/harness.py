@@ -159,7 +159,8 @@ class ChaosPlatform:
         exits_before = len(self.exits)
         merchant, product = self.shop(orders + 10)
         tag = tally.scenario.replace("[", "-").replace("]", "").replace("_", "-")
-        flow = Flow({n: self.config.url(n) for n in (*SERVICES, "sandbox")}, product["product_id"], tag=tag)
+        flow = Flow({n: self.config.url(n) for n in (*SERVICES, "sandbox")}, product["product_id"], tag=tag,
+                    merchant_key=merchant["api_key"])
         since = time.time()
         left = [self.client.checkout(product["product_id"], email=f"unpaid.{tag}.{i}@example.com")
                 for i in range(unpaid)]
