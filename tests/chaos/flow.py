@@ -111,8 +111,9 @@ class Flow:
             if status == "succeeded":
                 bought.paid = True
                 # The order page asks fulfillment what was delivered (its API is on the customer's path too).
+                # 404 until fulfillment has taken order.created in (a worker down makes that longer).
                 self._get(http, "fulfillment", f"/v1/orders/{bought.order_id}/deliveries",
-                          params={"token": bought.order_token})
+                          params={"token": bought.order_token}, not_yet=(404,))
                 if self.merchant_key:  # and the merchant's dashboard reads its webhook and email logs
                     merchant = {"Authorization": f"Bearer {self.merchant_key}"}
                     self._get(http, "webhooks", "/v1/webhook-deliveries", params={"limit": 5}, headers=merchant)
@@ -121,7 +122,8 @@ class Flow:
             self.failed_attempts.append(f"{order['order_id']}: {status}")
         self._note(f"{order['order_id']}: no payment succeeded in {PAYMENT_ATTEMPTS} attempts")
 
-    def _get(self, http: requests.Session, service: str, path: str, params=None, headers=None) -> None:
+    def _get(self, http: requests.Session, service: str, path: str, params=None, headers=None,
+             not_yet: tuple[int, ...] = ()) -> None:
         deadline = time.monotonic() + STEP_DEADLINE
         while time.monotonic() < deadline:
             try:
@@ -132,6 +134,9 @@ class Flow:
                 continue
             if resp.status_code == 200:
                 return
+            if resp.status_code in not_yet:
+                time.sleep(0.2)
+                continue
             if resp.status_code == 503 and resp.headers.get("Retry-After"):
                 self._unless_fault(f"GET {path}: 503 with no fault on")
             else:
