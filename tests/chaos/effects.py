@@ -50,6 +50,10 @@ class Run:
     database_urls: dict[str, str]
     sandbox_db: Path
     since: float = field(default_factory=time.time)  # receiver arrivals before this are another run's
+    # The mail sender was SIGKILLed: an email the server accepted just before may go again under
+    # the same Message-ID (the one window docs/architecture.md 7.6 leaves; at most one copy per
+    # crash) — listed as a redelivery then, like a webhook's. Any other second email is a duplicate.
+    mail_sender_killed: bool = False
 
     def webhooks(self) -> dict[str, list[dict]]:
         """order id → every webhook body that arrived about it (redeliveries included), with its id."""
@@ -115,7 +119,10 @@ def count(run: Run, tally: Tally) -> Tally:
     tally.notes.extend(f"redelivered: {r}" for r in redelivered[:10])
     tally.count("duplicated", webhook_dups, "webhook")
     tally.count("lost", gaps, "webhook sequence")
-    tally.count("duplicated", _email_duplicates(run), "email")
+    resent, duplicated = _email_duplicates(run)
+    tally.count("duplicated", duplicated, "email")
+    tally.count("redelivered", len(resent))
+    tally.notes.extend(f"redelivered: email {r} after its sender was killed" for r in resent)
     tally.count("duplicated", _keys_issued_twice(run, webhooks), "license key")
     tally.count("duplicated", _double_charges(run), "charge")
     tally.count("duplicated", _orders_nobody_asked_for(run), "order")
@@ -176,17 +183,20 @@ def _failed_webhooks(run: Run) -> list[str]:
 
 
 # -- duplicated effects -----------------------------------------------------------------------
-def _email_duplicates(run: Run) -> list[str]:
-    found = []
-    everything = [m for mails in run.emails().values() for m in mails]
-    for message_id, n in Counter(m.message_id for m in everything).items():
-        if n > 1:
-            found.append(f"Message-ID {message_id} sent {n} times")
+def _email_duplicates(run: Run) -> tuple[list[str], list[str]]:
+    """(resent under the same Message-ID after the sender's crash, duplicated)."""
+    resent, found = [], []
     for address, mails in run.emails().items():
-        for template, n in Counter(m.header("X-Tillkey-Template") for m in mails).items():
+        by_id = Counter(m.message_id for m in mails)
+        for message_id, n in by_id.items():
+            if n > 1:
+                (resent if run.mail_sender_killed and n == 2 else found).append(
+                    f"Message-ID {message_id} sent {n} times to {address}")
+        kinds = Counter(m.header("X-Tillkey-Template") for m in {m.message_id: m for m in mails}.values())
+        for template, n in kinds.items():
             if n > 1 and template in ONCE_PER_ORDER:
-                found.append(f"{n} {template} emails to {address}")
-    return found
+                found.append(f"{n} different {template} emails to {address}")
+    return resent, found
 
 
 def _keys_issued_twice(run: Run, webhooks: dict[str, list[dict]]) -> list[str]:

@@ -73,6 +73,7 @@ class ChaosPlatform:
         # The supervisor (what systemd or Kubernetes is in production): a process that exits on its
         # own is started again after a second, and written down.
         self.exits: list[str] = []
+        self.killed: set[str] = set()  # by the scenario running now
         self._lock = threading.RLock()
         self._supervising = threading.Event()
         self.client = PlatformClient({n: self.config.url(n) for n in (*SERVICES, "sandbox")}, self.config.admin_token)
@@ -125,6 +126,7 @@ class ChaosPlatform:
         self.platform.start_process(name, argv, env=self.process_env.get(name))
 
     def kill(self, *names: str) -> None:
+        self.killed.update(names)
         with self._lock:
             for name in names:
                 self.platform.stop_process(name, signal.SIGKILL)
@@ -157,6 +159,7 @@ class ChaosPlatform:
         `unpaid` checkouts nobody pays are made first (reminders, deletions); `also(run, tally)`
         adds a scenario's own checks after the settle."""
         exits_before = len(self.exits)
+        self.killed.clear()
         merchant, product = self.shop(orders + 10)
         tag = tally.scenario.replace("[", "-").replace("]", "").replace("_", "-")
         flow = Flow({n: self.config.url(n) for n in (*SERVICES, "sandbox")}, product["product_id"], tag=tag,
@@ -172,7 +175,8 @@ class ChaosPlatform:
         bought = [effects.Order(b.order_id, b.email, b.paid) for b in flow.bought]
         bought += [effects.Order(c["order_id"], f"unpaid.{tag}.{i}@example.com", False) for i, c in enumerate(left)]
         run = effects.Run(merchant["merchant_id"], bought, self.merchant_side.receiver, self.mail,
-                          self.database_urls, self.config.data_dir / "sandbox.db", since=since)
+                          self.database_urls, self.config.data_dir / "sandbox.db", since=since,
+                          mail_sender_killed=any(n.startswith("notifications-worker") for n in self.killed))
         settled = effects.settle(run, settle_timeout)
         tally.notes.append(f"settled in {settled:.1f}s; the clients retried {flow.absorbed} answers during the fault")
         if also is not None:
