@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import time
 
@@ -12,15 +11,13 @@ import requests
 
 from tillkey.devtools.topology import SERVICES, PlatformConfig, migrate_commands, processes
 from tillkey.platform.broker_addresses import broker_parameters
+from tillkey.testing import ports
 
 # Queues that must exist before the first event is published (their consumers bind order.created).
 CONSUMING_SERVICES = ("orders", "payments", "fulfillment", "notifications", "webhooks")
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+free_port = ports.free_port  # below the ephemeral range: the processes bind it seconds later
 
 
 def wait_until(check, timeout: float, what: str, interval: float = 0.1):

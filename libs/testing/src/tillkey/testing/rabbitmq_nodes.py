@@ -27,6 +27,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from tillkey.testing import ports
+
 # The distribution's own scripts: the /usr/sbin wrappers switch to the rabbitmq user and its
 # cookie, which would make our nodes and the CLI disagree about the cookie.
 RABBITMQ_BIN = Path(os.environ.get("TILLKEY_RABBITMQ_BIN", "/usr/lib/rabbitmq/bin"))
@@ -34,10 +36,7 @@ START_TIMEOUT = 90.0
 CLI_TIMEOUT = 120.0
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+free_port = ports.free_port  # below the ephemeral range: a node binds its ports seconds later
 
 
 def available() -> bool:

@@ -12,7 +12,6 @@ answers 550 for one recipient. Use the fixture from a conftest with
 """
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from dataclasses import dataclass, field
@@ -24,12 +23,10 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
+from tillkey.testing import ports
 
-def free_port(host: str = "127.0.0.1") -> int:
-    # aiosmtpd's Controller cannot start on port 0 (its readiness probe needs the number first).
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind((host, 0))
-        return s.getsockname()[1]
+# aiosmtpd's Controller cannot start on port 0 (its readiness probe needs the number first).
+free_port = ports.free_port
 
 
 @dataclass
