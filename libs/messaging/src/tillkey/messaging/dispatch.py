@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from sqlalchemy import Table, select
@@ -29,20 +29,18 @@ class InboxHandler:
 
     name: str
     handle: Handler
+    # Its name, and the name releases before declared names recorded for it (module and qualified
+    # name): a worker of the previous release still running during a rollout writes that one, after
+    # the migration renamed the older rows. Worked out once here, not per message.
+    recorded_as: tuple[str, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not self.name or len(self.name) > 128:
             raise ValueError(f"an inbox handler name is 1 to 128 characters, not {self.name!r}")
+        object.__setattr__(self, "recorded_as", (self.name, _derived_name(self.handle)))
 
     def __call__(self, envelope: Envelope, uow) -> None:
         self.handle(envelope, uow)
-
-    @property
-    def recorded_as(self) -> tuple[str, ...]:
-        """Its name, and the name releases before declared names recorded for it (its module and
-        qualified name): a worker of the previous release still running during a rollout writes
-        that one, after the migration renamed the older rows."""
-        return (self.name, _derived_name(self.handle))
 
 
 class InboxDispatcher:
