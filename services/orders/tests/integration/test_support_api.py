@@ -103,7 +103,7 @@ def test_refund_honours_the_idempotency_key(client, db, admin, place_order, pay)
 
 
 # -- resend ----------------------------------------------------------------------------------------------
-def test_resend_licenses(client, db, admin, merchant, place_order, pay, deliver):
+def test_resend_licenses(client, db, admin, merchant, other_merchant, place_order, pay, deliver):
     checkout = place_order((1, 2))
     order, url = checkout["order"], f"/v1/orders/{checkout['order_id']}/resend-licenses"
     assert client.post(url, headers=admin).status_code == 409                    # unpaid
@@ -116,8 +116,9 @@ def test_resend_licenses(client, db, admin, merchant, place_order, pay, deliver)
     assert client.post(url, headers=admin).status_code == 202                    # support has no cooldown
     too_soon = client.post(url, headers=customer(checkout))
     assert too_soon.status_code == 429 and int(too_soon.headers["Retry-After"]) > 0
-    assert client.post(url, headers=merchant[1]).status_code == 403
+    assert client.post(url, headers=other_merchant[1]).status_code == 404        # another merchant's order
+    assert client.post(url, headers=merchant[1]).status_code == 202              # its own: no cooldown either
     events = [json.loads(b)["data"] for b in db.outbox("order.licenses_resend_requested")]
-    assert len(events) == 2 and events[0]["lines"] == [
+    assert len(events) == 3 and events[0]["lines"] == [
         {"line_id": second["line_id"], "product_id": second["product_id"], "name": second["name"],
          "licenses": ["K-1", "K-2"], "text": None}]

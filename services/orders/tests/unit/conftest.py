@@ -93,9 +93,13 @@ class FakeOrders(_Repo):
         order.refund_reserved += amount
         return True
 
-    def page(self, merchant_id, status, delivery_status, limit, cursor):
-        found = [o for o in self.items.values() if o.merchant_id == merchant_id
-                 and status in (None, o.status) and delivery_status in (None, o.delivery_status)]
+    def page(self, which, limit, cursor):
+        email = which.email.lower() if which.email is not None else None
+        found = [o for o in self.items.values() if which.merchant_id in (None, o.merchant_id)
+                 and which.status in (None, o.status) and which.delivery_status in (None, o.delivery_status)
+                 and email in (None, (o.customer.email or "").lower())
+                 and (which.created_from is None or o.created_at >= which.created_from)
+                 and (which.created_before is None or o.created_at < which.created_before)]
         return _page(found, limit, cursor)
 
 

@@ -3,7 +3,7 @@ from datetime import timedelta
 
 import pytest
 
-from tillkey.orders.domain.errors import Conflict, Gone, Invalid, NotFound
+from tillkey.orders.domain.errors import Conflict, Forbidden, Gone, Invalid, NotFound
 from tillkey.orders.service_layer import commands as c
 from tillkey.platform.credentials import verify_api_key, verify_order_token
 
@@ -225,6 +225,26 @@ def test_order_list_filters(svc, shop):
     for _ in range(2):
         svc.clock.advance(seconds=1)
         checkout(svc, svc(c.CreateCart([c.CartLineInput(editor, 1)]))["cart_id"])
-    assert len(svc(c.ListOrders(merchant))["data"]) == 2
-    assert svc(c.ListOrders(merchant, status="paid"))["data"] == []
-    assert svc(c.ListOrders("mer_other"))["data"] == []
+    own = c.Viewer("merchant", merchant)
+    assert len(svc(c.ListOrders(own))["data"]) == 2
+    assert svc(c.ListOrders(own, status="paid"))["data"] == []
+    assert svc(c.ListOrders(c.Viewer("merchant", "mer_other")))["data"] == []
+
+
+def test_order_list_by_email_and_time_and_for_support(svc, shop):
+    merchant, editor, _ = shop
+    first = checkout(svc, svc(c.CreateCart([c.CartLineInput(editor, 1)]))["cart_id"])["order"]
+    svc.clock.advance(days=1)
+    second = checkout(svc, svc(c.CreateCart([c.CartLineInput(editor, 1)]))["cart_id"])["order"]
+    own, email = c.Viewer("merchant", merchant), CUSTOMER.email.upper()
+    ids = lambda cmd: [o["order_id"] for o in svc(cmd)["data"]]  # noqa: E731
+    assert ids(c.ListOrders(own, email=email)) == [second["order_id"], first["order_id"]]
+    assert ids(c.ListOrders(own, email="someone@else.example")) == []
+    day_two = svc.clock.now() - timedelta(hours=1)
+    assert ids(c.ListOrders(own, created_from=day_two)) == [second["order_id"]]
+    assert ids(c.ListOrders(own, email=email, created_before=day_two)) == [first["order_id"]]
+    # Support finds the customer's orders across merchants; another merchant finds none of them.
+    assert ids(c.ListOrders(c.Viewer("admin"), email=email)) == [second["order_id"], first["order_id"]]
+    assert ids(c.ListOrders(c.Viewer("merchant", "mer_other"), email=email)) == []
+    with pytest.raises(Forbidden):
+        svc(c.ListOrders(c.Viewer("customer", order_id=first["order_id"])))

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -14,6 +14,7 @@ from tillkey.orders.domain.coupons import Coupon
 from tillkey.orders.domain.errors import Conflict
 from tillkey.orders.domain.orders import NOT_PAID, PAID, Order
 from tillkey.orders.domain.refunds import Refund
+from tillkey.orders.service_layer.commands import OrderFilter
 from tillkey.platform.pagination import paginate
 
 
@@ -155,14 +156,20 @@ class Orders:
             self.session.expire(order, ["refund_reserved", "refunded_amount", "status"])
         return result.rowcount == 1
 
-    def page(self, merchant_id: str, status: str | None, delivery_status: str | None, limit: int,
-             cursor: str | None):
+    def page(self, which: OrderFilter, limit: int, cursor: str | None):
         c = t.orders.c
-        stmt = select(Order).where(c.merchant_id == merchant_id)
-        if status is not None:
-            stmt = stmt.where(c.status == status)
-        if delivery_status is not None:
-            stmt = stmt.where(c.delivery_status == delivery_status)
+        stmt = select(Order)
+        for column, value in ((c.merchant_id, which.merchant_id), (c.status, which.status),
+                              (c.delivery_status, which.delivery_status)):
+            if value is not None:
+                stmt = stmt.where(column == value)
+        if which.email is not None:
+            # Both sides lowered by the database, as the index ix_orders_customer_email_lower is.
+            stmt = stmt.where(func.lower(c.customer_email) == func.lower(which.email))
+        if which.created_from is not None:
+            stmt = stmt.where(c.created_at >= which.created_from)
+        if which.created_before is not None:
+            stmt = stmt.where(c.created_at < which.created_before)
         return paginate(self.session, stmt, c.created_at, c.order_id, limit, cursor)
 
 

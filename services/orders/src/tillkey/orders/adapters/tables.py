@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    func,
 )
 from sqlalchemy.orm import composite, registry, relationship
 
@@ -139,7 +140,11 @@ orders = Table(
     Column("licenses_resent_at", UtcDateTime(), nullable=True),
     Index("ix_orders_merchant_created", "merchant_id", "created_at", "order_id"),
     Index("ix_orders_status_created", "status", "created_at"),
+    # Support's list of every merchant's orders, newest first (revision 0007).
+    Index("ix_orders_created", "created_at", "order_id"),
 )
+# Orders are searched by the customer's email ignoring case (merchant and support; revision 0007).
+Index("ix_orders_customer_email_lower", func.lower(orders.c.customer_email))
 
 order_lines = Table(
     "order_lines", metadata,

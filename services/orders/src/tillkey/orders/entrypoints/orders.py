@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Blueprint
 
 from tillkey.orders.entrypoints import schemas as s
-from tillkey.orders.entrypoints.common import authorize, merchant_id, run, viewer
+from tillkey.orders.entrypoints.common import authorize, run, viewer
 from tillkey.orders.service_layer import commands as c
 from tillkey.platform.api import endpoint
 from tillkey.platform.idempotency import idempotent
@@ -26,11 +26,13 @@ def get(order_id):
 
 
 @bp.get("/v1/orders")
-@authorize("merchant")
-@endpoint(query=s.OrderListQuery, response=s.OrderList, auth="merchant", tags=TAGS)
+@authorize("merchant", "admin")
+@endpoint(query=s.OrderListQuery, response=s.OrderList, auth="merchant (own orders) or admin (every merchant's)",
+          tags=TAGS)
 def list_(query):
-    """The merchant's orders, newest first, optionally by status and delivery status."""
-    return run(c.ListOrders(merchant_id(), **query))
+    """Orders newest first, by status, delivery status, the customer's email (exact, ignoring case) and
+    when they were created; the merchant's own, or every merchant's for support."""
+    return run(c.ListOrders(viewer(), **query))
 
 
 @bp.post("/v1/orders/<order_id>/cancel")
@@ -56,7 +58,7 @@ def refund(order_id, body):
 @rate_limited(("per_address", client_address), ("resends_per_order", path_value("order_id")))
 @authorize(*ANYONE, order_scoped=True)
 @idempotent
-@endpoint(response=s.ResendOut, status=202, auth="admin or customer (order token)", tags=TAGS)
+@endpoint(response=s.ResendOut, status=202, auth="admin, merchant (own orders) or customer (order token)", tags=TAGS)
 def resend_licenses(order_id):
-    """Email the delivered licenses of a paid order again."""
+    """Email the delivered licenses of a paid order again (the customer at most once a minute)."""
     return run(c.ResendLicenses(order_id, viewer()))

@@ -5,9 +5,9 @@ product of the same merchant) are the domain's, and come back as 422 with the fi
 """
 from __future__ import annotations
 
-from datetime import UTC
+from datetime import UTC, date, datetime, time, timedelta
 
-from marshmallow import RAISE, Schema, ValidationError, fields, validate
+from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validate
 
 from tillkey.contracts import PAYMENT_METHOD_CODES
 from tillkey.contracts.orders_events import Order
@@ -238,9 +238,51 @@ class CheckoutOut(Schema):
     order = fields.Nested(Order)
 
 
+class DayOrTime(fields.Field):
+    """An ISO 8601 date (a whole day in UTC) or date-time (no offset: UTC), as a date or an aware datetime."""
+
+    default_error_messages = {"invalid": "An ISO 8601 date (2026-03-01) or date-time (2026-03-01T12:00:00Z)."}
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, str) or not 10 <= len(value) <= 40:
+            raise self.make_error("invalid")
+        try:
+            if len(value) == 10:
+                return date.fromisoformat(value)
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            raise self.make_error("invalid") from None
+        moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+        _exists_in_utc(moment)
+        return moment.astimezone(UTC)
+
+
+def _day_start(day: date) -> datetime:
+    return datetime.combine(day, time(), tzinfo=UTC)
+
+
 class OrderListQuery(PageQuery):
     status = fields.String(validate=validate.OneOf(ORDER_STATUSES))
     delivery_status = fields.String(validate=validate.OneOf(DELIVERY_STATUSES))
+    email = fields.String(validate=validate.Length(min=1, max=320), metadata={
+        "description": "the customer's email, exactly, ignoring case"})
+    created_from = DayOrTime(metadata={"description": "created at or after (a date: from its start, UTC)"})
+    created_to = DayOrTime(metadata={"description": "created at or before (a date: until its end, UTC)"})
+
+    @post_load
+    def _bounds(self, data, **_):
+        """`created_to` becomes an exclusive bound, `created_before`: the day after a date, one
+        microsecond (what the database keeps) after a date-time; an empty range is refused."""
+        start, end = data.get("created_from"), data.pop("created_to", None)
+        if isinstance(start, date) and not isinstance(start, datetime):
+            data["created_from"] = start = _day_start(start)
+        if end is not None:
+            end = (_day_start(end) + timedelta(days=1) if not isinstance(end, datetime)
+                   else end + timedelta(microseconds=1))
+            if start is not None and end <= start:
+                raise ValidationError("Not before created_from.", "created_to")
+            data["created_before"] = end
+        return data
 
 
 class OrderList(Schema):

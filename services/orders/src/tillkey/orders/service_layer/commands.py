@@ -185,10 +185,25 @@ class GetOrder:
 
 
 @dataclass(frozen=True)
-class ListOrders:
-    merchant_id: str
+class OrderFilter:
+    """What an order list is narrowed to; None is "any"."""
+
+    merchant_id: str | None = None      # None: every merchant's (support)
     status: str | None = None
     delivery_status: str | None = None
+    email: str | None = None            # exact, ignoring case
+    created_from: datetime | None = None      # inclusive
+    created_before: datetime | None = None    # exclusive
+
+
+@dataclass(frozen=True)
+class ListOrders:
+    viewer: Viewer
+    status: str | None = None
+    delivery_status: str | None = None
+    email: str | None = None
+    created_from: datetime | None = None
+    created_before: datetime | None = None
     limit: int = 50
     cursor: str | None = None
 

@@ -11,6 +11,7 @@ from tillkey.orders.domain.catalog import Merchant, Product
 from tillkey.orders.domain.coupons import Coupon
 from tillkey.orders.domain.orders import Order
 from tillkey.orders.domain.refunds import Refund
+from tillkey.orders.service_layer.commands import OrderFilter
 
 Page = tuple[list, str | None]   # items newest first, and the cursor of the next page (or None)
 
@@ -76,8 +77,7 @@ class OrderRepository(Protocol):
     def reserve_refund(self, order_id: str, amount: int) -> bool:
         """Atomically reserve `amount` on a paid order if that much is left; False if not."""
 
-    def page(self, merchant_id: str, status: str | None, delivery_status: str | None,
-             limit: int, cursor: str | None) -> Page: ...
+    def page(self, which: OrderFilter, limit: int, cursor: str | None) -> Page: ...
 
 
 class RefundRepository(Protocol):

@@ -13,7 +13,7 @@ from tillkey.orders.service_layer.checkout import payment_url
 from tillkey.orders.service_layer.ports import Deps, UnitOfWork
 from tillkey.orders.service_layer.views import order_page_view, order_view, refund_view
 
-# How soon a customer may have the licenses emailed again (support is not limited).
+# How soon a customer may have the licenses emailed again (support and the merchant are not limited).
 RESEND_COOLDOWN = timedelta(seconds=60)
 # A refund that lost a race re-reads what is left and decides again; after this many, it gives up.
 _RESERVE_ATTEMPTS = 3
@@ -62,7 +62,7 @@ def refund_order(cmd: c.RefundOrder, uow: UnitOfWork, deps: Deps) -> dict:
 
 def resend_licenses(cmd: c.ResendLicenses, uow: UnitOfWork, deps: Deps) -> dict:
     order = visible_order(uow, cmd.order_id, cmd.viewer, lock=True)
-    ensure_may(cmd.viewer, "resend the licenses of", "admin", "customer")
+    ensure_may(cmd.viewer, "resend the licenses of", "admin", "merchant", "customer")
     cooldown = RESEND_COOLDOWN if cmd.viewer.kind == "customer" else None
     lines = order.request_licenses_resend(deps.clock.now(), cooldown)
     uow.emit("order.licenses_resend_requested", {
