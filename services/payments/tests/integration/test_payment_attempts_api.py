@@ -161,3 +161,27 @@ def test_openapi_lists_the_new_calls(client):
     assert "post" in paths["/v1/orders/{order_id}/payments"]
     assert "post" in paths["/v1/payments/{payment_id}/confirm"]
     assert "post" in paths["/v1/refunds/{refund_id}/confirm"]
+
+
+def test_support_finds_a_bank_transfer_by_its_reference_alone(client, order):
+    first = client.post(URL, query_string=TOKEN, json={"method": "bank_transfer"}).get_json()
+    second = client.post(URL, query_string=TOKEN, json={"method": "bank_transfer"}).get_json()
+    reference = second["instructions"]["reference"]
+    resp = client.get(f"/v1/bank-transfers/{reference}", headers=ADMIN_H)
+    assert resp.status_code == 200, resp.get_json()
+    found = resp.get_json()
+    assert (found["order_id"], found["payment_id"], found["status"]) == (ORDER, second["payment_id"], "awaiting_funds")
+    # As typed off a statement line: any case, spaces instead of dashes.
+    typed = reference.lower().replace("-", " ")
+    assert client.get(f"/v1/bank-transfers/{typed}", headers=ADMIN_H).get_json()["payment_id"] == second["payment_id"]
+    # A superseded attempt is found too, with its status: support sees why it cannot be confirmed.
+    old = client.get(f"/v1/bank-transfers/{first['instructions']['reference']}", headers=ADMIN_H).get_json()
+    assert (old["payment_id"], old["status"]) == (first["payment_id"], "superseded")
+    merchant = {"Authorization": "Bearer " + credentials.make_api_key(SECRET, "mer_7Yb2kQ9xTz")}
+    assert client.get(f"/v1/bank-transfers/{reference}", headers=merchant).status_code == 403
+    assert client.get(f"/v1/bank-transfers/{reference}").status_code == 401
+    assert client.get("/v1/bank-transfers/TK-2222-2222", headers=ADMIN_H).status_code == 404
+    for bad in ("TK-1111-1111", "XX-7QX2-M4PA", "TK-7QX2", "TK-7QX2-M4PA-9", "TK-7QX2-M4P!", "TK-" + "2" * 70):
+        resp = client.get(f"/v1/bank-transfers/{bad}", headers=ADMIN_H)
+        assert resp.status_code == 422 and resp.mimetype == "application/problem+json", bad
+        assert "reference" in resp.get_json()["errors"]

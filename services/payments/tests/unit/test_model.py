@@ -172,3 +172,13 @@ def test_customer_messages():
     assert "declined" in customer_message("card_declined", "gateway words")
     assert customer_message("something_new", "The gateway's own words.") == "The gateway's own words."
     assert customer_message("something_new") == DEFAULT_MESSAGE
+
+
+def test_a_reference_is_read_as_typed_off_a_bank_statement():
+    from tillkey.payments.domain.bank_transfer import new_reference, normalise_reference
+    reference = new_reference()
+    assert normalise_reference(reference) == reference
+    assert normalise_reference(" " + reference.lower().replace("-", " ") + " ") == reference
+    assert normalise_reference(reference.replace("-", "")) == reference
+    for bad in ("", "TK", "TK-0000-0000", "AB-2222-2222", "TK-2222-22222", "TK-2222-2222" + " " * 60):
+        assert normalise_reference(bad) is None, bad

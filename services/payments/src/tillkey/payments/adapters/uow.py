@@ -56,9 +56,13 @@ class PaymentsUnitOfWork(SqlAlchemyUnitOfWork):
     def refund(self, refund_id: str) -> Refund | None:
         return self.session.get(Refund, refund_id)
 
-    def reference_taken(self, reference: str) -> bool:
+    def payment_id_by_reference(self, reference: str) -> str | None:
+        """The bank transfer with this reference (unique index uq_payments_reference)."""
         return self.session.scalar(select(tables.payments.c.payment_id).where(
-            tables.payments.c.reference == reference)) is not None
+            tables.payments.c.reference == reference))
+
+    def reference_taken(self, reference: str) -> bool:
+        return self.payment_id_by_reference(reference) is not None
 
     def add(self, obj) -> None:
         self.session.add(obj)

@@ -16,6 +16,17 @@ def new_reference() -> str:
     return f"{REFERENCE_PREFIX}-{chars[:4]}-{chars[4:]}"
 
 
+def normalise_reference(text: str) -> str | None:
+    """The reference as we issued it, from what support typed off a bank statement (any case, spaces or
+    dashes anywhere, as banking apps reflow it); None when it cannot be one of ours."""
+    chars = "".join(c for c in (text or "").upper() if c not in " -\t")
+    body = chars[len(REFERENCE_PREFIX):]
+    if len(text or "") > 64 or not chars.startswith(REFERENCE_PREFIX) or len(body) != 8 \
+            or any(c not in REFERENCE_ALPHABET for c in body):
+        return None
+    return f"{REFERENCE_PREFIX}-{body[:4]}-{body[4:]}"
+
+
 @dataclass(frozen=True)
 class BankAccount:
     account_holder: str

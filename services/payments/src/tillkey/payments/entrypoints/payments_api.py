@@ -1,4 +1,5 @@
-"""Payment attempts: start one (customer), confirm a bank transfer or a bank-transfer refund (support)."""
+"""Payment attempts: start one (customer); find a bank transfer by its reference, confirm it or a bank-transfer
+refund (support)."""
 from __future__ import annotations
 
 from flask import Blueprint
@@ -41,3 +42,11 @@ def confirm_payment(payment_id: str):
           summary="Confirm that a bank-transfer refund was paid out by hand (card refunds go through the gateway)")
 def confirm_refund(refund_id: str):
     return run(refunding.confirm_refund, refunding.ConfirmRefund(refund_id))
+
+
+@bp.get("/v1/bank-transfers/<reference>")
+@authorize("admin")
+@endpoint(response=PaymentSchema, tags=("payments",), auth="admin",
+          summary="The bank transfer attempt with this reference, and so its order (reconciliation)")
+def find_bank_transfer(reference: str):
+    return run(paying.find_bank_transfer, paying.FindBankTransfer(reference))

@@ -76,6 +76,24 @@ def confirm_payment(cmd: ConfirmPayment, deps: PaymentDeps) -> Payment:
     return read_payment(cmd.payment_id, deps)
 
 
+@dataclass(frozen=True)
+class FindBankTransfer:
+    reference: str
+
+
+def find_bank_transfer(cmd: FindBankTransfer, deps: PaymentDeps) -> Payment:
+    """Support reconciles by the reference on a bank statement line: the attempt with it (and so
+    its order), in any status, so a superseded or already confirmed one is recognised as such."""
+    reference = bank_transfer.normalise_reference(cmd.reference)
+    if reference is None:
+        raise Invalid("Not a bank transfer reference (like TK-7QX2-M4PA).", field="reference")
+    with deps.uow_factory() as uow:
+        payment_id = uow.payment_id_by_reference(reference)
+    if payment_id is None:
+        raise NotFound("No bank transfer has this reference.")
+    return read_payment(payment_id, deps)
+
+
 def read_payment(payment_id: str, deps: PaymentDeps) -> Payment:
     return deps.read_detached("payment", payment_id)
 
