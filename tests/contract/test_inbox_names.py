@@ -51,12 +51,15 @@ def _renaming_migration(service: str):
 
 
 SERVICES = ["orders", "payments", "fulfillment", "notifications", "webhooks"]
+# Handlers added after names were declared: no release ever recorded them under another name.
+DECLARED_SINCE = {"deny_revoked_api_key"}
 
 
 @pytest.mark.parametrize("service", SERVICES)
 def test_the_migration_renames_exactly_what_the_previous_release_recorded(service):
     _home, migration = _renaming_migration(service)
-    declared = {(h.name, h.recorded_as[1]) for handlers in _tables(service).values() for h in handlers}
+    declared = {(h.name, h.recorded_as[1]) for handlers in _tables(service).values() for h in handlers
+                if h.name not in DECLARED_SINCE}
     assert {(new, old) for old, new in migration.RENAMES.items()} == declared
 
 

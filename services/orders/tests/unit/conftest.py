@@ -108,11 +108,24 @@ class FakeRefunds(_Repo):
         return self.items.get(refund_id)
 
 
+class FakeApiKeys(_Repo):
+    def get(self, key_id):
+        return self.items.get(key_id)
+
+    def of_merchant(self, merchant_id):
+        return sorted((k for k in self.items.values() if k.merchant_id == merchant_id),
+                      key=lambda k: k.created_at, reverse=True)
+
+    def deny(self, merchant_id, key_id, revoked_at):
+        self.denied = {**getattr(self, "denied", {}), key_id: merchant_id}
+
+
 class FakeUnitOfWork:
     """Shared state across `with` blocks, like a database; `emit` validates against the contract."""
 
     def __init__(self):
         self.merchants = FakeMerchants(lambda m: m.merchant_id)
+        self.api_keys = FakeApiKeys(lambda k: k.key_id)
         self.products = FakeProducts(lambda p: p.product_id)
         self.coupons = FakeCoupons(lambda c: (c.merchant_id, c.code_key))
         self.carts = FakeCarts(lambda c: c.cart_id)

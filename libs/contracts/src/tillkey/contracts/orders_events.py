@@ -81,6 +81,15 @@ class MerchantRegistered(EventData):
     email = fields.Email(required=True)
 
 
+class ApiKeyRevoked(EventData):
+    """orders → every service: refuse this merchant API key from now on (each keeps a denylist).
+
+    Not a public event: a merchant learns it from the API that revoked the key."""
+
+    merchant_id = Id("mer", required=True)
+    key_id = Id("key", required=True)
+
+
 class Product(EventData):
     product_id = Id("prod", required=True)
     merchant_id = Id("mer", required=True)
@@ -128,6 +137,7 @@ SCHEMAS = {
     ("order.payment_reminder_due", 1): PaymentReminderDue,
     ("order.licenses_resend_requested", 1): LicensesResendRequested,
     ("merchant.registered", 1): MerchantRegistered,
+    ("merchant.api_key_revoked", 1): ApiKeyRevoked,
     ("product.created", 1): Product,
     ("product.updated", 1): Product,
     ("refund.requested", 1): RefundRequested,

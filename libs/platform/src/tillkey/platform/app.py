@@ -11,6 +11,7 @@ from tillkey.platform.http_observability import install_http_observability
 from tillkey.platform.idempotency import IdempotencyStore
 from tillkey.platform.inputs import install_input_guard
 from tillkey.platform.problems import register_error_handlers
+from tillkey.platform.revoked_keys import RevokedKeys
 
 
 def create_base_app(name: str, *, engine, session_factory, amqp_url: str, platform_secret: str,
@@ -20,7 +21,9 @@ def create_base_app(name: str, *, engine, session_factory, amqp_url: str, platfo
     app.config["MAX_CONTENT_LENGTH"] = 1024 * 1024
     app.extensions["tillkey.engine"] = engine
     app.extensions["tillkey.amqp_url"] = amqp_url
-    app.extensions["tillkey.auth"] = Authenticator(platform_secret, admin_token)
+    # Each service refuses revoked keys from its own `revoked_api_keys` table (docs/architecture.md).
+    app.extensions["tillkey.auth"] = Authenticator(platform_secret, admin_token,
+                                                   RevokedKeys(engine) if engine is not None else None)
     app.extensions["tillkey.broker_check"] = broker_check = BrokerCheck(amqp_url)
     # First, so everything after it (input guard, limits, views) logs under the request's ids.
     install_http_observability(app, name, scrape_collectors=[broker_check.collector(name)])

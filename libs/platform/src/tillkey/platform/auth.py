@@ -7,6 +7,7 @@ from flask import current_app, request
 
 from tillkey.platform import credentials
 from tillkey.platform.problems import ApiError, not_found
+from tillkey.platform.revoked_keys import RevokedKeys
 
 
 @dataclass(frozen=True)
@@ -14,6 +15,8 @@ class Principal:
     kind: str                     # "admin" | "merchant" | "customer"
     merchant_id: str | None = None
     order_id: str | None = None
+    key_id: str | None = None       # a merchant's: the id of the API key it called with
+    key_prefix: str | None = None
 
     @property
     def is_admin(self) -> bool:
@@ -24,6 +27,8 @@ class Principal:
 class Authenticator:
     platform_secret: str
     admin_token: str
+    # This service's denylist (tillkey.platform.revoked_keys); None: no key is ever refused as revoked.
+    revoked: RevokedKeys | None = None
 
     def identify(self, order_id: str | None = None) -> Principal | None:
         """The caller, or None when no credential was given. A wrong credential is a 401."""
@@ -37,7 +42,12 @@ class Authenticator:
             if merchant_id is None:
                 raise ApiError(401, "The API key is not valid.", code="unauthorized",
                                headers={"WWW-Authenticate": "Bearer"})
-            return Principal("merchant", merchant_id=merchant_id)
+            key_id = credentials.api_key_id(bearer)
+            if self.revoked is not None and self.revoked.is_revoked(key_id):
+                raise ApiError(401, "This API key was revoked.", code="unauthorized",
+                               headers={"WWW-Authenticate": "Bearer"})
+            return Principal("merchant", merchant_id=merchant_id, key_id=key_id,
+                             key_prefix=credentials.api_key_prefix(bearer))
         customer_token = token or bearer
         if customer_token and order_id is not None:
             if credentials.verify_order_token(self.platform_secret, order_id, customer_token):

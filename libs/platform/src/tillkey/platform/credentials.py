@@ -1,6 +1,8 @@
 """Self-verifying credentials: every service checks them alone, with no call and no lag.
 
 - merchant API key `tk_<merchant_id>.<nonce>.<mac>`: names its merchant, MAC keyed by PLATFORM_SECRET;
+  its id (`api_key_id`, derived from the nonce) is what a revocation names, and each service's
+  denylist holds (tillkey.platform.revoked_keys, docs/architecture.md "Revoked API keys");
 - order token: a MAC of the order id, opening that one order only.
 Each MAC is domain-separated so a token of one kind never passes as another.
 """
@@ -33,6 +35,26 @@ def verify_api_key(secret: str, key: str) -> str | None:
     merchant_id, nonce, mac = match.groups()
     expected = _mac(secret, "api_key", merchant_id, nonce)
     return merchant_id if hmac.compare_digest(mac, expected) else None
+
+
+def api_key_id(key: str) -> str | None:
+    """The key's public id (`key_<20 hex>`), or None when `key` is not shaped like an API key.
+
+    A hash of the nonce, not the nonce: the id is listed and sent in events, and must not be a
+    part of the key. Every key has one, keys issued before the registry too.
+    """
+    match = _API_KEY.match(key or "")
+    if not match:
+        return None
+    return "key_" + hashlib.sha256(b"api_key_id\x1f" + match.group(2).encode()).hexdigest()[:20]
+
+
+def api_key_prefix(key: str) -> str:
+    """What lists show of a key: its merchant and the nonce's first 6 characters, never the MAC."""
+    match = _API_KEY.match(key or "")
+    if not match:
+        return ""
+    return f"tk_{match.group(1)}.{match.group(2)[:6]}…"
 
 
 def make_order_token(secret: str, order_id: str) -> str:

@@ -13,6 +13,7 @@ from tillkey.fulfillment.domain.model import Delivery, Order, Product
 from tillkey.fulfillment.service_layer.fulfilling import start_line
 from tillkey.fulfillment.service_layer.licensing import erase_order_keys, revoke_on_full_refund
 from tillkey.messaging import InboxHandler, RetryLater
+from tillkey.platform.revoked_keys import deny_revoked_api_key
 
 
 def remember_product(event: Envelope, uow) -> None:
@@ -89,4 +90,6 @@ HANDLERS = {
     "order.deleted": [InboxHandler("erase_customer", erase_customer)],
     "order.paid": [InboxHandler("start_fulfillment", start_fulfillment)],
     "payment.refunded": [InboxHandler("revoke_keys_of_refunded_order", revoke_keys_of_refunded_order)],
+    # Every service keeps its own denylist of revoked API keys (docs/architecture.md).
+    "merchant.api_key_revoked": [InboxHandler("deny_revoked_api_key", deny_revoked_api_key)],
 }

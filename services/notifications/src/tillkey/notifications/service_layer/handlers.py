@@ -9,6 +9,7 @@ from tillkey.messaging import InboxHandler, RetryLater
 from tillkey.notifications.domain.model import MerchantContact, OrderLine, OrderRecipient, Product
 from tillkey.notifications.service_layer.composing import Composer
 from tillkey.notifications.service_layer.emails import EMAIL_HANDLERS
+from tillkey.platform.revoked_keys import deny_revoked_api_key
 
 
 def remember_merchant(event: Envelope, uow) -> None:
@@ -68,6 +69,8 @@ def build_handlers(composer: Composer) -> dict:
         "order.deleted": [InboxHandler("erase_recipient", erase_recipient)],
         "product.created": [InboxHandler("remember_product", remember_product)],
         "product.updated": [InboxHandler("remember_product", remember_product)],
+        # Every service keeps its own denylist of revoked API keys (docs/architecture.md).
+        "merchant.api_key_revoked": [InboxHandler("deny_revoked_api_key", deny_revoked_api_key)],
     }
     for type, handler in EMAIL_HANDLERS.items():
         handlers.setdefault(type, []).append(InboxHandler(handler.__name__, partial(handler, composer=composer)))

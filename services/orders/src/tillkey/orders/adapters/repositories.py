@@ -8,6 +8,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from tillkey.orders.adapters import tables as t
+from tillkey.orders.domain.api_keys import ApiKey
 from tillkey.orders.domain.carts import Cart
 from tillkey.orders.domain.catalog import Merchant, Product
 from tillkey.orders.domain.coupons import Coupon
@@ -16,6 +17,7 @@ from tillkey.orders.domain.orders import NOT_PAID, PAID, Order
 from tillkey.orders.domain.refunds import Refund
 from tillkey.orders.service_layer.commands import OrderFilter
 from tillkey.platform.pagination import paginate
+from tillkey.platform.revoked_keys import record_revocation
 
 
 class Merchants:
@@ -27,6 +29,27 @@ class Merchants:
 
     def get(self, merchant_id: str) -> Merchant | None:
         return self.session.get(Merchant, merchant_id)
+
+
+class ApiKeys:
+    def __init__(self, session: Session):
+        self.session = session
+
+    def add(self, key: ApiKey) -> None:
+        self.session.add(key)
+
+    def get(self, key_id: str) -> ApiKey | None:
+        return self.session.get(ApiKey, key_id)
+
+    def of_merchant(self, merchant_id: str) -> list[ApiKey]:
+        """Newest first; a merchant has a handful, so no pages."""
+        query = (select(ApiKey).where(t.api_keys.c.merchant_id == merchant_id)
+                 .order_by(t.api_keys.c.created_at.desc(), t.api_keys.c.key_id))
+        return list(self.session.scalars(query))
+
+    def deny(self, merchant_id: str, key_id: str, revoked_at: datetime) -> None:
+        """Orders' own denylist, in the revoking transaction (the others learn it from the event)."""
+        record_revocation(self.session, merchant_id, key_id, revoked_at)
 
 
 class Products:

@@ -21,6 +21,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import composite, registry, relationship
 
 from tillkey.messaging import define_inbox, define_outbox
+from tillkey.orders.domain.api_keys import ApiKey
 from tillkey.orders.domain.carts import Cart, CartLine
 from tillkey.orders.domain.catalog import Merchant, Product
 from tillkey.orders.domain.coupons import Coupon
@@ -29,6 +30,7 @@ from tillkey.orders.domain.refunds import Refund
 from tillkey.platform.db import UtcDateTime
 from tillkey.platform.idempotency import define_idempotency_table
 from tillkey.platform.rate_limit_storage import define_rate_limit_table
+from tillkey.platform.revoked_keys import define_revoked_api_keys_table
 
 Money = BigInteger
 
@@ -37,6 +39,7 @@ outbox = define_outbox(metadata)
 inbox = define_inbox(metadata)
 idempotency_keys = define_idempotency_table(metadata)
 rate_limits = define_rate_limit_table(metadata)
+revoked_api_keys = define_revoked_api_keys_table(metadata)   # this service's denylist, as every service's
 
 merchants = Table(
     "merchants", metadata,
@@ -181,6 +184,19 @@ refunds = Table(
     Column("failure_message", String(500), nullable=True),
 )
 
+# The key registry (docs/integration.md "API keys"): never the key, only its id, name and prefix.
+api_keys = Table(
+    "api_keys", metadata,
+    Column("key_id", String(64), primary_key=True),
+    Column("merchant_id", String(64), nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("prefix", String(100), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("revoked_at", UtcDateTime(), nullable=True),
+    Column("revoked_by", String(16), nullable=True),
+    Index("ix_api_keys_merchant_created", "merchant_id", "created_at"),
+)
+
 _registry = registry()
 _mapped = False
 
@@ -199,6 +215,7 @@ def start_mappers() -> None:
     })
     _registry.map_imperatively(OrderLine, order_lines)
     _registry.map_imperatively(Refund, refunds)
+    _registry.map_imperatively(ApiKey, api_keys)
     _registry.map_imperatively(Order, orders, properties={
         "lines": relationship(OrderLine, order_by=order_lines.c.position, cascade="all, delete-orphan",
                               lazy="selectin"),

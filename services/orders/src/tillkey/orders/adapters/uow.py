@@ -9,6 +9,7 @@ class OrdersUnitOfWork(SqlAlchemyUnitOfWork):
     def __enter__(self):
         super().__enter__()
         self.merchants = r.Merchants(self.session)
+        self.api_keys = r.ApiKeys(self.session)
         self.products = r.Products(self.session)
         self.coupons = r.Coupons(self.session)
         self.carts = r.Carts(self.session)

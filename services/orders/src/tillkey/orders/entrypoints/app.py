@@ -6,7 +6,17 @@ import os
 from tillkey.orders.adapters import tables
 from tillkey.orders.bootstrap import bootstrap
 from tillkey.orders.config import Settings
-from tillkey.orders.entrypoints import carts, checkout_page, coupons, merchants, order_page, orders, pages, products
+from tillkey.orders.entrypoints import (
+    api_keys,
+    carts,
+    checkout_page,
+    coupons,
+    merchants,
+    order_page,
+    orders,
+    pages,
+    products,
+)
 from tillkey.platform.app import create_base_app
 from tillkey.platform.rate_limits import RateLimits, install_rate_limits
 from tillkey.platform.web import assets_blueprint
@@ -19,7 +29,7 @@ def create_app(settings: Settings, rate_limits: RateLimits | None = None, **over
                           amqp_url=settings.amqp_url, platform_secret=settings.platform_secret,
                           admin_token=settings.admin_token, idempotency_table=tables.idempotency_keys)
     app.extensions["tillkey.orders"] = service
-    for module in (merchants, products, coupons, carts, orders, pages, checkout_page, order_page):
+    for module in (merchants, api_keys, products, coupons, carts, orders, pages, checkout_page, order_page):
         app.register_blueprint(module.bp)
     app.register_blueprint(assets_blueprint())   # the customer pages' shared stylesheet and script
     app.register_blueprint(front_door_blueprint(

@@ -5,9 +5,9 @@ from tillkey.orders.domain.catalog import Merchant, Product
 from tillkey.orders.domain.coupons import Coupon, code_key
 from tillkey.orders.domain.errors import Conflict, Invalid, NotFound
 from tillkey.orders.service_layer import commands as c
+from tillkey.orders.service_layer.api_keys import default_key
 from tillkey.orders.service_layer.ports import Deps, UnitOfWork
 from tillkey.orders.service_layer.views import coupon_view, product_event, product_view
-from tillkey.platform.credentials import make_api_key
 
 
 def register_merchant(cmd: c.RegisterMerchant, uow: UnitOfWork, deps: Deps) -> dict:
@@ -16,9 +16,10 @@ def register_merchant(cmd: c.RegisterMerchant, uow: UnitOfWork, deps: Deps) -> d
     # Notifications learns the merchant's address from this event, not from a call to us.
     uow.emit("merchant.registered", {"merchant_id": merchant.merchant_id, "name": merchant.name,
                                      "email": merchant.email})
+    # The key is self-verifying, so only its id, name and prefix are kept: shown once, like a password.
+    api_key = default_key(uow, deps, merchant.merchant_id)
     uow.commit()
-    # The key is self-verifying, so it is not stored: shown once, like a password.
-    return {"merchant_id": merchant.merchant_id, "api_key": make_api_key(deps.platform_secret, merchant.merchant_id)}
+    return {"merchant_id": merchant.merchant_id, "api_key": api_key}
 
 
 def _own_product(uow: UnitOfWork, merchant_id: str, product_id: str) -> Product:

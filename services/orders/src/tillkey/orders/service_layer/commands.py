@@ -31,6 +31,36 @@ class RegisterMerchant:
 
 
 @dataclass(frozen=True)
+class CreateApiKey:
+    merchant_id: str
+    name: str
+    caller: KeyCaller | None = None
+
+
+@dataclass(frozen=True)
+class ListApiKeys:
+    merchant_id: str
+    caller: KeyCaller | None = None
+
+
+@dataclass(frozen=True)
+class RevokeApiKey:
+    merchant_id: str
+    key_id: str
+    by: str                          # "merchant" or "admin"
+    caller: KeyCaller | None = None
+
+
+@dataclass(frozen=True)
+class KeyCaller:
+    """The API key a merchant calls with (None for admin): a key older than the registry is
+    recorded when it lists or creates keys, so it can be seen and revoked too."""
+
+    key_id: str
+    prefix: str
+
+
+@dataclass(frozen=True)
 class GetMerchant:
     merchant_id: str
 

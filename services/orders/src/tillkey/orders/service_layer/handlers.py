@@ -1,13 +1,16 @@
 """The one table of use cases: command or query type → handler."""
 from __future__ import annotations
 
-from tillkey.orders.service_layer import carts, catalog, checkout, lifecycle, merchant_settings, support
+from tillkey.orders.service_layer import api_keys, carts, catalog, checkout, lifecycle, merchant_settings, support
 from tillkey.orders.service_layer import commands as c
 
 HANDLERS = {
     c.RegisterMerchant: catalog.register_merchant,
     c.GetMerchant: merchant_settings.get_merchant,
     c.UpdateMerchant: merchant_settings.update_merchant,
+    c.CreateApiKey: api_keys.create_api_key,
+    c.ListApiKeys: api_keys.list_api_keys,
+    c.RevokeApiKey: api_keys.revoke_api_key,
     c.CreateProduct: catalog.create_product,
     c.UpdateProduct: catalog.update_product,
     c.GetProduct: catalog.get_product,

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
+from tillkey.orders.domain.api_keys import ApiKey
 from tillkey.orders.domain.carts import Cart
 from tillkey.orders.domain.catalog import Merchant, Product
 from tillkey.orders.domain.coupons import Coupon
@@ -85,8 +86,18 @@ class RefundRepository(Protocol):
     def get(self, refund_id: str, lock: bool = False) -> Refund | None: ...
 
 
+class ApiKeyRepository(Protocol):
+    def add(self, key: ApiKey) -> None: ...
+    def get(self, key_id: str) -> ApiKey | None: ...
+    def of_merchant(self, merchant_id: str) -> list[ApiKey]: ...
+
+    def deny(self, merchant_id: str, key_id: str, revoked_at: datetime) -> None:
+        """Put the key on this service's own denylist (the Authenticator refuses it)."""
+
+
 class UnitOfWork(Protocol):
     merchants: MerchantRepository
+    api_keys: ApiKeyRepository
     products: ProductRepository
     coupons: CouponRepository
     carts: CartRepository

@@ -14,6 +14,7 @@ from tillkey.messaging import InboxHandler, PermanentError, RetryLater
 from tillkey.payments.domain.model import InvalidTransition, Merchant, Order, order_summary
 from tillkey.payments.service_layer.refunding import request_refund
 from tillkey.platform.ids import new_id
+from tillkey.platform.revoked_keys import deny_revoked_api_key
 
 log = logging.getLogger(__name__)
 
@@ -77,4 +78,6 @@ HANDLERS = {
     "order.canceled": [InboxHandler("cancel_order", cancel_order)],
     "order.deleted": [InboxHandler("delete_order", delete_order)],
     "refund.requested": [InboxHandler("request_refund", request_refund)],
+    # Every service keeps its own denylist of revoked API keys (docs/architecture.md).
+    "merchant.api_key_revoked": [InboxHandler("deny_revoked_api_key", deny_revoked_api_key)],
 }

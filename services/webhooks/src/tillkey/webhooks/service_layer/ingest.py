@@ -9,6 +9,7 @@ from tillkey.contracts import ORDER_SCOPED_PUBLIC_TYPES, PUBLIC_EVENT_TYPES, Env
 from tillkey.contracts.personal_data import erase_order_data
 from tillkey.messaging import InboxHandler, RetryLater, prefetching
 from tillkey.platform.ids import new_id
+from tillkey.platform.revoked_keys import deny_revoked_api_key
 from tillkey.webhooks.domain import payload
 from tillkey.webhooks.domain.model import Delivery, OrderRecord, WebhookEvent
 from tillkey.webhooks.service_layer.delivering import Job
@@ -73,3 +74,5 @@ HANDLERS = {event_type: [InboxHandler("take_event", take_event)] for event_type 
 # Erase first, in its own transaction: an order.deleted waiting for its order.created (RetryLater in
 # take_event) has already erased what we hold and left its tombstone.
 HANDLERS["order.deleted"] = [InboxHandler("erase_order", erase_order), InboxHandler("take_event", take_event)]
+# Not a public event: its own denylist of revoked API keys (docs/architecture.md).
+HANDLERS["merchant.api_key_revoked"] = [InboxHandler("deny_revoked_api_key", deny_revoked_api_key)]

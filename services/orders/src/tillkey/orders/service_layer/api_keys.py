@@ -1,0 +1,78 @@
+"""A merchant's API keys: create (shown once), list (prefix only), revoke (docs/integration.md "API keys").
+
+Revoking puts the key on orders' own denylist in the same transaction and publishes
+`merchant.api_key_revoked` through the outbox; every other service adds it to its own denylist
+from that event (tillkey.platform.revoked_keys).
+"""
+from __future__ import annotations
+
+from tillkey.orders.domain.api_keys import ADOPTED_NAME, DEFAULT_NAME, ApiKey, check_not_last_calling_key
+from tillkey.orders.domain.errors import NotFound
+from tillkey.orders.service_layer import commands as c
+from tillkey.orders.service_layer.ports import Deps, UnitOfWork
+from tillkey.platform.clock import isoformat
+from tillkey.platform.credentials import api_key_id, api_key_prefix, make_api_key
+
+
+def api_key_view(key: ApiKey, caller: c.KeyCaller | None = None) -> dict:
+    return {"key_id": key.key_id, "name": key.name, "prefix": key.prefix,
+            "status": "active" if key.live else "revoked", "created_at": isoformat(key.created_at),
+            "revoked_at": isoformat(key.revoked_at) if key.revoked_at else None, "revoked_by": key.revoked_by,
+            "current": caller is not None and caller.key_id == key.key_id}
+
+
+def issue_key(uow: UnitOfWork, deps: Deps, merchant_id: str, name: str) -> tuple[ApiKey, str]:
+    """A new key for the merchant, in the registry; the caller commits and shows the key once."""
+    secret = make_api_key(deps.platform_secret, merchant_id)
+    key = ApiKey(api_key_id(secret), merchant_id, name, api_key_prefix(secret), deps.clock.now())
+    uow.api_keys.add(key)
+    return key, secret
+
+
+def _adopt_caller(uow: UnitOfWork, deps: Deps, merchant_id: str, caller: c.KeyCaller | None) -> None:
+    # A key issued before the registry verifies, but nothing lists it: record it the first time it
+    # manages keys, so the merchant sees it and can revoke it.
+    if caller is not None and uow.api_keys.get(caller.key_id) is None:
+        uow.api_keys.add(ApiKey(caller.key_id, merchant_id, ADOPTED_NAME, caller.prefix, deps.clock.now()))
+
+
+def _merchant_exists(uow: UnitOfWork, merchant_id: str) -> None:
+    if uow.merchants.get(merchant_id) is None:   # a valid key of a merchant registered elsewhere
+        raise NotFound("No such merchant.")
+
+
+def create_api_key(cmd: c.CreateApiKey, uow: UnitOfWork, deps: Deps) -> dict:
+    _merchant_exists(uow, cmd.merchant_id)
+    _adopt_caller(uow, deps, cmd.merchant_id, cmd.caller)
+    key, secret = issue_key(uow, deps, cmd.merchant_id, cmd.name)
+    uow.commit()
+    return {**api_key_view(key, cmd.caller), "api_key": secret}
+
+
+def list_api_keys(cmd: c.ListApiKeys, uow: UnitOfWork, deps: Deps) -> dict:
+    _merchant_exists(uow, cmd.merchant_id)
+    if cmd.caller is not None and uow.api_keys.get(cmd.caller.key_id) is None:
+        _adopt_caller(uow, deps, cmd.merchant_id, cmd.caller)
+        uow.commit()
+    return {"data": [api_key_view(k, cmd.caller) for k in uow.api_keys.of_merchant(cmd.merchant_id)]}
+
+
+def revoke_api_key(cmd: c.RevokeApiKey, uow: UnitOfWork, deps: Deps) -> dict:
+    key = uow.api_keys.get(cmd.key_id)
+    # Another merchant's key looks exactly like a missing one.
+    if key is None or key.merchant_id != cmd.merchant_id:
+        raise NotFound("No such API key.")
+    if cmd.by == "merchant":
+        live = [k for k in uow.api_keys.of_merchant(cmd.merchant_id) if k.live]
+        check_not_last_calling_key(key, cmd.caller.key_id if cmd.caller else None, live)
+    now = deps.clock.now()
+    if key.revoke(now, cmd.by):
+        uow.api_keys.deny(key.merchant_id, key.key_id, now)
+        uow.emit("merchant.api_key_revoked", {"merchant_id": key.merchant_id, "key_id": key.key_id})
+        uow.commit()
+    return api_key_view(key, cmd.caller)
+
+
+def default_key(uow: UnitOfWork, deps: Deps, merchant_id: str) -> str:
+    """The key given with a new merchant, registered under the name "default"."""
+    return issue_key(uow, deps, merchant_id, DEFAULT_NAME)[1]
