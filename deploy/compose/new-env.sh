@@ -24,11 +24,15 @@ PAYMENTS_DB_PASSWORD=$(hex 24)
 FULFILLMENT_DB_PASSWORD=$(hex 24)
 NOTIFICATIONS_DB_PASSWORD=$(hex 24)
 WEBHOOKS_DB_PASSWORD=$(hex 24)
+DASHBOARD_DB_PASSWORD=$(hex 24)
 # Where customers reach the platform (checkout links, payment pages) and the sandbox; both names
 # must resolve to this host (*.localhost does in browsers). PUBLIC_PORT is the one published port.
 PUBLIC_HOST=tillkey.localhost
 SANDBOX_PUBLIC_HOST=sandbox.localhost
 PUBLIC_PORT=8080
+# The merchant dashboard answers on its own name (dashboard.<anything>, deploy/routing.md), e.g.
+# http://dashboard.localhost:8080/. Set true once TLS is in front of the proxy:
+# DASHBOARD_COOKIE_SECURE=true
 # Mail: Mailpit catches everything by default; point these at a real relay to send.
 # SMTP_HOST=smtp.example.com
 # SMTP_PORT=587

@@ -82,7 +82,8 @@ def check_overlay(overlay: str, work: Path) -> tuple[int, list[str]]:
                   rendered])
     if schema.returncode != 0:
         problems.append(f"{overlay}: Kubernetes schemas: {schema.stdout}{schema.stderr}")
-    for rule in (manifest_rules.operator_resources, manifest_rules.workloads, manifest_rules.selectors):
+    for rule in (manifest_rules.operator_resources, manifest_rules.workloads, manifest_rules.selectors,
+                 manifest_rules.every_service):
         problems += [f"{overlay}: {p}" for p in rule(docs)]
     return len(docs), problems
 

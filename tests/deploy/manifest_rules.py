@@ -7,8 +7,10 @@ each other. Each function takes parsed documents and returns a list of problems 
 from __future__ import annotations
 
 SERVICES = ("orders", "payments", "fulfillment", "notifications", "webhooks")
+# Its own database and API, no worker and no events (docs/dashboard.md).
+DASHBOARD = "dashboard"
 # Made by the operators at run time, so they never appear in a render.
-OPERATOR_SECRETS = {"tillkey-broker-default-user", *(f"{s}-db-app" for s in SERVICES)}
+OPERATOR_SECRETS = {"tillkey-broker-default-user", *(f"{s}-db-app" for s in (*SERVICES, DASHBOARD))}
 SECRET_WORDS = ("PASS", "SECRET", "TOKEN", "AMQP_URL", "DATABASE_URL")  # PASS: RABBITMQ_DEFAULT_PASS too
 
 
@@ -67,6 +69,26 @@ def _rabbitmq_trigger(owner: str, trigger: dict, auths: dict) -> list[str]:
     auth = trigger.get("authenticationRef", {}).get("name")
     if auth is not None and auth not in auths:
         problems.append(f"ScaledObject {owner}: authenticationRef {auth!r} is no TriggerAuthentication here")
+    return problems
+
+
+def every_service(docs: list[dict]) -> list[str]:
+    """Each service's objects are in the render (API, worker, migration Job, database, Service), and
+    the dashboard's (API, Job, database, Service, reached by an Ingress) without a worker."""
+    problems = []
+    expected = [(kind, f"{s}-{name}") for s in SERVICES for kind, name in (
+        ("Deployment", "api"), ("Deployment", "worker"), ("Job", "migrate"), ("Cluster", "db"), ("Service", "api"))]
+    expected += [(kind, f"{DASHBOARD}-{name}") for kind, name in (
+        ("Deployment", "api"), ("Job", "migrate"), ("Cluster", "db"), ("Service", "api"))]
+    for kind, name in expected:
+        if name not in _named(docs, kind):
+            problems.append(f"{kind} {name} is missing")
+    if f"{DASHBOARD}-worker" in _named(docs, "Deployment"):
+        problems.append(f"Deployment {DASHBOARD}-worker: the dashboard consumes no events, it has no worker")
+    routed = {path["backend"]["service"]["name"] for ingress in _named(docs, "Ingress").values()
+              for rule in ingress["spec"].get("rules", []) for path in rule["http"]["paths"]}
+    if f"{DASHBOARD}-api" not in routed:
+        problems.append(f"no Ingress routes to {DASHBOARD}-api")
     return problems
 
 
@@ -151,17 +173,23 @@ def selectors(docs: list[dict]) -> list[str]:
 def compose(doc: dict) -> list[str]:
     """deploy/docker-compose.yml: every process, health-gated start, nothing public with a known secret."""
     problems, services = [], doc["services"]
-    for service in SERVICES:
-        for mode in ("migrate", "api", "worker"):
-            if f"{service}-{mode}" not in services:
-                problems.append(f"compose: no {service}-{mode}")
-                continue
-            depends = services[f"{service}-{mode}"].get("depends_on", {})
-            if mode != "migrate" and depends.get(f"{service}-migrate", {}).get("condition") != \
-                    "service_completed_successfully":
-                problems.append(f"compose: {service}-{mode} does not wait for {service}-migrate to complete")
-            if mode != "migrate" and depends.get("rabbitmq", {}).get("condition") != "service_healthy":
-                problems.append(f"compose: {service}-{mode} does not wait for a healthy broker")
+    processes = [(s, m) for s in SERVICES for m in ("migrate", "api", "worker")]
+    for service, mode in [*processes, (DASHBOARD, "migrate"), (DASHBOARD, "api")]:
+        if f"{service}-{mode}" not in services:
+            problems.append(f"compose: no {service}-{mode}")
+            continue
+        depends = services[f"{service}-{mode}"].get("depends_on", {})
+        if mode != "migrate" and depends.get(f"{service}-migrate", {}).get("condition") != \
+                "service_completed_successfully":
+            problems.append(f"compose: {service}-{mode} does not wait for {service}-migrate to complete")
+        # The dashboard talks to no broker; the services' processes all do.
+        if mode != "migrate" and service != DASHBOARD and \
+                depends.get("rabbitmq", {}).get("condition") != "service_healthy":
+            problems.append(f"compose: {service}-{mode} does not wait for a healthy broker")
+    proxy_waits = services.get("proxy", {}).get("depends_on", {})
+    for service in (*SERVICES, DASHBOARD):
+        if proxy_waits.get(f"{service}-api", {}).get("condition") != "service_healthy":
+            problems.append(f"compose: the proxy does not wait for a healthy {service}-api")
     for name, svc in services.items():
         if str(svc.get("command", [""])[0]).startswith("tillkey-") and \
                 svc.get("build", {}).get("dockerfile") != "deploy/Dockerfile":

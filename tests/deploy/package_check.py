@@ -2,11 +2,12 @@
 
 Builds every runtime wheel from a copy of the sources (no egg-info or build/ left by an editable
 install can fill in a file the wheel forgot), installs them non-editable into a fresh virtual
-environment under a temporary folder, migrates every service into fresh PostgreSQL databases (twice:
-the second run must be a no-op), then starts each API, each worker (with its health port) and the
-sandbox gateway from that environment, outside the source tree, and waits for every /readyz. The
-workers' /healthz is asked after WORKER_STUCK_AFTER has passed, so an idle worker that the probe
-would take for a stuck one fails here too. Exit status 0 only if all of that held.
+environment under a temporary folder, migrates every service and the dashboard into fresh PostgreSQL
+databases (twice: the second run must be a no-op), then starts each API, each worker (with its health
+port), the dashboard (its API only: it has no worker) and the sandbox gateway from that environment,
+outside the source tree, and waits for every /readyz. The workers' /healthz is asked after
+WORKER_STUCK_AFTER has passed, so an idle worker that the probe would take for a stuck one fails
+here too. Exit status 0 only if all of that held.
 
 Servers: TEST_POSTGRES_URL and TEST_AMQP_URL (as the tests), a fresh vhost and databases per run.
 """
@@ -33,8 +34,10 @@ from tillkey.testing.servers import create_vhost, delete_vhost, resolve
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ["libs/contracts", "libs/messaging", "libs/platform", "services/orders", "services/payments",
-            "services/fulfillment", "services/notifications", "services/webhooks"]
+            "services/fulfillment", "services/notifications", "services/webhooks", "services/dashboard"]
 SERVICES = ["orders", "payments", "fulfillment", "notifications", "webhooks"]
+DASHBOARD = "dashboard"  # an API and a database, no worker (docs/dashboard.md)
+MIGRATED = [*SERVICES, DASHBOARD]
 STUCK_AFTER = 5  # seconds: short, so an idle worker is probed well past it
 
 
@@ -65,7 +68,7 @@ def install(work: Path, wheels: list[Path]) -> Path:
 
 
 def migrate(bindir: Path, env: dict, work: Path, databases: dict[str, str]) -> None:
-    for service in SERVICES:
+    for service in MIGRATED:
         command = [str(bindir / f"tillkey-{service}"), "migrate"]
         # --check is what a new pod's init container waits on: 3 (pending) before, 0 after.
         before = subprocess.run([*command, "--check"], env=env, cwd=work, capture_output=True).returncode
@@ -97,22 +100,24 @@ def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="tillkey-package-check-"))
     pg_server = resolve("postgres")[0]
     amqp_url, vhost = create_vhost(resolve("amqp")[0])
-    databases = {s: create_postgres_database(pg_server) for s in SERVICES}
+    databases = {s: create_postgres_database(pg_server) for s in MIGRATED}
     procs: dict[str, subprocess.Popen] = {}
     try:
         bindir = install(work, build_wheels(work))
         step(f"built and installed {len(PACKAGES)} wheels into {work / 'venv'}", started)
-        ports = {name: free_port() for name in [*SERVICES, *(f"{s}-worker" for s in SERVICES), "sandbox"]}
+        ports = {name: free_port() for name in [*MIGRATED, *(f"{s}-worker" for s in SERVICES), "sandbox"]}
         env = {"PATH": f"{bindir}:{os.environ['PATH']}", "AMQP_URL": amqp_url, "LOG_LEVEL": "WARNING",
                "WEB_CONCURRENCY": "1", "WEB_THREADS": "2", "WORKER_STUCK_AFTER": f"{STUCK_AFTER}s",
                "ADMIN_TOKEN": "package-check", "PLATFORM_SECRET": "package-check-" + "x" * 32,
                "SANDBOX_PORT": str(ports["sandbox"]), "SANDBOX_DATABASE_URL": f"sqlite:///{work / 'sandbox.db'}",
                "SANDBOX_GATEWAY_URL": f"http://127.0.0.1:{ports['sandbox']}"}
-        for service in SERVICES:
+        for service in MIGRATED:
             env[f"{service.upper()}_DATABASE_URL"] = databases[service]
             env[f"{service.upper()}_PORT"] = str(ports[service])
+        for service in ("orders", "payments", "fulfillment", "webhooks"):  # where the dashboard calls them
+            env[f"{service.upper()}_API_URL"] = f"http://127.0.0.1:{ports[service]}"
         migrate(bindir, env, work, databases)
-        step("migrated every service twice; migrate --check 3 before, 0 after", started)
+        step("migrated every service and the dashboard twice; migrate --check 3 before, 0 after", started)
         logs = work / "logs"
         logs.mkdir()
         for service in SERVICES:
@@ -122,21 +127,25 @@ def main() -> int:
                 procs[name] = subprocess.Popen([str(bindir / f"tillkey-{service}"), mode], cwd=work,
                                                env={**env, **extra}, stdout=open(logs / f"{name}.log", "wb"),
                                                stderr=subprocess.STDOUT, start_new_session=True)
+        procs["dashboard-api"] = subprocess.Popen([str(bindir / "tillkey-dashboard"), "api"], cwd=work, env=env,
+                                                  stdout=open(logs / "dashboard-api.log", "wb"),
+                                                  stderr=subprocess.STDOUT, start_new_session=True)
         procs["sandbox"] = subprocess.Popen([str(bindir / "tillkey-sandbox-gateway")], cwd=work, env=env,
                                             stdout=open(logs / "sandbox.log", "wb"), stderr=subprocess.STDOUT,
                                             start_new_session=True)
-        probes = {f"{s} api /readyz": f"http://127.0.0.1:{ports[s]}/readyz" for s in SERVICES}
+        probes = {f"{s} api /readyz": f"http://127.0.0.1:{ports[s]}/readyz" for s in MIGRATED}
         probes |= {f"{s} worker /readyz": f"http://127.0.0.1:{ports[s + '-worker']}/readyz" for s in SERVICES}
         # Metrics from the installed packages: gunicorn's config module and prometheus_client are in the wheels.
-        probes |= {f"{s} api /metrics": f"http://127.0.0.1:{ports[s]}/metrics" for s in SERVICES}
+        probes |= {f"{s} api /metrics": f"http://127.0.0.1:{ports[s]}/metrics" for s in MIGRATED}
         probes |= {f"{s} worker /metrics": f"http://127.0.0.1:{ports[s + '-worker']}/metrics" for s in SERVICES}
         # Pages and the sandbox: templates and static files are package data too.
         probes |= {"orders /": f"http://127.0.0.1:{ports['orders']}/",
                    "payments /": f"http://127.0.0.1:{ports['payments']}/",
+                   "dashboard /login": f"http://127.0.0.1:{ports[DASHBOARD]}/login",
                    "sandbox /": f"http://127.0.0.1:{ports['sandbox']}/"}
         for what, url in probes.items():
             wait_until(lambda url=url, what=what: _alive(procs) and get(url) == 200, 90, what, interval=0.25)
-        step(f"every API, worker and the sandbox answered 200 ({len(probes)} probes)", started)
+        step(f"every API, worker, the dashboard and the sandbox answered 200 ({len(probes)} probes)", started)
         time.sleep(STUCK_AFTER + 2)  # every loop idle in place longer than the probe allows
         for service in SERVICES:
             status = get(f"http://127.0.0.1:{ports[service + '-worker']}/healthz")

@@ -28,6 +28,9 @@ PROBES = [
     ("GET", "/v1/messages", "tillkey.localhost", "notifications", lambda s, h, b: s == 401),
     ("GET", "/v1/webhook-endpoints", "tillkey.localhost", "webhooks", lambda s, h, b: s == 401),
     ("GET", "/v1/orders/ord_x/payments", "tillkey.localhost", "payments", lambda s, h, b: s == 401),
+    # The dashboard's own host, wholly; its sign-in page is nowhere on the platform's host.
+    ("GET", "/login", "dashboard.localhost", "dashboard", lambda s, h, b: s == 200 and b"Tillkey dashboard" in b),
+    ("GET", "/login", "tillkey.localhost", "orders", lambda s, h, b: s == 404),
     # The sandbox's own host: its CORS preflight for tokenizing is its alone.
     ("OPTIONS", "/v1/tokens", "sandbox.localhost", "sandbox",
      lambda s, h, b: s < 300 and h.get("Access-Control-Allow-Origin") == "*"),

@@ -58,4 +58,19 @@ def test_every_route_of_the_service_reaches_it_through_both_proxies(service, tmp
 
 def test_the_catch_all_is_orders_and_both_tables_know_the_same_services():
     assert nginx_upstream("/anything") == ingress_service("/anything") == "orders"
-    assert set(re.findall(r"set \$(\w+) http://(\w+)-api:", NGINX)) == {(s, s) for s in SERVICES}
+    assert set(re.findall(r"set \$(\w+) http://(\w+)-api:", NGINX)) == {(s, s) for s in [*SERVICES, "dashboard"]}
+
+
+def test_the_dashboard_has_a_host_of_its_own_in_both_proxies():
+    """Its pages (/, /orders, /products …) share paths with orders' pages: it is served on its own
+    host (dashboard.…), wholly, and on no path of the platform's host."""
+    (server,) = [block for block in NGINX.split("\nserver {")[1:] if "server_name ~^dashboard\\.;" in block]
+    assert re.findall(r"location (\S+) \{ proxy_pass \$(\w+); \}", server) == [("/", "dashboard")]
+    assert "set $dashboard http://dashboard-api:8006;" in server
+    assert nginx_upstream("/login") == "orders"  # the platform's host: the dashboard is not there
+    ingress = yaml.safe_load((ROOT / "deploy/kubernetes/base/dashboard-ingress.yaml").read_text())
+    (rule,) = ingress["spec"]["rules"]
+    assert rule["host"].startswith("dashboard.") and rule["host"] in ingress["spec"]["tls"][0]["hosts"]
+    assert [(p["path"], p["backend"]["service"]["name"]) for p in rule["http"]["paths"]] == [("/", "dashboard-api")]
+    assert all(p["backend"]["service"]["name"] != "dashboard-api"
+               for r in INGRESS["spec"]["rules"] for p in r["http"]["paths"])

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import copy
+import re
 from pathlib import Path
 
 import manifest_rules as rules
@@ -88,10 +89,13 @@ def test_the_committed_compose_file_passes_and_each_flaw_is_named():
     flawed["services"]["payments-api"]["environment"] = {"PLATFORM_SECRET": "change-me"}
     del flawed["services"]["mailpit"]["healthcheck"]
     del flawed["services"]["orders-worker"]["build"]
+    del flawed["services"]["dashboard-migrate"]
+    flawed["services"]["proxy"]["depends_on"].pop("dashboard-api")
     problems = "\n".join(rules.compose(flawed))
     for expected in ("no webhooks-worker", "orders-api does not wait for orders-migrate",
                      "rabbitmq publishes 5672:5672", "payments-api PLATFORM_SECRET", "mailpit runs for good",
-                     "orders-worker runs our image but cannot build it"):
+                     "orders-worker runs our image but cannot build it", "no dashboard-migrate",
+                     "proxy does not wait for a healthy dashboard-api"):
         assert expected in problems
 
 
@@ -102,3 +106,35 @@ def test_a_deployment_under_an_autoscaler_leaves_the_replica_count_to_it():
     assert rules.selectors([api, hpa]) == []
     api["spec"]["replicas"] = 2
     assert "resets HorizontalPodAutoscaler orders-api" in rules.selectors([api, hpa])[0]
+
+
+def test_every_database_is_made_with_its_own_password_before_its_migrations():
+    """compose/postgres-init.sh (run by `databases` on every start) makes one role and database per
+    service: a service missing there would meet no database on a fresh volume nor on an old one."""
+    script = (ROOT / "deploy/compose/postgres-init.sh").read_text()
+    made = set(re.search(r"for service in ([a-z ]+); do", script).group(1).split())
+    services = COMPOSE["services"]
+    expected = {*rules.SERVICES, rules.DASHBOARD}
+    assert made == expected
+    assert {k.removesuffix("_DB_PASSWORD").lower() for k in services["databases"]["environment"]
+            if k.endswith("_DB_PASSWORD")} == expected
+    for service in expected:
+        migrate = services[f"{service}-migrate"]
+        assert migrate["depends_on"] == {"databases": {"condition": "service_completed_successfully"}}
+        assert f"@postgres:5432/{service}" in migrate["environment"][f"{service.upper()}_DATABASE_URL"]
+
+
+def test_a_render_without_a_services_objects_or_with_a_dashboard_worker_is_refused():
+    def named(kind, name):
+        return {"kind": kind, "metadata": {"name": name}}
+    objects = [named(kind, f"{s}-{n}") for s in (*rules.SERVICES, rules.DASHBOARD) for kind, n in (
+        ("Deployment", "api"), ("Deployment", "worker"), ("Job", "migrate"), ("Cluster", "db"), ("Service", "api"))]
+    ingress = {**named("Ingress", "tillkey-dashboard"), "spec": {"rules": [{"http": {"paths": [
+        {"path": "/", "backend": {"service": {"name": "dashboard-api", "port": {"name": "http"}}}}]}}]}}
+    sound = [o for o in objects if o["metadata"]["name"] != "dashboard-worker"] + [ingress]
+    assert rules.every_service(sound) == []
+    flawed = [o for o in objects if o["metadata"]["name"] not in ("dashboard-migrate", "webhooks-db")]
+    problems = "\n".join(rules.every_service(flawed))
+    for expected in ("Job dashboard-migrate is missing", "Cluster webhooks-db is missing",
+                     "dashboard-worker: the dashboard consumes no events", "no Ingress routes to dashboard-api"):
+        assert expected in problems
