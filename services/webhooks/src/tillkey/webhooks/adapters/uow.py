@@ -63,6 +63,11 @@ class WebhooksUnitOfWork(SqlAlchemyUnitOfWork):
             self._order_records[order_id] = self.session.get(OrderRecord, order_id, with_for_update=True)
         return self._order_records[order_id]
 
+    def order_owner(self, order_id: str) -> str | None:
+        """The merchant of an order taken in here (read only: no lock, no sequence)."""
+        return self.session.scalar(select(tables.order_records.c.merchant_id)
+                                   .where(tables.order_records.c.order_id == order_id))
+
     def lock_order_records(self, order_ids: set[str]) -> None:
         """Load and lock a batch's order records in one query (in id order, as every other batch
         locks them: no deadlock between consumers); `order_record` then answers from memory."""
@@ -109,12 +114,16 @@ class WebhooksUnitOfWork(SqlAlchemyUnitOfWork):
         return self.session.scalars(stmt.with_for_update() if lock else stmt).first()
 
     def deliveries_page(self, merchant_id: str, *, endpoint_id: str | None, event_id: str | None,
-                        status: str | None, limit: int, cursor: str | None):
+                        status: str | None, limit: int, cursor: str | None, order_id: str | None = None):
         d = tables.deliveries.c
         stmt = select(Delivery).where(d.merchant_id == merchant_id)
         for column, value in ((d.endpoint_id, endpoint_id), (d.event_id, event_id), (d.status, status)):
             if value is not None:
                 stmt = stmt.where(column == value)
+        if order_id is not None:
+            # The order's events by ix_events_order, then their deliveries by ix_deliveries_event.
+            e = tables.events.c
+            stmt = stmt.where(d.event_id.in_(select(e.event_id).where(e.order_id == order_id)))
         return paginate(self.session, stmt, d.created_at, d.delivery_id, limit, cursor)
 
     def attempts_of(self, delivery_ids: list[str]) -> dict[str, list[Attempt]]:

@@ -20,9 +20,10 @@ def _uow():
 @bp.get("")
 @endpoint(query=schemas.DeliveryQueryIn, response=schemas.DeliveryPage, auth="merchant", tags=TAGS)
 def list_(query):
-    """The merchant's deliveries, newest first, each with its attempts."""
+    """The merchant's deliveries, newest first, each with its attempts; by endpoint, event, status or order."""
     merchant = require("merchant")
-    rows, next_cursor = uc.list_deliveries(uc.DeliveryQuery(merchant.merchant_id, **query), _uow())
+    with translated():
+        rows, next_cursor = uc.list_deliveries(uc.DeliveryQuery(merchant.merchant_id, **query), _uow())
     return {"data": rows, "next_cursor": next_cursor}
 
 

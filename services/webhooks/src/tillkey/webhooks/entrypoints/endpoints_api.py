@@ -10,6 +10,7 @@ from tillkey.platform.pagination import PageQuery
 from tillkey.webhooks.entrypoints import schemas
 from tillkey.webhooks.entrypoints.errors import translated
 from tillkey.webhooks.service_layer import endpoints as uc
+from tillkey.webhooks.service_layer import pinging
 
 bp = Blueprint("webhook_endpoints", __name__, url_prefix="/v1/webhook-endpoints")
 TAGS = ("webhook endpoints",)
@@ -69,3 +70,13 @@ def rotate_secret(endpoint_id):
     merchant = require("merchant")
     with translated():
         return uc.rotate_secret(merchant.merchant_id, endpoint_id, _service().uow_factory())
+
+
+@bp.post("/<endpoint_id>/ping")
+@idempotent
+@endpoint(response=schemas.DeliveryOut, status=202, auth="merchant", tags=TAGS)
+def ping(endpoint_id):
+    """Send a signed `ping` event to the endpoint now, as a delivery in the log (a disabled endpoint: 409)."""
+    merchant = require("merchant")
+    with translated():
+        return pinging.ping(merchant.merchant_id, endpoint_id, _service().uow_factory())

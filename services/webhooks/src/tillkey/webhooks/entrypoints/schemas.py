@@ -83,6 +83,9 @@ class DeliveryQueryIn(PageQuery):
     endpoint_id = fields.String(load_default=None, validate=validate.Length(max=64))
     event_id = fields.String(load_default=None, validate=validate.Length(max=64))
     status = fields.String(load_default=None, validate=validate.OneOf(DELIVERY_STATUSES))
+    order_id = fields.String(load_default=None, validate=validate.Regexp(
+        r"^ord_[A-Za-z0-9_-]{1,60}$", error="Not an order id (ord_…)."), metadata={
+        "description": "the deliveries of this order's events (another merchant's order: 404)"})
 
 
 class AttemptOut(Schema):

@@ -58,7 +58,7 @@ def update_endpoint(cmd: UpdateEndpoint, uow, check_url: UrlCheck) -> Endpoint:
     if cmd.url is not None:
         _check(cmd.url, check_url)
     with uow:
-        endpoint = _own(uow, cmd.merchant_id, cmd.endpoint_id)
+        endpoint = owned_endpoint(uow, cmd.merchant_id, cmd.endpoint_id)
         endpoint.change(url=cmd.url, events=_normalise_events(cmd.events) if cmd.events is not None else None,
                         description=cmd.description, enabled=cmd.enabled)
         if not endpoint.enabled:
@@ -69,7 +69,7 @@ def update_endpoint(cmd: UpdateEndpoint, uow, check_url: UrlCheck) -> Endpoint:
 
 def delete_endpoint(merchant_id: str, endpoint_id: str, uow) -> None:
     with uow:
-        endpoint = _own(uow, merchant_id, endpoint_id)
+        endpoint = owned_endpoint(uow, merchant_id, endpoint_id)
         endpoint.delete(uow.clock.now())
         uow.abandon_pending(endpoint_id)
         uow.commit()
@@ -77,7 +77,7 @@ def delete_endpoint(merchant_id: str, endpoint_id: str, uow) -> None:
 
 def rotate_secret(merchant_id: str, endpoint_id: str, uow) -> Endpoint:
     with uow:
-        endpoint = _own(uow, merchant_id, endpoint_id)
+        endpoint = owned_endpoint(uow, merchant_id, endpoint_id)
         endpoint.rotate_secret(new_secret(), uow.clock.now())
         uow.commit()
         return endpoint
@@ -88,7 +88,7 @@ def list_endpoints(merchant_id: str, limit: int, cursor: str | None, uow):
         return uow.endpoints_page(merchant_id, limit, cursor)
 
 
-def _own(uow, merchant_id: str, endpoint_id: str) -> Endpoint:
+def owned_endpoint(uow, merchant_id: str, endpoint_id: str) -> Endpoint:
     endpoint = uow.endpoint(merchant_id, endpoint_id, lock=True)
     if endpoint is None:
         raise NotFound("webhook endpoint")

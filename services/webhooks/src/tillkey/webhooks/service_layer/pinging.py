@@ -1,0 +1,38 @@
+"""The test event: a signed `ping` sent to one endpoint now, through the same deliveries, attempts and
+log as every webhook, so a merchant sees whether its endpoint takes and verifies our requests.
+
+It is about no order, so it has no sequence number (`sequence: null`, docs/architecture.md §7.4
+numbers an order's events only) and nothing of a customer to erase. Its body is documented in
+docs/integration.md, "The ping event".
+"""
+from __future__ import annotations
+
+from tillkey.platform.clock import isoformat
+from tillkey.platform.ids import new_id
+from tillkey.webhooks.domain import payload
+from tillkey.webhooks.domain.model import Delivery, WebhookEvent
+from tillkey.webhooks.service_layer.deliveries import view
+from tillkey.webhooks.service_layer.endpoints import owned_endpoint
+from tillkey.webhooks.service_layer.errors import Conflict
+
+PING = "ping"
+
+
+def ping(merchant_id: str, endpoint_id: str, uow) -> dict:
+    """Queue the ping for the delivery worker (it sends due deliveries within a poll interval)."""
+    with uow:
+        endpoint = owned_endpoint(uow, merchant_id, endpoint_id)
+        if not endpoint.enabled:
+            raise Conflict("The endpoint is disabled; re-enable it (PATCH enabled=true) first.")
+        now = uow.clock.now()
+        event_id = new_id("evt")
+        body = payload.body(event_id, PING, isoformat(now), None,
+                            {"endpoint_id": endpoint.endpoint_id, "url": endpoint.url})
+        event = WebhookEvent(event_id=event_id, merchant_id=merchant_id, type=PING, sequence=None, body=body,
+                             created_at=now, order_id=None)
+        delivery = Delivery(delivery_id=new_id("whd"), endpoint_id=endpoint.endpoint_id, merchant_id=merchant_id,
+                            event_id=event_id, event_type=PING, created_at=now, next_attempt_at=now)
+        uow.add(event)
+        uow.add(delivery)
+        uow.commit()
+        return view(delivery, [], event)
