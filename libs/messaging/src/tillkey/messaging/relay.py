@@ -39,6 +39,7 @@ from tillkey.platform.doorbell import Listener
 log = logging.getLogger(__name__)
 CONFIRM_TIMEOUT = 30.0
 RETURNED_RETRY_SECONDS = 5.0
+RELAY_LINGER_SECONDS = 0.005  # after a batch, before the next poll (docs/architecture.md 7.2)
 # On stop(), confirms already in flight get STOP_GRACE seconds to arrive (unconfirmed rows are
 # simply published again later).
 STOP_GRACE = 2.0
@@ -297,4 +298,6 @@ class OutboxRelay:
         except Exception:  # noqa: BLE001 — unmarked rows are simply published again
             log.exception("%s relay could not mark the batch", self._name)
         self._abandon_batch_keep_tags()
-        self._conn.ioloop.add_callback_threadsafe(self._poll)
+        # Rows committed while this batch was out are polled after a short linger, so that under a
+        # steady flow one poll carries many of them (docs/architecture.md 7.2).
+        self._conn.ioloop.call_later(RELAY_LINGER_SECONDS, self._poll)
