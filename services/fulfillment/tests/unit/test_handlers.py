@@ -12,7 +12,8 @@ from tillkey.testing.messaging import sample_envelope
 
 from .conftest import FakeFulfillmentUow
 
-CONSUMED = ("product.created", "product.updated", "order.created", "order.deleted", "order.paid", "payment.refunded")
+CONSUMED = ("product.created", "product.updated", "order.created", "order.deleted", "order.paid", "payment.refunded",
+            "merchant.api_key_revoked")
 ORDER_ID = load_sample("order.created")["data"]["order_id"]
 PRODUCT_ID = load_sample("product.created")["data"]["product_id"]
 

@@ -25,7 +25,7 @@ EMAIL_EVENTS = {
     "webhook_endpoint.disabled": ("webhook_endpoint_disabled", "merchant"),
 }
 CONSUMED = ("merchant.registered", "order.created", "order.deleted", "product.created", "product.updated",
-            *EMAIL_EVENTS)
+            "merchant.api_key_revoked", *EMAIL_EVENTS)
 # Events whose every copy with a new id is a new request, so a new email (not a business key).
 PER_EVENT_CAUSES = ("license_pool.low", "webhook_endpoint.disabled", "order.licenses_resend_requested")
 ORDER_ID = load_sample("order.created")["data"]["order_id"]

@@ -12,7 +12,8 @@ from tillkey.payments.service_layer import handlers
 from tillkey.testing.fakes import FakeUnitOfWork
 from tillkey.testing.messaging import sample_envelope
 
-CONSUMED = ("merchant.registered", "order.created", "order.canceled", "order.deleted", "refund.requested")
+CONSUMED = ("merchant.registered", "order.created", "order.canceled", "order.deleted", "refund.requested",
+            "merchant.api_key_revoked")
 ORDER_ID = load_sample("order.created")["data"]["order_id"]
 
 
