@@ -1,6 +1,7 @@
 from datetime import date
 
 import pytest
+from werkzeug.datastructures import MultiDict
 
 from tillkey.dashboard.service_layer.coupons import read_coupon_form
 from tillkey.dashboard.service_layer.errors import Rejected
@@ -31,3 +32,26 @@ def test_each_wrong_field_is_named(fields, wrong):
     with pytest.raises(Rejected) as caught:
         read_coupon_form(fields, TODAY)
     assert wrong in caught.value.errors
+
+
+def test_amounts_in_several_currencies_for_several_products():
+    form = MultiDict([("code", "TEN"), ("kind", "amount"), ("amount", "10"), ("currency", "eur"),
+                      ("amount", ""), ("currency", ""), ("amount", "1500"), ("currency", "JPY"),
+                      ("product_id", "prod_1"), ("product_id", "prod_2"), ("product_id", "prod_1")])
+    assert read_coupon_form(form, TODAY) == {"code": "TEN", "amount_off": {"EUR": 1000, "JPY": 1500},
+                                             "product_ids": ["prod_1", "prod_2"]}
+
+
+@pytest.mark.parametrize("rows, expected", [
+    ([("5", "EUR"), ("6", "eur")], "EUR is given twice"),
+    ([("5", "EUR"), ("5.5", "JPY")], "JPY: "),
+    ([("5", "EUR"), ("5", "XXX")], "Row 2: "),
+    ([("", ""), ("", "")], "An amount and its currency"),
+    ([("", "EUR")], "EUR: "),
+])
+def test_each_wrong_amount_row_is_named_and_nothing_is_kept(rows, expected):
+    pairs = [p for a, c in rows for p in (("amount", a), ("currency", c))]
+    form = MultiDict([("code", "A"), ("kind", "amount"), *pairs])
+    with pytest.raises(Rejected) as caught:
+        read_coupon_form(form, TODAY)
+    assert any(expected in m for m in caught.value.errors["amount"]), caught.value.errors

@@ -17,7 +17,7 @@ def _page(status: int = 200, **context):
     context.setdefault("errors", {})
     context.setdefault("values", {"kind": "percent"})
     return render("dashboard/coupons.html", status, coupons=page.get("data", []), next_cursor=page.get("next_cursor"),
-                  products=products, changed=request.args.get("changed"), **context)
+                  products=products, changed=request.args.get("changed"), amount_rows=coupons.AMOUNT_ROWS, **context)
 
 
 @bp.get("/coupons")
