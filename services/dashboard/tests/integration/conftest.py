@@ -20,9 +20,20 @@ ADMIN = "test-admin-token"
 PASSWORD = "a long enough password"
 
 
+@dataclass(frozen=True)
+class ByParams:
+    """An answer that depends on the query: `answers[...] = ByParams(lambda params: ...)`."""
+
+    answer: object
+
+    def __call__(self, params):
+        return self.answer(params or {})
+
+
 @dataclass
 class FakeApi:
-    """Records every call; answers from `answers[(service, method, path)]`, else 404."""
+    """Records every call; answers from `answers[(service, method, path)]`, else 404. A callable answer
+    gets the body (a ByParams one the query); one that raises plays the service refusing."""
 
     answers: dict = field(default_factory=dict)
     calls: list = field(default_factory=list)
@@ -34,6 +45,8 @@ class FakeApi:
         if (service, method, path) not in self.answers:
             raise NotFound(path)
         answer = self.answers[(service, method, path)]
+        if isinstance(answer, ByParams):
+            return answer(params)
         return answer(body) if callable(answer) else answer
 
 

@@ -1,11 +1,14 @@
-"""The order page's refund form: checked on the form, sent once with its own Idempotency-Key."""
+"""The orders search and the order page: its emails and webhooks, and its forms (refund, resend, deliver by
+hand) checked on the form and sent once with their own Idempotency-Key."""
 from __future__ import annotations
 
 import re
 
 import pytest
 
-from .conftest import create_user, sign_in
+from tillkey.dashboard.service_layer.errors import Rejected
+
+from .conftest import ByParams, create_user, sign_in
 
 pytestmark = pytest.mark.integration
 
@@ -75,3 +78,72 @@ def test_a_line_awaiting_the_merchant_is_delivered_by_hand_with_exactly_its_quan
     assert done.status_code == 303 and "delivered=line_1" in done.headers["Location"]
     assert [c[5] for c in api.calls if c[1] == "POST"] == [{"keys": ["K-1"]}]
     assert api.idempotency_keys[-1] == "dashboard-deliver-ord_1-line_1"
+
+
+# -- search, emails and webhooks of the order, resend ----------------------------------------------------
+def test_the_orders_search_asks_the_orders_api_by_email_status_and_days(signed_in, api):
+    api.answers[("orders", "GET", "/v1/orders")] = ByParams(
+        lambda params: {"data": [ORDER] if params.get("email") == "ada@example.com" else [], "next_cursor": "c2"})
+    resp = signed_in.get("/orders?q=ada@example.com&status=paid&created_from=2026-01-01&created_to=2026-01-31")
+    assert resp.status_code == 200 and 'data-order-id="ord_1"' in resp.get_data(as_text=True)
+    assert api.calls[-1][4] == {"limit": 50, "email": "ada@example.com", "status": "paid",
+                                "created_from": "2026-01-01", "created_to": "2026-01-31"}
+    # The next page keeps the search.
+    older = re.search(r'href="(/orders\?[^"]*cursor=c2[^"]*)"', resp.get_data(as_text=True)).group(1)
+    signed_in.get(older.replace("&amp;", "&"))
+    assert api.calls[-1][4]["email"] == "ada@example.com" and api.calls[-1][4]["cursor"] == "c2"
+    assert 'id="no-orders"' in signed_in.get("/orders?q=bob@example.com").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("query, field", [("q=ada", "q"), ("created_from=01/02/2026", "created_from"),
+                                          ("created_to=2026-02-30", "created_to"),
+                                          ("created_from=2026-02-02&created_to=2026-02-01", "created_to")])
+def test_a_wrong_search_is_answered_on_the_page_and_nothing_is_asked(signed_in, api, query, field):
+    resp = signed_in.get(f"/orders?{query}")
+    assert resp.status_code == 422 and 'id="search-error"' in resp.get_data(as_text=True)
+    assert [c for c in api.calls if c[2] == "/v1/orders"] == []
+
+
+def test_the_order_page_shows_its_emails_and_exactly_its_webhooks(signed_in, api):
+    api.answers[("notifications", "GET", "/v1/messages")] = ByParams(lambda params: {"data": [
+        {"message_id": "msg_1", "to": "ada@example.com", "template": "license_delivery", "subject": "Your keys",
+         "order_id": params["order_id"], "status": "failed", "attempts": 3, "last_error": "mailbox full",
+         "created_at": "2026-01-02T10:02:00Z", "sent_at": None}], "next_cursor": None})
+    api.answers[("webhooks", "GET", "/v1/webhook-deliveries")] = ByParams(lambda params: {"data": [
+        {"delivery_id": "whd_1", "event_type": "payment.succeeded", "status": "succeeded", "attempts": [
+            {"attempted_at": "2026-01-02T10:01:01Z", "response_status": 200}]}]
+        if params.get("order_id") == "ord_1" else [], "next_cursor": None})
+    html = signed_in.get("/orders/ord_1").get_data(as_text=True)
+    emails = html[html.index('id="emails"'):html.index('id="webhooks"')]
+    assert "license delivery to ada@example.com" in emails and "3 attempt(s): mailbox full" in emails
+    assert 'data-delivery-id="whd_1"' in html
+    asked = {c[0]: c[4] for c in api.calls if c[0] in ("notifications", "webhooks")}
+    assert asked == {"notifications": {"order_id": "ord_1", "limit": 100},
+                     "webhooks": {"order_id": "ord_1", "limit": 100}}
+
+
+def test_resend_licenses_is_sent_once_per_form_and_never_for_another_merchants_order(signed_in, api):
+    api.answers[("orders", "POST", "/v1/orders/ord_1/resend-licenses")] = lambda body: {
+        "order_id": "ord_1", "status": "pending", "lines": 1}
+    html = signed_in.get("/orders/ord_1").get_data(as_text=True)
+    form = {n: re.search(rf'name="{n}" value="([^"]+)"', html).group(1) for n in ("csrf_token", "resend_key")}
+    assert signed_in.post("/orders/ord_2/resend-licenses", data=form).status_code == 404
+    assert signed_in.post("/orders/ord_1/resend-licenses", data={**form, "resend_key": "x"}).status_code == 422
+    assert signed_in.post("/orders/ord_1/resend-licenses", data={"resend_key": form["resend_key"]}).status_code == 400
+    assert [c for c in api.calls if c[1] == "POST"] == []
+    for _ in range(2):
+        done = signed_in.post("/orders/ord_1/resend-licenses", data=form)
+        assert done.status_code == 303 and done.headers["Location"].endswith("resent=1#resend")
+    posted = [k for c, k in zip(api.calls, api.idempotency_keys, strict=True) if c[1] == "POST"]
+    assert posted == [f"dashboard-resend-{form['resend_key']}"] * 2
+    assert 'id="resend-started"' in signed_in.get("/orders/ord_1?resent=1").get_data(as_text=True)
+
+
+def test_a_refused_resend_is_told_on_the_page(signed_in, api):
+    def refuse(body):
+        raise Rejected("Nothing has been delivered yet.")
+    api.answers[("orders", "POST", "/v1/orders/ord_1/resend-licenses")] = refuse
+    html = signed_in.get("/orders/ord_1").get_data(as_text=True)
+    form = {n: re.search(rf'name="{n}" value="([^"]+)"', html).group(1) for n in ("csrf_token", "resend_key")}
+    resp = signed_in.post("/orders/ord_1/resend-licenses", data=form)
+    assert resp.status_code == 422 and "Nothing has been delivered yet." in resp.get_data(as_text=True)

@@ -11,7 +11,7 @@ from sqlalchemy import create_engine, select
 from tillkey.dashboard.adapters import tables
 from tillkey.platform.clock import FixedClock
 
-from .conftest import ADMIN, create_user, csrf_token, sign_in
+from .conftest import ADMIN, ByParams, create_user, csrf_token, sign_in
 
 pytestmark = pytest.mark.integration
 
@@ -116,3 +116,42 @@ def test_a_support_session_ends_at_its_lifetime_and_the_next_sign_in_deletes_it(
     support_sign_in(app.test_client(), name="Kim Support")
     with create_engine(database_url).connect() as conn:
         assert conn.execute(select(tables.support_sessions.c.name)).scalars().all() == ["Kim Support"]
+
+
+# -- finding an order by the customer's email, a bank transfer by its reference ---------------------------
+def test_support_finds_the_orders_of_a_customer_email_across_merchants(support, api):
+    other = {**ORDER, "order_id": "ord_2", "merchant_id": "mer_Other1"}
+    api.answers[("orders", "GET", "/v1/orders")] = ByParams(
+        lambda params: {"data": [other, ORDER] if params.get("email") == "Ada@Example.com" else [],
+                        "next_cursor": None})
+    html = support.get("/support?q=+Ada@Example.com+").get_data(as_text=True)
+    assert 'href="/support/orders/ord_2"' in html and 'href="/support/orders/ord_1"' in html
+    assert "mer_Other1" in html
+    service, method, path, credential, params, _ = api.calls[-1]
+    assert (service, path, credential, params) == ("orders", "/v1/orders", ADMIN,
+                                                   {"limit": 50, "email": "Ada@Example.com"})
+    assert 'id="no-orders"' in support.get("/support?q=nobody@example.com").get_data(as_text=True)
+
+
+def test_support_finds_a_bank_transfer_by_its_reference_alone(support, api):
+    api.answers[("orders", "GET", "/v1/orders/ord_1")] = ORDER
+    api.answers[("payments", "GET", "/v1/orders/ord_1/payments")] = {"data": [
+        {"payment_id": "pay_1", "method": "bank_transfer", "status": "awaiting_funds", "amount": 4900,
+         "currency": "EUR", "instructions": {"reference": "TK-7QX2-M4PA"}, "refunds": []}]}
+    api.answers[("payments", "GET", "/v1/bank-transfers/TK-7QX2-M4PA")] = {
+        "payment_id": "pay_1", "order_id": "ord_1", "status": "awaiting_funds"}
+    resp = support.get("/support?q=TK 7QX2 M4PA")
+    assert resp.status_code == 302
+    assert resp.headers["Location"] == "/support/orders/ord_1?payment=pay_1#payments"
+    assert api.calls[-1][3] == ADMIN
+    page = support.get("/support/orders/ord_1?payment=pay_1").get_data(as_text=True)
+    assert 'id="found-payment"' in page and 'data-payment-id="pay_1"' in page       # its confirm form is there
+    unknown = support.get("/support?q=TK-2222-2222")
+    assert unknown.status_code == 404 and "No bank transfer has this reference." in unknown.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("query", ["ada", "TK-7QX2/../../v1/orders", "12345"])
+def test_a_search_support_cannot_make_says_so_and_asks_nothing(support, api, query):
+    resp = support.get("/support", query_string={"q": query})
+    assert resp.status_code in (404, 422) and 'id="search-note"' in resp.get_data(as_text=True)
+    assert [c for c in api.calls if c[2] in ("/v1/orders",) or c[2].startswith("/v1/bank-transfers")] == []

@@ -14,7 +14,8 @@ DEFAULT_DATABASE_URL = "sqlite:///var/dashboard.db"
 DEFAULT_PORT = 8006
 # The services' public APIs the dashboard is a client of (docs/dashboard.md).
 API_DEFAULTS = {"orders": "http://127.0.0.1:8001", "payments": "http://127.0.0.1:8002",
-                "fulfillment": "http://127.0.0.1:8003", "webhooks": "http://127.0.0.1:8005"}
+                "fulfillment": "http://127.0.0.1:8003", "notifications": "http://127.0.0.1:8004",
+                "webhooks": "http://127.0.0.1:8005"}
 
 
 def derived_secret(platform_secret: str, purpose: str) -> str:
@@ -36,6 +37,7 @@ class Settings:
     orders_api_url: str = API_DEFAULTS["orders"]
     payments_api_url: str = API_DEFAULTS["payments"]
     fulfillment_api_url: str = API_DEFAULTS["fulfillment"]
+    notifications_api_url: str = API_DEFAULTS["notifications"]
     webhooks_api_url: str = API_DEFAULTS["webhooks"]
     api_timeout: float = 10.0
     logins_per_address: str = "60/hour"
@@ -68,6 +70,7 @@ class Settings:
             orders_api_url=env.str("ORDERS_API_URL", "http://127.0.0.1:8001").rstrip("/"),
             payments_api_url=env.str("PAYMENTS_API_URL", "http://127.0.0.1:8002").rstrip("/"),
             fulfillment_api_url=env.str("FULFILLMENT_API_URL", "http://127.0.0.1:8003").rstrip("/"),
+            notifications_api_url=env.str("NOTIFICATIONS_API_URL", "http://127.0.0.1:8004").rstrip("/"),
             webhooks_api_url=env.str("WEBHOOKS_API_URL", "http://127.0.0.1:8005").rstrip("/"),
             api_timeout=env.duration("DASHBOARD_API_TIMEOUT", "10s"),
             logins_per_address=env.str("RATE_LIMIT_LOGINS_PER_ADDRESS", "60/hour"),

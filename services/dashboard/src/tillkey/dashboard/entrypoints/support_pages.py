@@ -1,5 +1,6 @@
 """The support console under /support: its own sign-in (the admin credential and a name), any
-merchant's order by id, and cancel / refund / resend, each recorded with who and why."""
+merchant's order by id, customer email or bank transfer reference, and cancel / refund / resend,
+each recorded with who and why."""
 from __future__ import annotations
 
 import secrets
@@ -8,8 +9,8 @@ from functools import wraps
 from flask import Blueprint, g, redirect, request, session, url_for
 
 from tillkey.dashboard.entrypoints.pages import dashboard, render
-from tillkey.dashboard.service_layer import orders, support
-from tillkey.dashboard.service_layer.errors import Rejected, SignInFailed
+from tillkey.dashboard.service_layer import support
+from tillkey.dashboard.service_layer.errors import NotFound, Rejected, SignInFailed
 from tillkey.platform.rate_limits import client_address, rate_limited
 
 bp = Blueprint("support", __name__, url_prefix="/support")
@@ -67,11 +68,22 @@ def sign_out():
 @support_only
 def home():
     query = (request.args.get("q") or "").strip()
-    order_id = orders.find_order_id(query)
-    if order_id:
-        return redirect(url_for("support.order_page", order_id=order_id))
-    note = "Search takes an order id (ord_…); by email is not there yet." if query else None
-    return _render("dashboard/support_home.html", query=query, note=note)
+    if not query:
+        return _render("dashboard/support_home.html", query=query)
+    d = dashboard()
+    try:
+        found = support.find(d.api, d.settings.admin_token, query, request.args.get("cursor") or None)
+    except Rejected as exc:
+        return _render("dashboard/support_home.html", 422, query=query, note=exc.detail)
+    except NotFound:
+        return _render("dashboard/support_home.html", 404, query=query,
+                       note="No bank transfer has this reference.")
+    if "orders" not in found:
+        # An order id, or the order of a bank transfer (its payment marked on the page).
+        return redirect(url_for("support.order_page", order_id=found["order_id"],
+                                payment=found.get("payment_id")) + ("#payments" if found.get("payment_id") else ""))
+    return _render("dashboard/support_home.html", query=query, orders=found["orders"],
+                   next_cursor=found["next_cursor"])
 
 
 def _order_page(order_id: str, status: int = 200, **context):
@@ -79,7 +91,8 @@ def _order_page(order_id: str, status: int = 200, **context):
     story = support.order_of(d.api, d.settings.admin_token, order_id, d.uow_factory())
     context.setdefault("form_key", secrets.token_urlsafe(24))
     context.setdefault("errors", {})
-    return _render("dashboard/support_order.html", status, done=request.args.get("done"), **story, **context)
+    return _render("dashboard/support_order.html", status, done=request.args.get("done"),
+                   found_payment=request.args.get("payment"), **story, **context)
 
 
 @bp.get("/orders/<order_id>")

@@ -4,8 +4,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from tillkey.contracts.registry import PUBLIC_EVENT_TYPES
-from tillkey.dashboard.service_layer.errors import Rejected
-from tillkey.dashboard.service_layer.ids import checked
+from tillkey.dashboard.service_layer.errors import NotFound, Rejected
+from tillkey.dashboard.service_layer.ids import FORM_KEY, checked
 from tillkey.dashboard.service_layer.ports import PlatformApi
 
 ALL_EVENTS = "*"
@@ -51,6 +51,29 @@ def set_enabled(api: PlatformApi, key: str, endpoint_id: str, enabled: bool) -> 
                     body={"enabled": enabled})
 
 
+def endpoint_of(api: PlatformApi, key: str, endpoint_id: str) -> dict:
+    """One of the merchant's endpoints (the API has no single read: found in the merchant's list)."""
+    found = next((e for e in endpoints(api, key) if e.get("endpoint_id") == checked(endpoint_id)), None)
+    if found is None:
+        raise NotFound(endpoint_id)
+    return found
+
+
+def update_endpoint(api: PlatformApi, key: str, endpoint_id: str, body: dict) -> dict:
+    """URL, events and description from the edit form (an emptied description is cleared)."""
+    return api.call("webhooks", "PATCH", f"/v1/webhook-endpoints/{checked(endpoint_id)}", key,
+                    body={**body, "description": body.get("description") or ""})
+
+
+def send_test_event(api: PlatformApi, key: str, endpoint_id: str, form_key: str) -> dict:
+    """A signed `ping` to the endpoint now, a delivery in the log like any webhook (docs/integration.md,
+    "The ping event"); the form's own key makes a double click one ping."""
+    if not FORM_KEY.match(form_key or ""):
+        raise Rejected("The test event was not sent: reload the page and try again.")
+    return api.call("webhooks", "POST", f"/v1/webhook-endpoints/{checked(endpoint_id)}/ping", key,
+                    idempotency_key=f"dashboard-ping-{endpoint_id}-{form_key}")
+
+
 def rotate_secret(api: PlatformApi, key: str, endpoint_id: str) -> dict:
     return api.call("webhooks", "POST", f"/v1/webhook-endpoints/{checked(endpoint_id)}/rotate-secret", key)
 
@@ -61,7 +84,7 @@ def delete_endpoint(api: PlatformApi, key: str, endpoint_id: str) -> None:
 
 def deliveries(api: PlatformApi, key: str, query: Mapping[str, str]) -> dict:
     params: dict = {"limit": 50}
-    for name in ("endpoint_id", "event_id", "cursor"):
+    for name in ("endpoint_id", "event_id", "order_id", "cursor"):
         value = (query.get(name) or "").strip()
         if value and len(value) <= 400:
             params[name] = value

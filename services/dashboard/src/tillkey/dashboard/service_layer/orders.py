@@ -2,21 +2,54 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from datetime import date
 
 from tillkey.dashboard.domain.money import InvalidPrice, to_minor_units
 from tillkey.dashboard.service_layer.errors import NotFound, Rejected, Unavailable
-from tillkey.dashboard.service_layer.ids import checked
+from tillkey.dashboard.service_layer.ids import FORM_KEY, checked
 from tillkey.dashboard.service_layer.ports import PlatformApi
 
 ORDER_ID = re.compile(r"^ord_[A-Za-z0-9_-]{1,60}$")
 STATUSES = ("not_paid", "paid", "refunded", "canceled")   # what the orders API filters by
-WEBHOOK_PAGES = 3     # the webhooks API lists by endpoint or event, not by order: the recent ones are searched
 
 
-def list_orders(api: PlatformApi, key: str, status: str | None = None, cursor: str | None = None) -> dict:
-    params = {"limit": 50}
-    if status:
-        params["status"] = status
+def order_search(args: Mapping[str, str]) -> dict:
+    """The orders page's GET form as the orders API's query: `q` an email (or an order id, which the
+    page opens instead), `status`, and a day range `created_from`/`created_to` (YYYY-MM-DD, UTC).
+    Raises Rejected with the fields to correct; nothing is asked of the API then."""
+    params: dict = {}
+    errors: dict[str, list[str]] = {}
+    query = (args.get("q") or "").strip()
+    if query:
+        if "@" in query and len(query) <= 320 and not any(c.isspace() for c in query):
+            params["email"] = query
+        else:
+            errors["q"] = ["An order id (ord_…) or the customer's whole email address."]
+    if args.get("status") in STATUSES:
+        params["status"] = args["status"]
+    days = {}
+    for name in ("created_from", "created_to"):
+        text = (args.get(name) or "").strip()
+        if text:
+            try:
+                days[name] = date.fromisoformat(text) if len(text) == 10 else None
+            except ValueError:
+                days[name] = None
+            if days[name] is None:
+                errors[name] = ["A day as YYYY-MM-DD."]
+            else:
+                params[name] = text
+    if days.get("created_from") and days.get("created_to") and days["created_to"] < days["created_from"]:
+        errors["created_to"] = ["Not before the first day."]
+    if errors:
+        raise Rejected("The search was not made.", errors)
+    return params
+
+
+def list_orders(api: PlatformApi, key: str, search: dict | None = None, cursor: str | None = None) -> dict:
+    """A page of orders; `key` a merchant's key (its own) or the admin token (every merchant's)."""
+    params = {"limit": 50, **(search or {})}
     if cursor:
         params["cursor"] = cursor
     return api.call("orders", "GET", "/v1/orders", key, params=params)
@@ -37,7 +70,10 @@ def order_story(api: PlatformApi, key: str, order_id: str) -> dict:
     story["payments"] = optional_part(lambda: api.call("payments", "GET", f"/v1/orders/{order_id}/payments", key))
     story["deliveries"] = optional_part(lambda: api.call("fulfillment", "GET", f"/v1/orders/{order_id}/deliveries",
                                                          key))
-    story["webhooks"] = optional_part(lambda: _webhooks_of(api, key, order_id))
+    story["emails"] = optional_part(lambda: api.call("notifications", "GET", "/v1/messages", key,
+                                                     params={"order_id": order_id, "limit": 100}))
+    story["webhooks"] = optional_part(lambda: api.call("webhooks", "GET", "/v1/webhook-deliveries", key,
+                                                       params={"order_id": order_id, "limit": 100}))
     return story
 
 
@@ -46,21 +82,6 @@ def optional_part(fetch):
         return fetch()
     except (Unavailable, NotFound):
         return None
-
-
-def _webhooks_of(api: PlatformApi, key: str, order_id: str) -> list[dict]:
-    found, cursor = [], None
-    for _ in range(WEBHOOK_PAGES):
-        page = api.call("webhooks", "GET", "/v1/webhook-deliveries", key,
-                        params={"limit": 100, **({"cursor": cursor} if cursor else {})})
-        for delivery in page.get("data", []):
-            data = (delivery.get("payload") or {}).get("data") or {}
-            if data.get("order_id") == order_id or (data.get("order") or {}).get("order_id") == order_id:
-                found.append(delivery)
-        cursor = page.get("next_cursor")
-        if not cursor:
-            break
-    return found
 
 
 def refund(api: PlatformApi, key: str, order: dict, amount_text: str, reason: str, form_key: str) -> dict:
@@ -75,7 +96,7 @@ def refund(api: PlatformApi, key: str, order: dict, amount_text: str, reason: st
             body["amount"] = to_minor_units(amount_text, order["currency"])
         except InvalidPrice as exc:
             errors["amount"] = [str(exc)]
-    if not re.fullmatch(r"[A-Za-z0-9_-]{16,64}", form_key or ""):
+    if not FORM_KEY.match(form_key or ""):
         errors["form"] = ["Reload the page and send the form again."]
     if errors:
         raise Rejected("The refund was not started.", errors)
@@ -95,3 +116,11 @@ def deliver_by_hand(api: PlatformApi, key: str, order: dict, line_id: str, paste
                        {f"keys_{line_id}": [f"Exactly {line['quantity']} key(s), one a line; got {len(keys)}."]})
     return api.call("fulfillment", "POST", f"/v1/orders/{order['order_id']}/lines/{line_id}/licenses", key,
                     body={"keys": keys}, idempotency_key=f"dashboard-deliver-{order['order_id']}-{line_id}")
+
+
+def resend_licenses(api: PlatformApi, key: str, order: dict, form_key: str) -> dict:
+    """Email the customer the delivered keys again; the form's own key makes a double click one email."""
+    if not FORM_KEY.match(form_key or ""):
+        raise Rejected("The licenses were not sent.", {"form": ["Reload the page and send the form again."]})
+    return api.call("orders", "POST", f"/v1/orders/{order['order_id']}/resend-licenses", key,
+                    idempotency_key=f"dashboard-resend-{form_key}")

@@ -1,12 +1,15 @@
 """The support console: signed in with the admin credential and a name, it finds any merchant's order
-and cancels, refunds or resends — each action recorded with who did it and why (docs/dashboard.md)."""
+(by id, the customer's email or a bank transfer reference) and cancels, refunds or resends — each action
+recorded with who did it and why (docs/dashboard.md)."""
 from __future__ import annotations
 
 import hmac
+import re
 import secrets
 from datetime import datetime, timedelta
 
 from tillkey.dashboard.domain.money import InvalidPrice, to_minor_units
+from tillkey.dashboard.service_layer import orders
 from tillkey.dashboard.service_layer.accounts import token_hash
 from tillkey.dashboard.service_layer.errors import NotFound, Rejected, SignInFailed
 from tillkey.dashboard.service_layer.ids import checked
@@ -48,6 +51,26 @@ def sign_out(token: str | None, uow: UnitOfWork) -> None:
         with uow:
             uow.support.delete_session(token_hash(token))
             uow.commit()
+
+
+def find(api: PlatformApi, admin_token: str, text: str, cursor: str | None = None) -> dict:
+    """The search box: an order id → `{"order_id"}` to open; a customer's email → `{"orders", "next_cursor"}`
+    across merchants; a bank transfer reference (TK-…, as typed off a statement) → `{"order_id",
+    "payment_id"}` of its order. Rejected for anything else, NotFound for a reference no transfer has."""
+    text = (text or "").strip()
+    order_id = orders.find_order_id(text)
+    if order_id:
+        return {"order_id": order_id}
+    if "@" in text:
+        page = orders.list_orders(api, admin_token, orders.order_search({"q": text}), cursor)
+        return {"orders": page.get("data", []), "next_cursor": page.get("next_cursor")}
+    if text.upper().startswith("TK") and len(text) <= 40:
+        # Spaces (a banking app's line breaks) become the dashes they stand for; payments reads the rest.
+        reference = checked(re.sub(r"[\s-]+", "-", text))
+        payment = api.call("payments", "GET", f"/v1/bank-transfers/{reference}", admin_token)
+        return {"order_id": payment["order_id"], "payment_id": payment["payment_id"]}
+    raise Rejected("Search takes an order id, a customer's email or a bank transfer reference.",
+                   {"q": ["An order id (ord_…), the customer's whole email, or a reference like TK-7QX2-M4PA."]})
 
 
 def order_of(api: PlatformApi, admin_token: str, order_id: str, uow: UnitOfWork) -> dict:
