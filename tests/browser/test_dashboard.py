@@ -253,3 +253,57 @@ def test_support_confirms_a_bank_transfer_that_arrived_and_the_order_is_paid(pla
     assert resp.status_code == 303, resp.text
     wait_until(lambda: client.call("orders", "GET", f"/v1/orders/{checkout['order_id']}",
                                    merchant["api_key"]).json()["status"] == "paid", 30, "the order paid")
+
+
+def test_a_merchant_picks_each_license_source_and_makes_a_coupon_in_two_currencies_in_the_browser(
+        platform, client, dashboard, open_page):
+    merchant = client.new_merchant("Source Software")
+    dashboard_user(platform, dashboard, merchant, "sources@dash.example")
+    product = client.new_product(merchant["api_key"], name="Source Editor", prices={"EUR": 4000, "USD": 4500})
+    source = f"/v1/products/{product['product_id']}/license-source"
+    page = open_page()
+    page.goto(f"{dashboard}/products/{product['product_id']}")
+    page.fill("#email", "sources@dash.example")
+    page.fill("#password", PASSWORD)
+    page.click("#sign-in")
+    expect(page.locator(".dash-nav a[aria-current=page]")).to_have_text("Products")
+
+    page.check("input[name=method][value=web_service]")     # a wrong secret: the API's refusal at its field
+    page.fill("#src-url", "https://licenses.source.example/issue")
+    page.fill("#src-secret", "not-a-secret")
+    page.click("#set-source")
+    expect(page.locator("#e-secret")).to_contain_text("whsec_")
+    assert client.call("fulfillment", "GET", source, merchant["api_key"]).json()["configured"] is False
+    page.fill("#src-secret", "")                             # none typed: one is made, shown this once
+    page.click("#set-source")
+    expect(page.locator("#source-secret")).to_have_value(re.compile(r"^whsec_"))
+    kept = client.call("fulfillment", "GET", source, merchant["api_key"]).json()
+    assert (kept["method"], kept["url"], "secret" in kept) == ("web_service", "https://licenses.source.example/issue",
+                                                               False)
+
+    page.check("input[name=method][value=generated]")
+    page.fill("#src-prefix", "dash")
+    page.fill("#src-activation-limit", "3")
+    page.uncheck("#src-revoke")
+    page.click("#set-source")
+    expect(page.locator("#source-saved")).to_be_visible()
+    expect(page.locator("#source-method")).to_have_text("keys made and signed by Tillkey")
+    expect(page.locator("#public-key")).to_have_value(re.compile("BEGIN PUBLIC KEY"))
+    kept = client.call("fulfillment", "GET", source, merchant["api_key"]).json()
+    assert (kept["prefix"], kept["activation_limit"], kept["valid_days"], kept["revoke_on_refund"]) == (
+        "DASH", 3, None, False)
+    shot(page, "dashboard-license-source")
+
+    page.click(".dash-nav >> text=Coupons")
+    page.fill("#code", "TWO-CUR")
+    page.check("input[name=kind][value=amount]")
+    page.fill("#amount-0", "5")
+    page.fill("#currency-0", "EUR")
+    page.fill("#amount-1", "6.50")
+    page.fill("#currency-1", "usd")
+    page.check(f"input[name=product_id][value={product['product_id']}]")
+    page.click("#create-coupon")
+    expect(page.locator("#changed")).to_have_text("The coupon was created.")
+    expect(page.locator("tr[data-code=TWO-CUR]")).to_contain_text("Source Editor")
+    coupon = client.call("orders", "GET", "/v1/coupons", merchant["api_key"]).json()["data"][0]
+    assert (coupon["amount_off"], coupon["product_ids"]) == ({"EUR": 500, "USD": 650}, [product["product_id"]])
