@@ -307,3 +307,64 @@ def test_a_merchant_picks_each_license_source_and_makes_a_coupon_in_two_currenci
     expect(page.locator("tr[data-code=TWO-CUR]")).to_contain_text("Source Editor")
     coupon = client.call("orders", "GET", "/v1/coupons", merchant["api_key"]).json()["data"][0]
     assert (coupon["amount_off"], coupon["product_ids"]) == ({"EUR": 500, "USD": 650}, [product["product_id"]])
+
+
+def test_support_finds_an_unpaid_order_by_the_customers_email_and_cancels_it(platform, client, dashboard,
+                                                                            open_page):
+    import uuid
+    email = f"unpaid-{uuid.uuid4().hex[:10]}@example.com"          # this test's customer only
+    merchant = client.new_merchant("Email Case Software")
+    other = client.new_merchant("Other Shop Software")
+    product = client.new_product(merchant["api_key"], name="Unpaid Suite", prices={"EUR": 3500})
+    elsewhere = client.new_product(other["api_key"], name="Other Suite", prices={"EUR": 1500})
+    unpaid = client.checkout(product["product_id"], email=email, payment_method="bank_transfer")
+    second = client.checkout(elsewhere["product_id"], email=email, payment_method="bank_transfer")
+    page = open_page()
+    page.goto(f"{dashboard}/support")
+    page.fill("#name", "Sam Support")
+    page.fill("#admin_token", platform.config.admin_token)
+    page.click("#support-sign-in")
+    page.fill("#q", email.upper())                      # as the customer wrote it on the phone
+    page.click("#find-order")
+    found = page.locator("#orders [data-order-id]")
+    expect(found).to_have_count(2)                      # every merchant's orders of this customer, newest first
+    expect(found.nth(0)).to_have_attribute("data-order-id", second["order_id"])
+    row = page.locator(f"[data-order-id={unpaid['order_id']}]")
+    expect(row).to_contain_text(merchant["merchant_id"])
+    expect(row).to_contain_text("not paid")
+    row.locator("a").click()
+    expect(page.locator("#order")).to_contain_text(email)
+    page.fill("#cancel-reason", "The customer asked by phone to cancel")
+    page.click("#cancel-submit")
+    expect(page.locator("#done")).to_contain_text("cancel")
+    wait_until(lambda: page.reload() and "canceled" in page.locator("#order-status").inner_text(), 30,
+               "the canceled order on the support page", interval=1)
+    shot(page, "dashboard-support-by-email")
+    assert client.call("orders", "GET", f"/v1/orders/{unpaid['order_id']}",
+                       merchant["api_key"]).json()["status"] == "canceled"
+    assert client.call("orders", "GET", f"/v1/orders/{second['order_id']}",
+                       other["api_key"]).json()["status"] == "not_paid"           # the other merchant's: untouched
+    assert page.problems == []
+
+
+def test_send_test_event_reaches_the_merchants_endpoint_signed(platform, client, dashboard, open_page, receiver):
+    from standardwebhooks import Webhook
+    merchant = client.new_merchant("Ping Software")
+    dashboard_user(platform, dashboard, merchant, "ping@dash.example")
+    endpoint = client.new_endpoint(merchant["api_key"], f"{receiver.url}/hooks", events=["order.created"])
+    page = open_page()
+    page.goto(f"{dashboard}/developers/webhooks")
+    page.fill("#email", "ping@dash.example")
+    page.fill("#password", PASSWORD)
+    page.click("#sign-in")
+    page.locator(f"[data-endpoint-id={endpoint['endpoint_id']}] [data-send-test-event]").click()
+    expect(page.locator("#pinged")).to_be_visible()
+    [hit] = receiver.wait_for(lambda hits: [h for h in hits if h.json().get("type") == "ping"] or None, timeout=30)
+    body = Webhook(endpoint["secret"]).verify(hit.body, hit.headers)      # signed with the endpoint's secret
+    assert body["sequence"] is None and body["data"] == {"endpoint_id": endpoint["endpoint_id"],
+                                                         "url": f"{receiver.url}/hooks"}
+    assert hit.headers["webhook-id"] == body["id"]
+    wait_until(lambda: page.reload() and "succeeded" in page.locator("details[open]").inner_text(), 30,
+               "the ping's attempt in the delivery log", interval=1)
+    expect(page.locator("details[open]")).to_contain_text("ping")
+    assert page.problems == []
