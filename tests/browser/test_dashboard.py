@@ -368,3 +368,164 @@ def test_send_test_event_reaches_the_merchants_endpoint_signed(platform, client,
                "the ping's attempt in the delivery log", interval=1)
     expect(page.locator("details[open]")).to_contain_text("ping")
     assert page.problems == []
+
+
+def test_api_keys_made_and_revoked_in_the_dashboard_are_refused_by_every_service(platform, client, dashboard,
+                                                                                  open_page):
+    from tillkey.testing.api_keys import merchant_reads, seconds_until_refused
+
+    merchant = client.new_merchant("Keys Software")
+    dashboard_user(platform, dashboard, merchant, "keys@dash.example")
+    product = client.new_product(merchant["api_key"], name="Keys Editor", prices={"EUR": 1000})
+    reads = merchant_reads(client.checkout(product["product_id"])["order_id"])
+    page = open_page()
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=dashboard)
+    page.goto(f"{dashboard}/login")
+    page.fill("#email", "keys@dash.example")
+    page.fill("#password", PASSWORD)
+    page.click("#sign-in")
+    page.click("nav >> text=API keys")
+    expect(page.locator("#api-keys tbody tr")).to_have_count(1)           # the key the dashboard keeps
+    page.fill("#name", "CI")
+    page.click("#create-key")
+    key = page.input_value("#api-key")                                    # shown this once, with a copy button
+    page.click("button[data-copy='api-key']")
+    assert page.evaluate("navigator.clipboard.readText()") == key
+    for service, path in reads.items():
+        wait_until(lambda s=service, p=path: client.call(s, "GET", p, key).status_code == 200, 20,
+                   f"{service} to answer the new key")
+
+    page.goto(f"{dashboard}/developers/api-keys")
+    assert page.locator("#api-key").count() == 0 and key not in page.content()
+    page.locator("#api-keys tr", has_text="CI").locator("text=Revoke…").click()
+    page.click("#confirm-revoke")
+    expect(page.locator("#changed")).to_contain_text("The key was revoked.")
+    refused = seconds_until_refused(client, key, reads)
+    assert set(refused) == set(reads) and max(refused.values()) < 10, refused
+
+    # The key the dashboard itself calls with: it switches to a new one, then that one is refused too.
+    page.locator("#api-keys tr", has_text="used by this dashboard").locator("text=Revoke…").click()
+    expect(page.locator("#dashboard-key")).to_be_visible()
+    page.click("#confirm-revoke")
+    expect(page.locator("#changed")).to_contain_text("now uses a new key")
+    expect(page.locator("#api-keys tr", has_text="used by this dashboard")).to_contain_text("dashboard")
+    shot(page, "dashboard-api-keys")
+    refused = seconds_until_refused(client, merchant["api_key"], reads)
+    assert set(refused) == set(reads), refused
+    page.goto(f"{dashboard}/orders")                                       # the dashboard still works
+    expect(page.locator("h1")).to_be_visible()
+
+
+def test_a_merchant_picks_each_license_source_and_makes_a_coupon_in_two_currencies_in_the_browser(
+        platform, client, dashboard, open_page):
+    merchant = client.new_merchant("Source Software")
+    dashboard_user(platform, dashboard, merchant, "sources@dash.example")
+    product = client.new_product(merchant["api_key"], name="Source Editor", prices={"EUR": 4000, "USD": 4500})
+    source = f"/v1/products/{product['product_id']}/license-source"
+    page = open_page()
+    page.goto(f"{dashboard}/products/{product['product_id']}")
+    page.fill("#email", "sources@dash.example")
+    page.fill("#password", PASSWORD)
+    page.click("#sign-in")
+    expect(page.locator(".dash-nav a[aria-current=page]")).to_have_text("Products")
+
+    page.check("input[name=method][value=web_service]")     # a wrong secret: the API's refusal at its field
+    page.fill("#src-url", "https://licenses.source.example/issue")
+    page.fill("#src-secret", "not-a-secret")
+    page.click("#set-source")
+    expect(page.locator("#e-secret")).to_contain_text("whsec_")
+    assert client.call("fulfillment", "GET", source, merchant["api_key"]).json()["configured"] is False
+    page.fill("#src-secret", "")                             # none typed: one is made, shown this once
+    page.click("#set-source")
+    expect(page.locator("#source-secret")).to_have_value(re.compile(r"^whsec_"))
+    kept = client.call("fulfillment", "GET", source, merchant["api_key"]).json()
+    assert (kept["method"], kept["url"], "secret" in kept) == ("web_service", "https://licenses.source.example/issue",
+                                                               False)
+
+    page.check("input[name=method][value=generated]")
+    page.fill("#src-prefix", "dash")
+    page.fill("#src-activation-limit", "3")
+    page.uncheck("#src-revoke")
+    page.click("#set-source")
+    expect(page.locator("#source-saved")).to_be_visible()
+    expect(page.locator("#source-method")).to_have_text("keys made and signed by Tillkey")
+    expect(page.locator("#public-key")).to_have_value(re.compile("BEGIN PUBLIC KEY"))
+    kept = client.call("fulfillment", "GET", source, merchant["api_key"]).json()
+    assert (kept["prefix"], kept["activation_limit"], kept["valid_days"], kept["revoke_on_refund"]) == (
+        "DASH", 3, None, False)
+    shot(page, "dashboard-license-source")
+
+    page.click(".dash-nav >> text=Coupons")
+    page.fill("#code", "TWO-CUR")
+    page.check("input[name=kind][value=amount]")
+    page.fill("#amount-0", "5")
+    page.fill("#currency-0", "EUR")
+    page.fill("#amount-1", "6.50")
+    page.fill("#currency-1", "usd")
+    page.check(f"input[name=product_id][value={product['product_id']}]")
+    page.click("#create-coupon")
+    expect(page.locator("#changed")).to_have_text("The coupon was created.")
+    expect(page.locator("tr[data-code=TWO-CUR]")).to_contain_text("Source Editor")
+    coupon = client.call("orders", "GET", "/v1/coupons", merchant["api_key"]).json()["data"][0]
+    assert (coupon["amount_off"], coupon["product_ids"]) == ({"EUR": 500, "USD": 650}, [product["product_id"]])
+
+
+def test_support_finds_an_unpaid_order_by_the_customers_email_and_cancels_it(platform, client, dashboard,
+                                                                            open_page):
+    import uuid
+    email = f"unpaid-{uuid.uuid4().hex[:10]}@example.com"          # this test's customer only
+    merchant = client.new_merchant("Email Case Software")
+    other = client.new_merchant("Other Shop Software")
+    product = client.new_product(merchant["api_key"], name="Unpaid Suite", prices={"EUR": 3500})
+    elsewhere = client.new_product(other["api_key"], name="Other Suite", prices={"EUR": 1500})
+    unpaid = client.checkout(product["product_id"], email=email, payment_method="bank_transfer")
+    second = client.checkout(elsewhere["product_id"], email=email, payment_method="bank_transfer")
+    page = open_page()
+    page.goto(f"{dashboard}/support")
+    page.fill("#name", "Sam Support")
+    page.fill("#admin_token", platform.config.admin_token)
+    page.click("#support-sign-in")
+    page.fill("#q", email.upper())                      # as the customer wrote it on the phone
+    page.click("#find-order")
+    found = page.locator("#orders [data-order-id]")
+    expect(found).to_have_count(2)                      # every merchant's orders of this customer, newest first
+    expect(found.nth(0)).to_have_attribute("data-order-id", second["order_id"])
+    row = page.locator(f"[data-order-id={unpaid['order_id']}]")
+    expect(row).to_contain_text(merchant["merchant_id"])
+    expect(row).to_contain_text("not paid")
+    row.locator("a").click()
+    expect(page.locator("#order")).to_contain_text(email)
+    page.fill("#cancel-reason", "The customer asked by phone to cancel")
+    page.click("#cancel-submit")
+    expect(page.locator("#done")).to_contain_text("cancel")
+    wait_until(lambda: page.reload() and "canceled" in page.locator("#order-status").inner_text(), 30,
+               "the canceled order on the support page", interval=1)
+    shot(page, "dashboard-support-by-email")
+    assert client.call("orders", "GET", f"/v1/orders/{unpaid['order_id']}",
+                       merchant["api_key"]).json()["status"] == "canceled"
+    assert client.call("orders", "GET", f"/v1/orders/{second['order_id']}",
+                       other["api_key"]).json()["status"] == "not_paid"           # the other merchant's: untouched
+    assert page.problems == []
+
+
+def test_send_test_event_reaches_the_merchants_endpoint_signed(platform, client, dashboard, open_page, receiver):
+    from standardwebhooks import Webhook
+    merchant = client.new_merchant("Ping Software")
+    dashboard_user(platform, dashboard, merchant, "ping@dash.example")
+    endpoint = client.new_endpoint(merchant["api_key"], f"{receiver.url}/hooks", events=["order.created"])
+    page = open_page()
+    page.goto(f"{dashboard}/developers/webhooks")
+    page.fill("#email", "ping@dash.example")
+    page.fill("#password", PASSWORD)
+    page.click("#sign-in")
+    page.locator(f"[data-endpoint-id={endpoint['endpoint_id']}] [data-send-test-event]").click()
+    expect(page.locator("#pinged")).to_be_visible()
+    [hit] = receiver.wait_for(lambda hits: [h for h in hits if h.json().get("type") == "ping"] or None, timeout=30)
+    body = Webhook(endpoint["secret"]).verify(hit.body, hit.headers)      # signed with the endpoint's secret
+    assert body["sequence"] is None and body["data"] == {"endpoint_id": endpoint["endpoint_id"],
+                                                         "url": f"{receiver.url}/hooks"}
+    assert hit.headers["webhook-id"] == body["id"]
+    wait_until(lambda: page.reload() and "succeeded" in page.locator("details[open]").inner_text(), 30,
+               "the ping's attempt in the delivery log", interval=1)
+    expect(page.locator("details[open]")).to_contain_text("ping")
+    assert page.problems == []

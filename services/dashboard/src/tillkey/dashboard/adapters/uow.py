@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.engine import Connection, Engine
 
 from tillkey.dashboard.adapters import tables as t
@@ -73,6 +73,20 @@ class SqlAccounts:
 
     def delete_expired_sessions(self, now: datetime) -> int:
         return self.conn.execute(delete(t.sessions).where(t.sessions.c.expires_at <= now)).rowcount
+
+    def delete_user_unless_last(self, user_id: str, merchant_id: str) -> bool:
+        """The user and every session of theirs (signed out at their next request), unless they are
+        the merchant's last user. The merchant's row is locked first (PostgreSQL), so two users
+        removing each other at once cannot leave the merchant with none."""
+        self.conn.execute(select(t.merchants.c.merchant_id).where(t.merchants.c.merchant_id == merchant_id)
+                          .with_for_update())
+        count = self.conn.execute(select(func.count()).select_from(t.users)
+                                  .where(t.users.c.merchant_id == merchant_id)).scalar_one()
+        if count < 2:
+            return False
+        self.conn.execute(delete(t.sessions).where(t.sessions.c.user_id == user_id))
+        self.conn.execute(delete(t.users).where(t.users.c.user_id == user_id))
+        return True
 
 
 class SqlSupport:

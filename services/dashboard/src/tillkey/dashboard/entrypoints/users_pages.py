@@ -1,4 +1,4 @@
-"""The merchant's dashboard users: add a colleague, change one's own password."""
+"""The merchant's dashboard users: add a colleague, remove one, change one's own password."""
 from __future__ import annotations
 
 from flask import Blueprint, g, redirect, request, session, url_for
@@ -49,3 +49,13 @@ def change_password():
     except InvalidAccount as exc:
         return _page(422, errors={k: [v] for k, v in exc.errors.items()})
     return redirect(url_for("users.users_page", changed="password"), 303)
+
+
+@bp.post("/users/<user_id>/remove")
+@signed_in_only
+def remove_user(user_id):
+    try:
+        email = accounts.remove_colleague(g.user, user_id, dashboard().uow_factory())
+    except InvalidAccount as exc:
+        return _page(422, errors={k: [v] for k, v in exc.errors.items()})
+    return redirect(url_for("users.users_page", changed="removed", removed=email), 303)

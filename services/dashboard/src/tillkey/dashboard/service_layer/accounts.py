@@ -13,7 +13,7 @@ from tillkey.dashboard.domain.accounts import (
     normalize_email,
     password_problem,
 )
-from tillkey.dashboard.service_layer.errors import AlreadyExists, SignInFailed
+from tillkey.dashboard.service_layer.errors import AlreadyExists, NotFound, SignInFailed
 from tillkey.dashboard.service_layer.ports import PasswordHasher, Sealer, UnitOfWork
 
 
@@ -179,3 +179,19 @@ def change_password(signed: SignedIn, current: str, new: str, keep_token: str | 
         if kept is not None:
             uow.accounts.add_session(kept)
         uow.commit()
+
+
+def remove_colleague(signed: SignedIn, user_id: str, uow: UnitOfWork) -> str:
+    """Another user of the same merchant goes, with every sign-in of theirs; their email. Never
+    oneself (sign out instead) and so never the merchant's last user: someone must be able to sign
+    in. Another merchant's user, or no user, is NotFound."""
+    if user_id == signed.user_id:
+        raise InvalidAccount({"user": "You cannot remove yourself; another user of your account can."})
+    with uow:
+        user = uow.accounts.user(user_id)
+        if user is None or user.merchant_id != signed.merchant_id:
+            raise NotFound(user_id)
+        if not uow.accounts.delete_user_unless_last(user_id, signed.merchant_id):  # the signer removed meanwhile
+            raise InvalidAccount({"user": "The last user of an account cannot be removed."})
+        uow.commit()
+    return user.email
