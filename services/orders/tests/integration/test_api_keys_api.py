@@ -86,3 +86,20 @@ def test_admin_lists_and_revokes_a_merchants_last_key(client, merchant, admin):
 def test_api_keys_need_a_merchant_key(client):
     assert client.get("/v1/api-keys").status_code == 401
     assert client.post("/v1/api-keys", json={"name": "x"}).status_code == 401
+
+
+def test_an_older_key_is_recorded_once_even_when_two_requests_record_it(service, merchant):
+    from tillkey.orders.domain.api_keys import ApiKey
+    from tillkey.platform.credentials import api_key_prefix, make_api_key
+
+    merchant_id, _ = merchant
+    legacy = make_api_key("test-platform-secret", merchant_id)
+    key = lambda: ApiKey(api_key_id(legacy), merchant_id, "issued before key names",  # noqa: E731
+                         api_key_prefix(legacy), service.deps.clock.now())
+    with service.uow_factory() as first, service.uow_factory() as second:
+        first.api_keys.add_if_absent(key())
+        first.commit()
+        second.api_keys.add_if_absent(key())      # the same row, committed meanwhile: no error
+        second.commit()
+    with service.uow_factory() as uow:
+        assert [k.key_id for k in uow.api_keys.of_merchant(merchant_id)].count(api_key_id(legacy)) == 1

@@ -109,6 +109,9 @@ class FakeRefunds(_Repo):
 
 
 class FakeApiKeys(_Repo):
+    def add_if_absent(self, key):
+        self.items.setdefault(key.key_id, key)
+
     def get(self, key_id):
         return self.items.get(key_id)
 

@@ -38,6 +38,15 @@ class ApiKeys:
     def add(self, key: ApiKey) -> None:
         self.session.add(key)
 
+    def add_if_absent(self, key: ApiKey) -> None:
+        """Record the key unless it is there already: two first calls of an older key at once must
+        not meet at the primary key (a 500); the second one's row is rolled back to its savepoint."""
+        try:
+            with self.session.begin_nested():
+                self.session.add(key)
+        except IntegrityError:
+            pass
+
     def get(self, key_id: str) -> ApiKey | None:
         return self.session.get(ApiKey, key_id)
 

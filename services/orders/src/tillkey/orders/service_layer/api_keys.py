@@ -33,7 +33,7 @@ def _adopt_caller(uow: UnitOfWork, deps: Deps, merchant_id: str, caller: c.KeyCa
     # A key issued before the registry verifies, but nothing lists it: record it the first time it
     # manages keys, so the merchant sees it and can revoke it.
     if caller is not None and uow.api_keys.get(caller.key_id) is None:
-        uow.api_keys.add(ApiKey(caller.key_id, merchant_id, ADOPTED_NAME, caller.prefix, deps.clock.now()))
+        uow.api_keys.add_if_absent(ApiKey(caller.key_id, merchant_id, ADOPTED_NAME, caller.prefix, deps.clock.now()))
 
 
 def _merchant_exists(uow: UnitOfWork, merchant_id: str) -> None:
