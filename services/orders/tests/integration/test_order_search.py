@@ -61,13 +61,20 @@ def test_by_date_and_time(client, merchant, orders, admin):
     ("created_from=2026-03-01T25:00:00Z", "created_from"), ("created_to=" + "2" * 41, "created_to"),
     ("created_from=2026-03-03&created_to=2026-03-02", "created_to"),
     ("created_from=2026-03-02T12:00:00Z&created_to=2026-03-02T11:59:59Z", "created_to"),
-    ("created_to=9999-12-31T23:59:00-14:00", "created_to"),
+    ("created_from=2026-03-01T12:00:00%2B25:00", "created_from"), ("created_to=2026-03-01T12:61:00Z", "created_to"),
     ("email=", "email"), ("email=" + "a" * 321, "email"),
 ])
 def test_bad_search_is_422(client, merchant, orders, query, field):
     resp = client.get(f"/v1/orders?{query}", headers=merchant[1])
     assert resp.status_code == 422 and resp.mimetype == "application/problem+json"
     assert field in resp.json["errors"], resp.json
+
+
+def test_the_calendars_ends_are_bounds_beyond_every_order(client, merchant, orders):
+    assert len(ids(client, "created_from=0001-01-01T00:00:00%2B01:00&created_to=9999-12-31", merchant[1])) == 3
+    assert len(ids(client, "created_to=9999-12-31T23:59:59.999999-14:00", merchant[1])) == 3
+    assert ids(client, "created_from=9999-12-31T23:00:00-14:00", merchant[1]) == []
+    assert len(ids(client, "created_from=2026-03-01t12:00:00z", merchant[1])) == 3     # RFC 3339's lowercase
 
 
 def test_who_may_search(client, orders):

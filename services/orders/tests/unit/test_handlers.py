@@ -248,3 +248,6 @@ def test_order_list_by_email_and_time_and_for_support(svc, shop):
     assert ids(c.ListOrders(c.Viewer("merchant", "mer_other"), email=email)) == []
     with pytest.raises(Forbidden):
         svc(c.ListOrders(c.Viewer("customer", order_id=first["order_id"])))
+    with pytest.raises(Invalid) as refused:        # an empty range: nothing could match
+        svc(c.ListOrders(own, created_from=day_two, created_before=day_two))
+    assert refused.value.field == "created_to"

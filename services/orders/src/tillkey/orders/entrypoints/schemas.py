@@ -239,9 +239,15 @@ class CheckoutOut(Schema):
 
 
 class DayOrTime(fields.Field):
-    """An ISO 8601 date (a whole day in UTC) or date-time (no offset: UTC), as a date or an aware datetime."""
+    """An ISO 8601 date (a whole day in UTC) or date-time (no offset: UTC), as a date or an aware datetime.
+
+    A date-time whose offset takes it past the calendar's ends in UTC (0001-01-01T00:00+01:00) is a
+    search bound beyond every order: it is kept as the calendar's end rather than refused."""
 
     default_error_messages = {"invalid": "An ISO 8601 date (2026-03-01) or date-time (2026-03-01T12:00:00Z)."}
+    # What /openapi.json says; `_deserialize` accepts all of it (tests/contract checks the document).
+    openapi = {"anyOf": [{"type": "string", "format": "date", "maxLength": 40},
+                         {"type": "string", "format": "date-time", "maxLength": 40}]}
 
     def _deserialize(self, value, attr, data, **kwargs):
         if not isinstance(value, str) or not 10 <= len(value) <= 40:
@@ -249,12 +255,15 @@ class DayOrTime(fields.Field):
         try:
             if len(value) == 10:
                 return date.fromisoformat(value)
-            moment = datetime.fromisoformat(value)
+            moment = datetime.fromisoformat(value.upper())        # RFC 3339 allows a lowercase t and z
         except ValueError:
             raise self.make_error("invalid") from None
-        moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
-        _exists_in_utc(moment)
-        return moment.astimezone(UTC)
+        if moment.tzinfo is None:
+            return moment.replace(tzinfo=UTC)
+        try:
+            return moment.astimezone(UTC)
+        except OverflowError:
+            return (datetime.min if moment.year == 1 else datetime.max).replace(tzinfo=UTC)
 
 
 def _day_start(day: date) -> datetime:
@@ -267,21 +276,23 @@ class OrderListQuery(PageQuery):
     email = fields.String(validate=validate.Length(min=1, max=320), metadata={
         "description": "the customer's email, exactly, ignoring case"})
     created_from = DayOrTime(metadata={"description": "created at or after (a date: from its start, UTC)"})
-    created_to = DayOrTime(metadata={"description": "created at or before (a date: until its end, UTC)"})
+    created_to = DayOrTime(metadata={"description": "created at or before (a date: until its end, UTC); "
+                                                    "before created_from: 422"})
 
     @post_load
     def _bounds(self, data, **_):
         """`created_to` becomes an exclusive bound, `created_before`: the day after a date, one
-        microsecond (what the database keeps) after a date-time; an empty range is refused."""
+        microsecond (what the database keeps) after a date-time; none past the calendar's end.
+        An empty range is the use case's to refuse (it is about two fields' values, not their shape)."""
         start, end = data.get("created_from"), data.pop("created_to", None)
         if isinstance(start, date) and not isinstance(start, datetime):
-            data["created_from"] = start = _day_start(start)
+            data["created_from"] = _day_start(start)
         if end is not None:
-            end = (_day_start(end) + timedelta(days=1) if not isinstance(end, datetime)
-                   else end + timedelta(microseconds=1))
-            if start is not None and end <= start:
-                raise ValidationError("Not before created_from.", "created_to")
-            data["created_before"] = end
+            try:
+                data["created_before"] = (_day_start(end) + timedelta(days=1) if not isinstance(end, datetime)
+                                          else end + timedelta(microseconds=1))
+            except OverflowError:
+                pass
         return data
 
 

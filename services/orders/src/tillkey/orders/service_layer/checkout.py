@@ -67,6 +67,8 @@ def get_order(cmd: c.GetOrder, uow: UnitOfWork, deps: Deps) -> dict:
 def list_orders(cmd: c.ListOrders, uow: UnitOfWork, deps: Deps) -> dict:
     """A merchant's own orders; support (admin) every merchant's, to find a customer's by email."""
     ensure_may(cmd.viewer, "list", "admin", "merchant")
+    if cmd.created_from is not None and cmd.created_before is not None and cmd.created_before <= cmd.created_from:
+        raise Invalid("created_to is before created_from: no order can match.", field="created_to")
     merchant = None if cmd.viewer.kind == "admin" else cmd.viewer.merchant_id
     which = c.OrderFilter(merchant, cmd.status, cmd.delivery_status, cmd.email, cmd.created_from, cmd.created_before)
     items, cursor = uow.orders.page(which, cmd.limit, cmd.cursor)
