@@ -103,3 +103,38 @@ def test_an_older_key_is_recorded_once_even_when_two_requests_record_it(service,
         second.commit()
     with service.uow_factory() as uow:
         assert [k.key_id for k in uow.api_keys.of_merchant(merchant_id)].count(api_key_id(legacy)) == 1
+
+
+def test_revocations_of_one_merchant_take_turns(service, client, merchant, clock):
+    """Keys A and B, each revoking itself at once, would each see the other live: the second waits
+    for the first and then finds itself the last live key (409)."""
+    import threading
+
+    from tillkey.orders.domain.errors import DomainError
+    from tillkey.orders.service_layer import commands as c
+    from tillkey.platform.credentials import api_key_prefix
+
+    merchant_id, headers = merchant
+    clock.advance(seconds=1)
+    second = client.post("/v1/api-keys", json={"name": "B"}, headers=headers).json["api_key"]
+    first = headers["Authorization"][7:]
+    caller = lambda key: c.KeyCaller(api_key_id(key), api_key_prefix(key))  # noqa: E731
+    answers = []
+
+    def revoke_b_with_b():
+        try:
+            answers.append(service.handle(c.RevokeApiKey(merchant_id, api_key_id(second), "merchant", caller(second))))
+        except DomainError as exc:   # the refusal, read below
+            answers.append(exc)
+
+    with service.uow_factory() as uow:
+        keys = uow.api_keys.of_merchant(merchant_id, lock=True)          # A's revocation holds the keys
+        other = threading.Thread(target=revoke_b_with_b)
+        other.start()
+        other.join(0.5)
+        assert other.is_alive() and not answers                          # B's waits
+        a = next(k for k in keys if k.key_id == api_key_id(first))
+        a.revoke(clock.now(), "merchant")
+        uow.commit()
+    other.join(10)
+    assert len(answers) == 1 and getattr(answers[0], "code", None) == "last_api_key", answers

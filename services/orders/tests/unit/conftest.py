@@ -115,7 +115,7 @@ class FakeApiKeys(_Repo):
     def get(self, key_id):
         return self.items.get(key_id)
 
-    def of_merchant(self, merchant_id):
+    def of_merchant(self, merchant_id, lock=False):
         return sorted((k for k in self.items.values() if k.merchant_id == merchant_id),
                       key=lambda k: k.created_at, reverse=True)
 

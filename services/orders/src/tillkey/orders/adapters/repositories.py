@@ -50,11 +50,11 @@ class ApiKeys:
     def get(self, key_id: str) -> ApiKey | None:
         return self.session.get(ApiKey, key_id)
 
-    def of_merchant(self, merchant_id: str) -> list[ApiKey]:
-        """Newest first; a merchant has a handful, so no pages."""
+    def of_merchant(self, merchant_id: str, lock: bool = False) -> list[ApiKey]:
+        """Newest first; a merchant has a handful, so no pages. `lock`: hold them until commit."""
         query = (select(ApiKey).where(t.api_keys.c.merchant_id == merchant_id)
                  .order_by(t.api_keys.c.created_at.desc(), t.api_keys.c.key_id))
-        return list(self.session.scalars(query))
+        return list(self.session.scalars(query.with_for_update() if lock else query))
 
     def deny(self, merchant_id: str, key_id: str, revoked_at: datetime) -> None:
         """Orders' own denylist, in the revoking transaction (the others learn it from the event)."""

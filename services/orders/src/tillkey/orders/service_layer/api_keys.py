@@ -58,13 +58,14 @@ def list_api_keys(cmd: c.ListApiKeys, uow: UnitOfWork, deps: Deps) -> dict:
 
 
 def revoke_api_key(cmd: c.RevokeApiKey, uow: UnitOfWork, deps: Deps) -> dict:
-    key = uow.api_keys.get(cmd.key_id)
-    # Another merchant's key looks exactly like a missing one.
-    if key is None or key.merchant_id != cmd.merchant_id:
+    # Locked, so two revocations at once take turns: neither can count the other's key as still
+    # live and leave the merchant without one, nor write the denylist row twice.
+    keys = uow.api_keys.of_merchant(cmd.merchant_id, lock=True)
+    key = next((k for k in keys if k.key_id == cmd.key_id), None)
+    if key is None:   # another merchant's key looks exactly like a missing one
         raise NotFound("No such API key.")
     if cmd.by == "merchant":
-        live = [k for k in uow.api_keys.of_merchant(cmd.merchant_id) if k.live]
-        check_not_last_calling_key(key, cmd.caller.key_id if cmd.caller else None, live)
+        check_not_last_calling_key(key, cmd.caller.key_id if cmd.caller else None, [k for k in keys if k.live])
     now = deps.clock.now()
     if key.revoke(now, cmd.by):
         uow.api_keys.deny(key.merchant_id, key.key_id, now)
