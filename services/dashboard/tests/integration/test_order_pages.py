@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from tillkey.dashboard.service_layer.errors import Rejected
+from tillkey.dashboard.service_layer.errors import Rejected, Unavailable
 
 from .conftest import ByParams, create_user, sign_in
 
@@ -147,3 +147,13 @@ def test_a_refused_resend_is_told_on_the_page(signed_in, api):
     form = {n: re.search(rf'name="{n}" value="([^"]+)"', html).group(1) for n in ("csrf_token", "resend_key")}
     resp = signed_in.post("/orders/ord_1/resend-licenses", data=form)
     assert resp.status_code == 422 and "Nothing has been delivered yet." in resp.get_data(as_text=True)
+
+
+def test_emails_and_webhooks_not_taken_in_yet_are_none_yet_and_a_service_down_is_said(signed_in, api):
+    def down(params):
+        raise Unavailable("webhooks")
+    html = signed_in.get("/orders/ord_1").get_data(as_text=True)       # both services answer 404 (the fake)
+    assert "No emails about this order yet." in html and "No webhooks for this order." in html
+    api.answers[("webhooks", "GET", "/v1/webhook-deliveries")] = ByParams(down)
+    html = signed_in.get("/orders/ord_1").get_data(as_text=True)
+    assert "The webhooks could not be loaded just now." in html and "No emails about this order yet." in html

@@ -70,10 +70,10 @@ def order_story(api: PlatformApi, key: str, order_id: str) -> dict:
     story["payments"] = optional_part(lambda: api.call("payments", "GET", f"/v1/orders/{order_id}/payments", key))
     story["deliveries"] = optional_part(lambda: api.call("fulfillment", "GET", f"/v1/orders/{order_id}/deliveries",
                                                          key))
-    story["emails"] = optional_part(lambda: api.call("notifications", "GET", "/v1/messages", key,
-                                                     params={"order_id": order_id, "limit": 100}))
-    story["webhooks"] = optional_part(lambda: api.call("webhooks", "GET", "/v1/webhook-deliveries", key,
-                                                       params={"order_id": order_id, "limit": 100}))
+    params = {"order_id": order_id, "limit": 100}
+    story["emails"] = taken_in_part(lambda: api.call("notifications", "GET", "/v1/messages", key, params=params))
+    story["webhooks"] = taken_in_part(lambda: api.call("webhooks", "GET", "/v1/webhook-deliveries", key,
+                                                       params=params))
     return story
 
 
@@ -81,6 +81,18 @@ def optional_part(fetch):
     try:
         return fetch()
     except (Unavailable, NotFound):
+        return None
+
+
+def taken_in_part(fetch):
+    """A list a service keeps about the order. The orders API has shown the order is the merchant's,
+    so a 404 here means that service has not taken the order in yet (events travel in seconds):
+    nothing there yet, rather than a part that could not be loaded."""
+    try:
+        return fetch()
+    except NotFound:
+        return {"data": [], "next_cursor": None}
+    except Unavailable:
         return None
 
 
