@@ -155,3 +155,14 @@ def test_a_search_support_cannot_make_says_so_and_asks_nothing(support, api, que
     resp = support.get("/support", query_string={"q": query})
     assert resp.status_code in (404, 422) and 'id="search-note"' in resp.get_data(as_text=True)
     assert [c for c in api.calls if c[2] in ("/v1/orders",) or c[2].startswith("/v1/bank-transfers")] == []
+
+
+def test_the_support_order_page_lists_its_emails_failed_ones_with_their_error(support, api):
+    api.answers[("notifications", "GET", "/v1/messages")] = ByParams(lambda params: {"data": [
+        {"message_id": "msg_1", "to": "ada@example.com", "template": "payment_instructions", "subject": "Pay",
+         "order_id": params["order_id"], "status": "failed", "attempts": 5, "last_error": "550 no such user",
+         "created_at": "2026-01-02T10:02:00Z", "sent_at": None}], "next_cursor": None})
+    html = support.get("/support/orders/ord_1").get_data(as_text=True)
+    assert "payment instructions to ada@example.com" in html and "5 attempt(s): 550 no such user" in html
+    assert [(c[0], c[3], c[4]) for c in api.calls if c[0] == "notifications"] == [
+        ("notifications", ADMIN, {"order_id": "ord_1", "limit": 100})]

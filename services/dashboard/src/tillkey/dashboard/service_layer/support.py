@@ -13,7 +13,7 @@ from tillkey.dashboard.service_layer import orders
 from tillkey.dashboard.service_layer.accounts import token_hash
 from tillkey.dashboard.service_layer.errors import NotFound, Rejected, SignInFailed
 from tillkey.dashboard.service_layer.ids import checked
-from tillkey.dashboard.service_layer.orders import optional_part
+from tillkey.dashboard.service_layer.orders import optional_part, taken_in_part
 from tillkey.dashboard.service_layer.ports import PlatformApi, UnitOfWork
 
 ACTIONS = ("cancel", "refund", "resend")
@@ -78,9 +78,11 @@ def order_of(api: PlatformApi, admin_token: str, order_id: str, uow: UnitOfWork)
     payments = optional_part(lambda: api.call("payments", "GET", f"/v1/orders/{order_id}/payments", admin_token))
     deliveries = optional_part(lambda: api.call("fulfillment", "GET", f"/v1/orders/{order_id}/deliveries",
                                                 admin_token))
+    emails = taken_in_part(lambda: api.call("notifications", "GET", "/v1/messages", admin_token,
+                                            params={"order_id": order_id, "limit": 100}))
     with uow:
         actions = uow.support.actions_of(order_id)
-    return {"order": order, "payments": payments, "deliveries": deliveries, "actions": actions}
+    return {"order": order, "payments": payments, "deliveries": deliveries, "emails": emails, "actions": actions}
 
 
 def act(api: PlatformApi, admin_token: str, order: dict, action: str, reason: str, amount_text: str, who: str,
