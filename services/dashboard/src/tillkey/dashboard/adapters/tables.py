@@ -35,6 +35,19 @@ sessions = Table(
 
 rate_limits = define_rate_limit_table(metadata)
 
+# A colleague invited by a user: a one-time link (the token's hash here), used once or expired.
+invitations = Table(
+    "invitations", metadata,
+    Column("invitation_id", String(64), primary_key=True),
+    Column("token_hash", String(64), nullable=False, unique=True),  # sha256 of the link's token
+    Column("merchant_id", String(64), ForeignKey("merchants.merchant_id"), nullable=False),
+    Column("email", String(320), nullable=False),                   # normalized: lower case
+    Column("invited_by", String(320), nullable=False),              # the inviter's email, as it was then
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Index("ix_invitations_merchant", "merchant_id"),
+)
+
 # Support (the admin credential): its own sign-ins, and a record of every action with who and why.
 support_sessions = Table(
     "support_sessions", metadata,

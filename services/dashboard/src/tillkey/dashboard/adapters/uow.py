@@ -1,13 +1,14 @@
 """The accounts repository and unit of work on SQLAlchemy Core: one transaction per `with`."""
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import UTC, datetime
 
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.engine import Connection, Engine
 
 from tillkey.dashboard.adapters import tables as t
-from tillkey.dashboard.domain.accounts import MerchantUser, SignInSession
+from tillkey.dashboard.domain.accounts import Invitation, MerchantUser, SignInSession
 
 
 def _aware(value: datetime) -> datetime:
@@ -87,6 +88,36 @@ class SqlAccounts:
         self.conn.execute(delete(t.sessions).where(t.sessions.c.user_id == user_id))
         self.conn.execute(delete(t.users).where(t.users.c.user_id == user_id))
         return True
+
+    def add_invitation(self, invitation: Invitation) -> None:
+        self.conn.execute(insert(t.invitations).values(**asdict(invitation)))
+
+    def invitation(self, token_hash: str) -> Invitation | None:
+        row = self.conn.execute(select(t.invitations)
+                                .where(t.invitations.c.token_hash == token_hash)).mappings().first()
+        return _invitation(row) if row else None
+
+    def invitations_of(self, merchant_id: str) -> list[Invitation]:
+        rows = self.conn.execute(select(t.invitations).where(t.invitations.c.merchant_id == merchant_id)
+                                 .order_by(t.invitations.c.created_at)).mappings().all()
+        return [_invitation(row) for row in rows]
+
+    def delete_invitation(self, invitation_id: str, merchant_id: str) -> int:
+        """0 when it is gone already (used, withdrawn) or another merchant's."""
+        return self.conn.execute(delete(t.invitations).where(t.invitations.c.invitation_id == invitation_id,
+                                                             t.invitations.c.merchant_id == merchant_id)).rowcount
+
+    def delete_invitations_for(self, email: str, merchant_id: str) -> int:
+        return self.conn.execute(delete(t.invitations).where(t.invitations.c.email == email,
+                                                             t.invitations.c.merchant_id == merchant_id)).rowcount
+
+    def delete_expired_invitations(self, now: datetime) -> int:
+        return self.conn.execute(delete(t.invitations).where(t.invitations.c.expires_at <= now)).rowcount
+
+
+def _invitation(row) -> Invitation:
+    return Invitation(row["invitation_id"], row["token_hash"], row["merchant_id"], row["email"], row["invited_by"],
+                      _aware(row["created_at"]), _aware(row["expires_at"]))
 
 
 class SqlSupport:

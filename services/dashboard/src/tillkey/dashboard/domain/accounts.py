@@ -55,3 +55,19 @@ class SignInSession:
 
     def active(self, now: datetime) -> bool:
         return now < self.expires_at
+
+
+@dataclass(frozen=True)
+class Invitation:
+    """A one-time link for a colleague: only the token's hash is kept, as for sessions."""
+
+    invitation_id: str
+    token_hash: str
+    merchant_id: str
+    email: str
+    invited_by: str
+    created_at: datetime
+    expires_at: datetime
+
+    def active(self, now: datetime) -> bool:
+        return now < self.expires_at
