@@ -8,7 +8,7 @@ import pytest
 
 from tillkey.dashboard.service_layer.errors import Rejected
 
-from .conftest import create_user, csrf_token, sign_in
+from .conftest import ByParams, create_user, csrf_token, sign_in
 
 pytestmark = pytest.mark.integration
 
@@ -144,3 +144,14 @@ def test_another_merchants_endpoint_cannot_be_edited(signed_in, api):
     assert signed_in.post("/developers/webhooks/we_2/edit", data={
         "csrf_token": token, "url": "https://evil.example/h", "events": ["*"]}).status_code == 404
     assert [c for c in api.calls if c[1] == "PATCH"] == []
+
+
+def test_the_delivery_log_of_one_order_keeps_the_order_on_its_next_page(signed_in, api):
+    api.answers[("webhooks", "GET", "/v1/webhook-deliveries")] = ByParams(lambda params: {"data": [
+        {"delivery_id": "whd_1", "endpoint_id": "we_1", "event_id": "evt_1", "event_type": "order.created",
+         "status": "succeeded", "attempts": [], "payload": {}, "created_at": "2026-01-02T10:00:00Z"}]
+        if params.get("order_id") == "ord_1" else [], "next_cursor": "c2"})
+    html = signed_in.get("/developers/webhooks/deliveries?order_id=ord_1").get_data(as_text=True)
+    assert 'data-delivery-id="whd_1"' in html and api.calls[-1][4] == {"limit": 50, "order_id": "ord_1"}
+    older = re.search(r'href="(/developers/webhooks/deliveries\?[^"]*cursor=c2[^"]*)"', html).group(1)
+    assert "order_id=ord_1" in older and 'name="order_id" value="ord_1"' in html
