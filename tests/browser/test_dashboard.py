@@ -414,3 +414,39 @@ def test_send_test_event_reaches_the_merchants_endpoint_signed(platform, client,
                "the ping's attempt in the delivery log", interval=1)
     expect(page.locator("details[open]")).to_contain_text("ping")
     assert page.problems == []
+
+
+def test_a_colleague_invited_by_link_signs_up_in_the_browser_and_is_removed_by_the_owner(
+        platform, client, dashboard, open_page):
+    merchant = client.new_merchant("Team Software")
+    dashboard_user(platform, dashboard, merchant, "owner@team.example")
+    client.new_product(merchant["api_key"], name="Team Editor", prices={"EUR": 2500})
+    owner = open_page()
+    owner.goto(f"{dashboard}/users")
+    owner.fill("#email", "owner@team.example")
+    owner.fill("#password", PASSWORD)
+    owner.click("#sign-in")
+    owner.fill("#invite-email", "Colleague@Team.example")
+    owner.click("#invite-submit")
+    link = owner.input_value("#invitation-link")              # shown this once, with the dashboard's own address
+    assert link.startswith(f"{dashboard}/invitations/"), link
+
+    colleague = open_page()
+    colleague.goto(link)
+    expect(colleague.locator("#invited-email")).to_have_text("colleague@team.example")
+    colleague.fill("#password", "short")
+    colleague.click("#accept-invitation")
+    expect(colleague.locator("#e-password")).to_have_text("At least 12 characters.")
+    colleague.fill("#password", "the colleague's own password")
+    colleague.click("#accept-invitation")
+    expect(colleague.locator("#signed-in-as")).to_have_text("colleague@team.example")
+    colleague.goto(f"{dashboard}/products")                   # the same merchant's catalog, through its kept key
+    expect(colleague.locator("#products")).to_contain_text("Team Editor")
+    assert colleague.goto(link).status == 404                 # used up
+
+    owner.goto(f"{dashboard}/users")
+    owner.locator("tr", has_text="colleague@team.example").get_by_role("button", name="Remove").click()
+    expect(owner.locator("#changed")).to_have_text("colleague@team.example was removed and signed out.")
+    colleague.goto(f"{dashboard}/products")                   # signed out at the next request
+    expect(colleague).to_have_url(re.compile(r"/login"))
+    shot(owner, "dashboard-users-after-removal")
