@@ -109,3 +109,92 @@ def test_handed_jobs_run_before_claimed_ones_and_late_ones_are_left_to_the_poll(
     worker.take(["a", "b"], start_within=30)
     run_until(worker, lambda: order == ["a", "b"] or sorted(order) == ["a", "b"])
     assert sorted(order) == ["a", "b"]  # "late" never runs here: the poll takes it when its lease ends
+
+
+class Schedule:
+    """A table of jobs with due times (monotonic seconds), as a worker's claim and next_due see it."""
+
+    def __init__(self):
+        self.due: dict[str, float] = {}
+        self.claims = 0
+        self.lock = threading.Lock()
+
+    def add(self, job: str, in_seconds: float) -> None:
+        with self.lock:
+            self.due[job] = time.monotonic() + in_seconds
+
+    def claim(self, free: int) -> list:
+        with self.lock:
+            self.claims += 1
+            now = time.monotonic()
+            taken = [job for job, at in self.due.items() if at <= now][:free]
+            for job in taken:
+                del self.due[job]
+            return taken
+
+    def next_due(self) -> float | None:
+        with self.lock:
+            return min(self.due.values()) - time.monotonic() if self.due else None
+
+
+def start(worker: PollingWorker) -> threading.Thread:
+    thread = threading.Thread(target=worker.run, daemon=True)
+    thread.start()
+    return thread
+
+
+def stop(worker: PollingWorker, thread: threading.Thread) -> None:
+    worker.stop()
+    thread.join(timeout=5)
+    assert not thread.is_alive(), "stop() did not end a worker sleeping until its next job"
+
+
+def wait_for(condition, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "the condition never held"
+        time.sleep(0.01)
+
+
+def test_an_idle_worker_with_next_due_does_not_claim_every_poll_interval():
+    schedule = Schedule()
+    worker = PollingWorker("test", schedule.claim, lambda job: None, poll_interval=0.02, idle_poll=30.0,
+                           next_due=schedule.next_due)
+    thread = start(worker)
+    try:
+        wait_for(lambda: schedule.claims >= 1)
+        time.sleep(0.5)  # 25 poll intervals: a worker without next_due claims ~25 times
+        assert schedule.claims == 1
+    finally:
+        stop(worker, thread)
+
+
+def test_an_idle_worker_claims_when_the_next_job_falls_due_and_when_woken():
+    schedule = Schedule()
+    done: list[str] = []
+    worker = PollingWorker("test", schedule.claim, done.append, poll_interval=0.02, idle_poll=30.0,
+                           next_due=schedule.next_due)
+    schedule.add("retry", 0.3)
+    thread = start(worker)
+    try:
+        wait_for(lambda: done == ["retry"], timeout=5.0)  # not after idle_poll (30 s)
+        schedule.add("new", 0.0)  # written by this process's consumer, which wakes the worker
+        worker.wake()
+        wait_for(lambda: done == ["retry", "new"], timeout=5.0)
+    finally:
+        stop(worker, thread)
+
+
+def test_when_next_due_fails_the_worker_polls_as_without_it():
+    schedule = Schedule()
+
+    def broken():
+        raise RuntimeError("database away")
+
+    worker = PollingWorker("test", schedule.claim, lambda job: None, poll_interval=0.02, idle_poll=30.0,
+                           next_due=broken)
+    thread = start(worker)
+    try:
+        wait_for(lambda: schedule.claims >= 5, timeout=5.0)
+    finally:
+        stop(worker, thread)

@@ -45,12 +45,22 @@ def client(app):
 
 
 @pytest.fixture
-def license_worker(service):
-    """The scheduled loop that calls license web services, as the worker process runs it."""
-    return LicenseCallWorker(service.uow_factory, service.license_client, service.clock,
-                             schedule=service.settings.license_web_service_retry_schedule,
-                             timeout=service.settings.license_web_service_timeout, poll_interval=0.05,
-                             jitter=lambda: 0.5)
+def license_worker(service, monkeypatch):
+    """The scheduled loop that calls license web services, as the worker process runs it: woken
+    after each message the service handles, as the process's consumer does after each batch (an
+    idle worker otherwise sleeps until the next call it knows of falls due)."""
+    worker = LicenseCallWorker(service.uow_factory, service.license_client, service.clock,
+                               schedule=service.settings.license_web_service_retry_schedule,
+                               timeout=service.settings.license_web_service_timeout, poll_interval=0.05,
+                               jitter=lambda: 0.5)
+    dispatch = service.dispatcher
+
+    def dispatch_then_wake(envelope):
+        dispatch(envelope)
+        worker.wake()
+
+    monkeypatch.setattr(service, "dispatcher", dispatch_then_wake)
+    return worker
 
 
 def bearer(token):

@@ -55,7 +55,8 @@ class Handoff:
 class PollingWorker:
     def __init__(self, name: str, claim: Callable[[int], list], run_job: Callable[[Any], Any], *,
                  threads: int = 8, poll_interval: float = 1.0,
-                 record: Callable[[list], None] | None = None, record_for: float = 20.0):
+                 record: Callable[[list], None] | None = None, record_for: float = 20.0,
+                 next_due: Callable[[], float | None] | None = None, idle_poll: float = 30.0):
         self._name = name
         self._claim_jobs = claim
         self._run_job = run_job
@@ -71,6 +72,14 @@ class PollingWorker:
         self._next_claim = 0.0
         self._threads = threads
         self._poll_interval = poll_interval
+        # `next_due()`: seconds until the earliest job the table holds falls due (a retry, a lease
+        # running out), None when it holds none. With it, a claim that found nothing sleeps until
+        # then, at most `idle_poll`, instead of claiming every `poll_interval`: an idle worker
+        # costs one query every half minute, not one a second (issue 11's idle figure). Only for
+        # workers whose new jobs are written by their own process (which wakes them) or carry
+        # their due time in the table.
+        self._next_due = next_due
+        self._idle_poll = idle_poll
         self._stopping = threading.Event()
         self._wake = threading.Event()
         self._lock = threading.Lock()
@@ -109,9 +118,24 @@ class PollingWorker:
                 for job in jobs:
                     pool.submit(self._run, job)
                 if not jobs or self._in_flight >= self._threads:
-                    self._wake.wait(min(self._poll_interval, 1.0) if unrecorded else self._poll_interval)
+                    self._wake.wait(min(self._poll_interval, 1.0) if unrecorded else self._wait())
         self._record_finished()  # the pool has drained: what was done is recorded before we exit
         self.ready = False
+
+    def _wait(self) -> float:
+        if self._next_due is None or self._in_flight >= self._threads:
+            return self._poll_interval  # a finishing job wakes the loop anyway
+        return max(0.0, self._next_claim - time.monotonic())
+
+    def _idle_wait(self) -> float:
+        try:
+            seconds = self._next_due()
+        except Exception as exc:  # noqa: BLE001 — a database hiccup: poll as usual
+            log.warning("%s: could not read when the next job falls due: %s", self._name, db_errors.summary(exc))
+            return self._poll_interval
+        if seconds is None:
+            return self._idle_poll
+        return min(max(seconds, self._poll_interval), self._idle_poll)
 
     def _record_finished(self) -> int:
         """Record what finished; → how many outcomes are still waiting (recording failed)."""
@@ -161,6 +185,8 @@ class PollingWorker:
         try:
             jobs = self._claim_jobs(free)
             self._more_due = len(jobs) == free
+            if not jobs and self._next_due is not None:
+                self._next_claim = time.monotonic() + self._idle_wait()
         except Exception as exc:  # noqa: BLE001 — a database hiccup must not kill the worker
             if db_errors.database_unavailable(exc):  # a restart or failover: expected, said briefly
                 log.warning("%s: could not claim due jobs, the database is unavailable: %s", self._name,
@@ -186,4 +212,8 @@ class PollingWorker:
                     self._in_flight -= 1
                 else:
                     self._finished.append((time.monotonic(), outcome))
+        with self._lock:
+            # What it recorded may be a retry due soon: back to the poll cadence until a claim finds
+            # nothing and asks next_due again (never a claim per finished job under load).
+            self._next_claim = min(self._next_claim, time.monotonic() + self._poll_interval)
         self._wake.set()

@@ -135,6 +135,12 @@ class FulfillmentUnitOfWork(SqlAlchemyUnitOfWork):
                 .order_by(d.next_attempt_at).limit(limit).with_for_update(skip_locked=True))
         return list(self.session.scalars(stmt))
 
+    def next_web_service_call_at(self) -> datetime | None:
+        """When the earliest pending call falls due: its retry time, or its lease's end if later."""
+        d = tables.deliveries.c
+        due = case((d.lease_expires_at > d.next_attempt_at, d.lease_expires_at), else_=d.next_attempt_at)
+        return self.session.scalar(select(func.min(due)).where(d.status == "pending", d.method == "web_service"))
+
     # -- generated keys and their activations ---------------------------------------------------
     def signing_key(self, product_id: str) -> SigningKey | None:
         return self.session.get(SigningKey, product_id)

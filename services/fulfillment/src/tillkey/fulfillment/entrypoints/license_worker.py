@@ -28,4 +28,5 @@ class LicenseCallWorker(PollingWorker):
             result = client.call(job.url, job.body, job.headers(clock.now()))
             web_service.record(uow_factory(), job, result, schedule, jitter())
 
-        super().__init__("license-call", claim, call, threads=threads, poll_interval=poll_interval)
+        super().__init__("license-call", claim, call, threads=threads, poll_interval=poll_interval,
+                         next_due=lambda: web_service.seconds_until_due(uow_factory()))

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from tillkey.contracts import signing
 from tillkey.fulfillment.domain.license_calls import CallResult, Verdict, judge, retry_delay
 from tillkey.fulfillment.service_layer.fulfilling import ask_merchant, emit_delivered, start_line
+from tillkey.platform.clock import as_utc
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +55,13 @@ def claim_due(uow, limit: int, lease: timedelta) -> list[Call]:
             calls.append(Call(line.line_id, source.url, source.secret, request_body(order, line)))
         uow.commit()
         return calls
+
+
+def seconds_until_due(uow) -> float | None:
+    """How long the worker may sleep: until the earliest pending call falls due (None: none is)."""
+    with uow:
+        due = uow.next_web_service_call_at()
+        return None if due is None else (as_utc(due) - uow.clock.now()).total_seconds()
 
 
 def record(uow, call: Call, result: CallResult, schedule: tuple[float, ...], jitter: float) -> None:

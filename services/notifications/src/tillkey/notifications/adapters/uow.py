@@ -61,6 +61,11 @@ class NotificationsUnitOfWork(SqlAlchemyUnitOfWork):
                 .order_by(m.next_attempt_at, m.created_at).limit(limit).with_for_update(skip_locked=True))
         return list(self.session.scalars(stmt))
 
+    def next_due_at(self) -> datetime | None:
+        """When the earliest queued message falls due (a retry, or a lease running out)."""
+        m = tables.messages.c
+        return self.session.scalar(select(func.min(m.next_attempt_at)).where(m.status == QUEUED))
+
     def messages_page(self, *, merchant_id: str | None, order_id: str | None, to: str | None,
                       limit: int, cursor: str | None):
         m = tables.messages.c

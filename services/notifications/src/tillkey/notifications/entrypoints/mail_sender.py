@@ -31,7 +31,8 @@ class MailSender(PollingWorker):
         self._lease = timedelta(seconds=longest_send + 30)
         self._longest_send = longest_send
         super().__init__("mail-send", self.claim, self.send, threads=threads, poll_interval=poll_interval,
-                         record=self.record, record_for=min(20.0, longest_send))
+                         record=self.record, record_for=min(20.0, longest_send),
+                         next_due=lambda: sending.seconds_until_due(self._uow_factory()))
 
     @property
     def lease(self) -> timedelta:

@@ -23,6 +23,7 @@ from datetime import timedelta
 
 from tillkey.notifications.service_layer.ports import OutgoingEmail
 from tillkey.platform import metrics
+from tillkey.platform.clock import as_utc
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +37,13 @@ def claim(uow, limit: int, lease: timedelta) -> list[OutgoingEmail]:
             emails.append(outgoing(message))
         uow.commit()
         return emails
+
+
+def seconds_until_due(uow) -> float | None:
+    """How long the sender may sleep: until the earliest queued message falls due (None: none is)."""
+    with uow:
+        due = uow.next_due_at()
+        return None if due is None else (as_utc(due) - uow.clock.now()).total_seconds()
 
 
 def outgoing(message) -> OutgoingEmail:
