@@ -7,6 +7,8 @@ import re
 
 import pytest
 
+from tillkey.dashboard.service_layer.errors import Unavailable
+
 from .conftest import create_user, csrf_token, sign_in
 
 pytestmark = pytest.mark.integration
@@ -78,6 +80,29 @@ def test_pasted_keys_and_a_csv_file_reach_the_pool(app, api):
     assert resp.status_code == 303 and "added=3" in resp.headers["Location"]
     assert api.calls[-1][5] == {"keys": ["P-1", "P-2", "C-1"]}
 
+
+
+def test_an_upload_failing_half_way_says_on_the_page_which_keys_are_in_the_pool(app, api):
+    client = app.test_client()
+    create_user(client)
+    sign_in(client)
+    api.answers[("orders", "GET", "/v1/products/prod_1")] = PRODUCT
+    api.answers[("fulfillment", "GET", "/v1/products/prod_1/license-source")] = {"configured": True, "method": "pool"}
+    api.answers[("fulfillment", "GET", "/v1/products/prod_1/licenses/stats")] = {"available": 1000, "issued": 0}
+    sent = []
+
+    def licenses(body):
+        if sent:
+            raise Unavailable("fulfillment")
+        sent.append(body)
+        return {"added": len(body["keys"]), "duplicates": 0, "available": len(body["keys"])}
+    api.answers[("fulfillment", "POST", "/v1/products/prod_1/licenses")] = licenses
+    resp = client.post("/products/prod_1/keys", data={"csrf_token": csrf_token(client, "/products/new"),
+                                                      "keys": "\n".join(f"K-{i}" for i in range(1500))})
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 422
+    assert "The fulfillment service did not answer. Keys 1 to 1000 were sent before it (1000 added" in html
+    assert "from key 1001 on, nothing was added" in html
 
 def test_an_id_that_could_change_the_apis_path_is_a_404_without_a_call(app, api):
     client = app.test_client()

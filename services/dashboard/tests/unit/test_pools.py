@@ -1,6 +1,6 @@
 import pytest
 
-from tillkey.dashboard.service_layer.errors import Rejected
+from tillkey.dashboard.service_layer.errors import Rejected, Unavailable
 from tillkey.dashboard.service_layer.pools import MAX_KEYS_PER_CALL, add_keys, read_keys, use_pool
 
 
@@ -42,3 +42,34 @@ def test_a_threshold_that_is_not_a_whole_number_sends_nothing():
     assert api.calls == []
     use_pool(api, "k", "prod_1", "")
     assert api.calls[-1][3] == {"method": "pool", "low_stock_threshold": 0}
+
+
+class FailingApi(Api):
+    """Takes the first call, then fails as a service that refuses or does not answer would."""
+
+    def __init__(self, failure):
+        super().__init__()
+        self.failure = failure
+
+    def call(self, service, method, path, key, *, params=None, body=None):
+        if self.calls:
+            raise self.failure
+        return super().call(service, method, path, key, body=body)
+
+
+@pytest.mark.parametrize("failure", [Rejected("The pool is full."), Unavailable("fulfillment")])
+def test_an_upload_failing_half_way_says_which_keys_are_in_the_pool(failure):
+    keys = [f"K-{i}" for i in range(MAX_KEYS_PER_CALL + 5)]
+    with pytest.raises(Rejected) as caught:
+        add_keys(FailingApi(failure), "k", "prod_1", keys)
+    assert f"Keys 1 to {MAX_KEYS_PER_CALL} were sent before it ({MAX_KEYS_PER_CALL - 1} added, 1 already there)" \
+        in caught.value.detail
+    assert f"from key {MAX_KEYS_PER_CALL + 1} on, nothing was added" in caught.value.detail
+
+
+@pytest.mark.parametrize("failure", [Rejected("No."), Unavailable("fulfillment")])
+def test_a_first_call_failing_is_the_failure_itself(failure):
+    api = FailingApi(failure)
+    api.calls.append("a call before: every call fails")
+    with pytest.raises(type(failure)):
+        add_keys(api, "k", "prod_1", ["K-1"])

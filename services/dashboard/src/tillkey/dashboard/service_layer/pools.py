@@ -5,7 +5,7 @@ import csv
 import io
 from collections.abc import Mapping
 
-from tillkey.dashboard.service_layer.errors import NotFound, Rejected
+from tillkey.dashboard.service_layer.errors import NotFound, Rejected, Unavailable
 from tillkey.dashboard.service_layer.ids import checked
 from tillkey.dashboard.service_layer.ports import PlatformApi
 
@@ -101,8 +101,17 @@ def add_keys(api: PlatformApi, key: str, product_id: str, keys: list[str]) -> di
     """{added, duplicates, available} over every call."""
     total = {"added": 0, "duplicates": 0, "available": 0}
     for start in range(0, len(keys), MAX_KEYS_PER_CALL):
-        answer = api.call("fulfillment", "POST", f"/v1/products/{checked(product_id)}/licenses", key,
-                          body={"keys": keys[start:start + MAX_KEYS_PER_CALL]})
+        try:
+            answer = api.call("fulfillment", "POST", f"/v1/products/{checked(product_id)}/licenses", key,
+                              body={"keys": keys[start:start + MAX_KEYS_PER_CALL]})
+        except (Rejected, Unavailable) as exc:
+            if start == 0:
+                raise                       # nothing was sent: the form or the 503 page says so
+            # The calls before this one are in the pool: say so, rather than "nothing was changed".
+            why = exc.detail if isinstance(exc, Rejected) else f"The {exc} service did not answer."
+            raise Rejected(f"{why} Keys 1 to {start} were sent before it ({total['added']} added, "
+                           f"{total['duplicates']} already there); from key {start + 1} on, nothing was added: "
+                           "send those again.", getattr(exc, "errors", {})) from exc
         total["added"] += answer.get("added", 0)
         total["duplicates"] += answer.get("duplicates", 0)
         total["available"] = answer.get("available", total["available"])
