@@ -108,8 +108,28 @@ def test_credentials(client, log):
     assert client.get("/v1/messages?token=" + token).status_code == 401
 
 
+def test_filters_by_status_across_merchants_and_within_one(client, service, log):
+    """The support console's failed emails: status=failed, every merchant's for the admin."""
+    from sqlalchemy import update
+
+    from tillkey.notifications.adapters import tables
+    m = tables.messages.c
+    with service.engine.begin() as conn:
+        conn.execute(update(tables.messages).where(m.template.in_(["payment_confirmation", "license_pool_low"]))
+                     .values(status="failed", last_error="550 mailbox unavailable"))
+    failed = client.get("/v1/messages?status=failed", headers=ADMIN_H).get_json()["data"]
+    assert sorted((x["order_id"] or "", x["template"]) for x in failed) == sorted(
+        [(ORDER_ID, "payment_confirmation"), (OTHER_ORDER, "payment_confirmation"), ("", "license_pool_low")])
+    assert all(x["status"] == "failed" and x["last_error"] == "550 mailbox unavailable" for x in failed)
+    sent = client.get(f"/v1/messages?status=sent&order_id={ORDER_ID}", headers=ADMIN_H).get_json()["data"]
+    assert sorted(x["template"] for x in sent) == ["license_delivery", "payment_instructions"]
+    mine = client.get("/v1/messages?status=failed", headers=bearer(make_api_key(SECRET, OTHER_MERCHANT)))
+    assert [x["order_id"] for x in mine.get_json()["data"]] == [OTHER_ORDER]
+    assert client.get("/v1/messages?status=queued", headers=ADMIN_H).get_json()["data"] == []
+
+
 @pytest.mark.parametrize("query", ["limit=0", "limit=201", "limit=x", "cursor=%%%", "order_id=123",
-                                   "to=" + "a" * 321, "unknown=1"])
+                                   "to=" + "a" * 321, "unknown=1", "status=gone", "status="])
 def test_bad_queries_are_422_problems(client, log, query):
     resp = client.get(f"/v1/messages?{query}", headers=ADMIN_H)
     assert resp.status_code == 422 and resp.mimetype == "application/problem+json"

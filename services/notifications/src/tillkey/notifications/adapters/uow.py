@@ -67,7 +67,7 @@ class NotificationsUnitOfWork(SqlAlchemyUnitOfWork):
         return self.session.scalar(select(func.min(m.next_attempt_at)).where(m.status == QUEUED))
 
     def messages_page(self, *, merchant_id: str | None, order_id: str | None, to: str | None,
-                      limit: int, cursor: str | None):
+                      limit: int, cursor: str | None, status: str | None = None):
         m = tables.messages.c
         stmt = select(Message)
         if merchant_id is not None:
@@ -76,4 +76,6 @@ class NotificationsUnitOfWork(SqlAlchemyUnitOfWork):
             stmt = stmt.where(m.order_id == order_id)
         if to is not None:
             stmt = stmt.where(func.lower(m.to_address) == to.lower())
+        if status is not None:
+            stmt = stmt.where(m.status == status)
         return paginate(self.session, stmt, m.created_at, m.message_id, limit, cursor)

@@ -19,7 +19,7 @@ def _uow():
 @bp.get("")
 @endpoint(query=schemas.MessageQuery, response=schemas.MessagePage, auth="admin or merchant", tags=TAGS)
 def list_(query):
-    """Emails sent or owed, newest first; filter by order and recipient address."""
+    """Emails sent or owed, newest first; filter by order, recipient address and status."""
     # With order_id, a customer's order token is recognised (and refused: 403) instead of being
     # taken for a bad credential.
     principal = require("admin", "merchant", order_id=query["order_id"])

@@ -13,6 +13,8 @@ class MessageQuery(PageQuery):
     order_id = fields.String(load_default=None, validate=validate.Regexp(
         r"^ord_[A-Za-z0-9]{1,60}$", error="Not an order id (ord_…)."))
     to = fields.String(load_default=None, validate=validate.Length(min=1, max=320))
+    status = fields.String(load_default=None, validate=validate.OneOf(
+        ["queued", "sent", "failed"], error="One of queued, sent, failed."))
 
 
 class MessageOut(Schema):

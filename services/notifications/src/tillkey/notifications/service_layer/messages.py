@@ -9,6 +9,7 @@ class MessageQuery:
     merchant_id: str | None  # None: every merchant's (admin)
     order_id: str | None = None
     to: str | None = None
+    status: str | None = None  # "failed": the emails given up on (the support console's list)
     limit: int = 50
     cursor: str | None = None
 
@@ -23,4 +24,4 @@ def order_owner(order_id: str, uow) -> str | None:
 def list_messages(query: MessageQuery, uow):
     with uow:
         return uow.messages_page(merchant_id=query.merchant_id, order_id=query.order_id, to=query.to,
-                                 limit=query.limit, cursor=query.cursor)
+                                 status=query.status, limit=query.limit, cursor=query.cursor)
