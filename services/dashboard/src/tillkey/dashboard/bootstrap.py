@@ -5,12 +5,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 
+from tillkey.dashboard.adapters.dead_letters import BrokerDeadLetters
 from tillkey.dashboard.adapters.passwords import Argon2Hasher
 from tillkey.dashboard.adapters.platform_api import HttpPlatformApi
 from tillkey.dashboard.adapters.sealing import AesGcmSealer
 from tillkey.dashboard.adapters.uow import SqlUnitOfWork
 from tillkey.dashboard.config import API_DEFAULTS, Settings
-from tillkey.dashboard.service_layer.ports import PasswordHasher, PlatformApi, Sealer
+from tillkey.dashboard.service_layer.ports import DeadLetterQueues, PasswordHasher, PlatformApi, Sealer
 from tillkey.platform.clock import Clock, SystemClock
 from tillkey.platform.db import make_engine
 
@@ -26,6 +27,7 @@ class Dashboard:
     sealer: Sealer
     api: PlatformApi
     clock: Clock
+    dead_letters: DeadLetterQueues
 
 
 def bootstrap(settings: Settings, **overrides) -> Dashboard:
@@ -34,4 +36,5 @@ def bootstrap(settings: Settings, **overrides) -> Dashboard:
                                                   settings.api_timeout)
     return Dashboard(settings, engine, overrides.get("uow_factory") or partial(SqlUnitOfWork, engine),
                      overrides.get("hasher") or Argon2Hasher(), overrides.get("sealer")
-                     or AesGcmSealer(settings.sealing_secret), api, overrides.get("clock") or SystemClock())
+                     or AesGcmSealer(settings.sealing_secret), api, overrides.get("clock") or SystemClock(),
+                     overrides.get("dead_letters") or BrokerDeadLetters(settings.amqp_url))

@@ -28,7 +28,7 @@ def derived_secret(platform_secret: str, purpose: str) -> str:
 class Settings:
     database_url: str = DEFAULT_DATABASE_URL
     port: int = DEFAULT_PORT
-    amqp_url: str = c.DEFAULT_AMQP_URL   # only for the shared /readyz/broker probe: the dashboard sends no events
+    amqp_url: str = c.DEFAULT_AMQP_URL   # the support console's dead letters (and /readyz/broker); it sends no events
     admin_token: str = c.DEFAULT_ADMIN_TOKEN
     platform_secret: str = c.DEFAULT_PLATFORM_SECRET
     cookie_secret: str = ""            # empty: derived from platform_secret

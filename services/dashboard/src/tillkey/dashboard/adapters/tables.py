@@ -60,10 +60,12 @@ support_sessions = Table(
 support_actions = Table(
     "support_actions", metadata,
     Column("action_id", String(64), primary_key=True),
-    Column("order_id", String(64), nullable=False),
-    Column("action", String(40), nullable=False),                   # cancel | refund | resend
+    Column("order_id", String(64)),                                 # None: not about one order (a replay)
+    Column("action", String(40), nullable=False),                   # cancel | refund | resend | replay …
+    Column("subject", String(200)),                                 # what else it was about: "orders: evt_…"
     Column("reason", Text, nullable=False),
     Column("who", String(100), nullable=False),
     Column("at", DateTime(timezone=True), nullable=False),
     Index("ix_support_actions_order", "order_id"),
+    Index("ix_support_actions_at", "at"),
 )

@@ -139,9 +139,17 @@ class SqlSupport:
     def delete_expired_sessions(self, now: datetime) -> int:
         return self.conn.execute(delete(t.support_sessions).where(t.support_sessions.c.expires_at <= now)).rowcount
 
-    def record(self, action_id: str, order_id: str, action: str, reason: str, who: str, now: datetime) -> None:
+    def record(self, action_id: str, order_id: str | None, action: str, reason: str, who: str, now: datetime,
+               subject: str | None = None) -> None:
         self.conn.execute(insert(t.support_actions).values(action_id=action_id, order_id=order_id, action=action,
-                                                           reason=reason, who=who, at=now))
+                                                           reason=reason, who=who, at=now, subject=subject))
+
+    def recent_actions(self, action_prefix: str, limit: int = 50) -> list[dict]:
+        """The newest entries whose action starts with `action_prefix` (the dead letters page's replays)."""
+        a = t.support_actions.c
+        rows = self.conn.execute(select(t.support_actions).where(a.action.startswith(action_prefix))
+                                 .order_by(a.at.desc()).limit(limit)).mappings().all()
+        return [{**row, "at": _aware(row["at"])} for row in rows]
 
     def actions_of(self, order_id: str) -> list[dict]:
         rows = self.conn.execute(select(t.support_actions).where(t.support_actions.c.order_id == order_id)

@@ -22,6 +22,7 @@ from tillkey.dashboard.entrypoints import (
     developers_pages,
     orders_pages,
     pool_pages,
+    support_ops_pages,
     support_pages,
     users_pages,
 )
@@ -60,7 +61,8 @@ def create_app(settings: Settings, **overrides):
     app.before_request(load_user)
     app.register_blueprint(assets_blueprint())
     for bp in (auth_pages.bp, catalog_pages.bp, coupon_pages.bp, pool_pages.bp, orders_pages.bp,
-               developers_pages.bp, api_keys_pages.bp, users_pages.bp, support_pages.bp, admin_api.bp):
+               developers_pages.bp, api_keys_pages.bp, users_pages.bp, support_pages.bp,
+               support_ops_pages.bp, admin_api.bp):
         app.register_blueprint(bp)
     install_rate_limits(app, LoginLimits(settings.logins_per_address, settings.logins_per_email,
                                          settings.trusted_proxies), engine=service.engine, table=tables.rate_limits)
