@@ -220,3 +220,23 @@ def test_failed_emails_say_when_notifications_does_not_answer_or_refuses_the_pag
     api.answers[("notifications", "GET", "/v1/messages")] = ByParams(refused)
     assert console.get("/support/failed-emails?cursor=bad").status_code == 422
     assert console.get("/support/failed-emails?cursor=" + "x" * 501).status_code == 422
+
+
+def test_the_merchants_order_page_shows_what_support_did_to_it_read_only(console, api, settings, queues):
+    from .test_support_pages import ORDER
+    api.answers[("orders", "GET", "/v1/orders/ord_1")] = ORDER
+    api.answers[("orders", "POST", "/v1/orders/ord_1/cancel")] = lambda body: {**ORDER, "status": "canceled"}
+    html = console.get("/support/orders/ord_1").get_data(as_text=True)
+    form = {n: re.search(rf'name="{n}" value="([^"]+)"', html).group(1) for n in ("csrf_token", "form_key")}
+    assert console.post("/support/orders/ord_1/cancel", data={**form, "reason": "customer asked by phone"}
+                        ).status_code == 303
+    merchant = create_app(settings, api=api, dead_letters=BrokerDeadLetters(queues.url, queues.names)).test_client()
+    create_user(merchant)
+    assert sign_in(merchant).status_code == 303
+    page = merchant.get("/orders/ord_1").get_data(as_text=True)
+    log = page[page.index('id="support-log"'):]
+    assert re.search(r"cancel by <strong>Sam Support</strong>: customer asked by phone</span>"
+                     r'<span class="line-meta">\d{4}-\d\d-\d\d \d\d:\d\d UTC', log)
+    assert "<form" not in log[:log.index("</section>")], "read-only: no action on the log"
+    # An order the merchant cannot see (the orders API's 404) shows no log.
+    assert merchant.get("/orders/ord_2").status_code == 404

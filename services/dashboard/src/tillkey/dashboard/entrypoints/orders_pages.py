@@ -8,7 +8,7 @@ from flask import Blueprint, redirect, request, url_for
 
 from tillkey.dashboard.entrypoints.pages import dashboard, merchant_key, render, signed_in_only
 from tillkey.dashboard.service_layer import home as home_numbers
-from tillkey.dashboard.service_layer import orders
+from tillkey.dashboard.service_layer import orders, support
 from tillkey.dashboard.service_layer.errors import Rejected
 from tillkey.platform.formatting import format_money
 
@@ -50,6 +50,8 @@ def _order_page(story: dict, status: int = 200, **context):
     context.setdefault("refund_key", secrets.token_urlsafe(24))
     context.setdefault("resend_key", secrets.token_urlsafe(24))
     context.setdefault("refund_errors", {})
+    # Only after order_story: another merchant's order is 404 before its log is read.
+    context.setdefault("support_log", support.log_of(story["order"]["order_id"], dashboard().uow_factory()))
     return render("dashboard/order.html", status, refunded=request.args.get("refunded"),
                   resent=request.args.get("resent"), **context, **story)
 

@@ -80,9 +80,15 @@ def order_of(api: PlatformApi, admin_token: str, order_id: str, uow: UnitOfWork)
                                                 admin_token))
     emails = taken_in_part(lambda: api.call("notifications", "GET", "/v1/messages", admin_token,
                                             params={"order_id": order_id, "limit": 100}))
-    with uow:
-        actions = uow.support.actions_of(order_id)
+    actions = log_of(order_id, uow)
     return {"order": order, "payments": payments, "deliveries": deliveries, "emails": emails, "actions": actions}
+
+
+def log_of(order_id: str, uow: UnitOfWork) -> list[dict]:
+    """What support did to an order (who, action, reason, when), oldest first. The merchant's order page
+    shows it read-only, after the orders API showed the order is the merchant's."""
+    with uow:
+        return uow.support.actions_of(order_id)
 
 
 def act(api: PlatformApi, admin_token: str, order: dict, action: str, reason: str, amount_text: str, who: str,
