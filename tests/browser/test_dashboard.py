@@ -450,3 +450,40 @@ def test_a_colleague_invited_by_link_signs_up_in_the_browser_and_is_removed_by_t
     colleague.goto(f"{dashboard}/products")                   # signed out at the next request
     expect(colleague).to_have_url(re.compile(r"/login"))
     shot(owner, "dashboard-users-after-removal")
+
+
+def test_support_sees_a_dead_letter_and_replays_it_with_a_reason_in_the_browser(platform, dashboard, open_page):
+    import pika
+
+    # A message no consumer can read (not JSON): each service bound to order.created dead-letters it.
+    connection = pika.BlockingConnection(pika.URLParameters(platform.config.amqp_url))
+    try:
+        channel = connection.channel()
+        channel.confirm_delivery()
+        channel.basic_publish("tillkey.events", "order.created", b"not json", pika.BasicProperties(
+            content_type="application/json", delivery_mode=2, message_id="evt_BrowserPoison1", type="order.created"),
+            mandatory=True)
+
+        def dead() -> int:
+            return channel.queue_declare("webhooks.events.dead", passive=True).method.message_count
+
+        wait_until(lambda: dead() == 1, 60, "the poison message dead-lettered by webhooks")
+    finally:
+        connection.close()
+    page = open_page()
+    page.goto(f"{dashboard}/support/login")
+    page.fill("#name", "Sam Support")
+    page.fill("#admin_token", platform.config.admin_token)
+    page.click("#support-sign-in")
+    page.click("#nav-dead-letters")
+    expect(page.locator('tr[data-service="webhooks"] .count')).to_have_text("1")
+    page.click('tr[data-service="webhooks"] a')
+    page.click('tr[data-message-id="evt_BrowserPoison1"] a')
+    expect(page.locator("#letter-reason")).to_contain_text("invalid")
+    page.fill("#replay-reason", "checking the replay path")
+    page.click("#replay-submit")
+    expect(page.locator("#done")).to_contain_text("1 message(s) replayed")
+    page.click("#nav-dead-letters")
+    expect(page.locator("#replay-log")).to_contain_text(
+        "webhooks: evt_BrowserPoison1 by Sam Support: checking the replay path")
+    shot(page, "support-dead-letters")
