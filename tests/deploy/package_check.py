@@ -28,6 +28,7 @@ from pathlib import Path
 from proxy_check import check_proxy
 from sqlalchemy import create_engine, text
 
+from tillkey.dashboard.config import API_DEFAULTS
 from tillkey.devtools.launcher import free_port, wait_until
 from tillkey.testing.databases import create_postgres_database, drop_postgres_database
 from tillkey.testing.servers import create_vhost, delete_vhost, resolve
@@ -38,6 +39,7 @@ PACKAGES = ["libs/contracts", "libs/messaging", "libs/platform", "services/order
 SERVICES = ["orders", "payments", "fulfillment", "notifications", "webhooks"]
 DASHBOARD = "dashboard"  # an API and a database, no worker (docs/dashboard.md)
 MIGRATED = [*SERVICES, DASHBOARD]
+DASHBOARD_CALLS = list(API_DEFAULTS)  # the APIs the dashboard is a client of
 STUCK_AFTER = 5  # seconds: short, so an idle worker is probed well past it
 
 
@@ -114,7 +116,7 @@ def main() -> int:
         for service in MIGRATED:
             env[f"{service.upper()}_DATABASE_URL"] = databases[service]
             env[f"{service.upper()}_PORT"] = str(ports[service])
-        for service in ("orders", "payments", "fulfillment", "webhooks"):  # where the dashboard calls them
+        for service in DASHBOARD_CALLS:  # where the dashboard calls them
             env[f"{service.upper()}_API_URL"] = f"http://127.0.0.1:{ports[service]}"
         migrate(bindir, env, work, databases)
         step("migrated every service and the dashboard twice; migrate --check 3 before, 0 after", started)

@@ -138,3 +138,24 @@ def test_a_render_without_a_services_objects_or_with_a_dashboard_worker_is_refus
     for expected in ("Job dashboard-migrate is missing", "Cluster webhooks-db is missing",
                      "dashboard-worker: the dashboard consumes no events", "no Ingress routes to dashboard-api"):
         assert expected in problems
+
+
+
+def test_the_dashboard_is_given_and_may_reach_every_api_it_calls():
+    """Compose's environment, the Kubernetes ConfigMap and the network policy name each API the
+    dashboard's settings read (tillkey.dashboard.config.API_DEFAULTS): one it is not given it would
+    look for on 127.0.0.1, one it may not reach would time out."""
+    from tillkey.dashboard.config import API_DEFAULTS
+    env = COMPOSE["services"]["dashboard-api"]["environment"]
+    assert {k for k in env if k.endswith("_API_URL")} == {f"{s.upper()}_API_URL" for s in API_DEFAULTS}
+    for service in API_DEFAULTS:
+        assert env[f"{service.upper()}_API_URL"].startswith(f"http://{service}-api:")
+    base = yaml.safe_load((ROOT / "deploy/kubernetes/base/kustomization.yaml").read_text())
+    literals = dict(line.split("=", 1) for line in base["configMapGenerator"][0]["literals"])
+    assert {k: v for k, v in literals.items() if k.endswith("_API_URL")} == {
+        f"{s.upper()}_API_URL": f"http://{s}-api" for s in API_DEFAULTS}
+    policies = {d["metadata"]["name"]: d for d in yaml.safe_load_all(
+        (ROOT / "deploy/kubernetes/base/network-policies.yaml").read_text()) if d}
+    (services,) = [e["values"] for e in policies["apis-from-dashboard"]["spec"]["podSelector"]["matchExpressions"]
+                   if e["key"] == "tillkey.io/service"]
+    assert set(services) == set(API_DEFAULTS)
