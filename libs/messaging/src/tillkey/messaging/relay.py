@@ -47,13 +47,15 @@ STOP_GRACE = 2.0
 
 class OutboxRelay:
     def __init__(self, amqp_url: str, session_factory: Callable[[], Session], outbox: Table, name: str,
-                 batch_size: int = 500, poll_interval: float = 2.0, retention: float = 86400.0):
+                 batch_size: int = 500, poll_interval: float = 5.0, retention: float = 86400.0):
         self._amqp_url = amqp_url
         self._session_factory = session_factory
         self._outbox = outbox
         self._name = name
         self._batch_size = batch_size
         # Only the safety net: a commit that wrote events rings the doorbell, which polls at once.
+        # Every 5 s: a ring lost (the listening connection reconnecting) costs at most that, and an
+        # idle relay polls rarely (issue 11's idle figure).
         self._poll_interval = poll_interval
         self._idle_timer = None
         # Published rows are deleted after `retention` (OUTBOX_RETENTION), checked when idle.

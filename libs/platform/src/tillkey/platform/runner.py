@@ -18,6 +18,10 @@ from tillkey.platform.metrics import MULTIPROC_ENV, prepare_multiprocess_dir
 from tillkey.platform.migrations import migrate, migrations_home, pending
 
 __all__ = ["migrate", "migrations_home", "run_workers", "service_main"]  # migrate: the tests' import
+# How often the supervisor samples its loops for the health probe (a loop's thread dying wakes it
+# at once). Each tick reads every loop thread's frame and /proc status: every 2 s keeps an idle
+# worker's supervisor cheap (issue 11's idle figure) and far inside TICK_STALE_AFTER.
+SUPERVISOR_TICK = 2.0
 
 
 class Runnable(Protocol):
@@ -58,7 +62,7 @@ def run_workers(name: str, runnables: dict[str, Runnable]) -> int:
     watch, health = _health_probe(name, runnables, by_label)
     log.info("%s worker running: %s", name, ", ".join(runnables))
     while any(t.is_alive() for t in threads):
-        done.wait(0.5)
+        done.wait(SUPERVISOR_TICK)
         done.clear()
         if watch is not None:
             watch.tick()

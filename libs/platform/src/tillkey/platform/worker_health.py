@@ -26,7 +26,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from tillkey.platform import metrics
 
-TICK_STALE_AFTER = 10.0  # the supervisor ticks every 0.5 s: silence this long means a wedged process
+TICK_STALE_AFTER = 10.0  # the supervisor ticks every 2 s (runner.SUPERVISOR_TICK): silence this long means a wedged process
 
 
 class _Watched:
