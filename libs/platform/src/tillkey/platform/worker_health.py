@@ -26,7 +26,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from tillkey.platform import metrics
 
-TICK_STALE_AFTER = 10.0  # the supervisor ticks every 2 s (runner.SUPERVISOR_TICK): silence this long means a wedged process
+# The supervisor ticks every 2 s (runner.SUPERVISOR_TICK): silence this long means a wedged process.
+TICK_STALE_AFTER = 10.0
 
 
 class _Watched:
