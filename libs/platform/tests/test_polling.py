@@ -198,3 +198,25 @@ def test_when_next_due_fails_the_worker_polls_as_without_it():
         wait_for(lambda: schedule.claims >= 5, timeout=5.0)
     finally:
         stop(worker, thread)
+
+
+def test_a_wake_up_that_finds_nothing_does_not_ask_next_due_again():
+    schedule = Schedule()
+    asked = []
+
+    def next_due():
+        asked.append(1)
+        return schedule.next_due()
+
+    worker = PollingWorker("test", schedule.claim, lambda job: None, poll_interval=0.02, idle_poll=30.0,
+                           next_due=next_due)
+    thread = start(worker)
+    try:
+        wait_for(lambda: asked)
+        for _ in range(5):  # a consumer's batches whose jobs were handed over: each wakes the worker
+            claims = schedule.claims
+            worker.wake()
+            wait_for(lambda claims=claims: schedule.claims > claims)
+        assert len(asked) == 1
+    finally:
+        stop(worker, thread)

@@ -180,13 +180,17 @@ class PollingWorker:
             free = self._threads - self._in_flight
         if free <= 0 or not (self._poked or self._more_due or time.monotonic() >= self._next_claim):
             return []
+        woken, planned = self._poked, self._next_claim
         self._poked = False
         self._next_claim = time.monotonic() + self._poll_interval
         try:
             jobs = self._claim_jobs(free)
             self._more_due = len(jobs) == free
             if not jobs and self._next_due is not None:
-                self._next_claim = time.monotonic() + self._idle_wait()
+                # A wake-up is for work committed due now; finding none (handed over, or taken by
+                # another worker) changes nothing about when the table's next job falls due.
+                keep = woken and planned > time.monotonic()
+                self._next_claim = planned if keep else time.monotonic() + self._idle_wait()
         except Exception as exc:  # noqa: BLE001 — a database hiccup must not kill the worker
             if db_errors.database_unavailable(exc):  # a restart or failover: expected, said briefly
                 log.warning("%s: could not claim due jobs, the database is unavailable: %s", self._name,

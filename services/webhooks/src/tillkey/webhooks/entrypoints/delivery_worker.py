@@ -153,13 +153,17 @@ class DeliveryWorker:
             busy = dict(self._busy)
         if free <= 0 or not (self._poked or self._more_due or time.monotonic() >= self._next_claim):
             return []
+        woken, planned = self._poked, self._next_claim
         self._poked = False
         self._next_claim = time.monotonic() + self._poll_interval
         try:
             jobs = delivering.claim(self._uow_factory(), free, self._lease, self._per_endpoint, busy)
             self._more_due = len(jobs) == free
             if not jobs and self._doorbell is not None:
-                self._next_claim = time.monotonic() + self._idle_wait()
+                # A wake-up is for work committed due now; finding none (handed over, or taken by
+                # another worker) changes nothing about when the table's next job falls due.
+                keep = woken and planned > time.monotonic()
+                self._next_claim = planned if keep else time.monotonic() + self._idle_wait()
         except Exception:  # noqa: BLE001 — a database hiccup must not kill the worker
             log.exception("could not claim due webhook deliveries")
             self._stopping.wait(1.0)
