@@ -42,7 +42,8 @@ def count(service, table):
 def test_topology_binds_the_consumed_types(service):
     assert service.topology.queue == "fulfillment.events"
     assert set(service.topology.routing_keys) == {"product.created", "product.updated", "order.created",
-                                                  "order.deleted", "order.paid", "payment.refunded"}
+                                                  "order.deleted", "order.paid", "payment.refunded",
+                                                  "merchant.api_key_revoked"}
 
 
 def test_order_created_twice_makes_one_delivery_per_line(service, settings, consumer):

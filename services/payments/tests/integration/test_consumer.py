@@ -42,7 +42,7 @@ def count(service, table, *where):
 def test_topology_binds_the_consumed_types(service):
     assert service.topology.queue == "payments.events"
     assert set(service.topology.routing_keys) == {"merchant.registered", "order.created", "order.canceled",
-                                                  "order.deleted", "refund.requested"}
+                                                  "order.deleted", "refund.requested", "merchant.api_key_revoked"}
 
 
 def test_order_created_twice_is_remembered_once(service, settings, consumer):

@@ -13,17 +13,17 @@ from tillkey.platform.runner import migrations_home, service_main
 MIGRATIONS_HOME = migrations_home("tillkey.notifications")  # alembic.ini + migrations/, package data
 
 
-def build_mail_sender(service) -> MailSender:
+def build_mail_sender(service, *, sleep_until_due: bool = False) -> MailSender:
     settings = service.settings
     longest = getattr(service.mailer, "longest_send", 2 * settings.smtp_timeout + 1)
     return MailSender(service.uow_factory, service.mailer, schedule=settings.retry_schedule,
                       give_up_after=settings.give_up_after, longest_send=longest,
-                      poll_interval=settings.sender_poll_interval)
+                      poll_interval=settings.sender_poll_interval, sleep_until_due=sleep_until_due)
 
 
 def build_workers(settings: Settings, **overrides) -> dict:
     service = bootstrap(settings, **overrides)
-    mail = build_mail_sender(service)
+    mail = build_mail_sender(service, sleep_until_due=True)
     service.handoff.connect(mail.take_leased, mail.lease)  # emails the consumer queues skip the claim
     relay = OutboxRelay(settings.amqp_url, service.session_factory, tables.outbox, SERVICE,
                         retention=settings.outbox_retention)

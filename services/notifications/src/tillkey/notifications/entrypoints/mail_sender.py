@@ -21,7 +21,8 @@ log = logging.getLogger(__name__)
 
 class MailSender(PollingWorker):
     def __init__(self, uow_factory: Callable, mailer: Mailer, *, schedule: tuple[float, ...],
-                 give_up_after: float, longest_send: float, threads: int = 2, poll_interval: float = 0.5):
+                 give_up_after: float, longest_send: float, threads: int = 2, poll_interval: float = 0.5,
+                 sleep_until_due: bool = False):
         self._uow_factory = uow_factory
         self._mailer = mailer
         self._schedule = schedule
@@ -32,7 +33,9 @@ class MailSender(PollingWorker):
         self._longest_send = longest_send
         super().__init__("mail-send", self.claim, self.send, threads=threads, poll_interval=poll_interval,
                          record=self.record, record_for=min(20.0, longest_send),
-                         next_due=lambda: sending.seconds_until_due(self._uow_factory()))
+                         # Only when the consumer hands its emails over (build_workers): otherwise
+                         # a queued email would wait for the next due time, up to half a minute.
+                         next_due=(lambda: sending.seconds_until_due(self._uow_factory())) if sleep_until_due else None)
 
     @property
     def lease(self) -> timedelta:
