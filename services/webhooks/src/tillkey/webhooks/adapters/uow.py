@@ -3,18 +3,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import case, func, or_, select, update
+from sqlalchemy import or_, select, update
 
 from tillkey.messaging import SqlAlchemyUnitOfWork
 from tillkey.platform.clock import Clock
-from tillkey.platform.doorbell import notify_in_transaction, ring_after_commit
 from tillkey.platform.pagination import paginate
 from tillkey.webhooks.adapters import tables
 from tillkey.webhooks.domain.model import Attempt, Delivery, Endpoint, OrderRecord, WebhookEvent
-
-# Rung when an API call made a delivery due now (a redelivery, a ping): the delivery worker, which
-# otherwise sleeps until the next delivery it knows of falls due, claims it at once.
-DELIVERIES_CHANNEL = "tillkey_webhook_deliveries"
 
 
 class WebhooksUnitOfWork(SqlAlchemyUnitOfWork):
@@ -23,23 +18,6 @@ class WebhooksUnitOfWork(SqlAlchemyUnitOfWork):
         self.clock = clock  # handlers read time here, so tests can move it
         self._live_endpoints: dict[str, list[Endpoint]] = {}
         self._order_records: dict[str, OrderRecord | None] = {}  # locked in this transaction
-        self._wakes_sender = False
-
-    def __enter__(self):
-        self._wakes_sender = False
-        return super().__enter__()
-
-    def wake_sender_on_commit(self) -> None:
-        """This transaction makes a delivery due now: ring the delivery worker when it commits."""
-        self._wakes_sender = True
-
-    def commit(self) -> None:
-        rings, self._wakes_sender = self._wakes_sender, False
-        if rings:
-            notify_in_transaction(self.session, DELIVERIES_CHANNEL)  # PostgreSQL: delivered on commit
-        super().commit()
-        if rings:
-            ring_after_commit(self.session.get_bind(), DELIVERIES_CHANNEL)
 
     def add(self, obj) -> None:
         self.session.add(obj)
@@ -173,12 +151,6 @@ class WebhooksUnitOfWork(SqlAlchemyUnitOfWork):
     def event_bodies(self, event_ids: list[str]) -> dict[str, str]:
         e = tables.events.c
         return dict(self.session.execute(select(e.event_id, e.body).where(e.event_id.in_(set(event_ids)))).all())
-
-    def next_due_at(self) -> datetime | None:
-        """When the earliest pending delivery falls due: its next attempt, or its lease's end if later."""
-        d = tables.deliveries.c
-        due = case((d.lease_expires_at > d.next_attempt_at, d.lease_expires_at), else_=d.next_attempt_at)
-        return self.session.scalar(select(func.min(due)).where(d.status == "pending"))
 
     def claim_due(self, now: datetime, limit: int,
                   skip_endpoints: set[str] = frozenset()) -> list[tuple[Delivery, Endpoint, WebhookEvent]]:

@@ -18,8 +18,6 @@ def build_workers(settings: Settings, **overrides) -> dict:
     delivery = DeliveryWorker(service.uow_factory, service.sender, service.clock,
                               schedule=settings.retry_schedule, timeout=settings.timeout,
                               threads=settings.senders, per_endpoint=settings.per_endpoint)
-    # Not yet sleeping until the next due delivery (doorbell=service.engine): with it, the e2e
-    # observability test's deliveries to a closed receiver stayed pending (issue 11, to find out).
     service.handoff.connect(delivery.take, delivery.lease)  # the consumer's new deliveries skip the claim
     relay = OutboxRelay(settings.amqp_url, service.session_factory, tables.outbox, SERVICE,
                         retention=settings.outbox_retention)

@@ -18,10 +18,6 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
-from sqlalchemy.engine import Engine
-
-from tillkey.platform.doorbell import Listener
-from tillkey.webhooks.adapters.uow import DELIVERIES_CHANNEL
 from tillkey.webhooks.service_layer import delivering
 
 log = logging.getLogger(__name__)
@@ -30,8 +26,7 @@ log = logging.getLogger(__name__)
 class DeliveryWorker:
     def __init__(self, uow_factory: Callable, sender, clock, *, schedule: tuple[float, ...], timeout: float,
                  threads: int = 16, per_endpoint: int = 4, poll_interval: float = 1.0,
-                 jitter: Callable[[], float] = random.random, doorbell: Engine | None = None,
-                 idle_poll: float = 30.0):
+                 jitter: Callable[[], float] = random.random):
         self._uow_factory = uow_factory
         self._sender = sender
         self._clock = clock
@@ -51,12 +46,6 @@ class DeliveryWorker:
         self._per_endpoint = per_endpoint
         self._poll_interval = poll_interval
         self._jitter = jitter
-        # With the doorbell (the database the API rings when it makes a delivery due now: a
-        # redelivery, a ping), a claim that found nothing sleeps until the earliest pending delivery
-        # falls due, at most `idle_poll`, instead of claiming every `poll_interval`: an idle worker
-        # costs one query every half minute (issue 11's idle figure). Without it, the old cadence.
-        self._doorbell = doorbell
-        self._idle_poll = idle_poll
         self._stopping = threading.Event()
         self._wake = threading.Event()
         self._lock = threading.Lock()
@@ -92,14 +81,6 @@ class DeliveryWorker:
         self._wake.set()
 
     def run(self) -> None:
-        listener = Listener(self._doorbell, DELIVERIES_CHANNEL, self.wake).start() if self._doorbell else None
-        try:
-            self._run()
-        finally:
-            if listener is not None:
-                listener.stop()
-
-    def _run(self) -> None:
         with ThreadPoolExecutor(self._threads, thread_name_prefix="webhook-send") as pool:
             self.ready = True
             while not self._stopping.is_set():
@@ -109,24 +90,9 @@ class DeliveryWorker:
                 for job in jobs:
                     pool.submit(self._deliver, job)
                 if not jobs or self._in_flight >= self._threads:
-                    self._wake.wait(self._wait())
+                    self._wake.wait(self._poll_interval)
         self._record_finished()  # the pool has drained: what was sent is recorded before we exit
         self.ready = False
-
-    def _wait(self) -> float:
-        if self._doorbell is None or self._in_flight >= self._threads:
-            return self._poll_interval  # a finishing send wakes the loop anyway
-        return max(0.0, self._next_claim - time.monotonic())
-
-    def _idle_wait(self) -> float:
-        try:
-            seconds = delivering.seconds_until_due(self._uow_factory())
-        except Exception as exc:  # noqa: BLE001 — a database hiccup: poll as usual
-            log.warning("could not read when the next webhook delivery falls due: %r", exc)
-            return self._poll_interval
-        if seconds is None:
-            return self._idle_poll
-        return min(max(seconds, self._poll_interval), self._idle_poll)
 
     def _take_handed(self) -> list:
         """Handed-over jobs that fit now (free threads, per-endpoint cap), counted in flight."""
@@ -153,17 +119,11 @@ class DeliveryWorker:
             busy = dict(self._busy)
         if free <= 0 or not (self._poked or self._more_due or time.monotonic() >= self._next_claim):
             return []
-        woken, planned = self._poked, self._next_claim
         self._poked = False
         self._next_claim = time.monotonic() + self._poll_interval
         try:
             jobs = delivering.claim(self._uow_factory(), free, self._lease, self._per_endpoint, busy)
             self._more_due = len(jobs) == free
-            if not jobs and self._doorbell is not None:
-                # A wake-up is for work committed due now; finding none (handed over, or taken by
-                # another worker) changes nothing about when the table's next job falls due.
-                keep = woken and planned > time.monotonic()
-                self._next_claim = planned if keep else time.monotonic() + self._idle_wait()
         except Exception:  # noqa: BLE001 — a database hiccup must not kill the worker
             log.exception("could not claim due webhook deliveries")
             self._stopping.wait(1.0)
@@ -215,7 +175,4 @@ class DeliveryWorker:
                     self._busy[job.endpoint_id] = left
                 else:
                     del self._busy[job.endpoint_id]
-            # What was recorded may be a retry due soon: back to the poll cadence until a claim
-            # finds nothing and asks again when the next delivery falls due.
-            self._next_claim = min(self._next_claim, time.monotonic() + self._poll_interval)
         self._wake.set()

@@ -49,7 +49,6 @@ def redeliver(merchant_id: str, delivery_id: str, uow) -> dict:
             delivery.request_redelivery(uow.clock.now())
         except DomainError as exc:
             raise Conflict(str(exc)) from None
-        uow.wake_sender_on_commit()
         uow.commit()
         return view(delivery, uow.attempts_of([delivery.delivery_id])[delivery.delivery_id],
                     uow.event(delivery.event_id))

@@ -11,7 +11,6 @@ from datetime import datetime, timedelta
 
 from tillkey.contracts import signing
 from tillkey.platform import metrics
-from tillkey.platform.clock import as_utc
 from tillkey.platform.ids import new_id
 from tillkey.webhooks.domain import erasure, policy
 from tillkey.webhooks.domain.model import Attempt
@@ -61,13 +60,6 @@ def claim(uow, limit: int, lease: timedelta, per_endpoint: int, busy: dict[str, 
                             event.body, tuple(endpoint.signing_secrets(now))))
         uow.commit()
         return jobs
-
-
-def seconds_until_due(uow) -> float | None:
-    """How long the worker may sleep: until the earliest pending delivery falls due (None: none is)."""
-    with uow:
-        due = uow.next_due_at()
-        return None if due is None else (as_utc(due) - uow.clock.now()).total_seconds()
 
 
 @dataclass(frozen=True)

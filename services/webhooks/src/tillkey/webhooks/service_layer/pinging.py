@@ -19,7 +19,7 @@ PING = "ping"
 
 
 def ping(merchant_id: str, endpoint_id: str, uow) -> dict:
-    """Queue the ping for the delivery worker, woken when this commits (it sends it at once)."""
+    """Queue the ping for the delivery worker (it sends due deliveries within a poll interval)."""
     with uow:
         endpoint = owned_endpoint(uow, merchant_id, endpoint_id)
         if not endpoint.enabled:
@@ -34,6 +34,5 @@ def ping(merchant_id: str, endpoint_id: str, uow) -> dict:
                             event_id=event_id, event_type=PING, created_at=now, next_attempt_at=now)
         uow.add(event)
         uow.add(delivery)
-        uow.wake_sender_on_commit()
         uow.commit()
         return view(delivery, [], event)
