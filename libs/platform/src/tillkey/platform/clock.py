@@ -30,6 +30,11 @@ def as_utc(dt: datetime) -> datetime:
     return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
 
 
+def seconds_until(moment: datetime | None, now: datetime) -> float | None:
+    """Seconds from `now` to `moment` (negative when past); None when there is no moment."""
+    return None if moment is None else (as_utc(moment) - as_utc(now)).total_seconds()
+
+
 def isoformat(dt: datetime | None) -> str | None:
     """RFC 3339 in UTC with `Z` and millisecond precision."""
     if dt is None:

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from tillkey.contracts import signing
 from tillkey.fulfillment.domain.license_calls import CallResult, Verdict, judge, retry_delay
 from tillkey.fulfillment.service_layer.fulfilling import ask_merchant, emit_delivered, start_line
-from tillkey.platform.clock import as_utc
+from tillkey.platform.clock import seconds_until
 
 log = logging.getLogger(__name__)
 
@@ -60,8 +60,7 @@ def claim_due(uow, limit: int, lease: timedelta) -> list[Call]:
 def seconds_until_due(uow) -> float | None:
     """How long the worker may sleep: until the earliest pending call falls due (None: none is)."""
     with uow:
-        due = uow.next_web_service_call_at()
-        return None if due is None else (as_utc(due) - uow.clock.now()).total_seconds()
+        return seconds_until(uow.next_web_service_call_at(), uow.clock.now())
 
 
 def record(uow, call: Call, result: CallResult, schedule: tuple[float, ...], jitter: float) -> None:

@@ -23,7 +23,7 @@ from datetime import timedelta
 
 from tillkey.notifications.service_layer.ports import OutgoingEmail
 from tillkey.platform import metrics
-from tillkey.platform.clock import as_utc
+from tillkey.platform.clock import seconds_until
 
 log = logging.getLogger(__name__)
 
@@ -42,8 +42,7 @@ def claim(uow, limit: int, lease: timedelta) -> list[OutgoingEmail]:
 def seconds_until_due(uow) -> float | None:
     """How long the sender may sleep: until the earliest queued message falls due (None: none is)."""
     with uow:
-        due = uow.next_due_at()
-        return None if due is None else (as_utc(due) - uow.clock.now()).total_seconds()
+        return seconds_until(uow.next_due_at(), uow.clock.now())
 
 
 def outgoing(message) -> OutgoingEmail:
