@@ -10,13 +10,13 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 from uuid import uuid4
 
-import pika
 import pytest
 from sqlalchemy import Column, Integer, MetaData, String, Table, func, select
 
-from tillkey.contracts import EXCHANGE, load_sample
+from tillkey.contracts import load_sample
 from tillkey.messaging import InboxDispatcher, InboxHandler, SqlAlchemyUnitOfWork, define_inbox, define_outbox
 from tillkey.platform.db import make_engine, make_session_factory
+from tillkey.testing.broker import Broker
 from tillkey.testing.proxy import TcpProxy
 
 
@@ -80,68 +80,6 @@ def db(database_url):
 @pytest.fixture
 def service() -> str:
     return f"t{uuid4().hex[:8]}"
-
-
-class Broker:
-    def __init__(self, amqp_url: str):
-        self.url = amqp_url
-        self.owned: list[str] = []  # deleted at teardown: stale bindings would catch later tests' events
-
-    def own(self, topology) -> None:
-        """Delete a consumer topology's queues after the test."""
-        retries = {topology.retry_queue(n) for n in range(1, topology.max_retries + 1)}
-        self.owned += [topology.queue, topology.dead_queue, *sorted(retries)]
-
-    def delete_owned(self) -> None:
-        conn, ch = self._channel()
-        try:
-            for name in self.owned:
-                ch.queue_delete(name)
-        finally:
-            conn.close()
-
-    def _channel(self):
-        conn = pika.BlockingConnection(pika.URLParameters(self.url))
-        return conn, conn.channel()
-
-    def bind_counting_queue(self, name: str, routing_key: str = "order.created") -> None:
-        conn, ch = self._channel()
-        try:
-            ch.exchange_declare(EXCHANGE, exchange_type="topic", durable=True)
-            ch.queue_declare(name, durable=True)
-            self.owned.append(name)
-            ch.queue_bind(name, EXCHANGE, routing_key=routing_key)
-        finally:
-            conn.close()
-
-    def publish(self, body: bytes, routing_key: str = "order.created", message_id: str | None = None) -> None:
-        conn, ch = self._channel()
-        try:
-            ch.confirm_delivery()
-            ch.basic_publish(EXCHANGE, routing_key, body, pika.BasicProperties(
-                content_type="application/json", delivery_mode=2, message_id=message_id), mandatory=True)
-        finally:
-            conn.close()
-
-    def depth(self, queue: str) -> int:
-        conn, ch = self._channel()
-        try:
-            return ch.queue_declare(queue, passive=True).method.message_count
-        finally:
-            conn.close()
-
-    def drain(self, queue: str) -> list[tuple[pika.BasicProperties, bytes]]:
-        """Every message now in `queue` (acked, so the queue is empty afterwards)."""
-        conn, ch = self._channel()
-        out = []
-        try:
-            while True:
-                method, props, body = ch.basic_get(queue, auto_ack=True)
-                if method is None:
-                    return out
-                out.append((props, body))
-        finally:
-            conn.close()
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 
-import pika
 import pytest
 
 from tillkey.messaging import Consumer, PermanentError, QueueTopology, RetryLater
@@ -38,12 +37,7 @@ class Recording:
 def queued(broker, service, amqp_url):
     """Declare the consumer's queues and fill them before any consumer runs."""
     topology = QueueTopology(service, ("order.created",), retry_delays=(0.2, 0.4))
-    broker.own(topology)
-    conn = pika.BlockingConnection(pika.URLParameters(amqp_url))
-    try:
-        topology.declare(conn.channel())
-    finally:
-        conn.close()
+    broker.declare(topology)
 
     def publish_all(envelopes: list[dict]) -> QueueTopology:
         for env in envelopes:

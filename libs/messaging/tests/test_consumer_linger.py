@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import threading
 
-import pika
 import pytest
 
 from tillkey.messaging import Consumer, QueueTopology
@@ -41,15 +40,8 @@ class Batches:
 
 
 @pytest.fixture
-def topology(broker, service, amqp_url):
-    topology = QueueTopology(service, ("order.created",), retry_delays=(0.2,))
-    broker.own(topology)
-    conn = pika.BlockingConnection(pika.URLParameters(amqp_url))
-    try:
-        topology.declare(conn.channel())
-    finally:
-        conn.close()
-    return topology
+def topology(broker, service):
+    return broker.declare(QueueTopology(service, ("order.created",), retry_delays=(0.2,)))
 
 
 def publish(broker, envelope) -> None:

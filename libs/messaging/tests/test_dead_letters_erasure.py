@@ -132,7 +132,6 @@ def test_redacted_is_none_for_another_order_or_nothing_personal(order_envelope):
 def test_the_eraser_takes_order_deleted_in_a_batch_under_its_own_name(db, amqp_url, broker, service):
     """Installed by dead_letter_care, it is a named handler like the service's own: a batch of
     order.deleted is handled and recorded (make chaos saw every worker exit here)."""
-    import pika
     from sqlalchemy import select
 
     from tillkey.messaging import InboxDispatcher, InboxHandler
@@ -140,12 +139,7 @@ def test_the_eraser_takes_order_deleted_in_a_batch_under_its_own_name(db, amqp_u
     from tillkey.testing.messaging import sample_envelope
 
     topology = QueueTopology(service, ("order.deleted",))
-    broker.own(topology)
-    conn = pika.BlockingConnection(pika.URLParameters(amqp_url))
-    try:
-        topology.declare(conn.channel())
-    finally:
-        conn.close()
+    broker.declare(topology)
     dispatcher = InboxDispatcher(lambda cause=None: db.uow(cause=cause), db.inbox,
                                  {"order.deleted": [InboxHandler("forget_order", lambda env, uow: None)]})
     dead_letter_care(amqp_url, topology, dispatcher, environ={})

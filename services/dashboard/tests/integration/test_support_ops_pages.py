@@ -17,6 +17,7 @@ from tillkey.dashboard.adapters.dead_letters import SERVICES, BrokerDeadLetters
 from tillkey.dashboard.entrypoints.app import create_app
 from tillkey.dashboard.service_layer.errors import Rejected, Unavailable
 from tillkey.messaging.consumer import ATTEMPT_HEADER, REASON_HEADER
+from tillkey.testing.broker import Broker
 
 from .conftest import ByParams, create_user, csrf_token, sign_in
 from .test_support_pages import support_sign_in
@@ -25,74 +26,31 @@ pytestmark = pytest.mark.integration
 EVENT_ID = "evt_DeadOne1"
 
 
-class Queues:
+class Queues(Broker):
     """`<prefix>orders.events` and its dead queue, declared here and deleted afterwards, so the
     machine's real services' queues are never touched; the other four services have no queue."""
 
     def __init__(self, amqp_url: str):
-        self.url, self.prefix = amqp_url, f"t{uuid4().hex[:8]}"
+        super().__init__(amqp_url)
+        self.prefix = f"t{uuid4().hex[:8]}"
         self.names = {s: f"{self.prefix}{s}" for s in SERVICES}
         self.queue, self.dead = f"{self.names['orders']}.events", f"{self.names['orders']}.events.dead"
-
-    def _channel(self):
-        conn = pika.BlockingConnection(pika.URLParameters(self.url))
-        return conn, conn.channel()
-
-    def declare(self) -> None:
-        conn, ch = self._channel()
-        try:
-            ch.queue_declare(self.queue, durable=True)
-            ch.queue_declare(self.dead, durable=True)
-        finally:
-            conn.close()
-
-    def delete(self) -> None:
-        conn, ch = self._channel()
-        try:
-            ch.queue_delete(self.queue)
-            ch.queue_delete(self.dead)
-        finally:
-            conn.close()
 
     def dead_letter(self, message_id: str, order_id: str | None = "ord_1") -> None:
         envelope = {"id": message_id, "type": "order.created", "version": 1, "occurred_at": "2026-01-02T10:00:00Z",
                     "producer": "orders", "correlation_id": "cor_1", "causation_id": None,
                     "data": {"order_id": order_id} if order_id else {}}
-        conn, ch = self._channel()
-        try:
-            ch.confirm_delivery()
-            ch.basic_publish("", self.dead, json.dumps(envelope).encode(), pika.BasicProperties(
-                content_type="application/json", delivery_mode=2, message_id=message_id, type="order.created",
-                headers={ATTEMPT_HEADER: 3, REASON_HEADER: "permanent: product prod_x is unknown here"}))
-        finally:
-            conn.close()
-
-    def drain(self, queue: str) -> list[tuple[pika.BasicProperties, bytes]]:
-        conn, ch = self._channel()
-        out = []
-        try:
-            while True:
-                method, props, body = ch.basic_get(queue, auto_ack=True)
-                if method is None:
-                    return out
-                out.append((props, body))
-        finally:
-            conn.close()
-
-    def depth(self, queue: str) -> int:
-        conn, ch = self._channel()
-        try:
-            return ch.queue_declare(queue, passive=True).method.message_count
-        finally:
-            conn.close()
+        self.put(self.dead, json.dumps(envelope).encode(), pika.BasicProperties(
+            content_type="application/json", delivery_mode=2, message_id=message_id, type="order.created",
+            headers={ATTEMPT_HEADER: 3, REASON_HEADER: "permanent: product prod_x is unknown here"}))
 
 
 @pytest.fixture
 def queues(amqp_url):
     q = Queues(amqp_url)
-    q.declare()
+    q.declare_queues(q.queue, q.dead)
     yield q
-    q.delete()
+    q.delete_owned()
 
 
 @pytest.fixture
