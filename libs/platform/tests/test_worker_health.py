@@ -38,6 +38,23 @@ class Idle(Busy):
         self._stop.wait(60)
 
 
+class PikaIdle(Busy):
+    """Like an idle outbox relay: pika's I/O loop waiting seconds for its socket or next timer."""
+
+    def __init__(self):
+        super().__init__()
+        from pika.adapters.select_connection import IOLoop
+
+        self.ioloop = IOLoop()
+
+    def run(self):
+        self.ioloop.call_later(60, self.ioloop.stop)
+        self.ioloop.start()
+
+    def stop(self):
+        self.ioloop.add_callback_threadsafe(self.ioloop.stop)
+
+
 class Stuck(Busy):
     """A call that never returns (a lock nobody releases)."""
 
@@ -93,6 +110,20 @@ def test_a_busy_and_an_idle_loop_are_live_a_blocked_one_is_not():
     finally:
         for loop in loops.values():
             loop.stop()
+
+
+def test_pikas_io_loop_waiting_for_its_next_timer_is_idle_not_stuck():
+    # Its poll sleeps up to 5 s with no context switch, longer than this watch allows.
+    loops = {"relay": PikaIdle()}
+    watch, threads = watched(loops, stuck_after=0.5)
+    try:
+        tick_for(watch, 1.5)
+        live, _, details = watch.report()
+        assert live, details
+    finally:
+        loops["relay"].stop()
+        threads["relay"].join(timeout=10)
+    assert not threads["relay"].is_alive()
 
 
 def test_an_unready_loop_is_live_but_not_ready_and_a_silent_supervisor_is_dead(monkeypatch):

@@ -5,10 +5,12 @@ ends the process (run_workers), so the probe's job is the loop that is alive but
 good in a call that never returns (a peer that never answers, a lock never released) while the
 broker thinks it still has a consumer. Nothing in the loops has to report for that: every tick of
 run_workers samples, for each loop thread, its innermost Python frame and (Linux) how often the
-kernel has switched it in and out. A live loop moves on within seconds even when idle: pika's I/O
-loop returns every half second or so, and a loop of short sleeps wakes each time. A stuck one stays
-in the same frame at the same instruction and never wakes. A timed wait in `threading`
-(`Event.wait(timeout)`: a scheduler's interval, a poll) ends by itself, so it counts as idle.
+kernel has switched it in and out. A live loop moves on within seconds even when idle: a loop of
+short sleeps wakes each time. A stuck one stays in the same frame at the same instruction and never
+wakes. A timed wait ends by itself, so it counts as idle: one in `threading` (`Event.wait(timeout)`:
+a scheduler's interval, a poll), and pika's I/O loop waiting for its socket or next timer (it always
+returns within pika's 5 s poll bound; an idle relay sits there for its whole 5 s safety poll, which
+a short WORKER_STUCK_AFTER took for a stuck loop).
 Erring on the side of not killing: a call that wakes up by itself while it waits (psycopg polls
 its socket every 0.1 s while a query waits for a lock) counts as live however long it lasts.
 
@@ -19,6 +21,7 @@ consuming): a broker outage makes a worker unready, not dead.
 from __future__ import annotations
 
 import json
+import os
 import sys
 import threading
 import time
@@ -83,9 +86,18 @@ def _context_switches(thread: threading.Thread) -> int | None:
         return None
 
 
+# pika's I/O loop (SelectConnection, and BlockingConnection on top of it) waits in its poller's
+# poll(), bounded by the next timer and by `_PollerBase._MAX_POLL_TIMEOUT` (5 s).
+_PIKA_POLLER = os.path.join("pika", "adapters", "select_connection.py")
+
+
 def _timed_wait(frame) -> bool:
     code = frame.f_code if frame is not None else None
-    if code is None or code.co_name != "wait" or code.co_filename != threading.__file__:
+    if code is None:
+        return False
+    if code.co_name == "poll" and code.co_filename.endswith(_PIKA_POLLER):
+        return True
+    if code.co_name != "wait" or code.co_filename != threading.__file__:
         return False
     return frame.f_locals.get("timeout") is not None
 
