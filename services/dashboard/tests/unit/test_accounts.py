@@ -1,12 +1,17 @@
+import base64
+import hashlib
+import os
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from tillkey.dashboard.adapters.passwords import Argon2Hasher
 from tillkey.dashboard.adapters.sealing import AesGcmSealer
 from tillkey.dashboard.config import Settings
 from tillkey.dashboard.domain.accounts import InvalidAccount, SignInSession, normalize_email, password_problem
 from tillkey.platform.config import ConfigError
+from tillkey.platform.sealing import SealBroken
 
 
 def test_emails_have_one_spelling_and_bad_ones_are_refused():
@@ -39,8 +44,17 @@ def test_argon2_hashes_verify_only_the_password_and_survive_garbage():
 def test_a_sealed_key_opens_only_with_its_secret():
     sealed = AesGcmSealer("one").seal("tk_mer_x.nonce.mac")
     assert "tk_mer_x" not in sealed and AesGcmSealer("one").open(sealed) == "tk_mer_x.nonce.mac"
-    with pytest.raises(Exception):      # noqa: B017 — cryptography's InvalidTag
+    with pytest.raises(SealBroken):
         AesGcmSealer("two").open(sealed)
+
+
+def test_a_key_sealed_before_the_sealing_moved_to_libs_still_opens():
+    # The format as the dashboard wrote it itself: "v1." + padded base64url(nonce + AES-GCM).
+    nonce = os.urandom(12)
+    aead = AESGCM(hashlib.sha256(b"one").digest())
+    stored = "v1." + base64.urlsafe_b64encode(
+        nonce + aead.encrypt(nonce, b"tk_mer_x.nonce.mac", b"tillkey dashboard api key")).decode()
+    assert AesGcmSealer("one").open(stored) == "tk_mer_x.nonce.mac"
 
 
 def test_settings_refuse_a_limit_or_lifetime_that_is_not_one():

@@ -1,13 +1,18 @@
 """Generated keys' format and the token signing: PASETO v4.public against the standard's vector."""
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import json
 import math
+import os
 from datetime import UTC, datetime
 
 import pytest
-from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from tillkey.fulfillment.adapters.license_crypto import (
     LicenseCrypto,
@@ -24,6 +29,7 @@ from tillkey.fulfillment.domain.licensing import (
     normalize_key,
     token_claims,
 )
+from tillkey.platform.sealing import SealBroken
 
 # PASETO's published test vector 4-S-1 (a test key, not a secret).
 SEED = bytes.fromhex("b4cbfb43df4ce210727d953e4a713307fa19bb7d9f85041438d9e11b942a3774")
@@ -74,10 +80,23 @@ def test_the_private_key_is_sealed_and_signs_tokens_its_public_key_verifies():
     assert "PRIVATE" not in sealed
     token = crypto.sign_token("prod_a", sealed, {"key_id": "lk_1"})
     assert json.loads(verify_v4_public(load_public_key(public_pem), token)) == {"key_id": "lk_1"}
-    with pytest.raises(InvalidTag):
+    with pytest.raises(SealBroken):
         crypto.sign_token("prod_b", sealed, {})          # sealed for another product
-    with pytest.raises(InvalidTag):
+    with pytest.raises(SealBroken):
         LicenseCrypto("another-secret").sign_token("prod_a", sealed, {})
+
+
+def test_a_private_key_sealed_before_the_sealing_moved_to_libs_still_signs():
+    # The format as fulfillment wrote it itself: "v1:" + unpadded base64url(nonce + AES-GCM(raw,
+    # aad=product id)) under HMAC-SHA256(secret, label).
+    private = Ed25519PrivateKey.generate()
+    raw = private.private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw,
+                                serialization.NoEncryption())
+    key = hmac.new(b"platform-secret", b"tillkey.fulfillment.signing-keys.v1", hashlib.sha256).digest()
+    nonce = os.urandom(12)
+    stored = "v1:" + base64.urlsafe_b64encode(nonce + AESGCM(key).encrypt(nonce, raw, b"prod_a")).decode().rstrip("=")
+    token = LicenseCrypto("platform-secret").sign_token("prod_a", stored, {"key_id": "lk_1"})
+    assert json.loads(verify_v4_public(private.public_key(), token)) == {"key_id": "lk_1"}
 
 
 def _key(**kw):

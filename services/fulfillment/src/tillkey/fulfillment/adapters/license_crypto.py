@@ -6,9 +6,10 @@ message, footer, implicit assertion)). The unit tests check it against the stand
 4-S-1, so any PASETO library verifies our tokens, and docs/integration.md shows the 20 lines a
 client needs without one.
 
-The private keys are sealed with AES-256-GCM under a key derived from PLATFORM_SECRET (the secret
-every service already keeps): a copy of the database alone signs nothing. Rotating PLATFORM_SECRET
-therefore needs the keys re-sealed — docs/integration.md says so.
+The private keys are sealed (tillkey.platform.sealing, AES-256-GCM bound to the product id) under a
+key derived from PLATFORM_SECRET (the secret every service already keeps): a copy of the database
+alone signs nothing. Rotating PLATFORM_SECRET therefore needs the keys re-sealed — docs/integration.md
+says so.
 """
 from __future__ import annotations
 
@@ -16,15 +17,14 @@ import base64
 import hashlib
 import hmac
 import json
-import os
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from tillkey.platform.sealing import Sealer, derive_key
 
 HEADER = b"v4.public."
-SEAL_VERSION = "v1"
 
 
 def _b64url(data: bytes) -> str:
@@ -76,9 +76,8 @@ class LicenseCrypto:
     """Everything secret about generated keys, derived from PLATFORM_SECRET."""
 
     def __init__(self, platform_secret: str):
-        secret = platform_secret.encode()
-        self._seal_key = hmac.new(secret, b"tillkey.fulfillment.signing-keys.v1", hashlib.sha256).digest()
-        self._lookup_key = hmac.new(secret, b"tillkey.fulfillment.license-key-lookup.v1", hashlib.sha256).digest()
+        self._sealer = Sealer(derive_key(platform_secret, "tillkey.fulfillment.signing-keys.v1"), prefix="v1:")
+        self._lookup_key = derive_key(platform_secret, "tillkey.fulfillment.license-key-lookup.v1")
 
     def lookup_hash(self, normalized_key: str) -> str:
         """HMAC-SHA256 of the key: the same work for every input, and useless without the secret."""
@@ -91,17 +90,11 @@ class LicenseCrypto:
             serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
         raw = private.private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw,
                                     serialization.NoEncryption())
-        nonce = os.urandom(12)
-        sealed = AESGCM(self._seal_key).encrypt(nonce, raw, product_id.encode())
-        return public_pem, f"{SEAL_VERSION}:{_b64url(nonce + sealed)}"
+        return public_pem, self._sealer.seal(raw, product_id.encode())
 
     def _private_key(self, product_id: str, sealed_private_key: str) -> Ed25519PrivateKey:
-        version, _, blob = sealed_private_key.partition(":")
-        if version != SEAL_VERSION:
-            raise ValueError(f"unknown sealed key version {version!r}")
-        data = _unb64url(blob)
-        raw = AESGCM(self._seal_key).decrypt(data[:12], data[12:], product_id.encode())
-        return Ed25519PrivateKey.from_private_bytes(raw)
+        """SealBroken (a ValueError) for a key sealed under another secret or another product."""
+        return Ed25519PrivateKey.from_private_bytes(self._sealer.open(sealed_private_key, product_id.encode()))
 
     def sign_token(self, product_id: str, sealed_private_key: str, claims: dict) -> str:
         message = json.dumps(claims, separators=(",", ":"), sort_keys=True).encode()
