@@ -83,9 +83,11 @@ def endpoint(*, body=None, query=None, response=None, status: int = 200, summary
             resp.status_code = status
             return resp
 
-        wrapper.openapi = {"body": body_schema, "query": query_schema, "response": response_schema,
-                           "status": status, "summary": summary or (view.__doc__ or "").strip().split("\n")[0],
-                           "auth": auth, "many": many, "tags": tags}
+        # setattr: a function may carry attributes, but no type says so; openapi_document reads it.
+        setattr(wrapper, "openapi", {  # noqa: B010
+            "body": body_schema, "query": query_schema, "response": response_schema,
+            "status": status, "summary": summary or (view.__doc__ or "").strip().split("\n")[0],
+            "auth": auth, "many": many, "tags": tags})
         return wrapper
 
     return decorate
@@ -107,7 +109,8 @@ def openapi_document(app: Flask, title: str, version: str = "1.0.0") -> dict:
         params = [{"in": "path", "name": n, "required": True, "schema": {"type": "string"}}
                   for n in re.findall(r"{([^}]+)}", path)]
         operations = {}
-        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+        # Flask gives every rule its methods; werkzeug's None (any method) would document none.
+        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
             op: dict[str, Any] = {"summary": meta["summary"], "parameters": list(params), "tags": list(meta["tags"])}
             if meta["query"] is not None:
                 op["parameters"].append({"in": "query", "schema": meta["query"]})

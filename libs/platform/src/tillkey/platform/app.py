@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import Flask, jsonify
+from flask.json.provider import DefaultJSONProvider
 
 from tillkey.platform.api import openapi_document
 from tillkey.platform.auth import Authenticator
@@ -17,6 +18,8 @@ from tillkey.platform.revoked_keys import RevokedKeys
 def create_base_app(name: str, *, engine, session_factory, amqp_url: str, platform_secret: str,
                     admin_token: str, idempotency_table=None) -> Flask:
     app = Flask(f"tillkey.{name}")
+    if not isinstance(app.json, DefaultJSONProvider):  # a plain Flask app has Flask's default provider
+        raise TypeError(f"unexpected JSON provider {type(app.json).__name__}")
     app.json.sort_keys = False
     app.config["MAX_CONTENT_LENGTH"] = 1024 * 1024
     app.extensions["tillkey.engine"] = engine

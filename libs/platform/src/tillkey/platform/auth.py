@@ -43,6 +43,9 @@ class Authenticator:
                 raise ApiError(401, "The API key is not valid.", code="unauthorized",
                                headers={"WWW-Authenticate": "Bearer"})
             key_id = credentials.api_key_id(bearer)
+            if key_id is None:  # cannot happen: verify_api_key accepted it, so it has a key's shape
+                raise ApiError(401, "The API key is not valid.", code="unauthorized",
+                               headers={"WWW-Authenticate": "Bearer"})
             if self.revoked is not None and self.revoked.is_revoked(key_id):
                 raise ApiError(401, "This API key was revoked.", code="unauthorized",
                                headers={"WWW-Authenticate": "Bearer"})

@@ -1,6 +1,7 @@
 """Reading settings from the environment (inside bootstrap, never at import time)."""
 from __future__ import annotations
 
+import builtins
 import re
 from collections.abc import Mapping
 
@@ -46,27 +47,27 @@ class Env:
     def str(self, name: str, default: str) -> str:
         return self._environ.get(name) or default
 
-    def int(self, name: str, default: int) -> int:
+    def int(self, name: builtins.str, default: int) -> int:
         raw = self._environ.get(name)
         try:
             return int(raw) if raw else default
         except ValueError:
             raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
 
-    def bool(self, name: str, default: bool) -> bool:
+    def bool(self, name: builtins.str, default: bool) -> bool:
         raw = self._environ.get(name)
         try:
             return parse_bool(raw) if raw is not None else default
         except ConfigError as exc:
             raise ConfigError(f"{name}: {exc}") from None
 
-    def duration(self, name: str, default: str) -> float:
+    def duration(self, name: builtins.str, default: builtins.str) -> float:
         try:
             return parse_duration(self._environ.get(name) or default)
         except ConfigError as exc:
             raise ConfigError(f"{name}: {exc}") from None
 
-    def schedule(self, name: str, default: str) -> tuple[float, ...]:
+    def schedule(self, name: builtins.str, default: builtins.str) -> tuple[float, ...]:
         try:
             return parse_schedule(self._environ.get(name) or default)
         except ConfigError as exc:

@@ -28,11 +28,12 @@ def database_unavailable(error: BaseException) -> bool:
     """True when `error`, or what caused it, says the database could not be reached or went away."""
     kinds = _UNAVAILABLE + _driver_errors()
     seen: set[int] = set()
-    while error is not None and id(error) not in seen:
-        seen.add(id(error))
-        if isinstance(error, kinds) or (isinstance(error, sa_exc.DBAPIError) and error.connection_invalidated):
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, kinds) or (isinstance(current, sa_exc.DBAPIError) and current.connection_invalidated):
             return True
-        error = error.__cause__ or error.__context__
+        current = current.__cause__ or current.__context__
     return False
 
 

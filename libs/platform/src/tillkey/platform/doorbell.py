@@ -135,6 +135,8 @@ class Listener:
 
     def _listen_socket(self) -> None:
         folder = _socket_folder(self._engine)
+        if folder is None:  # start() runs this only for an engine that has a socket folder
+            return
         folder.mkdir(parents=True, exist_ok=True)
         self._path = folder / f"{self._channel}-{os.getpid()}.sock"
         _unlink(self._path)

@@ -136,6 +136,8 @@ def _run_holding_the_key(store: IdempotencyStore, scope: str, key: str, request_
         if outcome == "running":
             raise _in_progress()
         if outcome == "replay":
+            if status is None or body is None:  # look() replays only a 'done' row, which stores both
+                raise RuntimeError("an Idempotency-Key's stored answer has no status or body")
             return _replay(status, body)
         try:
             resp = current_app.make_response(view(**kwargs))

@@ -29,7 +29,7 @@ class JsonFormatter(logging.Formatter):
         self._static = {"service": service, "process": kind}
 
     def format(self, record: logging.LogRecord) -> str:
-        line = {"ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+        line: dict[str, object] = {"ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
                 "level": record.levelname, **self._static, "logger": record.name}
         if record.name == "gunicorn.access" and isinstance(record.args, dict):
             atoms = record.args
@@ -60,14 +60,19 @@ def make_formatter(service: str, kind: str) -> logging.Formatter:
     return JsonFormatter(service, kind) if os.environ.get("LOG_FORMAT", "text") == "json" else TextFormatter()
 
 
+class _MarkedHandler(logging.StreamHandler):
+    """The handler configure_logging installs; its `tillkey` mark makes a second call find it."""
+
+    tillkey = True
+
+
 def configure_logging(service: str = "tillkey", kind: str = "cli") -> None:
     """The root logger writes to stderr in LOG_FORMAT at LOG_LEVEL (idempotent)."""
     root = logging.getLogger()
     root.setLevel(os.environ.get("LOG_LEVEL", "INFO"))
     handler = next((h for h in root.handlers if getattr(h, "tillkey", False)), None)
     if handler is None:
-        handler = logging.StreamHandler(sys.stderr)
-        handler.tillkey = True
+        handler = _MarkedHandler(sys.stderr)
         root.addHandler(handler)
     handler.setFormatter(make_formatter(service, kind))
     logging.getLogger("pika").setLevel(logging.WARNING)

@@ -8,8 +8,9 @@ JSON Schema, so a map's key rule (`propertyNames`) can be said exactly.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
+from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 from apispec.ext.marshmallow.openapi import OpenAPIConverter
 from marshmallow import fields
@@ -21,9 +22,13 @@ DOCUMENT_RULES = ("Bodies are JSON objects (`Content-Type: application/json`, at
                   "requests get 422. Errors are `application/problem+json` (RFC 9457) with a `code`.")
 
 
-def documented(validator: Callable, **json_schema: Any) -> Callable:
+_Validator = TypeVar("_Validator", bound=Callable[..., Any])
+
+
+def documented(validator: _Validator, **json_schema: Any) -> _Validator:
     """Attach the JSON Schema a validator enforces (a function or a validator object)."""
-    validator.openapi = {**getattr(validator, "openapi", {}), **json_schema}
+    # setattr: any callable may carry the attribute, and no type says "a callable with `openapi`".
+    setattr(validator, "openapi", {**getattr(validator, "openapi", {}), **json_schema})  # noqa: B010
     return validator
 
 
@@ -61,15 +66,13 @@ class _Converter(OpenAPIConverter):
 class _Plugin(MarshmallowPlugin):
     Converter = _Converter
 
+    def init_spec(self, spec: APISpec) -> None:
+        super().init_spec(spec)
+        if self.converter is None:  # MarshmallowPlugin.init_spec has just set it
+            raise RuntimeError("MarshmallowPlugin.init_spec set no converter")
+        self.converter.add_attribute_function(_validators_say)
+        self.converter.add_attribute_function(_maps_say)
+
 
 def marshmallow_plugin() -> MarshmallowPlugin:
-    plugin = _Plugin()
-    original = plugin.init_spec
-
-    def init_spec(spec):
-        original(spec)
-        plugin.converter.add_attribute_function(_validators_say)
-        plugin.converter.add_attribute_function(_maps_say)
-
-    plugin.init_spec = init_spec
-    return plugin
+    return _Plugin()

@@ -59,7 +59,7 @@ class Answer:
     read_error: Exception | None = None  # the body broke off or timed out; the status still stands
 
 
-class _KeptPool:
+class _KeptPool(HTTPConnectionPool):
     """A urllib3 pool that stamps connections as they go back, drops those idle too long, and
     remembers per thread whether the connection it handed out was a kept one."""
 
@@ -81,10 +81,11 @@ class _KeptPool:
             conn.rested_at = self.clock()
         super()._put_conn(conn)
 
-    def take_idle(self, before: float) -> tuple[list, float | None]:
+    def take_idle(self, before: float) -> tuple[list[HTTPConnection], float | None]:
         """Takes the resting connections idle since `before` (or closed by the server) out of the
         pool; returns them and the oldest rest time among those left."""
-        taken, oldest = [], None
+        taken: list[HTTPConnection] = []
+        oldest: float | None = None
         slots = self.pool
         if slots is None:
             return taken, None
@@ -103,7 +104,7 @@ class _KeptPool:
 
 @dataclass(eq=False)
 class _Origin:
-    pool: HTTPConnectionPool
+    pool: _KeptPool
     busy: int = 0
     retired: bool = False  # pushed out of the LRU while in use: the last user closes it
 
@@ -186,7 +187,7 @@ class OutboundHttp:
         else:
             self._closer.kept()
 
-    def _new_pool(self, scheme: str, host: str, port: int) -> HTTPConnectionPool:
+    def _new_pool(self, scheme: str, host: str, port: int) -> _KeptPool:
         options: dict = {"maxsize": self._per_origin, "block": False, "retries": False}
         if scheme == "https":  # verified as requests verifies: CERT_REQUIRED against certifi's bundle
             options.update(cert_reqs="CERT_REQUIRED", ca_certs=DEFAULT_CA_BUNDLE_PATH)

@@ -40,7 +40,7 @@ class Handoff:
     dies, the lease ends and a poll anywhere takes the job (at least once, never lost).
     """
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.lease: timedelta | None = None
         self.receiver: Callable[[list], None] | None = None
 
@@ -128,8 +128,11 @@ class PollingWorker:
         return max(0.0, self._next_claim - time.monotonic())
 
     def _idle_wait(self) -> float:
+        next_due = self._next_due
+        if next_due is None:  # _claim asks only a worker that has `next_due`
+            return self._poll_interval
         try:
-            seconds = self._next_due()
+            seconds = next_due()
         except Exception as exc:  # noqa: BLE001 — a database hiccup: poll as usual
             log.warning("%s: could not read when the next job falls due: %s", self._name, db_errors.summary(exc))
             return self._poll_interval
@@ -143,8 +146,11 @@ class PollingWorker:
             finished, self._finished = self._finished, []
         if not finished:
             return 0
+        record = self._record
+        if record is None:  # _run keeps outcomes only for a worker that has `record`
+            raise RuntimeError(f"{self._name}: finished jobs to record but no `record`")
         try:
-            self._record([outcome for _at, outcome in finished])
+            record([outcome for _at, outcome in finished])
         except Exception:  # noqa: BLE001 — kept, and tried again on the next turns
             now = time.monotonic()
             keep = [item for item in finished if now - item[0] < self._record_for]

@@ -122,10 +122,11 @@ class SqlStorage(Storage):
     def get(self, key: str) -> int:
         with self._lock:
             window = self._windows.get(key)
-            fresh = window is not None and window.expires_at > time.time()
-            pending = window.pending if fresh else 0
-            if fresh and window.shared > EXACT_UP_TO and time.monotonic() - window.written_at < FLUSH_EVERY:
-                return window.shared + pending  # busy and far from small limits: as incr counts it
+            pending = 0
+            if window is not None and window.expires_at > time.time():
+                pending = window.pending
+                if window.shared > EXACT_UP_TO and time.monotonic() - window.written_at < FLUSH_EVERY:
+                    return window.shared + pending  # busy and far from small limits: as incr counts it
         row = self._row(key)
         return (row.count if row is not None and row.expires_at > time.time() else 0) + pending
 

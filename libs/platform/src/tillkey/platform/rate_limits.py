@@ -15,6 +15,7 @@ import math
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from flask import Flask, request
 from flask_limiter import Limiter
@@ -85,7 +86,8 @@ def install_rate_limits(app: Flask, limits: RateLimits, *, storage_uri: str = f"
                         **storage_options) -> Limiter:
     """Wrap every marked view of `app` (call after its blueprints are registered)."""
     if limits.trusted_proxies:
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=limits.trusted_proxies)
+        # Flask's documented way to add WSGI middleware is to replace this method on the instance.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=limits.trusted_proxies)  # type: ignore[method-assign]
     # No headers on every answer, and errors not swallowed: a database that is down is a 503 (the
     # platform's handler), and a limit that cannot be counted is not silently skipped.
     limiter = Limiter(client_address, app=app, storage_uri=storage_uri, storage_options=storage_options,
@@ -100,11 +102,12 @@ def install_rate_limits(app: Flask, limits: RateLimits, *, storage_uri: str = f"
             # A server error is not counted: its 503 (the database gone) would otherwise count in
             # the database that just failed, after the answer, and Flask would turn it into a 500.
             counts = (lambda response, counts=counts: response.status_code < 500 and counts(response))
-        wrapped = view
+        wrapped: Callable[..., Any] = view
         for attribute, key_func in rules:
             wrapped = limiter.limit(getattr(limits, attribute), key_func=key_func, deduct_when=counts,
                                     scope=f"{endpoint}:{attribute}")(wrapped)
-        wrapped.openapi = getattr(view, "openapi", None)
+        # setattr: the view is a plain function carrying its OpenAPI description (api.endpoint).
+        setattr(wrapped, "openapi", getattr(view, "openapi", None))  # noqa: B010
         app.view_functions[endpoint] = wrapped
 
     @app.errorhandler(RateLimitExceeded)

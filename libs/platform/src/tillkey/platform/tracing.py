@@ -15,9 +15,14 @@ from __future__ import annotations
 import os
 import threading
 from contextlib import contextmanager, nullcontext
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from opentelemetry.trace import Tracer
 
 ACTIVE = False
-_tracer = None
+_tracer: Tracer | None = None
+_sql_instrumented = False
 _parents = threading.local()  # message id -> traceparent of the delivery being handled (consumer thread)
 _BODY_FIELD = b'"traceparent":"'
 
@@ -56,22 +61,30 @@ def _otlp_provider(service: str, kind: str):
     return provider
 
 
+def _started_tracer() -> Tracer:
+    """The tracer `setup` made (called only while ACTIVE, which `setup` sets after making it)."""
+    if _tracer is None:
+        raise RuntimeError("tracing is on but setup() made no tracer")
+    return _tracer
+
+
 def _instrument_sql() -> None:
     """A span per SQL statement on every engine of the process (class-level SQLAlchemy events)."""
+    global _sql_instrumented
     from opentelemetry import trace
     from sqlalchemy import event
     from sqlalchemy.engine import Engine
 
-    if getattr(_instrument_sql, "done", False):
+    if _sql_instrumented:
         return
-    _instrument_sql.done = True
+    _sql_instrumented = True
 
     @event.listens_for(Engine, "before_cursor_execute")
     def _before(conn, _cursor, statement, _params, context, _many):
         if ACTIVE and trace.get_current_span().is_recording():
-            span = _tracer.start_span(statement.split(None, 1)[0].upper() if statement else "SQL",
-                                      kind=trace.SpanKind.CLIENT,
-                                      attributes={"db.system": conn.dialect.name, "db.statement": statement[:500]})
+            span = _started_tracer().start_span(
+                statement.split(None, 1)[0].upper() if statement else "SQL", kind=trace.SpanKind.CLIENT,
+                attributes={"db.system": conn.dialect.name, "db.statement": statement[:500]})
             context._tillkey_span = span  # noqa: SLF001 (our own attribute on SQLAlchemy's context)
 
     @event.listens_for(Engine, "after_cursor_execute")
@@ -96,7 +109,7 @@ def start_request(method: str, headers):
     from opentelemetry import context, trace
     from opentelemetry.propagate import extract
 
-    span = _tracer.start_span(f"HTTP {method}", context=extract(headers), kind=trace.SpanKind.SERVER)
+    span = _started_tracer().start_span(f"HTTP {method}", context=extract(headers), kind=trace.SpanKind.SERVER)
     return span, context.attach(trace.set_span_in_context(span))
 
 
@@ -143,8 +156,9 @@ def publish_headers(headers: dict, body: bytes, routing_key: str) -> dict:
     from opentelemetry import trace
     from opentelemetry.propagate import extract, inject
 
-    span = _tracer.start_span(f"publish {routing_key}", context=extract({"traceparent": parent}),
-                              kind=trace.SpanKind.PRODUCER, attributes={"messaging.destination.name": routing_key})
+    span = _started_tracer().start_span(f"publish {routing_key}", context=extract({"traceparent": parent}),
+                                        kind=trace.SpanKind.PRODUCER,
+                                        attributes={"messaging.destination.name": routing_key})
     inject(headers, context=trace.set_span_in_context(span))
     span.end()  # the publish is pipelined: the span marks the hand-over, not the confirm
     return headers
@@ -179,7 +193,7 @@ def _handling(envelope, handler: str):
 
     parent = getattr(_parents, "by_id", {}).get(envelope.id)
     carrier = {"traceparent": parent} if parent else {}
-    with _tracer.start_as_current_span(f"handle {envelope.type}", context=extract(carrier),
-                                       kind=trace.SpanKind.CONSUMER,
-                                       attributes={"messaging.message.id": envelope.id, "tillkey.handler": handler}):
+    with _started_tracer().start_as_current_span(
+            f"handle {envelope.type}", context=extract(carrier), kind=trace.SpanKind.CONSUMER,
+            attributes={"messaging.message.id": envelope.id, "tillkey.handler": handler}):
         yield

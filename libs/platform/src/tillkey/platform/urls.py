@@ -121,7 +121,7 @@ class _PinnedConnectionMixin:
                 last.__cause__ = exc
             except OSError as exc:
                 last = NewConnectionError(self, f"Failed to establish a new connection: {exc}")
-        raise last  # type: ignore[misc]
+        raise last
 
 
 def guarded_session(*, allow_private: bool = False, resolver: Resolver = socket.getaddrinfo) -> requests.Session:

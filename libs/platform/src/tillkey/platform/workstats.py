@@ -62,7 +62,9 @@ def _statement_kind(statement: str) -> str:
         return statement[:30]
     verb, table = match.group(1).upper(), match.group(2)
     if verb == "UPDATE":
-        table = re.match(r"\s*UPDATE\s+\"?(\w+)", statement, re.IGNORECASE).group(1)
+        updated = re.match(r"\s*UPDATE\s+\"?(\w+)", statement, re.IGNORECASE)
+        if updated is not None:  # None only for a bare `UPDATE` with no table after it
+            table = updated.group(1)
     return f"{verb} {table}" if table else verb
 
 
@@ -84,18 +86,18 @@ def _start() -> bool:
         if _writer is None or not _writer.is_alive():  # none yet, or this is a forked child
             _folder = Path(folder)
             _folder.mkdir(parents=True, exist_ok=True)
-            _writer = threading.Thread(target=_write_forever, name="workstats", daemon=True)
+            _writer = threading.Thread(target=_write_forever, args=(_folder,), name="workstats", daemon=True)
             _writer.start()
     return True
 
 
-def _write_forever() -> None:
+def _write_forever(folder: Path) -> None:
     stop = threading.Event()
     while not stop.wait(0.5):
         with _lock:
             snapshot = dict(_counts)
         # A gunicorn worker is forked from its master: the pid is read at each write, not at start.
-        path = _folder / f"{os.getpid()}.json"
+        path = folder / f"{os.getpid()}.json"
         tmp = path.with_suffix(".tmp")
         tmp.write_text(json.dumps(snapshot))
         tmp.replace(path)
