@@ -5,14 +5,21 @@ connection takes its local port from. A port picked that way and bound seconds l
 starts a dozen processes) can meanwhile be the local end of somebody's connection to RabbitMQ or
 PostgreSQL: gunicorn then fails with "Address already in use" (seen in CI: a whole e2e module
 errored). Ports below the ephemeral range are taken only by servers that ask for them.
+
+A port is handed out once per process: `{name: free_port() for name in services}` binds nothing
+between picks, so without that two services could get the same port (CI's package-check saw one
+fail with "Address already in use" on a port no other process held).
 """
 from __future__ import annotations
 
 import random
 import socket
+import threading
 from pathlib import Path
 
 _FLOOR = 10_000
+_handed_out: set[int] = set()
+_lock = threading.Lock()
 
 
 def _ephemeral_low() -> int:
@@ -27,6 +34,10 @@ def free_port(host: str = "127.0.0.1") -> int:
     high = max(_FLOOR + 1_000, _ephemeral_low())
     for _ in range(200):
         port = random.randrange(_FLOOR, high)
+        with _lock:
+            if port in _handed_out:
+                continue
+            _handed_out.add(port)
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
             try:
                 s.bind((host, port))
