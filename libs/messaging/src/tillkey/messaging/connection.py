@@ -11,7 +11,7 @@ from contextlib import contextmanager
 
 import pika
 from pika.exceptions import AMQPConnectionError
-from tenacity import wait_exponential_jitter
+from tenacity import RetryCallState, Retrying, wait_exponential_jitter
 
 from tillkey.platform.broker_addresses import broker_parameters, open_blocking_connection
 
@@ -21,6 +21,12 @@ HEARTBEAT_SECONDS = 30
 RECONNECT_WAIT = wait_exponential_jitter(initial=0.5, max=30, jitter=0.5)
 # How long a graceful AMQP close may wait for the broker's close-ok before the socket is dropped.
 CLOSE_TIMEOUT = 2.0
+
+
+def new_retry_state() -> RetryCallState:
+    """A fresh attempt count for RECONNECT_WAIT. Its wait strategy reads only `attempt_number`;
+    tenacity's state needs a Retrying all the same, which is never run."""
+    return RetryCallState(Retrying(), None, (), {})
 
 
 def connection_parameters(amqp_url: str, name: str) -> list[pika.URLParameters]:

@@ -6,12 +6,17 @@ import time
 from collections.abc import Callable
 
 import pika
+from pika.adapters.blocking_connection import BlockingChannel, BlockingConnection
 from pika.exceptions import AMQPError
-from tenacity import RetryCallState
 
 from tillkey.contracts import Envelope, InvalidMessage, parse_message
 from tillkey.messaging.classic_retry_queues import retire_classic_retry_queues
-from tillkey.messaging.connection import RECONNECT_WAIT, abort_unless_closed_in, connection_parameters
+from tillkey.messaging.connection import (
+    RECONNECT_WAIT,
+    abort_unless_closed_in,
+    connection_parameters,
+    new_retry_state,
+)
 from tillkey.messaging.dispatch import BatchFailed
 from tillkey.messaging.observability import queue_collectors
 from tillkey.messaging.topology import QueueTopology
@@ -63,8 +68,8 @@ class Consumer:
         self._after_batch = after_batch
         self._deliveries: list = []
         self._stopping = False
-        self._connection = None
-        self._side_channel = None
+        self._connection: BlockingConnection | None = None
+        self._side_channel: BlockingChannel | None = None  # confirmed publishes to retry and dead queues
         self._was_ready = False
         self.ready = False  # declared and consuming (tests wait for it)
         self.metrics_collectors = queue_collectors(amqp_url, topology)
@@ -75,7 +80,7 @@ class Consumer:
         self._stopping = True
 
     def run(self) -> None:
-        retry_state = RetryCallState(None, None, (), {})
+        retry_state = new_retry_state()
         while not self._stopping:
             self._was_ready = False
             try:
@@ -83,7 +88,7 @@ class Consumer:
             except (AMQPError, OSError) as exc:
                 self.ready = False
                 if self._was_ready:  # it worked until now: reconnect fast, don't keep the old backoff
-                    retry_state = RetryCallState(None, None, (), {})
+                    retry_state = new_retry_state()
                 retry_state.attempt_number += 1
                 wait = RECONNECT_WAIT(retry_state)
                 log.warning("%s consumer lost the broker (%r); reconnecting in %.1fs", self.topology.service, exc, wait)
@@ -102,8 +107,8 @@ class Consumer:
             self.topology.declare(channel)
             retire_classic_retry_queues(connection, self.topology)  # the upgrade path; once per connection
             channel.basic_qos(prefetch_count=self._prefetch)
-            self._side_channel = connection.channel()
-            self._side_channel.confirm_delivery()
+            self._side_channel = side_channel = connection.channel()
+            side_channel.confirm_delivery()
             self._deliveries = []
             channel.basic_consume(self.topology.queue, self._on_delivery)
             self.ready = self._was_ready = True
@@ -239,8 +244,11 @@ class Consumer:
             timestamp=int(time.time()),  # when it was parked: dead letters are dropped after a retention period
         )
         workstats.count("amqp_parked")
+        side_channel = self._side_channel
+        if side_channel is None:  # _consume opens it before it takes any delivery
+            raise RuntimeError(f"{self.topology.service} consumer: no channel to park a message on")
         # Confirmed publish through the default exchange straight to the queue.
-        self._side_channel.basic_publish("", queue, body, props, mandatory=True)
+        side_channel.basic_publish("", queue, body, props, mandatory=True)
 
 
 def _attempt(headers: dict) -> int:

@@ -30,6 +30,7 @@ from collections.abc import Mapping, Sequence
 
 import pika
 
+from tillkey.contracts import Envelope
 from tillkey.contracts.personal_data import erase_order_data, personal_values
 from tillkey.messaging.connection import short_connection
 from tillkey.messaging.consumer import REASON_HEADER
@@ -87,7 +88,7 @@ class DeadLetterEraser:
         self.amqp_url, self.topology = amqp_url, topology
         self.__qualname__ = f"DeadLetterEraser.{topology.service}"  # the inbox names handlers by it
 
-    def __call__(self, event, _uow=None) -> int:
+    def __call__(self, event: Envelope, _uow: object = None) -> int:
         return self.erase(event.data["order_id"])
 
     def erase(self, order_id: str) -> int:

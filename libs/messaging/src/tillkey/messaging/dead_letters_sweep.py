@@ -11,9 +11,14 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 
 import pika
+from pika.adapters.blocking_connection import BlockingChannel, BlockingConnection
+
+# A message taken and not acked yet: (delivery tag, its properties, its body).
+Taken = tuple[int, pika.BasicProperties, bytes]
 
 
-def each_queue(connection, queues: Sequence[str]) -> Iterator[tuple[str, object, list[tuple[int, object, bytes]]]]:
+def each_queue(connection: BlockingConnection, queues: Sequence[str]
+               ) -> Iterator[tuple[str, BlockingChannel, list[Taken]]]:
     """(queue, channel, its messages) per queue that exists. Each queue gets its own channel: closing it
     gives back every message taken and not acked, and a missing queue (a consumer that has not
     declared its topology yet) closes only that channel."""
@@ -24,7 +29,7 @@ def each_queue(connection, queues: Sequence[str]) -> Iterator[tuple[str, object,
             count = channel.queue_declare(queue, passive=True).method.message_count
         except pika.exceptions.ChannelClosedByBroker:
             continue  # nothing kept there yet
-        taken = []
+        taken: list[Taken] = []
         for _ in range(count):
             method, properties, body = channel.basic_get(queue, auto_ack=False)
             if method is None:

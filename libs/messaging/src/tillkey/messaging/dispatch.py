@@ -6,16 +6,41 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Protocol
 
 from sqlalchemy import Table, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from tillkey.contracts import Envelope
 from tillkey.platform import correlation, metrics, tracing
 
 log = logging.getLogger(__name__)
 
-Handler = Callable[[Envelope, object], None]
+Handler = Callable[[Envelope, object], object]  # (event, unit of work); what it returns is ignored
+
+
+class InboxUnitOfWork(Protocol):
+    """What the dispatcher needs of the unit of work it is given (SqlAlchemyUnitOfWork is one)."""
+
+    cause: Envelope | None
+
+    @property
+    def session(self) -> Session | None: ...  # open inside the `with` block
+
+    def __enter__(self) -> InboxUnitOfWork: ...
+
+    def __exit__(self, *exc_info: object) -> object: ...
+
+    def commit(self) -> None: ...
+
+    def rollback(self) -> None: ...
+
+
+def _open_session(uow: InboxUnitOfWork) -> Session:
+    if uow.session is None:  # a unit of work opens its session on entering its `with` block
+        raise RuntimeError("the unit of work has no open session")
+    return uow.session
 
 
 @dataclass(frozen=True)
@@ -52,7 +77,7 @@ class InboxDispatcher:
     failing second handler never repeats the first one's work.
     """
 
-    def __init__(self, uow_factory: Callable[..., object], inbox: Table,
+    def __init__(self, uow_factory: Callable[..., InboxUnitOfWork], inbox: Table,
                  handlers: Mapping[str, Sequence[InboxHandler]]):
         for event_type, listed in handlers.items():
             for handler in listed:
@@ -72,7 +97,8 @@ class InboxDispatcher:
         for handler in self.handlers.get(envelope.type, ()):
             name = handler.name
             with self._uow_factory(cause=envelope) as uow:
-                seen = uow.session.execute(select(self._inbox.c.message_id).where(
+                session = _open_session(uow)
+                seen = session.execute(select(self._inbox.c.message_id).where(
                     self._inbox.c.message_id == envelope.id,
                     self._inbox.c.handler.in_(handler.recorded_as))).first()
                 if seen:
@@ -84,7 +110,7 @@ class InboxDispatcher:
                 # the except below, and every IntegrityError at commit — e.g. the handler's own ORM
                 # rows flushing — was swallowed as "a duplicate": the message acked, its effect lost.)
                 try:
-                    uow.session.execute(self._inbox.insert().values(
+                    session.execute(self._inbox.insert().values(
                         message_id=envelope.id, handler=name, processed_at=datetime.now(UTC)))
                 except IntegrityError:
                     uow.rollback()
@@ -108,9 +134,10 @@ class InboxDispatcher:
         if not work:
             return
         with self._uow_factory(cause=None) as uow:
+            session = _open_session(uow)
             ids = {env.id for env in envelopes}
             try:
-                seen = {tuple(row) for row in uow.session.execute(select(
+                seen = {tuple(row) for row in session.execute(select(
                     self._inbox.c.message_id, self._inbox.c.handler).where(self._inbox.c.message_id.in_(ids)))}
             except Exception as exc:
                 # The database going away (a restart) names no message: the one-by-one path retries
@@ -128,7 +155,7 @@ class InboxDispatcher:
                 return
             now = datetime.now(UTC)
             try:
-                uow.session.execute(self._inbox.insert(), [
+                session.execute(self._inbox.insert(), [
                     {"message_id": env.id, "handler": name, "processed_at": now} for _i, env, _h, name in todo])
             except IntegrityError as exc:
                 uow.rollback()

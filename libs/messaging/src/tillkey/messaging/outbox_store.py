@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import Table, delete, func, select, update
+from sqlalchemy import CursorResult, Table, delete, func, select, update
 from sqlalchemy.orm import Session
 
 
@@ -53,6 +54,7 @@ def prune_published(session: Session, outbox: Table, older_than_seconds: float) 
     personal data (order.created carries the customer), which the 90-day erasure must not miss.
     """
     cutoff = datetime.now(UTC) - timedelta(seconds=older_than_seconds)
-    result = session.execute(delete(outbox).where(outbox.c.published_at.is_not(None),
-                                                  outbox.c.published_at < cutoff))
+    # cast: a DELETE gives a CursorResult (it has rowcount); Session.execute is annotated as any Result.
+    result = cast(CursorResult[Any], session.execute(delete(outbox).where(outbox.c.published_at.is_not(None),
+                                                                          outbox.c.published_at < cutoff)))
     return result.rowcount or 0

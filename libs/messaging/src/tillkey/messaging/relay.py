@@ -25,10 +25,14 @@ from collections.abc import Callable
 import pika
 from sqlalchemy import Table
 from sqlalchemy.orm import Session
-from tenacity import RetryCallState
 
 from tillkey.contracts import EXCHANGE
-from tillkey.messaging.connection import RECONNECT_WAIT, abort_unless_closed_in, connection_parameters
+from tillkey.messaging.connection import (
+    RECONNECT_WAIT,
+    abort_unless_closed_in,
+    connection_parameters,
+    new_retry_state,
+)
 from tillkey.messaging.observability import outbox_collectors
 from tillkey.messaging.outbox_store import claim_batch, mark_published, postpone, prune_published
 from tillkey.messaging.uow import OUTBOX_CHANNEL
@@ -57,15 +61,15 @@ class OutboxRelay:
         # Every 5 s: a ring lost (the listening connection reconnecting) costs at most that, and an
         # idle relay polls rarely (issue 11's idle figure).
         self._poll_interval = poll_interval
-        self._idle_timer = None
+        self._idle_timer: object | None = None  # pika's handle of the poll timer while idle
         # Published rows are deleted after `retention` (OUTBOX_RETENTION), checked when idle.
         self._retention = retention
         self._prune_every = max(0.5, min(retention, 60.0))
         self._last_prune = 0.0
         self._stopping = False
-        self._conn = None
+        self._conn: pika.SelectConnection | None = None
         self._opened = False  # the current connection got as far as open
-        self._channel = None
+        self._channel: pika.channel.Channel | None = None
         self._reset_batch()
         self.published_total = 0
         self.metrics_collectors = outbox_collectors(name, session_factory, outbox)
@@ -86,7 +90,7 @@ class OutboxRelay:
 
     def run(self) -> None:
         with self._session_factory() as session:
-            engine = session.get_bind()
+            engine = session.get_bind().engine  # the Engine itself, or the one of a bound Connection
         listener = Listener(engine, OUTBOX_CHANNEL, self._rung).start()
         try:
             self._run_until_stopped()
@@ -105,18 +109,18 @@ class OutboxRelay:
     def _wake(self) -> None:
         # Only when waiting between polls: a batch in flight polls again as soon as it settles.
         if self._idle_timer is not None and self._session is None:
-            self._conn.ioloop.remove_timeout(self._idle_timer)
+            self._served().ioloop.remove_timeout(self._idle_timer)
             self._idle_timer = None
             self._poll()
 
     def _run_until_stopped(self) -> None:
-        state = RetryCallState(None, None, (), {})
+        state = new_retry_state()
         while not self._stopping:
             started = time.monotonic()
             self._run_one_connection(state.attempt_number - 1)  # tenacity counts from 1
             if self._stopping:
                 break
-            state = RetryCallState(None, None, (), {}) if time.monotonic() - started > 60 else state
+            state = new_retry_state() if time.monotonic() - started > 60 else state
             state.attempt_number += 1
             wait = RECONNECT_WAIT(state)
             log.warning("%s relay: broker connection lost; reconnecting in %.1fs", self._name, wait)
@@ -157,6 +161,13 @@ class OutboxRelay:
             conn.ioloop.close()
         return self._opened
 
+    def _served(self) -> pika.SelectConnection:
+        """The connection being served: every callback of its I/O loop runs while there is one."""
+        conn = self._conn
+        if conn is None:
+            raise RuntimeError(f"{self._name} relay: no connection yet")
+        return conn
+
     def _on_open(self, conn) -> None:
         self._opened = True
         conn.channel(on_open_callback=self._on_channel_open)
@@ -176,12 +187,12 @@ class OutboxRelay:
 
     def _on_stop(self) -> None:
         if self._in_flight:
-            self._conn.ioloop.call_later(STOP_GRACE, lambda: self._close("stopping"))
+            self._served().ioloop.call_later(STOP_GRACE, lambda: self._close("stopping"))
         else:
             self._close("stopping")
 
     def _close(self, why: str) -> None:
-        conn = self._conn
+        conn = self._served()
         if conn.is_closed:
             conn.ioloop.stop()
         elif not conn.is_closing:  # closing already: _on_closed follows (stopping the loop here
@@ -191,12 +202,12 @@ class OutboxRelay:
 
     # -- one batch at a time ------------------------------------------------------------
     def _reset_batch(self) -> None:
-        self._session = None
+        self._session: Session | None = None
         self._in_flight: dict[int, int] = {}   # delivery tag -> outbox seq
         self._acked: list[int] = []
         self._refused: set[int] = set()         # nacked or returned
         self._next_tag = 0
-        self._deadline_timer = None
+        self._deadline_timer: object | None = None  # pika's handle of the confirm timeout
 
     def _abandon_batch(self) -> None:
         # Nothing was marked: every row of an unfinished batch will be published again.
@@ -222,12 +233,12 @@ class OutboxRelay:
         except Exception:  # noqa: BLE001 — a database hiccup must not kill the relay
             log.exception("%s relay could not read the outbox", self._name)
             self._abandon_batch_keep_tags()
-            self._conn.ioloop.call_later(1.0, self._poll)
+            self._served().ioloop.call_later(1.0, self._poll)
             return
         if not rows:
             self._abandon_batch_keep_tags()
             self._prune_when_due()
-            self._idle_timer = self._conn.ioloop.call_later(self._poll_interval, self._poll)
+            self._idle_timer = self._served().ioloop.call_later(self._poll_interval, self._poll)
             return
         for seq, event_id, routing_key, body in rows:
             self._next_tag += 1
@@ -241,7 +252,7 @@ class OutboxRelay:
                 pika.BasicProperties(content_type="application/json", delivery_mode=pika.DeliveryMode.Persistent,
                                      message_id=event_id, type=routing_key, headers=headers),
                 mandatory=True)
-        self._deadline_timer = self._conn.ioloop.call_later(
+        self._deadline_timer = self._served().ioloop.call_later(
             CONFIRM_TIMEOUT, lambda: self._close("confirms timed out"))
 
     def _prune_when_due(self) -> None:
@@ -282,16 +293,17 @@ class OutboxRelay:
                 self._refused.add(seq)
             self._acked.append(seq)
         if not self._in_flight and self._session is not None:
-            self._settle_batch()
+            self._settle_batch(self._session)
 
-    def _settle_batch(self) -> None:
+    def _settle_batch(self, session: Session) -> None:
+        conn = self._served()
         if self._deadline_timer is not None:
-            self._conn.ioloop.remove_timeout(self._deadline_timer)
+            conn.ioloop.remove_timeout(self._deadline_timer)
         good = [s for s in self._acked if s not in self._refused]
         try:
-            mark_published(self._session, self._outbox, good)
-            postpone(self._session, self._outbox, sorted(self._refused), RETURNED_RETRY_SECONDS)
-            self._session.commit()
+            mark_published(session, self._outbox, good)
+            postpone(session, self._outbox, sorted(self._refused), RETURNED_RETRY_SECONDS)
+            session.commit()
             self.published_total += len(good)
             workstats.count("amqp_published", len(good))
             self._published.inc(len(good))
@@ -302,4 +314,4 @@ class OutboxRelay:
         self._abandon_batch_keep_tags()
         # Rows committed while this batch was out are polled after a short linger, so that under a
         # steady flow one poll carries many of them (docs/architecture.md 7.2).
-        self._conn.ioloop.call_later(RELAY_LINGER_SECONDS, self._poll)
+        conn.ioloop.call_later(RELAY_LINGER_SECONDS, self._poll)

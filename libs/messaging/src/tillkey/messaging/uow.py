@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Self
 
 from sqlalchemy import Table
 from sqlalchemy.orm import Session
@@ -36,33 +36,43 @@ class SqlAlchemyUnitOfWork:
         self.emitted: list[Envelope] = []
         self._unrung = False
 
-    def __enter__(self):
+    def __enter__(self) -> Self:
         self.session = self._session_factory()
         self.emitted = []
         self._unrung = False
         self._handed = []
         return self
 
-    def __exit__(self, *exc_info):
+    def __exit__(self, *exc_info: object) -> None:
         # close() detaches every object first, then rolls back whatever was not committed. A
         # rollback() here would expire the objects a use case returns, and views read them after.
-        self.session.close()
+        self._open_session().close()
+
+    def _open_session(self) -> Session:
+        """The session `with` opened; the unit of work is used only inside its `with` block."""
+        if self.session is None:
+            raise RuntimeError("the unit of work is used outside its `with` block")
+        return self.session
 
     def commit(self) -> None:
+        session = self._open_session()
         rings = self._unrung
         if rings:
-            notify_in_transaction(self.session, OUTBOX_CHANNEL)
-        self.session.commit()
+            notify_in_transaction(session, OUTBOX_CHANNEL)
+        session.commit()
         if rings:
             # The relay publishes now instead of at its next poll (see tillkey.platform.doorbell).
             self._unrung = False
-            ring_after_commit(self.session.get_bind(), OUTBOX_CHANNEL)
+            ring_after_commit(session.get_bind(), OUTBOX_CHANNEL)
         handed, self._handed = self._handed, []
         if handed:
-            self._handoff.receiver(handed)
+            receiver = self._handoff.receiver if self._handoff is not None else None
+            if receiver is None:  # hand_off is for a unit of work whose sending_lease() said yes
+                raise RuntimeError("jobs were handed off, but this unit of work has no connected Handoff")
+            receiver(handed)
 
     def rollback(self) -> None:
-        self.session.rollback()
+        self._open_session().rollback()
         self._unrung = False
         self._handed = []
 
@@ -87,7 +97,7 @@ class SqlAlchemyUnitOfWork:
         body = env.to_json()
         if tracing.ACTIVE:  # the emitting span's traceparent travels with the event (tillkey.platform.tracing)
             body = tracing.add_to_body(body, tracing.traceparent_for_body())
-        self.session.execute(self._outbox.insert().values(
+        self._open_session().execute(self._outbox.insert().values(
             event_id=env.id, routing_key=env.routing_key, body=body,
             created_at=now, available_at=now, attempts=0,
         ))

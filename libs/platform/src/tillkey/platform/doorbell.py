@@ -24,7 +24,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from sqlalchemy import text
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.orm import Session
 
 from tillkey.platform.request_tx import after_commit
 
@@ -37,20 +38,20 @@ def _key(engine: Engine, channel: str) -> tuple[str, str]:
     return (engine.url.render_as_string(hide_password=True), channel)
 
 
-def notify_in_transaction(session, channel: str) -> None:
+def notify_in_transaction(session: Session, channel: str) -> None:
     """Call inside the writing transaction, before its commit (PostgreSQL delivers it on commit)."""
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": channel})
 
 
-def ring_after_commit(engine: Engine, channel: str) -> None:
+def ring_after_commit(engine: Engine | Connection, channel: str) -> None:
     """Call after the commit: wakes this process's listeners, and other processes' on SQLite.
 
     Inside a request transaction the unit of work's commit was only a savepoint: the ring waits
     for the request's real commit (a relay woken earlier would find nothing yet and sleep on).
     """
-    engine = getattr(engine, "engine", engine)  # a session joined to a request binds a Connection
-    after_commit(lambda: _ring(engine, channel), engine)
+    bound = engine.engine  # a session joined to a request binds a Connection; an Engine is its own
+    after_commit(lambda: _ring(bound, channel), bound)
 
 
 def _ring(engine: Engine, channel: str) -> None:

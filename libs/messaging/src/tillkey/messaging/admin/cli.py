@@ -12,7 +12,7 @@ from importlib.metadata import entry_points
 
 from pika.exceptions import AMQPConnectionError, ChannelClosedByBroker
 from sqlalchemy import text
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from tillkey.messaging.admin.dead_letters import DeadLetters
 from tillkey.platform.config import DEFAULT_AMQP_URL
@@ -119,8 +119,9 @@ def _outbox(services: list[str]) -> int:
                 count, oldest = conn.execute(text(
                     "SELECT count(*), min(created_at) FROM outbox WHERE published_at IS NULL")).one()
         except SQLAlchemyError as exc:  # one unreachable database must not hide the others
-            print(json.dumps({"service": service, "error": type(exc.orig or exc).__name__ + ": " +
-                              str(exc.orig or exc).splitlines()[0]}))
+            original = (exc.orig if isinstance(exc, DBAPIError) else None) or exc  # the driver's error
+            print(json.dumps({"service": service, "error": type(original).__name__ + ": " +
+                              str(original).splitlines()[0]}))
             failed = True
             continue
         finally:
