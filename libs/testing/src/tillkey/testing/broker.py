@@ -87,7 +87,7 @@ class Broker:
     def drain(self, queue: str) -> list[tuple[pika.BasicProperties, bytes]]:
         """Every message now in `queue` (acked, so the queue is empty afterwards)."""
         conn, ch = self._channel()
-        out = []
+        out: list[tuple[pika.BasicProperties, bytes]] = []
         try:
             while True:
                 method, props, body = ch.basic_get(queue, auto_ack=True)

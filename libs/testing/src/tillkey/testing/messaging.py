@@ -7,6 +7,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import partial
 
 import pika
 
@@ -142,7 +143,7 @@ def running(**loops) -> Iterator[dict]:
     try:
         for name, loop in loops.items():
             if hasattr(loop, "ready"):
-                wait_until(lambda loop=loop: loop.ready, what=f"{name} ready")
+                wait_until(partial(getattr, loop, "ready"), what=f"{name} ready")
         yield loops
     finally:
         for loop in loops.values():

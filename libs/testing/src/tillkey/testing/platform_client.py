@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Sequence
 
 import requests
 
@@ -42,8 +43,8 @@ class PlatformClient:
     def checkout(self, product_id: str | None = None, quantity: int = 1, currency: str | None = None,
                  payment_method: str = "card", email: str = "ada@example.com",
                  lines: list[tuple[str, int]] | None = None, **customer) -> dict:
-        lines = lines or [(product_id, quantity)]
-        cart_body = {"lines": [{"product_id": p, "quantity": q} for p, q in lines]}
+        cart_lines: Sequence[tuple[str | None, int]] = lines or [(product_id, quantity)]
+        cart_body: dict[str, object] = {"lines": [{"product_id": p, "quantity": q} for p, q in cart_lines]}
         if currency:
             cart_body["currency"] = currency
         cart = self.call("orders", "POST", "/v1/carts", expect=201, json=cart_body).json()

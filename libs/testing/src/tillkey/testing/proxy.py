@@ -56,7 +56,8 @@ class TcpProxy:
         listener, self._listener = self._listener, None
         if listener is not None:
             _kill(listener)  # shutdown() wakes the blocked accept() on Linux
-            self._accept_thread.join(5)
+            if self._accept_thread is not None:  # start() set it together with the listener
+                self._accept_thread.join(5)
         self.drop_connections()
 
     def drop_connections(self) -> None:
