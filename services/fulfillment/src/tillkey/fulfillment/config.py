@@ -3,11 +3,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
+from typing import ClassVar
 
 from limits import parse_many
 
 from tillkey.platform import config as c
 from tillkey.platform.rate_limits import RateLimits
+from tillkey.platform.service_settings import ServiceSettings, public_url
 
 DEFAULT_DATABASE_URL = "sqlite:///var/fulfillment.db"
 DEFAULT_RETRY_SCHEDULE = "10s,1m,5m,30m,2h"
@@ -15,13 +17,10 @@ DEFAULT_TIMEOUT = "10s"
 
 
 @dataclass(frozen=True)
-class Settings:
+class Settings(ServiceSettings):
+    SERVICE: ClassVar[str] = "fulfillment"
     database_url: str = DEFAULT_DATABASE_URL
-    amqp_url: str = c.DEFAULT_AMQP_URL
-    outbox_retention: float = c.DEFAULT_OUTBOX_RETENTION_SECONDS
     port: int = 8003
-    admin_token: str = c.DEFAULT_ADMIN_TOKEN
-    platform_secret: str = c.DEFAULT_PLATFORM_SECRET
     orders_public_url: str = c.DEFAULT_ORDERS_PUBLIC_URL
     # Where fulfillment asks orders who owns a product it has not heard of (docs/architecture.md §6); inside a
     # cluster this is the orders service's own address, not the public ingress.
@@ -34,14 +33,9 @@ class Settings:
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
         env = c.Env(environ)
-        orders_public_url = env.str("ORDERS_PUBLIC_URL", c.DEFAULT_ORDERS_PUBLIC_URL)
+        orders_public_url = public_url(env, "ORDERS_PUBLIC_URL", c.DEFAULT_ORDERS_PUBLIC_URL)
         return cls(
-            database_url=env.str("FULFILLMENT_DATABASE_URL", DEFAULT_DATABASE_URL),
-            amqp_url=env.str("AMQP_URL", c.DEFAULT_AMQP_URL),
-            outbox_retention=env.duration("OUTBOX_RETENTION", c.DEFAULT_OUTBOX_RETENTION),
-            port=env.int("FULFILLMENT_PORT", 8003),
-            admin_token=env.str("ADMIN_TOKEN", c.DEFAULT_ADMIN_TOKEN),
-            platform_secret=env.str("PLATFORM_SECRET", c.DEFAULT_PLATFORM_SECRET),
+            **cls.common_from_env(env),
             orders_public_url=orders_public_url,
             orders_internal_url=env.str("ORDERS_INTERNAL_URL", orders_public_url),
             allow_private_urls=env.bool("ALLOW_PRIVATE_URLS", False),

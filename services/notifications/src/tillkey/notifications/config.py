@@ -3,8 +3,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 from tillkey.platform import config as c
+from tillkey.platform.service_settings import ServiceSettings, public_url
 
 DEFAULT_DATABASE_URL = "sqlite:///var/notifications.db"
 DEFAULT_SMTP_FROM = "Tillkey <no-reply@tillkey.local>"
@@ -15,13 +17,10 @@ DEFAULT_GIVE_UP_AFTER = "5d"
 
 
 @dataclass(frozen=True)
-class Settings:
+class Settings(ServiceSettings):
+    SERVICE: ClassVar[str] = "notifications"
     database_url: str = DEFAULT_DATABASE_URL
-    amqp_url: str = c.DEFAULT_AMQP_URL
-    outbox_retention: float = c.DEFAULT_OUTBOX_RETENTION_SECONDS
     port: int = 8004
-    admin_token: str = c.DEFAULT_ADMIN_TOKEN
-    platform_secret: str = c.DEFAULT_PLATFORM_SECRET
     orders_public_url: str = c.DEFAULT_ORDERS_PUBLIC_URL
     payments_public_url: str = c.DEFAULT_PAYMENTS_PUBLIC_URL
     smtp_host: str = "127.0.0.1"
@@ -39,14 +38,9 @@ class Settings:
     def from_env(cls, environ: Mapping[str, str]) -> "Settings":
         env = c.Env(environ)
         return cls(
-            database_url=env.str("NOTIFICATIONS_DATABASE_URL", DEFAULT_DATABASE_URL),
-            amqp_url=env.str("AMQP_URL", c.DEFAULT_AMQP_URL),
-            outbox_retention=env.duration("OUTBOX_RETENTION", c.DEFAULT_OUTBOX_RETENTION),
-            port=env.int("NOTIFICATIONS_PORT", 8004),
-            admin_token=env.str("ADMIN_TOKEN", c.DEFAULT_ADMIN_TOKEN),
-            platform_secret=env.str("PLATFORM_SECRET", c.DEFAULT_PLATFORM_SECRET),
-            orders_public_url=env.str("ORDERS_PUBLIC_URL", c.DEFAULT_ORDERS_PUBLIC_URL),
-            payments_public_url=env.str("PAYMENTS_PUBLIC_URL", c.DEFAULT_PAYMENTS_PUBLIC_URL),
+            **cls.common_from_env(env),
+            orders_public_url=public_url(env, "ORDERS_PUBLIC_URL", c.DEFAULT_ORDERS_PUBLIC_URL),
+            payments_public_url=public_url(env, "PAYMENTS_PUBLIC_URL", c.DEFAULT_PAYMENTS_PUBLIC_URL),
             smtp_host=env.str("SMTP_HOST", "127.0.0.1"),
             smtp_port=env.int("SMTP_PORT", 1025),
             smtp_from=env.str("SMTP_FROM", DEFAULT_SMTP_FROM),

@@ -3,9 +3,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import ClassVar
 
 from tillkey.payments.sandbox.settings import DEFAULT_SECRET as SANDBOX_DEV_SECRET
 from tillkey.platform import config as c
+from tillkey.platform.service_settings import ServiceSettings, public_url
 
 DEFAULT_DATABASE_URL = "sqlite:///var/payments.db"
 DEFAULT_SANDBOX_URL = "http://127.0.0.1:8009"
@@ -22,13 +24,10 @@ DEFAULT_GIVE_UP_AFTER = "15m"
 
 
 @dataclass(frozen=True)
-class Settings:
+class Settings(ServiceSettings):
+    SERVICE: ClassVar[str] = "payments"
     database_url: str = DEFAULT_DATABASE_URL
-    amqp_url: str = c.DEFAULT_AMQP_URL
-    outbox_retention: float = c.DEFAULT_OUTBOX_RETENTION_SECONDS
     port: int = 8002
-    admin_token: str = c.DEFAULT_ADMIN_TOKEN
-    platform_secret: str = c.DEFAULT_PLATFORM_SECRET
     payments_public_url: str = c.DEFAULT_PAYMENTS_PUBLIC_URL
     orders_public_url: str = c.DEFAULT_ORDERS_PUBLIC_URL
     sandbox_gateway_url: str = DEFAULT_SANDBOX_URL
@@ -48,14 +47,9 @@ class Settings:
         env = c.Env(environ)
         d = cls()
         return cls(
-            database_url=env.str("PAYMENTS_DATABASE_URL", DEFAULT_DATABASE_URL),
-            amqp_url=env.str("AMQP_URL", c.DEFAULT_AMQP_URL),
-            outbox_retention=env.duration("OUTBOX_RETENTION", c.DEFAULT_OUTBOX_RETENTION),
-            port=env.int("PAYMENTS_PORT", 8002),
-            admin_token=env.str("ADMIN_TOKEN", c.DEFAULT_ADMIN_TOKEN),
-            platform_secret=env.str("PLATFORM_SECRET", c.DEFAULT_PLATFORM_SECRET),
-            payments_public_url=env.str("PAYMENTS_PUBLIC_URL", c.DEFAULT_PAYMENTS_PUBLIC_URL),
-            orders_public_url=env.str("ORDERS_PUBLIC_URL", c.DEFAULT_ORDERS_PUBLIC_URL),
+            **cls.common_from_env(env),
+            payments_public_url=public_url(env, "PAYMENTS_PUBLIC_URL", c.DEFAULT_PAYMENTS_PUBLIC_URL),
+            orders_public_url=public_url(env, "ORDERS_PUBLIC_URL", c.DEFAULT_ORDERS_PUBLIC_URL),
             sandbox_gateway_url=env.str("SANDBOX_GATEWAY_URL", DEFAULT_SANDBOX_URL),
             sandbox_public_url=env.str("SANDBOX_PUBLIC_URL", DEFAULT_SANDBOX_URL),
             sandbox_gateway_secret=env.str("SANDBOX_GATEWAY_SECRET", DEFAULT_SANDBOX_SECRET),

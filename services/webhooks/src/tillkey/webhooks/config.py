@@ -3,21 +3,20 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import ClassVar
 
 from tillkey.platform import config as c
+from tillkey.platform.service_settings import ServiceSettings
 
 DEFAULT_DATABASE_URL = "sqlite:///var/webhooks.db"
 DEFAULT_RETRY_SCHEDULE = "5s,5m,30m,2h,5h,10h,10h"
 
 
 @dataclass(frozen=True)
-class Settings:
+class Settings(ServiceSettings):
+    SERVICE: ClassVar[str] = "webhooks"
     database_url: str = DEFAULT_DATABASE_URL
-    amqp_url: str = c.DEFAULT_AMQP_URL
-    outbox_retention: float = c.DEFAULT_OUTBOX_RETENTION_SECONDS
     port: int = 8005
-    admin_token: str = c.DEFAULT_ADMIN_TOKEN
-    platform_secret: str = c.DEFAULT_PLATFORM_SECRET
     retry_schedule: tuple[float, ...] = c.parse_schedule(DEFAULT_RETRY_SCHEDULE)
     timeout: float = 10.0
     allow_private_urls: bool = False
@@ -31,12 +30,7 @@ class Settings:
         if timeout <= 0:
             raise c.ConfigError("WEBHOOK_TIMEOUT must be more than 0")
         return cls(
-            database_url=env.str("WEBHOOKS_DATABASE_URL", DEFAULT_DATABASE_URL),
-            amqp_url=env.str("AMQP_URL", c.DEFAULT_AMQP_URL),
-            outbox_retention=env.duration("OUTBOX_RETENTION", c.DEFAULT_OUTBOX_RETENTION),
-            port=env.int("WEBHOOKS_PORT", 8005),
-            admin_token=env.str("ADMIN_TOKEN", c.DEFAULT_ADMIN_TOKEN),
-            platform_secret=env.str("PLATFORM_SECRET", c.DEFAULT_PLATFORM_SECRET),
+            **cls.common_from_env(env),
             retry_schedule=env.schedule("WEBHOOK_RETRY_SCHEDULE", DEFAULT_RETRY_SCHEDULE),
             timeout=timeout,
             allow_private_urls=env.bool("ALLOW_PRIVATE_URLS", False),
