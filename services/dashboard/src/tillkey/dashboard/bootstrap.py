@@ -4,6 +4,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
+from typing import Any, TypedDict, Unpack
+
+from sqlalchemy.engine import Engine
 
 from tillkey.dashboard.adapters.dead_letters import BrokerDeadLetters
 from tillkey.dashboard.adapters.passwords import Argon2Hasher
@@ -14,6 +17,7 @@ from tillkey.dashboard.config import API_DEFAULTS, Settings
 from tillkey.dashboard.service_layer.ports import DeadLetterQueues, PasswordHasher, PlatformApi, Sealer
 from tillkey.platform.clock import Clock, SystemClock
 from tillkey.platform.db import make_engine
+from tillkey.platform.overrides import refuse_unknown
 
 SERVICE = "dashboard"
 
@@ -30,7 +34,20 @@ class Dashboard:
     dead_letters: DeadLetterQueues
 
 
-def bootstrap(settings: Settings, **overrides) -> Dashboard:
+class Overrides(TypedDict, total=False):
+    """What a test may swap; any other key is refused (tillkey.platform.overrides)."""
+
+    engine: Engine
+    api: PlatformApi
+    uow_factory: Callable[..., Any]
+    hasher: PasswordHasher
+    sealer: Sealer
+    clock: Clock
+    dead_letters: DeadLetterQueues
+
+
+def bootstrap(settings: Settings, **overrides: Unpack[Overrides]) -> Dashboard:
+    refuse_unknown(overrides, Overrides)
     engine = overrides.get("engine") or make_engine(settings.database_url)
     api = overrides.get("api") or HttpPlatformApi({s: settings.api_url(s) for s in API_DEFAULTS},
                                                   settings.api_timeout)

@@ -4,6 +4,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
+from typing import Any, TypedDict, Unpack
+
+from sqlalchemy.engine import Engine
 
 from tillkey.fulfillment.adapters import tables
 from tillkey.fulfillment.adapters.license_crypto import LicenseCrypto
@@ -15,6 +18,7 @@ from tillkey.fulfillment.service_layer.handlers import HANDLERS
 from tillkey.messaging import InboxDispatcher, QueueTopology
 from tillkey.platform.clock import Clock, SystemClock
 from tillkey.platform.db import make_engine, make_session_factory
+from tillkey.platform.overrides import refuse_unknown
 
 SERVICE = "fulfillment"
 
@@ -32,7 +36,19 @@ class Fulfillment:
     license_client: object  # calls merchants' license web services
 
 
-def bootstrap(settings: Settings, **overrides) -> Fulfillment:
+class Overrides(TypedDict, total=False):
+    """What a test may swap; any other key is refused (tillkey.platform.overrides)."""
+
+    engine: Engine
+    clock: Clock
+    uow_factory: Callable[..., Any]
+    handlers: dict
+    products: object
+    license_client: object
+
+
+def bootstrap(settings: Settings, **overrides: Unpack[Overrides]) -> Fulfillment:
+    refuse_unknown(overrides, Overrides)
     tables.start_mappers()
     engine = overrides.get("engine") or make_engine(settings.database_url)
     session_factory = make_session_factory(engine)

@@ -4,6 +4,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
+from typing import Any, TypedDict, Unpack
+
+from sqlalchemy.engine import Engine
 
 from tillkey.messaging import InboxDispatcher, QueueTopology
 from tillkey.notifications.adapters import tables
@@ -16,6 +19,7 @@ from tillkey.notifications.service_layer.handlers import build_handlers
 from tillkey.notifications.service_layer.ports import Mailer
 from tillkey.platform.clock import Clock, SystemClock
 from tillkey.platform.db import make_engine, make_session_factory
+from tillkey.platform.overrides import refuse_unknown
 from tillkey.platform.polling import Handoff
 
 SERVICE = "notifications"
@@ -38,7 +42,20 @@ class Notifications:
     handoff: Handoff
 
 
-def bootstrap(settings: Settings, **overrides) -> Notifications:
+class Overrides(TypedDict, total=False):
+    """What a test may swap; any other key is refused (tillkey.platform.overrides)."""
+
+    clock: Clock
+    engine: Engine
+    uow_factory: Callable[..., Any]
+    renderer: object
+    handlers: dict
+    retry_delays: tuple
+    mailer: Mailer
+
+
+def bootstrap(settings: Settings, **overrides: Unpack[Overrides]) -> Notifications:
+    refuse_unknown(overrides, Overrides)
     tables.start_mappers()
     clock = overrides.get("clock") or SystemClock()
     engine = overrides.get("engine") or make_engine(settings.database_url)

@@ -4,7 +4,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import partial, update_wrapper
-from typing import Any
+from typing import Any, TypedDict, Unpack
+
+from sqlalchemy.engine import Engine
 
 from tillkey.messaging import InboxDispatcher, InboxHandler, QueueTopology
 from tillkey.orders.adapters import tables
@@ -13,9 +15,10 @@ from tillkey.orders.config import Settings
 from tillkey.orders.service_layer.events import EVENT_HANDLERS
 from tillkey.orders.service_layer.handlers import HANDLERS
 from tillkey.orders.service_layer.ports import Deps
-from tillkey.platform.clock import SystemClock
+from tillkey.platform.clock import Clock, SystemClock
 from tillkey.platform.db import make_engine, make_session_factory
 from tillkey.platform.ids import new_id
+from tillkey.platform.overrides import refuse_unknown
 
 SERVICE = "orders"
 
@@ -38,8 +41,19 @@ class Orders:
             return handler(command, uow, self.deps)
 
 
-def bootstrap(settings: Settings, **overrides) -> Orders:
-    """Overrides (tests): engine, uow_factory, clock, new_id, handlers, event_handlers."""
+class Overrides(TypedDict, total=False):
+    """What a test may swap; any other key is refused (tillkey.platform.overrides)."""
+
+    engine: Engine
+    uow_factory: Callable[..., Any]
+    clock: Clock
+    new_id: Callable[[str], str]
+    handlers: dict
+    event_handlers: dict
+
+
+def bootstrap(settings: Settings, **overrides: Unpack[Overrides]) -> Orders:
+    refuse_unknown(overrides, Overrides)
     tables.start_mappers()
     engine = overrides.get("engine") or make_engine(settings.database_url)
     session_factory = make_session_factory(engine)

@@ -5,6 +5,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
+from typing import Any, TypedDict, Unpack
+
+from sqlalchemy.engine import Engine
 
 from tillkey.messaging import InboxDispatcher, QueueTopology
 from tillkey.payments.adapters import tables
@@ -16,8 +19,9 @@ from tillkey.payments.service_layer.deps import PaymentDeps
 from tillkey.payments.service_layer.follow_ups import DispatchThenFollowUp
 from tillkey.payments.service_layer.handlers import HANDLERS
 from tillkey.payments.service_layer.refunding import AFTER_COMMIT
-from tillkey.platform.clock import SystemClock
+from tillkey.platform.clock import Clock, SystemClock
 from tillkey.platform.db import make_engine, make_session_factory
+from tillkey.platform.overrides import refuse_unknown
 
 SERVICE = "payments"
 
@@ -33,7 +37,20 @@ class Payments:
     deps: PaymentDeps
 
 
-def bootstrap(settings: Settings, **overrides) -> Payments:
+class Overrides(TypedDict, total=False):
+    """What a test may swap; any other key is refused (tillkey.platform.overrides)."""
+
+    engine: Engine
+    clock: Clock
+    uow_factory: Callable[..., Any]
+    handlers: dict
+    gateways: dict
+    card_gateway: str
+    follow_ups: Any
+
+
+def bootstrap(settings: Settings, **overrides: Unpack[Overrides]) -> Payments:
+    refuse_unknown(overrides, Overrides)
     tables.start_mappers()
     engine = overrides.get("engine") or make_engine(settings.database_url)
     session_factory = make_session_factory(engine)

@@ -4,10 +4,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
+from typing import Any, TypedDict, Unpack
+
+from sqlalchemy.engine import Engine
 
 from tillkey.messaging import InboxDispatcher, QueueTopology
 from tillkey.platform.clock import Clock, SystemClock
 from tillkey.platform.db import make_engine, make_session_factory
+from tillkey.platform.overrides import refuse_unknown
 from tillkey.platform.polling import Handoff
 from tillkey.platform.urls import check_url
 from tillkey.webhooks.adapters import tables
@@ -37,7 +41,21 @@ class Webhooks:
     handoff: Handoff
 
 
-def bootstrap(settings: Settings, **overrides) -> Webhooks:
+class Overrides(TypedDict, total=False):
+    """What a test may swap; any other key is refused (tillkey.platform.overrides)."""
+
+    clock: Clock
+    engine: Engine
+    uow_factory: Callable[..., Any]
+    handlers: dict
+    service_name: str
+    retry_delays: tuple
+    sender: Sender
+    check_url: Callable[[str], None]
+
+
+def bootstrap(settings: Settings, **overrides: Unpack[Overrides]) -> Webhooks:
+    refuse_unknown(overrides, Overrides)
     tables.start_mappers()
     clock = overrides.get("clock") or SystemClock()
     engine = overrides.get("engine") or make_engine(settings.database_url)

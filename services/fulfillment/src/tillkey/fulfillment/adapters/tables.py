@@ -4,6 +4,8 @@ Domain classes are mapped imperatively so that `domain/` stays free of SQLAlchem
 """
 from __future__ import annotations
 
+import functools
+
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -156,13 +158,10 @@ license_keys = Table(
 )
 
 _registry = registry()
-_mapped = False
 
 
+@functools.cache  # once per process: mapping a class twice is an error
 def start_mappers() -> None:
-    global _mapped
-    if _mapped:
-        return
     _registry.map_imperatively(Product, products)
     _registry.map_imperatively(Delivery, deliveries)
     _registry.map_imperatively(LicenseSource, license_sources)
@@ -173,4 +172,3 @@ def start_mappers() -> None:
     _registry.map_imperatively(Order, orders, properties={
         "deliveries": relationship(Delivery, order_by=deliveries.c.position, cascade="all, delete-orphan"),
     })
-    _mapped = True

@@ -4,6 +4,8 @@ Domain classes are mapped imperatively so that `domain/` stays free of SQLAlchem
 """
 from __future__ import annotations
 
+import functools
+
 from sqlalchemy import Column, DateTime, Index, Integer, MetaData, String, Table, Text, func
 from sqlalchemy.orm import registry
 
@@ -75,16 +77,12 @@ messages = Table(
 Index("ix_messages_to_lower", func.lower(messages.c.to_address))
 
 _registry = registry()
-_mapped = False
 
 
+@functools.cache  # once per process: mapping a class twice is an error
 def start_mappers() -> None:
-    global _mapped
-    if _mapped:
-        return
     _registry.map_imperatively(MerchantContact, merchant_contacts)
     _registry.map_imperatively(OrderRecipient, order_recipients)
     _registry.map_imperatively(OrderLine, order_lines)
     _registry.map_imperatively(Product, products)
     _registry.map_imperatively(Message, messages, properties={"to": messages.c.to_address})
-    _mapped = True

@@ -4,6 +4,8 @@ Domain classes are mapped imperatively so that `domain/` stays free of SQLAlchem
 """
 from __future__ import annotations
 
+import functools
+
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -198,13 +200,10 @@ api_keys = Table(
 )
 
 _registry = registry()
-_mapped = False
 
 
+@functools.cache  # once per process: mapping a class twice is an error
 def start_mappers() -> None:
-    global _mapped
-    if _mapped:
-        return
     _registry.map_imperatively(Merchant, merchants)
     _registry.map_imperatively(Product, products)
     _registry.map_imperatively(Coupon, coupons)
@@ -223,4 +222,3 @@ def start_mappers() -> None:
                               orders.c.customer_last_name, orders.c.customer_country, orders.c.customer_company,
                               orders.c.customer_vat_id, orders.c.customer_locale),
     })
-    _mapped = True

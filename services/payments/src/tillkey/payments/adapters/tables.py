@@ -4,6 +4,8 @@ Domain classes are mapped imperatively so that `domain/` stays free of SQLAlchem
 """
 from __future__ import annotations
 
+import functools
+
 from sqlalchemy import JSON, BigInteger, Boolean, Column, DateTime, ForeignKey, Index, MetaData, String, Table
 from sqlalchemy.orm import registry, relationship
 
@@ -96,13 +98,10 @@ gateway_notifications = Table(
 )
 
 _registry = registry()
-_mapped = False
 
 
+@functools.cache  # once per process: mapping a class twice is an error
 def start_mappers() -> None:
-    global _mapped
-    if _mapped:
-        return
     _registry.map_imperatively(Merchant, merchants)
     _registry.map_imperatively(Payment, payments, properties={
         # Read side only (the order owns and changes its refunds): the API shows each attempt with
@@ -117,4 +116,3 @@ def start_mappers() -> None:
         "refunds": relationship(Refund, order_by=(refunds.c.created_at, refunds.c.refund_id),
                                 cascade="all, delete-orphan"),
     })
-    _mapped = True

@@ -4,6 +4,8 @@ Domain classes are mapped imperatively so that `domain/` stays free of SQLAlchem
 """
 from __future__ import annotations
 
+import functools
+
 from sqlalchemy import (
     JSON,
     Boolean,
@@ -104,13 +106,10 @@ attempts = Table(
 )
 
 _registry = registry()
-_mapped = False
 
 
+@functools.cache  # once per process: mapping a class twice is an error
 def start_mappers() -> None:
-    global _mapped
-    if _mapped:
-        return
     _registry.map_imperatively(Endpoint, endpoints)
     _registry.map_imperatively(OrderRecord, order_records)
     _registry.map_imperatively(WebhookEvent, events)
@@ -123,4 +122,3 @@ def start_mappers() -> None:
         # that reference them, so a batch needs no flush per event.
         "_event": relationship(WebhookEvent, lazy="noload"),
     })
-    _mapped = True
