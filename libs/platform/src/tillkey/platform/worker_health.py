@@ -26,6 +26,7 @@ import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import FrameType
 
 from tillkey.platform import metrics
 
@@ -36,7 +37,8 @@ TICK_STALE_AFTER = 10.0
 class _Watched:
     def __init__(self, loop, thread: threading.Thread):
         self.loop, self.thread = loop, thread
-        self.frame, self.lasti, self.since = None, -1, time.monotonic()
+        self.frame: FrameType | None = None
+        self.lasti, self.since = -1, time.monotonic()
         self.switches: int | None = None
 
 
@@ -53,7 +55,7 @@ class LoopWatch:
         frames = sys._current_frames()  # noqa: SLF001 — the one way to see where another thread is
         with self._lock:
             for w in self._watched.values():
-                frame = frames.get(w.thread.ident)
+                frame = frames.get(w.thread.ident) if w.thread.ident is not None else None
                 lasti = frame.f_lasti if frame is not None else -1
                 switches = _context_switches(w.thread)
                 # Holding the frame keeps it alive, so `is` can never match a new frame at a reused address.
