@@ -7,8 +7,20 @@ leave the test running against the real part while it believes it swapped it.
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, TypedDict
+
+from sqlalchemy.engine import Engine
+
+from tillkey.platform.clock import Clock
+
+
+class CommonOverrides(TypedDict, total=False):
+    """What every composition root lets a test swap; a service's `Overrides` extends it."""
+
+    engine: Engine
+    clock: Clock
+    uow_factory: Callable[..., Any]
 
 
 def refuse_unknown(overrides: Mapping[str, Any], declared: Any) -> None:

@@ -4,9 +4,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
-from typing import Any, TypedDict, Unpack
-
-from sqlalchemy.engine import Engine
+from typing import Unpack
 
 from tillkey.dashboard.adapters.dead_letters import BrokerDeadLetters
 from tillkey.dashboard.adapters.passwords import Argon2Hasher
@@ -17,7 +15,7 @@ from tillkey.dashboard.config import API_DEFAULTS, Settings
 from tillkey.dashboard.service_layer.ports import DeadLetterQueues, PasswordHasher, PlatformApi, Sealer
 from tillkey.platform.clock import Clock, SystemClock
 from tillkey.platform.db import make_engine
-from tillkey.platform.overrides import refuse_unknown
+from tillkey.platform.overrides import CommonOverrides, refuse_unknown
 
 SERVICE = "dashboard"
 
@@ -34,15 +32,12 @@ class Dashboard:
     dead_letters: DeadLetterQueues
 
 
-class Overrides(TypedDict, total=False):
+class Overrides(CommonOverrides, total=False):
     """What a test may swap; any other key is refused (tillkey.platform.overrides)."""
 
-    engine: Engine
     api: PlatformApi
-    uow_factory: Callable[..., Any]
     hasher: PasswordHasher
     sealer: Sealer
-    clock: Clock
     dead_letters: DeadLetterQueues
 
 

@@ -4,9 +4,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
-from typing import Any, TypedDict, Unpack
-
-from sqlalchemy.engine import Engine
+from typing import Unpack
 
 from tillkey.fulfillment.adapters import tables
 from tillkey.fulfillment.adapters.license_crypto import LicenseCrypto
@@ -18,7 +16,7 @@ from tillkey.fulfillment.service_layer.handlers import HANDLERS
 from tillkey.messaging import InboxDispatcher, QueueTopology
 from tillkey.platform.clock import Clock, SystemClock
 from tillkey.platform.db import make_engine, make_session_factory
-from tillkey.platform.overrides import refuse_unknown
+from tillkey.platform.overrides import CommonOverrides, refuse_unknown
 
 SERVICE = "fulfillment"
 
@@ -36,12 +34,9 @@ class Fulfillment:
     license_client: object  # calls merchants' license web services
 
 
-class Overrides(TypedDict, total=False):
+class Overrides(CommonOverrides, total=False):
     """What a test may swap; any other key is refused (tillkey.platform.overrides)."""
 
-    engine: Engine
-    clock: Clock
-    uow_factory: Callable[..., Any]
     handlers: dict
     products: object
     license_client: object

@@ -4,9 +4,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
-from typing import Any, TypedDict, Unpack
-
-from sqlalchemy.engine import Engine
+from typing import Unpack
 
 from tillkey.messaging import InboxDispatcher, QueueTopology
 from tillkey.notifications.adapters import tables
@@ -19,7 +17,7 @@ from tillkey.notifications.service_layer.handlers import build_handlers
 from tillkey.notifications.service_layer.ports import Mailer
 from tillkey.platform.clock import Clock, SystemClock
 from tillkey.platform.db import make_engine, make_session_factory
-from tillkey.platform.overrides import refuse_unknown
+from tillkey.platform.overrides import CommonOverrides, refuse_unknown
 from tillkey.platform.polling import Handoff
 
 SERVICE = "notifications"
@@ -42,12 +40,9 @@ class Notifications:
     handoff: Handoff
 
 
-class Overrides(TypedDict, total=False):
+class Overrides(CommonOverrides, total=False):
     """What a test may swap; any other key is refused (tillkey.platform.overrides)."""
 
-    clock: Clock
-    engine: Engine
-    uow_factory: Callable[..., Any]
     renderer: object
     handlers: dict
     retry_delays: tuple

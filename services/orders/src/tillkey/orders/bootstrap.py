@@ -4,9 +4,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import partial, update_wrapper
-from typing import Any, TypedDict, Unpack
-
-from sqlalchemy.engine import Engine
+from typing import Any, Unpack
 
 from tillkey.messaging import InboxDispatcher, InboxHandler, QueueTopology
 from tillkey.orders.adapters import tables
@@ -15,10 +13,10 @@ from tillkey.orders.config import Settings
 from tillkey.orders.service_layer.events import EVENT_HANDLERS
 from tillkey.orders.service_layer.handlers import HANDLERS
 from tillkey.orders.service_layer.ports import Deps
-from tillkey.platform.clock import Clock, SystemClock
+from tillkey.platform.clock import SystemClock
 from tillkey.platform.db import make_engine, make_session_factory
 from tillkey.platform.ids import new_id
-from tillkey.platform.overrides import refuse_unknown
+from tillkey.platform.overrides import CommonOverrides, refuse_unknown
 
 SERVICE = "orders"
 
@@ -41,12 +39,9 @@ class Orders:
             return handler(command, uow, self.deps)
 
 
-class Overrides(TypedDict, total=False):
+class Overrides(CommonOverrides, total=False):
     """What a test may swap; any other key is refused (tillkey.platform.overrides)."""
 
-    engine: Engine
-    uow_factory: Callable[..., Any]
-    clock: Clock
     new_id: Callable[[str], str]
     handlers: dict
     event_handlers: dict

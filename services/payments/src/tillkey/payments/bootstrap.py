@@ -5,9 +5,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
-from typing import Any, TypedDict, Unpack
-
-from sqlalchemy.engine import Engine
+from typing import Any, Unpack
 
 from tillkey.messaging import InboxDispatcher, QueueTopology
 from tillkey.payments.adapters import tables
@@ -19,9 +17,9 @@ from tillkey.payments.service_layer.deps import PaymentDeps
 from tillkey.payments.service_layer.follow_ups import DispatchThenFollowUp
 from tillkey.payments.service_layer.handlers import HANDLERS
 from tillkey.payments.service_layer.refunding import AFTER_COMMIT
-from tillkey.platform.clock import Clock, SystemClock
+from tillkey.platform.clock import SystemClock
 from tillkey.platform.db import make_engine, make_session_factory
-from tillkey.platform.overrides import refuse_unknown
+from tillkey.platform.overrides import CommonOverrides, refuse_unknown
 
 SERVICE = "payments"
 
@@ -37,12 +35,9 @@ class Payments:
     deps: PaymentDeps
 
 
-class Overrides(TypedDict, total=False):
+class Overrides(CommonOverrides, total=False):
     """What a test may swap; any other key is refused (tillkey.platform.overrides)."""
 
-    engine: Engine
-    clock: Clock
-    uow_factory: Callable[..., Any]
     handlers: dict
     gateways: dict
     card_gateway: str

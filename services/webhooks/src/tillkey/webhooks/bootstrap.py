@@ -4,14 +4,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
-from typing import Any, TypedDict, Unpack
-
-from sqlalchemy.engine import Engine
+from typing import Unpack
 
 from tillkey.messaging import InboxDispatcher, QueueTopology
 from tillkey.platform.clock import Clock, SystemClock
 from tillkey.platform.db import make_engine, make_session_factory
-from tillkey.platform.overrides import refuse_unknown
+from tillkey.platform.overrides import CommonOverrides, refuse_unknown
 from tillkey.platform.polling import Handoff
 from tillkey.platform.urls import check_url
 from tillkey.webhooks.adapters import tables
@@ -41,12 +39,9 @@ class Webhooks:
     handoff: Handoff
 
 
-class Overrides(TypedDict, total=False):
+class Overrides(CommonOverrides, total=False):
     """What a test may swap; any other key is refused (tillkey.platform.overrides)."""
 
-    clock: Clock
-    engine: Engine
-    uow_factory: Callable[..., Any]
     handlers: dict
     service_name: str
     retry_delays: tuple
