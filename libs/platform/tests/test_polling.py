@@ -220,3 +220,69 @@ def test_a_wake_up_that_finds_nothing_does_not_ask_next_due_again():
         assert len(asked) == 1
     finally:
         stop(worker, thread)
+
+
+def test_no_more_than_per_key_jobs_of_one_key_run_at_once_claimed_or_handed():
+    running: dict[str, int] = {}
+    most: dict[str, int] = {}
+    lock = threading.Lock()
+    told: list[dict] = []
+    queue = [("slow", i) for i in range(6)] + [("fast", i) for i in range(3)]
+    done: list = []
+
+    def claim(free, busy):
+        told.append(dict(busy))
+        with lock:
+            taken = []
+            for job in list(queue):
+                if len(taken) < free and busy.get(job[0], 0) + sum(t[0] == job[0] for t in taken) < 2:
+                    taken.append(job)
+                    queue.remove(job)
+        return taken
+
+    def run_job(job):
+        with lock:
+            running[job[0]] = running.get(job[0], 0) + 1
+            most[job[0]] = max(most.get(job[0], 0), running[job[0]])
+        time.sleep(0.03 if job[0] == "slow" else 0.001)
+        with lock:
+            running[job[0]] -= 1
+        done.append(job)
+
+    worker = PollingWorker("test", claim, run_job, threads=4, poll_interval=0.01, key=lambda job: job[0], per_key=2)
+    worker.take([("slow", "h1"), ("slow", "h2"), ("slow", "h3")], start_within=30)  # the third must wait
+    run_until(worker, lambda: len(done) == 12)
+    assert most["slow"] <= 2 and most["fast"] <= 2
+    assert any(b.get("slow") == 2 for b in told)  # the claim is told which keys are at their cap
+    assert worker._busy == {} and worker._in_flight == 0  # noqa: SLF001 — every place given back
+
+
+def test_one_outcome_that_cannot_be_recorded_holds_up_none_of_the_others():
+    recorded: list = []
+
+    def record(outcomes):
+        if 3 in outcomes:
+            raise ValueError("a value the table refuses")  # the database is up: not worth waiting for
+        recorded.extend(outcomes)
+
+    worker = PollingWorker("test", lambda free: [], lambda job: job, threads=5, record=record, record_for=60)
+    worker._finished = [(time.monotonic(), job, job) for job in range(5)]  # noqa: SLF001 — five sent together
+    worker._in_flight = 5  # noqa: SLF001
+    assert worker._record_finished() == 1  # noqa: SLF001 — one kept for the next turn
+    assert sorted(recorded) == [0, 1, 2, 4] and worker._in_flight == 1  # noqa: SLF001
+
+
+def test_outcomes_are_kept_whole_while_the_database_is_away():
+    from sqlalchemy.exc import OperationalError
+
+    calls: list = []
+
+    def record(outcomes):
+        calls.append(list(outcomes))
+        raise OperationalError("INSERT", {}, ConnectionRefusedError("connection refused"))
+
+    worker = PollingWorker("test", lambda free: [], lambda job: job, threads=5, record=record, record_for=60)
+    worker._finished = [(time.monotonic(), job, job) for job in range(3)]  # noqa: SLF001
+    worker._in_flight = 3  # noqa: SLF001
+    assert worker._record_finished() == 3  # noqa: SLF001
+    assert calls == [[0, 1, 2]]  # no one-by-one tries against a database that is not there

@@ -6,13 +6,20 @@ server hanging for its whole timeout) occupies one thread, never the loop. `clai
 most `free` due jobs (leasing them, so a second worker skips them) and commits before they run;
 `run_job(job)` does the slow part and records it in a transaction of its own.
 
+With `key` and `per_key`, at most `per_key` jobs of one key (a webhook endpoint) run at once, so
+one slow receiver holds `per_key` threads, never the pool: `claim(free, busy)` is then told how
+many of each key are running, to skip the keys at their cap, and a handed-over job whose key is
+at its cap waits for a place.
+
 With `record`, `run_job` only does the slow part and returns its outcome; the loop hands every
 outcome that finished since its last turn to `record(outcomes)`, one transaction for the lot (a
 burst of emails costs a few statements, not a transaction each). If recording fails (the database
 restarting), the outcomes are kept and recorded again on the next turns for up to `record_for`
-seconds: a job whose effect happened (an email the server accepted) is not left to its lease
-running out and run a second time. A job stays counted in flight until it is recorded, so its
-lease is never outlived by a claim of this worker.
+seconds: a job whose effect happened (an email the server accepted, a webhook the receiver
+answered) is not left to its lease running out and run a second time. When the database is up
+and the lot still fails, each outcome is recorded on its own, so one that cannot be recorded
+holds up none of the others. A job stays counted in flight until it is recorded, so its lease is
+never outlived by a claim of this worker.
 """
 from __future__ import annotations
 
@@ -53,16 +60,17 @@ class Handoff:
 
 
 class PollingWorker:
-    def __init__(self, name: str, claim: Callable[[int], list], run_job: Callable[[Any], Any], *,
+    def __init__(self, name: str, claim: Callable[..., list], run_job: Callable[[Any], Any], *,
                  threads: int = 8, poll_interval: float = 1.0,
                  record: Callable[[list], None] | None = None, record_for: float = 20.0,
-                 next_due: Callable[[], float | None] | None = None, idle_poll: float = 30.0):
+                 next_due: Callable[[], float | None] | None = None, idle_poll: float = 30.0,
+                 key: Callable[[Any], str] | None = None, per_key: int = 0):
         self._name = name
         self._claim_jobs = claim
         self._run_job = run_job
         self._record = record
         self._record_for = record_for
-        self._finished: list[tuple[float, Any]] = []  # (finished at, outcome) waiting for `record`
+        self._finished: list[tuple[float, Any, Any]] = []  # (finished at, job, outcome) waiting for `record`
         self._handed: deque[tuple[float, Any]] = deque()  # (start by, job) from `take`
         # Claim (a query) only when it can find something: after `wake()`, when the last claim
         # filled every free thread (more may be due), or once per poll interval (retries falling
@@ -84,6 +92,9 @@ class PollingWorker:
         self._wake = threading.Event()
         self._lock = threading.Lock()
         self._in_flight = 0
+        self._key = key
+        self._per_key = per_key if key is not None else 0
+        self._busy: dict[str, int] = {}  # jobs in flight per key (with `key`)
         self.ready = False
 
     def take(self, jobs: list, start_within: float) -> None:
@@ -146,51 +157,98 @@ class PollingWorker:
             finished, self._finished = self._finished, []
         if not finished:
             return 0
+        failed = self._record_all(finished)
+        now = time.monotonic()
+        keep = [item for item in failed if now - item[0] < self._record_for]
+        if len(keep) < len(failed):
+            log.error("%s: could not record %d finished jobs for %.0fs; giving up on them (their leases run "
+                      "out and they are run again)", self._name, len(failed) - len(keep), self._record_for)
+        kept = {id(item) for item in keep}
+        with self._lock:
+            self._finished[:0] = keep
+            for item in finished:
+                if id(item) not in kept:
+                    self._release(item[1])
+        return len(keep)
+
+    def _record_all(self, finished: list[tuple[float, Any, Any]]) -> list[tuple[float, Any, Any]]:
+        """→ the items that could not be recorded: all in one transaction, else one by one."""
         record = self._record
         if record is None:  # _run keeps outcomes only for a worker that has `record`
             raise RuntimeError(f"{self._name}: finished jobs to record but no `record`")
         try:
-            record([outcome for _at, outcome in finished])
-        except Exception:  # noqa: BLE001 — kept, and tried again on the next turns
-            now = time.monotonic()
-            keep = [item for item in finished if now - item[0] < self._record_for]
-            if len(keep) < len(finished):
-                log.exception("%s: could not record %d finished jobs for %.0fs; giving up on them", self._name,
-                              len(finished) - len(keep), self._record_for)
+            record([outcome for _at, _job, outcome in finished])
+            return []
+        except Exception as exc:  # noqa: BLE001 — kept, and tried again on the next turns
+            if len(finished) == 1 or db_errors.database_unavailable(exc):
+                log.warning("%s: could not record %d finished jobs; trying again: %s", self._name, len(finished),
+                            db_errors.summary(exc))
+                return finished
+            log.warning("%s: could not record %d finished jobs together; recording one by one", self._name,
+                        len(finished), exc_info=True)
+        failed = []
+        for item in finished:
+            try:
+                record([item[2]])
+            except Exception:  # noqa: BLE001 — this one is kept; the others are recorded
+                log.exception("%s: could not record a finished job", self._name)
+                failed.append(item)
+        return failed
+
+    def _count_in(self, job) -> None:
+        """Under the lock: `job` is in flight."""
+        self._in_flight += 1
+        if self._key is not None:
+            key = self._key(job)
+            self._busy[key] = self._busy.get(key, 0) + 1
+
+    def _release(self, job) -> None:
+        """Under the lock: `job` is done (recorded, failed, or given up on)."""
+        self._in_flight -= 1
+        if self._key is not None:
+            key = self._key(job)
+            left = self._busy.get(key, 0) - 1
+            if left > 0:
+                self._busy[key] = left
             else:
-                log.warning("%s: could not record %d finished jobs; trying again", self._name, len(finished),
-                            exc_info=True)
-            with self._lock:
-                self._finished[:0] = keep
-                self._in_flight -= len(finished) - len(keep)
-            return len(keep)
-        with self._lock:
-            self._in_flight -= len(finished)
-        return 0
+                self._busy.pop(key, None)
+
+    def _fits(self, job) -> bool:
+        """Under the lock: a thread is free, and a place under its key's cap."""
+        if self._in_flight >= self._threads:
+            return False
+        return self._key is None or self._busy.get(self._key(job), 0) < self._per_key
 
     def _take_handed(self) -> list:
+        """Handed-over jobs that fit now, counted in flight; the rest wait in order. One that waited
+        past its start-by is dropped: its lease ends before it could finish, and a poll takes it."""
         now = time.monotonic()
+        taken: list = []
+        waiting: deque[tuple[float, Any]] = deque()
         with self._lock:
-            taken = []
-            while self._handed and self._in_flight < self._threads:
+            while self._handed:
                 start_by, job = self._handed.popleft()
-                if start_by > now:
+                if start_by <= now:
+                    continue
+                if self._fits(job):
                     taken.append(job)
-                    self._in_flight += 1
-            while self._handed and self._handed[0][0] <= now:  # too late for the rest's leases too
-                self._handed.popleft()
+                    self._count_in(job)
+                else:
+                    waiting.append((start_by, job))
+            self._handed = waiting
         return taken
 
     def _claim(self) -> list:
         with self._lock:
             free = self._threads - self._in_flight
+            busy = dict(self._busy)
         if free <= 0 or not (self._poked or self._more_due or time.monotonic() >= self._next_claim):
             return []
         woken, planned = self._poked, self._next_claim
         self._poked = False
         self._next_claim = time.monotonic() + self._poll_interval
         try:
-            jobs = self._claim_jobs(free)
+            jobs = self._claim_jobs(free, busy) if self._key is not None else self._claim_jobs(free)
             self._more_due = len(jobs) == free
             if not jobs and self._next_due is not None:
                 # A wake-up is for work committed due now; finding none (handed over, or taken by
@@ -206,7 +264,8 @@ class PollingWorker:
             self._stopping.wait(1.0)
             return []
         with self._lock:
-            self._in_flight += len(jobs)
+            for job in jobs:
+                self._count_in(job)
         return jobs
 
     def _run(self, job) -> None:
@@ -215,13 +274,13 @@ class PollingWorker:
         except Exception:  # noqa: BLE001 — the job's lease runs out and it is tried again
             log.exception("%s: a job failed", self._name)
             with self._lock:
-                self._in_flight -= 1
+                self._release(job)
         else:
             with self._lock:
                 if self._record is None:
-                    self._in_flight -= 1
+                    self._release(job)
                 else:
-                    self._finished.append((time.monotonic(), outcome))
+                    self._finished.append((time.monotonic(), job, outcome))
         with self._lock:
             # What it recorded may be a retry due soon: back to the poll cadence until a claim finds
             # nothing and asks next_due again (never a claim per finished job under load).
