@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import calendar
 import logging
-import threading
 import time
 from collections.abc import Callable
 from datetime import datetime
@@ -14,6 +13,7 @@ from tillkey.messaging.connection import short_connection
 from tillkey.messaging.consumer import REASON_HEADER
 from tillkey.messaging.dead_letters_sweep import each_queue
 from tillkey.messaging.topology import QueueTopology
+from tillkey.platform.periodic import PeriodicLoop
 
 log = logging.getLogger(__name__)
 
@@ -38,17 +38,22 @@ def parked_at(properties) -> float | None:
     return float(timestamp) if timestamp is not None else None
 
 
-class DeadLetterRetention:
+class DeadLetterRetention(PeriodicLoop):
     """Every `interval` seconds, drop the service's dead letters older than `retention` seconds (one
     log line each). A message whose age is unknown is stamped now (republished with the time) so it
     is dropped one retention period later rather than kept for ever."""
 
     def __init__(self, amqp_url: str, topology: QueueTopology, retention: float, interval: float = 3600.0,
                  clock: Callable[[], float] = time.time):
-        self.amqp_url, self.topology, self.retention, self.interval = amqp_url, topology, retention, interval
+        # A broker that is down is expected, and the consumer says so too: one line, no traceback,
+        # and another try within a minute rather than an hour.
+        super().__init__(f"{topology.service}: dead-letter retention sweep", interval,
+                         retry_after=min(interval, 60.0), traceback_on_failure=False)
+        self.amqp_url, self.topology, self.retention = amqp_url, topology, retention
         self._clock = clock
-        self._stop = threading.Event()
-        self.last_run_at = time.monotonic()
+
+    def tick(self) -> int:
+        return self.sweep()
 
     def sweep(self) -> int:
         dropped = 0
@@ -72,19 +77,3 @@ class DeadLetterRetention:
                         dropped += 1
                     channel.basic_ack(tag)
         return dropped
-
-    def run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self.sweep()
-                self.last_run_at = time.monotonic()
-            except Exception as exc:  # noqa: BLE001 — a broker hiccup must not end the loop; the next sweep retries
-                # One line, no traceback: a broker that is down is expected and the consumer says so too.
-                log.warning("%s: dead-letter retention sweep failed (%s: %s); trying again in %.0fs",
-                            self.topology.service, type(exc).__name__, exc, min(self.interval, 60.0))
-                self._stop.wait(min(self.interval, 60.0))
-                continue
-            self._stop.wait(self.interval)
-
-    def stop(self) -> None:
-        self._stop.set()
