@@ -143,14 +143,14 @@ def test_redelivery_mid_schedule_resumes_the_schedule_on_failure():
 
 
 def test_redelivery_success_and_refusals():
-    from tillkey.webhooks.domain.model import DomainError
+    from tillkey.contracts.errors import Conflict
 
     d, e = delivery(status="failed", next_attempt_at=None), endpoint()
     d.request_redelivery(NOW)
-    with pytest.raises(DomainError):
+    with pytest.raises(Conflict):
         d.request_redelivery(NOW)
     policy.settle(d, e, attempt(), SendResult(3, status=200), NOW, SCHEDULE, 0.5)
     assert d.status == "succeeded"
     busy = delivery(lease_expires_at=NOW + timedelta(seconds=30))
-    with pytest.raises(DomainError):
+    with pytest.raises(Conflict):
         busy.request_redelivery(NOW)

@@ -2,12 +2,15 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from flask import Flask, Response, json
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
 
+from tillkey.contracts.errors import DomainError
 from tillkey.platform.db_errors import RETRY_AFTER_SECONDS, database_unavailable
 from tillkey.platform.db_errors import summary as db_summary
 
@@ -41,6 +44,24 @@ def conflict(detail: str, code: str = "conflict") -> ApiError:
 
 def validation_error(errors: dict[str, list[str]], detail: str = "The request has invalid fields.") -> ApiError:
     return ApiError(422, detail, code="validation_error", errors=errors)
+
+
+def refused(exc: DomainError) -> ApiError:
+    """A domain refusal's problem+json answer: its kind's status, its code, the fields it names
+    (422 only) and Retry-After when retrying later helps."""
+    headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after is not None else None
+    return ApiError(exc.status, exc.detail, code=exc.code, errors=exc.errors if exc.status == 422 else None,
+                    headers=headers)
+
+
+@contextmanager
+def refusals_as_problems() -> Iterator[None]:
+    """Around a use case at the edge: a refusal becomes its ApiError here, inside the view, so
+    `@idempotent` sees it and stores the 4xx answer for replay like any other."""
+    try:
+        yield
+    except DomainError as exc:
+        raise refused(exc) from None
 
 
 def flatten_errors(messages: Any, prefix: str = "") -> dict[str, list[str]]:

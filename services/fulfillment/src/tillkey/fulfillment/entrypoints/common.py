@@ -2,15 +2,13 @@
 from __future__ import annotations
 
 import re
-from contextlib import contextmanager
 from functools import wraps
 
 from flask import current_app, request
 
-from tillkey.fulfillment.domain.errors import Conflict, Invalid, NotFound, Unavailable
 from tillkey.fulfillment.service_layer import merchant
 from tillkey.platform.auth import require
-from tillkey.platform.problems import ApiError, conflict, not_found, validation_error
+from tillkey.platform.problems import not_found, refusals_as_problems
 
 _PRODUCT_ID = re.compile(r"^prod_[A-Za-z0-9]{1,59}$")
 
@@ -31,21 +29,6 @@ def checked_product_id(product_id: str) -> str:
     return product_id
 
 
-@contextmanager
-def domain_errors():
-    """Domain refusals → problem+json. Raised inside `@endpoint` so `@idempotent` stores the 4xx."""
-    try:
-        yield
-    except NotFound as exc:
-        raise not_found(exc.what) from None
-    except Conflict as exc:
-        raise conflict(str(exc)) from None
-    except Invalid as exc:
-        raise validation_error(exc.errors, str(exc)) from None
-    except Unavailable as exc:
-        raise ApiError(503, str(exc), code="unavailable", headers={"Retry-After": "5"}) from None
-
-
 def credential_first(view):
     """The credential before the body: a stranger's bad body is a 401, not a 422."""
     @wraps(view)
@@ -61,6 +44,6 @@ def product_owner(product_id: str) -> str:
     """The calling merchant, once the product is known to be theirs (404 otherwise)."""
     merchant_id = require("merchant").merchant_id
     checked_product_id(product_id)
-    with domain_errors():
+    with refusals_as_problems():
         merchant.ensure_owner(service().uow_factory, service().products, merchant_id, bearer_token(), product_id)
     return merchant_id

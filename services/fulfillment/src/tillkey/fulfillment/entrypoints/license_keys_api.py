@@ -8,7 +8,7 @@ from flask import Blueprint
 
 from tillkey.fulfillment.domain.errors import Invalid
 from tillkey.fulfillment.entrypoints import license_schemas as s
-from tillkey.fulfillment.entrypoints.common import credential_first, domain_errors, product_owner, service
+from tillkey.fulfillment.entrypoints.common import credential_first, product_owner, refusals_as_problems, service
 from tillkey.fulfillment.service_layer import key_management as keys
 from tillkey.platform.api import endpoint
 from tillkey.platform.auth import require
@@ -29,7 +29,7 @@ def list_keys(query: dict):
     one of `product_id` and `order_id`."""
     merchant_id = _merchant()
     product_id, order_id = query.get("product_id"), query.get("order_id")
-    with domain_errors():
+    with refusals_as_problems():
         if (product_id is None) == (order_id is None):
             raise Invalid({"product_id": ["Give exactly one of product_id and order_id."]})
         if order_id is not None:
@@ -42,7 +42,7 @@ def list_keys(query: dict):
 @endpoint(response=s.MerchantKeyOut, auth=AUTH, tags=TAGS)
 def revoke(key_id: str):
     """Revoke the key: validation answers `revoked`, activation is refused (`license.revoked`)."""
-    with domain_errors():
+    with refusals_as_problems():
         return keys.revoke(service().uow_factory(), _merchant(), key_id)
 
 
@@ -50,7 +50,7 @@ def revoke(key_id: str):
 @endpoint(response=s.MerchantKeyOut, auth=AUTH, tags=TAGS)
 def reinstate(key_id: str):
     """Re-enable a revoked key (409 for a deleted order's key)."""
-    with domain_errors():
+    with refusals_as_problems():
         return keys.reinstate(service().uow_factory(), _merchant(), key_id)
 
 
@@ -59,7 +59,7 @@ def reinstate(key_id: str):
 @endpoint(body=s.KeyChangeIn, response=s.MerchantKeyOut, auth=AUTH, tags=TAGS)
 def change(key_id: str, body: dict):
     """Change the key's activation limit; its license token is signed anew."""
-    with domain_errors():
+    with refusals_as_problems():
         return keys.change_limit(service().uow_factory(), _merchant(), key_id, body["activation_limit"])
 
 
@@ -67,7 +67,7 @@ def change(key_id: str, body: dict):
 @endpoint(response=s.MerchantActivationList, auth=AUTH, tags=TAGS)
 def activations(key_id: str):
     """The machines the key is activated on, oldest first."""
-    with domain_errors():
+    with refusals_as_problems():
         return keys.activations(service().uow_factory(), _merchant(), key_id)
 
 
@@ -75,5 +75,5 @@ def activations(key_id: str):
 @endpoint(status=204, auth=AUTH, tags=TAGS)
 def remove_activation(key_id: str, activation_id: str):
     """Remove one activation, freeing its place (`license.deactivated`)."""
-    with domain_errors():
+    with refusals_as_problems():
         keys.remove_activation(service().uow_factory(), _merchant(), key_id, activation_id)

@@ -9,7 +9,7 @@ from flask import Blueprint, request
 
 from tillkey.fulfillment.domain.licensing import MAX_KEY_INPUT, LicenseRefused, normalize_key
 from tillkey.fulfillment.entrypoints import license_schemas as s
-from tillkey.fulfillment.entrypoints.common import domain_errors, service
+from tillkey.fulfillment.entrypoints.common import refusals_as_problems, service
 from tillkey.fulfillment.service_layer import licensing
 from tillkey.platform.api import endpoint
 from tillkey.platform.problems import conflict
@@ -48,7 +48,7 @@ def validate(body: dict):
 def activate(body: dict):
     """Activate the key on one machine: 404 for an unknown key; 409 `activation_limit_reached`,
     `license_revoked` or `license_expired`. The same fingerprint again answers its activation."""
-    with domain_errors():
+    with refusals_as_problems():
         try:
             answer, new = licensing.activate(service().uow_factory(), body["key"], body["instance_name"],
                                              body["fingerprint"])
@@ -62,5 +62,5 @@ def activate(body: dict):
 @endpoint(body=s.DeactivateIn, response=s.DeactivationOut, tags=TAGS)
 def deactivate(body: dict):
     """Release one activation of the key (404 unless it is one of the key's), freeing its place."""
-    with domain_errors():
+    with refusals_as_problems():
         return licensing.deactivate(service().uow_factory(), body["key"], body["instance_id"])

@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Blueprint
 
 from tillkey.fulfillment.entrypoints import schemas as s
-from tillkey.fulfillment.entrypoints.common import credential_first, domain_errors, product_owner, service
+from tillkey.fulfillment.entrypoints.common import credential_first, product_owner, refusals_as_problems, service
 from tillkey.fulfillment.service_layer import merchant
 from tillkey.platform.api import endpoint
 from tillkey.platform.idempotency import idempotent
@@ -19,7 +19,7 @@ TAGS = ("license sources",)
 def put_source(product_id: str, body: dict):
     """Set how the product's licenses are obtained; a generated web-service secret is shown only here."""
     merchant_id = product_owner(product_id)
-    with domain_errors():
+    with refusals_as_problems():
         return merchant.configure_source(service().uow_factory(), merchant_id, product_id, body,
                                          allow_private_urls=service().settings.allow_private_urls)
 

@@ -1,33 +1,17 @@
-"""What the service refuses, in domain terms; the HTTP edge maps each kind to its status code."""
+"""What the service refuses, in domain terms: the platform's refusals (tillkey.contracts.errors),
+whose kind decides the HTTP status at the edge, plus two of payments' own."""
 from __future__ import annotations
 
+from tillkey.contracts.errors import Conflict, DomainError, Invalid, NotFound
 
-class DomainError(Exception):
-    code = "error"
-
-    def __init__(self, detail: str, code: str | None = None, field: str | None = None):
-        super().__init__(detail)
-        self.detail = detail
-        self.code = code or self.code
-        self.field = field
-
-
-class NotFound(DomainError):
-    code = "not_found"
-
-
-class Conflict(DomainError):
-    code = "conflict"
+__all__ = ["Conflict", "DomainError", "Invalid", "InvalidTransition", "NotFound", "NotReady"]
 
 
 class NotReady(Conflict):
     """The order is not known here yet (order.created still on its way): ask again in a second."""
 
     code = "order_not_ready"
-
-
-class Invalid(DomainError):
-    code = "validation_error"
+    retry_after = 1
 
 
 class InvalidTransition(Conflict):

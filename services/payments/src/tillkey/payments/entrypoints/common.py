@@ -7,33 +7,21 @@ from typing import TypeVar
 
 from flask import current_app, g
 
-from tillkey.payments.domain.errors import Conflict, DomainError, Invalid, NotFound, NotReady
 from tillkey.platform.auth import require
-from tillkey.platform.problems import ApiError
+from tillkey.platform.problems import refusals_as_problems
 
 T = TypeVar("T")
-_STATUS = ((NotFound, 404), (Conflict, 409), (Invalid, 422))
 
 
 def service():
     return current_app.extensions["tillkey.payments"]
 
 
-def to_api_error(exc: DomainError) -> ApiError:
-    status = next((s for kind, s in _STATUS if isinstance(exc, kind)), 422)
-    errors = {exc.field: [exc.detail]} if status == 422 and exc.field else None
-    # "Not yet" is worth a retry in a second (the order is on its way from orders).
-    headers = {"Retry-After": "1"} if isinstance(exc, NotReady) else None
-    return ApiError(status, exc.detail, code=exc.code, errors=errors, headers=headers)
-
-
 def run(use_case: Callable[..., T], command) -> T:
     """Run a use case with the wired dependencies; a refusal becomes its problem+json answer
-    here (not in an app error handler) so `@idempotent` sees an ApiError and stores 4xx answers."""
-    try:
+    (tillkey.platform.problems.refused)."""
+    with refusals_as_problems():
         return use_case(command, service().deps)
-    except DomainError as exc:
-        raise to_api_error(exc) from None
 
 
 def authorize(*kinds: str):

@@ -7,12 +7,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from tillkey.contracts.errors import Conflict
+
 ROTATION_OVERLAP = timedelta(hours=24)
 ALL_EVENTS = "*"
 
 
-class DomainError(Exception):
-    """A rule refused the change (the edge turns it into a 409)."""
 
 
 @dataclass
@@ -150,9 +150,9 @@ class Delivery:
 
     def request_redelivery(self, now: datetime) -> None:
         if self.manual_pending:
-            raise DomainError("A redelivery of this delivery is already waiting to be sent.")
+            raise Conflict("A redelivery of this delivery is already waiting to be sent.")
         if self.lease_expires_at is not None and self.lease_expires_at > now:
-            raise DomainError("An attempt of this delivery is being sent right now; try again in a moment.")
+            raise Conflict("An attempt of this delivery is being sent right now; try again in a moment.")
         self.resume_at = self.next_attempt_at if self.status == "pending" else None
         self.status, self.next_attempt_at, self.manual_pending = "pending", now, True
 

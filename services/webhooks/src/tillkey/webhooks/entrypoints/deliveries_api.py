@@ -5,8 +5,8 @@ from flask import Blueprint, current_app
 
 from tillkey.platform.api import endpoint
 from tillkey.platform.auth import require
+from tillkey.platform.problems import refusals_as_problems
 from tillkey.webhooks.entrypoints import schemas
-from tillkey.webhooks.entrypoints.errors import translated
 from tillkey.webhooks.service_layer import deliveries as uc
 
 bp = Blueprint("webhook_deliveries", __name__, url_prefix="/v1/webhook-deliveries")
@@ -22,7 +22,7 @@ def _uow():
 def list_(query):
     """The merchant's deliveries, newest first, each with its attempts; by endpoint, event, status or order."""
     merchant = require("merchant")
-    with translated():
+    with refusals_as_problems():
         rows, next_cursor = uc.list_deliveries(uc.DeliveryQuery(merchant.merchant_id, **query), _uow())
     return {"data": rows, "next_cursor": next_cursor}
 
@@ -32,5 +32,5 @@ def list_(query):
 def redeliver(delivery_id):
     """Send the same delivery again (same webhook-id); the worker picks it up at once."""
     merchant = require("merchant")
-    with translated():
+    with refusals_as_problems():
         return uc.redeliver(merchant.merchant_id, delivery_id, _uow())

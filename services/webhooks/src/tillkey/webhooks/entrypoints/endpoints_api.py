@@ -7,8 +7,8 @@ from tillkey.platform.api import endpoint
 from tillkey.platform.auth import require
 from tillkey.platform.idempotency import idempotent
 from tillkey.platform.pagination import PageQuery
+from tillkey.platform.problems import refusals_as_problems
 from tillkey.webhooks.entrypoints import schemas
-from tillkey.webhooks.entrypoints.errors import translated
 from tillkey.webhooks.service_layer import endpoints as uc
 from tillkey.webhooks.service_layer import pinging
 
@@ -27,7 +27,7 @@ def create(body):
     """Register an endpoint; the answer holds its signing secret (shown only here and on rotation)."""
     merchant = require("merchant")
     service = _service()
-    with translated():
+    with refusals_as_problems():
         return uc.create_endpoint(uc.CreateEndpoint(merchant.merchant_id, body["url"], body["events"],
                                                     body.get("description")),
                                   service.uow_factory(), service.check_url)
@@ -49,7 +49,7 @@ def update(endpoint_id, body):
     """Change the URL, events or description; `enabled: true` re-enables a disabled endpoint."""
     merchant = require("merchant")
     service = _service()
-    with translated():
+    with refusals_as_problems():
         return uc.update_endpoint(uc.UpdateEndpoint(merchant.merchant_id, endpoint_id, **body),
                                   service.uow_factory(), service.check_url)
 
@@ -59,7 +59,7 @@ def update(endpoint_id, body):
 def delete(endpoint_id):
     """Delete the endpoint; its pending deliveries end `failed`."""
     merchant = require("merchant")
-    with translated():
+    with refusals_as_problems():
         uc.delete_endpoint(merchant.merchant_id, endpoint_id, _service().uow_factory())
 
 
@@ -68,7 +68,7 @@ def delete(endpoint_id):
 def rotate_secret(endpoint_id):
     """A new secret; for 24 h webhooks are signed with both the old and the new one."""
     merchant = require("merchant")
-    with translated():
+    with refusals_as_problems():
         return uc.rotate_secret(merchant.merchant_id, endpoint_id, _service().uow_factory())
 
 
@@ -78,5 +78,5 @@ def rotate_secret(endpoint_id):
 def ping(endpoint_id):
     """Send a signed `ping` event to the endpoint now, as a delivery in the log (a disabled endpoint: 409)."""
     merchant = require("merchant")
-    with translated():
+    with refusals_as_problems():
         return pinging.ping(merchant.merchant_id, endpoint_id, _service().uow_factory())

@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from tillkey.webhooks.domain.model import Delivery, DomainError, WebhookEvent
+from tillkey.webhooks.domain.model import Delivery, WebhookEvent
 from tillkey.webhooks.service_layer.errors import Conflict, NotFound
 
 
@@ -45,10 +45,7 @@ def redeliver(merchant_id: str, delivery_id: str, uow) -> dict:
             raise Conflict("The endpoint of this delivery was deleted.")
         if not endpoint.enabled:
             raise Conflict("The endpoint is disabled; re-enable it (PATCH enabled=true) first.")
-        try:
-            delivery.request_redelivery(uow.clock.now())
-        except DomainError as exc:
-            raise Conflict(str(exc)) from None
+        delivery.request_redelivery(uow.clock.now())  # Conflict when one is already waiting or being sent
         uow.commit()
         return view(delivery, uow.attempts_of([delivery.delivery_id])[delivery.delivery_id],
                     uow.event(delivery.event_id))
