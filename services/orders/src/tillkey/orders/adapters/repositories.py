@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -106,12 +107,13 @@ class Coupons:
     def redeem(self, merchant_id: str, code_key: str) -> bool:
         c = t.coupons.c
         # Conditional increment: the database decides, under its row lock, whether one is left.
-        result = self.session.execute(
+        # cast: an UPDATE gives a CursorResult (it has rowcount); Session.execute is annotated as any Result.
+        result = cast(CursorResult[Any], self.session.execute(
             update(t.coupons)
             .where(c.merchant_id == merchant_id, c.code_key == code_key,
                    (c.max_redemptions.is_(None)) | (c.redemptions < c.max_redemptions))
             .values(redemptions=c.redemptions + 1)
-            .execution_options(synchronize_session=False))
+            .execution_options(synchronize_session=False)))
         if result.rowcount == 1:
             coupon = self.session.identity_map.get(self.session.identity_key(Coupon, (merchant_id, code_key)))
             if coupon is not None:
@@ -177,12 +179,13 @@ class Orders:
         concurrent refunds can never reserve more than the total, whatever each of them read.
         """
         c = t.orders.c
-        result = self.session.execute(
+        # cast: as in redeem, the UPDATE's result is a CursorResult.
+        result = cast(CursorResult[Any], self.session.execute(
             update(t.orders)
             .where(c.order_id == order_id, c.status == PAID,
                    c.total - c.refunded_amount - c.refund_reserved >= amount)
             .values(refund_reserved=c.refund_reserved + amount)
-            .execution_options(synchronize_session=False))
+            .execution_options(synchronize_session=False)))
         order = self.session.identity_map.get(self.session.identity_key(Order, order_id))
         if order is not None:
             self.session.expire(order, ["refund_reserved", "refunded_amount", "status"])

@@ -17,14 +17,13 @@ def build_workers(settings: Settings, **overrides) -> dict:
     """The worker's loops, each on its own thread: consumer (payments' and fulfillment's events),
     relay (publishes the outbox), scheduler (reminders and expiry of unpaid orders)."""
     service = bootstrap(settings, **overrides)
-    loops = {
-        "consumer": Consumer(settings.amqp_url, service.topology, service.dispatcher),
-        "relay": OutboxRelay(settings.amqp_url, service.session_factory, tables.outbox, SERVICE,
-                             retention=settings.outbox_retention),
-        "scheduler": LifecycleScheduler(service, interval=settings.scheduler_interval,
-                                        reminder_after=settings.unpaid_reminder_after, ttl=settings.unpaid_order_ttl),
-    }
-    loops["relay"].metrics_collectors.append(schedule_lag(SERVICE, {"lifecycle": loops["scheduler"]}))
+    consumer = Consumer(settings.amqp_url, service.topology, service.dispatcher)
+    relay = OutboxRelay(settings.amqp_url, service.session_factory, tables.outbox, SERVICE,
+                        retention=settings.outbox_retention)
+    scheduler = LifecycleScheduler(service, interval=settings.scheduler_interval,
+                                   reminder_after=settings.unpaid_reminder_after, ttl=settings.unpaid_order_ttl)
+    loops: dict[str, object] = {"consumer": consumer, "relay": relay, "scheduler": scheduler}
+    relay.metrics_collectors.append(schedule_lag(SERVICE, {"lifecycle": scheduler}))
     loops.update(dead_letter_care(settings.amqp_url, service.topology, service.dispatcher))
     return loops
 

@@ -20,8 +20,9 @@ def page_locale(*preferred: str | None) -> str:
     """The first supported explicit choice (the URL's `locale`, the cart's or the order's), else the
     browser's Accept-Language."""
     for choice in (request.args.get("locale"), *preferred):
-        if language_of(choice):
-            return language_of(choice)
+        language = language_of(choice)
+        if language:
+            return language
     return negotiate_locale(None, request.headers.get("Accept-Language"))
 
 

@@ -11,11 +11,10 @@ def visible_order(uow: UnitOfWork, order_id: str, viewer: Viewer, *, lock: bool 
     """The order if `viewer` may see it: admin always, a merchant its own, the customer its one order
     unless deleted (its data is gone and the token no longer opens it). Anything else: not found."""
     order = uow.orders.get(order_id, lock=lock)
-    visible = order is not None and (
-        viewer.kind == "admin"
-        or (viewer.kind == "merchant" and order.merchant_id == viewer.merchant_id)
-        or (viewer.kind == "customer" and viewer.order_id == order.order_id and order.visible_to_customer))
-    if not visible:
+    if order is None or not (
+            viewer.kind == "admin"
+            or (viewer.kind == "merchant" and order.merchant_id == viewer.merchant_id)
+            or (viewer.kind == "customer" and viewer.order_id == order.order_id and order.visible_to_customer)):
         raise NotFound("No such order.")
     return order
 

@@ -24,7 +24,10 @@ def api_key_view(key: ApiKey, caller: c.KeyCaller | None = None) -> dict:
 def issue_key(uow: UnitOfWork, deps: Deps, merchant_id: str, name: str) -> tuple[ApiKey, str]:
     """A new key for the merchant, in the registry; the caller commits and shows the key once."""
     secret = make_api_key(deps.platform_secret, merchant_id)
-    key = ApiKey(api_key_id(secret), merchant_id, name, api_key_prefix(secret), deps.clock.now())
+    key_id = api_key_id(secret)
+    if key_id is None:  # only a merchant id that is not `mer_<letters and digits>` makes a key without one
+        raise ValueError(f"no API key can name merchant {merchant_id!r}")
+    key = ApiKey(key_id, merchant_id, name, api_key_prefix(secret), deps.clock.now())
     uow.api_keys.add(key)
     return key, secret
 

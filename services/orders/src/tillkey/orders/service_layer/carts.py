@@ -130,7 +130,7 @@ def open_checkout_link(cmd: c.OpenCheckoutLink, uow: UnitOfWork, deps: Deps) -> 
     cookie_cart_id = cmd.cart_ids.get(product.merchant_id)
     cart = uow.carts.get(cookie_cart_id, lock=True) if cookie_cart_id else None
     is_new = cart is None or not cart.is_open or cart.merchant_id != product.merchant_id
-    if is_new:
+    if is_new or cart is None:
         cart = Cart.start(deps.new_id("cart"), product, None, now)
     if cmd.clear:
         cart.clear(now)

@@ -18,7 +18,9 @@ depends_on = None
 
 def upgrade() -> None:
     with op.batch_alter_table('orders', schema=None) as batch_op:
-        batch_op.create_index('ix_orders_customer_email_lower', [sa.text('lower(customer_email)')], unique=False)
+        # alembic annotates the batch form's columns as List[str]; like op.create_index it takes an expression too.
+        batch_op.create_index('ix_orders_customer_email_lower', [sa.text('lower(customer_email)')],  # type: ignore[list-item]
+                              unique=False)
         batch_op.create_index('ix_orders_created', ['created_at', 'order_id'], unique=False)
 
 
