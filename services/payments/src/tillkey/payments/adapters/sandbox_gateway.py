@@ -5,6 +5,7 @@ import json
 import logging
 import time
 from collections.abc import Callable, Mapping
+from functools import partial
 from typing import Any
 from urllib.parse import quote
 
@@ -37,10 +38,10 @@ class SandboxGateway:
         self.http = session or requests.Session()
         self.timeout = timeout
         self.clock = clock
-        self._retrying = dict(retry=retry_if_exception_type(TransientGatewayError), reraise=True,
-                              stop=stop_after_attempt(attempts),
-                              wait=wait_exponential(multiplier=backoff, max=max_backoff),
-                              before_sleep=before_sleep_log(log, logging.WARNING))
+        self._retrying = partial(Retrying, retry=retry_if_exception_type(TransientGatewayError), reraise=True,
+                                 stop=stop_after_attempt(attempts),
+                                 wait=wait_exponential(multiplier=backoff, max=max_backoff),
+                                 before_sleep=before_sleep_log(log, logging.WARNING))
 
     # -- calls ----------------------------------------------------------------------------------
     def charge(self, payment_id: str, payment_token: str, amount: int, currency: str,
@@ -66,7 +67,7 @@ class SandboxGateway:
     def _call(self, method: str, path: str, body: dict[str, Any] | None = None,
               idempotency_key: str | None = None) -> dict[str, Any]:
         headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
-        for attempt in Retrying(**self._retrying):
+        for attempt in self._retrying():
             with attempt:
                 return self._once(method, path, body, headers)
         raise AssertionError("unreachable: tenacity re-raises the last error")

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import func, select, update
-from sqlalchemy.orm import noload
+from sqlalchemy.orm import class_mapper, noload
 
 from tillkey.messaging import SqlAlchemyUnitOfWork
 from tillkey.payments.adapters import tables
@@ -21,77 +21,78 @@ class PaymentsUnitOfWork(SqlAlchemyUnitOfWork):
         self.clock = clock or SystemClock()
 
     def merchant(self, merchant_id: str) -> Merchant | None:
-        return self.session.get(Merchant, merchant_id)
+        return self._open_session().get(Merchant, merchant_id)
 
     def order(self, order_id: str, *, lock: bool = False) -> Order | None:
         """`lock`: hold the order's row until commit (PostgreSQL `FOR UPDATE`), so two requests or
         notifications about one order decide one after the other. SQLite serializes every write
         transaction anyway (BEGIN IMMEDIATE)."""
         if not lock:
-            return self.session.get(Order, order_id)
+            return self._open_session().get(Order, order_id)
         # Whatever this unit of work read before the lock may be stale: reload it after.
-        self.session.expire_all()
-        return self.session.get(Order, order_id, with_for_update=True, populate_existing=True)
+        self._open_session().expire_all()
+        return self._open_session().get(Order, order_id, with_for_update=True, populate_existing=True)
 
     def order_id_of(self, *, payment_id: str | None = None, refund_id: str | None = None) -> str | None:
         """The order a payment or refund belongs to, without loading either (the caller locks the order)."""
         if refund_id is not None:
             r = tables.refunds.c
-            return self.session.scalar(select(r.order_id).where(r.refund_id == refund_id))
+            return self._open_session().scalar(select(r.order_id).where(r.refund_id == refund_id))
         p = tables.payments.c
-        return self.session.scalar(select(p.order_id).where(p.payment_id == payment_id))
+        return self._open_session().scalar(select(p.order_id).where(p.payment_id == payment_id))
 
     def payment(self, payment_id: str, *, with_refunds: bool = True) -> Payment | None:
         """`with_refunds=False` when the caller never looks at them: one statement, not two."""
-        options = () if with_refunds else (noload(Payment.refunds),)
-        return self.session.get(Payment, payment_id, options=options)
+        # The relationship exists on the mapped class only (adapters/tables.py maps it), not on the domain's.
+        options = () if with_refunds else (noload(class_mapper(Payment).attrs["refunds"].class_attribute),)
+        return self._open_session().get(Payment, payment_id, options=options)
 
     def record_charge_accepted(self, payment_id: str, charge_id: str) -> None:
         """Payment.record_charge as one UPDATE, without loading and locking the order: the charge id
         only ever goes from none to this gateway's (the notification may have written the same one)."""
         p = tables.payments.c
-        self.session.execute(update(tables.payments).where(p.payment_id == payment_id).values(
+        self._open_session().execute(update(tables.payments).where(p.payment_id == payment_id).values(
             charge_id=func.coalesce(p.charge_id, charge_id), gateway_token=None))
 
     def refund(self, refund_id: str) -> Refund | None:
-        return self.session.get(Refund, refund_id)
+        return self._open_session().get(Refund, refund_id)
 
     def payment_id_by_reference(self, reference: str) -> str | None:
         """The bank transfer with this reference (unique index uq_payments_reference)."""
-        return self.session.scalar(select(tables.payments.c.payment_id).where(
+        return self._open_session().scalar(select(tables.payments.c.payment_id).where(
             tables.payments.c.reference == reference))
 
     def reference_taken(self, reference: str) -> bool:
         return self.payment_id_by_reference(reference) is not None
 
     def add(self, obj) -> None:
-        self.session.add(obj)
+        self._open_session().add(obj)
 
     def record_notification(self, gateway: str, notification_id: str, type: str, reference: str) -> bool:
         """False if this notification was recorded before (a redelivery): the caller does nothing."""
         # The same notification delivered twice at once: the second waits for the first and skips.
-        return insert_unless_present(self.session, tables.gateway_notifications, {
+        return insert_unless_present(self._open_session(), tables.gateway_notifications, {
             "gateway": gateway, "notification_id": notification_id, "type": type, "reference": reference,
             "received_at": self.clock.now()})
 
     def payments_awaiting_submission(self, updated_before: datetime, limit: int = 50) -> list[Payment]:
         p = tables.payments.c
-        return list(self.session.scalars(select(Payment).where(
+        return list(self._open_session().scalars(select(Payment).where(
             p.status == "pending", p.gateway_token.is_not(None), p.charge_id.is_(None),
             p.updated_at <= updated_before).order_by(p.updated_at).limit(limit)))
 
     def refunds_awaiting_submission(self, updated_before: datetime, limit: int = 50) -> list[Refund]:
         r = tables.refunds.c
-        return list(self.session.scalars(select(Refund).where(
+        return list(self._open_session().scalars(select(Refund).where(
             r.status == "pending", r.gateway.is_not(None), r.gateway_refund_id.is_(None),
             r.updated_at <= updated_before).order_by(r.updated_at).limit(limit)))
 
     def payments_page(self, order_id: str, limit: int, cursor: str | None) -> tuple[list[Payment], str | None]:
         stmt = select(Payment).where(tables.payments.c.order_id == order_id)
-        items, next_cursor = paginate(self.session, stmt, tables.payments.c.created_at,
+        items, next_cursor = paginate(self._open_session(), stmt, tables.payments.c.created_at,
                                       tables.payments.c.payment_id, limit, cursor)
         # A read for the HTTP edge: detach the rows so the rollback on leaving the unit of work
         # does not expire them before the response is dumped.
         for item in items:
-            self.session.expunge(item)
+            self._open_session().expunge(item)
         return items, next_cursor

@@ -15,13 +15,12 @@ MIGRATIONS_HOME = migrations_home("tillkey.payments")  # alembic.ini + migration
 
 def build_workers(settings: Settings) -> dict:
     service = bootstrap(settings)
-    loops = {
-        "consumer": Consumer(settings.amqp_url, service.topology, service.dispatcher),
-        "relay": OutboxRelay(settings.amqp_url, service.session_factory, tables.outbox, SERVICE,
-                             retention=settings.outbox_retention),
-        "gateway-sweeper": GatewaySweeper(service.deps, settings.scheduler_interval),
-    }
-    loops["relay"].metrics_collectors.append(schedule_lag(SERVICE, {"gateway-sweeper": loops["gateway-sweeper"]}))
+    consumer = Consumer(settings.amqp_url, service.topology, service.dispatcher)
+    relay = OutboxRelay(settings.amqp_url, service.session_factory, tables.outbox, SERVICE,
+                        retention=settings.outbox_retention)
+    sweeper = GatewaySweeper(service.deps, settings.scheduler_interval)
+    loops: dict[str, object] = {"consumer": consumer, "relay": relay, "gateway-sweeper": sweeper}
+    relay.metrics_collectors.append(schedule_lag(SERVICE, {"gateway-sweeper": sweeper}))
     loops.update(dead_letter_care(settings.amqp_url, service.topology, service.dispatcher))
     return loops
 

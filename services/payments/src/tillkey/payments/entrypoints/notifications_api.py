@@ -13,8 +13,9 @@ bp = Blueprint("gateway_notifications", __name__)
 
 @bp.post("/v1/gateways/<gateway>/notifications")
 def gateway_notification(gateway: str):
-    # The raw bytes, exactly as signed: parsing and re-serializing would break the signature.
-    callback = gateway_results.GatewayCallback(gateway, request.headers, request.get_data(cache=False))
+    # The raw bytes, exactly as signed: parsing and re-serializing would break the signature. The
+    # headers as the gateways read them, a dict of their items (werkzeug's Headers is no Mapping).
+    callback = gateway_results.GatewayCallback(gateway, dict(request.headers.items()), request.get_data(cache=False))
     try:
         outcome = run(gateway_results.handle_callback, callback)
     except InvalidNotification as exc:

@@ -86,7 +86,9 @@ def card(body: dict[str, Any], today: date) -> tuple[str, int, int, str]:
     if not isinstance(cvc, str) or not cards.valid_cvc(cvc):
         errs.add("cvc", "Must be 3 or 4 digits.")
     errs.raise_if_any()
-    return number, month, cards.full_year(year), cvc  # type: ignore[return-value]
+    if number is None or month is None or year is None or not isinstance(cvc, str):  # raise_if_any raised
+        raise AssertionError("unreachable: a card field missing without a validation error")
+    return number, month, cards.full_year(year), cvc
 
 
 def _amount(body: dict, errs: _Errors) -> int | None:

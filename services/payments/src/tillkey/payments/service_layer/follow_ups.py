@@ -12,7 +12,8 @@ from __future__ import annotations
 import logging
 import queue
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
+from typing import Protocol
 
 from tillkey.contracts import Envelope
 
@@ -20,10 +21,24 @@ log = logging.getLogger(__name__)
 MAX_WAITING = 1000
 
 
+class Dispatcher(Protocol):
+    """What the consumer calls, and what is wrapped here (tillkey.messaging.InboxDispatcher is one)."""
+
+    @property
+    def event_types(self) -> list[str]: ...
+
+    @property
+    def handlers(self) -> Mapping[str, Sequence[object]]: ...
+
+    def __call__(self, envelope: Envelope) -> None: ...
+
+    def handle_batch(self, envelopes: Sequence[Envelope]) -> None: ...
+
+
 class DispatchThenFollowUp:
     """Callable like the inbox dispatcher it wraps (the consumer's handle function)."""
 
-    def __init__(self, dispatcher: Callable[[Envelope], None], follow_ups: Mapping[str, Callable], deps):
+    def __init__(self, dispatcher: Dispatcher, follow_ups: Mapping[str, Callable], deps):
         self.dispatcher, self.follow_ups, self.deps = dispatcher, follow_ups, deps
         self._waiting: queue.Queue = queue.Queue(MAX_WAITING)
         self._lock = threading.Lock()
