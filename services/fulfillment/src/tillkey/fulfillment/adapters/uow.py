@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import case, delete, func, or_, select, update
+from sqlalchemy import CursorResult, case, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from tillkey.fulfillment.adapters import tables
@@ -24,18 +25,18 @@ class FulfillmentUnitOfWork(SqlAlchemyUnitOfWork):
         self.crypto = crypto  # adapters.license_crypto.LicenseCrypto: signs and hashes generated keys
 
     def add(self, obj) -> None:
-        self.session.add(obj)
+        self._open_session().add(obj)
 
     def flush(self) -> None:
-        self.session.flush()
+        self._open_session().flush()
 
     # -- products and orders -----------------------------------------------------------------
     def product(self, product_id: str) -> Product | None:
-        return self.session.get(Product, product_id)
+        return self._open_session().get(Product, product_id)
 
     def order(self, order_id: str, *, lock: bool = False) -> Order | None:
         # Locked when fulfillment starts: two payment events of one order must not start a line twice.
-        return self.session.get(Order, order_id, with_for_update=True if lock else None)
+        return self._open_session().get(Order, order_id, with_for_update=True if lock else None)
 
     def order_for_reading(self, order_id: str) -> Order | None:
         """The order with its deliveries loaded, for the HTTP edge (detached on exit)."""
@@ -45,16 +46,16 @@ class FulfillmentUnitOfWork(SqlAlchemyUnitOfWork):
         return order
 
     def delivery(self, line_id: str, *, lock: bool = False) -> Delivery | None:
-        return self.session.get(Delivery, line_id, with_for_update=True if lock else None)
+        return self._open_session().get(Delivery, line_id, with_for_update=True if lock else None)
 
     # -- sources and pools ---------------------------------------------------------------------
     def source(self, product_id: str) -> LicenseSource | None:
-        return self.session.get(LicenseSource, product_id)
+        return self._open_session().get(LicenseSource, product_id)
 
     def pool(self, product_id: str, *, lock: bool = False) -> Pool | None:
         """With `lock`, claims and uploads of one product take turns (a row lock on PostgreSQL; on
         SQLite BEGIN IMMEDIATE already made this transaction the only writer)."""
-        return self.session.get(Pool, product_id, with_for_update=True if lock else None)
+        return self._open_session().get(Pool, product_id, with_for_update=True if lock else None)
 
     def lock_pool(self, product_id: str, merchant_id: str) -> Pool:
         """The product's pool row, created if missing, locked for this transaction.
@@ -64,21 +65,24 @@ class FulfillmentUnitOfWork(SqlAlchemyUnitOfWork):
         """
         pool = self.pool(product_id, lock=True)
         if pool is None:
+            session = self._open_session()
             try:
-                with self.session.begin_nested():
-                    self.session.execute(tables.pools.insert().values(
+                with session.begin_nested():
+                    session.execute(tables.pools.insert().values(
                         product_id=product_id, merchant_id=merchant_id,
                         low_stock_threshold=DEFAULT_LOW_STOCK_THRESHOLD, alarm_armed=True))
             except IntegrityError:
                 pass
             pool = self.pool(product_id, lock=True)
+            if pool is None:  # inserted here or by the other transaction: the row is there
+                raise RuntimeError(f"no pool row for product {product_id} after inserting it")
         return pool
 
     def pool_counts(self, product_id: str) -> tuple[int, int]:
         """(available, issued) keys of the product's pool."""
         k = tables.license_keys.c
         free = func.sum(case((k.line_id.is_(None), 1), else_=0))
-        row = self.session.execute(select(func.count(), free).where(k.product_id == product_id)).one()
+        row = self._open_session().execute(select(func.count(), free).where(k.product_id == product_id)).one()
         total, available = row[0] or 0, row[1] or 0
         return int(available), int(total - available)
 
@@ -93,14 +97,15 @@ class FulfillmentUnitOfWork(SqlAlchemyUnitOfWork):
         but a line would wait for nothing.
         """
         k = tables.license_keys.c
-        rows = self.session.execute(
+        rows = self._open_session().execute(
             select(k.seq, k.key).where(k.product_id == product_id, k.line_id.is_(None))
             .order_by(k.seq).limit(quantity).with_for_update(skip_locked=True)).all()
         if len(rows) < quantity:
             return None
-        taken = self.session.execute(
+        # cast: an UPDATE gives a CursorResult (it has rowcount); Session.execute is annotated as any Result.
+        taken = cast(CursorResult[Any], self._open_session().execute(
             update(tables.license_keys).where(k.seq.in_([r.seq for r in rows]), k.line_id.is_(None))
-            .values(line_id=line_id, issued_at=now))
+            .values(line_id=line_id, issued_at=now)))
         if taken.rowcount != quantity:  # cannot happen under the locks; refuse rather than hand out twice
             raise RuntimeError(f"claimed {taken.rowcount} of {quantity} pool keys for {line_id}")
         return [r.key for r in rows]
@@ -110,12 +115,13 @@ class FulfillmentUnitOfWork(SqlAlchemyUnitOfWork):
         found: set[str] = set()
         for start in range(0, len(keys), IN_CHUNK):
             chunk = keys[start:start + IN_CHUNK]
-            found.update(self.session.scalars(select(k.key).where(k.product_id == product_id, k.key.in_(chunk))))
+            found.update(self._open_session().scalars(
+                select(k.key).where(k.product_id == product_id, k.key.in_(chunk))))
         return found
 
     def insert_keys(self, product_id: str, keys: list[str], now: datetime) -> None:
         if keys:
-            self.session.execute(tables.license_keys.insert(),
+            self._open_session().execute(tables.license_keys.insert(),
                                  [{"product_id": product_id, "key": key, "added_at": now} for key in keys])
 
     def lines_waiting_for_pool(self, product_id: str) -> list[Delivery]:
@@ -124,7 +130,7 @@ class FulfillmentUnitOfWork(SqlAlchemyUnitOfWork):
         stmt = (select(Delivery).join(tables.orders, o.order_id == d.order_id)
                 .where(d.product_id == product_id, d.status == "awaiting_merchant", d.fallback_from == "pool")
                 .order_by(o.created_at, o.order_id, d.position).with_for_update(of=tables.deliveries))
-        return list(self.session.scalars(stmt))
+        return list(self._open_session().scalars(stmt))
 
     # -- the web-service call schedule ---------------------------------------------------------
     def due_web_service_lines(self, now: datetime, limit: int) -> list[Delivery]:
@@ -133,60 +139,63 @@ class FulfillmentUnitOfWork(SqlAlchemyUnitOfWork):
         stmt = (select(Delivery).where(d.status == "pending", d.method == "web_service", d.next_attempt_at <= now,
                                        or_(d.lease_expires_at.is_(None), d.lease_expires_at <= now))
                 .order_by(d.next_attempt_at).limit(limit).with_for_update(skip_locked=True))
-        return list(self.session.scalars(stmt))
+        return list(self._open_session().scalars(stmt))
 
     def next_web_service_call_at(self) -> datetime | None:
         """When the earliest pending call falls due: its retry time, or its lease's end if later."""
         d = tables.deliveries.c
         due = case((d.lease_expires_at > d.next_attempt_at, d.lease_expires_at), else_=d.next_attempt_at)
-        return self.session.scalar(select(func.min(due)).where(d.status == "pending", d.method == "web_service"))
+        return self._open_session().scalar(
+            select(func.min(due)).where(d.status == "pending", d.method == "web_service"))
 
     # -- generated keys and their activations ---------------------------------------------------
     def signing_key(self, product_id: str) -> SigningKey | None:
-        return self.session.get(SigningKey, product_id)
+        return self._open_session().get(SigningKey, product_id)
 
     def generated_key_by_hash(self, key_hash: str) -> tuple[GeneratedKey | None, int]:
         """The key and how many activations it has, in one indexed query whether it exists or not:
         a guess costs what a real key costs (no second query only real keys make)."""
         g, a = tables.generated_keys.c, tables.activations.c
         count = select(func.count()).where(a.key_id == g.key_id).correlate(tables.generated_keys).scalar_subquery()
-        row = self.session.execute(select(GeneratedKey, count).where(g.key_hash == key_hash)).first()
+        row = self._open_session().execute(select(GeneratedKey, count).where(g.key_hash == key_hash)).first()
         return (row[0], int(row[1])) if row is not None else (None, 0)
 
     def generated_key_for_update(self, key_hash: str) -> GeneratedKey | None:
         """Locked: activations of one key take turns, and count what the one before committed."""
         g = tables.generated_keys.c
-        return self.session.scalars(select(GeneratedKey).where(g.key_hash == key_hash).with_for_update()).first()
+        return self._open_session().scalars(
+            select(GeneratedKey).where(g.key_hash == key_hash).with_for_update()).first()
 
     def activation_counts(self, key_ids: list[str]) -> dict[str, int]:
         a = tables.activations.c
         counts: dict[str, int] = {}
         for start in range(0, len(key_ids), IN_CHUNK):
             chunk = key_ids[start:start + IN_CHUNK]
-            rows = self.session.execute(select(a.key_id, func.count()).where(a.key_id.in_(chunk)).group_by(a.key_id))
+            rows = self._open_session().execute(
+                select(a.key_id, func.count()).where(a.key_id.in_(chunk)).group_by(a.key_id))
             counts.update({key_id: int(n) for key_id, n in rows})
         return counts
 
     def generated_key(self, key_id: str, *, lock: bool = False) -> GeneratedKey | None:
-        return self.session.get(GeneratedKey, key_id, with_for_update=True if lock else None)
+        return self._open_session().get(GeneratedKey, key_id, with_for_update=True if lock else None)
 
     def generated_keys_of_order(self, order_id: str, *, lock: bool = False) -> list[GeneratedKey]:
         g = tables.generated_keys.c
         stmt = select(GeneratedKey).where(g.order_id == order_id).order_by(g.line_id, g.position)
         if lock:
             stmt = stmt.with_for_update()
-        return list(self.session.scalars(stmt))
+        return list(self._open_session().scalars(stmt))
 
     def generated_keys_page(self, product_id: str, limit: int, cursor: str | None):
         g = tables.generated_keys.c
-        return paginate(self.session, select(GeneratedKey).where(g.product_id == product_id),
+        return paginate(self._open_session(), select(GeneratedKey).where(g.product_id == product_id),
                         g.issued_at, g.key_id, limit, cursor)
 
     def tokens_of_lines(self, line_ids: list[str]) -> dict[str, list[str]]:
         g = tables.generated_keys.c
         tokens: dict[str, list[str]] = {}
         if line_ids:
-            rows = self.session.execute(select(g.line_id, g.token).where(g.line_id.in_(line_ids))
+            rows = self._open_session().execute(select(g.line_id, g.token).where(g.line_id.in_(line_ids))
                                         .order_by(g.line_id, g.position))
             for line_id, token in rows:
                 tokens.setdefault(line_id, []).append(token)
@@ -194,17 +203,19 @@ class FulfillmentUnitOfWork(SqlAlchemyUnitOfWork):
 
     def activations_of(self, key_id: str) -> list[Activation]:
         a = tables.activations.c
-        return list(self.session.scalars(select(Activation).where(a.key_id == key_id)
+        return list(self._open_session().scalars(select(Activation).where(a.key_id == key_id)
                                          .order_by(a.created_at, a.activation_id)))
 
     def activation(self, activation_id: str) -> Activation | None:
-        return self.session.get(Activation, activation_id)
+        return self._open_session().get(Activation, activation_id)
 
     def delete(self, obj) -> None:
-        self.session.delete(obj)
+        self._open_session().delete(obj)
 
     def delete_activations_of(self, key_ids: list[str]) -> int:
         if not key_ids:
             return 0
-        return self.session.execute(delete(tables.activations)
-                                    .where(tables.activations.c.key_id.in_(key_ids))).rowcount
+        # cast: a DELETE gives a CursorResult (it has rowcount); Session.execute is annotated as any Result.
+        deleted = cast(CursorResult[Any], self._open_session().execute(
+            delete(tables.activations).where(tables.activations.c.key_id.in_(key_ids))))
+        return deleted.rowcount

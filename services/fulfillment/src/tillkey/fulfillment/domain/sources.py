@@ -47,7 +47,7 @@ class LicenseSource:
         self.text = text if method == "email" else None
         if method == "generated" and generated is None:
             raise ValueError("a generated source needs its settings")
-        g = generated if method == "generated" else GeneratedSettings(None, None, None, None)
+        g = generated if method == "generated" and generated is not None else GeneratedSettings(None, None, None, None)
         self.prefix, self.activation_limit, self.valid_days, self.revoke_on_refund = (
             g.prefix, g.activation_limit, g.valid_days, g.revoke_on_refund)
 

@@ -22,6 +22,14 @@ def bearer_token() -> str:
     return header[7:].strip() if header[:7].lower() == "bearer " else ""
 
 
+def calling_merchant() -> str:
+    """The calling merchant's id: 401 without a credential, 403 for another kind (`require`)."""
+    merchant_id = require("merchant").merchant_id
+    if merchant_id is None:  # a merchant's principal always names its merchant (tillkey.platform.auth)
+        raise RuntimeError("a merchant principal without a merchant id")
+    return merchant_id
+
+
 def checked_product_id(product_id: str) -> str:
     # An id that cannot exist is simply not found, without asking anyone.
     if not _PRODUCT_ID.match(product_id):
@@ -42,7 +50,7 @@ def credential_first(view):
 
 def product_owner(product_id: str) -> str:
     """The calling merchant, once the product is known to be theirs (404 otherwise)."""
-    merchant_id = require("merchant").merchant_id
+    merchant_id = calling_merchant()
     checked_product_id(product_id)
     with refusals_as_problems():
         merchant.ensure_owner(service().uow_factory, service().products, merchant_id, bearer_token(), product_id)

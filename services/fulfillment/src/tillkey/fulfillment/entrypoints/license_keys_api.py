@@ -8,10 +8,15 @@ from flask import Blueprint
 
 from tillkey.fulfillment.domain.errors import Invalid
 from tillkey.fulfillment.entrypoints import license_schemas as s
-from tillkey.fulfillment.entrypoints.common import credential_first, product_owner, refusals_as_problems, service
+from tillkey.fulfillment.entrypoints.common import (
+    calling_merchant,
+    credential_first,
+    product_owner,
+    refusals_as_problems,
+    service,
+)
 from tillkey.fulfillment.service_layer import key_management as keys
 from tillkey.platform.api import endpoint
-from tillkey.platform.auth import require
 
 bp = Blueprint("license_keys", __name__)
 TAGS = ("license keys",)
@@ -19,7 +24,7 @@ AUTH = "merchant (own keys)"
 
 
 def _merchant() -> str:
-    return require("merchant").merchant_id
+    return calling_merchant()
 
 
 @bp.get("/v1/licenses/keys")
@@ -30,10 +35,10 @@ def list_keys(query: dict):
     merchant_id = _merchant()
     product_id, order_id = query.get("product_id"), query.get("order_id")
     with refusals_as_problems():
-        if (product_id is None) == (order_id is None):
-            raise Invalid({"product_id": ["Give exactly one of product_id and order_id."]})
-        if order_id is not None:
+        if order_id is not None and product_id is None:
             return keys.order_keys(service().uow_factory(), merchant_id, order_id)
+        if product_id is None or order_id is not None:  # neither, or both
+            raise Invalid({"product_id": ["Give exactly one of product_id and order_id."]})
     product_owner(product_id)
     return keys.product_keys(service().uow_factory(), product_id, query["limit"], query["cursor"])
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from tillkey.fulfillment.entrypoints.common import refusals_as_problems, service
+from tillkey.fulfillment.entrypoints.common import calling_merchant, refusals_as_problems, service
 from tillkey.fulfillment.entrypoints.schemas import DeliveryList, DeliverySchema, KeysIn
 from tillkey.fulfillment.service_layer import merchant
 from tillkey.platform.api import endpoint
@@ -34,6 +34,6 @@ def list_deliveries(order_id: str):
 @endpoint(body=KeysIn, response=DeliverySchema, auth="merchant (own orders)", tags=("deliveries",))
 def deliver_by_hand(order_id: str, line_id: str, body: dict):
     """Deliver a paid line yourself: exactly `quantity` keys; 409 once the line is delivered."""
-    merchant_id = require("merchant").merchant_id
+    merchant_id = calling_merchant()
     with refusals_as_problems():
         return merchant.deliver_by_hand(service().uow_factory(), merchant_id, order_id, line_id, body["keys"])
