@@ -14,7 +14,7 @@ from tillkey.notifications.adapters.uow import NotificationsUnitOfWork
 from tillkey.notifications.config import Settings
 from tillkey.notifications.service_layer.composing import Composer
 from tillkey.notifications.service_layer.handlers import build_handlers
-from tillkey.notifications.service_layer.ports import Mailer
+from tillkey.notifications.service_layer.ports import Mailer, Renderer
 from tillkey.platform.clock import Clock, SystemClock
 from tillkey.platform.db import make_engine, make_session_factory
 from tillkey.platform.overrides import CommonOverrides, refuse_unknown
@@ -43,7 +43,7 @@ class Notifications:
 class Overrides(CommonOverrides, total=False):
     """What a test may swap; any other key is refused (tillkey.platform.overrides)."""
 
-    renderer: object
+    renderer: Renderer
     handlers: dict
     retry_delays: tuple
     mailer: Mailer

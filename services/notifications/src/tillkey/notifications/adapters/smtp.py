@@ -37,7 +37,7 @@ IDLE_SECONDS = 10.0
 class _Kept:
     """A sending thread's connection, and whether that thread is using it (then no one else closes it)."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.smtp: smtplib.SMTP | None = None
         self.rested_at = 0.0
         self.in_use = False
