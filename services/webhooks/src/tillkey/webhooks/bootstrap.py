@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Unpack
 
+from sqlalchemy.engine import Engine
+
 from tillkey.messaging import InboxDispatcher, QueueTopology
 from tillkey.platform.clock import Clock, SystemClock
 from tillkey.platform.db import make_engine, make_session_factory
@@ -28,7 +30,7 @@ WAIT_FOR_ORDER_DELAYS = (1.0, 5.0, 30.0, 120.0, 600.0, 1800.0, 3600.0)
 @dataclass
 class Webhooks:
     settings: Settings
-    engine: object
+    engine: Engine
     session_factory: Callable
     uow_factory: Callable[..., WebhooksUnitOfWork]
     dispatcher: InboxDispatcher

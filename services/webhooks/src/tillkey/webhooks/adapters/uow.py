@@ -1,6 +1,7 @@
 """The unit of work with this service's repositories (queries live here, rules in the domain)."""
 from __future__ import annotations
 
+from collections.abc import Set
 from datetime import datetime
 
 from sqlalchemy import or_, select, update
@@ -20,10 +21,10 @@ class WebhooksUnitOfWork(SqlAlchemyUnitOfWork):
         self._order_records: dict[str, OrderRecord | None] = {}  # locked in this transaction
 
     def add(self, obj) -> None:
-        self.session.add(obj)
+        self._open_session().add(obj)
 
     def flush(self) -> None:
-        self.session.flush()
+        self._open_session().flush()
 
     # -- endpoints -------------------------------------------------------------------------
     def endpoint(self, merchant_id: str, endpoint_id: str, *, lock: bool = False) -> Endpoint | None:
@@ -31,41 +32,41 @@ class WebhooksUnitOfWork(SqlAlchemyUnitOfWork):
         stmt = select(Endpoint).where(tables.endpoints.c.endpoint_id == endpoint_id,
                                       tables.endpoints.c.merchant_id == merchant_id,
                                       tables.endpoints.c.deleted_at.is_(None))
-        return self.session.scalars(stmt.with_for_update() if lock else stmt).first()
+        return self._open_session().scalars(stmt.with_for_update() if lock else stmt).first()
 
     def endpoint_by_id(self, endpoint_id: str, *, lock: bool = False) -> Endpoint | None:
-        return self.session.get(Endpoint, endpoint_id, with_for_update=lock)
+        return self._open_session().get(Endpoint, endpoint_id, with_for_update=lock)
 
     def endpoints_page(self, merchant_id: str, limit: int, cursor: str | None):
         e = tables.endpoints.c
         stmt = select(Endpoint).where(e.merchant_id == merchant_id, e.deleted_at.is_(None))
-        return paginate(self.session, stmt, e.created_at, e.endpoint_id, limit, cursor)
+        return paginate(self._open_session(), stmt, e.created_at, e.endpoint_id, limit, cursor)
 
     def live_endpoints(self, merchant_id: str) -> list[Endpoint]:
         """Read once per unit of work: a consumer's batch of one merchant's events asks once."""
         if merchant_id not in self._live_endpoints:
             e = tables.endpoints.c
-            self._live_endpoints[merchant_id] = list(self.session.scalars(select(Endpoint).where(
+            self._live_endpoints[merchant_id] = list(self._open_session().scalars(select(Endpoint).where(
                 e.merchant_id == merchant_id, e.enabled.is_(True), e.deleted_at.is_(None)).order_by(e.created_at)))
         return self._live_endpoints[merchant_id]
 
     def abandon_pending(self, endpoint_id: str) -> None:
         """A disabled or deleted endpoint's pending deliveries end `failed` (redeliver brings one back)."""
         d = tables.deliveries.c
-        self.session.execute(update(tables.deliveries).where(d.endpoint_id == endpoint_id, d.status == "pending")
-                             .values(status="failed", next_attempt_at=None, manual_pending=False, resume_at=None,
-                                     lease_expires_at=None))
+        self._open_session().execute(
+            update(tables.deliveries).where(d.endpoint_id == endpoint_id, d.status == "pending")
+            .values(status="failed", next_attempt_at=None, manual_pending=False, resume_at=None, lease_expires_at=None))
 
     # -- orders and events -----------------------------------------------------------------
     def order_record(self, order_id: str) -> OrderRecord | None:
         # Locked: two consumers taking two events of one order must not hand out the same sequence.
         if order_id not in self._order_records:
-            self._order_records[order_id] = self.session.get(OrderRecord, order_id, with_for_update=True)
+            self._order_records[order_id] = self._open_session().get(OrderRecord, order_id, with_for_update=True)
         return self._order_records[order_id]
 
     def order_owner(self, order_id: str) -> str | None:
         """The merchant of an order taken in here (read only: no lock, no sequence)."""
-        return self.session.scalar(select(tables.order_records.c.merchant_id)
+        return self._open_session().scalar(select(tables.order_records.c.merchant_id)
                                    .where(tables.order_records.c.order_id == order_id))
 
     def lock_order_records(self, order_ids: set[str]) -> None:
@@ -74,35 +75,36 @@ class WebhooksUnitOfWork(SqlAlchemyUnitOfWork):
         todo = sorted(set(order_ids) - self._order_records.keys())
         if not todo:
             return
-        found = {r.order_id: r for r in self.session.scalars(
+        found = {r.order_id: r for r in self._open_session().scalars(
             select(OrderRecord).where(tables.order_records.c.order_id.in_(todo))
             .order_by(tables.order_records.c.order_id).with_for_update())}
         for order_id in todo:
             self._order_records[order_id] = found.get(order_id)
 
     def add_order_record(self, record: OrderRecord) -> None:
-        self.session.add(record)
+        self._open_session().add(record)
         self._order_records[record.order_id] = record
 
     def event(self, event_id: str) -> WebhookEvent | None:
-        return self.session.get(WebhookEvent, event_id)
+        return self._open_session().get(WebhookEvent, event_id)
 
     def events_by_ids(self, event_ids: list[str]) -> dict[str, WebhookEvent]:
         if not event_ids:
             return {}
-        return {e.event_id: e for e in self.session.scalars(
+        return {e.event_id: e for e in self._open_session().scalars(
             select(WebhookEvent).where(tables.events.c.event_id.in_(set(event_ids))))}
 
     def events_of_order(self, order_id: str) -> list[WebhookEvent]:
         e = tables.events.c
-        return list(self.session.scalars(select(WebhookEvent).where(e.order_id == order_id).order_by(e.event_id)))
+        return list(self._open_session().scalars(
+            select(WebhookEvent).where(e.order_id == order_id).order_by(e.event_id)))
 
     def attempts_of_events(self, event_ids: list[str]) -> list[Attempt]:
         """Every attempt of every delivery of these events (to erase echoes of their bodies)."""
         if not event_ids:
             return []
         a, d = tables.attempts.c, tables.deliveries.c
-        return list(self.session.scalars(select(Attempt).join(tables.deliveries, a.delivery_id == d.delivery_id)
+        return list(self._open_session().scalars(select(Attempt).join(tables.deliveries, a.delivery_id == d.delivery_id)
                                          .where(d.event_id.in_(set(event_ids)))))
 
     # -- deliveries ------------------------------------------------------------------------
@@ -111,7 +113,7 @@ class WebhooksUnitOfWork(SqlAlchemyUnitOfWork):
         stmt = select(Delivery).where(d.delivery_id == delivery_id)
         if merchant_id is not None:
             stmt = stmt.where(d.merchant_id == merchant_id)
-        return self.session.scalars(stmt.with_for_update() if lock else stmt).first()
+        return self._open_session().scalars(stmt.with_for_update() if lock else stmt).first()
 
     def deliveries_page(self, merchant_id: str, *, endpoint_id: str | None, event_id: str | None,
                         status: str | None, limit: int, cursor: str | None, order_id: str | None = None):
@@ -124,14 +126,14 @@ class WebhooksUnitOfWork(SqlAlchemyUnitOfWork):
             # The order's events by ix_events_order, then their deliveries by ix_deliveries_event.
             e = tables.events.c
             stmt = stmt.where(d.event_id.in_(select(e.event_id).where(e.order_id == order_id)))
-        return paginate(self.session, stmt, d.created_at, d.delivery_id, limit, cursor)
+        return paginate(self._open_session(), stmt, d.created_at, d.delivery_id, limit, cursor)
 
     def attempts_of(self, delivery_ids: list[str]) -> dict[str, list[Attempt]]:
         """Attempts of a page of deliveries in one query, oldest first."""
         out: dict[str, list[Attempt]] = {i: [] for i in delivery_ids}
         if delivery_ids:
             a = tables.attempts.c
-            for attempt in self.session.scalars(select(Attempt).where(a.delivery_id.in_(delivery_ids))
+            for attempt in self._open_session().scalars(select(Attempt).where(a.delivery_id.in_(delivery_ids))
                                                 .order_by(a.attempted_at, a.attempt_id)):
                 out[attempt.delivery_id].append(attempt)
         return out
@@ -139,21 +141,22 @@ class WebhooksUnitOfWork(SqlAlchemyUnitOfWork):
     def deliveries_locked(self, delivery_ids: list[str]) -> dict[str, Delivery]:
         d = tables.deliveries.c
         ids = sorted(set(delivery_ids))
-        return {r.delivery_id: r for r in self.session.scalars(
+        return {r.delivery_id: r for r in self._open_session().scalars(
             select(Delivery).where(d.delivery_id.in_(ids)).order_by(d.delivery_id).with_for_update())}
 
     def endpoints_locked(self, endpoint_ids: list[str]) -> dict[str, Endpoint]:
         e = tables.endpoints.c
         ids = sorted(set(endpoint_ids))
-        return {r.endpoint_id: r for r in self.session.scalars(
+        return {r.endpoint_id: r for r in self._open_session().scalars(
             select(Endpoint).where(e.endpoint_id.in_(ids)).order_by(e.endpoint_id).with_for_update())}
 
     def event_bodies(self, event_ids: list[str]) -> dict[str, str]:
         e = tables.events.c
-        return dict(self.session.execute(select(e.event_id, e.body).where(e.event_id.in_(set(event_ids)))).all())
+        return dict(self._open_session().execute(
+            select(e.event_id, e.body).where(e.event_id.in_(set(event_ids)))).tuples().all())
 
     def claim_due(self, now: datetime, limit: int,
-                  skip_endpoints: set[str] = frozenset()) -> list[tuple[Delivery, Endpoint, WebhookEvent]]:
+                  skip_endpoints: Set[str] = frozenset()) -> list[tuple[Delivery, Endpoint, WebhookEvent]]:
         """Due pending deliveries, oldest first, locked so a second worker skips them.
 
         SKIP LOCKED on PostgreSQL; on SQLite the BEGIN IMMEDIATE of our engine serialises writers.
@@ -164,12 +167,12 @@ class WebhooksUnitOfWork(SqlAlchemyUnitOfWork):
                                        or_(d.lease_expires_at.is_(None), d.lease_expires_at <= now),
                                        d.endpoint_id.not_in(skip_endpoints))
                 .order_by(d.next_attempt_at).limit(limit).with_for_update(skip_locked=True, of=tables.deliveries))
-        rows = list(self.session.scalars(stmt))
+        rows = list(self._open_session().scalars(stmt))
         if not rows:
             return []
-        endpoints = {e.endpoint_id: e for e in self.session.scalars(select(Endpoint).where(
+        endpoints = {e.endpoint_id: e for e in self._open_session().scalars(select(Endpoint).where(
             tables.endpoints.c.endpoint_id.in_({r.endpoint_id for r in rows})))}
-        events = {e.event_id: e for e in self.session.scalars(select(WebhookEvent).where(
+        events = {e.event_id: e for e in self._open_session().scalars(select(WebhookEvent).where(
             tables.events.c.event_id.in_({r.event_id for r in rows})))}
         return [(r, endpoints[r.endpoint_id], events[r.event_id]) for r in rows]
 

@@ -26,7 +26,10 @@ def ping(merchant_id: str, endpoint_id: str, uow) -> dict:
             raise Conflict("The endpoint is disabled; re-enable it (PATCH enabled=true) first.")
         now = uow.clock.now()
         event_id = new_id("evt")
-        body = payload.body(event_id, PING, isoformat(now), None,
+        created_at = isoformat(now)
+        if created_at is None:  # only for no time at all; the clock always gives one
+            raise RuntimeError("the clock gave no time")
+        body = payload.body(event_id, PING, created_at, None,
                             {"endpoint_id": endpoint.endpoint_id, "url": endpoint.url})
         event = WebhookEvent(event_id=event_id, merchant_id=merchant_id, type=PING, sequence=None, body=body,
                              created_at=now, order_id=None)
