@@ -8,7 +8,7 @@ LIBS := libs/contracts libs/messaging libs/platform libs/testing libs/devtools
 SERVICES := orders payments fulfillment notifications webhooks dashboard
 STAMP := $(VENV)/.installed
 # Packages mypy finds clean: `make lint` keeps them so. `make typecheck` checks every lib (issue 15).
-TYPED := contracts devtools messaging platform testing orders payments fulfillment notifications webhooks
+TYPED := contracts devtools messaging platform testing orders payments fulfillment notifications webhooks dashboard
 DEPLOY_STAMP := $(VENV)/.deploy-tools
 
 .PHONY: install run test test-unit test-integration test-e2e chaos bench lint typecheck migrate clean package-check deploy-check

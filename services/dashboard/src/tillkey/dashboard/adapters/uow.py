@@ -9,6 +9,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from tillkey.dashboard.adapters import tables as t
 from tillkey.dashboard.domain.accounts import Invitation, MerchantUser, SignInSession
+from tillkey.dashboard.service_layer.ports import Accounts, SupportRecords
 
 
 def _aware(value: datetime) -> datetime:
@@ -165,8 +166,8 @@ class SqlUnitOfWork:
     def __enter__(self) -> SqlUnitOfWork:
         self.conn = self.engine.connect()
         self._tx = self.conn.begin()
-        self.accounts = SqlAccounts(self.conn)
-        self.support = SqlSupport(self.conn)
+        self.accounts: Accounts = SqlAccounts(self.conn)
+        self.support: SupportRecords = SqlSupport(self.conn)
         return self
 
     def __exit__(self, *exc) -> None:
@@ -174,6 +175,8 @@ class SqlUnitOfWork:
             if self._tx.is_active:
                 self._tx.rollback()      # nothing is kept that was not committed
         finally:
+            if self.conn is None:  # set by __enter__
+                raise RuntimeError("the unit of work is used outside its `with` block")
             self.conn.close()
 
     def commit(self) -> None:

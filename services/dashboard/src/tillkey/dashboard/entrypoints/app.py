@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import cast
 
 from flask import request
 from flask_limiter.errors import RateLimitExceeded
@@ -30,7 +31,7 @@ from tillkey.dashboard.entrypoints.pages import load_user, render
 from tillkey.dashboard.service_layer.errors import NotFound, Rejected, Unavailable
 from tillkey.platform.app import create_base_app
 from tillkey.platform.problems import problem_response
-from tillkey.platform.rate_limits import install_rate_limits
+from tillkey.platform.rate_limits import RateLimits, install_rate_limits
 from tillkey.platform.web import assets_blueprint
 
 COOKIE_NAME = "tillkey_dashboard"
@@ -64,8 +65,11 @@ def create_app(settings: Settings, **overrides):
                developers_pages.bp, api_keys_pages.bp, users_pages.bp, support_pages.bp,
                support_ops_pages.bp, admin_api.bp):
         app.register_blueprint(bp)
-    install_rate_limits(app, LoginLimits(settings.logins_per_address, settings.logins_per_email,
-                                         settings.trusted_proxies), engine=service.engine, table=tables.rate_limits)
+    # cast: install_rate_limits reads `trusted_proxies` and each marked view's limit by its attribute
+    # name; its annotation names the other services' RateLimits, which these login limits are not.
+    limits = cast(RateLimits, LoginLimits(settings.logins_per_address, settings.logins_per_email,
+                                          settings.trusted_proxies))
+    install_rate_limits(app, limits, engine=service.engine, table=tables.rate_limits)
     _page_errors(app)
     return app
 

@@ -86,7 +86,7 @@ def sign_in(email: str, password: str, uow: UnitOfWork, hasher: PasswordHasher, 
 class _Decoy:
     """One hash of a random password per hasher, made on first use."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self._hashes: dict[int, str] = {}
 
     def get(self, hasher: PasswordHasher) -> str:

@@ -14,7 +14,8 @@ POOL_PRODUCTS = 20        # stock shown for the newest products (two calls each)
 def recent_orders(api: PlatformApi, key: str, today: date) -> tuple[list[dict], bool]:
     """Orders created in the last 30 days (newest first), and whether there were more than counted."""
     since = (today - timedelta(days=charts.DAYS - 1)).isoformat()
-    found, cursor = [], None
+    found: list[dict] = []
+    cursor = None
     for _ in range(MAX_PAGES):
         params = {"limit": 200, **({"cursor": cursor} if cursor else {})}
         page = api.call("orders", "GET", "/v1/orders", key, params=params)

@@ -40,7 +40,8 @@ def order_search(args: Mapping[str, str]) -> dict:
                 errors[name] = ["A day as YYYY-MM-DD."]
             else:
                 params[name] = text
-    if days.get("created_from") and days.get("created_to") and days["created_to"] < days["created_from"]:
+    first, last = days.get("created_from"), days.get("created_to")
+    if first and last and last < first:
         errors["created_to"] = ["Not before the first day."]
     if errors:
         raise Rejected("The search was not made.", errors)
