@@ -13,8 +13,8 @@ import pytest
 
 from tests.chaos import tally as tallies
 from tests.chaos.harness import ChaosPlatform
-from tests.chaos.private_postgres import PrivatePostgres
 from tillkey.testing import rabbitmq_nodes
+from tillkey.testing.private_postgres import PrivatePostgres
 
 
 @pytest.fixture(scope="session")

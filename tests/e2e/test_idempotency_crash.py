@@ -7,11 +7,12 @@ test connection that locks the key table; then the real gunicorn is SIGKILLed, o
 restarted with `-m immediate`. The retry with the same key must succeed within 10 s, create
 exactly one order, and give the customer the order id and token (no 409 for minutes, no
 "cart already checked out").
+
+The PostgreSQL that restarts is this module's own (tillkey.testing.private_postgres): restarting the
+machine's shared server cut the connections of every other suite running beside this one.
 """
 from __future__ import annotations
 
-import os
-import subprocess
 import threading
 import time
 import uuid
@@ -22,6 +23,8 @@ from sqlalchemy import create_engine, func, select, text
 
 from tests.e2e.api_process import ApiProcess
 from tillkey.orders.adapters import tables
+from tillkey.testing.databases import create_postgres_database, drop_postgres_database
+from tillkey.testing.private_postgres import PrivatePostgres
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 
@@ -31,24 +34,27 @@ CHECKOUT = {"customer": {"email": "ada@example.com", "first_name": "Ada", "last_
 RETRY_WITHIN = 10.0
 
 
-def _cluster() -> str:
-    return sorted(os.listdir("/etc/postgresql"))[-1]
-
-
-def _postgres_up() -> bool:
-    return subprocess.run(["pg_isready", "-h", "127.0.0.1", "-q"], timeout=10).returncode == 0
+@pytest.fixture(scope="module")
+def private_server():
+    server = PrivatePostgres().start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture
-def postgres_kept_up():
-    """Whatever a test does to the shared server, it is running again afterwards."""
+def postgres_url(private_server):
+    """A fresh database on this module's own server (the shared fixture's, moved)."""
+    url = create_postgres_database(private_server.url)
+    yield url
+    if private_server.is_up():
+        drop_postgres_database(private_server.url, url)
+
+
+@pytest.fixture
+def postgres_kept_up(private_server):
+    """Whatever a test does to the server, it is running again afterwards."""
     yield
-    deadline = time.monotonic() + 30
-    while not _postgres_up() and time.monotonic() < deadline:
-        subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", _cluster(), "main", "start"],
-                       capture_output=True, timeout=60)
-        time.sleep(1)
-    assert _postgres_up(), "PostgreSQL is not running after the test"
+    assert private_server.is_up(), "the module's PostgreSQL is not running after the test"
 
 
 @pytest.fixture
@@ -178,15 +184,14 @@ def test_checkout_killed_before_its_answer_was_stored(orders_api, postgres_url):
     _same_answer_again(orders_api, url, key, created)
 
 
-def test_checkout_across_a_postgres_immediate_restart(orders_api, postgres_url, postgres_kept_up):
+def test_checkout_across_a_postgres_immediate_restart(orders_api, postgres_url, postgres_kept_up, private_server):
     cart_id, key = _cart(orders_api), uuid.uuid4().hex
     url = f"{orders_api.url}/v1/carts/{cart_id}/checkout"
     held = AnswerHeld(postgres_url)
     first = _in_flight(url, key)
     held.wait_for_blocked_insert()
     restarted_at = time.monotonic()
-    subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", _cluster(), "main", "restart", "-m", "immediate"],
-                   check=True, capture_output=True, timeout=60)
+    private_server.restart_immediate()
     held.release()
     first["thread"].join(20)
     # The request that met the restart: "come back in a moment", not a 500.
@@ -219,7 +224,8 @@ def payments_api(postgres_url, tmp_path):
     api.kill()
 
 
-def test_payment_attempt_across_a_postgres_immediate_restart(payments_api, postgres_url, postgres_kept_up):
+def test_payment_attempt_across_a_postgres_immediate_restart(payments_api, postgres_url, postgres_kept_up,
+                                                           private_server):
     from tillkey.payments.adapters import tables as payment_tables
     from tillkey.platform.credentials import make_order_token
 
@@ -237,8 +243,7 @@ def test_payment_attempt_across_a_postgres_immediate_restart(payments_api, postg
     thread.start()
     held.wait_for_blocked_insert()
     restarted_at = time.monotonic()
-    subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", _cluster(), "main", "restart", "-m", "immediate"],
-                   check=True, capture_output=True, timeout=60)
+    private_server.restart_immediate()
     held.release()
     thread.join(20)
     assert outcome["response"].status_code == 503 and "Retry-After" in outcome["response"].headers

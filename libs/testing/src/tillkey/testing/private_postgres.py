@@ -1,5 +1,8 @@
-"""A PostgreSQL server of the suite's own, so it can be restarted mid-flow (`-m immediate`)
-without touching the machine's shared server that other test runs and CI use."""
+"""A PostgreSQL server of a test's own, so it can be restarted mid-flow (`-m immediate`) without
+touching the machine's shared server that other test runs and CI use: a restart of the shared one
+cut every other test's connections (CI saw unrelated suites fail with "server closed the connection
+unexpectedly" while a crash test ran beside them). The chaos suite and every test that restarts
+PostgreSQL use one."""
 from __future__ import annotations
 
 import glob
@@ -10,7 +13,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from tillkey.devtools.launcher import free_port
+from tillkey.testing.ports import free_port
 
 
 def _bin(tool: str) -> str:
@@ -34,6 +37,10 @@ class PrivatePostgres:
     @property
     def url(self) -> str:
         return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/postgres"
+
+    def is_up(self) -> bool:
+        done = subprocess.run([_bin("pg_isready"), "-h", "127.0.0.1", "-p", str(self.port), "-q"], timeout=10)
+        return done.returncode == 0
 
     def start(self) -> PrivatePostgres:
         self.sockets.mkdir(parents=True)
