@@ -20,6 +20,7 @@ from tillkey.orders.config import Settings as OrdersSettings
 from tillkey.payments.config import Settings as PaymentsSettings
 from tillkey.payments.sandbox.settings import SandboxSettings
 from tillkey.platform.config import ConfigError, parse_duration, parse_schedule
+from tillkey.platform.service_settings import ServiceSettings
 from tillkey.webhooks.config import Settings as WebhooksSettings
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -27,8 +28,10 @@ SETTINGS = (OrdersSettings, PaymentsSettings, FulfillmentSettings, Notifications
             SandboxSettings, DashboardSettings)
 # Values that each kind of setting accepts: the first one a class takes for a variable is used.
 PROBES = ("7", "7s", "true", "https://probe.example", "sqlite:///probe.db", "7s,8s")
-# `env.str("NAME", …)`, `environ.get("NAME")`, `env["NAME"]` … with the default when it is a literal.
-READ = re.compile(r"""(?:env|environ)(?:\.(?:str|int|bool|duration|schedule|get)\(|\[)\s*["']([A-Z][A-Z0-9_]+)["']"""
+# `env.str("NAME", …)`, `environ.get("NAME")`, `env["NAME"]`, `public_url(env, "NAME", …)` … with the
+# default when it is a literal.
+READ = re.compile(r"""(?:(?:env|environ)(?:\.(?:str|int|bool|duration|schedule|get)\(|\[)|public_url\(env,)\s*"""
+                  r"""["']([A-Z][A-Z0-9_]+)["']"""
                   r"""(?:\s*,\s*["']([^"']*)["'])?""")
 ROW = re.compile(r"^\|\s*`([A-Z][A-Z0-9_]+)`\s*\|\s*(.*?)\s*\|\s*(.*?)\s*\|$")
 
@@ -50,6 +53,11 @@ def code_reads() -> dict[str, str | None]:
     for source in ROOT.glob("libs/testing/src/**/*.py"):
         for name in re.findall(r"""["'](TEST_[A-Z_]+)["']""", source.read_text()):
             found.setdefault(name, None)
+    # ServiceSettings reads <SERVICE>_DATABASE_URL and <SERVICE>_PORT, named after each service.
+    for cls in SETTINGS:
+        if issubclass(cls, ServiceSettings):
+            found.setdefault(f"{cls.SERVICE.upper()}_DATABASE_URL", None)
+            found.setdefault(f"{cls.SERVICE.upper()}_PORT", None)
     # make run reads a port per process of its table: {NAME}_PORT.
     for name, port in DEFAULT_PORTS.items():
         found.setdefault(f"{name.upper()}_PORT", str(port))
