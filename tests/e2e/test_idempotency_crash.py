@@ -24,7 +24,6 @@ from sqlalchemy import create_engine, func, select, text
 from tests.e2e.api_process import ApiProcess
 from tillkey.orders.adapters import tables
 from tillkey.testing.databases import create_postgres_database, drop_postgres_database
-from tillkey.testing.private_postgres import PrivatePostgres
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 
@@ -34,27 +33,20 @@ CHECKOUT = {"customer": {"email": "ada@example.com", "first_name": "Ada", "last_
 RETRY_WITHIN = 10.0
 
 
-@pytest.fixture(scope="module")
-def private_server():
-    server = PrivatePostgres().start()
-    yield server
-    server.stop()
-
-
 @pytest.fixture
-def postgres_url(private_server):
+def postgres_url(private_postgres_server):
     """A fresh database on this module's own server (the shared fixture's, moved)."""
-    url = create_postgres_database(private_server.url)
+    url = create_postgres_database(private_postgres_server.url)
     yield url
-    if private_server.is_up():
-        drop_postgres_database(private_server.url, url)
+    if private_postgres_server.is_up():
+        drop_postgres_database(private_postgres_server.url, url)
 
 
 @pytest.fixture
-def postgres_kept_up(private_server):
+def postgres_kept_up(private_postgres_server):
     """Whatever a test does to the server, it is running again afterwards."""
     yield
-    assert private_server.is_up(), "the module's PostgreSQL is not running after the test"
+    assert private_postgres_server.is_up(), "the module's PostgreSQL is not running after the test"
 
 
 @pytest.fixture
@@ -184,14 +176,15 @@ def test_checkout_killed_before_its_answer_was_stored(orders_api, postgres_url):
     _same_answer_again(orders_api, url, key, created)
 
 
-def test_checkout_across_a_postgres_immediate_restart(orders_api, postgres_url, postgres_kept_up, private_server):
+def test_checkout_across_a_postgres_immediate_restart(orders_api, postgres_url, postgres_kept_up,
+                                                     private_postgres_server):
     cart_id, key = _cart(orders_api), uuid.uuid4().hex
     url = f"{orders_api.url}/v1/carts/{cart_id}/checkout"
     held = AnswerHeld(postgres_url)
     first = _in_flight(url, key)
     held.wait_for_blocked_insert()
     restarted_at = time.monotonic()
-    private_server.restart_immediate()
+    private_postgres_server.restart_immediate()
     held.release()
     first["thread"].join(20)
     # The request that met the restart: "come back in a moment", not a 500.
@@ -225,7 +218,7 @@ def payments_api(postgres_url, tmp_path):
 
 
 def test_payment_attempt_across_a_postgres_immediate_restart(payments_api, postgres_url, postgres_kept_up,
-                                                           private_server):
+                                                           private_postgres_server):
     from tillkey.payments.adapters import tables as payment_tables
     from tillkey.platform.credentials import make_order_token
 
@@ -243,7 +236,7 @@ def test_payment_attempt_across_a_postgres_immediate_restart(payments_api, postg
     thread.start()
     held.wait_for_blocked_insert()
     restarted_at = time.monotonic()
-    private_server.restart_immediate()
+    private_postgres_server.restart_immediate()
     held.release()
     thread.join(20)
     assert outcome["response"].status_code == 503 and "Retry-After" in outcome["response"].headers

@@ -13,30 +13,22 @@ from sqlalchemy import select
 from tillkey.notifications.adapters import tables
 from tillkey.notifications.entrypoints.cli import build_mail_sender
 from tillkey.testing.messaging import running, wait_until
-from tillkey.testing.private_postgres import PrivatePostgres
 
 from .helpers import feed, known_customer
 
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture(scope="module")
-def private_server():
-    server = PrivatePostgres().start()
-    yield server
-    server.stop()
-
-
 @pytest.fixture
-def database_url(private_server):
+def database_url(private_postgres_server):
     """This module's services run on the private server (the conftest migrates it)."""
-    return private_server.url
+    return private_postgres_server.url
 
 
-def test_an_accepted_email_is_recorded_as_sent_across_a_postgres_restart(service, smtp_sink, private_server):
+def test_an_accepted_email_is_recorded_as_sent_across_a_postgres_restart(service, smtp_sink, private_postgres_server):
     known_customer(service)
     feed(service, "payment.succeeded")
-    restart = threading.Thread(target=private_server.restart_immediate, daemon=True)
+    restart = threading.Thread(target=private_postgres_server.restart_immediate, daemon=True)
     receive = smtp_sink._receive
 
     def accept_while_the_database_goes_down(envelope, peer=None):
@@ -51,7 +43,7 @@ def test_an_accepted_email_is_recorded_as_sent_across_a_postgres_restart(service
         with running(mail=build_mail_sender(service)):
             smtp_sink.wait_for(1, timeout=20)
             restart.join(60)
-            assert private_server.is_up()
+            assert private_postgres_server.is_up()
             wait_until(lambda: _status(service) == "sent", timeout=30, what="the accepted email recorded as sent")
     finally:
         smtp_sink._receive = receive

@@ -45,6 +45,17 @@ def postgres_url(postgres_server_url):
     databases.drop_postgres_database(postgres_server_url, url)
 
 
+@pytest.fixture(scope="module")
+def private_postgres_server():
+    """A PostgreSQL server of the test module's own, for tests that restart it mid-flow
+    (`restart_immediate()`): the shared server other suites use is never restarted."""
+    from tillkey.testing.private_postgres import PrivatePostgres
+
+    server = PrivatePostgres().start()
+    yield server
+    server.stop()
+
+
 @pytest.fixture
 def sqlite_url(tmp_path):
     return f"sqlite:///{tmp_path / 'test.db'}"
