@@ -48,6 +48,9 @@ def main() -> None:
                              "200ms, a provider's time, not Tillkey's; 0s measures the platform alone)")
     parser.add_argument("--profile", action="store_true",
                         help="py-spy every platform process during saturation (slows it; figures not comparable)")
+    parser.add_argument("--profile-gil", action="store_true",
+                        help="with --profile: sample only the thread holding the GIL (Python's own CPU; "
+                             "waits on the database, broker or network are left out)")
     parser.add_argument("--keep", action="store_true",
                         help="keep the PostgreSQL databases (their names are printed) to look at afterwards")
     parser.add_argument("--out", default=str(ROOT / "artifacts" / "bench"))
@@ -260,7 +263,8 @@ class Bench:
                     continue
                 procs.append(subprocess.Popen(
                     [str(spy), "record", "--pid", str(member.pid), "--duration", str(seconds), "--rate", "50",
-                     "--format", "raw", "--nonblocking", "-o", str(folder / f"{proc_name}-{member.pid}.txt")],
+                     "--format", "raw", "--nonblocking", *(["--gil"] if self.args.profile_gil else []),
+                     "-o", str(folder / f"{proc_name}-{member.pid}.txt")],
                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
         return procs
 
