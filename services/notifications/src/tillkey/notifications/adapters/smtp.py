@@ -21,16 +21,17 @@ import ssl
 import threading
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from email.message import EmailMessage
-from email.utils import formatdate
+from email.utils import formatdate, getaddresses
 
-from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_fixed
-
+from tillkey.notifications.adapters import mime
 from tillkey.notifications.service_layer.ports import MailRejected, MailTransient, OutgoingEmail
 from tillkey.platform.idle import IdleCloser
 
 log = logging.getLogger(__name__)
 IMMEDIATE_TRIES = 2
+IMMEDIATE_WAIT = 0.2  # seconds before the immediate retry of a dropped connection
 IDLE_SECONDS = 10.0
 
 
@@ -54,6 +55,10 @@ class SmtpMailer:
         self._lock = threading.Lock()
         self._kept: set[_Kept] = set()  # the threads' slots that hold a connection
         self._closer = IdleCloser(self._sweep, "smtp-idle")
+        # Once per process, not per email: the From line, and the envelope sender that
+        # smtplib.send_message would take from it.
+        self._from_header = mime.address_header("From", sender)
+        self._from_addr = getaddresses([str(self._headers_only(sender)["From"])])[0][1]
 
     @property
     def longest_send(self) -> float:
@@ -61,7 +66,22 @@ class SmtpMailer:
         try: connect, then the dialogue."""
         return (1 + IMMEDIATE_TRIES * 2) * self.timeout + 1
 
+    @staticmethod
+    def _headers_only(sender: str) -> EmailMessage:
+        msg = EmailMessage()
+        msg["From"] = sender
+        return msg
+
+    def compose(self, email: OutgoingEmail, now: datetime | None = None) -> bytes:
+        """The bytes `build` and smtplib.send_message would send, written directly (adapters.mime)."""
+        headers = (self._from_header + mime.address_header("To", email.to) + mime.header("Subject", email.subject)
+                   + mime.date_header(now or datetime.now(UTC)) + mime.header("Message-ID", email.message_id_header)
+                   + mime.header("X-Tillkey-Message-Id", email.message_id)
+                   + mime.header("X-Tillkey-Template", email.template))
+        return mime.alternative(headers, email.text, email.html)
+
     def build(self, email: OutgoingEmail) -> EmailMessage:
+        """The stdlib message: for an address that needs SMTPUTF8, which send_message handles."""
         msg = EmailMessage()
         msg["From"] = self.sender
         msg["To"] = email.to
@@ -75,14 +95,21 @@ class SmtpMailer:
         return msg
 
     def send(self, email: OutgoingEmail) -> None:
-        msg = self.build(email)
-        retrying = Retrying(retry=retry_if_exception_type(smtplib.SMTPServerDisconnected),
-                            stop=stop_after_attempt(IMMEDIATE_TRIES), wait=wait_fixed(0.2), reraise=True)
+        msg: EmailMessage | bytes
+        if _ascii(self._from_addr) and _ascii(email.to):
+            msg = self.compose(email)
+        else:  # SMTPUTF8: send_message flattens it with utf8 headers and asks the server for it
+            msg = self.build(email)
         slot = self._take_slot()
         try:
-            for attempt in retrying:
-                with attempt:
+            for attempt in range(1, IMMEDIATE_TRIES + 1):
+                try:
                     self._send_once(slot, msg, email.to)
+                    break
+                except smtplib.SMTPServerDisconnected:
+                    if attempt == IMMEDIATE_TRIES:
+                        raise
+                    time.sleep(IMMEDIATE_WAIT)
         except smtplib.SMTPRecipientsRefused as exc:
             code, reply = next(iter(exc.recipients.values()))
             _raise_for(code, f"recipient refused: {code} {_text(reply)}")
@@ -105,10 +132,13 @@ class SmtpMailer:
         for smtp in smtps:
             _quit(smtp)
 
-    def _send_once(self, slot: _Kept, msg: EmailMessage, to: str) -> None:
+    def _send_once(self, slot: _Kept, msg: EmailMessage | bytes, to: str) -> None:
         smtp = self._connection(slot)
         try:
-            smtp.send_message(msg, from_addr=None, to_addrs=[to])
+            if isinstance(msg, bytes):
+                smtp.sendmail(self._from_addr, [to], msg)
+            else:
+                smtp.send_message(msg, from_addr=None, to_addrs=[to])
         except BaseException:
             _detach(slot)
             smtp.close()
@@ -194,6 +224,10 @@ def _raise_for(code: int, detail: str) -> None:
     if 500 <= code < 600:
         raise MailRejected(detail)
     raise MailTransient(detail)
+
+
+def _ascii(address: str) -> bool:
+    return address.isascii()
 
 
 def _text(reply) -> str:
