@@ -7,7 +7,7 @@ from tillkey.contracts import load_sample
 from tillkey.fulfillment.adapters import tables
 from tillkey.fulfillment.config import Settings
 from tillkey.fulfillment.entrypoints.app import create_app
-from tillkey.fulfillment.entrypoints.cli import MIGRATIONS_HOME
+from tillkey.fulfillment.entrypoints.cli import MIGRATIONS_HOME, wake_on_scheduled_calls
 from tillkey.fulfillment.entrypoints.license_worker import LicenseCallWorker
 from tillkey.platform import credentials
 from tillkey.platform.runner import migrate
@@ -47,17 +47,20 @@ def client(app):
 @pytest.fixture
 def license_worker(service, monkeypatch):
     """The scheduled loop that calls license web services, as the worker process runs it: woken
-    after each message the service handles, as the process's consumer does after each batch (an
-    idle worker otherwise sleeps until the next call it knows of falls due)."""
+    after each message the service handles that scheduled a call, as the process's consumer does
+    after each batch (an idle worker otherwise sleeps until the next call it knows of falls due, so
+    a missed wake-up fails these tests by timing out)."""
     worker = LicenseCallWorker(service.uow_factory, service.license_client, service.clock,
                                schedule=service.settings.license_web_service_retry_schedule,
                                timeout=service.settings.license_web_service_timeout, poll_interval=0.05,
                                jitter=lambda: 0.5)
     dispatch = service.dispatcher
+    after_batch = wake_on_scheduled_calls(service.calls_scheduled, worker)
+    assert service.calls_scheduled is not None  # the production wiring, not the always-wake fallback
 
     def dispatch_then_wake(envelope):
         dispatch(envelope)
-        worker.wake()
+        after_batch()
 
     monkeypatch.setattr(service, "dispatcher", dispatch_then_wake)
     return worker

@@ -163,3 +163,16 @@ def test_five_concurrent_orders_on_a_pool_of_three(service, client, pool):
     assert sorted(key for line in delivered for key in line.licenses) == ["K-1", "K-2", "K-3"]
     assert {line.line_id for line in waiting} == {e["line_id"] for e in emitted(service, "license.requested")}
     assert stats(client) == {"available": 0, "issued": 3}
+
+
+def test_a_claim_counts_what_is_left_only_up_to_the_threshold(service, client, pool):
+    """The low-stock check after each claim asks "fewer than N left?": the count stops at N, so a
+    pool of a million keys costs a claim what a pool of N does; below N it is exact."""
+    pool()
+    upload(client, ["K-1", "K-2", "K-3", "K-4", "K-5"])
+    place_order(service, "ord_c1", [("line_c1", PRODUCT, 2)])
+    pay(service, "ord_c1")
+    with service.uow_factory() as uow:
+        assert [uow.available_keys(PRODUCT, up_to=n) for n in (0, 1, 2, 3, 4, 10)] == [0, 1, 2, 3, 3, 3]
+        assert uow.available_keys("prod_noSuchPool", up_to=5) == 0
+    assert stats(client) == {"available": 3, "issued": 2}

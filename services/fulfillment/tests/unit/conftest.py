@@ -20,6 +20,7 @@ class FakeFulfillmentUow(FakeUnitOfWork):
         self.signing_keys: dict[str, SigningKey] = {}
         self.generated: list[GeneratedKey] = []
         self.activations: list[Activation] = []
+        self.calls_scheduled = 0  # web_service_call_scheduled() calls: the consumer's wake-up signal
 
     # -- generated keys -----------------------------------------------------------------------
     def signing_key(self, product_id):
@@ -76,6 +77,12 @@ class FakeFulfillmentUow(FakeUnitOfWork):
         rows = self.keys.get(product_id, [])
         available = sum(1 for _k, line in rows if line is None)
         return available, len(rows) - available
+
+    def web_service_call_scheduled(self):
+        self.calls_scheduled += 1
+
+    def available_keys(self, product_id, up_to):
+        return min(up_to, self.pool_counts(product_id)[0])
 
     def claim_keys(self, product_id, quantity, line_id, now):
         free = [row for row in self.keys.get(product_id, []) if row[1] is None][:quantity]

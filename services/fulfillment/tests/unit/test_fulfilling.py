@@ -77,6 +77,13 @@ def test_a_web_service_line_waits_for_the_worker_without_events():
     uow = FakeFulfillmentUow()
     line = paid_order(uow, src("web_service", url="https://x.example/", secret="whsec_" + "A" * 40))
     assert line.calling_web_service and line.next_attempt_at == uow.clock.now() and uow.emitted == []
+    assert uow.calls_scheduled == 1  # the call worker is woken for it
+
+
+def test_lines_of_other_sources_schedule_no_call():
+    uow = FakeFulfillmentUow()
+    paid_order(uow, src("email", text="See you"))
+    assert uow.calls_scheduled == 0
 
 
 # -- recording calls -----------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """The one composition root: settings in, wired service out."""
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
@@ -32,6 +33,9 @@ class Fulfillment:
     clock: Clock
     products: object        # service_layer.merchant.ProductDirectory: orders, asked about unknown products
     license_client: object  # calls merchants' license web services
+    # Set by a unit of work that scheduled a web-service call; None when a test brought its own
+    # uow_factory (then every batch wakes the call worker, as one that cannot tell must).
+    calls_scheduled: threading.Event | None = None
 
 
 class Overrides(CommonOverrides, total=False):
@@ -49,8 +53,10 @@ def bootstrap(settings: Settings, **overrides: Unpack[Overrides]) -> Fulfillment
     session_factory = make_session_factory(engine)
     clock = overrides.get("clock") or SystemClock()
     crypto = LicenseCrypto(settings.platform_secret)
+    calls_scheduled = None if "uow_factory" in overrides else threading.Event()
     uow_factory = overrides.get("uow_factory") or partial(
-        FulfillmentUnitOfWork, session_factory, tables.outbox, SERVICE, clock=clock, crypto=crypto)
+        FulfillmentUnitOfWork, session_factory, tables.outbox, SERVICE, clock=clock, crypto=crypto,
+        calls_scheduled=calls_scheduled)
     handlers = overrides.get("handlers") or HANDLERS
     dispatcher = InboxDispatcher(uow_factory, tables.inbox, handlers)
     topology = QueueTopology(SERVICE, tuple(dispatcher.event_types))
@@ -58,4 +64,4 @@ def bootstrap(settings: Settings, **overrides: Unpack[Overrides]) -> Fulfillment
     license_client = overrides.get("license_client") or LicenseServiceClient(
         settings.license_web_service_timeout, settings.allow_private_urls)
     return Fulfillment(settings, engine, session_factory, uow_factory, dispatcher, topology, clock, products,
-                       license_client)
+                       license_client, calls_scheduled)

@@ -1,6 +1,7 @@
 """The unit of work with this service's repositories (queries live here, rules in the domain)."""
 from __future__ import annotations
 
+import threading
 from datetime import datetime
 from typing import Any, cast
 
@@ -19,10 +20,20 @@ IN_CHUNK = 500  # keep IN (...) lists well under every database's parameter limi
 
 
 class FulfillmentUnitOfWork(SqlAlchemyUnitOfWork):
-    def __init__(self, *args, clock: Clock | None = None, crypto=None, **kwargs):
+    def __init__(self, *args, clock: Clock | None = None, crypto=None,
+                 calls_scheduled: threading.Event | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.clock = clock or SystemClock()
         self.crypto = crypto  # adapters.license_crypto.LicenseCrypto: signs and hashes generated keys
+        self._calls_scheduled = calls_scheduled
+
+    def web_service_call_scheduled(self) -> None:
+        """A line now waits for a call to the merchant's web service: the consumer wakes the call
+        worker after its batch commits (and only then: waking it for every batch cost a claim query
+        per batch that found nothing). Set before the commit, so a rolled-back batch only costs a
+        needless wake-up, never a missed one."""
+        if self._calls_scheduled is not None:
+            self._calls_scheduled.set()
 
     def add(self, obj) -> None:
         self._open_session().add(obj)
@@ -85,6 +96,15 @@ class FulfillmentUnitOfWork(SqlAlchemyUnitOfWork):
         row = self._open_session().execute(select(func.count(), free).where(k.product_id == product_id)).one()
         total, available = row[0] or 0, row[1] or 0
         return int(available), int(total - available)
+
+    def available_keys(self, product_id: str, up_to: int) -> int:
+        """How many keys are left in the pool, counted no further than `up_to`: a claim only asks
+        whether the pool fell below a threshold, and counting every key of a large pool (what
+        `pool_counts` does) on every claim cost the database time in proportion to the pool."""
+        k = tables.license_keys.c
+        free = (select(k.seq).where(k.product_id == product_id, k.line_id.is_(None))
+                .limit(max(0, up_to)).subquery())
+        return int(self._open_session().scalar(select(func.count()).select_from(free)) or 0)
 
     def claim_keys(self, product_id: str, quantity: int, line_id: str, now: datetime) -> list[str] | None:
         """`quantity` keys taken from the pool for the line, oldest first, or None (nothing taken).

@@ -1,6 +1,9 @@
 """`tillkey.fulfillment api | worker | migrate`."""
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
+
 from tillkey.fulfillment.adapters import tables
 from tillkey.fulfillment.bootstrap import SERVICE, bootstrap
 from tillkey.fulfillment.config import Settings
@@ -22,13 +25,24 @@ def build_workers(settings: Settings, **overrides) -> dict:
                         retention=settings.outbox_retention)
     relay.metrics_collectors.extend(gauges.collectors(service.session_factory))  # read when scraped
     return {
-        # Each committed batch may have scheduled calls to a merchant's web service: make them now.
+        # A committed batch that scheduled calls to a merchant's web service: make them now.
         "consumer": Consumer(settings.amqp_url, service.topology, service.dispatcher,
-                             after_batch=license_calls.wake),
+                             after_batch=wake_on_scheduled_calls(service.calls_scheduled, license_calls)),
         "relay": relay,
         "license_calls": license_calls,
         **dead_letter_care(settings.amqp_url, service.topology, service.dispatcher),
     }
+
+
+def wake_on_scheduled_calls(calls_scheduled: threading.Event | None, worker: LicenseCallWorker) -> Callable[[], None]:
+    if calls_scheduled is None:
+        return worker.wake
+
+    def after_batch() -> None:
+        if calls_scheduled.is_set():
+            calls_scheduled.clear()  # before the wake: a call scheduled meanwhile rings again
+            worker.wake()
+    return after_batch
 
 
 def main() -> None:

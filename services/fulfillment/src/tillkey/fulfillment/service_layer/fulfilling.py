@@ -30,6 +30,7 @@ def start_line(uow, order: Order, line: Delivery, now: datetime) -> None:
         emit_delivered(uow, order, line)
     elif method == "web_service":
         line.call_web_service(now)  # the worker calls, outside this transaction
+        uow.web_service_call_scheduled()
     else:
         ask_merchant(uow, order, line, MANUAL_SOURCE_REASON if method == "manual" else NO_SOURCE_REASON)
 
@@ -40,13 +41,15 @@ def take_from_pool(uow, order: Order, line: Delivery, now: datetime, *, already_
     keys = uow.claim_keys(line.product_id, line.quantity, line.line_id, now)
     if keys is None:
         if not already_waiting:
-            available, _ = uow.pool_counts(line.product_id)
+            # Fewer than the line needs are left, so this count stops below `quantity` by itself.
+            available = uow.available_keys(line.product_id, up_to=line.quantity)
             ask_merchant(uow, order, line, wait_reason_for_pool(available, line.quantity), fallback_from="pool")
         return False
     line.deliver("pool", keys, now)
     emit_delivered(uow, order, line)
-    if pool is not None:
-        available, _ = uow.pool_counts(line.product_id)
+    if pool is not None and pool.alarm_armed:
+        # Only "below the threshold?" matters, and the event's figure is exact whenever it is below.
+        available = uow.available_keys(line.product_id, up_to=pool.low_stock_threshold)
         if pool.after_claim(available):
             uow.emit("license_pool.low", {"merchant_id": pool.merchant_id, "product_id": pool.product_id,
                                           "available": available,
