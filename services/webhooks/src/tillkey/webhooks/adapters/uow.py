@@ -4,13 +4,37 @@ from __future__ import annotations
 from collections.abc import Set
 from datetime import datetime
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import bindparam, or_, select, update
 
 from tillkey.messaging import SqlAlchemyUnitOfWork
 from tillkey.platform.clock import Clock
 from tillkey.platform.pagination import paginate
 from tillkey.webhooks.adapters import tables
 from tillkey.webhooks.domain.model import Attempt, Delivery, Endpoint, OrderRecord, WebhookEvent
+
+# Recording attempts runs these for every batch: built once per process (no statement building
+# and cache-key work per call); the ids go in an expanding IN.
+_DELIVERIES_TO_SETTLE = (
+    select(tables.deliveries, tables.events.c.body)
+    .join(tables.events, tables.events.c.event_id == tables.deliveries.c.event_id)
+    .where(tables.deliveries.c.delivery_id.in_(bindparam("ids", expanding=True)))
+    .order_by(tables.deliveries.c.delivery_id).with_for_update(of=tables.deliveries))
+_ENDPOINTS_LOCKED = (
+    select(tables.endpoints).where(tables.endpoints.c.endpoint_id.in_(bindparam("ids", expanding=True)))
+    .order_by(tables.endpoints.c.endpoint_id).with_for_update())
+# What recording an attempt writes (domain/policy.py settle): the attempt's row, and these columns.
+_ATTEMPT_COLUMNS = tuple(c.name for c in tables.attempts.columns)
+_SETTLED_DELIVERY_COLUMNS = ("status", "next_attempt_at", "scheduled_attempts", "lease_expires_at",
+                             "manual_pending", "resume_at", "last_attempt_at")
+_SETTLED_ENDPOINT_COLUMNS = ("enabled", "disabled_reason", "failing_since")
+_UPDATE_SETTLED_DELIVERY = update(tables.deliveries).where(
+    tables.deliveries.c.delivery_id == bindparam("b_delivery_id"))
+_UPDATE_SETTLED_ENDPOINT = update(tables.endpoints).where(
+    tables.endpoints.c.endpoint_id == bindparam("b_endpoint_id"))
+
+
+def _settled_state(endpoint: Endpoint) -> tuple:
+    return tuple(getattr(endpoint, c) for c in _SETTLED_ENDPOINT_COLUMNS)
 
 
 class WebhooksUnitOfWork(SqlAlchemyUnitOfWork):
@@ -19,6 +43,7 @@ class WebhooksUnitOfWork(SqlAlchemyUnitOfWork):
         self.clock = clock  # handlers read time here, so tests can move it
         self._live_endpoints: dict[str, list[Endpoint]] = {}
         self._order_records: dict[str, OrderRecord | None] = {}  # locked in this transaction
+        self._endpoints_as_loaded: dict[str, tuple] = {}  # by endpoints_locked, for save_endpoints
 
     def add(self, obj) -> None:
         self._open_session().add(obj)
@@ -138,22 +163,47 @@ class WebhooksUnitOfWork(SqlAlchemyUnitOfWork):
                 out[attempt.delivery_id].append(attempt)
         return out
 
-    def deliveries_locked(self, delivery_ids: list[str]) -> dict[str, Delivery]:
-        d = tables.deliveries.c
-        ids = sorted(set(delivery_ids))
-        return {r.delivery_id: r for r in self._open_session().scalars(
-            select(Delivery).where(d.delivery_id.in_(ids)).order_by(d.delivery_id).with_for_update())}
+    def deliveries_to_settle(self, delivery_ids: list[str]) -> dict[str, tuple[Delivery, str]]:
+        """The deliveries whose attempts are being recorded, locked in id order, each with its
+        event's body as stored now: one Core query, and plain objects outside the session
+        (`save_settled` writes them back), not ORM rows flushed one by one."""
+        out: dict[str, tuple[Delivery, str]] = {}
+        rows = self._open_session().execute(_DELIVERIES_TO_SETTLE, {"ids": sorted(set(delivery_ids))})
+        for row in rows.mappings():
+            fields = dict(row)
+            body = fields.pop("body")
+            out[row["delivery_id"]] = (Delivery(**fields), body)
+        return out
 
     def endpoints_locked(self, endpoint_ids: list[str]) -> dict[str, Endpoint]:
-        e = tables.endpoints.c
-        ids = sorted(set(endpoint_ids))
-        return {r.endpoint_id: r for r in self._open_session().scalars(
-            select(Endpoint).where(e.endpoint_id.in_(ids)).order_by(e.endpoint_id).with_for_update())}
+        """Locked in id order; plain objects outside the session: `save_endpoints` writes back the
+        ones an attempt changed."""
+        out: dict[str, Endpoint] = {}
+        rows = self._open_session().execute(_ENDPOINTS_LOCKED, {"ids": sorted(set(endpoint_ids))})
+        for row in rows.mappings():
+            endpoint = out[row["endpoint_id"]] = Endpoint(**row)
+            self._endpoints_as_loaded[endpoint.endpoint_id] = _settled_state(endpoint)
+        return out
 
-    def event_bodies(self, event_ids: list[str]) -> dict[str, str]:
-        e = tables.events.c
-        return dict(self._open_session().execute(
-            select(e.event_id, e.body).where(e.event_id.in_(set(event_ids)))).tuples().all())
+    def save_settled(self, attempts: list[Attempt], deliveries: list[Delivery]) -> None:
+        """Attempts in one INSERT and their deliveries in one UPDATE (executemany each)."""
+        if attempts:
+            self._open_session().execute(tables.attempts.insert(), [
+                {c: getattr(a, c) for c in _ATTEMPT_COLUMNS} for a in attempts])
+        if deliveries:
+            self._open_session().execute(_UPDATE_SETTLED_DELIVERY, [
+                {"b_delivery_id": x.delivery_id, **{c: getattr(x, c) for c in _SETTLED_DELIVERY_COLUMNS}}
+                for x in deliveries])
+
+    def save_endpoints(self, endpoints) -> None:
+        """Write back what settling changed on endpoints loaded by `endpoints_locked` (usually nothing)."""
+        changed = [e for e in endpoints if _settled_state(e) != self._endpoints_as_loaded.get(e.endpoint_id)]
+        if changed:
+            self._open_session().execute(_UPDATE_SETTLED_ENDPOINT, [
+                {"b_endpoint_id": e.endpoint_id, **{c: getattr(e, c) for c in _SETTLED_ENDPOINT_COLUMNS}}
+                for e in changed])
+            for e in changed:
+                self._endpoints_as_loaded[e.endpoint_id] = _settled_state(e)
 
     def claim_due(self, now: datetime, limit: int,
                   skip_endpoints: Set[str] = frozenset()) -> list[tuple[Delivery, Endpoint, WebhookEvent]]:

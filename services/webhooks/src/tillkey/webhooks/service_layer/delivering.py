@@ -83,20 +83,36 @@ def record_many(uow, finished: list[Finished], schedule: tuple[float, ...]) -> N
     endpoint emits its event once."""
     with uow:
         # Locked in id order (deliveries, then endpoints), as every writer of them does: no deadlock.
-        deliveries = uow.deliveries_locked([f.job.delivery_id for f in finished])
+        deliveries = uow.deliveries_to_settle([f.job.delivery_id for f in finished])
         endpoints = uow.endpoints_locked([f.job.endpoint_id for f in finished])
-        bodies = uow.event_bodies([f.job.event_id for f in finished])
         now = uow.clock.now()
+        attempts: list[Attempt] = []
+        settled: list = []
         for f in finished:
-            delivery, endpoint = deliveries.get(f.job.delivery_id), endpoints.get(f.job.endpoint_id)
-            if delivery is None or endpoint is None:  # erased with its order meanwhile: nothing to record
+            found, endpoint = deliveries.get(f.job.delivery_id), endpoints.get(f.job.endpoint_id)
+            if found is None or endpoint is None:  # erased with its order meanwhile: nothing to record
                 continue
-            _record_one(uow, f, delivery, endpoint, bodies.get(f.job.event_id), now, schedule)
+            delivery, stored_body = found
+            attempt = _attempt(f, delivery.delivery_id, stored_body)
+            reason = policy.settle(delivery, endpoint, attempt, f.result, now, schedule, f.jitter)
+            metrics.webhook_attempts.labels(policy.classify(f.result).value).inc()
+            attempts.append(attempt)
+            settled.append(delivery)
+            if reason is not None:
+                # What this batch settled so far is written first: abandon_pending must not be undone by it.
+                uow.save_settled(attempts, settled)
+                attempts, settled = [], []
+                uow.abandon_pending(endpoint.endpoint_id)
+                uow.emit("webhook_endpoint.disabled", {"merchant_id": endpoint.merchant_id,
+                                                       "endpoint_id": endpoint.endpoint_id,
+                                                       "url": endpoint.url, "reason": reason})
+                log.warning("webhook endpoint %s disabled: %s", endpoint.endpoint_id, reason)
+        uow.save_settled(attempts, settled)
+        uow.save_endpoints(endpoints.values())
         uow.commit()
 
 
-def _record_one(uow, f: Finished, delivery, endpoint, stored_body: str | None, now: datetime,
-                schedule: tuple[float, ...]) -> None:
+def _attempt(f: Finished, delivery_id: str, stored_body: str) -> Attempt:
     job, result = f.job, f.result
     error = (result.error or None) and result.error[:500]
     excerpt = (result.excerpt or None) and result.excerpt[:EXCERPT_CHARS]
@@ -105,15 +121,6 @@ def _record_one(uow, f: Finished, delivery, endpoint, stored_body: str | None, n
         # body: what the receiver echoed of it must not outlive the erasure.
         values = erasure.body_personal_values(job.body)
         error, excerpt = erasure.scrub(error, values), erasure.scrub(excerpt, values)
-    attempt = Attempt(attempt_id=new_id("wha"), delivery_id=delivery.delivery_id, attempted_at=f.attempted_at,
-                      duration_ms=result.duration_ms, response_status=result.status,
-                      error=error, response_excerpt=excerpt)
-    reason = policy.settle(delivery, endpoint, attempt, result, now, schedule, f.jitter)
-    metrics.webhook_attempts.labels(policy.classify(result).value).inc()
-    if reason is not None:
-        uow.flush()
-        uow.abandon_pending(endpoint.endpoint_id)
-        uow.emit("webhook_endpoint.disabled", {"merchant_id": endpoint.merchant_id,
-                                               "endpoint_id": endpoint.endpoint_id,
-                                               "url": endpoint.url, "reason": reason})
-        log.warning("webhook endpoint %s disabled: %s", endpoint.endpoint_id, reason)
+    return Attempt(attempt_id=new_id("wha"), delivery_id=delivery_id, attempted_at=f.attempted_at,
+                   duration_ms=result.duration_ms, response_status=result.status,
+                   error=error, response_excerpt=excerpt)

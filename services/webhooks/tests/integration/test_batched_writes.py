@@ -1,0 +1,128 @@
+"""What the worker's hot paths write, and in how many statements (SQLite and PostgreSQL).
+
+Recording a batch of attempts and taking in a batch of events cost a fixed handful of
+statements, whatever the batch's size: these tests count them, and check the rows written.
+"""
+from __future__ import annotations
+
+import re
+from collections import Counter
+from contextlib import contextmanager
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import event, select
+
+from tillkey.testing.messaging import sample_envelope
+from tillkey.webhooks.adapters import tables
+from tillkey.webhooks.domain.model import Endpoint
+from tillkey.webhooks.domain.policy import GONE_REASON, SendResult
+from tillkey.webhooks.service_layer import delivering
+
+from .conftest import MERCHANT
+
+pytestmark = pytest.mark.integration
+SCHEDULE = (60.0, 600.0)
+_KIND = re.compile(r"^\s*(SELECT|INSERT|UPDATE|DELETE)\b(?:.*?\b(?:FROM|INTO)\s+|\s+)\"?(\w+)",
+                   re.IGNORECASE | re.DOTALL)
+
+
+@contextmanager
+def statements(engine):
+    """Counts `SELECT deliveries`, `INSERT attempts`, … run on `engine` inside the block."""
+    seen: Counter = Counter()
+
+    def count(_conn, _cursor, statement, *_args):
+        match = _KIND.match(statement)
+        if match:
+            seen[f"{match.group(1).upper()} {match.group(2)}"] += 1
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+
+def add_endpoints(service, *endpoint_ids, merchant=MERCHANT):
+    with service.uow_factory() as uow:
+        for endpoint_id in endpoint_ids:
+            uow.add(Endpoint(endpoint_id, merchant, f"https://m.example/{endpoint_id}", ["*"], "whsec_x",
+                             uow.clock.now()))
+        uow.commit()
+
+
+def order_events(order_id="ord_3Hq8ZrW2mNp5"):
+    return [sample_envelope(t, new_id=True, order_id=order_id)
+            for t in ("order.created", "payment.succeeded", "order.delivered")]
+
+
+@pytest.fixture
+def handed(service):
+    """The jobs the consumer's transactions hand to this process's worker."""
+    jobs: list[delivering.Job] = []
+    service.handoff.connect(jobs.extend, timedelta(minutes=1))
+    return jobs
+
+
+def rows(service, table, *order_by):
+    with service.engine.connect() as conn:
+        return [r._asdict() for r in conn.execute(select(table).order_by(*order_by))]
+
+
+def test_recording_a_batch_costs_one_statement_per_table_and_writes_every_row(service, handed):
+    add_endpoints(service, "ep_a", "ep_b")
+    service.dispatcher.handle_batch(order_events())
+    assert len(handed) == 6
+    at = service.clock.now()
+    results = [SendResult(12, 200, excerpt="ok"), SendResult(30, 500, excerpt="boom"), SendResult(7, None, "timeout")]
+    finished = [delivering.Finished(job, results[i % 3], at, 0.5) for i, job in enumerate(handed)]
+    with statements(service.engine) as seen:
+        delivering.record_many(service.uow_factory(), finished, SCHEDULE)
+    # Endpoints are updated because failures start their failing_since; all rows of a kind in one statement.
+    assert seen == Counter({"SELECT deliveries": 1, "SELECT endpoints": 1, "INSERT attempts": 1,
+                            "UPDATE deliveries": 1, "UPDATE endpoints": 1})
+    by_id = {d["delivery_id"]: d for d in rows(service, tables.deliveries, tables.deliveries.c.delivery_id)}
+    attempts = {a["delivery_id"]: a for a in rows(service, tables.attempts, tables.attempts.c.attempt_id)}
+    assert len(attempts) == 6
+    for f in finished:
+        delivery, attempt = by_id[f.job.delivery_id], attempts[f.job.delivery_id]
+        assert (attempt["response_status"], attempt["duration_ms"], attempt["error"], attempt["manual"]) == (
+            f.result.status, f.result.duration_ms, f.result.error, False)
+        assert delivery["scheduled_attempts"] == 1 and delivery["lease_expires_at"] is None
+        assert delivery["last_attempt_at"] is not None
+        if f.result.status == 200:
+            assert delivery["status"] == "succeeded" and delivery["next_attempt_at"] is None
+        else:
+            assert delivery["status"] == "pending" and delivery["next_attempt_at"] is not None
+    assert all(e["failing_since"] is not None and e["enabled"] for e in rows(service, tables.endpoints))
+
+
+def test_successes_on_healthy_endpoints_leave_the_endpoints_alone(service, handed):
+    add_endpoints(service, "ep_a")
+    service.dispatcher.handle_batch(order_events())
+    at = service.clock.now()
+    with statements(service.engine) as seen:
+        delivering.record_many(service.uow_factory(),
+                               [delivering.Finished(j, SendResult(5, 204), at, 0.5) for j in handed], SCHEDULE)
+    assert seen == Counter({"SELECT deliveries": 1, "SELECT endpoints": 1, "INSERT attempts": 1,
+                            "UPDATE deliveries": 1})
+    assert {d["status"] for d in rows(service, tables.deliveries)} == {"succeeded"}
+
+
+def test_a_410_in_the_middle_of_a_batch_disables_once_and_fails_the_rest(service, handed):
+    add_endpoints(service, "ep_a")
+    service.dispatcher.handle_batch(order_events())
+    first, second, third = handed  # order.created, payment.succeeded, order.delivered
+    at = service.clock.now()
+    delivering.record_many(service.uow_factory(), [
+        delivering.Finished(first, SendResult(9, 500), at, 0.5),     # a retry: pending…
+        delivering.Finished(second, SendResult(9, 410), at, 0.5),    # …until this one disables the endpoint
+        delivering.Finished(third, SendResult(9, 503), at, 0.5),     # settled after: failed at once
+    ], SCHEDULE)
+    statuses = {d["delivery_id"]: d["status"] for d in rows(service, tables.deliveries)}
+    assert statuses == {first.delivery_id: "failed", second.delivery_id: "failed", third.delivery_id: "failed"}
+    (endpoint,) = rows(service, tables.endpoints)
+    assert endpoint["enabled"] is False and endpoint["disabled_reason"] == GONE_REASON
+    assert [r["routing_key"] for r in rows(service, tables.outbox)] == ["webhook_endpoint.disabled"]
+    assert len(rows(service, tables.attempts)) == 3
