@@ -62,6 +62,6 @@ def bootstrap(settings: Settings, **overrides: Unpack[Overrides]) -> Payments:
         bank_account=BankAccount(settings.bank_account_holder, settings.bank_name, settings.bank_iban,
                                  settings.bank_bic, timedelta(seconds=settings.bank_transfer_due)),
         public_url=settings.payments_public_url, resubmit_after=timedelta(seconds=settings.resubmit_after),
-        give_up_after=timedelta(seconds=settings.give_up_after))
+        give_up_after=timedelta(seconds=settings.give_up_after), clock=clock)
     dispatcher = DispatchThenFollowUp(inbox_dispatcher, overrides.get("follow_ups", AFTER_COMMIT), deps)
     return Payments(settings, engine, session_factory, uow_factory, dispatcher, topology, deps)

@@ -1,10 +1,11 @@
 """The unit of work with this service's repositories."""
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 
-from sqlalchemy import func, select, update
-from sqlalchemy.orm import class_mapper, noload
+from sqlalchemy import Select, bindparam, func, select, update
+from sqlalchemy.orm import class_mapper, noload, selectinload
 
 from tillkey.messaging import SqlAlchemyUnitOfWork
 from tillkey.payments.adapters import tables
@@ -23,36 +24,43 @@ class PaymentsUnitOfWork(SqlAlchemyUnitOfWork):
     def merchant(self, merchant_id: str) -> Merchant | None:
         return self._open_session().get(Merchant, merchant_id)
 
-    def order(self, order_id: str, *, lock: bool = False) -> Order | None:
+    def order(self, order_id: str, *, lock: bool = False, with_payments: bool = True,
+              with_refunds: bool = True) -> Order | None:
         """`lock`: hold the order's row until commit (PostgreSQL `FOR UPDATE`), so two requests or
         notifications about one order decide one after the other. SQLite serializes every write
-        transaction anyway (BEGIN IMMEDIATE)."""
+        transaction anyway (BEGIN IMMEDIATE). A locked order comes with its payments and refunds
+        (one statement each) unless the caller says it never looks at them: an unloaded one still
+        loads when touched, it only costs a statement then."""
         if not lock:
             return self._open_session().get(Order, order_id)
-        # Whatever this unit of work read before the lock may be stale: reload it after.
-        self._open_session().expire_all()
-        return self._open_session().get(Order, order_id, with_for_update=True, populate_existing=True)
+        return self._locked(_locked_order("order", with_payments, with_refunds), order_id)
 
-    def order_id_of(self, *, payment_id: str | None = None, refund_id: str | None = None) -> str | None:
-        """The order a payment or refund belongs to, without loading either (the caller locks the order)."""
-        if refund_id is not None:
-            r = tables.refunds.c
-            return self._open_session().scalar(select(r.order_id).where(r.refund_id == refund_id))
-        p = tables.payments.c
-        return self._open_session().scalar(select(p.order_id).where(p.payment_id == payment_id))
+    def order_of(self, *, payment_id: str | None = None, refund_id: str | None = None,
+                 with_payments: bool = True, with_refunds: bool = True) -> Order | None:
+        """The order a payment or refund belongs to, locked and loaded like `order(lock=True)`, in
+        one statement (a join on the attempt's id; an attempt never changes order). None if no
+        such payment or refund."""
+        by, key = ("refund", refund_id) if refund_id is not None else ("payment", payment_id)
+        return self._locked(_locked_order(by, with_payments, with_refunds), key)
+
+    def _locked(self, statement: Select, key: str | None) -> Order | None:
+        session = self._open_session()
+        # Whatever this unit of work read before the lock may be stale: reload it after.
+        session.expire_all()
+        return session.execute(statement, {"key": key}).scalar_one_or_none()
 
     def payment(self, payment_id: str, *, with_refunds: bool = True) -> Payment | None:
         """`with_refunds=False` when the caller never looks at them: one statement, not two."""
-        # The relationship exists on the mapped class only (adapters/tables.py maps it), not on the domain's.
-        options = () if with_refunds else (noload(class_mapper(Payment).attrs["refunds"].class_attribute),)
+        options = () if with_refunds else (noload(_attribute(Payment, "refunds")),)
         return self._open_session().get(Payment, payment_id, options=options)
 
-    def record_charge_accepted(self, payment_id: str, charge_id: str) -> None:
+    def record_charge_accepted(self, payment_id: str, charge_id: str) -> str | None:
         """Payment.record_charge as one UPDATE, without loading and locking the order: the charge id
-        only ever goes from none to this gateway's (the notification may have written the same one)."""
+        only ever goes from none to this gateway's (the notification may have written the same one).
+        Returns the attempt's status as this UPDATE found it (None: no such attempt)."""
         p = tables.payments.c
-        self._open_session().execute(update(tables.payments).where(p.payment_id == payment_id).values(
-            charge_id=func.coalesce(p.charge_id, charge_id), gateway_token=None))
+        return self._open_session().execute(update(tables.payments).where(p.payment_id == payment_id).values(
+            charge_id=func.coalesce(p.charge_id, charge_id), gateway_token=None).returning(p.status)).scalar()
 
     def refund(self, refund_id: str) -> Refund | None:
         return self._open_session().get(Refund, refund_id)
@@ -96,3 +104,29 @@ class PaymentsUnitOfWork(SqlAlchemyUnitOfWork):
         for item in items:
             self._open_session().expunge(item)
         return items, next_cursor
+
+
+@functools.cache  # built once per process: the ORM compiles it once and reuses it with each key
+def _locked_order(by: str, with_payments: bool, with_refunds: bool) -> Select:
+    """The order, `FOR UPDATE` (PostgreSQL; of the orders row only when joined), found by its own
+    id or by one of its payments' or refunds' (`by`), with the collections asked for loaded by one
+    `SELECT … WHERE order_id IN (…)` each instead of a lazy load on first touch."""
+    o = tables.orders.c
+    if by == "order":
+        statement = select(Order).where(o.order_id == bindparam("key")).with_for_update()
+    else:
+        child = tables.payments if by == "payment" else tables.refunds
+        statement = (select(Order).join(child, child.c.order_id == o.order_id)
+                     .where(child.c[f"{by}_id"] == bindparam("key")).with_for_update(of=tables.orders))
+    options = []
+    if with_payments:
+        # The payments' own `refunds` (the API's read side) stay unloaded: the order's list has them.
+        options.append(selectinload(_attribute(Order, "payments")).lazyload(_attribute(Payment, "refunds")))
+    if with_refunds:
+        options.append(selectinload(_attribute(Order, "refunds")))
+    return statement.options(*options).execution_options(populate_existing=True)
+
+
+def _attribute(cls: type, name: str):
+    # The relationships exist on the mapped classes only (adapters/tables.py), not on the domain's.
+    return class_mapper(cls).attrs[name].class_attribute

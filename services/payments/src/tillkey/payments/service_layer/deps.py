@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from tillkey.payments.domain.bank_transfer import BankAccount
 from tillkey.payments.domain.model import Order, Payment
 from tillkey.payments.domain.refunds import Refund, failure_message
 from tillkey.payments.service_layer.gateway_port import CardGateway
+from tillkey.platform.clock import Clock, SystemClock
 
 
 @dataclass(frozen=True)
@@ -20,6 +21,7 @@ class PaymentDeps:
     public_url: str               # PAYMENTS_PUBLIC_URL: where gateways post their notifications
     resubmit_after: timedelta = timedelta(seconds=30)
     give_up_after: timedelta = timedelta(minutes=15)
+    clock: Clock = field(default_factory=SystemClock)  # the units of work's
 
     def notification_url(self, gateway: str) -> str:
         return f"{self.public_url.rstrip('/')}/v1/gateways/{gateway}/notifications"

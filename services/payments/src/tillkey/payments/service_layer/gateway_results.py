@@ -42,14 +42,15 @@ def handle_callback(cmd: GatewayCallback, deps: PaymentDeps) -> str:
     note = gateway.parse_notification(cmd.headers, cmd.body)
     with deps.uow_factory() as uow:
         ref = note.reference
-        order_id = uow.order_id_of(refund_id=ref) if note.is_refund else uow.order_id_of(payment_id=ref)
-        if order_id is None:
+        # A failed charge decides without the order's refunds; anything else reads them.
+        order = (uow.order_of(refund_id=ref) if note.is_refund
+                 else uow.order_of(payment_id=ref, with_refunds=note.succeeded))
+        if order is None:
             # Not ours (another installation sharing a gateway account?): acknowledge, or the
             # gateway would retry for a day something we can never act on.
             log.warning("%s notification %s names unknown %s; ignored", cmd.gateway, note.notification_id,
                         note.reference)
             return "ignored"
-        order = uow.order(order_id, lock=True)
         # From the locked order's own collections: the aggregate is loaded once, not twice.
         target = next(t for t in (order.refunds if note.is_refund else order.payments)
                       if (t.refund_id if note.is_refund else t.payment_id) == ref)

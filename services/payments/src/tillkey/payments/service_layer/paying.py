@@ -7,7 +7,7 @@ submission.py).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from tillkey.contracts import PAYMENT_METHOD_CODES
 from tillkey.payments.domain import bank_transfer
@@ -36,7 +36,7 @@ class ConfirmPayment:
 def start_payment(cmd: StartPayment, deps: PaymentDeps) -> Payment:
     _validate(cmd)
     with deps.uow_factory() as uow:
-        order = uow.order(cmd.order_id, lock=True)
+        order = uow.order(cmd.order_id, lock=True, with_refunds=False)  # a new attempt reads no refunds
         if order is None:
             raise NotReady("The order is being prepared; try again in a moment.")
         now = uow.clock.now()
@@ -54,10 +54,18 @@ def start_payment(cmd: StartPayment, deps: PaymentDeps) -> Payment:
         uow.commit()
         payment_id = payment.payment_id
     if cmd.method == "card":
+        written = _as_written(payment)
         # With an Idempotency-Key the attempt commits with the stored answer (`pending`) when the
         # request ends, and only then goes to the gateway: a charge for an attempt that was rolled
         # back could not exist. Without one, it goes at once and the answer says how it went.
-        after_commit(lambda: submit_charge(payment_id, deps, fail_if_unreachable=True))
+        sent: list[str | None] = []
+        after_commit(lambda: sent.append(submit_charge(payment_id, deps, fail_if_unreachable=True, written=written)))
+        if not sent or sent[0] == "pending":
+            # Not sent yet: the request's transaction still holds the attempt, which no one else
+            # sees until it commits. Or accepted and still pending: the UPDATE recording that
+            # changed only its charge id and token, neither in the answer, and an attempt has no
+            # refunds before it is decided. Either way the answer is what was written.
+            return written
     return read_payment(payment_id, deps)
 
 
@@ -66,7 +74,7 @@ def confirm_payment(cmd: ConfirmPayment, deps: PaymentDeps) -> Payment:
         payment = uow.payment(cmd.payment_id)
         if payment is None:
             raise NotFound("No such payment.")
-        order = uow.order(payment.order_id, lock=True)
+        order = uow.order(payment.order_id, lock=True, with_refunds=False)
         if payment.method != "bank_transfer":
             raise Conflict(f"Only bank transfers are confirmed by hand; this payment is by {payment.method}.",
                            code="payment_not_offline")
@@ -96,6 +104,12 @@ def find_bank_transfer(cmd: FindBankTransfer, deps: PaymentDeps) -> Payment:
 
 def read_payment(payment_id: str, deps: PaymentDeps) -> Payment:
     return deps.read_detached("payment", payment_id)
+
+
+def _as_written(payment: Payment) -> Payment:
+    """A copy of a new attempt as its unit of work wrote it, free of that (closed) unit of work for
+    the HTTP edge to dump: a new attempt has no refunds."""
+    return replace(payment)
 
 
 def _validate(cmd: StartPayment) -> None:

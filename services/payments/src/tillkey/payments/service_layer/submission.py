@@ -1,15 +1,19 @@
 """Sending committed charges and refunds to their gateway, and resuming the ones a crash interrupted.
 
-Each call: read what to send (short transaction, nothing held), call the gateway (no transaction
-open), record its answer (second transaction, order row locked). The idempotency key is derived
+Each call: read what to send (short transaction, nothing held; not for the attempt the API just
+wrote, see `_only_ours`), call the gateway (no transaction open), record its answer (second
+transaction). The idempotency key is derived
 from our own id, so sending the same attempt again — the sweeper after a crash, or both the API
 and the sweeper at once — is one charge to the gateway.
 """
 from __future__ import annotations
 
 import logging
+from datetime import datetime
+from typing import cast
 
 from tillkey.payments.domain.failures import GATEWAY_UNAVAILABLE, customer_message
+from tillkey.payments.domain.model import Payment
 from tillkey.payments.service_layer.deps import PaymentDeps, announce_refund, failed_data
 from tillkey.payments.service_layer.gateway_port import GatewayRejected, TransientGatewayError
 from tillkey.platform.clock import as_utc
@@ -17,16 +21,26 @@ from tillkey.platform.clock import as_utc
 log = logging.getLogger(__name__)
 
 
-def submit_charge(payment_id: str, deps: PaymentDeps, *, fail_if_unreachable: bool) -> None:
+def submit_charge(payment_id: str, deps: PaymentDeps, *, fail_if_unreachable: bool,
+                  written: Payment | None = None) -> str | None:
     """`fail_if_unreachable`: the customer is waiting (API) — an unreachable gateway fails the attempt
-    at once so they can retry; the sweeper instead retries until `give_up_after`."""
-    with deps.uow_factory() as uow:
-        payment = uow.payment(payment_id, with_refunds=False)
-        if payment is None or not payment.awaits_submission:
-            return
-        gateway_name, token = payment.gateway, payment.gateway_token
-        amount, currency, created_at = payment.amount, payment.currency, payment.created_at
-        give_up = uow.clock.now() - as_utc(created_at) >= deps.give_up_after
+    at once so they can retry; the sweeper instead retries until `give_up_after`.
+
+    `written`: the attempt as the caller committed it a moment ago (the API), sent as it is while
+    nothing but the caller can have sent it yet (`_only_ours`); otherwise it is read again first.
+    Returns the attempt's status when the gateway's acceptance was recorded; None when it was not
+    sent, or was failed."""
+    now = deps.clock.now()
+    if written is not None and _only_ours(written, now, deps):
+        payment: Payment | None = written
+    else:
+        with deps.uow_factory() as uow:
+            payment = uow.payment(payment_id, with_refunds=False)
+    if payment is None or not payment.awaits_submission:
+        return None
+    gateway_name, token = payment.gateway, cast(str, payment.gateway_token)  # awaits_submission: it has one
+    amount, currency = payment.amount, payment.currency
+    give_up = now - as_utc(payment.created_at) >= deps.give_up_after
     gateway = deps.gateway(gateway_name)
     try:
         charge = gateway.charge(payment_id, token, amount, currency, deps.notification_url(gateway.name))
@@ -34,28 +48,34 @@ def submit_charge(payment_id: str, deps: PaymentDeps, *, fail_if_unreachable: bo
         log.warning("charge for %s not accepted by %s: %s", payment_id, gateway.name, exc.detail)
         if fail_if_unreachable or give_up:
             _fail(payment_id, GATEWAY_UNAVAILABLE, None, deps)
-        return
+        return None
     except GatewayRejected as exc:
         log.info("charge for %s refused by %s: %s (%s)", payment_id, gateway.name, exc.code, exc.detail)
         _fail(payment_id, exc.code, exc.detail, deps)
-        return
+        return None
     with deps.uow_factory() as uow:
-        uow.record_charge_accepted(payment_id, charge.charge_id)
+        status = uow.record_charge_accepted(payment_id, charge.charge_id)
         uow.commit()
     log.info("charge %s accepted by %s for %s", charge.charge_id, gateway.name, payment_id)
+    return status
+
+
+def _only_ours(written: Payment, now: datetime, deps: PaymentDeps) -> bool:
+    """Whether the sweeper cannot have taken up this attempt yet: it only takes attempts untouched
+    for `resubmit_after` (half of it here: the rest covers clocks that disagree between processes).
+    Until then no one but the request that wrote it sends it or records an answer for it, so it is
+    as written. (Another request may supersede it meanwhile, as it may right after a read; the
+    order pays with a superseded attempt's charge, or refunds it — Order.accept_charge.)"""
+    return now - as_utc(written.updated_at) < deps.resubmit_after / 2
 
 
 def _fail(payment_id: str, code: str, gateway_message: str | None, deps: PaymentDeps) -> None:
     with deps.uow_factory() as uow:
-        order = uow.order(charge_order_id(uow, payment_id), lock=True)
+        order = uow.order_of(payment_id=payment_id, with_refunds=False)  # failing reads no refunds
         payment = next(p for p in order.payments if p.payment_id == payment_id)
         if payment.fail(code, customer_message(code, gateway_message), uow.clock.now()):
             uow.emit("payment.failed", failed_data(order, payment))
         uow.commit()
-
-
-def charge_order_id(uow, payment_id: str) -> str:
-    return uow.order_id_of(payment_id=payment_id)
 
 
 def submit_refund(refund_id: str, deps: PaymentDeps) -> None:
@@ -84,7 +104,7 @@ def submit_refund(refund_id: str, deps: PaymentDeps) -> None:
         return
     with deps.uow_factory() as uow:
         refund = uow.refund(refund_id)
-        uow.order(refund.order_id, lock=True)
+        uow.order(refund.order_id, lock=True, with_payments=False)  # reloads `refund` with the order's refunds
         refund.gateway_refund_id = refund.gateway_refund_id or accepted.refund_id
         uow.commit()
     log.info("refund %s accepted by %s as %s", refund_id, gateway.name, accepted.refund_id)
