@@ -1,0 +1,171 @@
+"""What the card pay path costs in statements (SQLite and PostgreSQL), with a gateway in process.
+
+Counted per table with a before_cursor_execute listener; rate limits are the library's.
+"""
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from contextlib import contextmanager
+from dataclasses import replace
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import event, select
+
+from tillkey.payments.adapters import tables
+from tillkey.payments.entrypoints.app import create_app
+from tillkey.payments.service_layer import gateway_results
+from tillkey.payments.service_layer.gateway_port import GatewayCharge, GatewayNotification
+from tillkey.payments.service_layer.submission import submit_charge
+from tillkey.platform import credentials
+from tillkey.testing.messaging import sample_envelope
+
+from .conftest import SECRET
+
+pytestmark = pytest.mark.integration
+ORDER = "ord_3Hq8ZrW2mNp5"
+URL = f"/v1/orders/{ORDER}/payments"
+TOKEN = {"token": credentials.make_order_token(SECRET, ORDER)}
+_STATEMENT = re.compile(r"^\s*(SELECT|INSERT|UPDATE|DELETE)\b(?:.*?\b(?:FROM|INTO))?\s+\"?(\w+)", re.I | re.S)
+
+
+class InProcessGateway:
+    """Accepts every charge; reads a notification from plain JSON (no signature to forge)."""
+
+    name = "sandbox"
+
+    def __init__(self):
+        self.charged: list[str] = []
+
+    def charge(self, payment_id, payment_token, amount, currency, notification_url):
+        self.charged.append(payment_id)
+        return GatewayCharge("ch_" + payment_id, "pending", amount, currency, payment_id)
+
+    def parse_notification(self, headers, body):
+        d = json.loads(body)
+        return GatewayNotification(d["id"], d["type"], "2026-01-01T00:00:00.000Z", "ch_" + d["ref"], d["ref"],
+                                   8820, "EUR", d["type"].split(".")[1], failure_code=d.get("code"))
+
+
+@pytest.fixture
+def gateway():
+    return InProcessGateway()
+
+
+@pytest.fixture
+def app(settings, gateway):
+    app = create_app(settings, gateways={"sandbox": gateway})
+    yield app
+    app.extensions["tillkey.payments"].dispatcher.join()
+    app.extensions["tillkey.payments"].engine.dispose()
+
+
+@pytest.fixture
+def order(service):
+    service.dispatcher(sample_envelope("order.created"))
+    return ORDER
+
+
+@contextmanager
+def counted(service):
+    seen: Counter = Counter()
+
+    def record(_conn, _cursor, statement, *_args):
+        match = _STATEMENT.match(statement)
+        if match and match.group(2) in tables.metadata.tables and match.group(2) != "rate_limits":
+            seen[f"{match.group(1).upper()} {match.group(2)}"] += 1
+
+    event.listen(service.engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(service.engine, "before_cursor_execute", record)
+
+
+def pay_by_card(client, headers=None):
+    resp = client.post(URL, query_string=TOKEN, json={"method": "card", "payment_token": "tok_x"},
+                       headers=headers or {})
+    assert resp.status_code == 201, resp.text
+    return resp.get_json()
+
+
+def payment_row(service, payment_id):
+    with service.session_factory() as s:
+        return s.execute(select(tables.payments).where(tables.payments.c.payment_id == payment_id)).one()
+
+
+def notify(service, payment_id, type_="charge.succeeded", **extra):
+    body = json.dumps({"id": "ntf_" + payment_id + type_, "type": type_, "ref": payment_id, **extra}).encode()
+    return gateway_results.handle_callback(gateway_results.GatewayCallback("sandbox", {}, body), service.deps)
+
+
+def test_a_card_attempt_reads_its_order_once_and_answers_from_what_it_wrote(client, service, gateway, order):
+    with counted(service) as seen:
+        started = pay_by_card(client)
+    # The order locked with its payments; no re-read before the gateway call nor for the answer.
+    assert seen == {"SELECT orders": 1, "SELECT payments": 1, "INSERT payments": 1, "UPDATE payments": 1}
+    assert gateway.charged == [started["payment_id"]]
+    assert (started["status"], started["refunds"], started["failure"]) == ("pending", [], None)
+    row = payment_row(service, started["payment_id"])
+    assert (row.charge_id, row.gateway_token) == ("ch_" + started["payment_id"], None)
+    listed = client.get(URL, query_string=TOKEN).get_json()["data"]
+    assert listed == [started]  # the answer is what a read shows
+
+
+def test_a_second_attempt_supersedes_the_first_without_reading_refunds(client, service, order):
+    first = pay_by_card(client)
+    with counted(service) as seen:
+        pay_by_card(client)
+    assert seen == {"SELECT orders": 1, "SELECT payments": 1, "INSERT payments": 1, "UPDATE payments": 2}
+    assert payment_row(service, first["payment_id"]).status == "superseded"
+
+
+def test_a_keyed_card_attempt_goes_to_the_gateway_after_the_commit_and_answers_pending(client, service, gateway,
+                                                                                        order):
+    key = {"Idempotency-Key": "card-once"}
+    first = pay_by_card(client, key)
+    again = pay_by_card(client, key)
+    assert again == first and first["status"] == "pending" and first["refunds"] == []
+    assert gateway.charged == [first["payment_id"]]
+    assert payment_row(service, first["payment_id"]).charge_id == "ch_" + first["payment_id"]
+
+
+def test_an_attempt_the_sweeper_may_have_taken_is_read_again_before_it_is_sent(client, service, gateway, order):
+    started = pay_by_card(client)
+    with service.uow_factory() as uow:
+        written = replace(uow.payment(started["payment_id"]), gateway_token="tok_x", charge_id=None)
+    # Already acknowledged (by the sweeper, say): the copy in hand is too old to be trusted.
+    old = replace(written, updated_at=written.updated_at - service.deps.resubmit_after / 2 - timedelta(seconds=1))
+    with counted(service) as seen:
+        assert submit_charge(started["payment_id"], service.deps, fail_if_unreachable=True, written=old) is None
+    assert seen == {"SELECT payments": 1} and gateway.charged == [started["payment_id"]]
+
+
+def test_a_successful_charge_notification_locks_and_loads_the_order_in_three_reads(client, service, order):
+    started = pay_by_card(client)
+    with counted(service) as seen:
+        assert notify(service, started["payment_id"]) == "applied"
+    assert seen == {"SELECT orders": 1, "SELECT payments": 1, "SELECT refunds": 1,
+                    "INSERT gateway_notifications": 1, "INSERT outbox": 1, "UPDATE payments": 1,
+                    "UPDATE orders": 1}
+    assert payment_row(service, started["payment_id"]).status == "succeeded"
+    with counted(service) as seen:
+        assert notify(service, started["payment_id"]) == "duplicate"
+    assert "INSERT outbox" not in seen and "UPDATE payments" not in seen
+
+
+def test_a_failed_charge_notification_reads_no_refunds(client, service, order):
+    started = pay_by_card(client)
+    with counted(service) as seen:
+        assert notify(service, started["payment_id"], "charge.failed", code="card_declined") == "applied"
+    assert seen == {"SELECT orders": 1, "SELECT payments": 1, "INSERT gateway_notifications": 1,
+                    "INSERT outbox": 1, "UPDATE payments": 1}
+    assert payment_row(service, started["payment_id"]).status == "failed"
+
+
+def test_a_notification_for_an_unknown_payment_is_ignored_after_one_read(service, order):
+    with counted(service) as seen:
+        assert notify(service, "pay_unknown") == "ignored"
+    assert seen == {"SELECT orders": 1}
