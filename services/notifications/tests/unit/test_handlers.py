@@ -54,8 +54,27 @@ class FakeNotificationsUow(FakeUnitOfWork):
     def product(self, product_id):
         return self._get(Product, product_id)
 
-    def message_by_cause(self, cause):
-        return next((m for m in self.messages if m.cause == cause), None)
+    def add_recipient(self, recipient):
+        if self.recipient(recipient.order_id) is not None:
+            return False
+        self.add(recipient)
+        return True
+
+    def known_products(self, product_ids):
+        return {p for p in product_ids if p in self.rows.get(Product, {})}
+
+    def queue_message(self, message):
+        if any(m.cause == message.cause for m in self.messages):
+            return False
+        self.add(message)
+        return True
+
+    def save(self, obj):
+        assert self._get(type(obj), getattr(obj, self.KEYS[type(obj)])) is obj  # changed what it read
+
+    def save_messages(self, messages, *, with_content=False):
+        for message in messages:
+            self.save(message)
 
     def messages_of_order(self, order_id):
         return [m for m in self.messages if m.order_id == order_id]
@@ -64,11 +83,16 @@ class FakeNotificationsUow(FakeUnitOfWork):
     def messages(self) -> list[Message]:
         return list(self.rows.get(Message, {}).values())
 
+    KEYS = {OrderRecipient: "order_id", MerchantContact: "merchant_id", OrderLine: "line_id",
+            Product: "product_id", Message: "message_id"}
+
     def add(self, obj):
         super().add(obj)
-        key = {OrderRecipient: "order_id", MerchantContact: "merchant_id", OrderLine: "line_id",
-               Product: "product_id", Message: "message_id"}[type(obj)]
-        self.rows.setdefault(type(obj), {})[getattr(obj, key)] = obj
+        self.rows.setdefault(type(obj), {})[getattr(obj, self.KEYS[type(obj)])] = obj
+
+    def add_all(self, objs):
+        for obj in objs:
+            self.add(obj)
 
 
 def handle(uow, type, *, new_id=False, **data):

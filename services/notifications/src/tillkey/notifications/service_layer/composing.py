@@ -56,21 +56,21 @@ class Composer:
 
     def _queue(self, uow, cause: str, template: str, to: str, language: str, context: dict[str, Any],
                *, order_id: str | None, merchant_id: str) -> Message | None:
-        if uow.message_by_cause(cause) is not None:
-            # Same cause seen before (another event saying the same thing): it is owed once.
-            # Two such events handled at the very same moment both get here; the unique `cause`
-            # column then fails one commit, its event is retried and stops on this check.
-            log.info("%s already queued or sent; not again", cause)
-            return None
         rendered = self.renderer.render(template, language, {**context, "language": language})
         now = uow.clock.now()
         message = Message(message_id=new_id("msg"), cause=cause, template=template, locale=language, to=to,
                           subject=rendered.subject, text_body=rendered.text, html_body=rendered.html,
                           order_id=order_id, merchant_id=merchant_id, created_at=now, next_attempt_at=now,
                           status=QUEUED)
-        uow.add(message)
         lease = uow.sending_lease()
         if lease is not None:  # this process's sender takes it straight from the commit (platform.polling.Handoff)
             message.claim(now, lease)
+        if not uow.queue_message(message):
+            # Same cause seen before (another event saying the same thing): it is owed once. The
+            # unique `cause` decides at the insert (no read first), also between two such events
+            # handled at the very same moment; a duplicate (rare) only costs its rendering.
+            log.info("%s already queued or sent; not again", cause)
+            return None
+        if lease is not None:
             uow.hand_off(outgoing(message))
         return message

@@ -19,24 +19,26 @@ def remember_merchant(event: Envelope, uow) -> None:
         uow.add(MerchantContact(data["merchant_id"], data["name"], data["email"]))
     else:
         contact.name, contact.email = data["name"], data["email"]
+        uow.save(contact)
 
 
 def remember_recipient(event: Envelope, uow) -> None:
     data = event.data
-    if uow.recipient(data["order_id"]) is not None:
-        return
     customer = data["customer"]
-    uow.add(OrderRecipient(order_id=data["order_id"], merchant_id=data["merchant_id"],
-                           email=customer["email"], first_name=customer["first_name"],
-                           locale=(customer.get("locale") or "en")))
-    named: set[str] = set()
+    if not uow.add_recipient(OrderRecipient(order_id=data["order_id"], merchant_id=data["merchant_id"],
+                                            email=customer["email"], first_name=customer["first_name"],
+                                            locale=(customer.get("locale") or "en"))):
+        return  # known already: the first order.created wrote its lines too
+    rows: list[object] = []
+    named = uow.known_products(line["product_id"] for line in data["lines"])  # one query for the order
     for line in data["lines"]:
-        uow.add(OrderLine(line_id=line["line_id"], order_id=data["order_id"], product_id=line["product_id"],
-                          name=line["name"], quantity=line["quantity"]))
-        if line["product_id"] not in named and uow.product(line["product_id"]) is None:
+        rows.append(OrderLine(line_id=line["line_id"], order_id=data["order_id"], product_id=line["product_id"],
+                              name=line["name"], quantity=line["quantity"]))
+        if line["product_id"] not in named:
             named.add(line["product_id"])
             # A product created before this service listened is still named in merchant emails.
-            uow.add(Product(line["product_id"], data["merchant_id"], line["name"]))
+            rows.append(Product(line["product_id"], data["merchant_id"], line["name"]))
+    uow.add_all(rows)
 
 
 def remember_product(event: Envelope, uow) -> None:
@@ -46,6 +48,7 @@ def remember_product(event: Envelope, uow) -> None:
         uow.add(Product(data["product_id"], data["merchant_id"], data["name"]))
     else:
         product.name = data["name"]
+        uow.save(product)
 
 
 def erase_recipient(event: Envelope, uow) -> None:
@@ -55,10 +58,13 @@ def erase_recipient(event: Envelope, uow) -> None:
         # data arrive afterwards and never be erased.
         raise RetryLater(f"order {event.data['order_id']} is not known here yet")
     recipient.erase()
+    uow.save(recipient)
     # The message log keeps what was sent and when, but no longer to whom or what it said
     # (bodies hold the name and license keys); an email still queued is never sent.
-    for message in uow.messages_of_order(recipient.order_id):
+    messages = uow.messages_of_order(recipient.order_id)
+    for message in messages:
         message.erase()
+    uow.save_messages(messages, with_content=True)
 
 
 def build_handlers(composer: Composer) -> dict:

@@ -32,9 +32,11 @@ def claim(uow, limit: int, lease: timedelta) -> list[OutgoingEmail]:
     with uow:
         now = uow.clock.now()
         emails = []
-        for message in uow.claim_due(now, limit):
+        messages = uow.claim_due(now, limit)
+        for message in messages:
             message.claim(now, lease)
             emails.append(outgoing(message))
+        uow.save_messages(messages)
         uow.commit()
         return emails
 
@@ -77,4 +79,5 @@ def record_outcomes(uow, outcomes: list[Outcome], *, schedule: tuple[float, ...]
                                    give_up_after=give_up_after)
             if message.status != "queued":
                 log.error("email %s (%s) failed for good: %s", message.message_id, message.template, outcome.error)
+        uow.save_messages(list(messages.values()))  # one executemany UPDATE for the batch
         uow.commit()
