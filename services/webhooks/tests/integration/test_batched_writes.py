@@ -126,3 +126,49 @@ def test_a_410_in_the_middle_of_a_batch_disables_once_and_fails_the_rest(service
     assert endpoint["enabled"] is False and endpoint["disabled_reason"] == GONE_REASON
     assert [r["routing_key"] for r in rows(service, tables.outbox)] == ["webhook_endpoint.disabled"]
     assert len(rows(service, tables.attempts)) == 3
+
+
+def test_taking_in_a_batch_costs_one_statement_per_table_and_numbers_the_order_gaplessly(service, handed):
+    add_endpoints(service, "ep_a", "ep_b")
+    add_endpoints(service, "ep_c", merchant="mer_other")
+    other = sample_envelope("order.created", new_id=True, order_id="ord_other", merchant_id="mer_other")
+    batch = [*order_events("ord_1"), other, *order_events("ord_2")]
+    with statements(service.engine) as seen:
+        service.dispatcher.handle_batch(batch)
+    # Both merchants' endpoints in one query; the new order records in one INSERT (no UPDATE: their
+    # sequences were taken before they were written); events and deliveries one INSERT each.
+    assert seen == Counter({"SELECT inbox": 1, "INSERT inbox": 1, "SELECT order_records": 1, "SELECT endpoints": 1,
+                            "INSERT order_records": 1, "INSERT events": 1, "INSERT deliveries": 1})
+    events = rows(service, tables.events, tables.events.c.order_id, tables.events.c.sequence)
+    assert [(e["order_id"], e["sequence"], e["type"]) for e in events] == [
+        ("ord_1", 1, "order.created"), ("ord_1", 2, "payment.succeeded"), ("ord_1", 3, "order.delivered"),
+        ("ord_2", 1, "order.created"), ("ord_2", 2, "payment.succeeded"), ("ord_2", 3, "order.delivered"),
+        ("ord_other", 1, "order.created")]
+    assert {r["order_id"]: r["next_sequence"] for r in rows(service, tables.order_records)} == {
+        "ord_1": 4, "ord_2": 4, "ord_other": 2}
+    deliveries = rows(service, tables.deliveries)
+    assert len(deliveries) == 13 and len(handed) == 13
+    assert {(d["delivery_id"], d["endpoint_id"], d["event_id"]) for d in deliveries} == {
+        (j.delivery_id, j.endpoint_id, j.event_id) for j in handed}
+    assert all(d["status"] == "pending" and d["lease_expires_at"] is not None for d in deliveries)
+    by_event = {e["event_id"]: e["body"] for e in events}
+    assert all(by_event[j.event_id] == j.body for j in handed)  # what is sent is what is stored
+
+    # The next batch of an existing order: one UPDATE of its record, sequences go on without a gap.
+    with statements(service.engine) as seen:
+        service.dispatcher.handle_batch([sample_envelope(t, new_id=True, order_id="ord_1")
+                                         for t in ("payment.refunded", "order.canceled")])
+    assert seen["UPDATE order_records"] == 1 and seen["INSERT order_records"] == 0
+    assert [e["sequence"] for e in rows(service, tables.events, tables.events.c.sequence)
+            if e["order_id"] == "ord_1"] == [1, 2, 3, 4, 5]
+
+
+def test_a_deletion_in_the_same_batch_erases_the_order_created_taken_in_just_before(service, handed):
+    add_endpoints(service, "ep_a")
+    created = sample_envelope("order.created", new_id=True)
+    deleted = sample_envelope("order.deleted", new_id=True)
+    service.dispatcher.handle_batch([created, deleted])
+    bodies = {e["type"]: e["body"] for e in rows(service, tables.events)}
+    assert set(bodies) == {"order.created", "order.deleted"}
+    assert "ada@example.com" in created.to_json() and "ada@example.com" not in bodies["order.created"]
+    assert "Lovelace" not in bodies["order.created"]

@@ -29,6 +29,14 @@ class FakeUow(FakeUnitOfWork):
     def lock_order_records(self, order_ids):
         self.locked = sorted(order_ids)
 
+    def load_live_endpoints(self, merchant_ids):
+        self.loaded_merchants = sorted(merchant_ids)
+
+    def add_new_event(self, event, deliveries):
+        self.add(event)
+        for delivery in deliveries:
+            self.add(delivery)
+
     def flush(self):
         pass
 

@@ -19,9 +19,15 @@ _DELIVERIES_TO_SETTLE = (
     .join(tables.events, tables.events.c.event_id == tables.deliveries.c.event_id)
     .where(tables.deliveries.c.delivery_id.in_(bindparam("ids", expanding=True)))
     .order_by(tables.deliveries.c.delivery_id).with_for_update(of=tables.deliveries))
+_LIVE_ENDPOINTS = (
+    select(tables.endpoints).where(tables.endpoints.c.merchant_id.in_(bindparam("ids", expanding=True)),
+                                   tables.endpoints.c.enabled.is_(True), tables.endpoints.c.deleted_at.is_(None))
+    .order_by(tables.endpoints.c.created_at, tables.endpoints.c.endpoint_id))
 _ENDPOINTS_LOCKED = (
     select(tables.endpoints).where(tables.endpoints.c.endpoint_id.in_(bindparam("ids", expanding=True)))
     .order_by(tables.endpoints.c.endpoint_id).with_for_update())
+_EVENT_COLUMNS = tuple(c.name for c in tables.events.columns)
+_DELIVERY_COLUMNS = tuple(c.name for c in tables.deliveries.columns)
 # What recording an attempt writes (domain/policy.py settle): the attempt's row, and these columns.
 _ATTEMPT_COLUMNS = tuple(c.name for c in tables.attempts.columns)
 _SETTLED_DELIVERY_COLUMNS = ("status", "next_attempt_at", "scheduled_attempts", "lease_expires_at",
@@ -44,12 +50,46 @@ class WebhooksUnitOfWork(SqlAlchemyUnitOfWork):
         self._live_endpoints: dict[str, list[Endpoint]] = {}
         self._order_records: dict[str, OrderRecord | None] = {}  # locked in this transaction
         self._endpoints_as_loaded: dict[str, tuple] = {}  # by endpoints_locked, for save_endpoints
+        self._new_events: list[dict] = []  # taken in, not yet written (`add_new_event`)
+        self._new_deliveries: list[dict] = []
+
+    def __enter__(self) -> WebhooksUnitOfWork:
+        super().__enter__()
+        self._new_events, self._new_deliveries = [], []
+        return self
 
     def add(self, obj) -> None:
         self._open_session().add(obj)
 
     def flush(self) -> None:
+        self._write_new()
         self._open_session().flush()
+
+    def commit(self) -> None:
+        self._write_new()
+        super().commit()
+
+    def rollback(self) -> None:
+        self._new_events, self._new_deliveries = [], []
+        super().rollback()
+
+    # -- events taken in -------------------------------------------------------------------
+    def add_new_event(self, event: WebhookEvent, deliveries: list[Delivery]) -> None:
+        """An event taken in and its deliveries, written with the rest of the transaction's at
+        commit: one executemany INSERT of events and one of deliveries for a consumer's whole
+        batch. Every query here that reads events or deliveries writes them first (`_write_new`),
+        so the transaction still reads what it wrote (an order.deleted erasing an order.created
+        taken in earlier in its batch)."""
+        self._new_events.append({c: getattr(event, c) for c in _EVENT_COLUMNS})
+        self._new_deliveries.extend({c: getattr(d, c) for c in _DELIVERY_COLUMNS} for d in deliveries)
+
+    def _write_new(self) -> None:
+        if self._new_events:
+            events, self._new_events = self._new_events, []
+            self._open_session().execute(tables.events.insert(), events)
+        if self._new_deliveries:  # after their events (foreign key)
+            deliveries, self._new_deliveries = self._new_deliveries, []
+            self._open_session().execute(tables.deliveries.insert(), deliveries)
 
     # -- endpoints -------------------------------------------------------------------------
     def endpoint(self, merchant_id: str, endpoint_id: str, *, lock: bool = False) -> Endpoint | None:
@@ -68,15 +108,26 @@ class WebhooksUnitOfWork(SqlAlchemyUnitOfWork):
         return paginate(self._open_session(), stmt, e.created_at, e.endpoint_id, limit, cursor)
 
     def live_endpoints(self, merchant_id: str) -> list[Endpoint]:
-        """Read once per unit of work: a consumer's batch of one merchant's events asks once."""
+        """Read once per unit of work: a consumer's batch asks once for all its merchants
+        (`load_live_endpoints`, its prefetch), the one-by-one path once per merchant."""
         if merchant_id not in self._live_endpoints:
-            e = tables.endpoints.c
-            self._live_endpoints[merchant_id] = list(self._open_session().scalars(select(Endpoint).where(
-                e.merchant_id == merchant_id, e.enabled.is_(True), e.deleted_at.is_(None)).order_by(e.created_at)))
+            self.load_live_endpoints({merchant_id})
         return self._live_endpoints[merchant_id]
+
+    def load_live_endpoints(self, merchant_ids: Set[str]) -> None:
+        """The enabled endpoints of these merchants in one Core query, as plain objects outside
+        the session: taking an event in only reads them (ORM loading them was most of its cost)."""
+        todo = sorted(set(merchant_ids) - self._live_endpoints.keys())
+        if not todo:
+            return
+        for merchant_id in todo:
+            self._live_endpoints[merchant_id] = []
+        for row in self._open_session().execute(_LIVE_ENDPOINTS, {"ids": todo}).mappings():
+            self._live_endpoints[row["merchant_id"]].append(Endpoint(**row))
 
     def abandon_pending(self, endpoint_id: str) -> None:
         """A disabled or deleted endpoint's pending deliveries end `failed` (redeliver brings one back)."""
+        self._write_new()
         d = tables.deliveries.c
         self._open_session().execute(
             update(tables.deliveries).where(d.endpoint_id == endpoint_id, d.status == "pending")
@@ -111,21 +162,25 @@ class WebhooksUnitOfWork(SqlAlchemyUnitOfWork):
         self._order_records[record.order_id] = record
 
     def event(self, event_id: str) -> WebhookEvent | None:
+        self._write_new()
         return self._open_session().get(WebhookEvent, event_id)
 
     def events_by_ids(self, event_ids: list[str]) -> dict[str, WebhookEvent]:
+        self._write_new()
         if not event_ids:
             return {}
         return {e.event_id: e for e in self._open_session().scalars(
             select(WebhookEvent).where(tables.events.c.event_id.in_(set(event_ids))))}
 
     def events_of_order(self, order_id: str) -> list[WebhookEvent]:
+        self._write_new()
         e = tables.events.c
         return list(self._open_session().scalars(
             select(WebhookEvent).where(e.order_id == order_id).order_by(e.event_id)))
 
     def attempts_of_events(self, event_ids: list[str]) -> list[Attempt]:
         """Every attempt of every delivery of these events (to erase echoes of their bodies)."""
+        self._write_new()
         if not event_ids:
             return []
         a, d = tables.attempts.c, tables.deliveries.c
@@ -134,6 +189,7 @@ class WebhooksUnitOfWork(SqlAlchemyUnitOfWork):
 
     # -- deliveries ------------------------------------------------------------------------
     def delivery(self, delivery_id: str, *, merchant_id: str | None = None, lock: bool = False) -> Delivery | None:
+        self._write_new()
         d = tables.deliveries.c
         stmt = select(Delivery).where(d.delivery_id == delivery_id)
         if merchant_id is not None:
@@ -142,6 +198,7 @@ class WebhooksUnitOfWork(SqlAlchemyUnitOfWork):
 
     def deliveries_page(self, merchant_id: str, *, endpoint_id: str | None, event_id: str | None,
                         status: str | None, limit: int, cursor: str | None, order_id: str | None = None):
+        self._write_new()
         d = tables.deliveries.c
         stmt = select(Delivery).where(d.merchant_id == merchant_id)
         for column, value in ((d.endpoint_id, endpoint_id), (d.event_id, event_id), (d.status, status)):
@@ -155,6 +212,7 @@ class WebhooksUnitOfWork(SqlAlchemyUnitOfWork):
 
     def attempts_of(self, delivery_ids: list[str]) -> dict[str, list[Attempt]]:
         """Attempts of a page of deliveries in one query, oldest first."""
+        self._write_new()
         out: dict[str, list[Attempt]] = {i: [] for i in delivery_ids}
         if delivery_ids:
             a = tables.attempts.c
@@ -167,6 +225,7 @@ class WebhooksUnitOfWork(SqlAlchemyUnitOfWork):
         """The deliveries whose attempts are being recorded, locked in id order, each with its
         event's body as stored now: one Core query, and plain objects outside the session
         (`save_settled` writes them back), not ORM rows flushed one by one."""
+        self._write_new()
         out: dict[str, tuple[Delivery, str]] = {}
         rows = self._open_session().execute(_DELIVERIES_TO_SETTLE, {"ids": sorted(set(delivery_ids))})
         for row in rows.mappings():
@@ -212,6 +271,7 @@ class WebhooksUnitOfWork(SqlAlchemyUnitOfWork):
         SKIP LOCKED on PostgreSQL; on SQLite the BEGIN IMMEDIATE of our engine serialises writers.
         The caller sets a lease and commits, so the rows stay out of other polls after the lock ends.
         """
+        self._write_new()
         d = tables.deliveries.c
         stmt = (select(Delivery).where(d.status == "pending", d.next_attempt_at <= now,
                                        or_(d.lease_expires_at.is_(None), d.lease_expires_at <= now),

@@ -36,11 +36,15 @@ def _order_record(event: Envelope, uow) -> OrderRecord | None:
     return record
 
 
-def _lock_order_records(events: list[Envelope], uow) -> None:
+def _prefetch(events: list[Envelope], uow) -> None:
+    """For a consumer's batch: its order records locked, and its merchants' endpoints, each in one
+    query. Nothing is queried while the events are then taken in, so no autoflush writes the
+    batch's rows piecemeal: they go at commit, each table in one statement."""
     uow.lock_order_records({e.data["order_id"] for e in events if e.type in ORDER_SCOPED_PUBLIC_TYPES})
+    uow.load_live_endpoints({e.data["merchant_id"] for e in events if "merchant_id" in e.data})
 
 
-@prefetching(_lock_order_records)
+@prefetching(_prefetch)
 def take_event(event: Envelope, uow) -> None:
     record = _order_record(event, uow)
     sequence = record.take_sequence() if record is not None else None
@@ -55,17 +59,16 @@ def take_event(event: Envelope, uow) -> None:
         # it is stored, and sent, without the customer's personal data.
         data = erase_order_data(data)
     body = payload.body(event.id, event.type, event.occurred_at, sequence, data)
-    uow.add(WebhookEvent(event_id=event.id, merchant_id=merchant_id, type=event.type, sequence=sequence,
-                         body=body, created_at=now, order_id=record.order_id if record is not None else None))
-    # No flush here: the mapping orders event rows before the deliveries that reference them, so
-    # a consumer's batch inserts all its events, then all their deliveries, at commit.
     lease = uow.sending_lease()
-    for endpoint in endpoints:
-        delivery = Delivery(delivery_id=new_id("whd"), endpoint_id=endpoint.endpoint_id, merchant_id=merchant_id,
-                            event_id=event.id, event_type=event.type, created_at=now, next_attempt_at=now,
-                            lease_expires_at=now + lease if lease is not None else None)
-        uow.add(delivery)
-        if lease is not None:  # this process sends it: leased here, handed over after the commit
+    deliveries = [Delivery(delivery_id=new_id("whd"), endpoint_id=endpoint.endpoint_id, merchant_id=merchant_id,
+                           event_id=event.id, event_type=event.type, created_at=now, next_attempt_at=now,
+                           lease_expires_at=now + lease if lease is not None else None) for endpoint in endpoints]
+    # Written at commit with the rest of the batch's (one INSERT of events, one of deliveries).
+    uow.add_new_event(WebhookEvent(event_id=event.id, merchant_id=merchant_id, type=event.type, sequence=sequence,
+                                   body=body, created_at=now,
+                                   order_id=record.order_id if record is not None else None), deliveries)
+    if lease is not None:  # this process sends them: leased here, handed over after the commit
+        for endpoint, delivery in zip(endpoints, deliveries, strict=True):
             uow.hand_off(Job(delivery.delivery_id, endpoint.endpoint_id, endpoint.url, event.id, body,
                              tuple(endpoint.signing_secrets(now))))
 
