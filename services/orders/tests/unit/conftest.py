@@ -72,8 +72,21 @@ class FakeCoupons(_Repo):
 
 
 class FakeCarts(_Repo):
+    def __init__(self, key, products):
+        super().__init__(key)
+        self._products = products
+
     def get(self, cart_id, lock=False):
         return self.items.get(cart_id)
+
+    def lock_with_products(self, cart_id):
+        cart = self.items.get(cart_id)
+        if cart is None:
+            return None
+        return cart, self._products.get_many([line.product_id for line in cart.lines])
+
+    def record_checkout(self, cart):
+        assert self.items[cart.cart_id] is cart     # the fake's carts are stored objects already
 
 
 class FakeOrders(_Repo):
@@ -131,7 +144,7 @@ class FakeUnitOfWork:
         self.api_keys = FakeApiKeys(lambda k: k.key_id)
         self.products = FakeProducts(lambda p: p.product_id)
         self.coupons = FakeCoupons(lambda c: (c.merchant_id, c.code_key))
-        self.carts = FakeCarts(lambda c: c.cart_id)
+        self.carts = FakeCarts(lambda c: c.cart_id, self.products)
         self.orders = FakeOrders(lambda o: o.order_id)
         self.refunds = FakeRefunds(lambda r: r.refund_id)
         self.events = []        # committed

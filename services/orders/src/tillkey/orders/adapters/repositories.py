@@ -4,10 +4,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, func, select, update
+from sqlalchemy import CursorResult, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from tillkey.orders.adapters import rows
 from tillkey.orders.adapters import tables as t
 from tillkey.orders.domain.api_keys import ApiKey
 from tillkey.orders.domain.carts import Cart
@@ -73,14 +74,19 @@ class Products:
         return self.session.get(Product, product_id)
 
     def get_many(self, product_ids: list[str]) -> dict[str, Product]:
+        """Read only (carts price and check with them): a Core read, detached products, no ORM load."""
         if not product_ids:
             return {}
-        rows = self.session.scalars(select(Product).where(t.products.c.product_id.in_(set(product_ids))))
-        return {p.product_id: p for p in rows}
+        found = self.session.connection().execute(_PRODUCTS, {"b_product_ids": list(set(product_ids))}).mappings()
+        return {p.product_id: p for p in map(rows.product_from, found)}
 
     def page(self, merchant_id: str, limit: int, cursor: str | None):
         stmt = select(Product).where(t.products.c.merchant_id == merchant_id)
         return paginate(self.session, stmt, t.products.c.created_at, t.products.c.product_id, limit, cursor)
+
+
+# Built once: a statement's cache key is computed once per statement object.
+_PRODUCTS = select(t.products).where(t.products.c.product_id.in_(bindparam("b_product_ids", expanding=True)))
 
 
 class Coupons:
@@ -142,18 +148,87 @@ class Carts:
         # FOR UPDATE on PostgreSQL; SQLite takes its write lock at BEGIN IMMEDIATE already.
         return self.session.get(Cart, cart_id, with_for_update=lock or None)
 
+    def lock_with_products(self, cart_id: str) -> tuple[Cart, dict[str, Product]] | None:
+        """Checkout's read, in two Core statements: the cart's row locked, then its lines with their
+        products. The lines are read after the lock, never joined to the locking statement: on
+        PostgreSQL that statement's joined rows are from before its wait, and a line added by the
+        change that held the lock would be missing from the order."""
+        conn = self.session.connection()
+        row = conn.execute(_LOCK_CART, {"b_cart_id": cart_id}).mappings().first()
+        if row is None:
+            return None
+        lines = conn.execute(_CART_LINES_WITH_PRODUCTS, {"b_cart_id": cart_id}).mappings().all()
+        products = {p.product_id: p for p in (rows.product_from(line) for line in lines
+                                              if line[t.products.c.product_id] is not None)}
+        return rows.cart_from_rows(row, lines), products
+
+    def record_checkout(self, cart: Cart) -> None:
+        """Write what checking out changes on a cart of `lock_with_products` (its order, its time)."""
+        self.session.connection().execute(_UPDATE_CART, {"b_cart_id": cart.cart_id, "order_id": cart.order_id,
+                                                         "updated_at": cart.updated_at})
+
+
+# Built once: a statement's cache key is computed once per statement object, and these run per request.
+_LOCK_CART = select(t.carts).where(t.carts.c.cart_id == bindparam("b_cart_id")).with_for_update()
+_CART_LINES_WITH_PRODUCTS = (
+    select(t.cart_lines, *t.products.c)
+    .outerjoin(t.products, t.products.c.product_id == t.cart_lines.c.product_id)
+    .where(t.cart_lines.c.cart_id == bindparam("b_cart_id")).order_by(t.cart_lines.c.position))
+# Executed with the columns to set as parameters (besides b_cart_id): only those are written.
+_UPDATE_CART = update(t.carts).where(t.carts.c.cart_id == bindparam("b_cart_id"))
+
 
 class Orders:
     def __init__(self, session: Session):
         self.session = session
+        # Orders read with lock=True in this transaction, each with its column values as read.
+        self._locked: dict[str, tuple[Order, tuple[rows.Values, dict[str, rows.Values]]]] = {}
 
     def add(self, order: Order) -> None:
-        self.session.add(order)
+        """Written at once, in two Core statements (the lines in one executemany), not by a flush."""
+        conn = self.session.connection()
+        conn.execute(_INSERT_ORDER, rows.order_values(order))
+        conn.execute(_INSERT_ORDER_LINE, [rows.line_values(order.order_id, line) for line in order.lines])
 
     def get(self, order_id: str, lock: bool = False) -> Order | None:
-        # `lock`: FOR UPDATE on PostgreSQL (SQLite holds its write lock from BEGIN IMMEDIATE), so a
-        # consumer marking the order paid and the scheduler deleting it never both win.
-        return self.session.get(Order, order_id, with_for_update=lock or None)
+        if not lock:
+            return self.session.get(Order, order_id)
+        # FOR UPDATE on PostgreSQL (SQLite holds its write lock from BEGIN IMMEDIATE), so a consumer
+        # marking the order paid and the scheduler deleting it never both win. Read with Core, and
+        # written back by write_changes at commit: only the columns that changed.
+        known = self._locked.get(order_id)
+        if known is not None:
+            return known[0]      # locked already in this transaction (a batch): the same object, as an identity map
+        conn = self.session.connection()
+        row = conn.execute(_LOCK_ORDER, {"b_order_id": order_id}).mappings().first()
+        if row is None:
+            return None
+        lines = conn.execute(_ORDER_LINES, {"b_order_id": order_id}).mappings()
+        order = rows.order_from_rows(row, lines)
+        self._locked[order_id] = (order, rows.snapshot(order))
+        return order
+
+    def write_changes(self) -> None:
+        """UPDATE what changed on the orders locked in this transaction; the unit of work calls it
+        just before commit. Their locks end with the commit, so they are forgotten (`forget`)."""
+        if not self._locked:
+            return
+        conn = self.session.connection()
+        for order, (before, lines_before) in self._locked.values():
+            after, lines_after = rows.snapshot(order)
+            if lines_after.keys() != lines_before.keys():
+                raise RuntimeError(f"the lines of order {order.order_id} changed; only their columns may")
+            changes = rows.changed(before, after)
+            if changes:
+                conn.execute(_UPDATE_ORDER, {"b_order_id": order.order_id, **changes})
+            for line_id, values in lines_after.items():
+                line_changes = rows.changed(lines_before[line_id], values)
+                if line_changes:
+                    conn.execute(_UPDATE_ORDER_LINE, {"b_line_id": line_id, **line_changes})
+        self.forget()
+
+    def forget(self) -> None:
+        self._locked = {}
 
     def claim_unpaid(self, created_before: datetime, limit: int, *, unreminded: bool = False,
                      created_after: datetime | None = None) -> list[Order]:
@@ -206,6 +281,16 @@ class Orders:
         if which.created_before is not None:
             stmt = stmt.where(c.created_at < which.created_before)
         return paginate(self.session, stmt, c.created_at, c.order_id, limit, cursor)
+
+
+# Built once, as the carts' above. The UPDATEs set the columns given as parameters, and only those.
+_INSERT_ORDER = insert(t.orders)
+_INSERT_ORDER_LINE = insert(t.order_lines)
+_LOCK_ORDER = select(t.orders).where(t.orders.c.order_id == bindparam("b_order_id")).with_for_update()
+_ORDER_LINES = (select(t.order_lines).where(t.order_lines.c.order_id == bindparam("b_order_id"))
+                .order_by(t.order_lines.c.position))
+_UPDATE_ORDER = update(t.orders).where(t.orders.c.order_id == bindparam("b_order_id"))
+_UPDATE_ORDER_LINE = update(t.order_lines).where(t.order_lines.c.line_id == bindparam("b_line_id"))
 
 
 class Refunds:

@@ -1,9 +1,11 @@
 """Carts: anyone holding a cart id may change it until checkout; the checkout link fills them too."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from contextlib import contextmanager
 
 from tillkey.orders.domain.carts import Cart
+from tillkey.orders.domain.catalog import Product
 from tillkey.orders.domain.coupons import Coupon, code_key
 from tillkey.orders.domain.errors import DomainError, Gone, Invalid, NotFound
 from tillkey.orders.service_layer import commands as c
@@ -28,9 +30,14 @@ def find_coupon(uow: UnitOfWork, merchant_id: str, code: str) -> Coupon:
     return coupon
 
 
-def show_cart(cart: Cart, uow: UnitOfWork, deps: Deps) -> dict:
-    products = uow.products.get_many([line.product_id for line in cart.lines])
-    coupon = uow.coupons.get(cart.merchant_id, code_key(cart.coupon_code)) if cart.coupon_code else None
+def show_cart(cart: Cart, uow: UnitOfWork, deps: Deps, products: Mapping[str, Product] | None = None,
+              coupon: Coupon | None = None) -> dict:
+    """The cart priced now. `products` (all of its lines') and `coupon` (its coupon) when the caller
+    read them already in this transaction: the same rows, not read twice."""
+    if products is None:
+        products = uow.products.get_many([line.product_id for line in cart.lines])
+    if coupon is None and cart.coupon_code:
+        coupon = uow.coupons.get(cart.merchant_id, code_key(cart.coupon_code))
     return cart_view(cart, cart.quote(products, coupon, deps.clock.now()), deps.orders_public_url)
 
 
@@ -49,8 +56,9 @@ def _coupon_fits_currency(uow: UnitOfWork, cart: Cart) -> None:
                       field="currency", code="coupon_currency")
 
 
-def _save_and_show(cart: Cart, uow: UnitOfWork, deps: Deps) -> dict:
-    view = show_cart(cart, uow, deps)
+def _save_and_show(cart: Cart, uow: UnitOfWork, deps: Deps, products: Mapping[str, Product] | None = None,
+                   coupon: Coupon | None = None) -> dict:
+    view = show_cart(cart, uow, deps, products, coupon)
     uow.commit()
     return view
 
@@ -69,11 +77,13 @@ def create_cart(cmd: c.CreateCart, uow: UnitOfWork, deps: Deps) -> dict:
     for i, line in enumerate(cmd.lines):
         with field_prefix(f"lines.{i}"):
             cart.add(products[line.product_id], line.quantity, deps.new_id("line"), now)
-    if cmd.coupon is not None:
-        cart.apply_coupon(find_coupon(uow, cart.merchant_id, cmd.coupon), now)
+    coupon = find_coupon(uow, cart.merchant_id, cmd.coupon) if cmd.coupon is not None else None
+    if coupon is not None:
+        cart.apply_coupon(coupon, now)
     cart.set_details(now, email=cmd.email, return_url=cmd.return_url, custom=cmd.custom)
     uow.carts.add(cart)
-    return _save_and_show(cart, uow, deps)
+    # Every line's product was read above, and the coupon: the answer is priced with them.
+    return _save_and_show(cart, uow, deps, products, coupon)
 
 
 def get_cart(cmd: c.GetCart, uow: UnitOfWork, deps: Deps) -> dict:

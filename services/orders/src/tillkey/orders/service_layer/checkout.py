@@ -5,11 +5,10 @@ from urllib.parse import quote
 
 from tillkey.contracts import PAYMENT_METHOD_CODES
 from tillkey.orders.domain.coupons import code_key
-from tillkey.orders.domain.errors import Invalid
+from tillkey.orders.domain.errors import Invalid, NotFound
 from tillkey.orders.domain.orders import Customer, Order
 from tillkey.orders.service_layer import commands as c
 from tillkey.orders.service_layer.access import ensure_may, visible_order
-from tillkey.orders.service_layer.carts import load_cart
 from tillkey.orders.service_layer.ports import Deps, UnitOfWork
 from tillkey.orders.service_layer.views import order_view
 from tillkey.platform.credentials import make_order_token
@@ -25,9 +24,12 @@ def checkout(cmd: c.Checkout, uow: UnitOfWork, deps: Deps) -> dict:
         raise Invalid(f"Choose one of: {', '.join(PAYMENT_METHOD_CODES)}.", field="payment_method")
     now = deps.clock.now()
     # Locked until commit: a concurrent checkout or change of this cart waits, then sees it checked out.
-    cart = load_cart(uow, cmd.cart_id, lock=True)
+    # Its lines' products come with it: read once, after the lock.
+    found = uow.carts.lock_with_products(cmd.cart_id)
+    if found is None:
+        raise NotFound("No such cart.")
+    cart, products = found
     cart.ensure_open()
-    products = uow.products.get_many([line.product_id for line in cart.lines])
     coupon = uow.coupons.get(cart.merchant_id, code_key(cart.coupon_code)) if cart.coupon_code else None
     quote_ = cart.quote(products, coupon, now)
     if quote_.coupon_problem:
@@ -41,6 +43,7 @@ def checkout(cmd: c.Checkout, uow: UnitOfWork, deps: Deps) -> dict:
         raise Invalid(f"The coupon {coupon.code} has been used up. Remove it to continue.", field="coupon",
                       code="coupon_exhausted")
     cart.mark_checked_out(order.order_id, now)
+    uow.carts.record_checkout(cart)
     uow.orders.add(order)
     view = order_view(order)
     uow.emit("order.created", view)

@@ -64,12 +64,20 @@ class CartRepository(Protocol):
     def get(self, cart_id: str, lock: bool = False) -> Cart | None:
         """`lock`: hold the cart's row until commit, so two changes to one cart never interleave."""
 
+    def lock_with_products(self, cart_id: str) -> tuple[Cart, dict[str, Product]] | None:
+        """Checkout's read: the cart, its row held until commit, and the products of its lines (the
+        missing ones left out). Only `record_checkout` writes what changes on it."""
+
+    def record_checkout(self, cart: Cart) -> None:
+        """Store the order id and time `Cart.mark_checked_out` set on a cart of `lock_with_products`."""
+
 
 class OrderRepository(Protocol):
     def add(self, order: Order) -> None: ...
 
     def get(self, order_id: str, lock: bool = False) -> Order | None:
-        """`lock`: hold the order's row until commit (every change of an existing order takes it)."""
+        """`lock`: hold the order's row until commit (every change of an existing order takes it);
+        what changes on it is stored when the unit of work commits."""
 
     def claim_unpaid(self, created_before: datetime, limit: int, *, unreminded: bool = False,
                      created_after: datetime | None = None) -> list[Order]:
