@@ -31,10 +31,15 @@ class FakePaymentsUow(FakeUnitOfWork):
 
     def add(self, obj):
         super().add(obj)
-        if isinstance(obj, Order):
-            self.orders[obj.order_id] = obj
-        elif isinstance(obj, Merchant):
+        if isinstance(obj, Merchant):
             self.merchants[obj.merchant_id] = obj
+
+    def add_order_unless_known(self, order):
+        if order.order_id in self.orders:
+            return False
+        super().add(order)
+        self.orders[order.order_id] = order
+        return True
 
 
 def handle(uow, type, **data):
@@ -67,6 +72,14 @@ def test_order_created_again_changes_nothing():
     handle(uow, "order.created", total=1, currency="USD")
     assert len(uow.added) == 1
     assert (uow.orders[ORDER_ID].amount, uow.orders[ORDER_ID].currency) == (8820, "EUR")
+
+
+def test_a_free_order_known_already_emits_nothing_again():
+    uow = FakePaymentsUow()
+    handle(uow, "order.created", total=0, discount=9800)
+    [payment] = uow.orders[ORDER_ID].payments
+    handle(uow, "order.created", total=0, discount=9800)
+    assert uow.orders[ORDER_ID].payments == [payment] and len(uow.emitted) == 1
 
 
 def test_a_free_order_records_a_succeeded_free_payment_and_emits_payment_succeeded():

@@ -8,7 +8,7 @@ from sqlalchemy import Select, bindparam, func, select, update
 from sqlalchemy.orm import class_mapper, noload, selectinload
 
 from tillkey.messaging import SqlAlchemyUnitOfWork
-from tillkey.payments.adapters import tables
+from tillkey.payments.adapters import rows, tables
 from tillkey.payments.domain.model import Merchant, Order, Payment
 from tillkey.payments.domain.refunds import Refund
 from tillkey.platform.clock import Clock, SystemClock
@@ -76,6 +76,16 @@ class PaymentsUnitOfWork(SqlAlchemyUnitOfWork):
     def add(self, obj) -> None:
         self._open_session().add(obj)
 
+    def add_order_unless_known(self, order: Order) -> bool:
+        """A new order with the payments it comes with (a free order's), in Core statements: False,
+        and nothing written, when an order with its id is here already (orders re-emitting)."""
+        session = self._open_session()
+        if not insert_unless_present(session, tables.orders, rows.order_values(order), conflict_on="order_id"):
+            return False
+        if order.payments:
+            session.connection().execute(_INSERT_PAYMENT, [rows.payment_values(p) for p in order.payments])
+        return True
+
     def record_notification(self, gateway: str, notification_id: str, type: str, reference: str) -> bool:
         """False if this notification was recorded before (a redelivery): the caller does nothing."""
         # The same notification delivered twice at once: the second waits for the first and skips.
@@ -104,6 +114,10 @@ class PaymentsUnitOfWork(SqlAlchemyUnitOfWork):
         for item in items:
             self._open_session().expunge(item)
         return items, next_cursor
+
+
+# Built once: a statement's cache key is computed once per statement object, and these run per message.
+_INSERT_PAYMENT = tables.payments.insert()
 
 
 @functools.cache  # built once per process: the ORM compiles it once and reuses it with each key

@@ -30,19 +30,21 @@ def remember_merchant(event: Envelope, uow) -> None:
 
 def remember_order(event: Envelope, uow) -> None:
     data = event.data
-    if uow.order(data["order_id"]) is not None:
-        return
     order = Order(order_id=data["order_id"], merchant_id=data["merchant_id"], currency=data["currency"],
                   amount=data["total"], status=data["status"], payment_method=data["payment_method"],
                   created_at=datetime.fromisoformat(data["created_at"]), locale=data["customer"].get("locale"),
                   summary=order_summary(data))
-    uow.add(order)
+    # docs/architecture.md §2.2: nothing to pay; the flow goes on as if paid (fulfillment, emails, webhooks).
+    # Decided before the order is written, so that one statement both writes it and tells whether it is new.
+    free = None
     if order.amount == 0 and order.status == "not_paid":
-        # docs/architecture.md §2.2: nothing to pay; the flow goes on as if paid (fulfillment, emails, webhooks).
-        payment = order.record_free_payment(new_id("pay"), uow.clock.now())
+        free = order.record_free_payment(new_id("pay"), uow.clock.now())
+    if not uow.add_order_unless_known(order):
+        return  # known already: orders said it again
+    if free is not None:
         uow.emit("payment.succeeded", {
-            "order_id": order.order_id, "merchant_id": order.merchant_id, "payment_id": payment.payment_id,
-            "method": payment.method, "amount": payment.amount, "currency": payment.currency,
+            "order_id": order.order_id, "merchant_id": order.merchant_id, "payment_id": free.payment_id,
+            "method": free.method, "amount": free.amount, "currency": free.currency,
         })
 
 
