@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 from tillkey.platform.request_tx import connection_for
+from tillkey.platform.sqlite_gate import install_gate
 from tillkey.platform.workstats import count_sql
 
 
@@ -40,11 +41,13 @@ def make_engine(url: str) -> Engine:
             cur.execute("PRAGMA busy_timeout=30000")
             cur.close()
 
-        @event.listens_for(engine, "begin")
         def _begin_immediate(conn):
-            # Take the write lock at BEGIN: two writers then queue on busy_timeout instead of
-            # one failing with "database is locked" when it upgrades a read lock.
+            # Take the write lock at BEGIN: two writers then queue instead of one failing with
+            # "database is locked" when it upgrades a read lock. Threads of this process queue on
+            # the gate, processes on busy_timeout.
             conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+        install_gate(engine, _begin_immediate)
 
         # pysqlite's own transaction handling must be off for the BEGIN above to be ours.
         @event.listens_for(engine, "connect", insert=True)
