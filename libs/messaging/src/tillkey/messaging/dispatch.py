@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Protocol
 
-from sqlalchemy import Table, select
+from sqlalchemy import Table, bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -87,6 +87,13 @@ class InboxDispatcher:
         self._uow_factory = uow_factory
         self._inbox = inbox
         self.handlers = handlers
+        # Built once: SQLAlchemy works out a statement's cache key each time one is built, and these
+        # run for every message (a batch's IN list expands at execution).
+        c = inbox.c
+        self._seen_one = select(c.message_id).where(c.message_id == bindparam("b_message_id"),
+                                                    c.handler.in_(bindparam("b_handlers", expanding=True)))
+        self._seen_many = select(c.message_id, c.handler).where(c.message_id.in_(bindparam("b_ids", expanding=True)))
+        self._record = inbox.insert()
         self._timers: dict = {}  # (event type, handler name) -> its histogram child
 
     @property
@@ -98,9 +105,8 @@ class InboxDispatcher:
             name = handler.name
             with self._uow_factory(cause=envelope) as uow:
                 session = _open_session(uow)
-                seen = session.execute(select(self._inbox.c.message_id).where(
-                    self._inbox.c.message_id == envelope.id,
-                    self._inbox.c.handler.in_(handler.recorded_as))).first()
+                seen = session.execute(self._seen_one, {"b_message_id": envelope.id,
+                                                        "b_handlers": list(handler.recorded_as)}).first()
                 if seen:
                     log.info("duplicate %s %s for %s: already handled", envelope.type, envelope.id, name)
                     continue
@@ -110,8 +116,8 @@ class InboxDispatcher:
                 # the except below, and every IntegrityError at commit — e.g. the handler's own ORM
                 # rows flushing — was swallowed as "a duplicate": the message acked, its effect lost.)
                 try:
-                    session.execute(self._inbox.insert().values(
-                        message_id=envelope.id, handler=name, processed_at=datetime.now(UTC)))
+                    session.execute(self._record, {"message_id": envelope.id, "handler": name,
+                                                   "processed_at": datetime.now(UTC)})
                 except IntegrityError:
                     uow.rollback()
                     log.info("duplicate %s %s for %s: lost the race, no effect", envelope.type, envelope.id, name)
@@ -137,8 +143,7 @@ class InboxDispatcher:
             session = _open_session(uow)
             ids = {env.id for env in envelopes}
             try:
-                seen = {tuple(row) for row in session.execute(select(
-                    self._inbox.c.message_id, self._inbox.c.handler).where(self._inbox.c.message_id.in_(ids)))}
+                seen = {tuple(row) for row in session.execute(self._seen_many, {"b_ids": list(ids)})}
             except Exception as exc:
                 # The database going away (a restart) names no message: the one-by-one path retries
                 # each through its retry queue. Raised as is, it ended the consumer and the worker.
@@ -155,7 +160,7 @@ class InboxDispatcher:
                 return
             now = datetime.now(UTC)
             try:
-                session.execute(self._inbox.insert(), [
+                session.execute(self._record, [
                     {"message_id": env.id, "handler": name, "processed_at": now} for _i, env, _h, name in todo])
             except IntegrityError as exc:
                 uow.rollback()

@@ -1,10 +1,11 @@
 """Reading and settling outbox rows: the relay's view of the table."""
 from __future__ import annotations
 
+import functools
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Table, delete, func, select, update
+from sqlalchemy import CursorResult, Select, Table, Update, bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
 
 
@@ -18,20 +19,30 @@ def claim_batch(session: Session, outbox: Table, limit: int) -> list:
     transaction of their own. A second relay on the same file may then publish a row twice: the
     consumers' inbox absorbs that.
     """
-    now = datetime.now(UTC)
-    stmt = (select(outbox.c.seq, outbox.c.event_id, outbox.c.routing_key, outbox.c.body)
-            .where(outbox.c.published_at.is_(None), outbox.c.available_at <= now)
-            .order_by(outbox.c.seq).limit(limit).with_for_update(skip_locked=True))
-    rows = list(session.execute(stmt))
+    rows = list(session.execute(_due(outbox, limit), {"b_now": datetime.now(UTC)}))
     if session.get_bind().dialect.name == "sqlite":
         session.commit()
     return rows
 
 
+# The relay's two statements of every poll, built once per outbox table: building one costs
+# SQLAlchemy its cache key each time.
+@functools.cache
+def _due(outbox: Table, limit: int) -> Select:
+    c = outbox.c
+    return (select(c.seq, c.event_id, c.routing_key, c.body)
+            .where(c.published_at.is_(None), c.available_at <= bindparam("b_now"))
+            .order_by(c.seq).limit(limit).with_for_update(skip_locked=True))
+
+
+@functools.cache
+def _mark(outbox: Table) -> Update:
+    return update(outbox).where(outbox.c.seq.in_(bindparam("b_seqs", expanding=True)))
+
+
 def mark_published(session: Session, outbox: Table, seqs: list[int]) -> None:
     if seqs:
-        session.execute(update(outbox).where(outbox.c.seq.in_(seqs))
-                        .values(published_at=datetime.now(UTC)))
+        session.execute(_mark(outbox), {"b_seqs": seqs, "published_at": datetime.now(UTC)})
 
 
 def postpone(session: Session, outbox: Table, seqs: list[int], seconds: float) -> None:
