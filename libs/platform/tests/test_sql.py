@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import threading
+from datetime import UTC, datetime
 
-from sqlalchemy import Column, MetaData, String, Table, select
+from sqlalchemy import Column, MetaData, String, Table, select, text
 
-from tillkey.platform.db import make_engine, make_session_factory
-from tillkey.platform.sql import insert_unless_present
+from tillkey.platform.db import UtcDateTime, make_engine, make_session_factory
+from tillkey.platform.sql import _insert_unless_present, insert_unless_present
 
 metadata = MetaData()
 seen = Table("seen", metadata, Column("scope", String(10), primary_key=True),
@@ -47,3 +48,32 @@ def test_two_transactions_racing_for_one_key_insert_it_once(database_url):
     first.close()
     racer.join(10)
     assert answers == [False]
+
+
+stamped = Table("stamped", metadata, Column("id", String(10), primary_key=True),
+                Column("cause", String(10), nullable=False, unique=True), Column("at", UtcDateTime(), nullable=False))
+
+
+def test_a_conflict_on_the_named_column_is_there_already_and_values_are_stored_as_the_orm_stores_them(
+        database_url):
+    engine = make_engine(database_url)
+    metadata.create_all(engine)
+    sessions = make_session_factory(engine)
+    at = datetime(2026, 11, 29, 8, 30, 1, 123456, tzinfo=UTC)
+    with sessions() as s:
+        assert insert_unless_present(s, stamped, {"id": "m1", "cause": "evt_1", "at": at}, conflict_on="cause")
+        assert not insert_unless_present(s, stamped, {"id": "m2", "cause": "evt_1", "at": at}, conflict_on="cause")
+        s.execute(stamped.insert().values(id="m3", cause="evt_3", at=at))  # the ORM's and Core's way
+        s.commit()
+    with sessions() as s:
+        rows = s.execute(select(stamped.c.id, stamped.c.at).order_by(stamped.c.id)).all()
+        assert rows == [("m1", at), ("m3", at)]
+        raw = s.execute(text("SELECT at FROM stamped ORDER BY id")).scalars().all()
+        assert raw[0] == raw[1]  # the same stored form, not just the same value read back
+
+
+def test_the_statement_is_built_once_per_table_and_columns():
+    """Built anew, SQLAlchemy would compile it on every call: its dialect constructs have no cache key."""
+    one = _insert_unless_present(seen, ("scope", "key", "note"), None)
+    assert _insert_unless_present(seen, ("scope", "key", "note"), None) is one
+    assert one._generate_cache_key() is not None

@@ -5,7 +5,6 @@ from datetime import datetime
 from typing import Self
 
 from sqlalchemy import Table, bindparam, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from tillkey.messaging import SqlAlchemyUnitOfWork
 from tillkey.notifications.adapters import tables
@@ -13,6 +12,7 @@ from tillkey.notifications.domain.messages import QUEUED, Message
 from tillkey.notifications.domain.model import MerchantContact, OrderLine, OrderRecipient, Product
 from tillkey.platform.clock import Clock, SystemClock
 from tillkey.platform.pagination import paginate
+from tillkey.platform.sql import insert_unless_present
 
 
 class NotificationsUnitOfWork(SqlAlchemyUnitOfWork):
@@ -127,13 +127,8 @@ class NotificationsUnitOfWork(SqlAlchemyUnitOfWork):
 
     def _insert_unless_present(self, obj, unique: str) -> bool:
         """INSERT … ON CONFLICT (unique) DO NOTHING: True if the row is new."""
-        dialect = sqlite if self._open_session().get_bind().dialect.name == "sqlite" else postgresql
         table, row = _row(obj)
-        key = next(iter(table.primary_key.columns))
-        inserted = self._run(dialect.insert(table).values(row)
-                             .on_conflict_do_nothing(index_elements=[table.c[unique]]).returning(key))
-        # RETURNING, not rowcount: psycopg's rowcount is -1 for this statement under SQLAlchemy.
-        return inserted.first() is not None
+        return insert_unless_present(self._open_session(), table, row, conflict_on=unique)
 
     def save_messages(self, messages: list[Message], *, with_content: bool = False) -> None:
         """One executemany UPDATE of their state (and address and bodies, when erased)."""
