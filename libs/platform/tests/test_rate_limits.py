@@ -3,12 +3,13 @@ import time
 
 import pytest
 from flask import Flask
-from sqlalchemy import MetaData
+from sqlalchemy import MetaData, text
 
+from tillkey.platform import rate_limit_storage
 from tillkey.platform.config import ConfigError
 from tillkey.platform.db import make_engine
 from tillkey.platform.problems import register_error_handlers
-from tillkey.platform.rate_limit_storage import define_rate_limit_table
+from tillkey.platform.rate_limit_storage import SqlStorage, define_rate_limit_table
 from tillkey.platform.rate_limits import RateLimits, client_address, install_rate_limits, path_value, rate_limited
 
 pytestmark = pytest.mark.integration
@@ -135,3 +136,19 @@ def test_a_database_that_is_gone_is_a_503_with_retry_after_not_a_500(engine):
         .test_client().post("/orders/ord_1/pay")
     gone.dispose()
     assert answer.status_code == 503 and int(answer.headers["Retry-After"]) >= 1
+
+
+def test_a_counted_hit_does_not_wait_for_the_disk_on_postgresql(engine):
+    """The counter's transaction commits with synchronous_commit off (a lost count costs nothing),
+    set by its one statement: the setting holds in that transaction and not after it."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has no synchronous_commit")
+    storage = SqlStorage(engine=engine, table=engine.rate_limit_table)
+    with engine.connect() as conn:
+        with conn.begin():
+            conn.execute(storage._upsert, {"key": rate_limit_storage._key("k"), "amount": 1, "now": time.time(),
+                                           "expires_at": time.time() + 60}).one()
+            assert conn.execute(text("SHOW synchronous_commit")).scalar() == "off"
+        with conn.begin():
+            assert conn.execute(text("SHOW synchronous_commit")).scalar() == "on"
+    assert storage.incr("k", 60) == 2

@@ -52,22 +52,22 @@ def define_rate_limit_table(metadata: MetaData) -> Table:
     )
 
 
-_ASYNC_COMMIT = text("SET LOCAL synchronous_commit TO OFF")
-
-
-def _upsert(table: str):
+def _upsert(table: str, postgres: bool):
     """One counted hit, atomic (PostgreSQL and SQLite both speak `ON CONFLICT … RETURNING`): a
     window that ended starts again at `amount`.
 
     Written as text on purpose: SQLAlchemy cannot cache the compiled form of its dialects'
     `on_conflict_do_update` (the log says "no key"), so that construct was compiled anew on
-    every counted request, a good part of the request's CPU."""
+    every counted request, a good part of the request's CPU. On PostgreSQL the RETURNING clause
+    also turns `synchronous_commit` off for this transaction (`set_config(…, true)`, read when it
+    commits): the same as a `SET LOCAL` before it, without a second round trip per counted hit."""
     ended = f"{table}.expires_at <= :now"
+    no_wait = ", set_config('synchronous_commit', 'off', true)" if postgres else ""
     return text(f"INSERT INTO {table} (key, count, expires_at) VALUES (:key, :amount, :expires_at) "
                 f"ON CONFLICT (key) DO UPDATE SET "
                 f"count = CASE WHEN {ended} THEN :amount ELSE {table}.count + :amount END, "
                 f"expires_at = CASE WHEN {ended} THEN :expires_at ELSE {table}.expires_at END "
-                f"RETURNING count, expires_at")
+                f"RETURNING count, expires_at{no_wait}")
 
 
 def _key(key: str) -> str:
@@ -81,7 +81,7 @@ class SqlStorage(Storage):
     def __init__(self, uri: str | None = None, *, engine: Engine, table: Table, **options):
         super().__init__(uri, **options)
         self.engine, self.table = engine, table
-        self._upsert = _upsert(table.name)
+        self._upsert = _upsert(table.name, engine.dialect.name == "postgresql")
         self._last_prune = float("-inf")
         self._windows: dict[str, _Window] = {}
         self._lock = threading.Lock()
@@ -113,9 +113,7 @@ class SqlStorage(Storage):
 
     def _write(self, key: str, expiry: float, amount: int, now: float) -> tuple[int, float]:
         with self.engine.begin() as conn:
-            if self.engine.dialect.name == "postgresql":
-                conn.execute(_ASYNC_COMMIT)
-            count, expires_at = conn.execute(self._upsert, {
+            count, expires_at, *_ = conn.execute(self._upsert, {
                 "key": _key(key), "amount": amount, "now": now, "expires_at": now + expiry}).one()
         return count, expires_at
 
