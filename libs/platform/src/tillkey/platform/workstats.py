@@ -93,11 +93,22 @@ def _start() -> bool:
 
 def _write_forever(folder: Path) -> None:
     stop = threading.Event()
+    written: dict | None = None
     while not stop.wait(0.5):
-        with _lock:
-            snapshot = dict(_counts)
-        # A gunicorn worker is forked from its master: the pid is read at each write, not at start.
-        path = folder / f"{os.getpid()}.json"
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(snapshot))
-        tmp.replace(path)
+        written = write_if_changed(folder, written)
+
+
+def write_if_changed(folder: Path, written: dict | None) -> dict:
+    """Write this process's counts unless they are `written` (what the last call wrote); returns
+    what the file now says. An idle process writes nothing, so the bench's idle figure is the
+    platform's and not this counter's (0.17 ms per write, 18 processes, twice a second)."""
+    with _lock:
+        snapshot = dict(_counts)
+    if snapshot == written:
+        return snapshot
+    # A gunicorn worker is forked from its master: the pid is read at each write, not at start.
+    path = folder / f"{os.getpid()}.json"
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(snapshot))
+    tmp.replace(path)
+    return snapshot
