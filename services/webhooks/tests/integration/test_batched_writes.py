@@ -105,9 +105,82 @@ def test_successes_on_healthy_endpoints_leave_the_endpoints_alone(service, hande
     with statements(service.engine) as seen:
         delivering.record_many(service.uow_factory(),
                                [delivering.Finished(j, SendResult(5, 204), at, 0.5) for j in handed], SCHEDULE)
-    assert seen == Counter({"SELECT deliveries": 1, "SELECT endpoints": 1, "INSERT attempts": 1,
-                            "UPDATE deliveries": 1})
+    # The endpoint comes with the deliveries, unlocked: a success on an endpoint that is not failing
+    # changes nothing on it, so it is neither locked nor written.
+    assert seen == Counter({"SELECT deliveries": 1, "INSERT attempts": 1, "UPDATE deliveries": 1})
     assert {d["status"] for d in rows(service, tables.deliveries)} == {"succeeded"}
+    (endpoint,) = rows(service, tables.endpoints)
+    assert endpoint["enabled"] and endpoint["failing_since"] is None
+
+
+def test_a_success_on_a_failing_endpoint_locks_it_and_ends_its_failing_period(service, handed):
+    add_endpoints(service, "ep_a", "ep_b")
+    service.dispatcher.handle_batch(order_events())
+    at = service.clock.now()
+    with service.engine.begin() as conn:
+        conn.execute(tables.endpoints.update().where(tables.endpoints.c.endpoint_id == "ep_a")
+                     .values(failing_since=at - timedelta(days=1)))
+    with statements(service.engine) as seen:
+        delivering.record_many(service.uow_factory(),
+                               [delivering.Finished(j, SendResult(5, 204), at, 0.5) for j in handed], SCHEDULE)
+    # ep_a alone is read again under its lock, and written; ep_b (healthy) is left alone.
+    assert seen == Counter({"SELECT deliveries": 1, "SELECT endpoints": 1, "INSERT attempts": 1,
+                            "UPDATE deliveries": 1, "UPDATE endpoints": 1})
+    assert {e["endpoint_id"]: e["failing_since"] for e in rows(service, tables.endpoints)} == {
+        "ep_a": None, "ep_b": None}
+    assert {d["status"] for d in rows(service, tables.deliveries)} == {"succeeded"}
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_a_failure_settles_against_the_endpoint_read_again_under_its_lock(service, handed):
+    """The endpoint read with the deliveries is not locked: one disabled by someone else right
+    after is seen as disabled when the 410 is settled, so it is not disabled (nor announced) twice."""
+    add_endpoints(service, "ep_a")
+    service.dispatcher.handle_batch(order_events()[:1])
+    (job,) = handed
+    uow = service.uow_factory()
+    read_with_deliveries = uow.deliveries_to_settle
+
+    def then_disabled_by_the_merchant(ids):
+        found = read_with_deliveries(ids)
+        with service.engine.begin() as conn:  # another transaction, committed before the lock is taken
+            conn.execute(tables.endpoints.update().values(enabled=False, disabled_reason="disabled by the merchant"))
+        return found
+
+    uow.deliveries_to_settle = then_disabled_by_the_merchant
+    delivering.record_many(uow, [delivering.Finished(job, SendResult(9, 410), service.clock.now(), 0.5)], SCHEDULE)
+    (endpoint,) = rows(service, tables.endpoints)
+    assert endpoint["enabled"] is False and endpoint["disabled_reason"] == "disabled by the merchant"
+    assert rows(service, tables.outbox) == []
+    assert [d["status"] for d in rows(service, tables.deliveries)] == ["failed"]
+
+
+def test_a_claim_reads_due_deliveries_with_their_bodies_and_endpoints_in_one_query(service):
+    add_endpoints(service, "ep_a", "ep_b", "ep_c")
+    service.dispatcher.handle_batch(order_events())  # no worker connected: they wait for a claim
+    with service.uow_factory() as uow:  # ep_b disabled since: its deliveries are abandoned, not sent
+        uow.endpoint_by_id("ep_b", lock=True).disable("disabled by the merchant")
+        uow.commit()
+    lease = timedelta(minutes=1)
+    with statements(service.engine) as seen:
+        jobs = delivering.claim(service.uow_factory(), 10, lease, 2, {"ep_c": 1})
+    # One joined query; one UPDATE of the abandoned deliveries, one of the leased ones.
+    assert seen == Counter({"SELECT deliveries": 1, "UPDATE deliveries": 2})
+    # ep_a: its 3 due deliveries, but 2 at most in flight; ep_c: one place left under its cap.
+    assert sorted(j.endpoint_id for j in jobs) == ["ep_a", "ep_a", "ep_c"]
+    events = {e["event_id"]: e["body"] for e in rows(service, tables.events)}
+    assert all(j.body == events[j.event_id] and j.secrets == ("whsec_x",) and j.url.endswith(j.endpoint_id)
+               for j in jobs)
+    by_id = {d["delivery_id"]: d for d in rows(service, tables.deliveries)}
+    assert all(by_id[j.delivery_id]["lease_expires_at"] is not None for j in jobs)
+    leased = {i for i, d in by_id.items() if d["lease_expires_at"] is not None}
+    assert leased == {j.delivery_id for j in jobs}
+    assert sorted(d["status"] for d in by_id.values() if d["endpoint_id"] == "ep_b") == ["failed"] * 3
+    assert sorted(d["status"] for d in by_id.values() if d["endpoint_id"] != "ep_b") == ["pending"] * 6
+    # Leased ones and endpoints at their cap are skipped by the next claim.
+    with statements(service.engine) as seen:
+        again = delivering.claim(service.uow_factory(), 10, lease, 2, {"ep_a": 2, "ep_c": 2})
+    assert again == [] and seen == Counter({"SELECT deliveries": 1})
 
 
 def test_a_410_in_the_middle_of_a_batch_disables_once_and_fails_the_rest(service, handed):

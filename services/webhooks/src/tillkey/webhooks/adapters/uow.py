@@ -12,13 +12,30 @@ from tillkey.platform.pagination import paginate
 from tillkey.webhooks.adapters import tables
 from tillkey.webhooks.domain.model import Attempt, Delivery, Endpoint, OrderRecord, WebhookEvent
 
-# Recording attempts runs these for every batch: built once per process (no statement building
-# and cache-key work per call); the ids go in an expanding IN.
-_DELIVERIES_TO_SETTLE = (
-    select(tables.deliveries, tables.events.c.body)
+# The delivery worker's statements run for every claim and every batch it records: built once per
+# process (no statement building and cache-key work per call); ids go in an expanding IN. A
+# delivery comes with its event's body and its endpoint's row in one joined query, the lock on
+# the delivery only (FOR UPDATE OF): an endpoint is locked after, and only when it may change.
+_ENDPOINT_FIELDS = tuple((c.name, f"endpoint__{c.name}") for c in tables.endpoints.columns)
+_DELIVERY_WITH_EVENT_AND_ENDPOINT = (
+    select(tables.deliveries, tables.events.c.body, *(tables.endpoints.c[name].label(label)
+                                                      for name, label in _ENDPOINT_FIELDS))
     .join(tables.events, tables.events.c.event_id == tables.deliveries.c.event_id)
+    .join(tables.endpoints, tables.endpoints.c.endpoint_id == tables.deliveries.c.endpoint_id))
+_DELIVERIES_TO_SETTLE = (
+    _DELIVERY_WITH_EVENT_AND_ENDPOINT
     .where(tables.deliveries.c.delivery_id.in_(bindparam("ids", expanding=True)))
     .order_by(tables.deliveries.c.delivery_id).with_for_update(of=tables.deliveries))
+_DUE = (
+    _DELIVERY_WITH_EVENT_AND_ENDPOINT
+    .where(tables.deliveries.c.status == "pending", tables.deliveries.c.next_attempt_at <= bindparam("now"),
+           or_(tables.deliveries.c.lease_expires_at.is_(None),
+               tables.deliveries.c.lease_expires_at <= bindparam("now")),
+           tables.deliveries.c.endpoint_id.not_in(bindparam("skip", expanding=True)))
+    .order_by(tables.deliveries.c.next_attempt_at).limit(bindparam("limit"))
+    .with_for_update(skip_locked=True, of=tables.deliveries))
+_LEASE = (update(tables.deliveries).where(tables.deliveries.c.delivery_id.in_(bindparam("ids", expanding=True)))
+          .values(lease_expires_at=bindparam("until")))
 _LIVE_ENDPOINTS = (
     select(tables.endpoints).where(tables.endpoints.c.merchant_id.in_(bindparam("ids", expanding=True)),
                                    tables.endpoints.c.enabled.is_(True), tables.endpoints.c.deleted_at.is_(None))
@@ -33,6 +50,8 @@ _ATTEMPT_COLUMNS = tuple(c.name for c in tables.attempts.columns)
 _SETTLED_DELIVERY_COLUMNS = ("status", "next_attempt_at", "scheduled_attempts", "lease_expires_at",
                              "manual_pending", "resume_at", "last_attempt_at")
 _SETTLED_ENDPOINT_COLUMNS = ("enabled", "disabled_reason", "failing_since")
+_INSERT_EVENTS, _INSERT_DELIVERIES, _INSERT_ATTEMPTS = (
+    tables.events.insert(), tables.deliveries.insert(), tables.attempts.insert())
 _UPDATE_SETTLED_DELIVERY = update(tables.deliveries).where(
     tables.deliveries.c.delivery_id == bindparam("b_delivery_id"))
 _UPDATE_SETTLED_ENDPOINT = update(tables.endpoints).where(
@@ -86,10 +105,10 @@ class WebhooksUnitOfWork(SqlAlchemyUnitOfWork):
     def _write_new(self) -> None:
         if self._new_events:
             events, self._new_events = self._new_events, []
-            self._open_session().execute(tables.events.insert(), events)
+            self._open_session().execute(_INSERT_EVENTS, events)
         if self._new_deliveries:  # after their events (foreign key)
             deliveries, self._new_deliveries = self._new_deliveries, []
-            self._open_session().execute(tables.deliveries.insert(), deliveries)
+            self._open_session().execute(_INSERT_DELIVERIES, deliveries)
 
     # -- endpoints -------------------------------------------------------------------------
     def endpoint(self, merchant_id: str, endpoint_id: str, *, lock: bool = False) -> Endpoint | None:
@@ -221,23 +240,22 @@ class WebhooksUnitOfWork(SqlAlchemyUnitOfWork):
                 out[attempt.delivery_id].append(attempt)
         return out
 
-    def deliveries_to_settle(self, delivery_ids: list[str]) -> dict[str, tuple[Delivery, str]]:
+    def deliveries_to_settle(self, delivery_ids: list[str]) -> dict[str, tuple[Delivery, str, Endpoint]]:
         """The deliveries whose attempts are being recorded, locked in id order, each with its
-        event's body as stored now: one Core query, and plain objects outside the session
-        (`save_settled` writes them back), not ORM rows flushed one by one."""
+        event's body as stored now and its endpoint as read (NOT locked: `endpoints_locked`
+        locks, and reads again, the ones an attempt may change): one Core query, and plain
+        objects outside the session (`save_settled` writes them back), not ORM rows."""
         self._write_new()
-        out: dict[str, tuple[Delivery, str]] = {}
         rows = self._open_session().execute(_DELIVERIES_TO_SETTLE, {"ids": sorted(set(delivery_ids))})
-        for row in rows.mappings():
-            fields = dict(row)
-            body = fields.pop("body")
-            out[row["delivery_id"]] = (Delivery(**fields), body)
-        return out
+        return {delivery.delivery_id: (delivery, body, endpoint)
+                for delivery, body, endpoint in _deliveries_with_endpoints(rows)}
 
     def endpoints_locked(self, endpoint_ids: list[str]) -> dict[str, Endpoint]:
         """Locked in id order; plain objects outside the session: `save_endpoints` writes back the
         ones an attempt changed."""
         out: dict[str, Endpoint] = {}
+        if not endpoint_ids:
+            return out
         rows = self._open_session().execute(_ENDPOINTS_LOCKED, {"ids": sorted(set(endpoint_ids))})
         for row in rows.mappings():
             endpoint = out[row["endpoint_id"]] = Endpoint(**row)
@@ -247,7 +265,7 @@ class WebhooksUnitOfWork(SqlAlchemyUnitOfWork):
     def save_settled(self, attempts: list[Attempt], deliveries: list[Delivery]) -> None:
         """Attempts in one INSERT and their deliveries in one UPDATE (executemany each)."""
         if attempts:
-            self._open_session().execute(tables.attempts.insert(), [
+            self._open_session().execute(_INSERT_ATTEMPTS, [
                 {c: getattr(a, c) for c in _ATTEMPT_COLUMNS} for a in attempts])
         if deliveries:
             self._open_session().execute(_UPDATE_SETTLED_DELIVERY, [
@@ -265,25 +283,35 @@ class WebhooksUnitOfWork(SqlAlchemyUnitOfWork):
                 self._endpoints_as_loaded[e.endpoint_id] = _settled_state(e)
 
     def claim_due(self, now: datetime, limit: int,
-                  skip_endpoints: Set[str] = frozenset()) -> list[tuple[Delivery, Endpoint, WebhookEvent]]:
-        """Due pending deliveries, oldest first, locked so a second worker skips them.
+                  skip_endpoints: Set[str] = frozenset()) -> list[tuple[Delivery, str, Endpoint]]:
+        """Due pending deliveries, oldest first, each with its event's body and its endpoint, locked
+        so a second worker skips them: one joined Core query.
 
         SKIP LOCKED on PostgreSQL; on SQLite the BEGIN IMMEDIATE of our engine serialises writers.
-        The caller sets a lease and commits, so the rows stay out of other polls after the lock ends.
+        The caller leases them (`lease`) and commits, so the rows stay out of other polls after the
+        lock ends.
         """
         self._write_new()
-        d = tables.deliveries.c
-        stmt = (select(Delivery).where(d.status == "pending", d.next_attempt_at <= now,
-                                       or_(d.lease_expires_at.is_(None), d.lease_expires_at <= now),
-                                       d.endpoint_id.not_in(skip_endpoints))
-                .order_by(d.next_attempt_at).limit(limit).with_for_update(skip_locked=True, of=tables.deliveries))
-        rows = list(self._open_session().scalars(stmt))
-        if not rows:
-            return []
-        endpoints = {e.endpoint_id: e for e in self._open_session().scalars(select(Endpoint).where(
-            tables.endpoints.c.endpoint_id.in_({r.endpoint_id for r in rows})))}
-        events = {e.event_id: e for e in self._open_session().scalars(select(WebhookEvent).where(
-            tables.events.c.event_id.in_({r.event_id for r in rows})))}
-        return [(r, endpoints[r.endpoint_id], events[r.event_id]) for r in rows]
+        rows = self._open_session().execute(_DUE, {"now": now, "limit": limit, "skip": sorted(skip_endpoints)})
+        return _deliveries_with_endpoints(rows)
+
+    def lease(self, delivery_ids: list[str], until: datetime) -> None:
+        """Lease claimed deliveries (one UPDATE for the lot: they share the lease's end)."""
+        if delivery_ids:
+            self._open_session().execute(_LEASE, {"ids": delivery_ids, "until": until})
 
 
+def _deliveries_with_endpoints(rows) -> list[tuple[Delivery, str, Endpoint]]:
+    """Rows of `_DELIVERY_WITH_EVENT_AND_ENDPOINT` as (delivery, event body, endpoint); one
+    Endpoint object per endpoint."""
+    out: list[tuple[Delivery, str, Endpoint]] = []
+    endpoints: dict[str, Endpoint] = {}
+    for row in rows.mappings():
+        fields = dict(row)
+        body = fields.pop("body")
+        endpoint_fields = {name: fields.pop(label) for name, label in _ENDPOINT_FIELDS}
+        endpoint = endpoints.get(endpoint_fields["endpoint_id"])
+        if endpoint is None:
+            endpoint = endpoints[endpoint_fields["endpoint_id"]] = Endpoint(**endpoint_fields)
+        out.append((Delivery(**fields), body, endpoint))
+    return out

@@ -83,6 +83,13 @@ def next_attempt_time(attempts_made: int, schedule: tuple[float, ...], now: date
     return now + timedelta(seconds=delay)
 
 
+def may_change_endpoint(endpoint: Endpoint, result: SendResult) -> bool:
+    """Whether `settle` with this result can change the endpoint. A failure can (it starts the
+    failing period, or disables); a success only ends the failing period, so on an endpoint that
+    is not failing it changes nothing: recording it needs no lock on the endpoint's row."""
+    return classify(result) is not Verdict.SUCCESS or endpoint.failing_since is not None
+
+
 def settle(delivery: Delivery, endpoint: Endpoint, attempt: Attempt, result: SendResult, now: datetime,
            schedule: tuple[float, ...], jitter: float) -> str | None:
     """Apply one attempt's result to the delivery and its endpoint.

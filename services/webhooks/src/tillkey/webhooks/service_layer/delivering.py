@@ -47,17 +47,20 @@ def claim(uow, limit: int, lease: timedelta, per_endpoint: int, busy: dict[str, 
         full = {e for e, n in busy.items() if n >= per_endpoint}
         taken: dict[str, int] = {}
         jobs: list[Job] = []
-        for delivery, endpoint, event in uow.claim_due(now, limit, full):
+        abandoned = []
+        for delivery, body, endpoint in uow.claim_due(now, limit, full):
             if not endpoint.enabled or endpoint.deleted_at is not None:
                 delivery.abandon()
+                abandoned.append(delivery)
                 continue
             if busy.get(endpoint.endpoint_id, 0) + taken.get(endpoint.endpoint_id, 0) >= per_endpoint:
                 continue
             taken[endpoint.endpoint_id] = taken.get(endpoint.endpoint_id, 0) + 1
-            delivery.lease_expires_at = now + lease
             # The body as stored now: once its order is deleted, the erased one (service_layer/erasure.py).
-            jobs.append(Job(delivery.delivery_id, endpoint.endpoint_id, endpoint.url, event.event_id,
-                            event.body, tuple(endpoint.signing_secrets(now))))
+            jobs.append(Job(delivery.delivery_id, endpoint.endpoint_id, endpoint.url, delivery.event_id,
+                            body, tuple(endpoint.signing_secrets(now))))
+        uow.save_settled([], abandoned)
+        uow.lease([job.delivery_id for job in jobs], now + lease)
         uow.commit()
         return jobs
 
@@ -83,16 +86,21 @@ def record_many(uow, finished: list[Finished], schedule: tuple[float, ...]) -> N
     endpoint emits its event once."""
     with uow:
         # Locked in id order (deliveries, then endpoints), as every writer of them does: no deadlock.
+        # An endpoint is locked (and read again) only when an attempt may change it: a success on
+        # an endpoint that is not failing, the usual case, leaves it alone. Not locking it then is
+        # safe: this transaction writes nothing to it, so one changing it meanwhile (a failure
+        # elsewhere, a disable) simply comes after this one.
         deliveries = uow.deliveries_to_settle([f.job.delivery_id for f in finished])
-        endpoints = uow.endpoints_locked([f.job.endpoint_id for f in finished])
+        endpoints = uow.endpoints_locked(_endpoints_to_lock(finished, deliveries))
         now = uow.clock.now()
         attempts: list[Attempt] = []
         settled: list = []
         for f in finished:
-            found, endpoint = deliveries.get(f.job.delivery_id), endpoints.get(f.job.endpoint_id)
-            if found is None or endpoint is None:  # erased with its order meanwhile: nothing to record
+            found = deliveries.get(f.job.delivery_id)
+            if found is None:  # erased with its order meanwhile: nothing to record
                 continue
-            delivery, stored_body = found
+            delivery, stored_body, as_read = found
+            endpoint = endpoints.get(as_read.endpoint_id, as_read)
             attempt = _attempt(f, delivery.delivery_id, stored_body)
             reason = policy.settle(delivery, endpoint, attempt, f.result, now, schedule, f.jitter)
             metrics.webhook_attempts.labels(policy.classify(f.result).value).inc()
@@ -110,6 +118,16 @@ def record_many(uow, finished: list[Finished], schedule: tuple[float, ...]) -> N
         uow.save_settled(attempts, settled)
         uow.save_endpoints(endpoints.values())
         uow.commit()
+
+
+def _endpoints_to_lock(finished: list[Finished], deliveries: dict) -> list[str]:
+    """The endpoints some of these attempts may change (as read with their deliveries), in id order."""
+    ids = set()
+    for f in finished:
+        found = deliveries.get(f.job.delivery_id)
+        if found is not None and policy.may_change_endpoint(found[2], f.result):
+            ids.add(found[2].endpoint_id)
+    return sorted(ids)
 
 
 def _attempt(f: Finished, delivery_id: str, stored_body: str) -> Attempt:
