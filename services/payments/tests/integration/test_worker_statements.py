@@ -1,13 +1,17 @@
 """What the worker's handlers cost in statements (SQLite and PostgreSQL), and what they write."""
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from tillkey.payments.adapters import tables
+from tillkey.payments.domain.model import Payment
+from tillkey.payments.domain.refunds import Refund
 from tillkey.testing.messaging import sample_envelope
 
-from .test_pay_path_statements import counted
+from .test_pay_path_statements import _STATEMENT, counted
 
 pytestmark = pytest.mark.integration
 ORDER = "ord_3Hq8ZrW2mNp5"
@@ -43,3 +47,93 @@ def test_a_free_order_is_written_with_its_free_payment_and_announced_once(servic
         service.dispatcher(sample_envelope("order.created", new_id=True, total=0, discount=9800))
     assert "INSERT payments" not in seen and "INSERT outbox" not in seen
     assert len(rows_of(service, tables.payments)) == 1
+
+
+# -- an order locked by Core: read once per transaction, written back as it changed ---------------------
+
+@contextmanager
+def statements(service, kind):
+    """The text of each statement of `kind` (e.g. "UPDATE orders") the engine runs meanwhile."""
+    texts: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args):
+        match = _STATEMENT.match(statement)
+        if match and f"{match.group(1).upper()} {match.group(2)}" == kind:
+            texts.append(" ".join(statement.split()))
+
+    event.listen(service.engine, "before_cursor_execute", record)
+    try:
+        yield texts
+    finally:
+        event.remove(service.engine, "before_cursor_execute", record)
+
+
+@pytest.fixture
+def paid_order(service):
+    """An order paid by card here: its payment written through a locked order's commit."""
+    service.dispatcher(sample_envelope("order.created"))
+    with service.uow_factory() as uow:
+        order = uow.order(ORDER, lock=True)
+        at = uow.clock.now()
+        order.payments.append(Payment("pay_paid", ORDER, "card", "succeeded", 8820, "EUR", at, at,
+                                      gateway="sandbox", charge_id="ch_1"))
+        order.status = "paid"
+        uow.commit()
+    return ORDER
+
+
+def test_a_locked_order_and_its_new_payment_are_written_at_commit(service, paid_order):
+    assert rows_of(service, tables.orders)[0].status == "paid"
+    [payment] = rows_of(service, tables.payments)
+    assert (payment.payment_id, payment.status, payment.charge_id) == ("pay_paid", "succeeded", "ch_1")
+
+
+def test_closing_a_paid_order_locks_it_and_writes_only_what_changed(service, paid_order):
+    inbox_only = service.dispatcher.dispatcher  # no follow-up thread sending the refund meanwhile
+    with counted(service) as seen, statements(service, "SELECT orders") as locks, \
+            statements(service, "UPDATE orders") as updates:
+        inbox_only(sample_envelope("order.canceled"))
+    assert seen == {"SELECT inbox": 1, "INSERT inbox": 1, "SELECT orders": 1, "SELECT payments": 1,
+                    "SELECT refunds": 1, "UPDATE orders": 1, "INSERT refunds": 1}
+    if service.engine.dialect.name == "postgresql":
+        assert locks[0].endswith("FOR UPDATE")
+    [update] = updates
+    set_clause = update.split(" SET ")[1].split(" WHERE ")[0]
+    assert set_clause.split("=")[0] == "status" and "," not in set_clause  # the one column that changed
+    assert rows_of(service, tables.orders)[0].status == "canceled"
+    [refund] = rows_of(service, tables.refunds)
+    assert (refund.payment_id, refund.amount, refund.status, refund.automatic) == ("pay_paid", 8820, "pending", True)
+    assert rows_of(service, tables.payments)[0].status == "succeeded"  # unchanged, not written
+
+
+def test_a_batch_locks_an_order_once_and_sees_what_it_changed_so_far(service, paid_order):
+    # Two refunds of 5000 on a payment of 8820: the second must see the first one holding its part.
+    first, second = (sample_envelope("refund.requested", new_id=True, refund_id=f"re_{n}", amount=5000)
+                     for n in ("first", "second"))
+    with counted(service) as seen:
+        service.dispatcher.dispatcher.handle_batch([first, second])
+    assert seen["SELECT payments"] == 1 and seen["SELECT refunds"] == 3  # the order's once, each id's check once
+    assert seen["INSERT refunds"] == 1  # both in one statement
+    statuses = {r.refund_id: (r.status, r.failure_code) for r in rows_of(service, tables.refunds)}
+    assert statuses == {"re_first": ("pending", None), "re_second": ("failed", "amount_too_large")}
+
+
+def test_a_rolled_back_change_is_forgotten(service, paid_order):
+    with service.uow_factory() as uow:
+        uow.order(ORDER, lock=True).status = "canceled"
+        uow.rollback()
+        order = uow.order(ORDER, lock=True)
+        assert order.status == "paid"
+        uow.commit()
+    assert rows_of(service, tables.orders)[0].status == "paid"
+
+
+def test_a_collection_not_asked_for_is_read_when_touched(service, paid_order):
+    with service.uow_factory() as uow, counted(service) as seen:
+        order = uow.order_of(payment_id="pay_paid", with_refunds=False)
+        assert seen == {"SELECT orders": 1, "SELECT payments": 1}
+        assert order.refunds == [] and seen["SELECT refunds"] == 1
+        at = uow.clock.now()
+        order.refunds.append(Refund("re_late", ORDER, "pay_paid", 100, "EUR", "pending", "asked", at, at))
+        uow.commit()
+    assert [r.refund_id for r in rows_of(service, tables.refunds)] == ["re_late"]

@@ -20,7 +20,7 @@ PAYMENT_COLUMNS = tuple(c.name for c in t.payments.c)
 REFUND_COLUMNS = tuple(c.name for c in t.refunds.c)
 
 Values = dict[str, Any]
-RowValues = Mapping[str, Any]  # a row as RowMapping (Result.mappings())
+RowValues = Mapping[Any, Any]  # a row as RowMapping (Result.mappings()), keyed by column names
 
 
 def order_values(order: Order) -> Values:

@@ -71,10 +71,11 @@ def start_payment(cmd: StartPayment, deps: PaymentDeps) -> Payment:
 
 def confirm_payment(cmd: ConfirmPayment, deps: PaymentDeps) -> Payment:
     with deps.uow_factory() as uow:
-        payment = uow.payment(cmd.payment_id)
-        if payment is None:
+        order = uow.order_of(payment_id=cmd.payment_id, with_refunds=False)
+        if order is None:
             raise NotFound("No such payment.")
-        order = uow.order(payment.order_id, lock=True, with_refunds=False)
+        # The locked order's own attempt: the order decides on the objects it holds.
+        payment = next(p for p in order.payments if p.payment_id == cmd.payment_id)
         if payment.method != "bank_transfer":
             raise Conflict(f"Only bank transfers are confirmed by hand; this payment is by {payment.method}.",
                            code="payment_not_offline")

@@ -35,7 +35,9 @@ def request_refund(event: Envelope, uow) -> None:
     order = uow.order(data["order_id"], lock=True)
     if order is None:
         raise RetryLater(f"order {data['order_id']} is not known here yet")
-    if uow.refund(data["refund_id"]) is not None:
+    # The order's refunds first: one requested earlier in this transaction (a batch) is written
+    # only when it commits.
+    if any(r.refund_id == data["refund_id"] for r in order.refunds) or uow.refund(data["refund_id"]) is not None:
         log.info("refund %s was requested before; no second effect", data["refund_id"])
         return
     now = uow.clock.now()
@@ -78,11 +80,10 @@ AFTER_COMMIT = {"refund.requested": submit_requested_refund, "order.canceled": s
 def confirm_refund(cmd: ConfirmRefund, deps: PaymentDeps) -> Refund:
     """Support paid a bank-transfer refund out by hand → succeeded, and orders is told."""
     with deps.uow_factory() as uow:
-        refund = uow.refund(cmd.refund_id)
-        if refund is None:
+        order = uow.order_of(refund_id=cmd.refund_id)
+        if order is None:
             raise NotFound("No such refund.")
-        order = uow.order(refund.order_id, lock=True)
-        refund = uow.refund(cmd.refund_id)  # reloaded under the order's lock
+        refund = next(r for r in order.refunds if r.refund_id == cmd.refund_id)  # read under the order's lock
         order.confirm_manual_refund(refund, uow.clock.now())
         announce_refund(order, refund, uow)
         uow.commit()

@@ -95,16 +95,15 @@ def submit_refund(refund_id: str, deps: PaymentDeps) -> None:
         # Money we owe the customer and could not give back: support must act on it.
         log.error("refund %s refused by %s: %s (%s)", refund_id, gateway.name, exc.code, exc.detail)
         with deps.uow_factory() as uow:
-            refund = uow.refund(refund_id)
-            order = uow.order(refund.order_id, lock=True)
-            refund = uow.refund(refund_id)  # reloaded under the order's lock
+            order = uow.order_of(refund_id=refund_id)
+            refund = next(r for r in order.refunds if r.refund_id == refund_id)  # read under the order's lock
             if order.settle_refund(refund, False, uow.clock.now(), exc.code, exc.detail[:500]):
                 announce_refund(order, refund, uow)
             uow.commit()
         return
     with deps.uow_factory() as uow:
-        refund = uow.refund(refund_id)
-        uow.order(refund.order_id, lock=True, with_payments=False)  # reloads `refund` with the order's refunds
+        order = uow.order_of(refund_id=refund_id, with_payments=False)
+        refund = next(r for r in order.refunds if r.refund_id == refund_id)  # read under the order's lock
         refund.gateway_refund_id = refund.gateway_refund_id or accepted.refund_id
         uow.commit()
     log.info("refund %s accepted by %s as %s", refund_id, gateway.name, accepted.refund_id)
