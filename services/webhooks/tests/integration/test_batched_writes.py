@@ -236,6 +236,26 @@ def test_taking_in_a_batch_costs_one_statement_per_table_and_numbers_the_order_g
             if e["order_id"] == "ord_1"] == [1, 2, 3, 4, 5]
 
 
+def test_taking_in_one_message_at_a_time_writes_its_order_record_with_core(service, handed):
+    add_endpoints(service, "ep_a")
+    created, paid = order_events("ord_1")[:2]
+    with statements(service.engine) as seen:
+        service.dispatcher(created)
+    # The record read (locked) with one SELECT and inserted with one INSERT at commit, already
+    # numbered past order.created (no UPDATE after it).
+    assert seen == Counter({"SELECT inbox": 1, "INSERT inbox": 1, "SELECT order_records": 1, "SELECT endpoints": 1,
+                            "INSERT order_records": 1, "INSERT events": 1, "INSERT deliveries": 1})
+    with statements(service.engine) as seen:
+        service.dispatcher(paid)
+        service.dispatcher(paid)  # redelivered: the inbox stops it before the record is read
+    assert seen["SELECT order_records"] == 1 and seen["UPDATE order_records"] == 1
+    assert seen["INSERT order_records"] == 0 and seen["SELECT inbox"] == 2
+    (record,) = rows(service, tables.order_records)
+    assert (record["order_id"], record["merchant_id"], record["next_sequence"]) == ("ord_1", MERCHANT, 3)
+    assert [(e["type"], e["sequence"]) for e in rows(service, tables.events, tables.events.c.sequence)] == [
+        ("order.created", 1), ("payment.succeeded", 2)]
+
+
 def test_a_deletion_in_the_same_batch_erases_the_order_created_taken_in_just_before(service, handed):
     add_endpoints(service, "ep_a")
     created = sample_envelope("order.created", new_id=True)

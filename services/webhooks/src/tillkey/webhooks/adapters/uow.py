@@ -43,6 +43,16 @@ _LIVE_ENDPOINTS = (
 _ENDPOINTS_LOCKED = (
     select(tables.endpoints).where(tables.endpoints.c.endpoint_id.in_(bindparam("ids", expanding=True)))
     .order_by(tables.endpoints.c.endpoint_id).with_for_update())
+# Taking an event in locks its order's record: read with Core, written back at commit (one
+# INSERT of the new records, one UPDATE of the changed ones), not loaded and flushed by the ORM.
+_ORDER_RECORDS_LOCKED = (
+    select(tables.order_records).where(tables.order_records.c.order_id.in_(bindparam("ids", expanding=True)))
+    .order_by(tables.order_records.c.order_id).with_for_update())
+_ORDER_RECORD_COLUMNS = tuple(c.name for c in tables.order_records.columns)
+_CHANGING_ORDER_RECORD_COLUMNS = ("custom", "next_sequence", "erased_at")
+_INSERT_ORDER_RECORDS = tables.order_records.insert()
+_UPDATE_ORDER_RECORD = update(tables.order_records).where(
+    tables.order_records.c.order_id == bindparam("b_order_id"))
 _EVENT_COLUMNS = tuple(c.name for c in tables.events.columns)
 _DELIVERY_COLUMNS = tuple(c.name for c in tables.deliveries.columns)
 # What recording an attempt writes (domain/policy.py settle): the attempt's row, and these columns.
@@ -62,20 +72,30 @@ def _settled_state(endpoint: Endpoint) -> tuple:
     return tuple(getattr(endpoint, c) for c in _SETTLED_ENDPOINT_COLUMNS)
 
 
+def _record_state(record: OrderRecord) -> tuple:
+    return (dict(record.custom), record.next_sequence, record.erased_at)
+
+
 class WebhooksUnitOfWork(SqlAlchemyUnitOfWork):
     def __init__(self, *args, clock: Clock, **kwargs):
         super().__init__(*args, **kwargs)
         self.clock = clock  # handlers read time here, so tests can move it
         self._live_endpoints: dict[str, list[Endpoint]] = {}
         self._order_records: dict[str, OrderRecord | None] = {}  # locked in this transaction
+        self._records_as_written: dict[str, tuple] = {}  # what the database holds of them (`_write_records`)
+        self._new_records: list[OrderRecord] = []  # added, not yet written
         self._endpoints_as_loaded: dict[str, tuple] = {}  # by endpoints_locked, for save_endpoints
         self._new_events: list[dict] = []  # taken in, not yet written (`add_new_event`)
         self._new_deliveries: list[dict] = []
 
     def __enter__(self) -> WebhooksUnitOfWork:
         super().__enter__()
-        self._new_events, self._new_deliveries = [], []
+        self._forget_unwritten()
         return self
+
+    def _forget_unwritten(self) -> None:
+        self._new_events, self._new_deliveries, self._new_records = [], [], []
+        self._order_records, self._records_as_written = {}, {}
 
     def add(self, obj) -> None:
         self._open_session().add(obj)
@@ -89,7 +109,7 @@ class WebhooksUnitOfWork(SqlAlchemyUnitOfWork):
         super().commit()
 
     def rollback(self) -> None:
-        self._new_events, self._new_deliveries = [], []
+        self._forget_unwritten()
         super().rollback()
 
     # -- events taken in -------------------------------------------------------------------
@@ -103,6 +123,7 @@ class WebhooksUnitOfWork(SqlAlchemyUnitOfWork):
         self._new_deliveries.extend({c: getattr(d, c) for c in _DELIVERY_COLUMNS} for d in deliveries)
 
     def _write_new(self) -> None:
+        self._write_records()
         if self._new_events:
             events, self._new_events = self._new_events, []
             self._open_session().execute(_INSERT_EVENTS, events)
@@ -155,30 +176,50 @@ class WebhooksUnitOfWork(SqlAlchemyUnitOfWork):
     # -- orders and events -----------------------------------------------------------------
     def order_record(self, order_id: str) -> OrderRecord | None:
         # Locked: two consumers taking two events of one order must not hand out the same sequence.
-        if order_id not in self._order_records:
-            self._order_records[order_id] = self._open_session().get(OrderRecord, order_id, with_for_update=True)
+        self.lock_order_records({order_id})
         return self._order_records[order_id]
 
     def order_owner(self, order_id: str) -> str | None:
         """The merchant of an order taken in here (read only: no lock, no sequence)."""
+        self._write_new()
         return self._open_session().scalar(select(tables.order_records.c.merchant_id)
                                    .where(tables.order_records.c.order_id == order_id))
 
-    def lock_order_records(self, order_ids: set[str]) -> None:
+    def lock_order_records(self, order_ids: Set[str]) -> None:
         """Load and lock a batch's order records in one query (in id order, as every other batch
-        locks them: no deadlock between consumers); `order_record` then answers from memory."""
+        locks them: no deadlock between consumers); `order_record` then answers from memory. Plain
+        objects outside the session: what changes on them is written at commit (`_write_records`)."""
         todo = sorted(set(order_ids) - self._order_records.keys())
         if not todo:
             return
-        found = {r.order_id: r for r in self._open_session().scalars(
-            select(OrderRecord).where(tables.order_records.c.order_id.in_(todo))
-            .order_by(tables.order_records.c.order_id).with_for_update())}
         for order_id in todo:
-            self._order_records[order_id] = found.get(order_id)
+            self._order_records[order_id] = None
+        for row in self._open_session().execute(_ORDER_RECORDS_LOCKED, {"ids": todo}).mappings():
+            record = self._order_records[row["order_id"]] = OrderRecord(**row)
+            self._records_as_written[record.order_id] = _record_state(record)
 
     def add_order_record(self, record: OrderRecord) -> None:
-        self._open_session().add(record)
+        """Inserted with the transaction's other new records before its next query or at commit."""
+        self._new_records.append(record)
         self._order_records[record.order_id] = record
+
+    def _write_records(self) -> None:
+        """The new order records in one INSERT, the changed ones (a sequence taken, an erasure) in
+        one UPDATE of the columns that change."""
+        session = self._open_session()
+        new, self._new_records = self._new_records, []
+        if new:
+            session.execute(_INSERT_ORDER_RECORDS, [{c: getattr(r, c) for c in _ORDER_RECORD_COLUMNS} for r in new])
+            for record in new:
+                self._records_as_written[record.order_id] = _record_state(record)
+        changed = [r for order_id, written in self._records_as_written.items()
+                   if (r := self._order_records.get(order_id)) is not None and _record_state(r) != written]
+        if changed:
+            session.execute(_UPDATE_ORDER_RECORD, [
+                {"b_order_id": r.order_id, **{c: getattr(r, c) for c in _CHANGING_ORDER_RECORD_COLUMNS}}
+                for r in changed])
+            for record in changed:
+                self._records_as_written[record.order_id] = _record_state(record)
 
     def event(self, event_id: str) -> WebhookEvent | None:
         self._write_new()
