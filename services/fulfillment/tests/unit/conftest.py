@@ -37,6 +37,12 @@ class FakeFulfillmentUow(FakeUnitOfWork):
     def order(self, order_id, lock=False):
         return self.orders.get(order_id)
 
+    def add_order_unless_known(self, order):
+        if order.order_id in self.orders:
+            return False
+        self.add(order)
+        return True
+
     def product(self, product_id):
         return self.products.get(product_id)
 

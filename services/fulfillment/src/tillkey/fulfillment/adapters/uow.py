@@ -8,13 +8,14 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, case, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from tillkey.fulfillment.adapters import tables
+from tillkey.fulfillment.adapters import rows, tables
 from tillkey.fulfillment.domain.licensing import Activation, GeneratedKey, SigningKey
 from tillkey.fulfillment.domain.model import Delivery, Order, Product
 from tillkey.fulfillment.domain.sources import DEFAULT_LOW_STOCK_THRESHOLD, LicenseSource, Pool
 from tillkey.messaging import SqlAlchemyUnitOfWork
 from tillkey.platform.clock import Clock, SystemClock
 from tillkey.platform.pagination import paginate
+from tillkey.platform.sql import insert_unless_present
 
 IN_CHUNK = 500  # keep IN (...) lists well under every database's parameter limit
 
@@ -48,6 +49,17 @@ class FulfillmentUnitOfWork(SqlAlchemyUnitOfWork):
     def order(self, order_id: str, *, lock: bool = False) -> Order | None:
         # Locked when fulfillment starts: two payment events of one order must not start a line twice.
         return self._open_session().get(Order, order_id, with_for_update=True if lock else None)
+
+    def add_order_unless_known(self, order: Order) -> bool:
+        """A new order and its deliveries, in Core statements (the order's INSERT … ON CONFLICT DO
+        NOTHING, then one executemany INSERT of its deliveries): False, and nothing written, when an
+        order with its id is here already (orders re-emitting order.created)."""
+        session = self._open_session()
+        if not insert_unless_present(session, tables.orders, rows.order_values(order), conflict_on="order_id"):
+            return False
+        if order.deliveries:
+            session.connection().execute(_INSERT_DELIVERY, [rows.delivery_values(d) for d in order.deliveries])
+        return True
 
     def order_for_reading(self, order_id: str) -> Order | None:
         """The order with its deliveries loaded, for the HTTP edge (detached on exit)."""
@@ -239,3 +251,7 @@ class FulfillmentUnitOfWork(SqlAlchemyUnitOfWork):
         deleted = cast(CursorResult[Any], self._open_session().execute(
             delete(tables.activations).where(tables.activations.c.key_id.in_(key_ids))))
         return deleted.rowcount
+
+
+# Built once: a statement's cache key is computed once per statement object, and these run per message.
+_INSERT_DELIVERY = tables.deliveries.insert()

@@ -28,8 +28,6 @@ def remember_product(event: Envelope, uow) -> None:
 
 def remember_order(event: Envelope, uow) -> None:
     data = event.data
-    if uow.order(data["order_id"]) is not None:
-        return
     customer = data["customer"]
     order = Order(order_id=data["order_id"], merchant_id=data["merchant_id"], status=data["status"],
                   created_at=datetime.fromisoformat(data["created_at"]), email=customer["email"],
@@ -40,7 +38,7 @@ def remember_order(event: Envelope, uow) -> None:
                  quantity=line["quantity"], position=position)
         for position, line in enumerate(data["lines"])
     ]
-    uow.add(order)
+    uow.add_order_unless_known(order)  # known already (orders said it again): nothing changes
 
 
 def erase_customer(event: Envelope, uow) -> None:
