@@ -286,3 +286,35 @@ def test_outcomes_are_kept_whole_while_the_database_is_away():
     worker._in_flight = 3  # noqa: SLF001
     assert worker._record_finished() == 3  # noqa: SLF001
     assert calls == [[0, 1, 2]]  # no one-by-one tries against a database that is not there
+
+
+def test_a_finished_job_waits_a_moment_for_those_still_running_and_they_are_recorded_together():
+    """Two jobs claimed together, one done at once and one a little later: with a linger they go in
+    one `record` call; without one the first is recorded alone."""
+    for linger, expected in ((2.0, [[1, 2]]), (0.0, [[1], [2]])):
+        queue, batches = [1, 2], []
+        second_may_finish = threading.Event()
+
+        def claim(free, queue=queue):
+            taken, queue[:] = queue[:free], queue[free:]
+            return taken
+
+        def run(job, gate=second_may_finish):
+            if job == 2:
+                gate.wait(5)
+            return job
+
+        def record(outcomes, batches=batches, gate=second_may_finish):
+            batches.append(sorted(outcomes))
+            gate.set()  # without a linger the first is recorded alone; then the second may finish
+
+        worker = PollingWorker("test", claim, run, threads=2, poll_interval=0.01, record=record,
+                               record_linger=linger)
+        # With a linger the second finishes while the first waits; without one, only once the
+        # first was recorded (record opens the gate).
+        timer = threading.Timer(0.2, second_may_finish.set)
+        if linger:
+            timer.start()
+        run_until(worker, lambda batches=batches: sum(len(b) for b in batches) == 2)
+        timer.cancel()
+        assert batches == expected, linger
