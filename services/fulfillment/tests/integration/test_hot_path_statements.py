@@ -65,3 +65,71 @@ def test_an_order_said_again_writes_nothing_more(service):
     assert [o.merchant_id for o in rows_of(service, tables.orders)] == ["mer_7Yb2kQ9xTz"]
     assert len(rows_of(service, tables.deliveries)) == 1
 
+
+# -- order.paid: the order and its lines locked and read by Core, written back as they changed ---------
+
+POOLED = "prod_pooledaaaa"
+
+
+@pytest.fixture
+def pooled_order(service, client):
+    """An order of two lines of a pool product (threshold 3), five keys in the pool, not paid yet."""
+    from .conftest import know_product, merchant_headers
+    know_product(service, POOLED)
+    assert client.put(f"/v1/products/{POOLED}/license-source", headers=merchant_headers(),
+                      json={"method": "pool", "low_stock_threshold": 3}).status_code == 200
+    assert client.post(f"/v1/products/{POOLED}/licenses", headers=merchant_headers(),
+                       json={"keys": [f"K-{n}" for n in range(5)]}).status_code == 201
+    place_order(service, ORDER, [("line_1aaaaaaaaa", POOLED, 1), ("line_2aaaaaaaaa", POOLED, 2)])
+    return ORDER
+
+
+def pay(service):
+    service.dispatcher(sample_envelope("order.paid", new_id=True, order_id=ORDER))
+
+
+def test_paying_locks_the_order_and_writes_only_what_changed(service, pooled_order):
+    with statements(service) as seen:
+        pay(service)
+    assert counts(seen) == {"SELECT orders": 1, "SELECT deliveries": 1, "SELECT license_sources": 2,
+                            "SELECT pools": 1, "SELECT license_keys": 4, "UPDATE license_keys": 2,
+                            "UPDATE orders": 1, "UPDATE deliveries": 1, "UPDATE pools": 1}
+    texts = {f"{kind} {table}": text for kind, table, text in seen}  # the last of each
+    if service.engine.dialect.name == "postgresql":
+        assert texts["SELECT orders"].endswith("FOR UPDATE") and texts["SELECT pools"].endswith("FOR UPDATE")
+    set_clause = texts["UPDATE orders"].split(" SET ")[1].split(" WHERE ")[0]
+    assert set_clause.split("=")[0].strip() == "status" and "," not in set_clause  # the one column that changed
+    assert texts["UPDATE pools"].split(" SET ")[1].split("=")[0].strip() == "alarm_armed"
+    assert [o.status for o in rows_of(service, tables.orders)] == ["paid"]
+    lines = rows_of(service, tables.deliveries)
+    assert [(d.status, d.method, d.licenses) for d in lines] == [
+        ("delivered", "pool", ["K-0"]), ("delivered", "pool", ["K-1", "K-2"])]
+    assert [p.alarm_armed for p in rows_of(service, tables.pools)] == [False]  # 2 left, below 3: fired once
+
+
+def test_a_second_payment_event_starts_nothing_and_writes_nothing(service, pooled_order):
+    pay(service)
+    with statements(service) as seen:
+        pay(service)
+    assert counts(seen) == {"SELECT orders": 1, "SELECT deliveries": 1}
+    assert sorted(k.line_id or "" for k in rows_of(service, tables.license_keys)) == [
+        "", "", "line_1aaaaaaaaa", "line_2aaaaaaaaa", "line_2aaaaaaaaa"]
+
+
+def test_a_batch_locks_an_order_once_and_sees_what_it_changed_so_far(service, pooled_order):
+    with statements(service) as seen:
+        service.dispatcher.handle_batch([
+            sample_envelope("order.paid", new_id=True, order_id=ORDER),
+            sample_envelope("order.paid", new_id=True, order_id=ORDER)])
+    assert counts(seen)["SELECT orders"] == 1 and counts(seen)["UPDATE license_keys"] == 2
+    assert len([k for k in rows_of(service, tables.license_keys) if k.line_id]) == 3
+
+
+def test_a_rolled_back_change_is_forgotten(service, pooled_order):
+    with service.uow_factory() as uow:
+        uow.order(ORDER, lock=True).status = "paid"
+        uow.rollback()
+        order = uow.order(ORDER, lock=True)
+        assert order.status == "not_paid"
+        uow.commit()
+    assert [o.status for o in rows_of(service, tables.orders)] == ["not_paid"]

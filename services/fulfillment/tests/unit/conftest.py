@@ -49,6 +49,9 @@ class FakeFulfillmentUow(FakeUnitOfWork):
     def source(self, product_id):
         return self.sources.get(product_id)
 
+    def delivery_source(self, product_id):
+        return self.sources.get(product_id)
+
     def pool(self, product_id, lock=False):
         return self.pools.get(product_id)
 

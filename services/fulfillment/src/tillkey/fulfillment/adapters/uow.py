@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, case, delete, func, or_, select, update
+from sqlalchemy import CursorResult, bindparam, case, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from tillkey.fulfillment.adapters import rows, tables
@@ -27,6 +28,23 @@ class FulfillmentUnitOfWork(SqlAlchemyUnitOfWork):
         self.clock = clock or SystemClock()
         self.crypto = crypto  # adapters.license_crypto.LicenseCrypto: signs and hashes generated keys
         self._calls_scheduled = calls_scheduled
+        # Orders and pools locked in this transaction, read with Core and written back at commit.
+        self._orders: dict[str, _Locked] = {}
+        self._pools: dict[str, _Locked] = {}
+
+    def __enter__(self):
+        self._orders, self._pools = {}, {}
+        return super().__enter__()
+
+    def commit(self) -> None:
+        # Locked orders and pools are read and written with Core (`order(lock=True)`, `pool(lock=True)`):
+        # their changes go into this transaction just before it commits, as the ORM's flush would have.
+        self._write_changes()
+        super().commit()
+
+    def rollback(self) -> None:
+        self._orders, self._pools = {}, {}  # what was read under the rolled-back transaction's locks is stale
+        super().rollback()
 
     def web_service_call_scheduled(self) -> None:
         """A line now waits for a call to the merchant's web service: the consumer wakes the call
@@ -42,13 +60,64 @@ class FulfillmentUnitOfWork(SqlAlchemyUnitOfWork):
     def flush(self) -> None:
         self._open_session().flush()
 
+    def _write_changes(self) -> None:
+        """UPDATE the columns that changed on the orders, their deliveries and the pools locked in
+        this transaction: one statement per table and set of changed columns (an executemany for
+        many rows). Their locks end with the commit, so they are forgotten."""
+        orders, pools, self._orders, self._pools = self._orders, self._pools, {}, {}
+        if not orders and not pools:
+            return
+        conn = self._open_session().connection()
+        lines: dict[tuple[str, ...], list[rows.Values]] = {}
+        for locked in orders.values():
+            order = locked.obj
+            if changes := rows.changed(locked.values, rows.order_values(order)):
+                conn.execute(_UPDATE_ORDER, {"b_key": order.order_id, **changes})
+            current = order.__dict__.get("deliveries")
+            if not isinstance(current, list) or {d.line_id for d in current} != locked.lines.keys():
+                raise RuntimeError(f"the deliveries of order {order.order_id} were replaced; lines never change")
+            for line in current:
+                if changes := rows.changed(locked.lines[line.line_id], rows.delivery_values(line)):
+                    lines.setdefault(tuple(changes), []).append({"b_key": line.line_id, **changes})
+        for params in lines.values():
+            conn.execute(_UPDATE_DELIVERY, params)
+        for locked in pools.values():
+            pool = locked.obj
+            if changes := rows.changed(locked.values, {k: getattr(pool, k) for k in locked.values}):
+                conn.execute(_UPDATE_POOL, {"b_key": pool.product_id, **changes})
+
     # -- products and orders -----------------------------------------------------------------
     def product(self, product_id: str) -> Product | None:
         return self._open_session().get(Product, product_id)
 
     def order(self, order_id: str, *, lock: bool = False) -> Order | None:
-        # Locked when fulfillment starts: two payment events of one order must not start a line twice.
-        return self._open_session().get(Order, order_id, with_for_update=True if lock else None)
+        """`lock`: the order's row held until commit (PostgreSQL `FOR UPDATE`; SQLite serializes
+        writers anyway): two payment events of one order must not start a line twice.
+
+        A locked order comes with its deliveries, read with Core statements (one each), detached
+        from the ORM; the columns that change on them are written when the unit of work commits.
+        Asked for again in the same transaction (a batch, or unlocked after), it is the same
+        object, with the changes made so far. Unlocked and not locked before: the ORM's."""
+        known = self._orders.get(order_id)
+        if known is not None:
+            return known.obj
+        session = self._open_session()
+        if not lock:
+            return session.get(Order, order_id)
+        session.flush()  # what the ORM holds changed is in the rows read below (its own get autoflushed)
+        conn = session.connection()
+        row = conn.execute(_LOCK_ORDER, {"b_key": order_id}).mappings().first()
+        if row is None:
+            return None
+        order = rows.order_from(row)
+        # Read after the order's row is locked: a line is only ever changed under that lock.
+        lines = [rows.delivery_from(m) for m in conn.execute(_LINES_OF_ORDER, {"b_key": order_id}).mappings()]
+        # Into the instance's dict, past the ORM's instrumentation: a detached order's deliveries
+        # are a plain list (the ORM never flushes them; _write_changes does).
+        order.__dict__["deliveries"] = lines
+        self._orders[order_id] = _Locked(order, rows.kept(dict(row)),
+                                         {d.line_id: rows.kept(rows.delivery_values(d)) for d in lines})
+        return order
 
     def add_order_unless_known(self, order: Order) -> bool:
         """A new order and its deliveries, in Core statements (the order's INSERT … ON CONFLICT DO
@@ -73,12 +142,32 @@ class FulfillmentUnitOfWork(SqlAlchemyUnitOfWork):
 
     # -- sources and pools ---------------------------------------------------------------------
     def source(self, product_id: str) -> LicenseSource | None:
+        """The ORM's: for the merchant's edits of it."""
         return self._open_session().get(LicenseSource, product_id)
+
+    def delivery_source(self, product_id: str) -> LicenseSource | None:
+        """The product's source to deliver a line by, only read: one Core statement, detached."""
+        row = self._open_session().connection().execute(_SOURCE, {"b_key": product_id}).mappings().first()
+        return LicenseSource(**row) if row is not None else None
 
     def pool(self, product_id: str, *, lock: bool = False) -> Pool | None:
         """With `lock`, claims and uploads of one product take turns (a row lock on PostgreSQL; on
-        SQLite BEGIN IMMEDIATE already made this transaction the only writer)."""
-        return self._open_session().get(Pool, product_id, with_for_update=True if lock else None)
+        SQLite BEGIN IMMEDIATE already made this transaction the only writer). A locked pool is
+        read with Core, detached, and its changed columns written at commit; asked for again in
+        the same transaction, it is the same object."""
+        known = self._pools.get(product_id)
+        if known is not None:
+            return known.obj
+        session = self._open_session()
+        if not lock:
+            return session.get(Pool, product_id)
+        session.flush()
+        row = session.connection().execute(_LOCK_POOL, {"b_key": product_id}).mappings().first()
+        if row is None:
+            return None
+        pool = Pool(**row)
+        self._pools[product_id] = _Locked(pool, dict(row))
+        return pool
 
     def lock_pool(self, product_id: str, merchant_id: str) -> Pool:
         """The product's pool row, created if missing, locked for this transaction.
@@ -253,5 +342,24 @@ class FulfillmentUnitOfWork(SqlAlchemyUnitOfWork):
         return deleted.rowcount
 
 
+@dataclass(eq=False)
+class _Locked:
+    """An order or pool locked in this transaction, its columns as read (`values`) and, for an
+    order, its deliveries' columns as read by line id (`lines`)."""
+
+    obj: Any
+    values: rows.Values
+    lines: dict[str, rows.Values] = field(default_factory=dict)
+
+
 # Built once: a statement's cache key is computed once per statement object, and these run per message.
+_o, _d, _p = tables.orders.c, tables.deliveries.c, tables.pools.c
 _INSERT_DELIVERY = tables.deliveries.insert()
+_LOCK_ORDER = select(tables.orders).where(_o.order_id == bindparam("b_key")).with_for_update()
+_LINES_OF_ORDER = select(tables.deliveries).where(_d.order_id == bindparam("b_key")).order_by(_d.position)
+# No values(): the SET clause is the parameters' columns, b_key aside (SQLAlchemy caches one per set).
+_UPDATE_ORDER = update(tables.orders).where(_o.order_id == bindparam("b_key"))
+_UPDATE_DELIVERY = update(tables.deliveries).where(_d.line_id == bindparam("b_key"))
+_UPDATE_POOL = update(tables.pools).where(_p.product_id == bindparam("b_key"))
+_SOURCE = select(tables.license_sources).where(tables.license_sources.c.product_id == bindparam("b_key"))
+_LOCK_POOL = select(tables.pools).where(_p.product_id == bindparam("b_key")).with_for_update()

@@ -18,7 +18,7 @@ MANUAL_SOURCE_REASON = "the product's license source is manual"
 
 
 def start_line(uow, order: Order, line: Delivery, now: datetime) -> None:
-    source = uow.source(line.product_id)
+    source = uow.delivery_source(line.product_id)
     method = source.method if source is not None else None
     if method == "email":
         line.deliver("email", [], now)
