@@ -1,43 +1,24 @@
 """What the worker's hot path costs in statements (SQLite and PostgreSQL), and what it writes."""
 from __future__ import annotations
 
-import re
 from collections import Counter
-from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from tillkey.contracts import load_sample
 from tillkey.fulfillment.adapters import tables
 from tillkey.testing.messaging import sample_envelope
+from tillkey.testing.statements import counted, recorded_statements, statement_kind
 
 from .conftest import place_order
 
 pytestmark = pytest.mark.integration
 ORDER = load_sample("order.created")["data"]["order_id"]
-_STATEMENT = re.compile(r"\s*(SELECT\b.*?\bFROM|INSERT INTO|UPDATE)\s+(\w+)", re.S | re.I)
-
-
-@contextmanager
-def statements(service):
-    """(kind, table, text) of each SELECT, INSERT and UPDATE the engine runs meanwhile."""
-    seen: list[tuple[str, str, str]] = []
-
-    def record(_conn, _cursor, statement, *_args):
-        match = _STATEMENT.match(statement)
-        if match:
-            seen.append((match.group(1).split()[0].upper(), match.group(2), " ".join(statement.split())))
-
-    event.listen(service.engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(service.engine, "before_cursor_execute", record)
 
 
 def counts(seen) -> Counter:
-    return Counter(f"{kind} {table}" for kind, table, _text in seen if table not in ("inbox", "outbox"))
+    return counted(seen, excluding=("inbox", "outbox"))
 
 
 def rows_of(service, table):
@@ -46,7 +27,7 @@ def rows_of(service, table):
 
 
 def test_a_new_order_is_one_insert_and_its_lines_one_more(service):
-    with statements(service) as seen:
+    with recorded_statements(service.engine) as seen:
         place_order(service, ORDER, [("line_1aaaaaaaaa", "prod_a", 1), ("line_2aaaaaaaaa", "prod_b", 3)])
     assert counts(seen) == {"INSERT orders": 1, "INSERT deliveries": 1}
     [order] = rows_of(service, tables.orders)
@@ -59,7 +40,7 @@ def test_a_new_order_is_one_insert_and_its_lines_one_more(service):
 
 def test_an_order_said_again_writes_nothing_more(service):
     service.dispatcher(sample_envelope("order.created"))
-    with statements(service) as seen:
+    with recorded_statements(service.engine) as seen:
         service.dispatcher(sample_envelope("order.created", new_id=True, merchant_id="mer_somebodyElse"))
     assert counts(seen) == {"INSERT orders": 1}  # the one that found it there
     assert [o.merchant_id for o in rows_of(service, tables.orders)] == ["mer_7Yb2kQ9xTz"]
@@ -89,12 +70,12 @@ def pay(service):
 
 
 def test_paying_locks_the_order_and_writes_only_what_changed(service, pooled_order):
-    with statements(service) as seen:
+    with recorded_statements(service.engine) as seen:
         pay(service)
     assert counts(seen) == {"SELECT orders": 1, "SELECT deliveries": 1, "SELECT license_sources": 2,
                             "SELECT pools": 1, "SELECT license_keys": 4, "UPDATE license_keys": 2,
                             "UPDATE orders": 1, "UPDATE deliveries": 1, "UPDATE pools": 1}
-    texts = {f"{kind} {table}": text for kind, table, text in seen}  # the last of each
+    texts = {statement_kind(text): text for text in seen}  # the last of each
     if service.engine.dialect.name == "postgresql":
         assert texts["SELECT orders"].endswith("FOR UPDATE") and texts["SELECT pools"].endswith("FOR UPDATE")
     set_clause = texts["UPDATE orders"].split(" SET ")[1].split(" WHERE ")[0]
@@ -109,7 +90,7 @@ def test_paying_locks_the_order_and_writes_only_what_changed(service, pooled_ord
 
 def test_a_second_payment_event_starts_nothing_and_writes_nothing(service, pooled_order):
     pay(service)
-    with statements(service) as seen:
+    with recorded_statements(service.engine) as seen:
         pay(service)
     assert counts(seen) == {"SELECT orders": 1, "SELECT deliveries": 1}
     assert sorted(k.line_id or "" for k in rows_of(service, tables.license_keys)) == [
@@ -117,7 +98,7 @@ def test_a_second_payment_event_starts_nothing_and_writes_nothing(service, poole
 
 
 def test_a_batch_locks_an_order_once_and_sees_what_it_changed_so_far(service, pooled_order):
-    with statements(service) as seen:
+    with recorded_statements(service.engine) as seen:
         service.dispatcher.handle_batch([
             sample_envelope("order.paid", new_id=True, order_id=ORDER),
             sample_envelope("order.paid", new_id=True, order_id=ORDER)])

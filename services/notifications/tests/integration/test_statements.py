@@ -4,40 +4,32 @@ Counted per table with a before_cursor_execute listener; the inbox and outbox ar
 """
 from __future__ import annotations
 
-import re
 from collections import Counter
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from tillkey.contracts import load_sample
 from tillkey.notifications.adapters import tables
 from tillkey.notifications.service_layer import sending
 from tillkey.testing.messaging import sample_envelope
+from tillkey.testing.statements import counted, recorded_statements
 
 pytestmark = pytest.mark.integration
 ORDER = load_sample("order.created")["data"]
 
 
-def _counting(engine) -> Counter:
-    counts: Counter = Counter()
-
-    def count(conn, cursor, statement, params, context, executemany):
-        table = re.search(r"(?:FROM|INTO|UPDATE)\s+(\w+)", statement)
-        if table and table.group(1) not in ("inbox", "outbox"):
-            counts[f"{statement.split()[0].upper()} {table.group(1)}"] += 1
-
-    event.listen(engine, "before_cursor_execute", count)
-    return counts
+def _counts(seen) -> Counter:
+    return counted(seen, excluding=("inbox", "outbox"))
 
 
 def test_a_full_order_reads_each_row_once_and_records_its_outcomes_in_one_update(service):
     service.dispatcher.handle_batch([sample_envelope("merchant.registered")])
-    counts = _counting(service.engine)
-    for type in ("order.created", "payment.succeeded", "product.delivered"):
-        service.dispatcher.handle_batch([sample_envelope(type)])  # one event per batch: the worst case
-    assert counts == Counter({
+    with recorded_statements(service.engine) as seen:
+        for type in ("order.created", "payment.succeeded", "product.delivered"):
+            service.dispatcher.handle_batch([sample_envelope(type)])  # one event per batch: the worst case
+    assert _counts(seen) == Counter({
         "INSERT order_recipients": 1, "SELECT products": 1, "INSERT order_lines": 1, "INSERT products": 1,
         "SELECT order_recipients": 2,  # with its merchant's contact: no SELECT merchant_contacts
         "SELECT order_lines": 1, "INSERT messages": 2})  # no SELECT messages: the unique cause decides
@@ -45,10 +37,11 @@ def test_a_full_order_reads_each_row_once_and_records_its_outcomes_in_one_update
     with service.uow_factory() as uow:
         ids = sorted(m.message_id for m in uow.messages_of_order(ORDER["order_id"]))
     assert len(ids) == 2
-    counts.clear()
-    sending.record_outcomes(service.uow_factory(), [sending.Outcome(ids[0]), sending.Outcome(ids[1], "451 busy")],
-                            schedule=(60.0,), give_up_after=timedelta(days=1))
-    assert counts == Counter({"SELECT messages": 1, "UPDATE messages": 1})
+    with recorded_statements(service.engine) as seen:
+        sending.record_outcomes(service.uow_factory(),
+                                [sending.Outcome(ids[0]), sending.Outcome(ids[1], "451 busy")],
+                                schedule=(60.0,), give_up_after=timedelta(days=1))
+    assert _counts(seen) == Counter({"SELECT messages": 1, "UPDATE messages": 1})
     with service.uow_factory() as uow:
         sent, deferred = (uow.messages_locked([i])[i] for i in ids)
     assert (sent.status, sent.sent_at is not None, sent.next_attempt_at, sent.last_error) == ("sent", True, None, None)
@@ -59,10 +52,10 @@ def test_a_full_order_reads_each_row_once_and_records_its_outcomes_in_one_update
 def test_a_copy_of_order_created_or_of_an_email_event_writes_nothing(service):
     for type in ("merchant.registered", "order.created", "payment.succeeded"):
         service.dispatcher.handle_batch([sample_envelope(type)])
-    counts = _counting(service.engine)
-    for type in ("order.created", "payment.succeeded"):
-        service.dispatcher.handle_batch([sample_envelope(type, new_id=True)])
-    assert counts == Counter({"INSERT order_recipients": 1, "SELECT order_recipients": 1, "INSERT messages": 1})
+    with recorded_statements(service.engine) as seen:
+        for type in ("order.created", "payment.succeeded"):
+            service.dispatcher.handle_batch([sample_envelope(type, new_id=True)])
+    assert _counts(seen) == Counter({"INSERT order_recipients": 1, "SELECT order_recipients": 1, "INSERT messages": 1})
     with service.session_factory() as session:
         assert len(session.execute(select(tables.messages.c.message_id)).all()) == 1
         assert len(session.execute(select(tables.order_lines.c.line_id)).all()) == len(ORDER["lines"])

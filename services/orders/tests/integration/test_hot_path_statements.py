@@ -3,45 +3,18 @@ row once, write each change once, and keep the order's and the cart's row locks.
 from collections import Counter
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from tillkey.orders.adapters import tables
 from tillkey.orders.service_layer import commands as c
 from tillkey.testing.messaging import sample_envelope
+from tillkey.testing.statements import counted, recorded_statements
 
 
 @pytest.fixture
 def statements(service):
-    """statements() → the SQL run inside the `with` block, as (verb, table, text) tuples."""
-    seen: list[str] = []
-
-    def record(conn, cursor, statement, params, context, executemany):
-        seen.append(" ".join(statement.split()))
-
-    class Recording:
-        def __enter__(self):
-            seen.clear()
-            event.listen(service.engine, "before_cursor_execute", record)
-            return self
-
-        def __exit__(self, *exc):
-            event.remove(service.engine, "before_cursor_execute", record)
-
-        @property
-        def texts(self) -> list[str]:
-            # Not the transaction's own statements, nor the outbox doorbell's pg_notify (no FROM).
-            return [s for s in seen if not s.startswith(("BEGIN", "SAVEPOINT", "RELEASE"))
-                    and not (s.startswith("SELECT") and " FROM " not in s)]
-
-        def counts(self) -> Counter:
-            out: Counter = Counter()
-            for s in self.texts:
-                words = s.split()
-                table = words[words.index("FROM") + 1] if words[0] == "SELECT" else (
-                    words[2] if words[0] == "INSERT" else words[1])
-                out[f"{words[0]} {table}"] += 1
-            return out
-    return Recording
+    """statements() → a `with` block recording the engine's statements (their text, one line each)."""
+    return lambda: recorded_statements(service.engine)
 
 
 def _cart(service, pids, coupon=None):
@@ -53,7 +26,7 @@ def test_creating_a_cart_reads_its_products_and_coupon_once(service, make_produc
     pids = [make_product(name=f"P{i}")["product_id"] for i in range(2)]
     with statements() as s:
         cart = _cart(service, pids, coupon="ten")
-    assert s.counts() == Counter({"SELECT products": 1, "SELECT coupons": 1, "INSERT carts": 1,
+    assert counted(s) == Counter({"SELECT products": 1, "SELECT coupons": 1, "INSERT carts": 1,
                                   "INSERT cart_lines": 1})
     assert [line["quantity"] for line in cart["lines"]] == [1, 3] and cart["discount"] == 4900 * 4 // 10
     assert cart == service.handle(c.GetCart(cart["cart_id"]))      # the answer is what a new read shows
@@ -66,10 +39,10 @@ def test_checkout_reads_the_locked_cart_and_its_products_in_two_statements(servi
     customer = c.CustomerInput(**checkout_body["customer"])
     with statements() as s:
         answer = service.handle(c.Checkout(cart["cart_id"], customer, "card", True, True))
-    assert s.counts() == Counter({"SELECT carts": 1, "SELECT cart_lines": 1, "SELECT coupons": 1,
+    assert counted(s) == Counter({"SELECT carts": 1, "SELECT cart_lines": 1, "SELECT coupons": 1,
                                   "UPDATE coupons": 1, "UPDATE carts": 1, "INSERT orders": 1,
                                   "INSERT order_lines": 1, "INSERT outbox": 1})
-    lock = next(t for t in s.texts if t.startswith("SELECT") and "FROM carts" in t)
+    lock = next(t for t in s if t.startswith("SELECT") and "FROM carts" in t)
     assert ("FOR UPDATE" in lock) == (service.engine.dialect.name == "postgresql")
     order = answer["order"]
     assert order == service.handle(c.GetOrder(order["order_id"], c.Viewer("admin", None, None)))
@@ -87,12 +60,12 @@ def test_a_payment_locks_the_order_and_updates_only_what_changed(service, place_
         service.dispatcher(sample_envelope("payment.succeeded", new_id=True, order_id=order["order_id"],
                                            merchant_id=order["merchant_id"], amount=order["total"],
                                            currency="EUR", method="paypal"))
-    counts = s.counts()
+    counts = counted(s)
     assert (counts["SELECT orders"], counts["SELECT order_lines"], counts["UPDATE orders"]) == (1, 1, 1)
     assert counts["UPDATE order_lines"] == 0 and counts["INSERT outbox"] == 1
-    lock = next(t for t in s.texts if t.startswith("SELECT") and "FROM orders" in t)
+    lock = next(t for t in s if t.startswith("SELECT") and "FROM orders" in t)
     assert ("FOR UPDATE" in lock) == (service.engine.dialect.name == "postgresql")
-    written = next(t for t in s.texts if t.startswith("UPDATE orders"))
+    written = next(t for t in s if t.startswith("UPDATE orders"))
     assigned = written.split(" SET ")[1].split(" WHERE ")[0]
     assert sorted(part.split("=")[0].strip() for part in assigned.split(",")) == [
         "paid_at", "payment_method", "status", "updated_at"]
@@ -108,7 +81,7 @@ def test_deliveries_of_one_order_in_one_batch_share_the_locked_order(service, pl
                  for i, line in enumerate(order["lines"])]
     with statements() as s:
         service.dispatcher.handle_batch(envelopes)
-    counts = s.counts()
+    counts = counted(s)
     assert (counts["SELECT orders"], counts["SELECT order_lines"]) == (1, 1)     # locked once for both
     assert (counts["UPDATE orders"], counts["UPDATE order_lines"]) == (1, 2)     # written once, at commit
     assert len(db.outbox("order.delivered")) == 1

@@ -5,14 +5,12 @@ Counted per table with a before_cursor_execute listener; rate limits are the lib
 from __future__ import annotations
 
 import json
-import re
 from collections import Counter
-from contextlib import contextmanager
 from dataclasses import replace
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from tillkey.payments.adapters import tables
 from tillkey.payments.entrypoints.app import create_app
@@ -21,6 +19,7 @@ from tillkey.payments.service_layer.gateway_port import GatewayCharge, GatewayNo
 from tillkey.payments.service_layer.submission import submit_charge
 from tillkey.platform import credentials
 from tillkey.testing.messaging import sample_envelope
+from tillkey.testing.statements import counted, recorded_statements
 
 from .conftest import SECRET
 
@@ -28,7 +27,6 @@ pytestmark = pytest.mark.integration
 ORDER = "ord_3Hq8ZrW2mNp5"
 URL = f"/v1/orders/{ORDER}/payments"
 TOKEN = {"token": credentials.make_order_token(SECRET, ORDER)}
-_STATEMENT = re.compile(r"^\s*(SELECT|INSERT|UPDATE|DELETE)\b(?:.*?\b(?:FROM|INTO))?\s+\"?(\w+)", re.I | re.S)
 
 
 class InProcessGateway:
@@ -68,20 +66,9 @@ def order(service):
     return ORDER
 
 
-@contextmanager
-def counted(service):
-    seen: Counter = Counter()
-
-    def record(_conn, _cursor, statement, *_args):
-        match = _STATEMENT.match(statement)
-        if match and match.group(2) in tables.metadata.tables and match.group(2) != "rate_limits":
-            seen[f"{match.group(1).upper()} {match.group(2)}"] += 1
-
-    event.listen(service.engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(service.engine, "before_cursor_execute", record)
+def counts(seen) -> Counter:
+    """Per "VERB table", of this service's own tables but the library's rate limits."""
+    return counted(seen, tables=tables.metadata.tables, excluding=("rate_limits",))
 
 
 def pay_by_card(client, headers=None):
@@ -102,10 +89,10 @@ def notify(service, payment_id, type_="charge.succeeded", **extra):
 
 
 def test_a_card_attempt_reads_its_order_once_and_answers_from_what_it_wrote(client, service, gateway, order):
-    with counted(service) as seen:
+    with recorded_statements(service.engine) as seen:
         started = pay_by_card(client)
     # The order locked with its payments; no re-read before the gateway call nor for the answer.
-    assert seen == {"SELECT orders": 1, "SELECT payments": 1, "INSERT payments": 1, "UPDATE payments": 1}
+    assert counts(seen) == {"SELECT orders": 1, "SELECT payments": 1, "INSERT payments": 1, "UPDATE payments": 1}
     assert gateway.charged == [started["payment_id"]]
     assert (started["status"], started["refunds"], started["failure"]) == ("pending", [], None)
     row = payment_row(service, started["payment_id"])
@@ -116,9 +103,9 @@ def test_a_card_attempt_reads_its_order_once_and_answers_from_what_it_wrote(clie
 
 def test_a_second_attempt_supersedes_the_first_without_reading_refunds(client, service, order):
     first = pay_by_card(client)
-    with counted(service) as seen:
+    with recorded_statements(service.engine) as seen:
         pay_by_card(client)
-    assert seen == {"SELECT orders": 1, "SELECT payments": 1, "INSERT payments": 1, "UPDATE payments": 2}
+    assert counts(seen) == {"SELECT orders": 1, "SELECT payments": 1, "INSERT payments": 1, "UPDATE payments": 2}
     assert payment_row(service, first["payment_id"]).status == "superseded"
 
 
@@ -138,34 +125,34 @@ def test_an_attempt_the_sweeper_may_have_taken_is_read_again_before_it_is_sent(c
         written = replace(uow.payment(started["payment_id"]), gateway_token="tok_x", charge_id=None)
     # Already acknowledged (by the sweeper, say): the copy in hand is too old to be trusted.
     old = replace(written, updated_at=written.updated_at - service.deps.resubmit_after / 2 - timedelta(seconds=1))
-    with counted(service) as seen:
+    with recorded_statements(service.engine) as seen:
         assert submit_charge(started["payment_id"], service.deps, fail_if_unreachable=True, written=old) is None
-    assert seen == {"SELECT payments": 1} and gateway.charged == [started["payment_id"]]
+    assert counts(seen) == {"SELECT payments": 1} and gateway.charged == [started["payment_id"]]
 
 
 def test_a_successful_charge_notification_locks_and_loads_the_order_in_three_reads(client, service, order):
     started = pay_by_card(client)
-    with counted(service) as seen:
+    with recorded_statements(service.engine) as seen:
         assert notify(service, started["payment_id"]) == "applied"
-    assert seen == {"SELECT orders": 1, "SELECT payments": 1, "SELECT refunds": 1,
-                    "INSERT gateway_notifications": 1, "INSERT outbox": 1, "UPDATE payments": 1,
-                    "UPDATE orders": 1}
+    assert counts(seen) == {"SELECT orders": 1, "SELECT payments": 1, "SELECT refunds": 1,
+                            "INSERT gateway_notifications": 1, "INSERT outbox": 1, "UPDATE payments": 1,
+                            "UPDATE orders": 1}
     assert payment_row(service, started["payment_id"]).status == "succeeded"
-    with counted(service) as seen:
+    with recorded_statements(service.engine) as seen:
         assert notify(service, started["payment_id"]) == "duplicate"
-    assert "INSERT outbox" not in seen and "UPDATE payments" not in seen
+    assert "INSERT outbox" not in counts(seen) and "UPDATE payments" not in counts(seen)
 
 
 def test_a_failed_charge_notification_reads_no_refunds(client, service, order):
     started = pay_by_card(client)
-    with counted(service) as seen:
+    with recorded_statements(service.engine) as seen:
         assert notify(service, started["payment_id"], "charge.failed", code="card_declined") == "applied"
-    assert seen == {"SELECT orders": 1, "SELECT payments": 1, "INSERT gateway_notifications": 1,
-                    "INSERT outbox": 1, "UPDATE payments": 1}
+    assert counts(seen) == {"SELECT orders": 1, "SELECT payments": 1, "INSERT gateway_notifications": 1,
+                            "INSERT outbox": 1, "UPDATE payments": 1}
     assert payment_row(service, started["payment_id"]).status == "failed"
 
 
 def test_a_notification_for_an_unknown_payment_is_ignored_after_one_read(service, order):
-    with counted(service) as seen:
+    with recorded_statements(service.engine) as seen:
         assert notify(service, "pay_unknown") == "ignored"
-    assert seen == {"SELECT orders": 1}
+    assert counts(seen) == {"SELECT orders": 1}

@@ -1,17 +1,16 @@
 """What the worker's handlers cost in statements (SQLite and PostgreSQL), and what they write."""
 from __future__ import annotations
 
-from contextlib import contextmanager
-
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from tillkey.payments.adapters import tables
 from tillkey.payments.domain.model import Payment
 from tillkey.payments.domain.refunds import Refund
 from tillkey.testing.messaging import sample_envelope
+from tillkey.testing.statements import recorded_statements, statement_kind
 
-from .test_pay_path_statements import _STATEMENT, counted
+from .test_pay_path_statements import counts
 
 pytestmark = pytest.mark.integration
 ORDER = "ord_3Hq8ZrW2mNp5"
@@ -23,50 +22,34 @@ def rows_of(service, table, order_id=ORDER):
 
 
 def test_a_new_order_is_one_insert_and_a_repeated_one_writes_nothing(service):
-    with counted(service) as seen:
+    with recorded_statements(service.engine) as seen:
         service.dispatcher(sample_envelope("order.created"))
-    assert seen == {"SELECT inbox": 1, "INSERT inbox": 1, "INSERT orders": 1}
+    assert counts(seen) == {"SELECT inbox": 1, "INSERT inbox": 1, "INSERT orders": 1}
     [order] = rows_of(service, tables.orders)
     assert (order.amount, order.currency, order.status, order.payment_method) == (8820, "EUR", "not_paid", "card")
     assert order.summary["lines"] and rows_of(service, tables.payments) == []
-    with counted(service) as seen:  # orders says it again (another event id): nothing written but the inbox's
+    # orders says it again (another event id): nothing written but the inbox's
+    with recorded_statements(service.engine) as seen:
         service.dispatcher(sample_envelope("order.created", new_id=True, total=1))
-    assert seen == {"SELECT inbox": 1, "INSERT inbox": 1, "INSERT orders": 1}
+    assert counts(seen) == {"SELECT inbox": 1, "INSERT inbox": 1, "INSERT orders": 1}
     assert rows_of(service, tables.orders)[0].amount == 8820
 
 
 def test_a_free_order_is_written_with_its_free_payment_and_announced_once(service):
-    with counted(service) as seen:
+    with recorded_statements(service.engine) as seen:
         service.dispatcher(sample_envelope("order.created", total=0, discount=9800))
-    assert seen == {"SELECT inbox": 1, "INSERT inbox": 1, "INSERT orders": 1, "INSERT payments": 1,
-                    "INSERT outbox": 1}
+    assert counts(seen) == {"SELECT inbox": 1, "INSERT inbox": 1, "INSERT orders": 1, "INSERT payments": 1,
+                            "INSERT outbox": 1}
     assert rows_of(service, tables.orders)[0].status == "paid"
     [payment] = rows_of(service, tables.payments)
     assert (payment.method, payment.status, payment.amount) == ("free", "succeeded", 0)
-    with counted(service) as seen:
+    with recorded_statements(service.engine) as seen:
         service.dispatcher(sample_envelope("order.created", new_id=True, total=0, discount=9800))
-    assert "INSERT payments" not in seen and "INSERT outbox" not in seen
+    assert "INSERT payments" not in counts(seen) and "INSERT outbox" not in counts(seen)
     assert len(rows_of(service, tables.payments)) == 1
 
 
 # -- an order locked by Core: read once per transaction, written back as it changed ---------------------
-
-@contextmanager
-def statements(service, kind):
-    """The text of each statement of `kind` (e.g. "UPDATE orders") the engine runs meanwhile."""
-    texts: list[str] = []
-
-    def record(_conn, _cursor, statement, *_args):
-        match = _STATEMENT.match(statement)
-        if match and f"{match.group(1).upper()} {match.group(2)}" == kind:
-            texts.append(" ".join(statement.split()))
-
-    event.listen(service.engine, "before_cursor_execute", record)
-    try:
-        yield texts
-    finally:
-        event.remove(service.engine, "before_cursor_execute", record)
-
 
 @pytest.fixture
 def paid_order(service):
@@ -90,11 +73,12 @@ def test_a_locked_order_and_its_new_payment_are_written_at_commit(service, paid_
 
 def test_closing_a_paid_order_locks_it_and_writes_only_what_changed(service, paid_order):
     inbox_only = service.dispatcher.dispatcher  # no follow-up thread sending the refund meanwhile
-    with counted(service) as seen, statements(service, "SELECT orders") as locks, \
-            statements(service, "UPDATE orders") as updates:
+    with recorded_statements(service.engine) as seen:
         inbox_only(sample_envelope("order.canceled"))
-    assert seen == {"SELECT inbox": 1, "INSERT inbox": 1, "SELECT orders": 1, "SELECT payments": 1,
-                    "SELECT refunds": 1, "UPDATE orders": 1, "INSERT refunds": 1}
+    locks = [text for text in seen if statement_kind(text) == "SELECT orders"]
+    updates = [text for text in seen if statement_kind(text) == "UPDATE orders"]
+    assert counts(seen) == {"SELECT inbox": 1, "INSERT inbox": 1, "SELECT orders": 1, "SELECT payments": 1,
+                            "SELECT refunds": 1, "UPDATE orders": 1, "INSERT refunds": 1}
     if service.engine.dialect.name == "postgresql":
         assert locks[0].endswith("FOR UPDATE")
     [update] = updates
@@ -110,10 +94,11 @@ def test_a_batch_locks_an_order_once_and_sees_what_it_changed_so_far(service, pa
     # Two refunds of 5000 on a payment of 8820: the second must see the first one holding its part.
     first, second = (sample_envelope("refund.requested", new_id=True, refund_id=f"re_{n}", amount=5000)
                      for n in ("first", "second"))
-    with counted(service) as seen:
+    with recorded_statements(service.engine) as seen:
         service.dispatcher.dispatcher.handle_batch([first, second])
-    assert seen["SELECT payments"] == 1 and seen["SELECT refunds"] == 3  # the order's once, each id's check once
-    assert seen["INSERT refunds"] == 1  # both in one statement
+    # The order's once, each id's check once.
+    assert counts(seen)["SELECT payments"] == 1 and counts(seen)["SELECT refunds"] == 3
+    assert counts(seen)["INSERT refunds"] == 1  # both in one statement
     statuses = {r.refund_id: (r.status, r.failure_code) for r in rows_of(service, tables.refunds)}
     assert statuses == {"re_first": ("pending", None), "re_second": ("failed", "amount_too_large")}
 
@@ -129,10 +114,10 @@ def test_a_rolled_back_change_is_forgotten(service, paid_order):
 
 
 def test_a_collection_not_asked_for_is_read_when_touched(service, paid_order):
-    with service.uow_factory() as uow, counted(service) as seen:
+    with service.uow_factory() as uow, recorded_statements(service.engine) as seen:
         order = uow.order_of(payment_id="pay_paid", with_refunds=False)
-        assert seen == {"SELECT orders": 1, "SELECT payments": 1}
-        assert order.refunds == [] and seen["SELECT refunds"] == 1
+        assert counts(seen) == {"SELECT orders": 1, "SELECT payments": 1}
+        assert order.refunds == [] and counts(seen)["SELECT refunds"] == 1
         at = uow.clock.now()
         order.refunds.append(Refund("re_late", ORDER, "pay_paid", 100, "EUR", "pending", "asked", at, at))
         uow.commit()

@@ -5,15 +5,14 @@ statements, whatever the batch's size: these tests count them, and check the row
 """
 from __future__ import annotations
 
-import re
 from collections import Counter
-from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from tillkey.testing.messaging import sample_envelope
+from tillkey.testing.statements import counted, recorded_statements
 from tillkey.webhooks.adapters import tables
 from tillkey.webhooks.domain.model import Endpoint
 from tillkey.webhooks.domain.policy import GONE_REASON, SendResult
@@ -23,26 +22,6 @@ from .conftest import MERCHANT
 
 pytestmark = pytest.mark.integration
 SCHEDULE = (60.0, 600.0)
-_KIND = re.compile(r"^\s*(SELECT|INSERT|UPDATE|DELETE)\b(?:.*?\b(?:FROM|INTO)\s+|\s+)\"?(\w+)",
-                   re.IGNORECASE | re.DOTALL)
-
-
-@contextmanager
-def statements(engine):
-    """Counts `SELECT deliveries`, `INSERT attempts`, … run on `engine` inside the block."""
-    seen: Counter = Counter()
-
-    def count(_conn, _cursor, statement, *_args):
-        match = _KIND.match(statement)
-        if match:
-            seen[f"{match.group(1).upper()} {match.group(2)}"] += 1
-
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
-
 
 def add_endpoints(service, *endpoint_ids, merchant=MERCHANT):
     with service.uow_factory() as uow:
@@ -77,11 +56,11 @@ def test_recording_a_batch_costs_one_statement_per_table_and_writes_every_row(se
     at = service.clock.now()
     results = [SendResult(12, 200, excerpt="ok"), SendResult(30, 500, excerpt="boom"), SendResult(7, None, "timeout")]
     finished = [delivering.Finished(job, results[i % 3], at, 0.5) for i, job in enumerate(handed)]
-    with statements(service.engine) as seen:
+    with recorded_statements(service.engine) as seen:
         delivering.record_many(service.uow_factory(), finished, SCHEDULE)
     # Endpoints are updated because failures start their failing_since; all rows of a kind in one statement.
-    assert seen == Counter({"SELECT deliveries": 1, "SELECT endpoints": 1, "INSERT attempts": 1,
-                            "UPDATE deliveries": 1, "UPDATE endpoints": 1})
+    assert counted(seen) == Counter({"SELECT deliveries": 1, "SELECT endpoints": 1, "INSERT attempts": 1,
+                                     "UPDATE deliveries": 1, "UPDATE endpoints": 1})
     by_id = {d["delivery_id"]: d for d in rows(service, tables.deliveries, tables.deliveries.c.delivery_id)}
     attempts = {a["delivery_id"]: a for a in rows(service, tables.attempts, tables.attempts.c.attempt_id)}
     assert len(attempts) == 6
@@ -102,12 +81,12 @@ def test_successes_on_healthy_endpoints_leave_the_endpoints_alone(service, hande
     add_endpoints(service, "ep_a")
     service.dispatcher.handle_batch(order_events())
     at = service.clock.now()
-    with statements(service.engine) as seen:
+    with recorded_statements(service.engine) as seen:
         delivering.record_many(service.uow_factory(),
                                [delivering.Finished(j, SendResult(5, 204), at, 0.5) for j in handed], SCHEDULE)
     # The endpoint comes with the deliveries, unlocked: a success on an endpoint that is not failing
     # changes nothing on it, so it is neither locked nor written.
-    assert seen == Counter({"SELECT deliveries": 1, "INSERT attempts": 1, "UPDATE deliveries": 1})
+    assert counted(seen) == Counter({"SELECT deliveries": 1, "INSERT attempts": 1, "UPDATE deliveries": 1})
     assert {d["status"] for d in rows(service, tables.deliveries)} == {"succeeded"}
     (endpoint,) = rows(service, tables.endpoints)
     assert endpoint["enabled"] and endpoint["failing_since"] is None
@@ -120,12 +99,12 @@ def test_a_success_on_a_failing_endpoint_locks_it_and_ends_its_failing_period(se
     with service.engine.begin() as conn:
         conn.execute(tables.endpoints.update().where(tables.endpoints.c.endpoint_id == "ep_a")
                      .values(failing_since=at - timedelta(days=1)))
-    with statements(service.engine) as seen:
+    with recorded_statements(service.engine) as seen:
         delivering.record_many(service.uow_factory(),
                                [delivering.Finished(j, SendResult(5, 204), at, 0.5) for j in handed], SCHEDULE)
     # ep_a alone is read again under its lock, and written; ep_b (healthy) is left alone.
-    assert seen == Counter({"SELECT deliveries": 1, "SELECT endpoints": 1, "INSERT attempts": 1,
-                            "UPDATE deliveries": 1, "UPDATE endpoints": 1})
+    assert counted(seen) == Counter({"SELECT deliveries": 1, "SELECT endpoints": 1, "INSERT attempts": 1,
+                                     "UPDATE deliveries": 1, "UPDATE endpoints": 1})
     assert {e["endpoint_id"]: e["failing_since"] for e in rows(service, tables.endpoints)} == {
         "ep_a": None, "ep_b": None}
     assert {d["status"] for d in rows(service, tables.deliveries)} == {"succeeded"}
@@ -162,10 +141,10 @@ def test_a_claim_reads_due_deliveries_with_their_bodies_and_endpoints_in_one_que
         uow.endpoint_by_id("ep_b", lock=True).disable("disabled by the merchant")
         uow.commit()
     lease = timedelta(minutes=1)
-    with statements(service.engine) as seen:
+    with recorded_statements(service.engine) as seen:
         jobs = delivering.claim(service.uow_factory(), 10, lease, 2, {"ep_c": 1})
     # One joined query; one UPDATE of the abandoned deliveries, one of the leased ones.
-    assert seen == Counter({"SELECT deliveries": 1, "UPDATE deliveries": 2})
+    assert counted(seen) == Counter({"SELECT deliveries": 1, "UPDATE deliveries": 2})
     # ep_a: its 3 due deliveries, but 2 at most in flight; ep_c: one place left under its cap.
     assert sorted(j.endpoint_id for j in jobs) == ["ep_a", "ep_a", "ep_c"]
     events = {e["event_id"]: e["body"] for e in rows(service, tables.events)}
@@ -178,9 +157,9 @@ def test_a_claim_reads_due_deliveries_with_their_bodies_and_endpoints_in_one_que
     assert sorted(d["status"] for d in by_id.values() if d["endpoint_id"] == "ep_b") == ["failed"] * 3
     assert sorted(d["status"] for d in by_id.values() if d["endpoint_id"] != "ep_b") == ["pending"] * 6
     # Leased ones and endpoints at their cap are skipped by the next claim.
-    with statements(service.engine) as seen:
+    with recorded_statements(service.engine) as seen:
         again = delivering.claim(service.uow_factory(), 10, lease, 2, {"ep_a": 2, "ep_c": 2})
-    assert again == [] and seen == Counter({"SELECT deliveries": 1})
+    assert again == [] and counted(seen) == Counter({"SELECT deliveries": 1})
 
 
 def test_a_410_in_the_middle_of_a_batch_disables_once_and_fails_the_rest(service, handed):
@@ -206,12 +185,13 @@ def test_taking_in_a_batch_costs_one_statement_per_table_and_numbers_the_order_g
     add_endpoints(service, "ep_c", merchant="mer_other")
     other = sample_envelope("order.created", new_id=True, order_id="ord_other", merchant_id="mer_other")
     batch = [*order_events("ord_1"), other, *order_events("ord_2")]
-    with statements(service.engine) as seen:
+    with recorded_statements(service.engine) as seen:
         service.dispatcher.handle_batch(batch)
     # Both merchants' endpoints in one query; the new order records in one INSERT (no UPDATE: their
     # sequences were taken before they were written); events and deliveries one INSERT each.
-    assert seen == Counter({"SELECT inbox": 1, "INSERT inbox": 1, "SELECT order_records": 1, "SELECT endpoints": 1,
-                            "INSERT order_records": 1, "INSERT events": 1, "INSERT deliveries": 1})
+    assert counted(seen) == Counter({"SELECT inbox": 1, "INSERT inbox": 1, "SELECT order_records": 1,
+                                     "SELECT endpoints": 1, "INSERT order_records": 1, "INSERT events": 1,
+                                     "INSERT deliveries": 1})
     events = rows(service, tables.events, tables.events.c.order_id, tables.events.c.sequence)
     assert [(e["order_id"], e["sequence"], e["type"]) for e in events] == [
         ("ord_1", 1, "order.created"), ("ord_1", 2, "payment.succeeded"), ("ord_1", 3, "order.delivered"),
@@ -228,10 +208,10 @@ def test_taking_in_a_batch_costs_one_statement_per_table_and_numbers_the_order_g
     assert all(by_event[j.event_id] == j.body for j in handed)  # what is sent is what is stored
 
     # The next batch of an existing order: one UPDATE of its record, sequences go on without a gap.
-    with statements(service.engine) as seen:
+    with recorded_statements(service.engine) as seen:
         service.dispatcher.handle_batch([sample_envelope(t, new_id=True, order_id="ord_1")
                                          for t in ("payment.refunded", "order.canceled")])
-    assert seen["UPDATE order_records"] == 1 and seen["INSERT order_records"] == 0
+    assert counted(seen)["UPDATE order_records"] == 1 and counted(seen)["INSERT order_records"] == 0
     assert [e["sequence"] for e in rows(service, tables.events, tables.events.c.sequence)
             if e["order_id"] == "ord_1"] == [1, 2, 3, 4, 5]
 
@@ -239,17 +219,18 @@ def test_taking_in_a_batch_costs_one_statement_per_table_and_numbers_the_order_g
 def test_taking_in_one_message_at_a_time_writes_its_order_record_with_core(service, handed):
     add_endpoints(service, "ep_a")
     created, paid = order_events("ord_1")[:2]
-    with statements(service.engine) as seen:
+    with recorded_statements(service.engine) as seen:
         service.dispatcher(created)
     # The record read (locked) with one SELECT and inserted with one INSERT at commit, already
     # numbered past order.created (no UPDATE after it).
-    assert seen == Counter({"SELECT inbox": 1, "INSERT inbox": 1, "SELECT order_records": 1, "SELECT endpoints": 1,
-                            "INSERT order_records": 1, "INSERT events": 1, "INSERT deliveries": 1})
-    with statements(service.engine) as seen:
+    assert counted(seen) == Counter({"SELECT inbox": 1, "INSERT inbox": 1, "SELECT order_records": 1,
+                                     "SELECT endpoints": 1, "INSERT order_records": 1, "INSERT events": 1,
+                                     "INSERT deliveries": 1})
+    with recorded_statements(service.engine) as seen:
         service.dispatcher(paid)
         service.dispatcher(paid)  # redelivered: the inbox stops it before the record is read
-    assert seen["SELECT order_records"] == 1 and seen["UPDATE order_records"] == 1
-    assert seen["INSERT order_records"] == 0 and seen["SELECT inbox"] == 2
+    assert counted(seen)["SELECT order_records"] == 1 and counted(seen)["UPDATE order_records"] == 1
+    assert counted(seen)["INSERT order_records"] == 0 and counted(seen)["SELECT inbox"] == 2
     (record,) = rows(service, tables.order_records)
     assert (record["order_id"], record["merchant_id"], record["next_sequence"]) == ("ord_1", MERCHANT, 3)
     assert [(e["type"], e["sequence"]) for e in rows(service, tables.events, tables.events.c.sequence)] == [

@@ -48,15 +48,16 @@ def count_sql(engine) -> None:
     @event.listens_for(engine, "before_cursor_execute")
     def _count(_conn, _cursor, statement, *_args):
         count("sql_statements")
-        count(f"sql[{process}] {_statement_kind(statement)}")
+        count(f"sql[{process}] {statement_kind(statement)}")
 
 
 _KIND = re.compile(r"^\s*(\w+)(?:.*?\b(?:FROM|INTO|UPDATE)\s+\"?(\w+))?", re.IGNORECASE | re.DOTALL)
 
 
 @functools.lru_cache(maxsize=1024)  # statements repeat (SQLAlchemy caches their text): match each once
-def _statement_kind(statement: str) -> str:
-    """`SELECT orders`, `INSERT inbox`, `COMMIT`: which statements a process runs, for the bench."""
+def statement_kind(statement: str) -> str:
+    """`SELECT orders`, `INSERT inbox`, `COMMIT`: which statements a process runs, for the bench
+    (and for the tests that count a hot path's statements)."""
     match = _KIND.match(statement)
     if not match:
         return statement[:30]
