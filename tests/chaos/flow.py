@@ -41,6 +41,7 @@ class Flow:
     unexpected: list[str] = field(default_factory=list)
     abandoned: list[str] = field(default_factory=list)
     failed_attempts: list[str] = field(default_factory=list)  # payments that failed and were tried again
+    paid_by_earlier_attempt: list[str] = field(default_factory=list)  # a retry found the order paid
     absorbed: int = 0  # connection errors and 503s met during the fault and retried (the fault was felt)
     # Set while a fault is on (and a grace after): connection errors and 503s are expected then.
     fault_on: threading.Event = field(default_factory=threading.Event)
@@ -102,12 +103,19 @@ class Flow:
             self.bought.append(bought)
         # As the payment page: pay, follow the attempt to its outcome; a failed attempt (the card
         # gateway unreachable fails it at once so the customer can retry) is tried again.
-        for _attempt in range(PAYMENT_ATTEMPTS):
+        for attempt in range(PAYMENT_ATTEMPTS):
             token = self._post(http, "sandbox", "/v1/tokens", CARD)
-            payment = self._post(http, "payments", f"/v1/orders/{order['order_id']}/payments",
-                                 {"method": "card", "payment_token": token["payment_token"]},
-                                 params={"token": order["order_token"]})
-            status = self._outcome(http, bought, payment)
+            try:
+                payment = self._post(http, "payments", f"/v1/orders/{order['order_id']}/payments",
+                                     {"method": "card", "payment_token": token["payment_token"]},
+                                     params={"token": order["order_token"]}, paid_already=attempt > 0)
+                status = self._outcome(http, bought, payment)
+            except _PaidAlready:
+                # 409 order_paid to a retry: the gateway took the earlier attempt's charge although
+                # its answer was lost (killed mid-answer), and that late charge paid the order, as
+                # it must (the customer paid once). The tally then checks it was delivered as paid.
+                self.paid_by_earlier_attempt.append(order["order_id"])
+                status = "succeeded"
             if status == "succeeded":
                 bought.paid = True
                 # The order page asks fulfillment what was delivered (its API is on the customer's path too).
@@ -166,7 +174,9 @@ class Flow:
                               status)
         return f"{status} ({payment.get('failure_code')})" if status == "failed" else status
 
-    def _post(self, http: requests.Session, service: str, path: str, body: dict, params=None) -> dict:
+    def _post(self, http: requests.Session, service: str, path: str, body: dict, params=None,
+              paid_already: bool = False) -> dict:
+        """The created resource. `paid_already`: a 409 order_paid raises _PaidAlready."""
         key = uuid.uuid4().hex
         deadline = time.monotonic() + STEP_DEADLINE
         last = "nothing"
@@ -192,6 +202,8 @@ class Flow:
                 self.absorbed += 1
                 time.sleep(min(float(retry_after), 2.0))
                 continue
+            if paid_already and resp.status_code == 409 and code == "order_paid":
+                raise _PaidAlready(path)
             if resp.status_code in (409, 429) and (code in ("idempotency_in_progress", "order_not_ready")
                                                    or retry_after):
                 time.sleep(0.1 if code == "order_not_ready" else 0.5)
@@ -226,6 +238,10 @@ class _FaultWindow:
     def __exit__(self, *_exc):
         self.flow.fault_ended_at = time.monotonic()
         self.flow.fault_on.clear()
+
+
+class _PaidAlready(Exception):
+    """A payment retry found the order paid (by an earlier attempt's charge)."""
 
 
 class _GaveUp(Exception):

@@ -184,6 +184,7 @@ class ChaosPlatform:
         tally.notes.extend(f"supervisor: {e}" for e in self.exits[exits_before:])
         effects.count(run, tally)
         tally.notes.extend(f"payment failed and tried again: {f}" for f in flow.failed_attempts)
+        tally.notes.extend(f"paid by an earlier attempt's late charge: {o}" for o in flow.paid_by_earlier_attempt)
         tally.count("unexpected", flow.unexpected, "answer")
         tally.count("unexpected", flow.abandoned, "client gave up")
         if len(flow.paid()) < orders:
