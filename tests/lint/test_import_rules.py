@@ -173,3 +173,17 @@ def test_pure_modules_do_not_pull_marshmallow_in():
             "assert 'marshmallow' in sys.modules and signing.SECRET_PREFIX == 'whsec_'\n")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
+
+
+def test_a_handler_table_imports_the_messaging_library_without_pika_or_sqlalchemy():
+    """The lazy tillkey.messaging: what a service layer declares handlers with and raises is pure."""
+    code = ("import sys\n"
+            "from tillkey.messaging import InboxHandler, PermanentError, RetryLater, prefetching\n"
+            "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('sqlalchemy', 'pika', 'marshmallow'))\n"
+            "assert not bad, bad\n"
+            "from tillkey.messaging import Consumer, SqlAlchemyUnitOfWork\n"
+            "assert 'pika' in sys.modules and 'sqlalchemy' in sys.modules\n"
+            "from tillkey.messaging.consumer import RetryLater as Same\n"
+            "assert Same is RetryLater\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr

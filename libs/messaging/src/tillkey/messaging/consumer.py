@@ -18,6 +18,7 @@ from tillkey.messaging.connection import (
     new_retry_state,
 )
 from tillkey.messaging.dispatch import BatchFailed
+from tillkey.messaging.handling import PermanentError, RetryLater
 from tillkey.messaging.observability import queue_collectors
 from tillkey.messaging.topology import QueueTopology
 from tillkey.platform import correlation, metrics, tracing, workstats
@@ -31,14 +32,6 @@ REASON_HEADER = "x-tillkey-dead-reason"
 # when messages arrived while the last batch was being handled: after a quiet moment the first
 # message is handled at once, so light load sees no added latency.
 LINGER_SECONDS = 0.005
-
-
-class RetryLater(Exception):
-    """Transient: the message cannot be handled yet (the order is not known here yet, a peer is down)."""
-
-
-class PermanentError(Exception):
-    """The message can never succeed: it goes straight to the dead-letter queue."""
 
 
 class Consumer:

@@ -4,7 +4,6 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Protocol
 
@@ -13,11 +12,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from tillkey.contracts import Envelope
+from tillkey.messaging.handling import InboxHandler, derived_name
 from tillkey.platform import correlation, metrics, tracing
 
 log = logging.getLogger(__name__)
 
-Handler = Callable[[Envelope, object], object]  # (event, unit of work); what it returns is ignored
 
 
 class InboxUnitOfWork(Protocol):
@@ -41,31 +40,6 @@ def _open_session(uow: InboxUnitOfWork) -> Session:
     if uow.session is None:  # a unit of work opens its session on entering its `with` block
         raise RuntimeError("the unit of work has no open session")
     return uow.session
-
-
-@dataclass(frozen=True)
-class InboxHandler:
-    """A handler as its service's table declares it.
-
-    `name` is what the inbox records with each message this handler took: the key of "already
-    handled". It is declared in the table, never derived from where the function lives, so moving
-    or renaming the function cannot make a redelivered message look new (docs/architecture.md).
-    """
-
-    name: str
-    handle: Handler
-    # Its name, and the name releases before declared names recorded for it (module and qualified
-    # name): a worker of the previous release still running during a rollout writes that one, after
-    # the migration renamed the older rows. Worked out once here, not per message.
-    recorded_as: tuple[str, ...] = field(init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        if not self.name or len(self.name) > 128:
-            raise ValueError(f"an inbox handler name is 1 to 128 characters, not {self.name!r}")
-        object.__setattr__(self, "recorded_as", (self.name, _derived_name(self.handle)))
-
-    def __call__(self, envelope: Envelope, uow) -> None:
-        self.handle(envelope, uow)
 
 
 class InboxDispatcher:
@@ -189,7 +163,7 @@ class InboxDispatcher:
         timer = self._timers.get((envelope.type, name))
         if timer is None:
             # `tillkey.<service>.…`: the service is the handler's package.
-            module = _derived_name(handler.handle)
+            module = derived_name(handler.handle)
             service = module.split(".")[1] if module.startswith("tillkey.") else "?"
             timer = self._timers[(envelope.type, name)] = metrics.handler_duration.labels(
                 service, envelope.type, name)
@@ -204,17 +178,6 @@ class InboxDispatcher:
         # One INFO line per handled message and handler: with its correlation id, an operator follows
         # one order through every service at the default level (about 20 µs; LOG_LEVEL=WARNING drops it).
         log.info("%s handled %s %s in %.1f ms", name, envelope.type, envelope.id, elapsed * 1000)
-
-
-def prefetching(prefetch: Callable[[list[Envelope], object], None]):
-    """Give a handler a `prefetch(envelopes, uow)` that the batch path calls once, before the
-    handler runs for each of those envelopes: it loads (and locks) what they will read in one
-    query, instead of one query per message. The handler must still work without it (the
-    one-by-one path, `__call__`, does not prefetch)."""
-    def attach(handler: Handler) -> Handler:
-        handler.prefetch = prefetch  # type: ignore[attr-defined]
-        return handler
-    return attach
 
 
 def _prefetch(todo, uow) -> None:
@@ -235,9 +198,3 @@ class BatchFailed(Exception):
         self.cause = cause
 
 
-def _derived_name(handler) -> str:
-    """The inbox name of releases before declared names: the function's module and qualified name.
-    functools.partial and callable objects have no __qualname__ of their own."""
-    target = getattr(handler, "func", handler)
-    qualname = getattr(target, "__qualname__", type(target).__qualname__)
-    return f"{getattr(target, '__module__', '?')}.{qualname}"[-128:]

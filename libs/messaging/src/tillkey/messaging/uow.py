@@ -4,7 +4,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any, Self
+from typing import Any, Protocol, Self, TypeVar
 
 from sqlalchemy import Insert, Table
 from sqlalchemy.orm import Session
@@ -18,11 +18,27 @@ from tillkey.platform.polling import Handoff
 OUTBOX_CHANNEL = "tillkey_outbox"
 
 
+class WritesBack(Protocol):
+    """A repository that reads aggregates with Core under a lock and writes their changed columns
+    back just before the transaction commits, as the ORM's flush would (docs/architecture.md 7.8)."""
+
+    def write_changes(self) -> None:
+        """Write what changed into this transaction, then forget it (its locks end at the commit)."""
+
+    def forget(self) -> None:
+        """Drop what was read: the transaction that locked it rolled back, so it is stale."""
+
+
+W = TypeVar("W", bound=WritesBack)
+
+
 class SqlAlchemyUnitOfWork:
     """`with uow: ...; uow.commit()` — anything not committed is rolled back on exit.
 
     `emit()` writes the event into the outbox table inside this transaction, so the state change
     and the event it causes commit together or not at all (the relay publishes it later).
+    A repository that keeps locked aggregates to write back registers with `writes_back()` in the
+    subclass's `__enter__`; the unit of work calls it at commit and rollback.
     """
 
     def __init__(self, session_factory: Callable[[], Session], outbox: Table, producer: str,
@@ -36,27 +52,40 @@ class SqlAlchemyUnitOfWork:
         self.session: Session | None = None
         self.emitted: list[Envelope] = []
         self._unrung = False
+        self._writers: list[WritesBack] = []
 
     def __enter__(self) -> Self:
         self.session = self._session_factory()
         self.emitted = []
         self._unrung = False
         self._handed = []
+        self._writers = []
         return self
 
     def __exit__(self, *exc_info: object) -> None:
         # close() detaches every object first, then rolls back whatever was not committed. A
         # rollback() here would expire the objects a use case returns, and views read them after.
-        self._open_session().close()
+        self.active_session().close()
 
-    def _open_session(self) -> Session:
+    def active_session(self) -> Session:
         """The session `with` opened; the unit of work is used only inside its `with` block."""
         if self.session is None:
             raise RuntimeError("the unit of work is used outside its `with` block")
         return self.session
 
+    # The name the services used before it was public (issue 15); kept until none calls it.
+    _open_session = active_session
+
+    def writes_back(self, repository: W) -> W:
+        """`repository` writes its locked aggregates' changes at each commit and forgets them at
+        each rollback of this unit of work, in the order registered."""
+        self._writers.append(repository)
+        return repository
+
     def commit(self) -> None:
-        session = self._open_session()
+        session = self.active_session()
+        for writer in self._writers:
+            writer.write_changes()
         rings = self._unrung
         if rings:
             notify_in_transaction(session, OUTBOX_CHANNEL)
@@ -73,7 +102,9 @@ class SqlAlchemyUnitOfWork:
             receiver(handed)
 
     def rollback(self) -> None:
-        self._open_session().rollback()
+        self.active_session().rollback()
+        for writer in self._writers:
+            writer.forget()
         self._unrung = False
         self._handed = []
 
@@ -98,7 +129,7 @@ class SqlAlchemyUnitOfWork:
         body = env.to_json()
         if tracing.ACTIVE:  # the emitting span's traceparent travels with the event (tillkey.platform.tracing)
             body = tracing.add_to_body(body, tracing.traceparent_for_body())
-        self._open_session().execute(_insert_into(self._outbox), {
+        self.active_session().execute(_insert_into(self._outbox), {
             "event_id": env.id, "routing_key": env.routing_key, "body": body,
             "created_at": now, "available_at": now, "attempts": 0,
         })

@@ -13,16 +13,8 @@ class OrdersUnitOfWork(SqlAlchemyUnitOfWork):
         self.products = r.Products(self.session)
         self.coupons = r.Coupons(self.session)
         self.carts = r.Carts(self.session)
-        self.orders = r.Orders(self.session)
+        # Locked orders are read and written with Core (repositories.Orders.get): their changes go
+        # into the transaction just before it commits, as the ORM's flush would have put them.
+        self.orders = self.writes_back(r.Orders(self.session))
         self.refunds = r.Refunds(self.session)
         return self
-
-    def commit(self) -> None:
-        # Locked orders are read and written with Core (repositories.Orders.get): their changes go
-        # into this transaction just before it commits, as the ORM's flush would have put them.
-        self.orders.write_changes()
-        super().commit()
-
-    def rollback(self) -> None:
-        self.orders.forget()    # what was read under the rolled-back transaction's locks is stale
-        super().rollback()

@@ -1,0 +1,65 @@
+"""The parts of the messaging library a service layer declares its handler table with, and the
+errors its handlers raise: pure Python, so a service layer imports them without pika or SQLAlchemy
+(the import rules of docs/architecture.md 8)."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from tillkey.contracts import Envelope
+
+Handler = Callable[["Envelope", object], object]  # (event, unit of work); what it returns is ignored
+
+
+class RetryLater(Exception):
+    """Transient: the message cannot be handled yet (the order is not known here yet, a peer is down)."""
+
+
+class PermanentError(Exception):
+    """The message can never succeed: it goes straight to the dead-letter queue."""
+
+
+@dataclass(frozen=True)
+class InboxHandler:
+    """A handler as its service's table declares it.
+
+    `name` is what the inbox records with each message this handler took: the key of "already
+    handled". It is declared in the table, never derived from where the function lives, so moving
+    or renaming the function cannot make a redelivered message look new (docs/architecture.md).
+    """
+
+    name: str
+    handle: Handler
+    # Its name, and the name releases before declared names recorded for it (module and qualified
+    # name): a worker of the previous release still running during a rollout writes that one, after
+    # the migration renamed the older rows. Worked out once here, not per message.
+    recorded_as: tuple[str, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if not self.name or len(self.name) > 128:
+            raise ValueError(f"an inbox handler name is 1 to 128 characters, not {self.name!r}")
+        object.__setattr__(self, "recorded_as", (self.name, derived_name(self.handle)))
+
+    def __call__(self, envelope: Envelope, uow) -> None:
+        self.handle(envelope, uow)
+
+
+def prefetching(prefetch: Callable[[list[Envelope], object], None]):
+    """Give a handler a `prefetch(envelopes, uow)` that the batch path calls once, before the
+    handler runs for each of those envelopes: it loads (and locks) what they will read in one
+    query, instead of one query per message. The handler must still work without it (the
+    one-by-one path, `__call__`, does not prefetch)."""
+    def attach(handler: Handler) -> Handler:
+        handler.prefetch = prefetch  # type: ignore[attr-defined]
+        return handler
+    return attach
+
+
+def derived_name(handler) -> str:
+    """The inbox name of releases before declared names: the function's module and qualified name.
+    functools.partial and callable objects have no __qualname__ of their own."""
+    target = getattr(handler, "func", handler)
+    qualname = getattr(target, "__qualname__", type(target).__qualname__)
+    return f"{getattr(target, '__module__', '?')}.{qualname}"[-128:]
