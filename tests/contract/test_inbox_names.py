@@ -33,7 +33,7 @@ def _tables(service: str) -> dict:
     if service == "orders":
         table = importlib.import_module("tillkey.orders.service_layer.events").EVENT_HANDLERS
     elif service == "notifications":
-        table = importlib.import_module("tillkey.notifications.service_layer.handlers").build_handlers(composer=None)
+        table = importlib.import_module("tillkey.notifications.service_layer.handlers").EVENT_HANDLERS
     else:
         module = "ingest" if service == "webhooks" else "handlers"
         table = importlib.import_module(f"tillkey.{service}.service_layer.{module}").HANDLERS

@@ -24,8 +24,8 @@ def test_each_consumed_type_twice_has_one_effect(service, settings, consumer):
     assert (count(service, tables.merchant_contacts), count(service, tables.order_recipients)) == (1, 1)
     assert count(service, tables.inbox) == 2
     with service.uow_factory() as uow:
-        assert uow.merchant("mer_7Yb2kQ9xTz").email == "billing@acme.example"
-        assert uow.recipient(ORDER).email == "ada@example.com"
+        assert uow.merchants.get("mer_7Yb2kQ9xTz").email == "billing@acme.example"
+        assert uow.recipients.get(ORDER).email == "ada@example.com"
     assert queue_depth(settings.amqp_url, service.topology.dead_queue) == 0
 
 
@@ -36,7 +36,7 @@ def test_an_erasure_that_overtakes_its_order_still_erases(service, settings, con
 
         def erased():
             with service.uow_factory() as uow:
-                recipient = uow.recipient(ORDER)
+                recipient = uow.recipients.get(ORDER)
                 return recipient is not None and recipient.email is None and recipient.first_name is None
         wait_until(erased, timeout=20, what="the recipient erased after its retry")
 
@@ -93,4 +93,4 @@ def test_the_consumer_hands_queued_emails_to_the_sender_without_a_claim(service,
 
 def _statuses(mail) -> list[str]:
     with mail._uow_factory() as uow:  # noqa: SLF001
-        return [m.status for m in uow.messages_of_order(ORDER)]
+        return [m.status for m in uow.messages.of_order(ORDER)]

@@ -98,7 +98,7 @@ def test_a_request_for_an_erased_order_sends_nothing(service, settings, consumer
         publish(settings.amqp_url, resend)
         wait_until(lambda: resend.id in consumer.counter.seen, what="the request handled")
     with service.uow_factory() as uow:
-        assert uow.recipient(ORDER["order_id"]).email is None
+        assert uow.recipients.get(ORDER["order_id"]).email is None
     with service.session_factory() as session:  # handled for good (inbox), not waiting on a retry
         assert session.execute(select(tables.inbox.c.message_id).where(tables.inbox.c.message_id == resend.id)).all()
     assert messages(service) == [] and smtp_sink.received() == []

@@ -2,21 +2,21 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from functools import partial
-from typing import Unpack
+from dataclasses import dataclass, replace
+from functools import partial, update_wrapper
+from typing import Any, Unpack
 
-from tillkey.messaging import InboxDispatcher, QueueTopology
+from tillkey.messaging import InboxDispatcher, InboxHandler, QueueTopology
 from tillkey.notifications.adapters import tables
 from tillkey.notifications.adapters.rendering import JinjaRenderer
 from tillkey.notifications.adapters.smtp import SmtpMailer
 from tillkey.notifications.adapters.uow import NotificationsUnitOfWork
 from tillkey.notifications.config import Settings
-from tillkey.notifications.service_layer.composing import Composer
-from tillkey.notifications.service_layer.handlers import build_handlers
-from tillkey.notifications.service_layer.ports import Mailer, Renderer
-from tillkey.platform.clock import Clock, SystemClock
+from tillkey.notifications.service_layer.handlers import EVENT_HANDLERS, HANDLERS
+from tillkey.notifications.service_layer.ports import Deps, Mailer, Renderer
+from tillkey.platform.clock import SystemClock
 from tillkey.platform.db import make_engine, make_session_factory
+from tillkey.platform.ids import new_id
 from tillkey.platform.overrides import CommonOverrides, refuse_unknown
 from tillkey.platform.polling import Handoff
 
@@ -32,19 +32,27 @@ class Notifications:
     engine: object
     session_factory: Callable
     uow_factory: Callable[..., NotificationsUnitOfWork]
-    dispatcher: InboxDispatcher
+    deps: Deps
+    handlers: dict
+    dispatcher: InboxDispatcher     # the consumer's: event type → handlers, each once (inbox)
     topology: QueueTopology
-    clock: Clock
-    composer: Composer
     mailer: Mailer
-    handoff: Handoff
+    handoff: Handoff                # the consumer's queued emails go straight to this process's sender
+
+    def handle(self, command) -> Any:
+        """Run one command or query in its own unit of work (committed by the handler, if it writes)."""
+        handler = self.handlers[type(command)]
+        with self.uow_factory() as uow:
+            return handler(command, uow, self.deps)
 
 
 class Overrides(CommonOverrides, total=False):
     """What a test may swap; any other key is refused (tillkey.platform.overrides)."""
 
+    new_id: Callable[[str], str]
     renderer: Renderer
     handlers: dict
+    event_handlers: dict
     retry_delays: tuple
     mailer: Mailer
 
@@ -52,22 +60,31 @@ class Overrides(CommonOverrides, total=False):
 def bootstrap(settings: Settings, **overrides: Unpack[Overrides]) -> Notifications:
     refuse_unknown(overrides, Overrides)
     tables.start_mappers()
-    clock = overrides.get("clock") or SystemClock()
     engine = overrides.get("engine") or make_engine(settings.database_url)
     session_factory = make_session_factory(engine)
     handoff = Handoff()
     uow_factory = overrides.get("uow_factory") or partial(
-        NotificationsUnitOfWork, session_factory, tables.outbox, SERVICE, clock=clock, handoff=handoff)
-    composer = Composer(overrides.get("renderer") or JinjaRenderer(),
-                        orders_public_url=settings.orders_public_url,
-                        payments_public_url=settings.payments_public_url,
-                        platform_secret=settings.platform_secret)
-    handlers = overrides.get("handlers") or build_handlers(composer)
-    dispatcher = InboxDispatcher(uow_factory, tables.inbox, handlers)
+        NotificationsUnitOfWork, session_factory, tables.outbox, SERVICE, handoff=handoff)
+    deps = Deps(clock=overrides.get("clock") or SystemClock(), new_id=overrides.get("new_id") or new_id,
+                renderer=overrides.get("renderer") or JinjaRenderer(), platform_secret=settings.platform_secret,
+                orders_public_url=settings.orders_public_url.rstrip("/"),
+                payments_public_url=settings.payments_public_url.rstrip("/"))
+    event_handlers = {type_: [_with_deps(h, deps) for h in handlers]
+                      for type_, handlers in (overrides.get("event_handlers") or EVENT_HANDLERS).items()}
+    dispatcher = InboxDispatcher(uow_factory, tables.inbox, event_handlers)
     topology = QueueTopology(SERVICE, tuple(dispatcher.event_types),
                              retry_delays=overrides.get("retry_delays", WAIT_FOR_ORDER_DELAYS))
     mailer = overrides.get("mailer") or SmtpMailer(
         settings.smtp_host, settings.smtp_port, settings.smtp_from, starttls=settings.smtp_starttls,
         user=settings.smtp_user, password=settings.smtp_password, timeout=settings.smtp_timeout)
-    return Notifications(settings, engine, session_factory, uow_factory, dispatcher, topology, clock,
-                         composer, mailer, handoff)
+    return Notifications(settings, engine, session_factory, uow_factory, deps, overrides.get("handlers") or HANDLERS,
+                         dispatcher, topology, mailer, handoff)
+
+
+def _with_deps(handler: InboxHandler, deps: Deps) -> InboxHandler:
+    """handler(event, uow, deps) as the dispatcher's handler(event, uow), under its declared name
+    (what the inbox records). The wrapper keeps the function's own name too: releases before
+    declared names recorded that one (InboxHandler.recorded_as)."""
+    def bound(event, uow):
+        return handler.handle(event, uow, deps)
+    return replace(handler, handle=update_wrapper(bound, handler.handle))

@@ -5,7 +5,7 @@ import os
 
 from tillkey.notifications.bootstrap import bootstrap
 from tillkey.notifications.config import Settings
-from tillkey.notifications.entrypoints import messages_api
+from tillkey.notifications.entrypoints import messages
 from tillkey.platform.app import create_base_app
 
 
@@ -15,7 +15,7 @@ def create_app(settings: Settings, **overrides):
                           amqp_url=settings.amqp_url, platform_secret=settings.platform_secret,
                           admin_token=settings.admin_token)
     app.extensions["tillkey.notifications"] = service
-    app.register_blueprint(messages_api.bp)
+    app.register_blueprint(messages.bp)
     return app
 
 

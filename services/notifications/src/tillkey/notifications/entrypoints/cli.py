@@ -16,7 +16,7 @@ MIGRATIONS_HOME = migrations_home("tillkey.notifications")  # alembic.ini + migr
 def build_mail_sender(service, *, sleep_until_due: bool = False) -> MailSender:
     settings = service.settings
     longest = getattr(service.mailer, "longest_send", 2 * settings.smtp_timeout + 1)
-    return MailSender(service.uow_factory, service.mailer, schedule=settings.retry_schedule,
+    return MailSender(service.uow_factory, service.mailer, clock=service.deps.clock, schedule=settings.retry_schedule,
                       give_up_after=settings.give_up_after, longest_send=longest,
                       poll_interval=settings.sender_poll_interval, sleep_until_due=sleep_until_due)
 

@@ -13,17 +13,18 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from tillkey.notifications.service_layer import sending
-from tillkey.notifications.service_layer.ports import Mailer, MailRejected, MailTransient, OutgoingEmail
+from tillkey.notifications.service_layer.ports import Clock, Mailer, MailRejected, MailTransient, OutgoingEmail
 from tillkey.platform.polling import PollingWorker
 
 log = logging.getLogger(__name__)
 
 
 class MailSender(PollingWorker):
-    def __init__(self, uow_factory: Callable, mailer: Mailer, *, schedule: tuple[float, ...],
+    def __init__(self, uow_factory: Callable, mailer: Mailer, *, clock: Clock, schedule: tuple[float, ...],
                  give_up_after: float, longest_send: float, threads: int = 2, poll_interval: float = 0.5,
                  sleep_until_due: bool = False):
         self._uow_factory = uow_factory
+        self._clock = clock
         self._mailer = mailer
         self._schedule = schedule
         self._give_up_after = timedelta(seconds=give_up_after)
@@ -35,7 +36,10 @@ class MailSender(PollingWorker):
                          record=self.record, record_for=min(20.0, longest_send),
                          # Only when the consumer hands its emails over (build_workers): otherwise
                          # a queued email would wait for the next due time, up to half a minute.
-                         next_due=(lambda: sending.seconds_until_due(self._uow_factory())) if sleep_until_due else None)
+                         next_due=self._seconds_until_due if sleep_until_due else None)
+
+    def _seconds_until_due(self) -> float | None:
+        return sending.seconds_until_due(self._uow_factory(), self._clock)
 
     @property
     def lease(self) -> timedelta:
@@ -47,7 +51,7 @@ class MailSender(PollingWorker):
         self.take(emails, start_within=self._lease.total_seconds() - self._longest_send - 10)
 
     def claim(self, free: int) -> list[OutgoingEmail]:
-        return sending.claim(self._uow_factory(), free, self._lease)
+        return sending.claim(self._uow_factory(), free, self._lease, self._clock)
 
     def send(self, email: OutgoingEmail) -> sending.Outcome:
         """The SMTP call only; the loop records outcomes in batches (and again if the database is away)."""
@@ -65,7 +69,7 @@ class MailSender(PollingWorker):
 
     def record(self, outcomes: list[sending.Outcome]) -> None:
         sending.record_outcomes(self._uow_factory(), outcomes, schedule=self._schedule,
-                                give_up_after=self._give_up_after)
+                                give_up_after=self._give_up_after, clock=self._clock)
 
     def run_once(self, limit: int = 10) -> bool:
         """One poll on the caller's thread (tests, tools): claim, send, record. True if there was work."""

@@ -11,66 +11,62 @@ from typing import Any
 from tillkey.notifications.domain.language import DEFAULT, language_of
 from tillkey.notifications.domain.messages import QUEUED, Message
 from tillkey.notifications.domain.model import MerchantContact, OrderRecipient
-from tillkey.notifications.service_layer.ports import Renderer
+from tillkey.notifications.service_layer.ports import Deps, UnitOfWork
 from tillkey.notifications.service_layer.sending import outgoing
 from tillkey.platform.credentials import make_order_token
-from tillkey.platform.ids import new_id
 
 log = logging.getLogger(__name__)
 
 
-class Composer:
-    def __init__(self, renderer: Renderer, *, orders_public_url: str, payments_public_url: str,
-                 platform_secret: str):
-        self.renderer = renderer
-        self._orders_url = orders_public_url.rstrip("/")
-        self._payments_url = payments_public_url.rstrip("/")
-        self._secret = platform_secret
+def order_url(deps: Deps, order_id: str) -> str:
+    """The customer's order page; the token opens that one order only (docs/architecture.md §5)."""
+    return f"{deps.orders_public_url}/orders/{order_id}?token={make_order_token(deps.platform_secret, order_id)}"
 
-    def order_url(self, order_id: str) -> str:
-        """The customer's order page; the token opens that one order only (docs/architecture.md §5)."""
-        return f"{self._orders_url}/orders/{order_id}?token={make_order_token(self._secret, order_id)}"
 
-    def pay_url(self, order_id: str) -> str:
-        return f"{self._payments_url}/pay/{order_id}?token={make_order_token(self._secret, order_id)}"
+def pay_url(deps: Deps, order_id: str) -> str:
+    return f"{deps.payments_public_url}/pay/{order_id}?token={make_order_token(deps.platform_secret, order_id)}"
 
-    def to_customer(self, uow, recipient: OrderRecipient, template: str, cause: str,
-                    context: dict[str, Any]) -> Message | None:
-        if recipient.email is None:
-            # The order was deleted and its personal data erased: there is nobody left to write to.
-            log.info("%s for %s not sent: the customer's data was erased", template, recipient.order_id)
-            return None
-        merchant = uow.merchant(recipient.merchant_id)
-        full = {"first_name": recipient.first_name, "order_id": recipient.order_id,
-                "order_url": self.order_url(recipient.order_id), "pay_url": self.pay_url(recipient.order_id),
-                "merchant_name": merchant.name if merchant else None, **context}
-        return self._queue(uow, cause, template, recipient.email, language_of(recipient.locale), full,
-                           order_id=recipient.order_id, merchant_id=recipient.merchant_id)
 
-    def to_merchant(self, uow, merchant: MerchantContact, template: str, cause: str, context: dict[str, Any],
-                    *, order_id: str | None = None) -> Message | None:
-        # Merchants have no locale in their events yet: English, the language every template has.
-        full = {"merchant_name": merchant.name, "order_id": order_id, **context}
-        return self._queue(uow, cause, template, merchant.email, DEFAULT, full,
-                           order_id=order_id, merchant_id=merchant.merchant_id)
+def to_customer(uow: UnitOfWork, deps: Deps, recipient: OrderRecipient, template: str, cause: str,
+                context: dict[str, Any]) -> Message | None:
+    if recipient.email is None:
+        # The order was deleted and its personal data erased: there is nobody left to write to.
+        log.info("%s for %s not sent: the customer's data was erased", template, recipient.order_id)
+        return None
+    merchant = uow.merchants.get(recipient.merchant_id)
+    full = {"first_name": recipient.first_name, "order_id": recipient.order_id,
+            "order_url": order_url(deps, recipient.order_id), "pay_url": pay_url(deps, recipient.order_id),
+            "merchant_name": merchant.name if merchant else None, **context}
+    return _queue(uow, deps, cause, template, recipient.email, language_of(recipient.locale), full,
+                  order_id=recipient.order_id, merchant_id=recipient.merchant_id)
 
-    def _queue(self, uow, cause: str, template: str, to: str, language: str, context: dict[str, Any],
-               *, order_id: str | None, merchant_id: str) -> Message | None:
-        rendered = self.renderer.render(template, language, {**context, "language": language})
-        now = uow.clock.now()
-        message = Message(message_id=new_id("msg"), cause=cause, template=template, locale=language, to=to,
-                          subject=rendered.subject, text_body=rendered.text, html_body=rendered.html,
-                          order_id=order_id, merchant_id=merchant_id, created_at=now, next_attempt_at=now,
-                          status=QUEUED)
-        lease = uow.sending_lease()
-        if lease is not None:  # this process's sender takes it straight from the commit (platform.polling.Handoff)
-            message.claim(now, lease)
-        if not uow.queue_message(message):
-            # Same cause seen before (another event saying the same thing): it is owed once. The
-            # unique `cause` decides at the insert (no read first), also between two such events
-            # handled at the very same moment; a duplicate (rare) only costs its rendering.
-            log.info("%s already queued or sent; not again", cause)
-            return None
-        if lease is not None:
-            uow.hand_off(outgoing(message))
-        return message
+
+def to_merchant(uow: UnitOfWork, deps: Deps, merchant: MerchantContact, template: str, cause: str,
+                context: dict[str, Any], *, order_id: str | None = None) -> Message | None:
+    # Merchants have no locale in their events yet: English, the language every template has.
+    full = {"merchant_name": merchant.name, "order_id": order_id, **context}
+    return _queue(uow, deps, cause, template, merchant.email, DEFAULT, full,
+                  order_id=order_id, merchant_id=merchant.merchant_id)
+
+
+def _queue(uow: UnitOfWork, deps: Deps, cause: str, template: str, to: str, language: str,
+           context: dict[str, Any], *, order_id: str | None, merchant_id: str) -> Message | None:
+    rendered = deps.renderer.render(template, language, {**context, "language": language})
+    now = deps.clock.now()
+    message = Message(message_id=deps.new_id("msg"), cause=cause, template=template, locale=language, to=to,
+                      subject=rendered.subject, text_body=rendered.text, html_body=rendered.html,
+                      order_id=order_id, merchant_id=merchant_id, created_at=now, next_attempt_at=now,
+                      status=QUEUED)
+    lease = uow.sending_lease()
+    if lease is not None:  # this process's sender takes it straight from the commit (platform.polling.Handoff)
+        message.claim(now, lease)
+    if not uow.messages.queue(message):
+        # Same cause seen before (another event saying the same thing): it is owed once. The
+        # unique `cause` decides at the insert (no read first), also between two such events
+        # handled at the very same moment; a duplicate (rare) only costs its rendering.
+        log.info("%s already queued or sent; not again", cause)
+        return None
+    if lease is not None:
+        uow.hand_off(outgoing(message))
+    return message
+

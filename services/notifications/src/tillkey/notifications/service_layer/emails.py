@@ -11,38 +11,39 @@ from tillkey.messaging import RetryLater
 from tillkey.notifications.domain.language import language_of, method_label
 from tillkey.notifications.domain.messages import cause_key
 from tillkey.notifications.domain.model import MerchantContact, OrderRecipient
-from tillkey.notifications.service_layer.composing import Composer
+from tillkey.notifications.service_layer.composing import to_customer, to_merchant
+from tillkey.notifications.service_layer.ports import Deps, UnitOfWork
 from tillkey.platform.formatting import format_date, format_money
 
 
-def _recipient(uow, order_id: str) -> OrderRecipient:
-    recipient = uow.recipient(order_id)
+def _recipient(uow: UnitOfWork, order_id: str) -> OrderRecipient:
+    recipient = uow.recipients.get(order_id)
     if recipient is None:
         raise RetryLater(f"order {order_id} is not known here yet")
     return recipient
 
 
-def _merchant(uow, merchant_id: str) -> MerchantContact:
-    merchant = uow.merchant(merchant_id)
+def _merchant(uow: UnitOfWork, merchant_id: str) -> MerchantContact:
+    merchant = uow.merchants.get(merchant_id)
     if merchant is None:
         raise RetryLater(f"merchant {merchant_id} is not known here yet")
     return merchant
 
 
-def _product_name(uow, order_id: str, line_id: str, product_id: str) -> str:
+def _product_name(uow: UnitOfWork, order_id: str, line_id: str, product_id: str) -> str:
     """The name the customer bought it under (its order line), else the product's current name.
 
     Lines arrive with order.created, so once the order is known a missing line will never come:
     waiting would only dead-letter the email; the product id still identifies it.
     """
-    line = uow.line(line_id)
+    line = uow.lines.get(line_id)
     if line is not None and line.order_id == order_id:
         return line.name
-    product = uow.product(product_id)
+    product = uow.products.get(product_id)
     return product.name if product else product_id
 
 
-def payment_instructions(event: Envelope, uow, composer: Composer) -> None:
+def payment_instructions(event: Envelope, uow: UnitOfWork, deps: Deps) -> None:
     d, template = event.data, "payment_instructions"
     recipient = _recipient(uow, d["order_id"])
     lang = language_of(recipient.locale)
@@ -51,26 +52,26 @@ def payment_instructions(event: Envelope, uow, composer: Composer) -> None:
     context = {"amount": amount, "reference": i.get("reference"), "account_holder": i.get("account_holder"),
                "bank_name": i.get("bank_name"), "iban": i.get("iban"), "bic": i.get("bic"),
                "due_date": format_date(i.get("due_date"), lang) or None}
-    composer.to_customer(uow, recipient, template, cause_key(template, d["payment_id"]), context)
+    to_customer(uow, deps, recipient, template, cause_key(template, d["payment_id"]), context)
 
 
-def payment_confirmation(event: Envelope, uow, composer: Composer) -> None:
+def payment_confirmation(event: Envelope, uow: UnitOfWork, deps: Deps) -> None:
     d, template = event.data, "payment_confirmation"
     recipient = _recipient(uow, d["order_id"])
     lang = language_of(recipient.locale)
     context = {"amount": format_money(d["amount"], d["currency"], lang), "method": method_label(d["method"], lang)}
-    composer.to_customer(uow, recipient, template, cause_key(template, d["payment_id"]), context)
+    to_customer(uow, deps, recipient, template, cause_key(template, d["payment_id"]), context)
 
 
-def license_delivery(event: Envelope, uow, composer: Composer) -> None:
+def license_delivery(event: Envelope, uow: UnitOfWork, deps: Deps) -> None:
     d, template = event.data, "license_delivery"
     recipient = _recipient(uow, d["order_id"])
     context = {"product_name": _product_name(uow, d["order_id"], d["line_id"], d["product_id"]),
                "quantity": d["quantity"], "licenses": list(d["licenses"]), "text": d.get("text")}
-    composer.to_customer(uow, recipient, template, cause_key(template, d["order_id"], d["line_id"]), context)
+    to_customer(uow, deps, recipient, template, cause_key(template, d["order_id"], d["line_id"]), context)
 
 
-def license_resend(event: Envelope, uow, composer: Composer) -> None:
+def license_resend(event: Envelope, uow: UnitOfWork, deps: Deps) -> None:
     """One email with every delivered line's licenses (or text): what a customer who lost the
     first emails wants, rather than one email per line all over again."""
     d, template = event.data, "license_resend"
@@ -80,61 +81,49 @@ def license_resend(event: Envelope, uow, composer: Composer) -> None:
     context = {"lines": lines, "license_count": sum(len(line["licenses"]) for line in lines)}
     # Each request (the customer's button, support) is its own cause, so asking twice sends twice;
     # the event id is that cause, so the broker redelivering one request still sends once.
-    composer.to_customer(uow, recipient, template, cause_key(template, event.id), context)
+    to_customer(uow, deps, recipient, template, cause_key(template, event.id), context)
 
 
-def payment_reminder(event: Envelope, uow, composer: Composer) -> None:
+def payment_reminder(event: Envelope, uow: UnitOfWork, deps: Deps) -> None:
     d, template = event.data, "payment_reminder"
     recipient = _recipient(uow, d["order_id"])
     context = {"amount": format_money(d["total"], d["currency"], language_of(recipient.locale))}
-    composer.to_customer(uow, recipient, template, cause_key(template, d["order_id"]), context)
+    to_customer(uow, deps, recipient, template, cause_key(template, d["order_id"]), context)
 
 
-def refund_confirmation(event: Envelope, uow, composer: Composer) -> None:
+def refund_confirmation(event: Envelope, uow: UnitOfWork, deps: Deps) -> None:
     d, template = event.data, "refund_confirmation"
     recipient = _recipient(uow, d["order_id"])
     context = {"amount": format_money(d["amount"], d["currency"], language_of(recipient.locale)),
                "full_refund": d["order_status"] == "refunded"}
-    composer.to_customer(uow, recipient, template, cause_key(template, d["refund_id"]), context)
+    to_customer(uow, deps, recipient, template, cause_key(template, d["refund_id"]), context)
 
 
-def license_request(event: Envelope, uow, composer: Composer) -> None:
+def license_request(event: Envelope, uow: UnitOfWork, deps: Deps) -> None:
     d, template = event.data, "license_request"
     merchant = _merchant(uow, d["merchant_id"])
     _recipient(uow, d["order_id"])  # the order must be known: the email names its product
     context = {"product_name": _product_name(uow, d["order_id"], d["line_id"], d["product_id"]),
                "product_id": d["product_id"], "line_id": d["line_id"], "quantity": d["quantity"],
                "reason": d["reason"]}
-    composer.to_merchant(uow, merchant, template, cause_key(template, d["order_id"], d["line_id"]), context,
+    to_merchant(uow, deps, merchant, template, cause_key(template, d["order_id"], d["line_id"]), context,
                          order_id=d["order_id"])
 
 
-def license_pool_low(event: Envelope, uow, composer: Composer) -> None:
+def license_pool_low(event: Envelope, uow: UnitOfWork, deps: Deps) -> None:
     d, template = event.data, "license_pool_low"
     merchant = _merchant(uow, d["merchant_id"])
-    product = uow.product(d["product_id"])
+    product = uow.products.get(d["product_id"])
     context = {"product_name": product.name if product else d["product_id"], "product_id": d["product_id"],
                "available": d["available"], "low_stock_threshold": d["low_stock_threshold"]}
     # Fulfillment emits one event per crossing of the threshold: each is its own cause.
-    composer.to_merchant(uow, merchant, template, cause_key(template, event.id), context)
+    to_merchant(uow, deps, merchant, template, cause_key(template, event.id), context)
 
 
-def webhook_endpoint_disabled(event: Envelope, uow, composer: Composer) -> None:
+def webhook_endpoint_disabled(event: Envelope, uow: UnitOfWork, deps: Deps) -> None:
     d, template = event.data, "webhook_endpoint_disabled"
     merchant = _merchant(uow, d["merchant_id"])
     context = {"endpoint_id": d["endpoint_id"], "url": d["url"], "reason": d["reason"]}
     # An endpoint can be re-enabled and disabled again: each disabling is its own cause.
-    composer.to_merchant(uow, merchant, template, cause_key(template, event.id), context)
+    to_merchant(uow, deps, merchant, template, cause_key(template, event.id), context)
 
-
-EMAIL_HANDLERS = {
-    "payment.pending": payment_instructions,
-    "payment.succeeded": payment_confirmation,
-    "product.delivered": license_delivery,
-    "order.licenses_resend_requested": license_resend,
-    "order.payment_reminder_due": payment_reminder,
-    "payment.refunded": refund_confirmation,
-    "license.requested": license_request,
-    "license_pool.low": license_pool_low,
-    "webhook_endpoint.disabled": webhook_endpoint_disabled,
-}

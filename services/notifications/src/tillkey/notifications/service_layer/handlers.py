@@ -1,83 +1,115 @@
-"""Event handlers: notifications keeps its own copy of who to write to, learned from events,
-and queues an email for each event that causes one (service_layer.emails)."""
+"""The one table of use cases: command type → handler (HANDLERS), and event type → inbox handlers
+(EVENT_HANDLERS). Notifications keeps its own copy of who to write to, learned from events (the
+handlers below), and queues an email for each event that causes one (service_layer/emails.py).
+
+Every handler is `handle(cmd_or_event, uow, deps)`; bootstrap binds `deps` to the event handlers
+before the dispatcher calls them as (event, uow). The InboxHandler names are what the inbox
+records: never change one (a redelivered message would look new). The functions stay in the
+modules the previous release named them after (migrations/versions/0003_declared_inbox_names.py).
+"""
 from __future__ import annotations
 
-from functools import partial
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, cast
 
 from tillkey.contracts import Envelope
 from tillkey.messaging import InboxHandler, RetryLater
 from tillkey.notifications.domain.model import MerchantContact, OrderLine, OrderRecipient, Product
-from tillkey.notifications.service_layer.composing import Composer
-from tillkey.notifications.service_layer.emails import EMAIL_HANDLERS
-from tillkey.platform.revoked_keys import deny_revoked_api_key
+from tillkey.notifications.service_layer import emails, views
+from tillkey.notifications.service_layer.ports import Deps, UnitOfWork
 
 
-def remember_merchant(event: Envelope, uow) -> None:
+def remember_merchant(event: Envelope, uow: UnitOfWork, deps: Deps) -> None:
     data = event.data
-    contact = uow.merchant(data["merchant_id"])
+    contact = uow.merchants.get(data["merchant_id"])
     if contact is None:
-        uow.add(MerchantContact(data["merchant_id"], data["name"], data["email"]))
+        uow.merchants.add(MerchantContact(data["merchant_id"], data["name"], data["email"]))
     else:
         contact.name, contact.email = data["name"], data["email"]
-        uow.save(contact)
+        uow.merchants.save(contact)
 
 
-def remember_recipient(event: Envelope, uow) -> None:
+def remember_recipient(event: Envelope, uow: UnitOfWork, deps: Deps) -> None:
     data = event.data
     customer = data["customer"]
-    if not uow.add_recipient(OrderRecipient(order_id=data["order_id"], merchant_id=data["merchant_id"],
-                                            email=customer["email"], first_name=customer["first_name"],
-                                            locale=(customer.get("locale") or "en"))):
+    if not uow.recipients.add_unless_known(OrderRecipient(
+            order_id=data["order_id"], merchant_id=data["merchant_id"], email=customer["email"],
+            first_name=customer["first_name"], locale=(customer.get("locale") or "en"))):
         return  # known already: the first order.created wrote its lines too
-    rows: list[object] = []
-    named = uow.known_products(line["product_id"] for line in data["lines"])  # one query for the order
+    lines: list[OrderLine] = []
+    products: list[Product] = []
+    named = uow.products.known(line["product_id"] for line in data["lines"])  # one query for the order
     for line in data["lines"]:
-        rows.append(OrderLine(line_id=line["line_id"], order_id=data["order_id"], product_id=line["product_id"],
-                              name=line["name"], quantity=line["quantity"]))
+        lines.append(OrderLine(line_id=line["line_id"], order_id=data["order_id"], product_id=line["product_id"],
+                               name=line["name"], quantity=line["quantity"]))
         if line["product_id"] not in named:
             named.add(line["product_id"])
             # A product created before this service listened is still named in merchant emails.
-            rows.append(Product(line["product_id"], data["merchant_id"], line["name"]))
-    uow.add_all(rows)
+            products.append(Product(line["product_id"], data["merchant_id"], line["name"]))
+    uow.lines.add_all(lines)        # one executemany INSERT each
+    uow.products.add_all(products)
 
 
-def remember_product(event: Envelope, uow) -> None:
+def remember_product(event: Envelope, uow: UnitOfWork, deps: Deps) -> None:
     data = event.data
-    product = uow.product(data["product_id"])
+    product = uow.products.get(data["product_id"])
     if product is None:
-        uow.add(Product(data["product_id"], data["merchant_id"], data["name"]))
+        uow.products.add(Product(data["product_id"], data["merchant_id"], data["name"]))
     else:
         product.name = data["name"]
-        uow.save(product)
+        uow.products.save(product)
 
 
-def erase_recipient(event: Envelope, uow) -> None:
-    recipient = uow.recipient(event.data["order_id"])
+def erase_recipient(event: Envelope, uow: UnitOfWork, deps: Deps) -> None:
+    recipient = uow.recipients.get(event.data["order_id"])
     if recipient is None:
         # order.created may still be on its retry path; ignoring this would let its personal
         # data arrive afterwards and never be erased.
         raise RetryLater(f"order {event.data['order_id']} is not known here yet")
     recipient.erase()
-    uow.save(recipient)
+    uow.recipients.save(recipient)
     # The message log keeps what was sent and when, but no longer to whom or what it said
     # (bodies hold the name and license keys); an email still queued is never sent.
-    messages = uow.messages_of_order(recipient.order_id)
+    messages = uow.messages.of_order(recipient.order_id)
     for message in messages:
         message.erase()
-    uow.save_messages(messages, with_content=True)
+    uow.messages.save_all(messages, with_content=True)
 
 
-def build_handlers(composer: Composer) -> dict:
-    """The handler table: one entry per consumed event type. Email handlers get the composer bound."""
-    handlers = {
-        "merchant.registered": [InboxHandler("remember_merchant", remember_merchant)],
-        "order.created": [InboxHandler("remember_recipient", remember_recipient)],
-        "order.deleted": [InboxHandler("erase_recipient", erase_recipient)],
-        "product.created": [InboxHandler("remember_product", remember_product)],
-        "product.updated": [InboxHandler("remember_product", remember_product)],
-        # Every service keeps its own denylist of revoked API keys (docs/architecture.md).
-        "merchant.api_key_revoked": [InboxHandler("deny_revoked_api_key", deny_revoked_api_key)],
-    }
-    for type, handler in EMAIL_HANDLERS.items():
-        handlers.setdefault(type, []).append(InboxHandler(handler.__name__, partial(handler, composer=composer)))
-    return handlers
+def deny_revoked_api_key(event: Envelope, uow: UnitOfWork, deps: Deps) -> None:
+    """Every service keeps its own denylist of revoked API keys (tillkey.platform.revoked_keys)."""
+    uow.revoked_keys.deny(event.data["merchant_id"], event.data["key_id"], datetime.fromisoformat(event.occurred_at))
+
+
+def _declared(name: str, handle: Callable[[Envelope, UnitOfWork, Deps], None]) -> InboxHandler:
+    """InboxHandler(name, handle) for handlers that take deps too: bootstrap binds them
+    (bootstrap._with_deps) before the dispatcher calls them as (event, uow)."""
+    # cast: InboxHandler annotates `handle` as the dispatcher calls it, (event, uow); this table holds
+    # them before bootstrap binds deps, which its annotation cannot say (tillkey.messaging.handling.Handler).
+    return InboxHandler(name, cast(Callable[[Envelope, object], object], handle))
+
+
+EVENT_HANDLERS: dict[str, list[InboxHandler]] = {
+    "merchant.registered": [_declared("remember_merchant", remember_merchant)],
+    "order.created": [_declared("remember_recipient", remember_recipient)],
+    "order.deleted": [_declared("erase_recipient", erase_recipient)],
+    "product.created": [_declared("remember_product", remember_product)],
+    "product.updated": [_declared("remember_product", remember_product)],
+    "merchant.api_key_revoked": [_declared("deny_revoked_api_key", deny_revoked_api_key)],
+    # One email each (service_layer/emails.py).
+    "payment.pending": [_declared("payment_instructions", emails.payment_instructions)],
+    "payment.succeeded": [_declared("payment_confirmation", emails.payment_confirmation)],
+    "product.delivered": [_declared("license_delivery", emails.license_delivery)],
+    "order.licenses_resend_requested": [_declared("license_resend", emails.license_resend)],
+    "order.payment_reminder_due": [_declared("payment_reminder", emails.payment_reminder)],
+    "payment.refunded": [_declared("refund_confirmation", emails.refund_confirmation)],
+    "license.requested": [_declared("license_request", emails.license_request)],
+    "license_pool.low": [_declared("license_pool_low", emails.license_pool_low)],
+    "webhook_endpoint.disabled": [_declared("webhook_endpoint_disabled", emails.webhook_endpoint_disabled)],
+}
+
+HANDLERS: dict[type, Callable[[Any, UnitOfWork, Deps], Any]] = {
+    views.GetOrderOwner: views.order_owner,
+    views.ListMessages: views.list_messages,
+}

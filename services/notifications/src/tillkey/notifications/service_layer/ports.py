@@ -1,8 +1,20 @@
-"""What the use cases need from the outside: a template renderer and a mail transport."""
+"""What the use cases need from the outside world; adapters (and the tests' fakes) provide it:
+the unit of work and its repositories, a template renderer, a mail transport, and `Deps`."""
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any, Protocol
+
+from tillkey.notifications.domain.messages import Message
+from tillkey.notifications.domain.model import MerchantContact, OrderLine, OrderRecipient, Product
+
+Page = tuple[list[Message], str | None]   # newest first, and the cursor of the next page (or None)
+
+
+class Clock(Protocol):
+    def now(self) -> datetime: ...
 
 
 @dataclass(frozen=True)
@@ -14,6 +26,18 @@ class Rendered:
 
 class Renderer(Protocol):
     def render(self, template: str, language: str, context: dict[str, Any]) -> Rendered: ...
+
+
+@dataclass(frozen=True)
+class Deps:
+    """Everything a handler needs besides its unit of work, wired once in bootstrap."""
+
+    clock: Clock
+    new_id: Callable[[str], str]
+    renderer: Renderer
+    platform_secret: str        # signs the customer's order and pay links
+    orders_public_url: str      # without a trailing slash
+    payments_public_url: str    # without a trailing slash
 
 
 @dataclass(frozen=True)
@@ -40,3 +64,93 @@ class MailRejected(Exception):
 class Mailer(Protocol):
     def send(self, email: OutgoingEmail) -> None:
         """Returns once the server accepted the message; raises MailTransient or MailRejected."""
+
+
+# -- repositories: one per aggregate. Writes go into the transaction at once (Core statements), so
+# a later handler of the same batch reads them; reads of a transaction are remembered until it rolls back.
+
+class MerchantRepository(Protocol):
+    def add(self, merchant: MerchantContact) -> None: ...
+    def get(self, merchant_id: str) -> MerchantContact | None: ...
+
+    def save(self, merchant: MerchantContact) -> None:
+        """Write the name and address the caller changed."""
+
+
+class RecipientRepository(Protocol):
+    def add_unless_known(self, recipient: OrderRecipient) -> bool:
+        """INSERT unless the order is known (then False), in one statement instead of a read first."""
+
+    def get(self, order_id: str) -> OrderRecipient | None:
+        """The order's recipient; its merchant's contact comes with it (the email needs both)."""
+
+    def save(self, recipient: OrderRecipient) -> None: ...
+
+
+class OrderLineRepository(Protocol):
+    def add_all(self, lines: list[OrderLine]) -> None:
+        """One executemany INSERT (nothing for an empty list)."""
+
+    def get(self, line_id: str) -> OrderLine | None: ...
+
+
+class ProductRepository(Protocol):
+    def add(self, product: Product) -> None: ...
+
+    def add_all(self, products: list[Product]) -> None:
+        """One executemany INSERT (nothing for an empty list)."""
+
+    def get(self, product_id: str) -> Product | None: ...
+    def save(self, product: Product) -> None: ...
+
+    def known(self, product_ids: Iterable[str]) -> set[str]:
+        """Which of these products are here already, in one query."""
+
+
+class MessageRepository(Protocol):
+    def queue(self, message: Message) -> bool:
+        """INSERT unless a message with its cause exists (then False): the unique cause decides."""
+
+    def save_all(self, messages: list[Message], *, with_content: bool = False) -> None:
+        """One executemany UPDATE of their state (and address and bodies, when erased)."""
+
+    def locked(self, message_ids: list[str]) -> dict[str, Message]:
+        """These messages by id, locked until commit (in id order, as every writer locks them)."""
+
+    def of_order(self, order_id: str) -> list[Message]: ...
+
+    def claim_due(self, now: datetime, limit: int) -> list[Message]:
+        """Queued messages whose time has come, oldest first, locked so that a second sender skips them."""
+
+    def next_due_at(self) -> datetime | None:
+        """When the earliest queued message falls due (a retry, or a lease running out)."""
+
+    def page(self, *, merchant_id: str | None, order_id: str | None, to: str | None, status: str | None,
+             limit: int, cursor: str | None) -> Page:
+        """The message log, newest first; None filters nothing (merchant_id None: every merchant's)."""
+
+
+class RevokedKeyRepository(Protocol):
+    def deny(self, merchant_id: str, key_id: str, revoked_at: datetime) -> None:
+        """Put the key on this service's own denylist (a second revocation of it changes nothing)."""
+
+
+class UnitOfWork(Protocol):
+    merchants: MerchantRepository
+    recipients: RecipientRepository
+    lines: OrderLineRepository
+    products: ProductRepository
+    messages: MessageRepository
+    revoked_keys: RevokedKeyRepository
+
+    def __enter__(self) -> UnitOfWork: ...
+    def __exit__(self, *exc_info: object) -> None: ...
+    def commit(self) -> None: ...
+    def rollback(self) -> None: ...
+
+    def sending_lease(self) -> timedelta | None:
+        """The lease for emails this transaction queues when this process's sender takes them
+        straight from the commit (tillkey.platform.polling.Handoff); None: they wait for a poll."""
+
+    def hand_off(self, job: OutgoingEmail) -> None:
+        """`job` goes to this process's sender when, and only if, this transaction commits."""

@@ -19,37 +19,41 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from typing import cast
 
-from tillkey.notifications.service_layer.ports import OutgoingEmail
+from tillkey.notifications.domain.messages import Message
+from tillkey.notifications.service_layer.ports import Clock, OutgoingEmail, UnitOfWork
 from tillkey.platform import metrics
 from tillkey.platform.clock import seconds_until
 
 log = logging.getLogger(__name__)
 
 
-def claim(uow, limit: int, lease: timedelta) -> list[OutgoingEmail]:
+def claim(uow: UnitOfWork, limit: int, lease: timedelta, clock: Clock) -> list[OutgoingEmail]:
     with uow:
-        now = uow.clock.now()
+        now = clock.now()
         emails = []
-        messages = uow.claim_due(now, limit)
+        messages = uow.messages.claim_due(now, limit)
         for message in messages:
             message.claim(now, lease)
             emails.append(outgoing(message))
-        uow.save_messages(messages)
+        uow.messages.save_all(messages)
         uow.commit()
         return emails
 
 
-def seconds_until_due(uow) -> float | None:
+def seconds_until_due(uow: UnitOfWork, clock: Clock) -> float | None:
     """How long the sender may sleep: until the earliest queued message falls due (None: none is)."""
     with uow:
-        return seconds_until(uow.next_due_at(), uow.clock.now())
+        return seconds_until(uow.messages.next_due_at(), clock.now())
 
 
-def outgoing(message) -> OutgoingEmail:
-    return OutgoingEmail(message.message_id, message.message_id_header, message.to, message.subject,
-                         message.text_body, message.html_body, message.template)
+def outgoing(message: Message) -> OutgoingEmail:
+    # cast: a message is claimed or handed off only while queued, and only an erased one (failed,
+    # never sent) lacks its address and bodies.
+    return OutgoingEmail(message.message_id, message.message_id_header, cast(str, message.to), message.subject,
+                         cast(str, message.text_body), cast(str, message.html_body), message.template)
 
 
 @dataclass(frozen=True)
@@ -61,11 +65,16 @@ class Outcome:
     permanent: bool = False
 
 
-def record_outcomes(uow, outcomes: list[Outcome], *, schedule: tuple[float, ...], give_up_after: timedelta) -> None:
-    """Sent, postponed or failed for good: the whole list in one transaction."""
+def record_outcomes(uow: UnitOfWork, outcomes: list[Outcome], *, schedule: tuple[float, ...],
+                    give_up_after: timedelta, clock: Clock | None = None) -> None:
+    """Sent, postponed or failed for good: the whole list in one transaction.
+
+    The sender passes the clock of its Deps; without one (the statement-count test calls it so)
+    the outcomes are recorded at the wall clock's time.
+    """
     with uow:
-        messages = uow.messages_locked([o.message_id for o in outcomes])
-        now = uow.clock.now()
+        messages = uow.messages.locked([o.message_id for o in outcomes])
+        now = clock.now() if clock is not None else datetime.now(UTC)
         for outcome in outcomes:
             message = messages.get(outcome.message_id)
             if message is None:
@@ -79,5 +88,5 @@ def record_outcomes(uow, outcomes: list[Outcome], *, schedule: tuple[float, ...]
                                    give_up_after=give_up_after)
             if message.status != "queued":
                 log.error("email %s (%s) failed for good: %s", message.message_id, message.template, outcome.error)
-        uow.save_messages(list(messages.values()))  # one executemany UPDATE for the batch
+        uow.messages.save_all(list(messages.values()))  # one executemany UPDATE for the batch
         uow.commit()

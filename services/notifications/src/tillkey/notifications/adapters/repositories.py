@@ -1,0 +1,248 @@
+"""SQLAlchemy repositories: the service layer's ports over one session (service_layer/ports.py).
+
+Reads and writes are Core statements run at once, not ORM loads and flushes. Why: the consumer
+handles hundreds of events per second, and session.get, lazy unit-of-work flushes and one loaded
+object per row were most of its database cost. Every write goes through a method here, so the rows
+a later handler of the same batch reads are already in the transaction, and the per-transaction
+copies (recipients, merchants) stay what the rows say. The statements are built once, at import:
+SQLAlchemy works out a cache key for every statement object it is given (docs/architecture.md 7.8).
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Table, bindparam, func, select, update
+from sqlalchemy.orm import Session
+
+from tillkey.notifications.adapters import tables
+from tillkey.notifications.domain.messages import QUEUED, Message
+from tillkey.notifications.domain.model import MerchantContact, OrderLine, OrderRecipient, Product
+from tillkey.platform.pagination import paginate
+from tillkey.platform.revoked_keys import record_revocation
+from tillkey.platform.sql import insert_unless_present
+
+_mc, _r, _l, _p, _m = (tables.merchant_contacts.c, tables.order_recipients.c, tables.order_lines.c,
+                       tables.products.c, tables.messages.c)
+
+
+def _row(table: Table, obj: object) -> dict[str, Any]:
+    """A domain object's row: the dataclass fields are the columns (a message's `to` is stored as to_address)."""
+    return {column.key: getattr(obj, "to" if column.key == "to_address" else column.key) for column in table.c}
+
+
+def _update_by_key(table: Table) -> Any:
+    """UPDATE by key (bind `b_key`) of the columns given with it (every other one): built once per table."""
+    return update(table).where(next(iter(table.primary_key.columns)) == bindparam("b_key"))
+
+
+def _save(session: Session, table: Table, statement: Any, obj: object) -> None:
+    key = next(iter(table.primary_key.columns)).key
+    row = _row(table, obj)
+    row["b_key"] = row.pop(key)
+    session.execute(statement, row)
+
+
+class _Remembered:
+    """Nothing to write back at commit (every write ran at once); what the transaction read is
+    forgotten when it rolls back (SqlAlchemyUnitOfWork.writes_back)."""
+
+    def write_changes(self) -> None:
+        pass
+
+    def forget(self) -> None:
+        self.known.clear()
+
+    known: dict[str, Any]
+
+
+class Merchants(_Remembered):
+    def __init__(self, session: Session):
+        self.session = session
+        self.known: dict[str, MerchantContact] = {}
+
+    def add(self, merchant: MerchantContact) -> None:
+        self.session.execute(_INSERT_MERCHANT, [_row(tables.merchant_contacts, merchant)])
+        self.known[merchant.merchant_id] = merchant
+
+    def get(self, merchant_id: str) -> MerchantContact | None:
+        merchant = self.known.get(merchant_id)
+        if merchant is None:
+            row = self.session.execute(_MERCHANT, {"b_merchant_id": merchant_id}).first()
+            if row is not None:
+                merchant = self.known[merchant_id] = MerchantContact(*row)
+        return merchant
+
+    def save(self, merchant: MerchantContact) -> None:
+        _save(self.session, tables.merchant_contacts, _UPDATE_MERCHANT, merchant)
+        self.known[merchant.merchant_id] = merchant
+
+
+_INSERT_MERCHANT = tables.merchant_contacts.insert()
+_MERCHANT = select(*tables.merchant_contacts.c).where(_mc.merchant_id == bindparam("b_merchant_id"))
+_UPDATE_MERCHANT = _update_by_key(tables.merchant_contacts)
+
+
+class Recipients(_Remembered):
+    def __init__(self, session: Session, merchants: Merchants):
+        self.session = session
+        self.known: dict[str, OrderRecipient] = {}
+        self._merchants = merchants  # a recipient's read brings its merchant's contact along
+
+    def add_unless_known(self, recipient: OrderRecipient) -> bool:
+        if recipient.order_id in self.known:
+            return False
+        if not insert_unless_present(self.session, tables.order_recipients, _row(tables.order_recipients, recipient),
+                                     conflict_on="order_id"):
+            return False
+        self.known[recipient.order_id] = recipient
+        return True
+
+    def get(self, order_id: str) -> OrderRecipient | None:
+        recipient = self.known.get(order_id)
+        if recipient is not None:
+            return recipient
+        row = self.session.execute(_RECIPIENT, {"b_order_id": order_id}).first()
+        if row is None:
+            return None
+        recipient = self.known[order_id] = OrderRecipient(*row[:5])
+        if row.m_name is not None and recipient.merchant_id not in self._merchants.known:
+            self._merchants.known[recipient.merchant_id] = MerchantContact(recipient.merchant_id, row.m_name,
+                                                                           row.m_email)
+        return recipient
+
+    def save(self, recipient: OrderRecipient) -> None:
+        _save(self.session, tables.order_recipients, _UPDATE_RECIPIENT, recipient)
+        self.known[recipient.order_id] = recipient
+
+
+_RECIPIENT = (select(_r.order_id, _r.merchant_id, _r.email, _r.first_name, _r.locale,
+                     _mc.name.label("m_name"), _mc.email.label("m_email"))
+              .outerjoin_from(tables.order_recipients, tables.merchant_contacts, _mc.merchant_id == _r.merchant_id)
+              .where(_r.order_id == bindparam("b_order_id")))
+_UPDATE_RECIPIENT = _update_by_key(tables.order_recipients)
+
+
+class OrderLines:
+    def __init__(self, session: Session):
+        self.session = session
+
+    def add_all(self, lines: list[OrderLine]) -> None:
+        if lines:
+            self.session.execute(_INSERT_LINE, [_row(tables.order_lines, line) for line in lines])
+
+    def get(self, line_id: str) -> OrderLine | None:
+        row = self.session.execute(_LINE, {"b_line_id": line_id}).first()
+        return OrderLine(*row) if row is not None else None
+
+
+_INSERT_LINE = tables.order_lines.insert()
+_LINE = select(*tables.order_lines.c).where(_l.line_id == bindparam("b_line_id"))
+
+
+class Products:
+    def __init__(self, session: Session):
+        self.session = session
+
+    def add(self, product: Product) -> None:
+        self.add_all([product])
+
+    def add_all(self, products: list[Product]) -> None:
+        if products:
+            self.session.execute(_INSERT_PRODUCT, [_row(tables.products, product) for product in products])
+
+    def get(self, product_id: str) -> Product | None:
+        row = self.session.execute(_PRODUCT, {"b_product_id": product_id}).first()
+        return Product(*row) if row is not None else None
+
+    def save(self, product: Product) -> None:
+        _save(self.session, tables.products, _UPDATE_PRODUCT, product)
+
+    def known(self, product_ids: Iterable[str]) -> set[str]:
+        return set(self.session.scalars(_KNOWN_PRODUCTS, {"b_product_ids": list(set(product_ids))}))
+
+
+_INSERT_PRODUCT = tables.products.insert()
+_PRODUCT = select(*tables.products.c).where(_p.product_id == bindparam("b_product_id"))
+_UPDATE_PRODUCT = _update_by_key(tables.products)
+_KNOWN_PRODUCTS = select(_p.product_id).where(_p.product_id.in_(bindparam("b_product_ids", expanding=True)))
+
+
+class Messages:
+    def __init__(self, session: Session):
+        self.session = session
+
+    def queue(self, message: Message) -> bool:
+        """A second transaction inserting the same cause at once waits for the first on PostgreSQL
+        and then inserts nothing; SQLite runs writers one at a time."""
+        return insert_unless_present(self.session, tables.messages, _row(tables.messages, message),
+                                     conflict_on="cause")
+
+    def save_all(self, messages: list[Message], *, with_content: bool = False) -> None:
+        if not messages:
+            return
+        names = _MESSAGE_STATE + (_MESSAGE_CONTENT if with_content else ())
+        rows = []
+        for message in messages:
+            row = _row(tables.messages, message)
+            rows.append({"b_key": message.message_id, **{name: row[name] for name in names}})
+        self.session.execute(_UPDATE_MESSAGES, rows)
+
+    def locked(self, message_ids: list[str]) -> dict[str, Message]:
+        ids = sorted(set(message_ids))  # locked in id order, as every writer does: no deadlock
+        return {msg.message_id: msg for msg in self._messages(_LOCKED_MESSAGES, {"b_message_ids": ids})}
+
+    def of_order(self, order_id: str) -> list[Message]:
+        return self._messages(_MESSAGES_OF_ORDER, {"b_order_id": order_id})
+
+    def claim_due(self, now: datetime, limit: int) -> list[Message]:
+        """SKIP LOCKED on PostgreSQL; on SQLite the BEGIN IMMEDIATE of our engine serialises writers.
+        The caller leases them (next_attempt_at moves on), saves them and commits, so after the
+        lock ends they stay out of other senders' polls until the lease runs out."""
+        return self._messages(_DUE_MESSAGES, {"b_now": now, "b_limit": limit})
+
+    def _messages(self, statement: Any, params: Mapping[str, Any]) -> list[Message]:
+        return [_message(row) for row in self.session.execute(statement, params)]
+
+    def next_due_at(self) -> datetime | None:
+        due: datetime | None = self.session.scalar(_NEXT_DUE)
+        return due
+
+    def page(self, *, merchant_id: str | None, order_id: str | None, to: str | None, status: str | None,
+             limit: int, cursor: str | None) -> tuple[list[Message], str | None]:
+        stmt = select(Message)
+        if merchant_id is not None:
+            stmt = stmt.where(_m.merchant_id == merchant_id)
+        if order_id is not None:
+            stmt = stmt.where(_m.order_id == order_id)
+        if to is not None:
+            stmt = stmt.where(func.lower(_m.to_address) == to.lower())
+        if status is not None:
+            stmt = stmt.where(_m.status == status)
+        return paginate(self.session, stmt, _m.created_at, _m.message_id, limit, cursor)
+
+
+_MESSAGE_STATE = ("status", "attempts", "last_error", "next_attempt_at", "sent_at")
+_MESSAGE_CONTENT = ("to_address", "text_body", "html_body")
+_MESSAGE_FIELDS = tuple("to" if column.key == "to_address" else column.key for column in tables.messages.c)
+_UPDATE_MESSAGES = update(tables.messages).where(_m.message_id == bindparam("b_key"))
+_LOCKED_MESSAGES = (select(*tables.messages.c).where(_m.message_id.in_(bindparam("b_message_ids", expanding=True)))
+                    .order_by(_m.message_id).with_for_update())
+_MESSAGES_OF_ORDER = select(*tables.messages.c).where(_m.order_id == bindparam("b_order_id")).order_by(_m.message_id)
+_DUE_MESSAGES = (select(*tables.messages.c).where(_m.status == QUEUED, _m.next_attempt_at <= bindparam("b_now"))
+                 .order_by(_m.next_attempt_at, _m.created_at).limit(bindparam("b_limit"))
+                 .with_for_update(skip_locked=True))
+_NEXT_DUE = select(func.min(_m.next_attempt_at)).where(_m.status == QUEUED)
+
+
+def _message(row: Any) -> Message:
+    return Message(**dict(zip(_MESSAGE_FIELDS, row, strict=True)))
+
+
+class RevokedKeys:
+    def __init__(self, session: Session):
+        self.session = session
+
+    def deny(self, merchant_id: str, key_id: str, revoked_at: datetime) -> None:
+        record_revocation(self.session, merchant_id, key_id, revoked_at)
