@@ -104,7 +104,7 @@ class Shop:
 
     def order_status(self, order_id: str) -> str:
         with self.service.uow_factory() as uow:
-            return uow.order(order_id).status
+            return uow.orders.get(order_id).status
 
     def notify(self, type_: str, data: dict, *, secret: str | None = None, timestamp: int | None = None,
                notification_id: str | None = None) -> requests.Response:

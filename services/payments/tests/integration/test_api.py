@@ -102,8 +102,8 @@ def test_a_deleted_order_is_hidden_from_its_customer_only(client, service, order
 
 def test_attempts_are_listed_newest_first_with_a_cursor(client, service, order):
     with service.uow_factory() as uow:
-        o = uow.order(ORDER)
-        t0 = uow.clock.now()
+        o = uow.orders.get(ORDER)
+        t0 = service.deps.clock.now()
         for i in range(3):
             at = t0 + timedelta(seconds=i)
             o.payments.append(Payment(f"pay_{i}", ORDER, "card", "failed", 8820, "EUR", at, at,

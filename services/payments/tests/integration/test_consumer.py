@@ -52,7 +52,7 @@ def test_order_created_twice_is_remembered_once(service, settings, consumer):
     assert count(service, tables.orders) == 1
     assert count(service, tables.inbox) == 1
     with service.uow_factory() as uow:
-        order = uow.order(ORDER)
+        order = uow.orders.get(ORDER)
         assert (order.amount, order.currency, order.status) == (8820, "EUR", "not_paid")
     assert queue_depth(settings.amqp_url, service.topology.dead_queue) == 0
 
@@ -64,7 +64,7 @@ def test_a_cancel_that_overtakes_its_order_waits_for_it(service, settings, consu
 
         def canceled():
             with service.uow_factory() as uow:
-                order = uow.order(ORDER)
+                order = uow.orders.get(ORDER)
                 return order is not None and order.status == "canceled"
         wait_until(canceled, timeout=20, what="the order canceled after its retry")
     assert queue_depth(settings.amqp_url, service.topology.dead_queue) == 0

@@ -7,8 +7,8 @@ import pytest
 
 from tillkey.payments.adapters import tables
 from tillkey.payments.domain.model import Payment
-from tillkey.payments.entrypoints.sweeper import GatewaySweeper
 from tillkey.payments.service_layer.submission import resume_interrupted
+from tillkey.payments.service_layer.sweeper import GatewaySweeper
 from tillkey.platform.ids import new_id
 from tillkey.testing.messaging import running, sample_envelope
 
@@ -20,8 +20,8 @@ def committed_but_never_sent(shop, token: str, age: timedelta) -> str:
     """What the API leaves when its process dies right after committing a card attempt."""
     payment_id = new_id("pay")  # unique: the sandbox (shared by the tests) remembers idempotency keys
     with shop.service.uow_factory() as uow:
-        order = uow.order(ORDER)
-        at = uow.clock.now() - age
+        order = uow.orders.get(ORDER)
+        at = shop.service.deps.clock.now() - age
         order.start_payment(Payment(payment_id, ORDER, "card", "pending", 8820, "EUR", at, at,
                                     gateway="sandbox", gateway_token=token), at)
         uow.commit()
@@ -33,7 +33,7 @@ def test_an_interrupted_card_attempt_is_sent_again_and_pays(shop):
     fresh = committed_but_never_sent(shop, shop.card_token(), timedelta(seconds=1))
     assert resume_interrupted(shop.service.deps) == 0  # too young: the API may still be sending it
     with shop.service.uow_factory() as uow:
-        uow.payment(fresh).updated_at -= timedelta(minutes=5)
+        uow.payments.get(fresh).updated_at -= timedelta(minutes=5)
         uow.commit()
     sweeper = GatewaySweeper(shop.service.deps, interval=0.2)
     with running(sweeper=sweeper):
@@ -52,7 +52,7 @@ def test_an_interrupted_attempt_is_given_up_when_the_gateway_stays_down(make_sho
     assert resume_interrupted(down.service.deps) == 1
     assert down.payment(ORDER, young)["status"] == "pending"  # unreachable, but not for long yet: keep trying
     with down.service.uow_factory() as uow:
-        p = uow.payment(young)
+        p = uow.payments.get(young)
         p.created_at -= timedelta(hours=1)
         uow.commit()
     resume_interrupted(down.service.deps)
@@ -85,7 +85,7 @@ def test_a_requested_refund_a_crash_kept_from_the_gateway_is_sent_by_the_sweeper
     [refund] = shop.rows(tables.refunds)
     assert (refund.status, refund.gateway_refund_id) == ("pending", None)
     with shop.service.uow_factory() as uow:
-        uow.refund(refund_id).updated_at -= timedelta(minutes=5)
+        uow.refunds.get(refund_id).updated_at -= timedelta(minutes=5)
         uow.commit()
     with running(sweeper=GatewaySweeper(shop.service.deps, interval=0.2)):
         shop.wait_status(ORDER, paid["payment_id"], "refunded")

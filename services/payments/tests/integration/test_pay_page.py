@@ -31,8 +31,8 @@ def order(service):
 
 def add_attempt(service, status: str, **fields):
     with service.uow_factory() as uow:
-        at = uow.clock.now() + timedelta(seconds=5)
-        order = uow.order(ORDER)
+        at = service.deps.clock.now() + timedelta(seconds=5)
+        order = uow.orders.get(ORDER)
         order.payments.append(Payment("pay_t1", ORDER, "card", status, 8820, "EUR", at, at, **fields))
         uow.commit()
 
@@ -107,7 +107,7 @@ def test_canceled_and_deleted_orders(client, service, order):
     service.dispatcher(sample_envelope("order.canceled"))
     assert state(client.get(PAGE, query_string=TOKEN)) == "closed"
     with service.uow_factory() as uow:
-        uow.order(ORDER).status = "deleted"
+        uow.orders.get(ORDER).status = "deleted"
         uow.commit()
     resp = client.get(PAGE, query_string=TOKEN)
     assert resp.status_code == 410 and "expired" in resp.get_data(as_text=True)

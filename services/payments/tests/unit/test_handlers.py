@@ -7,50 +7,18 @@ import pytest
 
 from tillkey.contracts import load_sample
 from tillkey.messaging import PermanentError, RetryLater
-from tillkey.payments.domain.model import Merchant, Order, Payment
+from tillkey.payments.domain.model import Payment
 from tillkey.payments.service_layer import handlers
-from tillkey.testing.fakes import FakeUnitOfWork
-from tillkey.testing.messaging import sample_envelope
+
+from .conftest import FakePaymentsUow, handle
 
 CONSUMED = ("merchant.registered", "order.created", "order.canceled", "order.deleted", "refund.requested",
             "merchant.api_key_revoked")
 ORDER_ID = load_sample("order.created")["data"]["order_id"]
 
 
-class FakePaymentsUow(FakeUnitOfWork):
-    def __init__(self, **kw):
-        super().__init__(**kw)
-        self.orders: dict[str, Order] = {}
-        self.merchants: dict[str, Merchant] = {}
-
-    def order(self, order_id, lock=False):
-        return self.orders.get(order_id)
-
-    def merchant(self, merchant_id):
-        return self.merchants.get(merchant_id)
-
-    def add(self, obj):
-        super().add(obj)
-        if isinstance(obj, Merchant):
-            self.merchants[obj.merchant_id] = obj
-
-    def add_order_unless_known(self, order):
-        if order.order_id in self.orders:
-            return False
-        super().add(order)
-        self.orders[order.order_id] = order
-        return True
-
-
-def handle(uow, type, **data):
-    event = sample_envelope(type, **data)
-    for handler in handlers.HANDLERS[event.type]:
-        handler(event, uow)
-    return event
-
-
 def test_every_consumed_type_has_a_handler_and_a_golden_sample():
-    assert sorted(handlers.HANDLERS) == sorted(CONSUMED)
+    assert sorted(handlers.EVENT_HANDLERS) == sorted(CONSUMED)
     for type in CONSUMED:
         assert load_sample(type)["type"] == type
 

@@ -11,10 +11,11 @@ from tillkey.messaging import RetryLater
 from tillkey.payments.domain.errors import Conflict
 from tillkey.payments.domain.model import Order, Payment
 from tillkey.payments.domain.refunds import NoPaymentToRefund
-from tillkey.payments.service_layer.deps import announce_refund
+from tillkey.payments.service_layer.submission import announce_refund
 from tillkey.testing.messaging import sample_envelope
 
-from .test_handlers import ORDER_ID, FakePaymentsUow, handle
+from .conftest import FakePaymentsUow, handle
+from .test_handlers import ORDER_ID
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -116,9 +117,7 @@ def test_only_a_pending_bank_transfer_refund_is_confirmed_by_hand():
 
 # -- the handler and the events it answers with -------------------------------------------------------
 
-class RefundsUow(FakePaymentsUow):
-    def refund(self, refund_id):
-        return next((r for o in self.orders.values() for r in o.refunds if r.refund_id == refund_id), None)
+RefundsUow = FakePaymentsUow  # its refunds repository finds a refund among its orders' ones
 
 
 def paid_here(uow: RefundsUow, method="card") -> Order:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 # No 0/O, 1/I/L, 5/S, 8/B: a reference is read off a screen and typed into a banking app.
 REFERENCE_ALPHABET = "234679ACDEFGHJKMNPQRTUVWXYZ"
@@ -36,7 +37,7 @@ class BankAccount:
     due_after: timedelta
 
 
-def instructions(account: BankAccount, amount: int, currency: str, reference: str, now: datetime) -> dict:
+def instructions(account: BankAccount, amount: int, currency: str, reference: str, now: datetime) -> dict[str, Any]:
     return {
         "amount": amount, "currency": currency, "reference": reference,
         "account_holder": account.account_holder, "bank_name": account.bank_name,

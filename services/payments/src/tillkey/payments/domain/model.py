@@ -6,7 +6,7 @@ most once) lives on it, so a caller cannot break them by touching one attempt al
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -41,7 +41,7 @@ class Payment:
     currency: str
     created_at: datetime
     updated_at: datetime
-    instructions: dict | None = None
+    instructions: dict[str, Any] | None = None
     failure_code: str | None = None
     failure_message: str | None = None
     reference: str | None = None      # bank transfers: what the customer writes on the transfer
@@ -104,7 +104,7 @@ class ChargeResult:
     refund: Refund | None = None  # an extra charge that must go back to the customer
 
 
-def order_summary(order: Mapping[str, Any]) -> dict:
+def order_summary(order: Mapping[str, Any]) -> dict[str, Any]:
     """From order.created: the lines and totals the payment page lists (no personal data)."""
     return {"lines": [{"name": line["name"], "quantity": line["quantity"], "total": line["total"]}
                       for line in order.get("lines", [])],
@@ -124,7 +124,7 @@ class Order:
     created_at: datetime
     locale: str | None = None  # the customer's language at checkout, for the payment page
     # What the payment page shows of what is being bought: see `order_summary`.
-    summary: dict | None = None
+    summary: dict[str, Any] | None = None
     payments: list[Payment] = field(default_factory=list)
     refunds: list[Refund] = field(default_factory=list)
 
@@ -189,7 +189,7 @@ class Order:
         payment.succeed(at)
         self.mark_paid()
 
-    def close(self, status: str, at: datetime, refund_ids) -> bool:
+    def close(self, status: str, at: datetime, refund_ids: Iterator[str]) -> bool:
         """`canceled` or `deleted` as orders decided. Open attempts are canceled with it; an order paid
         here whose payment orders had not seen yet (a race) gets that payment refunded.
 

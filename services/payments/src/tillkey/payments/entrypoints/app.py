@@ -6,8 +6,7 @@ import os
 from tillkey.payments.adapters import tables
 from tillkey.payments.bootstrap import bootstrap
 from tillkey.payments.config import Settings
-from tillkey.payments.entrypoints import notifications_api, pages, payments_api
-from tillkey.payments.entrypoints.views import payment_methods_bp, payments_bp
+from tillkey.payments.entrypoints import gateways, pages, payment_methods, payments, refunds
 from tillkey.platform.app import create_base_app
 from tillkey.platform.rate_limits import RateLimits, install_rate_limits
 from tillkey.platform.web.front_door import front_door_blueprint
@@ -19,10 +18,10 @@ def create_app(settings: Settings, rate_limits: RateLimits | None = None, **over
                           amqp_url=settings.amqp_url, platform_secret=settings.platform_secret,
                           admin_token=settings.admin_token, idempotency_table=tables.idempotency_keys)
     app.extensions["tillkey.payments"] = service
-    app.register_blueprint(payment_methods_bp)
-    app.register_blueprint(payments_bp)
-    app.register_blueprint(payments_api.bp)
-    app.register_blueprint(notifications_api.bp)
+    app.register_blueprint(payment_methods.bp)
+    app.register_blueprint(payments.bp)
+    app.register_blueprint(refunds.bp)
+    app.register_blueprint(gateways.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(front_door_blueprint(
         "Tillkey payments", "Customers reach the payment page from the checkout or from a link in their email."))

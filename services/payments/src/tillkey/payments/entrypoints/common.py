@@ -1,27 +1,24 @@
 """What the blueprints share: the service's handles and domain refusals as problem+json."""
 from __future__ import annotations
 
-from collections.abc import Callable
 from functools import wraps
-from typing import TypeVar
+from typing import Any
 
 from flask import current_app, g
 
 from tillkey.platform.auth import require
 from tillkey.platform.problems import refusals_as_problems
 
-T = TypeVar("T")
-
 
 def service():
     return current_app.extensions["tillkey.payments"]
 
 
-def run(use_case: Callable[..., T], command) -> T:
-    """Run a use case with the wired dependencies; a refusal becomes its problem+json answer
-    (tillkey.platform.problems.refused)."""
+def run(command: Any) -> Any:
+    """Run a command or query through the service's handler table; a refusal becomes its
+    problem+json answer (tillkey.platform.problems.refused)."""
     with refusals_as_problems():
-        return use_case(command, service().deps)
+        return service().handle(command)
 
 
 def authorize(*kinds: str):

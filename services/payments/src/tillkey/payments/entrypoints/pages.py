@@ -13,9 +13,10 @@ from flask import Blueprint, render_template, request
 
 from tillkey.contracts import PAYMENT_METHODS
 from tillkey.contracts.currencies import exponent
-from tillkey.payments.entrypoints.common import service
+from tillkey.payments.entrypoints.common import run, service
 from tillkey.payments.entrypoints.pay_texts import FAILURES, SCRIPT_TEXTS, TEXTS
 from tillkey.payments.sandbox.cards import TEST_CARD_NOTES
+from tillkey.payments.service_layer import views
 from tillkey.platform import credentials
 from tillkey.platform.formatting import format_date, format_money, in_fours
 from tillkey.platform.web import Translator, asset_url, assets_blueprint, negotiate_locale, page_headers
@@ -23,10 +24,6 @@ from tillkey.platform.web import Translator, asset_url, assets_blueprint, negoti
 bp = Blueprint("pay_pages", __name__, template_folder="templates", static_folder="static",
                static_url_path="/pay/static")
 bp.register_blueprint(assets_blueprint())   # the shared look, served from /assets/ on this origin
-
-# What the latest attempt says about the page to show.
-_STATE_OF_PAYMENT = {"pending": "pending", "awaiting_funds": "instructions", "failed": "failed"}
-
 
 @bp.get("/pay/<order_id>")
 def pay_page(order_id: str):
@@ -37,41 +34,32 @@ def pay_page(order_id: str):
         # A wrong token must not tell whether the order exists.
         return _page("error.html", t, 404, title=t("Order not found"),
                      detail=t("This payment link is not valid. Use the link from your checkout or email."))
-    with service().uow_factory() as uow:
-        order = uow.order(order_id)
-        if order is not None and order.locale and not request.args.get("locale"):
-            # Links from emails carry no locale: speak the language the customer checked out in.
-            t = Translator(negotiate_locale(order.locale, request.headers.get("Accept-Language")), TEXTS)
-        if order is None:
-            # order.created is still on its way from orders: the page refreshes itself.
-            return _page("preparing.html", t, 200, {"Retry-After": "1"})
-        if order.status == "deleted":
-            return _page("error.html", t, 410, title=t("This order has expired"),
-                         detail=t("It was not paid in time and can no longer be paid."))
-        latest = order.payments[-1] if order.payments else None
-        merchant = uow.merchant(order.merchant_id)
-        # Rendered inside the unit of work: leaving it rolls back, which expires the loaded rows.
-        return _page("pay.html", t, 200, **_context(order, latest, merchant, token, settings, t))
+    page = run(views.GetPayPage(order_id))
+    if page is not None and page.order.locale and not request.args.get("locale"):
+        # Links from emails carry no locale: speak the language the customer checked out in.
+        t = Translator(negotiate_locale(page.order.locale, request.headers.get("Accept-Language")), TEXTS)
+    if page is None:
+        # order.created is still on its way from orders: the page refreshes itself.
+        return _page("preparing.html", t, 200, {"Retry-After": "1"})
+    if page.state == "deleted":
+        return _page("error.html", t, 410, title=t("This order has expired"),
+                     detail=t("It was not paid in time and can no longer be paid."))
+    return _page("pay.html", t, 200, **_context(page, token, settings, t))
 
 
-def _context(order, latest, merchant, token: str, settings, t: Translator) -> dict:
-    if order.status in ("paid", "refunded"):
-        state = "paid"
-    elif order.status == "canceled":
-        state = "closed"
-    else:
-        state = _STATE_OF_PAYMENT.get(latest.status, "choose") if latest else "choose"
+def _context(page: views.PayPage, token: str, settings, t: Translator) -> dict:
+    order, latest, state = page.order, page.latest, page.state
     instructions = (latest.instructions or {}) if latest is not None and state == "instructions" else {}
     methods = list(PAYMENT_METHODS)
-    failure = ""
-    if state == "failed":
+    failure: str | None = ""
+    if state == "failed" and latest is not None:
         failure = t(FAILURES[latest.failure_code]) if latest.failure_code in FAILURES else latest.failure_message
     preselected = (order.payment_method if any(m["method"] == order.payment_method for m in methods)
                    else methods[0]["method"])
     money = lambda amount: format_money(amount, order.currency, t.locale)  # noqa: E731
     return {
         "order": order, "state": state, "token": token, "methods": methods, "money": money,
-        "merchant_name": merchant.name if merchant is not None else None,
+        "merchant_name": page.merchant_name,
         "preselected": preselected,
         # Bank transfer chosen at checkout: the details are what the customer came for, at once.
         "autostart": preselected == "bank_transfer" and state == "choose" and not order.payments,

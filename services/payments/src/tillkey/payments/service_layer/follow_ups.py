@@ -16,9 +16,11 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Protocol
 
 from tillkey.contracts import Envelope
+from tillkey.payments.service_layer.ports import Deps
 
 log = logging.getLogger(__name__)
 MAX_WAITING = 1000
+FollowUp = Callable[[Envelope, Deps], None]
 
 
 class Dispatcher(Protocol):
@@ -38,9 +40,9 @@ class Dispatcher(Protocol):
 class DispatchThenFollowUp:
     """Callable like the inbox dispatcher it wraps (the consumer's handle function)."""
 
-    def __init__(self, dispatcher: Dispatcher, follow_ups: Mapping[str, Callable], deps):
+    def __init__(self, dispatcher: Dispatcher, follow_ups: Mapping[str, FollowUp], deps: Deps):
         self.dispatcher, self.follow_ups, self.deps = dispatcher, follow_ups, deps
-        self._waiting: queue.Queue = queue.Queue(MAX_WAITING)
+        self._waiting: queue.Queue[tuple[FollowUp, Envelope]] = queue.Queue(MAX_WAITING)
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
 
@@ -49,14 +51,14 @@ class DispatchThenFollowUp:
         return self.dispatcher.event_types
 
     @property
-    def handlers(self):
+    def handlers(self) -> Mapping[str, Sequence[object]]:
         return self.dispatcher.handlers
 
     def __call__(self, envelope: Envelope) -> None:
         self.dispatcher(envelope)  # committed (or raised: then no follow-up, the message is retried)
         self._follow_up(envelope)
 
-    def handle_batch(self, envelopes) -> None:
+    def handle_batch(self, envelopes: Sequence[Envelope]) -> None:
         self.dispatcher.handle_batch(envelopes)  # all committed, or raised and none did
         for envelope in envelopes:
             self._follow_up(envelope)

@@ -1,85 +1,50 @@
-"""Event handlers: payments keeps its own copy of each order, learned from orders' events.
-
-Each handler runs in one unit of work with its inbox row (see InboxDispatcher), so a redelivered
-message has no second effect; the order's own guards make a *different* message with the same
-meaning (orders re-emitting) harmless too.
-"""
+"""The one table of use cases: command or query type → handler; event type → the handlers that take it
+in (each under its stable inbox name); event type → the follow-up that runs once it committed."""
 from __future__ import annotations
 
-import logging
-from datetime import datetime
+from collections.abc import Callable
+from typing import Any, cast
 
 from tillkey.contracts import Envelope
-from tillkey.messaging import InboxHandler, PermanentError, RetryLater
-from tillkey.payments.domain.model import InvalidTransition, Merchant, Order, order_summary
-from tillkey.payments.service_layer.refunding import request_refund
-from tillkey.platform.ids import new_id
-from tillkey.platform.revoked_keys import deny_revoked_api_key
+from tillkey.messaging import InboxHandler
+from tillkey.payments.service_layer import events, gateway_results, paying, refunding, views
+from tillkey.payments.service_layer.follow_ups import FollowUp
+from tillkey.payments.service_layer.ports import Deps, UnitOfWork
 
-log = logging.getLogger(__name__)
-
-
-def remember_merchant(event: Envelope, uow) -> None:
-    data = event.data
-    merchant = uow.merchant(data["merchant_id"])
-    if merchant is None:
-        uow.add(Merchant(data["merchant_id"], data["name"]))
-    else:
-        merchant.name = data["name"]
+HANDLERS: dict[type, Callable[[Any, UnitOfWork, Deps], Any]] = {
+    paying.StartPayment: paying.start_payment,
+    paying.ConfirmPayment: paying.confirm_payment,
+    paying.FindBankTransfer: paying.find_bank_transfer,
+    refunding.ConfirmRefund: refunding.confirm_refund,
+    gateway_results.GatewayCallback: gateway_results.apply_callback,
+    views.ListPayments: views.list_payments,
+    views.GetPayPage: views.pay_page,
+}
 
 
-def remember_order(event: Envelope, uow) -> None:
-    data = event.data
-    order = Order(order_id=data["order_id"], merchant_id=data["merchant_id"], currency=data["currency"],
-                  amount=data["total"], status=data["status"], payment_method=data["payment_method"],
-                  created_at=datetime.fromisoformat(data["created_at"]), locale=data["customer"].get("locale"),
-                  summary=order_summary(data))
-    # docs/architecture.md §2.2: nothing to pay; the flow goes on as if paid (fulfillment, emails, webhooks).
-    # Decided before the order is written, so that one statement both writes it and tells whether it is new.
-    free = None
-    if order.amount == 0 and order.status == "not_paid":
-        free = order.record_free_payment(new_id("pay"), uow.clock.now())
-    if not uow.add_order_unless_known(order):
-        return  # known already: orders said it again
-    if free is not None:
-        uow.emit("payment.succeeded", {
-            "order_id": order.order_id, "merchant_id": order.merchant_id, "payment_id": free.payment_id,
-            "method": free.method, "amount": free.amount, "currency": free.currency,
-        })
+def _declared(name: str, handle: Callable[[Envelope, UnitOfWork, Deps], None]) -> InboxHandler:
+    """InboxHandler(name, handle) for handlers that take deps too: bootstrap binds them
+    (bootstrap._with_deps) before the dispatcher calls them as (event, uow)."""
+    # cast: InboxHandler annotates `handle` as the dispatcher calls it, (event, uow).
+    return InboxHandler(name, cast(Callable[[Envelope, object], object], handle))
 
 
-def cancel_order(event: Envelope, uow) -> None:
-    _close(event, uow, "canceled")
-
-
-def delete_order(event: Envelope, uow) -> None:
-    _close(event, uow, "deleted")
-
-
-def _close(event: Envelope, uow, status: str) -> None:
-    order = uow.order(event.data["order_id"], lock=True)
-    if order is None:
-        # order.created may still be on its retry path: wait for it rather than lose the change.
-        raise RetryLater(f"order {event.data['order_id']} is not known here yet")
-    refunds_before = len(order.refunds)
-    try:
-        order.close(status, uow.clock.now(), refund_ids=iter(lambda: new_id("re"), None))
-    except InvalidTransition as exc:
-        # e.g. orders deleted an order refunded here: retrying cannot fix that; dead letters alert support.
-        raise PermanentError(str(exc)) from exc
-    if len(order.refunds) > refunds_before:
-        # Orders closed the order before it heard of our payment.succeeded (a race): orders is the
-        # source of truth for the order, so the money goes back. The refund row commits with this
-        # message; the worker's sweeper sends it to the gateway (no HTTP inside this transaction).
-        log.warning("order %s was %s while paid here: its payment is refunded", order.order_id, status)
-
-
-HANDLERS = {
-    "merchant.registered": [InboxHandler("remember_merchant", remember_merchant)],
-    "order.created": [InboxHandler("remember_order", remember_order)],
-    "order.canceled": [InboxHandler("cancel_order", cancel_order)],
-    "order.deleted": [InboxHandler("delete_order", delete_order)],
-    "refund.requested": [InboxHandler("request_refund", request_refund)],
+# The names are what the inbox records of each message taken: never change one (a redelivered
+# message would look new).
+EVENT_HANDLERS: dict[str, list[InboxHandler]] = {
+    "merchant.registered": [_declared("remember_merchant", events.remember_merchant)],
+    "order.created": [_declared("remember_order", events.remember_order)],
+    "order.canceled": [_declared("cancel_order", events.cancel_order)],
+    "order.deleted": [_declared("delete_order", events.delete_order)],
+    "refund.requested": [_declared("request_refund", refunding.request_refund)],
     # Every service keeps its own denylist of revoked API keys (docs/architecture.md).
-    "merchant.api_key_revoked": [InboxHandler("deny_revoked_api_key", deny_revoked_api_key)],
+    "merchant.api_key_revoked": [_declared("deny_revoked_api_key", events.deny_revoked_api_key)],
+}
+
+# After the dispatcher committed one of these events: work that calls a gateway, off the
+# consumer's thread (follow_ups.DispatchThenFollowUp).
+FOLLOW_UPS: dict[str, FollowUp] = {
+    "refund.requested": refunding.submit_requested_refund,
+    "order.canceled": refunding.submit_closing_refunds,
+    "order.deleted": refunding.submit_closing_refunds,
 }

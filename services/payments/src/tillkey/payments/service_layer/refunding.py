@@ -15,77 +15,83 @@ from tillkey.contracts import Envelope
 from tillkey.messaging import RetryLater
 from tillkey.payments.domain.errors import NotFound
 from tillkey.payments.domain.refunds import NoPaymentToRefund, Refund, failure_message
-from tillkey.payments.service_layer.deps import PaymentDeps, announce_refund
-from tillkey.payments.service_layer.submission import submit_refund
+from tillkey.payments.service_layer import views
+from tillkey.payments.service_layer.ports import Deps, UnitOfWork
+from tillkey.payments.service_layer.submission import announce_refund, submit_refund
 
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class ConfirmRefund:
-    refund_id: str
-
-
-def request_refund(event: Envelope, uow) -> None:
+def request_refund(event: Envelope, uow: UnitOfWork, deps: Deps) -> None:
     """Handler of `refund.requested`: the refund row commits with the message (the inbox makes a
     redelivery harmless; the refund id, orders' own, makes a re-sent request harmless too). A card
     refund goes to the gateway right after that commit (`submit_requested_refund`), or the sweeper
     sends it; a bank-transfer refund waits for support to pay it out."""
     data = event.data
-    order = uow.order(data["order_id"], lock=True)
+    order = uow.orders.get(data["order_id"], lock=True)
     if order is None:
         raise RetryLater(f"order {data['order_id']} is not known here yet")
     # The order's refunds first: one requested earlier in this transaction (a batch) is written
     # only when it commits.
-    if any(r.refund_id == data["refund_id"] for r in order.refunds) or uow.refund(data["refund_id"]) is not None:
+    if any(r.refund_id == data["refund_id"] for r in order.refunds) or uow.refunds.get(data["refund_id"]) is not None:
         log.info("refund %s was requested before; no second effect", data["refund_id"])
         return
-    now = uow.clock.now()
+    now = deps.clock.now()
     try:
         refund = order.request_refund(data["refund_id"], data["amount"], data["currency"], data["reason"], now)
     except NoPaymentToRefund as exc:
         # Orders only refunds what it saw paid, so this is a contradiction for support to look at;
         # answering still releases orders' reservation instead of leaving it pending for ever.
         log.error("refund %s refused: %s", data["refund_id"], exc.detail)
-        uow.emit("refund.failed", {"order_id": order.order_id, "merchant_id": order.merchant_id,
-                                   "refund_id": data["refund_id"], "amount": data["amount"],
-                                   "failure": {"code": exc.code, "message": failure_message(exc.code)}})
+        uow.emit("refund.failed", views.refund_failed_data(order, data["refund_id"], data["amount"], exc.code,
+                                                           failure_message(exc.code)))
         return
     if refund.status == "failed":
         log.warning("refund %s of order %s refused: %s", refund.refund_id, order.order_id, refund.failure_code)
     announce_refund(order, refund, uow)
 
 
-def submit_requested_refund(event: Envelope, deps: PaymentDeps) -> None:
+# -- follow-ups: after the dispatcher committed an event (handlers.FOLLOW_UPS, follow_ups.py) ------------
+
+def submit_requested_refund(event: Envelope, deps: Deps) -> None:
     """After the dispatcher committed `refund.requested`: send a card refund to its gateway now
     rather than on the sweeper's next pass. Runs on every delivery (a no-op once acknowledged)."""
     submit_refund(event.data["refund_id"], deps)
 
 
-def submit_closing_refunds(event: Envelope, deps: PaymentDeps) -> None:
+def submit_closing_refunds(event: Envelope, deps: Deps) -> None:
     """After the dispatcher committed `order.canceled` or `order.deleted`: a payment that succeeded
     here while orders closed the order (docs/cancel-vs-pay.md) goes back to the customer now, not
     after PAYMENTS_GATEWAY_RESUBMIT_AFTER on the sweeper's pass."""
     with deps.uow_factory() as uow:
-        order = uow.order(event.data["order_id"])
+        order = uow.orders.get(event.data["order_id"])
         waiting = [r.refund_id for r in order.refunds if r.awaits_submission] if order is not None else []
     for refund_id in waiting:
         submit_refund(refund_id, deps)
 
 
-AFTER_COMMIT = {"refund.requested": submit_requested_refund, "order.canceled": submit_closing_refunds,
-                "order.deleted": submit_closing_refunds}
+# -- support ---------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ConfirmRefund:
+    refund_id: str
 
 
-def confirm_refund(cmd: ConfirmRefund, deps: PaymentDeps) -> Refund:
+def confirm_refund(cmd: ConfirmRefund, uow: UnitOfWork, deps: Deps) -> Refund:
     """Support paid a bank-transfer refund out by hand → succeeded, and orders is told."""
-    with deps.uow_factory() as uow:
-        order = uow.order_of(refund_id=cmd.refund_id)
-        if order is None:
-            raise NotFound("No such refund.")
-        refund = next(r for r in order.refunds if r.refund_id == cmd.refund_id)  # read under the order's lock
-        order.confirm_manual_refund(refund, uow.clock.now())
-        announce_refund(order, refund, uow)
-        uow.commit()
-    return deps.read_detached("refund", cmd.refund_id)
+    order = uow.orders.of_refund(cmd.refund_id)
+    if order is None:
+        raise NotFound("No such refund.")
+    refund = next(r for r in order.refunds if r.refund_id == cmd.refund_id)  # read under the order's lock
+    order.confirm_manual_refund(refund, deps.clock.now())
+    announce_refund(order, refund, uow)
+    uow.commit()
+    # As committed, read again for the answer (the edge dumps it after this unit of work ended).
+    return _refund(uow, cmd.refund_id)
 
+
+def _refund(uow: UnitOfWork, refund_id: str) -> Refund:
+    refund = uow.refunds.get(refund_id)
+    if refund is None:
+        raise RuntimeError(f"refund {refund_id} committed a moment ago is not there")
+    return refund

@@ -13,15 +13,17 @@ from datetime import datetime
 from typing import cast
 
 from tillkey.payments.domain.failures import GATEWAY_UNAVAILABLE, customer_message
-from tillkey.payments.domain.model import Payment
-from tillkey.payments.service_layer.deps import PaymentDeps, announce_refund, failed_data
+from tillkey.payments.domain.model import Order, Payment
+from tillkey.payments.domain.refunds import Refund
+from tillkey.payments.service_layer import views
 from tillkey.payments.service_layer.gateway_port import GatewayRejected, TransientGatewayError
+from tillkey.payments.service_layer.ports import Deps, UnitOfWork
 from tillkey.platform.clock import as_utc
 
 log = logging.getLogger(__name__)
 
 
-def submit_charge(payment_id: str, deps: PaymentDeps, *, fail_if_unreachable: bool,
+def submit_charge(payment_id: str, deps: Deps, *, fail_if_unreachable: bool,
                   written: Payment | None = None) -> str | None:
     """`fail_if_unreachable`: the customer is waiting (API) — an unreachable gateway fails the attempt
     at once so they can retry; the sweeper instead retries until `give_up_after`.
@@ -35,7 +37,7 @@ def submit_charge(payment_id: str, deps: PaymentDeps, *, fail_if_unreachable: bo
         payment: Payment | None = written
     else:
         with deps.uow_factory() as uow:
-            payment = uow.payment(payment_id, with_refunds=False)
+            payment = uow.payments.get(payment_id, with_refunds=False)
     if payment is None or not payment.awaits_submission:
         return None
     gateway_name, token = payment.gateway, cast(str, payment.gateway_token)  # awaits_submission: it has one
@@ -54,13 +56,13 @@ def submit_charge(payment_id: str, deps: PaymentDeps, *, fail_if_unreachable: bo
         _fail(payment_id, exc.code, exc.detail, deps)
         return None
     with deps.uow_factory() as uow:
-        status = uow.record_charge_accepted(payment_id, charge.charge_id)
+        status = uow.payments.record_charge_accepted(payment_id, charge.charge_id)
         uow.commit()
     log.info("charge %s accepted by %s for %s", charge.charge_id, gateway.name, payment_id)
     return status
 
 
-def _only_ours(written: Payment, now: datetime, deps: PaymentDeps) -> bool:
+def _only_ours(written: Payment, now: datetime, deps: Deps) -> bool:
     """Whether the sweeper cannot have taken up this attempt yet: it only takes attempts untouched
     for `resubmit_after` (half of it here: the rest covers clocks that disagree between processes).
     Until then no one but the request that wrote it sends it or records an answer for it, so it is
@@ -69,22 +71,23 @@ def _only_ours(written: Payment, now: datetime, deps: PaymentDeps) -> bool:
     return now - as_utc(written.updated_at) < deps.resubmit_after / 2
 
 
-def _fail(payment_id: str, code: str, gateway_message: str | None, deps: PaymentDeps) -> None:
+def _fail(payment_id: str, code: str, gateway_message: str | None, deps: Deps) -> None:
     with deps.uow_factory() as uow:
-        order = uow.order_of(payment_id=payment_id, with_refunds=False)  # failing reads no refunds
+        order = _known(uow.orders.of_payment(payment_id, with_refunds=False))  # failing reads no refunds
         payment = next(p for p in order.payments if p.payment_id == payment_id)
-        if payment.fail(code, customer_message(code, gateway_message), uow.clock.now()):
-            uow.emit("payment.failed", failed_data(order, payment))
+        if payment.fail(code, customer_message(code, gateway_message), deps.clock.now()):
+            uow.emit("payment.failed", views.failed_data(order, payment))
         uow.commit()
 
 
-def submit_refund(refund_id: str, deps: PaymentDeps) -> None:
+def submit_refund(refund_id: str, deps: Deps) -> None:
     """A refund the gateway cannot take now stays pending and the sweeper tries again."""
     with deps.uow_factory() as uow:
-        refund = uow.refund(refund_id)
+        refund = uow.refunds.get(refund_id)
         if refund is None or not refund.awaits_submission:
             return
-        gateway_name, charge_id, amount = refund.gateway, refund.charge_id, refund.amount
+        # awaits_submission: it has a gateway, so the charge it gives back
+        gateway_name, charge_id, amount = refund.gateway, cast(str, refund.charge_id), refund.amount
     gateway = deps.gateway(gateway_name)
     try:
         accepted = gateway.refund(refund_id, charge_id, amount, deps.notification_url(gateway.name))
@@ -95,29 +98,49 @@ def submit_refund(refund_id: str, deps: PaymentDeps) -> None:
         # Money we owe the customer and could not give back: support must act on it.
         log.error("refund %s refused by %s: %s (%s)", refund_id, gateway.name, exc.code, exc.detail)
         with deps.uow_factory() as uow:
-            order = uow.order_of(refund_id=refund_id)
+            order = _known(uow.orders.of_refund(refund_id))
             refund = next(r for r in order.refunds if r.refund_id == refund_id)  # read under the order's lock
-            if order.settle_refund(refund, False, uow.clock.now(), exc.code, exc.detail[:500]):
+            if order.settle_refund(refund, False, deps.clock.now(), exc.code, exc.detail[:500]):
                 announce_refund(order, refund, uow)
             uow.commit()
         return
     with deps.uow_factory() as uow:
-        order = uow.order_of(refund_id=refund_id, with_payments=False)
+        order = _known(uow.orders.of_refund(refund_id, with_payments=False))
         refund = next(r for r in order.refunds if r.refund_id == refund_id)  # read under the order's lock
         refund.gateway_refund_id = refund.gateway_refund_id or accepted.refund_id
         uow.commit()
     log.info("refund %s accepted by %s as %s", refund_id, gateway.name, accepted.refund_id)
 
 
-def resume_interrupted(deps: PaymentDeps) -> int:
+def resume_interrupted(deps: Deps) -> int:
     """The sweeper's pass: charges and refunds committed here that no gateway acknowledged yet."""
     with deps.uow_factory() as uow:
-        before = uow.clock.now() - deps.resubmit_after
-        payment_ids = [p.payment_id for p in uow.payments_awaiting_submission(before)]
-        refund_ids = [r.refund_id for r in uow.refunds_awaiting_submission(before)]
+        before = deps.clock.now() - deps.resubmit_after
+        payment_ids = [p.payment_id for p in uow.payments.awaiting_submission(before)]
+        refund_ids = [r.refund_id for r in uow.refunds.awaiting_submission(before)]
     for payment_id in payment_ids:
         submit_charge(payment_id, deps, fail_if_unreachable=False)
     for refund_id in refund_ids:
         submit_refund(refund_id, deps)
     return len(payment_ids) + len(refund_ids)
 
+
+
+def announce_refund(order: Order, refund: Refund, uow: UnitOfWork) -> None:
+    """Tell orders (and through webhooks the merchant) how a requested refund ended. Automatic
+    refunds and undecided ones say nothing."""
+    if refund.automatic or refund.status == "pending":
+        return
+    if refund.status == "succeeded":
+        payment = next(p for p in order.payments if p.payment_id == refund.payment_id)
+        uow.emit("payment.refunded", views.refunded_data(order, payment, refund))
+    else:
+        uow.emit("refund.failed", views.refund_failed_data(order, refund.refund_id, refund.amount,
+                                                           refund.failure_code, refund.failure_message))
+
+
+def _known(order: Order | None) -> Order:
+    """The order of an attempt or refund committed before this call: it exists (none is ever deleted)."""
+    if order is None:
+        raise RuntimeError("an attempt or refund committed here has no order")
+    return order

@@ -1,9 +1,12 @@
-"""The worker's gateway sweeper: resumes charges and refunds a crash left between commit and gateway."""
+"""The worker's gateway sweeper: resumes charges and refunds a crash left between commit and gateway.
+
+A loop of the worker (bootstrap.build_workers wires it), kept below the composition root, which may
+import no entry point (docs/architecture.md §8)."""
 from __future__ import annotations
 
 import logging
 
-from tillkey.payments.service_layer.deps import PaymentDeps
+from tillkey.payments.service_layer.ports import Deps
 from tillkey.payments.service_layer.submission import resume_interrupted
 from tillkey.platform.periodic import PeriodicLoop
 
@@ -15,7 +18,7 @@ class GatewaySweeper(PeriodicLoop):
     charge the gateway did take is not taken twice). Runs in the worker, one thread, its own units
     of work; several workers sweeping at once are harmless for the same reason."""
 
-    def __init__(self, deps: PaymentDeps, interval: float):
+    def __init__(self, deps: Deps, interval: float):
         super().__init__("gateway sweep", interval)
         self.deps = deps
 

@@ -17,7 +17,7 @@ def gateway_notification(gateway: str):
     # headers as the gateways read them, a dict of their items (werkzeug's Headers is no Mapping).
     callback = gateway_results.GatewayCallback(gateway, dict(request.headers.items()), request.get_data(cache=False))
     try:
-        outcome = run(gateway_results.handle_callback, callback)
+        outcome = run(callback)
     except InvalidNotification as exc:
         status = 401 if exc.code == "invalid_signature" else 400
         raise ApiError(status, f"Notification refused: {exc.detail}", code=exc.code) from None
