@@ -5,10 +5,11 @@ from sqlalchemy import select
 
 from tillkey.contracts import load_sample
 from tillkey.fulfillment.adapters import tables
+from tillkey.fulfillment.adapters.license_worker import LicenseCallWorker
+from tillkey.fulfillment.bootstrap import wake_on_scheduled_calls
 from tillkey.fulfillment.config import Settings
 from tillkey.fulfillment.entrypoints.app import create_app
-from tillkey.fulfillment.entrypoints.cli import MIGRATIONS_HOME, wake_on_scheduled_calls
-from tillkey.fulfillment.entrypoints.license_worker import LicenseCallWorker
+from tillkey.fulfillment.entrypoints.cli import MIGRATIONS_HOME
 from tillkey.platform import credentials
 from tillkey.platform.runner import migrate
 from tillkey.testing.messaging import sample_envelope
@@ -50,7 +51,7 @@ def license_worker(service, monkeypatch):
     after each message the service handles that scheduled a call, as the process's consumer does
     after each batch (an idle worker otherwise sleeps until the next call it knows of falls due, so
     a missed wake-up fails these tests by timing out)."""
-    worker = LicenseCallWorker(service.uow_factory, service.license_client, service.clock,
+    worker = LicenseCallWorker(service.handle, service.license_client, service.deps.clock,
                                schedule=service.settings.license_web_service_retry_schedule,
                                timeout=service.settings.license_web_service_timeout, poll_interval=0.05,
                                jitter=lambda: 0.5)
@@ -96,7 +97,7 @@ def pay(service, order_id, merchant_id=MERCHANT):
 
 def deliveries(service, order_id):
     with service.uow_factory() as uow:
-        return {d.line_id: d for d in uow.order_for_reading(order_id).deliveries}
+        return {d.line_id: d for d in uow.orders.get_with_lines(order_id).deliveries}
 
 
 def emitted(service, type):

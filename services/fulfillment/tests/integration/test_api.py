@@ -66,7 +66,7 @@ def test_each_line_has_a_pending_delivery(client, order, who):
 
 def test_a_delivered_line_shows_its_licenses(client, service, order):
     with service.uow_factory() as uow:
-        line = uow.order(ORDER).deliveries[0]
+        line = uow.orders.get(ORDER).deliveries[0]
         line.status, line.method, line.licenses = "delivered", "pool", ["KEY-1", "KEY-2"]
         line.delivered_at = datetime(2026, 11, 27, 11, 0, 0, 123000, tzinfo=UTC)
         uow.commit()
@@ -101,4 +101,4 @@ def test_a_deleted_order_is_hidden_from_its_customer_and_erased(client, service,
     assert client.get(URL, query_string={"token": credentials.make_order_token(SECRET, ORDER)}).status_code == 404
     assert len(client.get(URL, headers=bearer(ADMIN)).get_json()["data"]) == 2
     with service.uow_factory() as uow:
-        assert uow.order(ORDER).customer == {"email": None, "first_name": None, "last_name": None, "country": None}
+        assert uow.orders.get(ORDER).customer == {"email": None, "first_name": None, "last_name": None, "country": None}

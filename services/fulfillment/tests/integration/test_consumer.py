@@ -62,7 +62,7 @@ def test_products_are_learned_once_and_updated(service, settings, consumer):
         wait_until(lambda: len(consumer.counter.seen) == 4, what="both updates handled")
     assert count(service, tables.products) == 1
     with service.uow_factory() as uow:
-        product = uow.product(PRODUCT)
+        product = uow.products.get(PRODUCT)
         assert (product.name, product.active, product.merchant_id) == ("Pro Editor 2", False, "mer_7Yb2kQ9xTz")
 
 
@@ -73,7 +73,7 @@ def test_an_erasure_that_overtakes_its_order_still_erases(service, settings, con
 
         def erased():
             with service.uow_factory() as uow:
-                order = uow.order(ORDER)
+                order = uow.orders.get(ORDER)
                 return order is not None and order.is_deleted and order.email is None
         wait_until(erased, timeout=20, what="the order erased after its retry")
     assert count(service, tables.deliveries) == 1
@@ -90,7 +90,7 @@ def test_payment_before_its_order_is_retried_then_delivers(service, settings, co
 
         def awaiting():
             with service.uow_factory() as uow:
-                order = uow.order(ORDER)
+                order = uow.orders.get(ORDER)
                 return order is not None and order.deliveries[0].status == "awaiting_merchant"
         wait_until(awaiting, timeout=20, what="the retried payment started fulfillment")
         [requested] = drain(settings.amqp_url, probe, expect=1, timeout=20)
@@ -99,7 +99,7 @@ def test_payment_before_its_order_is_retried_then_delivers(service, settings, co
     assert requested["causation_id"] == load_sample("order.paid")["id"]
     assert queue_depth(settings.amqp_url, service.topology.dead_queue) == 0
     with service.uow_factory() as uow:
-        assert uow.order(ORDER).status == "paid"
+        assert uow.orders.get(ORDER).status == "paid"
 
 
 def test_a_duplicated_payment_message_asks_the_merchant_once(service, settings, consumer):

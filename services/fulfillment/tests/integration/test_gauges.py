@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from tillkey.fulfillment.entrypoints import gauges
+from tillkey.fulfillment.adapters import gauges
 from tillkey.platform.metrics import exposition
 
 from .conftest import MERCHANT, know_product, merchant_headers

@@ -184,8 +184,8 @@ def test_deleting_the_order_erases_activations_and_the_key_text(service, client,
     post(client, "activate", key=key, instance_name="Ada's laptop", fingerprint="machine-123")
     service.dispatcher(sample_envelope("order.deleted", new_id=True, order_id="ord_gen1"))
     with service.uow_factory() as uow:
-        [stored] = uow.generated_keys_of_order("ord_gen1")
-        assert stored.key is None and stored.status == "revoked" and uow.activations_of(stored.key_id) == []
+        [stored] = uow.generated_keys.of_order("ord_gen1")
+        assert stored.key is None and stored.status == "revoked" and uow.activations.of_key(stored.key_id) == []
     assert post(client, "validate", key=key).get_json()["status"] == "revoked"
     with service.engine.connect() as conn:
         dump = json.dumps([list(map(str, r)) for r in conn.exec_driver_sql("SELECT * FROM activations")])
@@ -248,5 +248,5 @@ def test_concurrent_activations_never_pass_the_limit(app, service, source):
         t.join()
     assert sorted(answers) == [200, 200, 409, 409, 409, 409]
     with service.uow_factory() as uow:
-        [stored] = uow.generated_keys_of_order("ord_gen1")
-        assert len(uow.activations_of(stored.key_id)) == 2
+        [stored] = uow.generated_keys.of_order("ord_gen1")
+        assert len(uow.activations.of_key(stored.key_id)) == 2

@@ -108,9 +108,9 @@ def test_a_batch_locks_an_order_once_and_sees_what_it_changed_so_far(service, po
 
 def test_a_rolled_back_change_is_forgotten(service, pooled_order):
     with service.uow_factory() as uow:
-        uow.order(ORDER, lock=True).status = "paid"
+        uow.orders.get(ORDER, lock=True).status = "paid"
         uow.rollback()
-        order = uow.order(ORDER, lock=True)
+        order = uow.orders.get(ORDER, lock=True)
         assert order.status == "not_paid"
         uow.commit()
     assert [o.status for o in rows_of(service, tables.orders)] == ["not_paid"]

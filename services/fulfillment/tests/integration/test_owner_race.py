@@ -26,7 +26,7 @@ def test_the_row_the_consumer_wrote_first_answers(service):
     merchant.ensure_owner(service.uow_factory, EventArrivesWhileAsking(service, MERCHANT), MERCHANT, "key",
                           "prod_race1")
     with service.uow_factory() as uow:
-        assert uow.product("prod_race1").merchant_id == MERCHANT
+        assert uow.products.get("prod_race1").merchant_id == MERCHANT
 
 
 def test_another_merchants_product_stays_not_found(service):
@@ -38,26 +38,35 @@ def test_another_merchants_product_stays_not_found(service):
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 def test_the_consumer_writing_between_our_read_and_our_commit_is_no_500(service):
     """The window the unique violation came from: our read finds nothing, the consumer commits the
-    row, our insert fails at commit — and the consumer's row answers instead. PostgreSQL only: on
+    row, our insert fails at its flush — and the consumer's row answers instead. PostgreSQL only: on
     SQLite our transaction holds the write lock from its BEGIN, so the consumer cannot get in."""
     asked = EventArrivesWhileAsking(service, MERCHANT)
     asked.product = lambda _pid, _key: {"product_id": "prod_race3", "merchant_id": MERCHANT, "name": "Editor"}
     reads = {"n": 0}
 
-    def uow_factory():
-        uow = service.uow_factory()
-        read = uow.product
+    class WatchedUnitOfWork:
+        """The service's unit of work, whose product reads let the consumer in before our insert."""
 
-        def product(product_id):
-            found = read(product_id)
-            reads["n"] += 1
-            if reads["n"] == 2 and found is None:  # our second look, just before our insert
-                know_product(service, product_id, merchant_id=MERCHANT)
-            return found
+        def __init__(self):
+            self.uow = service.uow_factory()
 
-        uow.product = product
-        return uow
+        def __enter__(self):
+            uow = self.uow.__enter__()
+            read = uow.products.get
 
-    merchant.ensure_owner(uow_factory, asked, MERCHANT, "key", "prod_race3")
+            def get(product_id):
+                found = read(product_id)
+                reads["n"] += 1
+                if reads["n"] == 2 and found is None:  # our second look, just before our insert
+                    know_product(service, product_id, merchant_id=MERCHANT)
+                return found
+
+            uow.products.get = get
+            return uow
+
+        def __exit__(self, *exc_info):
+            return self.uow.__exit__(*exc_info)
+
+    merchant.ensure_owner(WatchedUnitOfWork, asked, MERCHANT, "key", "prod_race3")
     with service.uow_factory() as uow:
-        assert uow.product("prod_race3").merchant_id == MERCHANT
+        assert uow.products.get("prod_race3").merchant_id == MERCHANT

@@ -173,6 +173,6 @@ def test_a_claim_counts_what_is_left_only_up_to_the_threshold(service, client, p
     place_order(service, "ord_c1", [("line_c1", PRODUCT, 2)])
     pay(service, "ord_c1")
     with service.uow_factory() as uow:
-        assert [uow.available_keys(PRODUCT, up_to=n) for n in (0, 1, 2, 3, 4, 10)] == [0, 1, 2, 3, 3, 3]
-        assert uow.available_keys("prod_noSuchPool", up_to=5) == 0
+        assert [uow.pools.available(PRODUCT, up_to=n) for n in (0, 1, 2, 3, 4, 10)] == [0, 1, 2, 3, 3, 3]
+        assert uow.pools.available("prod_noSuchPool", up_to=5) == 0
     assert stats(client) == {"available": 3, "issued": 2}

@@ -59,13 +59,13 @@ def test_raw_claims_from_many_threads_never_share_a_key(pg_service):
     def claim(i):
         for round_ in range(3):
             with service.uow_factory() as uow:
-                got[i * 10 + round_] = uow.claim_keys(PRODUCT, 3, f"line_raw{i}x{round_}", uow.clock.now())
+                got[i * 10 + round_] = uow.pools.claim(PRODUCT, 3, f"line_raw{i}x{round_}", service.deps.clock.now())
                 uow.commit()
 
     all_at_once(claim)
     handed = [key for keys in got.values() if keys for key in keys]
     # 48 claims of 3 want 144 of 100 keys: at most 33 succeed. (Without the pool row's lock a claim
-    # may also come back empty-handed under contention — see claim_keys — but never share a key.)
+    # may also come back empty-handed under contention — see Pools.claim — but never share a key.)
     assert len(handed) == len(set(handed)) and 0 < len(handed) <= 99
     with service.session_factory() as session:
         k = tables.license_keys.c

@@ -10,7 +10,7 @@ from tillkey.fulfillment.service_layer import handlers
 from tillkey.messaging import RetryLater
 from tillkey.testing.messaging import sample_envelope
 
-from .conftest import FakeFulfillmentUow
+from .conftest import FakeFulfillmentUow, make_deps
 
 CONSUMED = ("product.created", "product.updated", "order.created", "order.deleted", "order.paid", "payment.refunded",
             "merchant.api_key_revoked")
@@ -22,13 +22,13 @@ def handle(uow, type, occurred_at=None, **data):
     event = sample_envelope(type, **data)
     if occurred_at:
         event = replace(event, occurred_at=occurred_at)
-    for handler in handlers.HANDLERS[event.type]:
-        handler(event, uow)
+    for handler in handlers.EVENT_HANDLERS[event.type]:
+        handler.handle(event, uow, make_deps())
     return event
 
 
 def test_every_consumed_type_has_a_handler_and_a_golden_sample():
-    assert sorted(handlers.HANDLERS) == sorted(CONSUMED)
+    assert sorted(handlers.EVENT_HANDLERS) == sorted(CONSUMED)
     for type in CONSUMED:
         assert load_sample(type)["type"] == type
 
@@ -103,9 +103,9 @@ def test_order_deleted_erases_generated_keys_activations_and_key_text():
     key = GeneratedKey(key_id="lk_1", product_id=PRODUCT_ID, merchant_id=order.merchant_id, order_id=ORDER_ID,
                        line_id=order.deliveries[0].line_id, key="KEY-AAAAA", key_hash="h", token="t",
                        activation_limit=None, issued_at=now, expires_at=None)
-    uow.add(key)
-    uow.add(Activation("act_1", "lk_1", "Ada's laptop", "fingerprint-1", now))
-    uow.add(Activation("act_2", "lk_other", "someone else", "fingerprint-2", now))
+    uow.generated_keys.add(key)
+    uow.activations.add(Activation("act_1", "lk_1", "Ada's laptop", "fingerprint-1", now))
+    uow.activations.add(Activation("act_2", "lk_other", "someone else", "fingerprint-2", now))
     handle(uow, "order.deleted")
     assert key.key is None and key.status == "revoked" and key.revoked_reason == "order_deleted"
     assert [a.activation_id for a in uow.activations] == ["act_2"]  # another order's machine stays

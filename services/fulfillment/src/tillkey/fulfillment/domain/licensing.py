@@ -10,6 +10,7 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from tillkey.fulfillment.domain.model import _utc
 
@@ -123,12 +124,13 @@ class GeneratedKey:
         self.status, self.revoked_reason, self.key = "revoked", "order_deleted", None
 
 
-def token_claims(key: GeneratedKey, key_text: str) -> dict:
+def token_claims(key: GeneratedKey, key_text: str) -> dict[str, Any]:
     """What the signed token says (docs/integration.md): the client checks `key_sha256` against the
     key it was given, `exp` against its clock, and the product against its own."""
-    claims = {"iss": "tillkey", "product_id": key.product_id, "key_id": key.key_id,
-              "key_sha256": hashlib.sha256(normalize_key(key_text).encode()).hexdigest(),
-              "activation_limit": key.activation_limit, "iat": _iso(key.issued_at)}
+    claims: dict[str, Any] = {
+        "iss": "tillkey", "product_id": key.product_id, "key_id": key.key_id,
+        "key_sha256": hashlib.sha256(normalize_key(key_text).encode()).hexdigest(),
+        "activation_limit": key.activation_limit, "iat": _iso(key.issued_at)}
     if key.expires_at is not None:
         claims["exp"] = _iso(key.expires_at)
     return claims

@@ -125,7 +125,7 @@ class Order:
         return self.status == "deleted"
 
     @property
-    def customer(self) -> dict:
+    def customer(self) -> dict[str, str | None]:
         """Exactly the `customer` object of a license web service call (docs/integration.md, "License web service")."""
         return {"email": self.email, "first_name": self.first_name, "last_name": self.last_name,
                 "country": self.country}

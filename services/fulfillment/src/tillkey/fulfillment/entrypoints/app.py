@@ -6,8 +6,7 @@ import os
 from tillkey.fulfillment.adapters import tables
 from tillkey.fulfillment.bootstrap import bootstrap
 from tillkey.fulfillment.config import LicenseRateLimits, Settings
-from tillkey.fulfillment.entrypoints import license_keys_api, licenses_api, products_api
-from tillkey.fulfillment.entrypoints.views import deliveries_bp
+from tillkey.fulfillment.entrypoints import deliveries, license_keys, licenses, products
 from tillkey.platform.app import create_base_app
 from tillkey.platform.rate_limits import install_rate_limits
 
@@ -18,10 +17,10 @@ def create_app(settings: Settings, rate_limits: LicenseRateLimits | None = None,
                           amqp_url=settings.amqp_url, platform_secret=settings.platform_secret,
                           admin_token=settings.admin_token, idempotency_table=tables.idempotency_keys)
     app.extensions["tillkey.fulfillment"] = service
-    app.register_blueprint(deliveries_bp)
-    app.register_blueprint(products_api.bp)
-    app.register_blueprint(licenses_api.bp)
-    app.register_blueprint(license_keys_api.bp)
+    app.register_blueprint(deliveries.bp)
+    app.register_blueprint(products.bp)
+    app.register_blueprint(licenses.bp)
+    app.register_blueprint(license_keys.bp)
     install_rate_limits(app, rate_limits or LicenseRateLimits(), engine=service.engine, table=tables.rate_limits)
     return app
 

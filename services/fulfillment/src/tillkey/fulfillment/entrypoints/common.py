@@ -1,4 +1,4 @@
-"""What every view of this service shares: the wired service and domain errors as problems."""
+"""What every view of this service shares: the wired service, and commands run with refusals as problems."""
 from __future__ import annotations
 
 import re
@@ -15,6 +15,13 @@ _PRODUCT_ID = re.compile(r"^prod_[A-Za-z0-9]{1,59}$")
 
 def service():
     return current_app.extensions["tillkey.fulfillment"]
+
+
+def run(command):
+    """Hand a command to the service; a refused one becomes its problem+json answer
+    (tillkey.platform.problems.refused)."""
+    with refusals_as_problems():
+        return service().handle(command)
 
 
 def bearer_token() -> str:

@@ -12,21 +12,22 @@ from datetime import datetime
 from tillkey.fulfillment.domain.model import Delivery, Order
 from tillkey.fulfillment.domain.sources import wait_reason_for_pool
 from tillkey.fulfillment.service_layer.licensing import issue_keys
+from tillkey.fulfillment.service_layer.ports import Deps, UnitOfWork
 
 NO_SOURCE_REASON = "no license source is configured for the product"
 MANUAL_SOURCE_REASON = "the product's license source is manual"
 
 
-def start_line(uow, order: Order, line: Delivery, now: datetime) -> None:
-    source = uow.delivery_source(line.product_id)
+def start_line(uow: UnitOfWork, deps: Deps, order: Order, line: Delivery, now: datetime) -> None:
+    source = uow.sources.for_delivery(line.product_id)
     method = source.method if source is not None else None
-    if method == "email":
+    if method == "email" and source is not None:
         line.deliver("email", [], now)
         emit_delivered(uow, order, line, text=source.text)
     elif method == "pool":
         take_from_pool(uow, order, line, now)
-    elif method == "generated":
-        line.deliver("generated", issue_keys(uow, order, line, source, now), now)
+    elif method == "generated" and source is not None:
+        line.deliver("generated", issue_keys(uow, deps, order, line, source, now), now)
         emit_delivered(uow, order, line)
     elif method == "web_service":
         line.call_web_service(now)  # the worker calls, outside this transaction
@@ -35,21 +36,22 @@ def start_line(uow, order: Order, line: Delivery, now: datetime) -> None:
         ask_merchant(uow, order, line, MANUAL_SOURCE_REASON if method == "manual" else NO_SOURCE_REASON)
 
 
-def take_from_pool(uow, order: Order, line: Delivery, now: datetime, *, already_waiting: bool = False) -> bool:
+def take_from_pool(uow: UnitOfWork, order: Order, line: Delivery, now: datetime, *,
+                   already_waiting: bool = False) -> bool:
     """All of the line's keys at once, or none: a short pool makes the whole line wait."""
-    pool = uow.pool(line.product_id, lock=True)
-    keys = uow.claim_keys(line.product_id, line.quantity, line.line_id, now)
+    pool = uow.pools.get(line.product_id, lock=True)
+    keys = uow.pools.claim(line.product_id, line.quantity, line.line_id, now)
     if keys is None:
         if not already_waiting:
             # Fewer than the line needs are left, so this count stops below `quantity` by itself.
-            available = uow.available_keys(line.product_id, up_to=line.quantity)
+            available = uow.pools.available(line.product_id, up_to=line.quantity)
             ask_merchant(uow, order, line, wait_reason_for_pool(available, line.quantity), fallback_from="pool")
         return False
     line.deliver("pool", keys, now)
     emit_delivered(uow, order, line)
     if pool is not None and pool.alarm_armed:
         # Only "below the threshold?" matters, and the event's figure is exact whenever it is below.
-        available = uow.available_keys(line.product_id, up_to=pool.low_stock_threshold)
+        available = uow.pools.available(line.product_id, up_to=pool.low_stock_threshold)
         if pool.after_claim(available):
             uow.emit("license_pool.low", {"merchant_id": pool.merchant_id, "product_id": pool.product_id,
                                           "available": available,
@@ -57,7 +59,7 @@ def take_from_pool(uow, order: Order, line: Delivery, now: datetime, *, already_
     return True
 
 
-def ask_merchant(uow, order: Order, line: Delivery, reason: str, fallback_from: str | None = None) -> None:
+def ask_merchant(uow: UnitOfWork, order: Order, line: Delivery, reason: str, fallback_from: str | None = None) -> None:
     reason = reason[:500]
     line.await_merchant(reason, fallback_from)
     uow.emit("license.requested", {"order_id": order.order_id, "merchant_id": order.merchant_id,
@@ -65,7 +67,7 @@ def ask_merchant(uow, order: Order, line: Delivery, reason: str, fallback_from: 
                                    "quantity": line.quantity, "reason": reason})
 
 
-def emit_delivered(uow, order: Order, line: Delivery, text: str | None = None) -> None:
+def emit_delivered(uow: UnitOfWork, order: Order, line: Delivery, text: str | None = None) -> None:
     uow.emit("product.delivered", {"order_id": order.order_id, "merchant_id": order.merchant_id,
                                    "line_id": line.line_id, "product_id": line.product_id,
                                    "quantity": line.quantity, "method": line.method,

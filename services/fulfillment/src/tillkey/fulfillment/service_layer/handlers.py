@@ -1,32 +1,39 @@
-"""Event handlers: fulfillment keeps its own copy of products and orders, learned from events.
+"""The one table of use cases: command type → handler (HANDLERS), and event type → the handlers of
+the other services' events (EVENT_HANDLERS), which are here too.
 
-Each handler runs in one unit of work with its inbox row (see InboxDispatcher), so a redelivered
-message has no second effect; the checks below make a different message with the same meaning
-harmless too.
+Fulfillment keeps its own copy of products and orders, learned from events. Each event handler
+runs in one unit of work with its inbox row (see InboxDispatcher), so a redelivered message has no
+second effect; the checks below make a different message with the same meaning harmless too. The
+inbox records each by its declared name: never change one (docs/architecture.md).
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
+from functools import update_wrapper
+from typing import Any, cast
 
 from tillkey.contracts import Envelope
 from tillkey.fulfillment.domain.model import Delivery, Order, Product
+from tillkey.fulfillment.service_layer import key_management, licensing, merchant, views, web_service
 from tillkey.fulfillment.service_layer.fulfilling import start_line
 from tillkey.fulfillment.service_layer.licensing import erase_order_keys, revoke_on_full_refund
+from tillkey.fulfillment.service_layer.ports import Deps, UnitOfWork
 from tillkey.messaging import InboxHandler, RetryLater
 from tillkey.platform.revoked_keys import deny_revoked_api_key
 
 
-def remember_product(event: Envelope, uow) -> None:
+def remember_product(event: Envelope, uow: UnitOfWork, deps: Deps) -> None:
     data = event.data
     as_of = datetime.fromisoformat(event.occurred_at)
-    product = uow.product(data["product_id"])
+    product = uow.products.get(data["product_id"])
     if product is None:
-        uow.add(Product(data["product_id"], data["merchant_id"], data["name"], data["active"], as_of))
+        uow.products.add(Product(data["product_id"], data["merchant_id"], data["name"], data["active"], as_of))
     else:
         product.revise(data["merchant_id"], data["name"], data["active"], as_of)
 
 
-def remember_order(event: Envelope, uow) -> None:
+def remember_order(event: Envelope, uow: UnitOfWork, deps: Deps) -> None:
     data = event.data
     customer = data["customer"]
     order = Order(order_id=data["order_id"], merchant_id=data["merchant_id"], status=data["status"],
@@ -38,19 +45,19 @@ def remember_order(event: Envelope, uow) -> None:
                  quantity=line["quantity"], position=position)
         for position, line in enumerate(data["lines"])
     ]
-    uow.add_order_unless_known(order)  # known already (orders said it again): nothing changes
+    uow.orders.add_unless_known(order)  # known already (orders said it again): nothing changes
 
 
-def erase_customer(event: Envelope, uow) -> None:
-    order = uow.order(event.data["order_id"])
+def erase_customer(event: Envelope, uow: UnitOfWork, deps: Deps) -> None:
+    order = uow.orders.get(event.data["order_id"])
     if order is None:
         # order.created may still be on its retry path: the erasure must not be lost meanwhile.
         raise RetryLater(f"order {event.data['order_id']} is not known here yet")
     order.erase()
-    erase_order_keys(uow, order.order_id, uow.clock.now())
+    erase_order_keys(uow, order.order_id, deps.clock.now())
 
 
-def revoke_keys_of_refunded_order(event: Envelope, uow) -> None:
+def revoke_keys_of_refunded_order(event: Envelope, uow: UnitOfWork, deps: Deps) -> None:
     """payment.refunded: a full refund (the order now `refunded`) revokes the order's generated keys
     where the product says so (`revoke_on_refund`, default true); a partial one leaves them.
 
@@ -59,35 +66,73 @@ def revoke_keys_of_refunded_order(event: Envelope, uow) -> None:
     may not exist yet, so it waits for them rather than leave them valid."""
     if event.data["order_status"] != "refunded":
         return
-    order = uow.order(event.data["order_id"], lock=True)
+    order = uow.orders.get(event.data["order_id"], lock=True)
     if order is None or any(line.not_started for line in order.deliveries):
         raise RetryLater(f"order {event.data['order_id']} is not delivered here yet; its keys may follow")
-    revoke_on_full_refund(uow, order.order_id, uow.clock.now())
+    revoke_on_full_refund(uow, order.order_id, deps.clock.now())
 
 
-def start_fulfillment(event: Envelope, uow) -> None:
+def start_fulfillment(event: Envelope, uow: UnitOfWork, deps: Deps) -> None:
     """order.paid: deliver every line not started yet, each by its product's source.
 
     Not payments' payment.succeeded: a charge can succeed while support cancels the order, and only
     orders decides which one won (docs/cancel-vs-pay.md)."""
-    order = uow.order(event.data["order_id"], lock=True)
+    order = uow.orders.get(event.data["order_id"], lock=True)
     if order is None:
         # Events of different producers are not ordered: order.created may still be on its way.
         raise RetryLater(f"order {event.data['order_id']} is not known here yet")
     order.mark_paid()
-    now = uow.clock.now()
+    now = deps.clock.now()
     for line in order.deliveries:
         if line.not_started:  # a second payment event (or a redelivery) starts nothing twice
-            start_line(uow, order, line, now)
+            start_line(uow, deps, order, line, now)
 
 
-HANDLERS = {
-    "product.created": [InboxHandler("remember_product", remember_product)],
-    "product.updated": [InboxHandler("remember_product", remember_product)],
-    "order.created": [InboxHandler("remember_order", remember_order)],
-    "order.deleted": [InboxHandler("erase_customer", erase_customer)],
-    "order.paid": [InboxHandler("start_fulfillment", start_fulfillment)],
-    "payment.refunded": [InboxHandler("revoke_keys_of_refunded_order", revoke_keys_of_refunded_order)],
+def _without_deps(handle: Callable[[Envelope, Any], None]) -> Callable[[Envelope, UnitOfWork, Deps], None]:
+    """A shared handler that takes no deps, as (event, uow, deps), under its own module and name
+    (InboxHandler.recorded_as: what releases before declared names recorded for it)."""
+    def bound(event: Envelope, uow: UnitOfWork, deps: Deps) -> None:
+        handle(event, uow)
+    return update_wrapper(bound, handle)
+
+
+def _declared(name: str, handle: Callable[[Envelope, UnitOfWork, Deps], None]) -> InboxHandler:
+    """InboxHandler(name, handle) for handlers that take deps too: bootstrap binds them
+    (bootstrap._with_deps) before the dispatcher calls them as (event, uow)."""
+    # cast: InboxHandler annotates `handle` as the dispatcher calls it, (event, uow); this table holds
+    # them before bootstrap binds deps, which its annotation cannot say (tillkey.messaging.handling.Handler).
+    return InboxHandler(name, cast(Callable[[Envelope, object], object], handle))
+
+
+EVENT_HANDLERS = {
+    "product.created": [_declared("remember_product", remember_product)],
+    "product.updated": [_declared("remember_product", remember_product)],
+    "order.created": [_declared("remember_order", remember_order)],
+    "order.deleted": [_declared("erase_customer", erase_customer)],
+    "order.paid": [_declared("start_fulfillment", start_fulfillment)],
+    "payment.refunded": [_declared("revoke_keys_of_refunded_order", revoke_keys_of_refunded_order)],
     # Every service keeps its own denylist of revoked API keys (docs/architecture.md).
-    "merchant.api_key_revoked": [InboxHandler("deny_revoked_api_key", deny_revoked_api_key)],
+    "merchant.api_key_revoked": [_declared("deny_revoked_api_key", _without_deps(deny_revoked_api_key))],
+}
+
+HANDLERS: dict[type, Callable[[Any, UnitOfWork, Deps], Any]] = {
+    merchant.ConfigureSource: merchant.configure_source,
+    merchant.UploadKeys: merchant.upload_keys,
+    merchant.DeliverByHand: merchant.deliver_by_hand,
+    views.GetLicenseSource: views.get_license_source,
+    views.GetPoolStats: views.get_pool_stats,
+    views.ListDeliveries: views.list_deliveries,
+    views.ListProductKeys: views.list_product_keys,
+    views.ListOrderKeys: views.list_order_keys,
+    views.ListActivations: views.list_activations,
+    key_management.RevokeKey: key_management.revoke_key,
+    key_management.ReinstateKey: key_management.reinstate_key,
+    key_management.ChangeActivationLimit: key_management.change_activation_limit,
+    key_management.RemoveActivation: key_management.remove_activation,
+    licensing.ValidateLicense: licensing.validate,
+    licensing.ActivateLicense: licensing.activate,
+    licensing.DeactivateLicense: licensing.deactivate,
+    web_service.ClaimDueCalls: web_service.claim_due,
+    web_service.SecondsUntilDue: web_service.seconds_until_due,
+    web_service.RecordCall: web_service.record,
 }

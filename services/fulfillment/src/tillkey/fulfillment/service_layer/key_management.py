@@ -1,96 +1,84 @@
-"""The merchant's calls on generated keys. Another merchant's key or order looks missing (404)."""
+"""The merchant's calls on generated keys. Another merchant's key or order looks missing (404).
+Their lists are read models (service_layer/views.py)."""
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass
+from typing import Any
 
 from tillkey.fulfillment.domain.errors import Conflict, NotFound
 from tillkey.fulfillment.domain.licensing import GeneratedKey
 from tillkey.fulfillment.service_layer import licensing
+from tillkey.fulfillment.service_layer.ports import Deps, UnitOfWork
+from tillkey.fulfillment.service_layer.views import key_view
 
 
-def describe(key: GeneratedKey, activations: int, now: datetime) -> dict:
-    return {"key_id": key.key_id, "key": key.key, "product_id": key.product_id, "order_id": key.order_id,
-            "line_id": key.line_id, "status": key.state(now), "revoked_reason": key.revoked_reason,
-            "activation_limit": key.activation_limit, "activations": activations, "issued_at": key.issued_at,
-            "expires_at": key.expires_at, "license_token": key.token}
-
-
-def _listing(uow, keys: list[GeneratedKey], next_cursor: str | None) -> dict:
-    counts = uow.activation_counts([k.key_id for k in keys])
-    now = uow.clock.now()
-    return {"data": [describe(k, counts.get(k.key_id, 0), now) for k in keys], "next_cursor": next_cursor}
-
-
-def product_keys(uow, product_id: str, limit: int, cursor: str | None) -> dict:
-    """The caller checked the product is the merchant's."""
-    with uow:
-        keys, next_cursor = uow.generated_keys_page(product_id, limit, cursor)
-        return _listing(uow, keys, next_cursor)
-
-
-def order_keys(uow, merchant_id: str, order_id: str) -> dict:
-    with uow:
-        order = uow.order(order_id)
-        if order is None or order.merchant_id != merchant_id:
-            raise NotFound("order")
-        return _listing(uow, uow.generated_keys_of_order(order_id), None)
-
-
-def _own_key(uow, merchant_id: str, key_id: str) -> GeneratedKey:
-    key = uow.generated_key(key_id, lock=True)
+def _own_key(uow: UnitOfWork, merchant_id: str, key_id: str) -> GeneratedKey:
+    key = uow.generated_keys.get(key_id, lock=True)
     if key is None or key.merchant_id != merchant_id:
         raise NotFound("license key")
     return key
 
 
-def _answer(uow, key: GeneratedKey) -> dict:
-    answer = describe(key, uow.activation_counts([key.key_id]).get(key.key_id, 0), uow.clock.now())
+def _answer(uow: UnitOfWork, deps: Deps, key: GeneratedKey) -> dict[str, Any]:
+    answer = key_view(key, uow.activations.counts([key.key_id]).get(key.key_id, 0), deps.clock.now())
     uow.commit()
     return answer
 
 
-def revoke(uow, merchant_id: str, key_id: str) -> dict:
-    with uow:
-        key = _own_key(uow, merchant_id, key_id)
-        licensing.revoke(uow, key, "merchant", uow.clock.now())
-        return _answer(uow, key)
+@dataclass(frozen=True)
+class RevokeKey:
+    merchant_id: str
+    key_id: str
 
 
-def reinstate(uow, merchant_id: str, key_id: str) -> dict:
-    with uow:
-        key = _own_key(uow, merchant_id, key_id)
-        if key.revoked_reason == "order_deleted":
-            raise Conflict("This key's order was deleted; its key cannot be re-enabled.")
-        key.reinstate()
-        return _answer(uow, key)
+def revoke_key(cmd: RevokeKey, uow: UnitOfWork, deps: Deps) -> dict[str, Any]:
+    key = _own_key(uow, cmd.merchant_id, cmd.key_id)
+    licensing.revoke(uow, key, "merchant", deps.clock.now())
+    return _answer(uow, deps, key)
 
 
-def change_limit(uow, merchant_id: str, key_id: str, activation_limit: int | None) -> dict:
-    with uow:
-        key = _own_key(uow, merchant_id, key_id)
-        if key.key is None:
-            raise Conflict("This key's order was deleted; its key cannot be changed.")
-        if key.activation_limit != activation_limit:
-            key.activation_limit = activation_limit
-            licensing.resign(uow, key)
-        return _answer(uow, key)
+@dataclass(frozen=True)
+class ReinstateKey:
+    merchant_id: str
+    key_id: str
 
 
-def activations(uow, merchant_id: str, key_id: str) -> dict:
-    with uow:
-        key = uow.generated_key(key_id)
-        if key is None or key.merchant_id != merchant_id:
-            raise NotFound("license key")
-        return {"data": [{"activation_id": a.activation_id, "key_id": a.key_id, "instance_name": a.instance_name,
-                          "fingerprint": a.fingerprint, "created_at": a.created_at}
-                         for a in uow.activations_of(key_id)], "next_cursor": None}
+def reinstate_key(cmd: ReinstateKey, uow: UnitOfWork, deps: Deps) -> dict[str, Any]:
+    key = _own_key(uow, cmd.merchant_id, cmd.key_id)
+    if key.revoked_reason == "order_deleted":
+        raise Conflict("This key's order was deleted; its key cannot be re-enabled.")
+    key.reinstate()
+    return _answer(uow, deps, key)
 
 
-def remove_activation(uow, merchant_id: str, key_id: str, activation_id: str) -> None:
-    with uow:
-        key = _own_key(uow, merchant_id, key_id)
-        activation = uow.activation(activation_id)
-        if activation is None or activation.key_id != key.key_id:
-            raise NotFound("activation")
-        licensing.remove_activation(uow, key, activation, len(uow.activations_of(key_id)), reason="merchant")
-        uow.commit()
+@dataclass(frozen=True)
+class ChangeActivationLimit:
+    merchant_id: str
+    key_id: str
+    activation_limit: int | None
+
+
+def change_activation_limit(cmd: ChangeActivationLimit, uow: UnitOfWork, deps: Deps) -> dict[str, Any]:
+    key = _own_key(uow, cmd.merchant_id, cmd.key_id)
+    if key.key is None:
+        raise Conflict("This key's order was deleted; its key cannot be changed.")
+    if key.activation_limit != cmd.activation_limit:
+        key.activation_limit = cmd.activation_limit
+        licensing.resign(uow, deps, key)
+    return _answer(uow, deps, key)
+
+
+@dataclass(frozen=True)
+class RemoveActivation:
+    merchant_id: str
+    key_id: str
+    activation_id: str
+
+
+def remove_activation(cmd: RemoveActivation, uow: UnitOfWork, deps: Deps) -> None:
+    key = _own_key(uow, cmd.merchant_id, cmd.key_id)
+    activation = uow.activations.get(cmd.activation_id)
+    if activation is None or activation.key_id != key.key_id:
+        raise NotFound("activation")
+    licensing.remove_activation(uow, key, activation, len(uow.activations.of_key(cmd.key_id)), reason="merchant")
+    uow.commit()

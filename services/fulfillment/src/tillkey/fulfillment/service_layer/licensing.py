@@ -7,7 +7,9 @@ comparison that could stop earlier for a guess. The HTTP edge rate-limits per ke
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from tillkey.fulfillment.domain.errors import NotFound
 from tillkey.fulfillment.domain.licensing import (
@@ -21,138 +23,145 @@ from tillkey.fulfillment.domain.licensing import (
 )
 from tillkey.fulfillment.domain.model import Delivery, Order
 from tillkey.fulfillment.domain.sources import LicenseSource
-from tillkey.platform.ids import new_id
+from tillkey.fulfillment.service_layer.ports import Deps, UnitOfWork
+from tillkey.fulfillment.service_layer.views import activation_answer, public_license
 
 
-def issue_keys(uow, order: Order, line: Delivery, source: LicenseSource, now: datetime) -> list[str]:
+def issue_keys(uow: UnitOfWork, deps: Deps, order: Order, line: Delivery, source: LicenseSource,
+               now: datetime) -> list[str]:
     """`quantity` new keys for the line, each with its signed token, inside the caller's transaction.
 
     Never twice: the caller starts only lines not started (under the order's lock, with the inbox
     row), and `key_hash` is unique, so even a collision of 125 random bits fails the transaction
     (the message is retried with new keys) instead of handing one key to two customers."""
     settings = source.generated
-    signing = uow.signing_key(line.product_id)
+    signing = uow.signing_keys.get(line.product_id)
     if settings is None or signing is None:
         raise RuntimeError(f"product {line.product_id} has no generated source with a signing key")
     texts = []
     for position in range(line.quantity):
         text = new_key(settings.prefix or DEFAULT_PREFIX)
-        key = GeneratedKey(key_id=new_id("lk"), product_id=line.product_id, merchant_id=order.merchant_id,
+        key = GeneratedKey(key_id=deps.new_id("lk"), product_id=line.product_id, merchant_id=order.merchant_id,
                            order_id=order.order_id, line_id=line.line_id, key=text,
-                           key_hash=uow.crypto.lookup_hash(normalize_key(text)), token="",
+                           key_hash=deps.crypto.lookup_hash(normalize_key(text)), token="",
                            activation_limit=settings.activation_limit, issued_at=now,
                            expires_at=expiry(now, settings.valid_days), position=position)
-        key.token = uow.crypto.sign_token(line.product_id, signing.sealed_private_key, token_claims(key, text))
-        uow.add(key)
+        key.token = deps.crypto.sign_token(line.product_id, signing.sealed_private_key, token_claims(key, text))
+        uow.generated_keys.add(key)
         texts.append(text)
     return texts
 
 
-def resign(uow, key: GeneratedKey) -> None:
+def resign(uow: UnitOfWork, deps: Deps, key: GeneratedKey) -> None:
     """A new token after the merchant changed what it states (the activation limit)."""
-    signing = uow.signing_key(key.product_id)
+    signing = uow.signing_keys.get(key.product_id)
     if key.key is not None and signing is not None:
-        key.token = uow.crypto.sign_token(key.product_id, signing.sealed_private_key, token_claims(key, key.key))
+        key.token = deps.crypto.sign_token(key.product_id, signing.sealed_private_key, token_claims(key, key.key))
 
 
-def public_license(key: GeneratedKey, activations: int, now: datetime) -> dict:
-    """What the key's holder may know: never the order, the customer or the merchant."""
-    return {"key_id": key.key_id, "product_id": key.product_id, "status": key.state(now),
-            "activation_limit": key.activation_limit, "activations": activations,
-            "issued_at": key.issued_at, "expires_at": key.expires_at, "license_token": key.token}
+def _hash(deps: Deps, key_text: str) -> str:
+    return deps.crypto.lookup_hash(normalize_key(key_text))
 
 
-def _hash(uow, key_text: str) -> str:
-    return uow.crypto.lookup_hash(normalize_key(key_text))
+@dataclass(frozen=True)
+class ValidateLicense:
+    key: str
+    instance_id: str | None = None
 
 
-def validate(uow, key_text: str, instance_id: str | None = None) -> dict:
-    key_hash = _hash(uow, key_text)
-    with uow:
-        now = uow.clock.now()
-        # Asked before the key is known, for guesses too: the same queries either way.
-        activation = uow.activation(instance_id) if instance_id else None
-        key, activations = uow.generated_key_by_hash(key_hash)
-        if key is None:
-            return {"status": "not_found", "license": None, "activated": None}
-        activated = None if instance_id is None else (activation is not None and activation.key_id == key.key_id)
-        return {"status": key.state(now), "license": public_license(key, activations, now), "activated": activated}
+def validate(cmd: ValidateLicense, uow: UnitOfWork, deps: Deps) -> dict[str, Any]:
+    key_hash = _hash(deps, cmd.key)
+    now = deps.clock.now()
+    # Asked before the key is known, for guesses too: the same queries either way.
+    activation = uow.activations.get(cmd.instance_id) if cmd.instance_id else None
+    key, activations = uow.generated_keys.by_hash(key_hash)
+    if key is None:
+        return {"status": "not_found", "license": None, "activated": None}
+    activated = None if cmd.instance_id is None else (activation is not None and activation.key_id == key.key_id)
+    return {"status": key.state(now), "license": public_license(key, activations, now), "activated": activated}
 
 
-def activate(uow, key_text: str, instance_name: str | None, fingerprint: str | None) -> tuple[dict, bool]:
+@dataclass(frozen=True)
+class ActivateLicense:
+    key: str
+    instance_name: str | None
+    fingerprint: str | None
+
+
+def activate(cmd: ActivateLicense, uow: UnitOfWork, deps: Deps) -> tuple[dict[str, Any], bool]:
     """(answer, created). The same fingerprint again is the activation it already has (a reinstalled
     machine does not use up the limit); LicenseRefused when the key's state or limit says no."""
-    key_hash = _hash(uow, key_text)
-    with uow:
-        now = uow.clock.now()
-        key = uow.generated_key_for_update(key_hash)
-        if key is None:
-            raise NotFound("license key")
-        existing = uow.activations_of(key.key_id)
-        same = next((a for a in existing if fingerprint and a.fingerprint == fingerprint), None)
-        if same is not None and key.state(now) == "valid":
-            return _activation_answer(key, same, len(existing), now), False
-        key.check_activation(len(existing), now)
-        activation = Activation(new_id("act"), key.key_id, instance_name, fingerprint, now)
-        uow.add(activation)
-        _emit(uow, "license.activated", key, activation_id=activation.activation_id,
-              activations=len(existing) + 1, activation_limit=key.activation_limit)
-        uow.commit()
-        return _activation_answer(key, activation, len(existing) + 1, now), True
+    key_hash = _hash(deps, cmd.key)
+    now = deps.clock.now()
+    key = uow.generated_keys.lock_by_hash(key_hash)
+    if key is None:
+        raise NotFound("license key")
+    existing = uow.activations.of_key(key.key_id)
+    same = next((a for a in existing if cmd.fingerprint and a.fingerprint == cmd.fingerprint), None)
+    if same is not None and key.state(now) == "valid":
+        return activation_answer(key, same, len(existing), now), False
+    key.check_activation(len(existing), now)
+    activation = Activation(deps.new_id("act"), key.key_id, cmd.instance_name, cmd.fingerprint, now)
+    uow.activations.add(activation)
+    _emit(uow, "license.activated", key, activation_id=activation.activation_id,
+          activations=len(existing) + 1, activation_limit=key.activation_limit)
+    uow.commit()
+    return activation_answer(key, activation, len(existing) + 1, now), True
 
 
-def deactivate(uow, key_text: str, instance_id: str) -> dict:
-    key_hash = _hash(uow, key_text)
-    with uow:
-        now = uow.clock.now()
-        activation = uow.activation(instance_id)
-        key = uow.generated_key_for_update(key_hash)
-        if key is None or activation is None or activation.key_id != key.key_id:
-            raise NotFound("activation of this license key")
-        activations = len(uow.activations_of(key.key_id))
-        remove_activation(uow, key, activation, activations, reason="customer")
-        uow.commit()
-        return {"deactivated": True, "activation_id": activation.activation_id,
-                "license": public_license(key, activations - 1, now)}
+@dataclass(frozen=True)
+class DeactivateLicense:
+    key: str
+    instance_id: str
 
 
-def remove_activation(uow, key: GeneratedKey, activation: Activation, activations: int, *, reason: str) -> None:
-    uow.delete(activation)
+def deactivate(cmd: DeactivateLicense, uow: UnitOfWork, deps: Deps) -> dict[str, Any]:
+    key_hash = _hash(deps, cmd.key)
+    now = deps.clock.now()
+    activation = uow.activations.get(cmd.instance_id)
+    key = uow.generated_keys.lock_by_hash(key_hash)
+    if key is None or activation is None or activation.key_id != key.key_id:
+        raise NotFound("activation of this license key")
+    activations = len(uow.activations.of_key(key.key_id))
+    remove_activation(uow, key, activation, activations, reason="customer")
+    uow.commit()
+    return {"deactivated": True, "activation_id": activation.activation_id,
+            "license": public_license(key, activations - 1, now)}
+
+
+def remove_activation(uow: UnitOfWork, key: GeneratedKey, activation: Activation, activations: int, *,
+                      reason: str) -> None:
+    uow.activations.remove(activation)
     _emit(uow, "license.deactivated", key, activation_id=activation.activation_id, activations=activations - 1,
           activation_limit=key.activation_limit, reason=reason)
 
 
-def revoke(uow, key: GeneratedKey, reason: str, now: datetime) -> None:
+def revoke(uow: UnitOfWork, key: GeneratedKey, reason: str, now: datetime) -> None:
     if key.revoke(reason, now):
         _emit(uow, "license.revoked", key, reason=reason)
 
 
-def revoke_on_full_refund(uow, order_id: str, now: datetime) -> None:
+def revoke_on_full_refund(uow: UnitOfWork, order_id: str, now: datetime) -> None:
     """The order was refunded in full: revoke its generated keys, where the product says so."""
     settings: dict[str, bool] = {}
-    for key in uow.generated_keys_of_order(order_id, lock=True):
+    for key in uow.generated_keys.of_order(order_id, lock=True):
         if key.product_id not in settings:
-            source = uow.source(key.product_id)
+            source = uow.sources.get(key.product_id)
             wanted = source.revoke_on_refund if source is not None and source.method == "generated" else None
             settings[key.product_id] = True if wanted is None else wanted
         if settings[key.product_id]:
             revoke(uow, key, "refund", now)
 
 
-def erase_order_keys(uow, order_id: str, now: datetime) -> None:
+def erase_order_keys(uow: UnitOfWork, order_id: str, now: datetime) -> None:
     """order.deleted: the activations (machine names, fingerprints) go; the keys stay as revoked rows
     without their text (the order's lines stay for accounting, as the deliveries do)."""
-    keys = uow.generated_keys_of_order(order_id, lock=True)
-    uow.delete_activations_of([k.key_id for k in keys])
+    keys = uow.generated_keys.of_order(order_id, lock=True)
+    uow.activations.remove_of_keys([k.key_id for k in keys])
     for key in keys:
         key.erase(now)
 
 
-def _activation_answer(key: GeneratedKey, activation: Activation, activations: int, now: datetime) -> dict:
-    return {"activation_id": activation.activation_id, "instance_name": activation.instance_name,
-            "created_at": activation.created_at, "license": public_license(key, activations, now)}
-
-
-def _emit(uow, event_type: str, key: GeneratedKey, **data) -> None:
+def _emit(uow: UnitOfWork, event_type: str, key: GeneratedKey, **data: Any) -> None:
     uow.emit(event_type, {"order_id": key.order_id, "merchant_id": key.merchant_id, "line_id": key.line_id,
                           "product_id": key.product_id, "key_id": key.key_id, **data})

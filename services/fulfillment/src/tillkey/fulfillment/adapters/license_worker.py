@@ -10,23 +10,29 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 from tillkey.fulfillment.service_layer import web_service
+from tillkey.fulfillment.service_layer.ports import Clock
 from tillkey.platform.polling import PollingWorker
 
 
 class LicenseCallWorker(PollingWorker):
-    def __init__(self, uow_factory: Callable, client, clock, *, schedule: tuple[float, ...], timeout: float,
-                 threads: int = 8, poll_interval: float = 1.0, jitter: Callable[[], float] = random.random):
+    """`handle` runs a command in its own unit of work (bootstrap.Fulfillment.handle); `client`
+    makes the call (adapters.license_service.LicenseServiceClient), outside any transaction."""
+
+    def __init__(self, handle: Callable[[Any], Any], client: Any, clock: Clock, *, schedule: tuple[float, ...],
+                 timeout: float, threads: int = 8, poll_interval: float = 1.0,
+                 jitter: Callable[[], float] = random.random):
         # The lease outlasts the longest call (connect + read, each up to the timeout) plus room to record it.
         lease = timedelta(seconds=2 * timeout + 30)
 
         def claim(free: int) -> list[web_service.Call]:
-            return web_service.claim_due(uow_factory(), free, lease)
+            return handle(web_service.ClaimDueCalls(free, lease))
 
         def call(job: web_service.Call) -> None:
             result = client.call(job.url, job.body, job.headers(clock.now()))
-            web_service.record(uow_factory(), job, result, schedule, jitter())
+            handle(web_service.RecordCall(job, result, schedule, jitter()))
 
         super().__init__("license-call", claim, call, threads=threads, poll_interval=poll_interval,
-                         next_due=lambda: web_service.seconds_until_due(uow_factory()))
+                         next_due=lambda: handle(web_service.SecondsUntilDue()))

@@ -9,7 +9,7 @@ from flask import Blueprint, request
 
 from tillkey.fulfillment.domain.licensing import MAX_KEY_INPUT, LicenseRefused, normalize_key
 from tillkey.fulfillment.entrypoints import license_schemas as s
-from tillkey.fulfillment.entrypoints.common import refusals_as_problems, service
+from tillkey.fulfillment.entrypoints.common import refusals_as_problems, run, service
 from tillkey.fulfillment.service_layer import licensing
 from tillkey.platform.api import endpoint
 from tillkey.platform.problems import conflict
@@ -39,7 +39,7 @@ LIMITS = (("per_address", client_address), ("license_calls_per_address", client_
 def validate(body: dict):
     """Is the key valid, expired or revoked (not_found for a key we never issued); with `instance_id`,
     is that activation one of the key's."""
-    return licensing.validate(service().uow_factory(), body["key"], body.get("instance_id"))
+    return run(licensing.ValidateLicense(body["key"], body.get("instance_id")))
 
 
 @bp.post("/v1/licenses/activate")
@@ -50,8 +50,8 @@ def activate(body: dict):
     `license_revoked` or `license_expired`. The same fingerprint again answers its activation."""
     with refusals_as_problems():
         try:
-            answer, new = licensing.activate(service().uow_factory(), body["key"], body["instance_name"],
-                                             body["fingerprint"])
+            answer, new = service().handle(licensing.ActivateLicense(body["key"], body["instance_name"],
+                                                                     body["fingerprint"]))
         except LicenseRefused as exc:
             raise conflict(str(exc), code=exc.code) from None
     return {**answer, "new": new}
@@ -62,5 +62,4 @@ def activate(body: dict):
 @endpoint(body=s.DeactivateIn, response=s.DeactivationOut, tags=TAGS)
 def deactivate(body: dict):
     """Release one activation of the key (404 unless it is one of the key's), freeing its place."""
-    with refusals_as_problems():
-        return licensing.deactivate(service().uow_factory(), body["key"], body["instance_id"])
+    return run(licensing.DeactivateLicense(body["key"], body["instance_id"]))

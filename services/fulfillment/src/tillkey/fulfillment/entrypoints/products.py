@@ -4,8 +4,8 @@ from __future__ import annotations
 from flask import Blueprint
 
 from tillkey.fulfillment.entrypoints import schemas as s
-from tillkey.fulfillment.entrypoints.common import credential_first, product_owner, refusals_as_problems, service
-from tillkey.fulfillment.service_layer import merchant
+from tillkey.fulfillment.entrypoints.common import credential_first, product_owner, run
+from tillkey.fulfillment.service_layer import merchant, views
 from tillkey.platform.api import endpoint
 from tillkey.platform.idempotency import idempotent
 
@@ -19,9 +19,7 @@ TAGS = ("license sources",)
 def put_source(product_id: str, body: dict):
     """Set how the product's licenses are obtained; a generated web-service secret is shown only here."""
     merchant_id = product_owner(product_id)
-    with refusals_as_problems():
-        return merchant.configure_source(service().uow_factory(), merchant_id, product_id, body,
-                                         allow_private_urls=service().settings.allow_private_urls)
+    return run(merchant.ConfigureSource(merchant_id, product_id, **body))
 
 
 @bp.get("/v1/products/<product_id>/license-source")
@@ -29,7 +27,7 @@ def put_source(product_id: str, body: dict):
 def get_source(product_id: str):
     """The product's license source (never its secret); without one, lines go to manual delivery."""
     product_owner(product_id)
-    return merchant.read_source(service().uow_factory(), product_id)
+    return run(views.GetLicenseSource(product_id))
 
 
 @bp.post("/v1/products/<product_id>/licenses")
@@ -39,7 +37,7 @@ def get_source(product_id: str):
 def upload(product_id: str, body: dict):
     """Add keys to the pool (duplicates skipped); lines waiting for the pool are delivered at once."""
     merchant_id = product_owner(product_id)
-    return merchant.upload_keys(service().uow_factory(), merchant_id, product_id, body["keys"])
+    return run(merchant.UploadKeys(merchant_id, product_id, body["keys"]))
 
 
 @bp.get("/v1/products/<product_id>/licenses/stats")
@@ -47,4 +45,4 @@ def upload(product_id: str, body: dict):
 def stats(product_id: str):
     """How many keys the pool still holds and how many it handed out."""
     product_owner(product_id)
-    return merchant.pool_stats(service().uow_factory(), product_id)
+    return run(views.GetPoolStats(product_id))

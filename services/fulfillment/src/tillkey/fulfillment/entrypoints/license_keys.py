@@ -13,9 +13,11 @@ from tillkey.fulfillment.entrypoints.common import (
     credential_first,
     product_owner,
     refusals_as_problems,
+    run,
     service,
 )
 from tillkey.fulfillment.service_layer import key_management as keys
+from tillkey.fulfillment.service_layer import views
 from tillkey.platform.api import endpoint
 
 bp = Blueprint("license_keys", __name__)
@@ -36,27 +38,25 @@ def list_keys(query: dict):
     product_id, order_id = query.get("product_id"), query.get("order_id")
     with refusals_as_problems():
         if order_id is not None and product_id is None:
-            return keys.order_keys(service().uow_factory(), merchant_id, order_id)
+            return service().handle(views.ListOrderKeys(merchant_id, order_id))
         if product_id is None or order_id is not None:  # neither, or both
             raise Invalid({"product_id": ["Give exactly one of product_id and order_id."]})
     product_owner(product_id)
-    return keys.product_keys(service().uow_factory(), product_id, query["limit"], query["cursor"])
+    return run(views.ListProductKeys(product_id, query["limit"], query["cursor"]))
 
 
 @bp.post("/v1/licenses/keys/<key_id>/revoke")
 @endpoint(response=s.MerchantKeyOut, auth=AUTH, tags=TAGS)
 def revoke(key_id: str):
     """Revoke the key: validation answers `revoked`, activation is refused (`license.revoked`)."""
-    with refusals_as_problems():
-        return keys.revoke(service().uow_factory(), _merchant(), key_id)
+    return run(keys.RevokeKey(_merchant(), key_id))
 
 
 @bp.post("/v1/licenses/keys/<key_id>/reinstate")
 @endpoint(response=s.MerchantKeyOut, auth=AUTH, tags=TAGS)
 def reinstate(key_id: str):
     """Re-enable a revoked key (409 for a deleted order's key)."""
-    with refusals_as_problems():
-        return keys.reinstate(service().uow_factory(), _merchant(), key_id)
+    return run(keys.ReinstateKey(_merchant(), key_id))
 
 
 @bp.patch("/v1/licenses/keys/<key_id>")
@@ -64,21 +64,18 @@ def reinstate(key_id: str):
 @endpoint(body=s.KeyChangeIn, response=s.MerchantKeyOut, auth=AUTH, tags=TAGS)
 def change(key_id: str, body: dict):
     """Change the key's activation limit; its license token is signed anew."""
-    with refusals_as_problems():
-        return keys.change_limit(service().uow_factory(), _merchant(), key_id, body["activation_limit"])
+    return run(keys.ChangeActivationLimit(_merchant(), key_id, body["activation_limit"]))
 
 
 @bp.get("/v1/licenses/keys/<key_id>/activations")
 @endpoint(response=s.MerchantActivationList, auth=AUTH, tags=TAGS)
 def activations(key_id: str):
     """The machines the key is activated on, oldest first."""
-    with refusals_as_problems():
-        return keys.activations(service().uow_factory(), _merchant(), key_id)
+    return run(views.ListActivations(_merchant(), key_id))
 
 
 @bp.delete("/v1/licenses/keys/<key_id>/activations/<activation_id>")
 @endpoint(status=204, auth=AUTH, tags=TAGS)
 def remove_activation(key_id: str, activation_id: str):
     """Remove one activation, freeing its place (`license.deactivated`)."""
-    with refusals_as_problems():
-        keys.remove_activation(service().uow_factory(), _merchant(), key_id, activation_id)
+    run(keys.RemoveActivation(_merchant(), key_id, activation_id))

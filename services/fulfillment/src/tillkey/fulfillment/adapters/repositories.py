@@ -1,0 +1,396 @@
+"""SQLAlchemy repositories: the service layer's ports (service_layer/ports.py) over one session."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy import CursorResult, bindparam, case, delete, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from tillkey.fulfillment.adapters import rows, tables
+from tillkey.fulfillment.domain.errors import Conflict
+from tillkey.fulfillment.domain.licensing import Activation, GeneratedKey, SigningKey
+from tillkey.fulfillment.domain.model import Delivery, Order, Product
+from tillkey.fulfillment.domain.sources import DEFAULT_LOW_STOCK_THRESHOLD, LicenseSource, Pool
+from tillkey.platform.pagination import paginate
+from tillkey.platform.sql import insert_unless_present
+
+IN_CHUNK = 500  # keep IN (...) lists well under every database's parameter limit
+
+
+class Products:
+    def __init__(self, session: Session):
+        self.session = session
+
+    def get(self, product_id: str) -> Product | None:
+        return self.session.get(Product, product_id)
+
+    def add(self, product: Product) -> None:
+        self.session.add(product)
+
+    def add_now(self, product: Product) -> None:
+        """Flushed at once: a product the consumer stored from product.created since our read (two
+        first calls of one product) meets the primary key here, a refusal rather than a 500."""
+        self.session.add(product)
+        try:
+            self.session.flush()
+        except IntegrityError:
+            raise Conflict(f"The product {product.product_id} is known already.") from None
+
+
+class Orders:
+    """Locked orders are read with Core, detached, and their changed columns (and their lines')
+    written back just before the transaction commits (the unit of work's `writes_back`), as the
+    ORM's flush would have: one identity per transaction, forgotten on rollback."""
+
+    def __init__(self, session: Session):
+        self.session = session
+        self._locked: dict[str, _Locked] = {}
+
+    def get(self, order_id: str, *, lock: bool = False) -> Order | None:
+        """`lock`: the order's row held until commit (PostgreSQL `FOR UPDATE`; SQLite serializes
+        writers anyway): two payment events of one order must not start a line twice.
+
+        A locked order comes with its deliveries, read with Core statements (one each), detached
+        from the ORM; the columns that change on them are written when the unit of work commits.
+        Asked for again in the same transaction (a batch, or unlocked after), it is the same
+        object, with the changes made so far. Unlocked and not locked before: the ORM's."""
+        known = self._locked.get(order_id)
+        if known is not None:
+            return cast(Order, known.obj)
+        session = self.session
+        if not lock:
+            return session.get(Order, order_id)
+        session.flush()  # what the ORM holds changed is in the rows read below (its own get autoflushed)
+        conn = session.connection()
+        row = conn.execute(_LOCK_ORDER, {"b_key": order_id}).mappings().first()
+        if row is None:
+            return None
+        order = rows.order_from(row)
+        # Read after the order's row is locked: a line is only ever changed under that lock.
+        lines = [rows.delivery_from(m) for m in conn.execute(_LINES_OF_ORDER, {"b_key": order_id}).mappings()]
+        # Into the instance's dict, past the ORM's instrumentation: a detached order's deliveries
+        # are a plain list (the ORM never flushes them; write_changes does).
+        order.__dict__["deliveries"] = lines
+        self._locked[order_id] = _Locked(order, rows.kept(dict(row)),
+                                         {d.line_id: rows.kept(rows.delivery_values(d)) for d in lines})
+        return order
+
+    def write_changes(self) -> None:
+        """UPDATE the columns that changed on the orders locked in this transaction and on their
+        deliveries: one statement per table and set of changed columns (an executemany for many
+        rows). Their locks end with the commit, so they are forgotten."""
+        locked, self._locked = self._locked, {}
+        if not locked:
+            return
+        conn = self.session.connection()
+        lines: dict[tuple[str, ...], list[rows.Values]] = {}
+        for entry in locked.values():
+            order = entry.obj
+            if changes := rows.changed(entry.values, rows.order_values(order)):
+                conn.execute(_UPDATE_ORDER, {"b_key": order.order_id, **changes})
+            current = order.__dict__.get("deliveries")
+            if not isinstance(current, list) or {d.line_id for d in current} != entry.lines.keys():
+                raise RuntimeError(f"the deliveries of order {order.order_id} were replaced; lines never change")
+            for line in current:
+                if changes := rows.changed(entry.lines[line.line_id], rows.delivery_values(line)):
+                    lines.setdefault(tuple(changes), []).append({"b_key": line.line_id, **changes})
+        for params in lines.values():
+            conn.execute(_UPDATE_DELIVERY, params)
+
+    def forget(self) -> None:
+        self._locked = {}  # what was read under the rolled-back transaction's locks is stale
+
+    def add_unless_known(self, order: Order) -> bool:
+        """A new order and its deliveries, in Core statements (the order's INSERT … ON CONFLICT DO
+        NOTHING, then one executemany INSERT of its deliveries): False, and nothing written, when an
+        order with its id is here already (orders re-emitting order.created)."""
+        if not insert_unless_present(self.session, tables.orders, rows.order_values(order), conflict_on="order_id"):
+            return False
+        if order.deliveries:
+            self.session.connection().execute(_INSERT_DELIVERY, [rows.delivery_values(d) for d in order.deliveries])
+        return True
+
+    def get_with_lines(self, order_id: str) -> Order | None:
+        """The order with its deliveries loaded, for the HTTP edge (detached on exit)."""
+        order = self.get(order_id)
+        if order is not None:
+            list(order.deliveries)
+        return order
+
+    def line(self, line_id: str, *, lock: bool = False) -> Delivery | None:
+        return self.session.get(Delivery, line_id, with_for_update=True if lock else None)
+
+    def lines_waiting_for_pool(self, product_id: str) -> list[Delivery]:
+        """Lines that fell back to the merchant because the pool ran short, oldest order first."""
+        d, o = tables.deliveries.c, tables.orders.c
+        stmt = (select(Delivery).join(tables.orders, o.order_id == d.order_id)
+                .where(d.product_id == product_id, d.status == "awaiting_merchant", d.fallback_from == "pool")
+                .order_by(o.created_at, o.order_id, d.position).with_for_update(of=tables.deliveries))
+        return list(self.session.scalars(stmt))
+
+    # -- the web-service call schedule ---------------------------------------------------------
+    def due_web_service_lines(self, now: datetime, limit: int) -> list[Delivery]:
+        """Lines whose call is due and not leased, oldest due first, locked so a second worker skips them."""
+        d = tables.deliveries.c
+        stmt = (select(Delivery).where(d.status == "pending", d.method == "web_service", d.next_attempt_at <= now,
+                                       or_(d.lease_expires_at.is_(None), d.lease_expires_at <= now))
+                .order_by(d.next_attempt_at).limit(limit).with_for_update(skip_locked=True))
+        return list(self.session.scalars(stmt))
+
+    def next_web_service_call_at(self) -> datetime | None:
+        """When the earliest pending call falls due: its retry time, or its lease's end if later."""
+        d = tables.deliveries.c
+        due = case((d.lease_expires_at > d.next_attempt_at, d.lease_expires_at), else_=d.next_attempt_at)
+        return self.session.scalar(select(func.min(due)).where(d.status == "pending", d.method == "web_service"))
+
+
+class Sources:
+    def __init__(self, session: Session):
+        self.session = session
+
+    def get(self, product_id: str) -> LicenseSource | None:
+        """The ORM's: for the merchant's edits of it."""
+        return self.session.get(LicenseSource, product_id)
+
+    def for_delivery(self, product_id: str) -> LicenseSource | None:
+        """The product's source to deliver a line by, only read: one Core statement, detached."""
+        row = self.session.connection().execute(_SOURCE, {"b_key": product_id}).mappings().first()
+        return LicenseSource(**row) if row is not None else None
+
+    def add(self, source: LicenseSource) -> None:
+        self.session.add(source)
+
+
+class Pools:
+    """A locked pool is read with Core, detached, and its changed columns written back just before
+    the transaction commits (`writes_back`); one identity per transaction, forgotten on rollback."""
+
+    def __init__(self, session: Session):
+        self.session = session
+        self._locked: dict[str, _Locked] = {}
+
+    def get(self, product_id: str, *, lock: bool = False) -> Pool | None:
+        """With `lock`, claims and uploads of one product take turns (a row lock on PostgreSQL; on
+        SQLite BEGIN IMMEDIATE already made this transaction the only writer). Asked for again in
+        the same transaction, it is the same object."""
+        known = self._locked.get(product_id)
+        if known is not None:
+            return cast(Pool, known.obj)
+        session = self.session
+        if not lock:
+            return session.get(Pool, product_id)
+        session.flush()
+        row = session.connection().execute(_LOCK_POOL, {"b_key": product_id}).mappings().first()
+        if row is None:
+            return None
+        pool = Pool(**row)
+        self._locked[product_id] = _Locked(pool, dict(row))
+        return pool
+
+    def write_changes(self) -> None:
+        """UPDATE the columns that changed on the pools locked in this transaction, then forget them."""
+        locked, self._locked = self._locked, {}
+        if not locked:
+            return
+        conn = self.session.connection()
+        for entry in locked.values():
+            pool = entry.obj
+            if changes := rows.changed(entry.values, {k: getattr(pool, k) for k in entry.values}):
+                conn.execute(_UPDATE_POOL, {"b_key": pool.product_id, **changes})
+
+    def forget(self) -> None:
+        self._locked = {}
+
+    def lock(self, product_id: str, merchant_id: str) -> Pool:
+        """The product's pool row, created if missing, locked for this transaction.
+
+        Two first uploads at once both find no row: the loser's insert fails inside a savepoint
+        (the transaction survives) and it locks the winner's row instead of answering 500.
+        """
+        pool = self.get(product_id, lock=True)
+        if pool is None:
+            try:
+                with self.session.begin_nested():
+                    self.session.execute(tables.pools.insert().values(
+                        product_id=product_id, merchant_id=merchant_id,
+                        low_stock_threshold=DEFAULT_LOW_STOCK_THRESHOLD, alarm_armed=True))
+            except IntegrityError:
+                pass
+            pool = self.get(product_id, lock=True)
+            if pool is None:  # inserted here or by the other transaction: the row is there
+                raise RuntimeError(f"no pool row for product {product_id} after inserting it")
+        return pool
+
+    def counts(self, product_id: str) -> tuple[int, int]:
+        """(available, issued) keys of the product's pool."""
+        k = tables.license_keys.c
+        free = func.sum(case((k.line_id.is_(None), 1), else_=0))
+        row = self.session.execute(select(func.count(), free).where(k.product_id == product_id)).one()
+        total, available = row[0] or 0, row[1] or 0
+        return int(available), int(total - available)
+
+    def available(self, product_id: str, up_to: int) -> int:
+        """How many keys are left in the pool, counted no further than `up_to`: a claim only asks
+        whether the pool fell below a threshold, and counting every key of a large pool (what
+        `counts` does) on every claim cost the database time in proportion to the pool."""
+        k = tables.license_keys.c
+        free = (select(k.seq).where(k.product_id == product_id, k.line_id.is_(None))
+                .limit(max(0, up_to)).subquery())
+        return int(self.session.scalar(select(func.count()).select_from(free)) or 0)
+
+    def claim(self, product_id: str, quantity: int, line_id: str, now: datetime) -> list[str] | None:
+        """`quantity` keys taken from the pool for the line, oldest first, or None (nothing taken).
+
+        FOR UPDATE SKIP LOCKED: a key locked by another transaction is never read here, so two
+        claimers can never both take it; the update below marks ours before the locks are released.
+        Callers hold the pool row's lock (`get(lock=True)`) as well: under READ COMMITTED a row that
+        another claimer took just before is dropped from a LIMIT query after the recheck and not
+        replaced, so without turns a claim could come back short while keys remain — never doubled,
+        but a line would wait for nothing.
+        """
+        k = tables.license_keys.c
+        found = self.session.execute(
+            select(k.seq, k.key).where(k.product_id == product_id, k.line_id.is_(None))
+            .order_by(k.seq).limit(quantity).with_for_update(skip_locked=True)).all()
+        if len(found) < quantity:
+            return None
+        # cast: an UPDATE gives a CursorResult (it has rowcount); Session.execute is annotated as any Result.
+        taken = cast(CursorResult[Any], self.session.execute(
+            update(tables.license_keys).where(k.seq.in_([r.seq for r in found]), k.line_id.is_(None))
+            .values(line_id=line_id, issued_at=now)))
+        if taken.rowcount != quantity:  # cannot happen under the locks; refuse rather than hand out twice
+            raise RuntimeError(f"claimed {taken.rowcount} of {quantity} pool keys for {line_id}")
+        return [r.key for r in found]
+
+    def existing(self, product_id: str, keys: list[str]) -> set[str]:
+        k = tables.license_keys.c
+        found: set[str] = set()
+        for start in range(0, len(keys), IN_CHUNK):
+            chunk = keys[start:start + IN_CHUNK]
+            found.update(self.session.scalars(select(k.key).where(k.product_id == product_id, k.key.in_(chunk))))
+        return found
+
+    def insert(self, product_id: str, keys: list[str], now: datetime) -> None:
+        if keys:
+            self.session.execute(tables.license_keys.insert(),
+                                 [{"product_id": product_id, "key": key, "added_at": now} for key in keys])
+
+
+class SigningKeys:
+    def __init__(self, session: Session):
+        self.session = session
+
+    def get(self, product_id: str) -> SigningKey | None:
+        return self.session.get(SigningKey, product_id)
+
+    def add(self, key: SigningKey) -> None:
+        self.session.add(key)
+        self.session.flush()
+
+
+class GeneratedKeys:
+    def __init__(self, session: Session):
+        self.session = session
+
+    def add(self, key: GeneratedKey) -> None:
+        self.session.add(key)
+
+    def get(self, key_id: str, *, lock: bool = False) -> GeneratedKey | None:
+        return self.session.get(GeneratedKey, key_id, with_for_update=True if lock else None)
+
+    def by_hash(self, key_hash: str) -> tuple[GeneratedKey | None, int]:
+        """The key and how many activations it has, in one indexed query whether it exists or not:
+        a guess costs what a real key costs (no second query only real keys make)."""
+        g, a = tables.generated_keys.c, tables.activations.c
+        count = select(func.count()).where(a.key_id == g.key_id).correlate(tables.generated_keys).scalar_subquery()
+        row = self.session.execute(select(GeneratedKey, count).where(g.key_hash == key_hash)).first()
+        return (row[0], int(row[1])) if row is not None else (None, 0)
+
+    def lock_by_hash(self, key_hash: str) -> GeneratedKey | None:
+        """Locked: activations of one key take turns, and count what the one before committed."""
+        g = tables.generated_keys.c
+        return self.session.scalars(select(GeneratedKey).where(g.key_hash == key_hash).with_for_update()).first()
+
+    def of_order(self, order_id: str, *, lock: bool = False) -> list[GeneratedKey]:
+        g = tables.generated_keys.c
+        stmt = select(GeneratedKey).where(g.order_id == order_id).order_by(g.line_id, g.position)
+        if lock:
+            stmt = stmt.with_for_update()
+        return list(self.session.scalars(stmt))
+
+    def page(self, product_id: str, limit: int, cursor: str | None) -> tuple[list[GeneratedKey], str | None]:
+        g = tables.generated_keys.c
+        return paginate(self.session, select(GeneratedKey).where(g.product_id == product_id),
+                        g.issued_at, g.key_id, limit, cursor)
+
+    def tokens_of_lines(self, line_ids: list[str]) -> dict[str, list[str]]:
+        g = tables.generated_keys.c
+        tokens: dict[str, list[str]] = {}
+        if line_ids:
+            found = self.session.execute(select(g.line_id, g.token).where(g.line_id.in_(line_ids))
+                                         .order_by(g.line_id, g.position))
+            for line_id, token in found:
+                tokens.setdefault(line_id, []).append(token)
+        return tokens
+
+
+class Activations:
+    def __init__(self, session: Session):
+        self.session = session
+
+    def add(self, activation: Activation) -> None:
+        self.session.add(activation)
+
+    def get(self, activation_id: str) -> Activation | None:
+        return self.session.get(Activation, activation_id)
+
+    def of_key(self, key_id: str) -> list[Activation]:
+        a = tables.activations.c
+        return list(self.session.scalars(select(Activation).where(a.key_id == key_id)
+                                         .order_by(a.created_at, a.activation_id)))
+
+    def counts(self, key_ids: list[str]) -> dict[str, int]:
+        a = tables.activations.c
+        counts: dict[str, int] = {}
+        for start in range(0, len(key_ids), IN_CHUNK):
+            chunk = key_ids[start:start + IN_CHUNK]
+            found = self.session.execute(select(a.key_id, func.count()).where(a.key_id.in_(chunk)).group_by(a.key_id))
+            counts.update({key_id: int(n) for key_id, n in found})
+        return counts
+
+    def remove(self, activation: Activation) -> None:
+        self.session.delete(activation)
+
+    def remove_of_keys(self, key_ids: list[str]) -> int:
+        if not key_ids:
+            return 0
+        # cast: a DELETE gives a CursorResult (it has rowcount); Session.execute is annotated as any Result.
+        deleted = cast(CursorResult[Any], self.session.execute(
+            delete(tables.activations).where(tables.activations.c.key_id.in_(key_ids))))
+        return deleted.rowcount
+
+
+@dataclass(eq=False)
+class _Locked:
+    """An order or pool locked in this transaction, its columns as read (`values`) and, for an
+    order, its deliveries' columns as read by line id (`lines`)."""
+
+    obj: Any
+    values: rows.Values
+    lines: dict[str, rows.Values] = field(default_factory=dict)
+
+
+# Built once: a statement's cache key is computed once per statement object, and these run per message.
+_o, _d, _p = tables.orders.c, tables.deliveries.c, tables.pools.c
+_INSERT_DELIVERY = tables.deliveries.insert()
+_LOCK_ORDER = select(tables.orders).where(_o.order_id == bindparam("b_key")).with_for_update()
+_LINES_OF_ORDER = select(tables.deliveries).where(_d.order_id == bindparam("b_key")).order_by(_d.position)
+# No values(): the SET clause is the parameters' columns, b_key aside (SQLAlchemy caches one per set).
+_UPDATE_ORDER = update(tables.orders).where(_o.order_id == bindparam("b_key"))
+_UPDATE_DELIVERY = update(tables.deliveries).where(_d.line_id == bindparam("b_key"))
+_UPDATE_POOL = update(tables.pools).where(_p.product_id == bindparam("b_key"))
+_SOURCE = select(tables.license_sources).where(tables.license_sources.c.product_id == bindparam("b_key"))
+_LOCK_POOL = select(tables.pools).where(_p.product_id == bindparam("b_key")).with_for_update()

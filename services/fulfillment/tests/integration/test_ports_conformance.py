@@ -1,0 +1,19 @@
+"""The unit tests' fake unit of work and the real one implement the same ports (docs/architecture.md
+10, rule 3): a handler tested on the fake finds the same repositories and methods in production."""
+import pytest
+
+from tillkey.fulfillment.service_layer import ports
+from tillkey.testing.conformance import assert_conforms
+
+from ..unit.conftest import FakeFulfillmentUow
+
+pytestmark = pytest.mark.integration
+
+
+def test_the_real_unit_of_work_implements_the_port(service):
+    with service.uow_factory() as uow:
+        assert_conforms(uow, ports.UnitOfWork)
+
+
+def test_the_fake_unit_of_work_implements_the_same_port():
+    assert_conforms(FakeFulfillmentUow(), ports.UnitOfWork)
