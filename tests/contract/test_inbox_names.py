@@ -34,9 +34,10 @@ def _tables(service: str) -> dict:
         table = importlib.import_module("tillkey.orders.service_layer.events").EVENT_HANDLERS
     elif service == "notifications":
         table = importlib.import_module("tillkey.notifications.service_layer.handlers").EVENT_HANDLERS
+    elif service == "webhooks":
+        table = importlib.import_module("tillkey.webhooks.service_layer.handlers").EVENT_HANDLERS
     else:
-        module = "ingest" if service == "webhooks" else "handlers"
-        table = importlib.import_module(f"tillkey.{service}.service_layer.{module}").HANDLERS
+        table = importlib.import_module(f"tillkey.{service}.service_layer.handlers").HANDLERS
     topology = QueueTopology(service, tuple(table))
     return with_dead_letter_erasure(table, DeadLetterEraser("amqp://unused", topology))
 

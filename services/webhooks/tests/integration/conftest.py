@@ -13,11 +13,11 @@ import pytest
 from tillkey.platform.credentials import make_api_key
 from tillkey.platform.runner import migrate
 from tillkey.testing.messaging import running
+from tillkey.webhooks.adapters.delivery_worker import DeliveryWorker
 from tillkey.webhooks.bootstrap import bootstrap
 from tillkey.webhooks.config import Settings
 from tillkey.webhooks.entrypoints.app import create_app
 from tillkey.webhooks.entrypoints.cli import MIGRATIONS_HOME
-from tillkey.webhooks.entrypoints.delivery_worker import DeliveryWorker
 
 SECRET = "test-platform-secret"
 MERCHANT = "mer_7Yb2kQ9xTz"  # the merchant of the golden samples
@@ -150,7 +150,7 @@ def start_worker():
     stack = []
 
     def start(svc, **kw):
-        worker = DeliveryWorker(svc.uow_factory, svc.sender, svc.clock, schedule=svc.settings.retry_schedule,
+        worker = DeliveryWorker(svc.handle, svc.sender, svc.clock, schedule=svc.settings.retry_schedule,
                                 timeout=svc.settings.timeout, poll_interval=0.05, **kw)
         ctx = running(delivery=worker)
         ctx.__enter__()

@@ -27,8 +27,7 @@ def test_a_disabled_endpoint_is_listed_and_enabled_again(client, service, settin
                           headers=auth())
     assert created.status_code == 201, created.get_json()
     endpoint_id = created.get_json()["endpoint_id"]
-    uc.update_endpoint(uc.UpdateEndpoint(MERCHANT, endpoint_id, enabled=False), service.uow_factory(),
-                       service.check_url)
+    service.handle(uc.UpdateEndpoint(MERCHANT, endpoint_id, enabled=False))
 
     listed = admin(settings.database_url, "disabled")
     assert listed.returncode == 0, listed.stderr

@@ -26,8 +26,8 @@ SCHEDULE = (60.0, 600.0)
 def add_endpoints(service, *endpoint_ids, merchant=MERCHANT):
     with service.uow_factory() as uow:
         for endpoint_id in endpoint_ids:
-            uow.add(Endpoint(endpoint_id, merchant, f"https://m.example/{endpoint_id}", ["*"], "whsec_x",
-                             uow.clock.now()))
+            uow.endpoints.add(Endpoint(endpoint_id, merchant, f"https://m.example/{endpoint_id}", ["*"], "whsec_x",
+                                       service.clock.now()))
         uow.commit()
 
 
@@ -57,7 +57,7 @@ def test_recording_a_batch_costs_one_statement_per_table_and_writes_every_row(se
     results = [SendResult(12, 200, excerpt="ok"), SendResult(30, 500, excerpt="boom"), SendResult(7, None, "timeout")]
     finished = [delivering.Finished(job, results[i % 3], at, 0.5) for i, job in enumerate(handed)]
     with recorded_statements(service.engine) as seen:
-        delivering.record_many(service.uow_factory(), finished, SCHEDULE)
+        service.handle(delivering.RecordAttempts(finished, SCHEDULE))
     # Endpoints are updated because failures start their failing_since; all rows of a kind in one statement.
     assert counted(seen) == Counter({"SELECT deliveries": 1, "SELECT endpoints": 1, "INSERT attempts": 1,
                                      "UPDATE deliveries": 1, "UPDATE endpoints": 1})
@@ -82,8 +82,8 @@ def test_successes_on_healthy_endpoints_leave_the_endpoints_alone(service, hande
     service.dispatcher.handle_batch(order_events())
     at = service.clock.now()
     with recorded_statements(service.engine) as seen:
-        delivering.record_many(service.uow_factory(),
-                               [delivering.Finished(j, SendResult(5, 204), at, 0.5) for j in handed], SCHEDULE)
+        service.handle(delivering.RecordAttempts(
+            [delivering.Finished(j, SendResult(5, 204), at, 0.5) for j in handed], SCHEDULE))
     # The endpoint comes with the deliveries, unlocked: a success on an endpoint that is not failing
     # changes nothing on it, so it is neither locked nor written.
     assert counted(seen) == Counter({"SELECT deliveries": 1, "INSERT attempts": 1, "UPDATE deliveries": 1})
@@ -100,8 +100,8 @@ def test_a_success_on_a_failing_endpoint_locks_it_and_ends_its_failing_period(se
         conn.execute(tables.endpoints.update().where(tables.endpoints.c.endpoint_id == "ep_a")
                      .values(failing_since=at - timedelta(days=1)))
     with recorded_statements(service.engine) as seen:
-        delivering.record_many(service.uow_factory(),
-                               [delivering.Finished(j, SendResult(5, 204), at, 0.5) for j in handed], SCHEDULE)
+        service.handle(delivering.RecordAttempts(
+            [delivering.Finished(j, SendResult(5, 204), at, 0.5) for j in handed], SCHEDULE))
     # ep_a alone is read again under its lock, and written; ep_b (healthy) is left alone.
     assert counted(seen) == Counter({"SELECT deliveries": 1, "SELECT endpoints": 1, "INSERT attempts": 1,
                                      "UPDATE deliveries": 1, "UPDATE endpoints": 1})
@@ -117,17 +117,19 @@ def test_a_failure_settles_against_the_endpoint_read_again_under_its_lock(servic
     add_endpoints(service, "ep_a")
     service.dispatcher.handle_batch(order_events()[:1])
     (job,) = handed
-    uow = service.uow_factory()
-    read_with_deliveries = uow.deliveries_to_settle
+    with service.uow_factory() as uow:
+        read_with_deliveries = uow.deliveries.to_settle
 
-    def then_disabled_by_the_merchant(ids):
-        found = read_with_deliveries(ids)
-        with service.engine.begin() as conn:  # another transaction, committed before the lock is taken
-            conn.execute(tables.endpoints.update().values(enabled=False, disabled_reason="disabled by the merchant"))
-        return found
+        def then_disabled_by_the_merchant(ids):
+            found = read_with_deliveries(ids)
+            with service.engine.begin() as conn:  # another transaction, committed before the lock is taken
+                conn.execute(tables.endpoints.update().values(enabled=False,
+                                                              disabled_reason="disabled by the merchant"))
+            return found
 
-    uow.deliveries_to_settle = then_disabled_by_the_merchant
-    delivering.record_many(uow, [delivering.Finished(job, SendResult(9, 410), service.clock.now(), 0.5)], SCHEDULE)
+        uow.deliveries.to_settle = then_disabled_by_the_merchant
+        delivering.record_attempts(delivering.RecordAttempts(
+            [delivering.Finished(job, SendResult(9, 410), service.clock.now(), 0.5)], SCHEDULE), uow, service.deps)
     (endpoint,) = rows(service, tables.endpoints)
     assert endpoint["enabled"] is False and endpoint["disabled_reason"] == "disabled by the merchant"
     assert rows(service, tables.outbox) == []
@@ -138,11 +140,11 @@ def test_a_claim_reads_due_deliveries_with_their_bodies_and_endpoints_in_one_que
     add_endpoints(service, "ep_a", "ep_b", "ep_c")
     service.dispatcher.handle_batch(order_events())  # no worker connected: they wait for a claim
     with service.uow_factory() as uow:  # ep_b disabled since: its deliveries are abandoned, not sent
-        uow.endpoint_by_id("ep_b", lock=True).disable("disabled by the merchant")
+        uow.endpoints.by_id("ep_b", lock=True).disable("disabled by the merchant")
         uow.commit()
     lease = timedelta(minutes=1)
     with recorded_statements(service.engine) as seen:
-        jobs = delivering.claim(service.uow_factory(), 10, lease, 2, {"ep_c": 1})
+        jobs = service.handle(delivering.ClaimDueDeliveries(10, lease, 2, {"ep_c": 1}))
     # One joined query; one UPDATE of the abandoned deliveries, one of the leased ones.
     assert counted(seen) == Counter({"SELECT deliveries": 1, "UPDATE deliveries": 2})
     # ep_a: its 3 due deliveries, but 2 at most in flight; ep_c: one place left under its cap.
@@ -158,7 +160,7 @@ def test_a_claim_reads_due_deliveries_with_their_bodies_and_endpoints_in_one_que
     assert sorted(d["status"] for d in by_id.values() if d["endpoint_id"] != "ep_b") == ["pending"] * 6
     # Leased ones and endpoints at their cap are skipped by the next claim.
     with recorded_statements(service.engine) as seen:
-        again = delivering.claim(service.uow_factory(), 10, lease, 2, {"ep_a": 2, "ep_c": 2})
+        again = service.handle(delivering.ClaimDueDeliveries(10, lease, 2, {"ep_a": 2, "ep_c": 2}))
     assert again == [] and counted(seen) == Counter({"SELECT deliveries": 1})
 
 
@@ -167,11 +169,11 @@ def test_a_410_in_the_middle_of_a_batch_disables_once_and_fails_the_rest(service
     service.dispatcher.handle_batch(order_events())
     first, second, third = handed  # order.created, payment.succeeded, order.delivered
     at = service.clock.now()
-    delivering.record_many(service.uow_factory(), [
+    service.handle(delivering.RecordAttempts([
         delivering.Finished(first, SendResult(9, 500), at, 0.5),     # a retry: pending…
         delivering.Finished(second, SendResult(9, 410), at, 0.5),    # …until this one disables the endpoint
         delivering.Finished(third, SendResult(9, 503), at, 0.5),     # settled after: failed at once
-    ], SCHEDULE)
+    ], SCHEDULE))
     statuses = {d["delivery_id"]: d["status"] for d in rows(service, tables.deliveries)}
     assert statuses == {first.delivery_id: "failed", second.delivery_id: "failed", third.delivery_id: "failed"}
     (endpoint,) = rows(service, tables.endpoints)

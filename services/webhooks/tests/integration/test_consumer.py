@@ -14,10 +14,9 @@ from tillkey.testing.messaging import (
     sample_envelope,
     wait_until,
 )
-from tillkey.webhooks.bootstrap import bootstrap
+from tillkey.webhooks.adapters.delivery_worker import DeliveryWorker
+from tillkey.webhooks.bootstrap import bootstrap, build_workers
 from tillkey.webhooks.entrypoints.app import create_app
-from tillkey.webhooks.entrypoints.cli import build_workers
-from tillkey.webhooks.entrypoints.delivery_worker import DeliveryWorker
 
 from .conftest import MERCHANT, Reply, auth, make_settings
 
@@ -42,7 +41,7 @@ def test_an_event_for_an_unseen_order_waits_for_order_created(wiring, receivers)
     declare_fresh(settings.amqp_url, service.topology)
     counting = CountingHandler(service.dispatcher)
     consumer = Consumer(settings.amqp_url, service.topology, counting)
-    worker = DeliveryWorker(service.uow_factory, service.sender, service.clock, schedule=(0.2,), timeout=1.0,
+    worker = DeliveryWorker(service.handle, service.sender, service.clock, schedule=(0.2,), timeout=1.0,
                             poll_interval=0.05)
     paid = sample_envelope("payment.succeeded")
     created = sample_envelope("order.created")
@@ -68,7 +67,7 @@ def test_worker_command_loops_deliver_and_relay_the_disabled_event(wiring, recei
                      headers=auth()).get_json()
     probe = bind_probe(settings.amqp_url, "webhook_endpoint.disabled")
     loops = build_workers(settings, service_name=name, retry_delays=FAST_RETRIES)
-    assert set(loops) == {"consumer", "relay", "delivery", "dead-letters"}
+    assert set(loops) == {"consumer", "relay", "delivery", "dead-letters", "inbox-retention"}
     declare_fresh(settings.amqp_url, loops["consumer"].topology)
     created = sample_envelope("order.created")
     with running(**loops):
@@ -82,7 +81,7 @@ def test_worker_command_loops_deliver_and_relay_the_disabled_event(wiring, recei
     assert len(deliveries) == 1 and deliveries[0]["status"] == "failed"
 
 
-def test_the_consumer_hands_new_deliveries_to_the_worker_without_a_claim(wiring, receivers, monkeypatch):
+def test_the_consumer_hands_new_deliveries_to_the_worker_without_a_claim(wiring, receivers):
     settings, name, client = wiring
     receiver = receivers()
     client.post("/v1/webhook-endpoints", json={"url": receiver.url, "events": ["*"]}, headers=auth())
@@ -95,8 +94,9 @@ def test_the_consumer_hands_new_deliveries_to_the_worker_without_a_claim(wiring,
 
     before = successes()
     claims = []
-    monkeypatch.setattr(delivering, "claim", lambda *args: claims.append(args) or [])  # the poll finds nothing
-    loops = build_workers(settings, service_name=name, retry_delays=FAST_RETRIES)
+    from tillkey.webhooks.service_layer.handlers import HANDLERS
+    poll_finds_nothing = {**HANDLERS, delivering.ClaimDueDeliveries: lambda *args: claims.append(args) or []}
+    loops = build_workers(settings, service_name=name, retry_delays=FAST_RETRIES, handlers=poll_finds_nothing)
     declare_fresh(settings.amqp_url, loops["consumer"].topology)
     created = sample_envelope("order.created")
     with running(**loops):
@@ -111,7 +111,7 @@ def test_the_consumer_hands_new_deliveries_to_the_worker_without_a_claim(wiring,
 
 def test_a_handed_job_that_waited_past_its_start_by_is_left_to_the_poll(migrated_url, amqp_url):
     service = bootstrap(make_settings(migrated_url, amqp_url=amqp_url))
-    worker = DeliveryWorker(service.uow_factory, service.sender, service.clock, schedule=(0.2,), timeout=1.0)
+    worker = DeliveryWorker(service.handle, service.sender, service.clock, schedule=(0.2,), timeout=1.0)
     from tillkey.webhooks.service_layer.delivering import Job
 
     job = Job("whd_1", "ep_1", "https://example.com/h", "evt_1", "{}", ("whsec_x",))

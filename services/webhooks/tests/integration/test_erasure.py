@@ -24,10 +24,10 @@ from tillkey.testing.messaging import (
     wait_until,
 )
 from tillkey.webhooks.adapters import tables
+from tillkey.webhooks.adapters.delivery_worker import DeliveryWorker
 from tillkey.webhooks.bootstrap import bootstrap
 from tillkey.webhooks.domain.policy import SendResult
 from tillkey.webhooks.entrypoints.app import create_app
-from tillkey.webhooks.entrypoints.delivery_worker import DeliveryWorker
 from tillkey.webhooks.service_layer import delivering
 
 from .conftest import Reply, auth, make_settings
@@ -70,7 +70,7 @@ def wire(migrated_url, amqp_url):
         declare_fresh(settings.amqp_url, service.topology)
         counting = CountingHandler(service.dispatcher)
         loops = {"consumer": Consumer(settings.amqp_url, service.topology, counting),
-                 "delivery": DeliveryWorker(service.uow_factory, service.sender, service.clock, schedule=(600.0,),
+                 "delivery": DeliveryWorker(service.handle, service.sender, service.clock, schedule=(600.0,),
                                             timeout=1.0, poll_interval=0.05)}
         return settings, service, app.test_client(), loops, counting
 
@@ -135,7 +135,7 @@ def test_a_retrying_delivery_sends_the_erased_body_after_the_deletion(migrated_u
     receiver.script = [Reply(500)]
     ep = register(client, receiver.url, events=["order.created"])
     service.dispatcher(sample_envelope("order.created"))
-    worker = DeliveryWorker(service.uow_factory, service.sender, clock, schedule=(60.0,), timeout=1.0,
+    worker = DeliveryWorker(service.handle, service.sender, clock, schedule=(60.0,), timeout=1.0,
                             poll_interval=0.05)
     with running(delivery=worker):
         wait_until(lambda: (lambda d: d and d[0]["attempts"])(log(client)), timeout=20, what="the failed attempt")
@@ -201,11 +201,11 @@ def test_an_attempt_on_the_wire_during_the_erasure_keeps_no_echo_of_the_old_body
     client = app.test_client()
     register(client, receivers().url, events=["order.created"])
     service.dispatcher(sample_envelope("order.created"))
-    (job,) = delivering.claim(service.uow_factory(), 5, timedelta(minutes=1), 4, {})
+    (job,) = service.handle(delivering.ClaimDueDeliveries(5, timedelta(minutes=1), 4, {}))
     assert CUSTOMER["email"] in job.body  # snapshotted before the deletion, as a real send would be
     service.dispatcher(sample_envelope("order.deleted"))
     echoed = SendResult(12, status=400, excerpt=job.body, error=f"bad customer {CUSTOMER['last_name']}")
-    delivering.record(service.uow_factory(), job, echoed, datetime.now(UTC), (60.0,), 0.5)
+    service.handle(delivering.RecordAttempts([delivering.Finished(job, echoed, datetime.now(UTC), 0.5)], (60.0,)))
     (delivery,) = log(client)
     (attempt,) = delivery["attempts"]
     assert attempt["response_status"] == 400 and attempt["error"] == "bad customer [erased]"

@@ -1,63 +1,26 @@
 """The consumer's handler with a fake unit of work: sequences, waiting, one delivery per endpoint."""
-from datetime import UTC, datetime
 
 import pytest
 
 from tillkey.messaging import RetryLater
-from tillkey.testing.fakes import FakeUnitOfWork
 from tillkey.testing.messaging import sample_envelope
-from tillkey.webhooks.domain.model import Attempt, Delivery, Endpoint, OrderRecord, WebhookEvent
-from tillkey.webhooks.service_layer.ingest import HANDLERS, take_event
+from tillkey.webhooks.domain.model import Attempt, Delivery, Endpoint, WebhookEvent
+from tillkey.webhooks.service_layer.handlers import EVENT_HANDLERS as HANDLERS
+from tillkey.webhooks.service_layer.ingest import take_event as take_event_with
 
-NOW = datetime(2026, 1, 1, tzinfo=UTC)
+from .conftest import NOW, FakeUnitOfWork, make_deps
+
+DEPS = make_deps()
 
 
 class FakeUow(FakeUnitOfWork):
-    def __init__(self, endpoints=(), **kw):
-        super().__init__(**kw)
-        self.endpoints = list(endpoints)
-        self.orders: dict[str, OrderRecord] = {}
+    @property
+    def orders(self):
+        return self.order_records.items
 
-    def add(self, obj):
-        super().add(obj)
-        if isinstance(obj, OrderRecord):
-            self.orders[obj.order_id] = obj
 
-    def add_order_record(self, record):
-        self.add(record)
-
-    def lock_order_records(self, order_ids):
-        self.locked = sorted(order_ids)
-
-    def load_live_endpoints(self, merchant_ids):
-        self.loaded_merchants = sorted(merchant_ids)
-
-    def add_new_event(self, event, deliveries):
-        self.add(event)
-        for delivery in deliveries:
-            self.add(delivery)
-
-    def flush(self):
-        pass
-
-    def order_record(self, order_id):
-        return self.orders.get(order_id)
-
-    def event(self, event_id):
-        return next((o for o in self.added if isinstance(o, WebhookEvent) and o.event_id == event_id), None)
-
-    def live_endpoints(self, merchant_id):
-        return [e for e in self.endpoints if e.merchant_id == merchant_id and e.enabled]
-
-    def of(self, cls):
-        return [o for o in self.added if isinstance(o, cls)]
-
-    def events_of_order(self, order_id):
-        return [e for e in self.of(WebhookEvent) if e.order_id == order_id]
-
-    def attempts_of_events(self, event_ids):
-        ids = {d.delivery_id for d in self.of(Delivery) if d.event_id in event_ids}
-        return [a for a in self.of(Attempt) if a.delivery_id in ids]
+def take_event(event, uow):
+    take_event_with(event, uow, DEPS)
 
 
 def ep(id, events, merchant="mer_7Yb2kQ9xTz", enabled=True):
@@ -80,7 +43,7 @@ def test_order_created_is_sequence_one_and_later_events_count_up():
     deliveries = [(d.event_type, d.endpoint_id) for d in uow.of(Delivery)]
     assert deliveries == [("order.created", "ep_a"), ("payment.succeeded", "ep_a"), ("payment.succeeded", "ep_b"),
                           ("order.delivered", "ep_a")]
-    assert all(d.status == "pending" and d.next_attempt_at == uow.clock.now() for d in uow.of(Delivery))
+    assert all(d.status == "pending" and d.next_attempt_at == DEPS.clock.now() for d in uow.of(Delivery))
 
 
 def test_an_event_for_an_unseen_order_waits():
@@ -123,7 +86,7 @@ EMAIL = "ada@example.com"
 def take(uow, type_, **data):
     """The event through every handler of its type, as the dispatcher runs them."""
     for handler in HANDLERS[type_]:
-        handler(sample_envelope(type_, **data), uow)
+        handler.handle(sample_envelope(type_, **data), uow, DEPS)
 
 
 def test_order_deleted_erases_first_then_delivers():
@@ -149,7 +112,7 @@ def test_deletion_erases_the_stored_order_created_and_echoes_but_keeps_the_rest(
     assert pending.body == before_pending  # nothing personal in it: not even re-serialised differently
     excerpts = [a.response_excerpt for a in uow.of(Attempt)]
     assert excerpts == ['{"echo":"[erased]","n":"[erased]"}', "Adapter failed"]
-    assert uow.orders["ord_3Hq8ZrW2mNp5"].erased_at == uow.clock.now()
+    assert uow.orders["ord_3Hq8ZrW2mNp5"].erased_at == DEPS.clock.now()
     deleted = uow.of(WebhookEvent)[-1]
     assert deleted.type == "order.deleted" and deleted.sequence == 3
 
@@ -180,5 +143,5 @@ def test_erasing_twice_changes_nothing_more():
     take(uow, "order.deleted")
     first = (uow.of(WebhookEvent)[0].body, uow.orders["ord_3Hq8ZrW2mNp5"].erased_at)
     from tillkey.webhooks.service_layer.erasure import erase_order
-    erase_order(sample_envelope("order.deleted", new_id=True), uow)
+    erase_order(sample_envelope("order.deleted", new_id=True), uow, DEPS)
     assert (uow.of(WebhookEvent)[0].body, uow.orders["ord_3Hq8ZrW2mNp5"].erased_at) == first

@@ -40,9 +40,8 @@ def run(args) -> int:
         if merchant_id is None:
             print(f"no endpoint {args.endpoint_id}")
             return 1
-        endpoint = uc.update_endpoint(uc.UpdateEndpoint(merchant_id, args.endpoint_id, enabled=True),
-                                      service.uow_factory(), service.check_url)
-        print(json.dumps({"endpoint_id": endpoint.endpoint_id, "enabled": endpoint.enabled}))
+        endpoint = service.handle(uc.UpdateEndpoint(merchant_id, args.endpoint_id, enabled=True))
+        print(json.dumps({"endpoint_id": endpoint["endpoint_id"], "enabled": endpoint["enabled"]}))
         return 0
     finally:
         service.engine.dispose()

@@ -7,7 +7,7 @@ from tillkey.platform.app import create_base_app
 from tillkey.webhooks.adapters import tables
 from tillkey.webhooks.bootstrap import bootstrap
 from tillkey.webhooks.config import Settings
-from tillkey.webhooks.entrypoints import deliveries_api, endpoints_api
+from tillkey.webhooks.entrypoints import deliveries, endpoints
 
 
 def create_app(settings: Settings, **overrides):
@@ -16,8 +16,8 @@ def create_app(settings: Settings, **overrides):
                           amqp_url=settings.amqp_url, platform_secret=settings.platform_secret,
                           admin_token=settings.admin_token, idempotency_table=tables.idempotency)
     app.extensions["tillkey.webhooks"] = service
-    app.register_blueprint(endpoints_api.bp)
-    app.register_blueprint(deliveries_api.bp)
+    app.register_blueprint(endpoints.bp)
+    app.register_blueprint(deliveries.bp)
     return app
 
 

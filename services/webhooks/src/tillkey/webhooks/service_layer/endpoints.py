@@ -1,16 +1,14 @@
-"""Use cases for a merchant's webhook endpoints."""
+"""Use cases for a merchant's webhook endpoints (their list is a read model: views.py)."""
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from tillkey.contracts.signing import new_secret
-from tillkey.platform.ids import new_id
 from tillkey.webhooks.domain.model import ALL_EVENTS, Endpoint
 from tillkey.webhooks.service_layer.errors import Invalid, NotFound
-
-# Raises ValueError with a message fit for the merchant (the SSRF guard, configured in bootstrap).
-UrlCheck = Callable[[str], None]
+from tillkey.webhooks.service_layer.ports import Deps, UnitOfWork, UrlCheck
+from tillkey.webhooks.service_layer.views import endpoint_view
 
 
 @dataclass(frozen=True)
@@ -31,6 +29,18 @@ class UpdateEndpoint:
     enabled: bool | None = None
 
 
+@dataclass(frozen=True)
+class DeleteEndpoint:
+    merchant_id: str
+    endpoint_id: str
+
+
+@dataclass(frozen=True)
+class RotateSecret:
+    merchant_id: str
+    endpoint_id: str
+
+
 def _normalise_events(events: list[str]) -> list[str]:
     # "*" already means everything; keep the list short and free of repeats.
     return [ALL_EVENTS] if ALL_EVENTS in events else list(dict.fromkeys(events))
@@ -43,53 +53,47 @@ def _check(url: str, check_url: UrlCheck) -> None:
         raise Invalid("url", str(exc)) from None
 
 
-def create_endpoint(cmd: CreateEndpoint, uow, check_url: UrlCheck) -> Endpoint:
-    _check(cmd.url, check_url)
-    with uow:
-        endpoint = Endpoint(endpoint_id=new_id("ep"), merchant_id=cmd.merchant_id, url=cmd.url,
-                            events=_normalise_events(cmd.events), secret=new_secret(),
-                            created_at=uow.clock.now(), description=cmd.description)
-        uow.add(endpoint)
-        uow.commit()
-        return endpoint
+def create_endpoint(cmd: CreateEndpoint, uow: UnitOfWork, deps: Deps) -> dict[str, Any]:
+    """The answer holds its signing secret (shown only here and on rotation)."""
+    _check(cmd.url, deps.check_url)
+    endpoint = Endpoint(endpoint_id=deps.new_id("ep"), merchant_id=cmd.merchant_id, url=cmd.url,
+                        events=_normalise_events(cmd.events), secret=new_secret(),
+                        created_at=deps.clock.now(), description=cmd.description)
+    uow.endpoints.add(endpoint)
+    uow.commit()
+    return endpoint_view(endpoint, with_secret=True)
 
 
-def update_endpoint(cmd: UpdateEndpoint, uow, check_url: UrlCheck) -> Endpoint:
+def update_endpoint(cmd: UpdateEndpoint, uow: UnitOfWork, deps: Deps) -> dict[str, Any]:
     if cmd.url is not None:
-        _check(cmd.url, check_url)
-    with uow:
-        endpoint = owned_endpoint(uow, cmd.merchant_id, cmd.endpoint_id)
-        endpoint.change(url=cmd.url, events=_normalise_events(cmd.events) if cmd.events is not None else None,
-                        description=cmd.description, enabled=cmd.enabled)
-        if not endpoint.enabled:
-            uow.abandon_pending(endpoint.endpoint_id)
-        uow.commit()
-        return endpoint
+        _check(cmd.url, deps.check_url)
+    endpoint = owned_endpoint(uow, cmd.merchant_id, cmd.endpoint_id)
+    endpoint.change(url=cmd.url, events=_normalise_events(cmd.events) if cmd.events is not None else None,
+                    description=cmd.description, enabled=cmd.enabled)
+    if not endpoint.enabled:
+        uow.deliveries.abandon_pending(endpoint.endpoint_id)
+    uow.commit()
+    return endpoint_view(endpoint)
 
 
-def delete_endpoint(merchant_id: str, endpoint_id: str, uow) -> None:
-    with uow:
-        endpoint = owned_endpoint(uow, merchant_id, endpoint_id)
-        endpoint.delete(uow.clock.now())
-        uow.abandon_pending(endpoint_id)
-        uow.commit()
+def delete_endpoint(cmd: DeleteEndpoint, uow: UnitOfWork, deps: Deps) -> None:
+    endpoint = owned_endpoint(uow, cmd.merchant_id, cmd.endpoint_id)
+    endpoint.delete(deps.clock.now())
+    uow.deliveries.abandon_pending(cmd.endpoint_id)
+    uow.commit()
 
 
-def rotate_secret(merchant_id: str, endpoint_id: str, uow) -> Endpoint:
-    with uow:
-        endpoint = owned_endpoint(uow, merchant_id, endpoint_id)
-        endpoint.rotate_secret(new_secret(), uow.clock.now())
-        uow.commit()
-        return endpoint
+def rotate_secret(cmd: RotateSecret, uow: UnitOfWork, deps: Deps) -> dict[str, Any]:
+    """A new secret; for 24 h webhooks are signed with both the old and the new one."""
+    endpoint = owned_endpoint(uow, cmd.merchant_id, cmd.endpoint_id)
+    endpoint.rotate_secret(new_secret(), deps.clock.now())
+    uow.commit()
+    return {"endpoint_id": endpoint.endpoint_id, "secret": endpoint.secret}
 
 
-def list_endpoints(merchant_id: str, limit: int, cursor: str | None, uow):
-    with uow:
-        return uow.endpoints_page(merchant_id, limit, cursor)
-
-
-def owned_endpoint(uow, merchant_id: str, endpoint_id: str) -> Endpoint:
-    endpoint = uow.endpoint(merchant_id, endpoint_id, lock=True)
+def owned_endpoint(uow: UnitOfWork, merchant_id: str, endpoint_id: str) -> Endpoint:
+    """The merchant's live endpoint, locked until commit (404 for another merchant's or a deleted one)."""
+    endpoint = uow.endpoints.get(merchant_id, endpoint_id, lock=True)
     if endpoint is None:
         raise NotFound("webhook endpoint")
     return endpoint

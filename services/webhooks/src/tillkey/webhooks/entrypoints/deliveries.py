@@ -1,20 +1,17 @@
 """`/v1/webhook-deliveries`: the merchant's delivery log and redelivery."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app
+from flask import Blueprint
 
 from tillkey.platform.api import endpoint
 from tillkey.platform.auth import require
-from tillkey.platform.problems import refusals_as_problems
 from tillkey.webhooks.entrypoints import schemas
-from tillkey.webhooks.service_layer import deliveries as uc
+from tillkey.webhooks.entrypoints.common import run
+from tillkey.webhooks.service_layer.deliveries import Redeliver
+from tillkey.webhooks.service_layer.views import ListDeliveries
 
 bp = Blueprint("webhook_deliveries", __name__, url_prefix="/v1/webhook-deliveries")
 TAGS = ("webhook deliveries",)
-
-
-def _uow():
-    return current_app.extensions["tillkey.webhooks"].uow_factory()
 
 
 @bp.get("")
@@ -22,9 +19,7 @@ def _uow():
 def list_(query):
     """The merchant's deliveries, newest first, each with its attempts; by endpoint, event, status or order."""
     merchant = require("merchant")
-    with refusals_as_problems():
-        rows, next_cursor = uc.list_deliveries(uc.DeliveryQuery(merchant.merchant_id, **query), _uow())
-    return {"data": rows, "next_cursor": next_cursor}
+    return run(ListDeliveries(merchant.merchant_id, **query))
 
 
 @bp.post("/<delivery_id>/redeliver")
@@ -32,5 +27,4 @@ def list_(query):
 def redeliver(delivery_id):
     """Send the same delivery again (same webhook-id); the worker picks it up at once."""
     merchant = require("merchant")
-    with refusals_as_problems():
-        return uc.redeliver(merchant.merchant_id, delivery_id, _uow())
+    return run(Redeliver(merchant.merchant_id, delivery_id))

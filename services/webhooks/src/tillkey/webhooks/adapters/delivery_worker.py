@@ -13,9 +13,11 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 from tillkey.platform.polling import PollingWorker
 from tillkey.webhooks.service_layer import delivering
+from tillkey.webhooks.service_layer.ports import Clock, Sender
 
 
 class DeliveryFailed(Exception):
@@ -23,10 +25,10 @@ class DeliveryFailed(Exception):
 
 
 class DeliveryWorker(PollingWorker):
-    def __init__(self, uow_factory: Callable, sender, clock, *, schedule: tuple[float, ...], timeout: float,
-                 threads: int = 16, per_endpoint: int = 4, poll_interval: float = 1.0,
+    def __init__(self, handle: Callable[[Any], Any], sender: Sender, clock: Clock, *, schedule: tuple[float, ...],
+                 timeout: float, threads: int = 16, per_endpoint: int = 4, poll_interval: float = 1.0,
                  jitter: Callable[[], float] = random.random):
-        self._uow_factory = uow_factory
+        self._handle = handle  # the service's: runs a command in its own unit of work (bootstrap.Webhooks)
         self._sender = sender
         self._clock = clock
         self._schedule = schedule
@@ -55,7 +57,9 @@ class DeliveryWorker(PollingWorker):
         super().take(jobs, self._start_within if start_within is None else start_within)
 
     def _claim_due(self, free: int, busy: dict[str, int]) -> list[delivering.Job]:
-        return delivering.claim(self._uow_factory(), free, self._lease, self._per_endpoint, busy)
+        jobs: list[delivering.Job] = self._handle(
+            delivering.ClaimDueDeliveries(free, self._lease, self._per_endpoint, busy))
+        return jobs
 
     def _send(self, job: delivering.Job) -> delivering.Finished:
         started = self._clock.now()
@@ -66,4 +70,4 @@ class DeliveryWorker(PollingWorker):
         return delivering.Finished(job, result, started, self._jitter())
 
     def _record_attempts(self, finished: list[delivering.Finished]) -> None:
-        delivering.record_many(self._uow_factory(), finished, self._schedule)
+        self._handle(delivering.RecordAttempts(finished, self._schedule))

@@ -1,23 +1,20 @@
 """`/v1/webhook-endpoints`: the merchant's endpoints. Views only translate; rules live below."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app
+from flask import Blueprint
 
 from tillkey.platform.api import endpoint
 from tillkey.platform.auth import require
 from tillkey.platform.idempotency import idempotent
 from tillkey.platform.pagination import PageQuery
-from tillkey.platform.problems import refusals_as_problems
 from tillkey.webhooks.entrypoints import schemas
+from tillkey.webhooks.entrypoints.common import run
 from tillkey.webhooks.service_layer import endpoints as uc
-from tillkey.webhooks.service_layer import pinging
+from tillkey.webhooks.service_layer.pinging import Ping
+from tillkey.webhooks.service_layer.views import ListEndpoints
 
 bp = Blueprint("webhook_endpoints", __name__, url_prefix="/v1/webhook-endpoints")
 TAGS = ("webhook endpoints",)
-
-
-def _service():
-    return current_app.extensions["tillkey.webhooks"]
 
 
 @bp.post("")
@@ -26,11 +23,7 @@ def _service():
 def create(body):
     """Register an endpoint; the answer holds its signing secret (shown only here and on rotation)."""
     merchant = require("merchant")
-    service = _service()
-    with refusals_as_problems():
-        return uc.create_endpoint(uc.CreateEndpoint(merchant.merchant_id, body["url"], body["events"],
-                                                    body.get("description")),
-                                  service.uow_factory(), service.check_url)
+    return run(uc.CreateEndpoint(merchant.merchant_id, body["url"], body["events"], body.get("description")))
 
 
 @bp.get("")
@@ -38,9 +31,7 @@ def create(body):
 def list_(query):
     """The merchant's endpoints, newest first (never their secrets)."""
     merchant = require("merchant")
-    rows, next_cursor = uc.list_endpoints(merchant.merchant_id, query["limit"], query["cursor"],
-                                          _service().uow_factory())
-    return {"data": rows, "next_cursor": next_cursor}
+    return run(ListEndpoints(merchant.merchant_id, query["limit"], query["cursor"]))
 
 
 @bp.patch("/<endpoint_id>")
@@ -48,10 +39,7 @@ def list_(query):
 def update(endpoint_id, body):
     """Change the URL, events or description; `enabled: true` re-enables a disabled endpoint."""
     merchant = require("merchant")
-    service = _service()
-    with refusals_as_problems():
-        return uc.update_endpoint(uc.UpdateEndpoint(merchant.merchant_id, endpoint_id, **body),
-                                  service.uow_factory(), service.check_url)
+    return run(uc.UpdateEndpoint(merchant.merchant_id, endpoint_id, **body))
 
 
 @bp.delete("/<endpoint_id>")
@@ -59,8 +47,7 @@ def update(endpoint_id, body):
 def delete(endpoint_id):
     """Delete the endpoint; its pending deliveries end `failed`."""
     merchant = require("merchant")
-    with refusals_as_problems():
-        uc.delete_endpoint(merchant.merchant_id, endpoint_id, _service().uow_factory())
+    run(uc.DeleteEndpoint(merchant.merchant_id, endpoint_id))
 
 
 @bp.post("/<endpoint_id>/rotate-secret")
@@ -68,8 +55,7 @@ def delete(endpoint_id):
 def rotate_secret(endpoint_id):
     """A new secret; for 24 h webhooks are signed with both the old and the new one."""
     merchant = require("merchant")
-    with refusals_as_problems():
-        return uc.rotate_secret(merchant.merchant_id, endpoint_id, _service().uow_factory())
+    return run(uc.RotateSecret(merchant.merchant_id, endpoint_id))
 
 
 @bp.post("/<endpoint_id>/ping")
@@ -78,5 +64,4 @@ def rotate_secret(endpoint_id):
 def ping(endpoint_id):
     """Send a signed `ping` event to the endpoint now, as a delivery in the log (a disabled endpoint: 409)."""
     merchant = require("merchant")
-    with refusals_as_problems():
-        return pinging.ping(merchant.merchant_id, endpoint_id, _service().uow_factory())
+    return run(Ping(merchant.merchant_id, endpoint_id))

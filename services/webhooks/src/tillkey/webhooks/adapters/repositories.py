@@ -1,0 +1,369 @@
+"""SQLAlchemy repositories: the service layer's ports over one session (queries live here, rules in
+the domain).
+
+The worker's and the consumer's statements run for every claim, every batch of attempts and every
+batch of events: built once per process (no statement building and cache-key work per call); ids go
+in an expanding IN (docs/architecture.md 7.8).
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Set
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import bindparam, or_, select, update
+from sqlalchemy.orm import Session
+
+from tillkey.platform.pagination import paginate
+from tillkey.platform.revoked_keys import record_revocation
+from tillkey.webhooks.adapters import tables
+from tillkey.webhooks.domain.model import Attempt, Delivery, Endpoint, OrderRecord, WebhookEvent
+
+# A delivery comes with its event's body and its endpoint's row in one joined query, the lock on
+# the delivery only (FOR UPDATE OF): an endpoint is locked after, and only when it may change.
+_ENDPOINT_FIELDS = tuple((c.name, f"endpoint__{c.name}") for c in tables.endpoints.columns)
+_DELIVERY_WITH_EVENT_AND_ENDPOINT = (
+    select(tables.deliveries, tables.events.c.body, *(tables.endpoints.c[name].label(label)
+                                                      for name, label in _ENDPOINT_FIELDS))
+    .join(tables.events, tables.events.c.event_id == tables.deliveries.c.event_id)
+    .join(tables.endpoints, tables.endpoints.c.endpoint_id == tables.deliveries.c.endpoint_id))
+_DELIVERIES_TO_SETTLE = (
+    _DELIVERY_WITH_EVENT_AND_ENDPOINT
+    .where(tables.deliveries.c.delivery_id.in_(bindparam("ids", expanding=True)))
+    .order_by(tables.deliveries.c.delivery_id).with_for_update(of=tables.deliveries))
+_DUE = (
+    _DELIVERY_WITH_EVENT_AND_ENDPOINT
+    .where(tables.deliveries.c.status == "pending", tables.deliveries.c.next_attempt_at <= bindparam("now"),
+           or_(tables.deliveries.c.lease_expires_at.is_(None),
+               tables.deliveries.c.lease_expires_at <= bindparam("now")),
+           tables.deliveries.c.endpoint_id.not_in(bindparam("skip", expanding=True)))
+    .order_by(tables.deliveries.c.next_attempt_at).limit(bindparam("limit"))
+    .with_for_update(skip_locked=True, of=tables.deliveries))
+_LEASE = (update(tables.deliveries).where(tables.deliveries.c.delivery_id.in_(bindparam("ids", expanding=True)))
+          .values(lease_expires_at=bindparam("until")))
+_LIVE_ENDPOINTS = (
+    select(tables.endpoints).where(tables.endpoints.c.merchant_id.in_(bindparam("ids", expanding=True)),
+                                   tables.endpoints.c.enabled.is_(True), tables.endpoints.c.deleted_at.is_(None))
+    .order_by(tables.endpoints.c.created_at, tables.endpoints.c.endpoint_id))
+_ENDPOINTS_LOCKED = (
+    select(tables.endpoints).where(tables.endpoints.c.endpoint_id.in_(bindparam("ids", expanding=True)))
+    .order_by(tables.endpoints.c.endpoint_id).with_for_update())
+# Taking an event in locks its order's record: read with Core, written back (one INSERT of the new
+# records, one UPDATE of the changed ones), not loaded and flushed by the ORM.
+_ORDER_RECORDS_LOCKED = (
+    select(tables.order_records).where(tables.order_records.c.order_id.in_(bindparam("ids", expanding=True)))
+    .order_by(tables.order_records.c.order_id).with_for_update())
+_ORDER_RECORD_COLUMNS = tuple(c.name for c in tables.order_records.columns)
+_CHANGING_ORDER_RECORD_COLUMNS = ("custom", "next_sequence", "erased_at")
+_INSERT_ORDER_RECORDS = tables.order_records.insert()
+_UPDATE_ORDER_RECORD = update(tables.order_records).where(
+    tables.order_records.c.order_id == bindparam("b_order_id"))
+_ORDER_OWNER = select(tables.order_records.c.merchant_id).where(
+    tables.order_records.c.order_id == bindparam("order_id"))
+_EVENT_COLUMNS = tuple(c.name for c in tables.events.columns)
+_DELIVERY_COLUMNS = tuple(c.name for c in tables.deliveries.columns)
+# What recording an attempt writes (domain/policy.py settle): the attempt's row, and these columns.
+_ATTEMPT_COLUMNS = tuple(c.name for c in tables.attempts.columns)
+_SETTLED_DELIVERY_COLUMNS = ("status", "next_attempt_at", "scheduled_attempts", "lease_expires_at",
+                             "manual_pending", "resume_at", "last_attempt_at")
+_SETTLED_ENDPOINT_COLUMNS = ("enabled", "disabled_reason", "failing_since")
+_INSERT_EVENTS, _INSERT_DELIVERIES, _INSERT_ATTEMPTS = (
+    tables.events.insert(), tables.deliveries.insert(), tables.attempts.insert())
+_UPDATE_SETTLED_DELIVERY = update(tables.deliveries).where(
+    tables.deliveries.c.delivery_id == bindparam("b_delivery_id"))
+_UPDATE_SETTLED_ENDPOINT = update(tables.endpoints).where(
+    tables.endpoints.c.endpoint_id == bindparam("b_endpoint_id"))
+
+# Writes what the transaction added to order records, events and deliveries but has not written
+# yet (the unit of work's `write_unwritten`): every read of those tables calls it first, so the
+# transaction still reads what it wrote (an order.deleted erasing an order.created taken in earlier
+# in its batch), while a batch that only adds writes each table once, at commit.
+WriteUnwritten = Callable[[], None]
+
+
+def _settled_state(endpoint: Endpoint) -> tuple[Any, ...]:
+    return tuple(getattr(endpoint, c) for c in _SETTLED_ENDPOINT_COLUMNS)
+
+
+def _record_state(record: OrderRecord) -> tuple[Any, ...]:
+    return (dict(record.custom), record.next_sequence, record.erased_at)
+
+
+class Endpoints:
+    def __init__(self, session: Session):
+        self.session = session
+        self._live: dict[str, list[Endpoint]] = {}
+        # Locked by `locked`, with the settled columns as read: `write_changes` writes the changed ones.
+        self._locked: dict[str, tuple[Endpoint, tuple[Any, ...]]] = {}
+
+    def add(self, endpoint: Endpoint) -> None:
+        self.session.add(endpoint)
+
+    def get(self, merchant_id: str, endpoint_id: str, *, lock: bool = False) -> Endpoint | None:
+        stmt = select(Endpoint).where(tables.endpoints.c.endpoint_id == endpoint_id,
+                                      tables.endpoints.c.merchant_id == merchant_id,
+                                      tables.endpoints.c.deleted_at.is_(None))
+        return self.session.scalars(stmt.with_for_update() if lock else stmt).first()
+
+    def by_id(self, endpoint_id: str, *, lock: bool = False) -> Endpoint | None:
+        return self.session.get(Endpoint, endpoint_id, with_for_update=lock)
+
+    def page(self, merchant_id: str, limit: int, cursor: str | None) -> tuple[list[Endpoint], str | None]:
+        e = tables.endpoints.c
+        stmt = select(Endpoint).where(e.merchant_id == merchant_id, e.deleted_at.is_(None))
+        return paginate(self.session, stmt, e.created_at, e.endpoint_id, limit, cursor)
+
+    def live(self, merchant_id: str) -> list[Endpoint]:
+        """Read once per unit of work: a consumer's batch asks once for all its merchants
+        (`load_live`, its prefetch), the one-by-one path once per merchant."""
+        if merchant_id not in self._live:
+            self.load_live({merchant_id})
+        return self._live[merchant_id]
+
+    def load_live(self, merchant_ids: Set[str]) -> None:
+        """The enabled endpoints of these merchants in one Core query, as plain objects outside
+        the session: taking an event in only reads them (ORM loading them was most of its cost)."""
+        todo = sorted(set(merchant_ids) - self._live.keys())
+        if not todo:
+            return
+        for merchant_id in todo:
+            self._live[merchant_id] = []
+        for row in self.session.execute(_LIVE_ENDPOINTS, {"ids": todo}).mappings():
+            self._live[row["merchant_id"]].append(Endpoint(**row))
+
+    def locked(self, endpoint_ids: list[str]) -> dict[str, Endpoint]:
+        """Locked in id order; plain objects outside the session: `write_changes` writes back the
+        ones an attempt changed."""
+        out: dict[str, Endpoint] = {}
+        if not endpoint_ids:
+            return out
+        for row in self.session.execute(_ENDPOINTS_LOCKED, {"ids": sorted(set(endpoint_ids))}).mappings():
+            endpoint = out[row["endpoint_id"]] = Endpoint(**row)
+            self._locked[endpoint.endpoint_id] = (endpoint, _settled_state(endpoint))
+        return out
+
+    def write_changes(self) -> None:
+        """What settling changed on the endpoints `locked` read (usually nothing), in one UPDATE."""
+        changed = [e for e, as_read in self._locked.values() if _settled_state(e) != as_read]
+        self._locked = {}
+        if changed:
+            self.session.execute(_UPDATE_SETTLED_ENDPOINT, [
+                {"b_endpoint_id": e.endpoint_id, **{c: getattr(e, c) for c in _SETTLED_ENDPOINT_COLUMNS}}
+                for e in changed])
+
+    def forget(self) -> None:
+        self._locked = {}
+
+
+class OrderRecords:
+    def __init__(self, session: Session, write_unwritten: WriteUnwritten):
+        self.session = session
+        self._write_unwritten = write_unwritten
+        self._records: dict[str, OrderRecord | None] = {}  # locked in this transaction
+        self._as_written: dict[str, tuple[Any, ...]] = {}  # what the database holds of them
+        self._new: list[OrderRecord] = []  # added, not yet written
+
+    def get(self, order_id: str) -> OrderRecord | None:
+        self.lock({order_id})
+        return self._records[order_id]
+
+    def lock(self, order_ids: Set[str]) -> None:
+        """Load and lock a batch's order records in one query (in id order, as every other batch
+        locks them: no deadlock between consumers). Plain objects outside the session: what
+        changes on them is written by `write_new`."""
+        todo = sorted(set(order_ids) - self._records.keys())
+        if not todo:
+            return
+        for order_id in todo:
+            self._records[order_id] = None
+        for row in self.session.execute(_ORDER_RECORDS_LOCKED, {"ids": todo}).mappings():
+            record = self._records[row["order_id"]] = OrderRecord(**row)
+            self._as_written[record.order_id] = _record_state(record)
+
+    def add(self, record: OrderRecord) -> None:
+        self._new.append(record)
+        self._records[record.order_id] = record
+
+    def owner(self, order_id: str) -> str | None:
+        self._write_unwritten()
+        merchant_id: str | None = self.session.scalar(_ORDER_OWNER, {"order_id": order_id})
+        return merchant_id
+
+    def write_new(self) -> None:
+        """The new order records in one INSERT, the changed ones (a sequence taken, an erasure) in
+        one UPDATE of the columns that change; they stay locked, and known, until the commit."""
+        new, self._new = self._new, []
+        if new:
+            self.session.execute(_INSERT_ORDER_RECORDS, [{c: getattr(r, c) for c in _ORDER_RECORD_COLUMNS}
+                                                         for r in new])
+            for record in new:
+                self._as_written[record.order_id] = _record_state(record)
+        changed = [r for order_id, written in self._as_written.items()
+                   if (r := self._records.get(order_id)) is not None and _record_state(r) != written]
+        if changed:
+            self.session.execute(_UPDATE_ORDER_RECORD, [
+                {"b_order_id": r.order_id, **{c: getattr(r, c) for c in _CHANGING_ORDER_RECORD_COLUMNS}}
+                for r in changed])
+            for record in changed:
+                self._as_written[record.order_id] = _record_state(record)
+
+    def write_changes(self) -> None:
+        self.write_new()
+        self.forget()  # their locks end with the commit
+
+    def forget(self) -> None:
+        self._records, self._as_written, self._new = {}, {}, []
+
+
+class Events:
+    def __init__(self, session: Session, write_unwritten: WriteUnwritten):
+        self.session = session
+        self._write_unwritten = write_unwritten
+        self._new: list[dict[str, Any]] = []  # added, not yet written
+
+    def add(self, event: WebhookEvent) -> None:
+        self._new.append({c: getattr(event, c) for c in _EVENT_COLUMNS})
+
+    def write_changes(self) -> None:
+        if self._new:
+            new, self._new = self._new, []
+            self.session.execute(_INSERT_EVENTS, new)
+
+    def forget(self) -> None:
+        self._new = []
+
+    def get(self, event_id: str) -> WebhookEvent | None:
+        self._write_unwritten()
+        return self.session.get(WebhookEvent, event_id)
+
+    def by_ids(self, event_ids: list[str]) -> dict[str, WebhookEvent]:
+        self._write_unwritten()
+        if not event_ids:
+            return {}
+        return {e.event_id: e for e in self.session.scalars(
+            select(WebhookEvent).where(tables.events.c.event_id.in_(set(event_ids))))}
+
+    def of_order(self, order_id: str) -> list[WebhookEvent]:
+        self._write_unwritten()
+        e = tables.events.c
+        return list(self.session.scalars(select(WebhookEvent).where(e.order_id == order_id).order_by(e.event_id)))
+
+
+class Deliveries:
+    def __init__(self, session: Session, write_unwritten: WriteUnwritten):
+        self.session = session
+        self._write_unwritten = write_unwritten
+        self._new: list[dict[str, Any]] = []  # added, not yet written
+
+    def add(self, delivery: Delivery) -> None:
+        self._new.append({c: getattr(delivery, c) for c in _DELIVERY_COLUMNS})
+
+    def write_changes(self) -> None:
+        if self._new:  # after their events (foreign key): the unit of work writes events first
+            new, self._new = self._new, []
+            self.session.execute(_INSERT_DELIVERIES, new)
+
+    def forget(self) -> None:
+        self._new = []
+
+    def get(self, delivery_id: str, *, merchant_id: str | None = None, lock: bool = False) -> Delivery | None:
+        self._write_unwritten()
+        d = tables.deliveries.c
+        stmt = select(Delivery).where(d.delivery_id == delivery_id)
+        if merchant_id is not None:
+            stmt = stmt.where(d.merchant_id == merchant_id)
+        return self.session.scalars(stmt.with_for_update() if lock else stmt).first()
+
+    def page(self, merchant_id: str, *, endpoint_id: str | None, event_id: str | None, status: str | None,
+             limit: int, cursor: str | None, order_id: str | None = None) -> tuple[list[Delivery], str | None]:
+        self._write_unwritten()
+        d = tables.deliveries.c
+        stmt = select(Delivery).where(d.merchant_id == merchant_id)
+        for column, value in ((d.endpoint_id, endpoint_id), (d.event_id, event_id), (d.status, status)):
+            if value is not None:
+                stmt = stmt.where(column == value)
+        if order_id is not None:
+            # The order's events by ix_events_order, then their deliveries by ix_deliveries_event.
+            e = tables.events.c
+            stmt = stmt.where(d.event_id.in_(select(e.event_id).where(e.order_id == order_id)))
+        return paginate(self.session, stmt, d.created_at, d.delivery_id, limit, cursor)
+
+    def attempts_of(self, delivery_ids: list[str]) -> dict[str, list[Attempt]]:
+        self._write_unwritten()
+        out: dict[str, list[Attempt]] = {i: [] for i in delivery_ids}
+        if delivery_ids:
+            a = tables.attempts.c
+            for attempt in self.session.scalars(select(Attempt).where(a.delivery_id.in_(delivery_ids))
+                                                .order_by(a.attempted_at, a.attempt_id)):
+                out[attempt.delivery_id].append(attempt)
+        return out
+
+    def attempts_of_events(self, event_ids: list[str]) -> list[Attempt]:
+        self._write_unwritten()
+        if not event_ids:
+            return []
+        a, d = tables.attempts.c, tables.deliveries.c
+        return list(self.session.scalars(select(Attempt).join(tables.deliveries, a.delivery_id == d.delivery_id)
+                                         .where(d.event_id.in_(set(event_ids)))))
+
+    def claim_due(self, now: datetime, limit: int,
+                  skip_endpoints: Set[str] = frozenset()) -> list[tuple[Delivery, str, Endpoint]]:
+        """One joined Core query. SKIP LOCKED on PostgreSQL; on SQLite the BEGIN IMMEDIATE of our
+        engine serialises writers. The caller leases them (`lease`) and commits, so the rows stay
+        out of other polls after the lock ends."""
+        self._write_unwritten()
+        rows = self.session.execute(_DUE, {"now": now, "limit": limit, "skip": sorted(skip_endpoints)})
+        return _deliveries_with_endpoints(rows)
+
+    def lease(self, delivery_ids: list[str], until: datetime) -> None:
+        """Lease claimed deliveries (one UPDATE for the lot: they share the lease's end)."""
+        if delivery_ids:
+            self.session.execute(_LEASE, {"ids": delivery_ids, "until": until})
+
+    def to_settle(self, delivery_ids: list[str]) -> dict[str, tuple[Delivery, str, Endpoint]]:
+        """One Core query; plain objects outside the session (`save_settled` writes them back), not
+        ORM rows."""
+        self._write_unwritten()
+        rows = self.session.execute(_DELIVERIES_TO_SETTLE, {"ids": sorted(set(delivery_ids))})
+        return {delivery.delivery_id: (delivery, body, endpoint)
+                for delivery, body, endpoint in _deliveries_with_endpoints(rows)}
+
+    def save_settled(self, attempts: list[Attempt], deliveries: Iterable[Delivery]) -> None:
+        """Attempts in one INSERT and their deliveries in one UPDATE (executemany each)."""
+        if attempts:
+            self.session.execute(_INSERT_ATTEMPTS, [{c: getattr(a, c) for c in _ATTEMPT_COLUMNS} for a in attempts])
+        settled = [{"b_delivery_id": x.delivery_id, **{c: getattr(x, c) for c in _SETTLED_DELIVERY_COLUMNS}}
+                   for x in deliveries]
+        if settled:
+            self.session.execute(_UPDATE_SETTLED_DELIVERY, settled)
+
+    def abandon_pending(self, endpoint_id: str) -> None:
+        self._write_unwritten()
+        d = tables.deliveries.c
+        self.session.execute(
+            update(tables.deliveries).where(d.endpoint_id == endpoint_id, d.status == "pending")
+            .values(status="failed", next_attempt_at=None, manual_pending=False, resume_at=None, lease_expires_at=None))
+
+
+class RevokedApiKeys:
+    def __init__(self, session: Session):
+        self.session = session
+
+    def deny(self, merchant_id: str, key_id: str, revoked_at: datetime) -> None:
+        record_revocation(self.session, merchant_id, key_id, revoked_at)
+
+
+def _deliveries_with_endpoints(rows: Any) -> list[tuple[Delivery, str, Endpoint]]:
+    """Rows of `_DELIVERY_WITH_EVENT_AND_ENDPOINT` as (delivery, event body, endpoint); one
+    Endpoint object per endpoint."""
+    out: list[tuple[Delivery, str, Endpoint]] = []
+    endpoints: dict[str, Endpoint] = {}
+    for row in rows.mappings():
+        fields = dict(row)
+        body = fields.pop("body")
+        endpoint_fields = {name: fields.pop(label) for name, label in _ENDPOINT_FIELDS}
+        endpoint = endpoints.get(endpoint_fields["endpoint_id"])
+        if endpoint is None:
+            endpoint = endpoints[endpoint_fields["endpoint_id"]] = Endpoint(**endpoint_fields)
+        out.append((Delivery(**fields), body, endpoint))
+    return out
