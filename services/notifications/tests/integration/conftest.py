@@ -1,9 +1,10 @@
 import pytest
 
 from tillkey.messaging import Consumer
+from tillkey.notifications.bootstrap import build_mail_sender
 from tillkey.notifications.config import Settings
 from tillkey.notifications.entrypoints.app import create_app
-from tillkey.notifications.entrypoints.cli import MIGRATIONS_HOME, build_mail_sender
+from tillkey.notifications.entrypoints.cli import MIGRATIONS_HOME
 from tillkey.platform.runner import migrate
 from tillkey.testing.messaging import CountingHandler, declare_fresh
 

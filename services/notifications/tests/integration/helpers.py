@@ -5,7 +5,7 @@ import re
 from urllib.parse import parse_qs, urlsplit
 
 from tillkey.contracts import load_sample
-from tillkey.notifications.entrypoints.cli import build_mail_sender
+from tillkey.notifications.bootstrap import build_mail_sender
 from tillkey.testing.messaging import sample_envelope
 
 ORDER = load_sample("order.created")["data"]

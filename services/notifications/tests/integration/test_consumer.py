@@ -72,7 +72,7 @@ def test_an_email_about_an_order_not_known_yet_waits_for_it(service, settings, c
 def test_the_consumer_hands_queued_emails_to_the_sender_without_a_claim(service, settings, smtp_sink, monkeypatch):
     from prometheus_client import REGISTRY
 
-    from tillkey.notifications.entrypoints.cli import build_workers
+    from tillkey.notifications.bootstrap import build_workers
     from tillkey.notifications.service_layer import sending
 
     def sent():

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from tillkey.notifications.adapters import tables
-from tillkey.notifications.entrypoints.cli import build_mail_sender
+from tillkey.notifications.bootstrap import build_mail_sender
 from tillkey.notifications.service_layer import sending
 from tillkey.testing.messaging import running, wait_until
 

@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from tillkey.notifications.adapters.smtp import SmtpMailer
-from tillkey.notifications.entrypoints.cli import build_mail_sender
+from tillkey.notifications.bootstrap import build_mail_sender
 from tillkey.notifications.service_layer.ports import MailRejected, OutgoingEmail
 from tillkey.testing.messaging import running
 from tillkey.testing.smtp import SmtpSink

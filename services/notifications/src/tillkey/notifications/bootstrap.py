@@ -6,8 +6,10 @@ from dataclasses import dataclass, replace
 from functools import partial, update_wrapper
 from typing import Any, Unpack
 
-from tillkey.messaging import InboxDispatcher, InboxHandler, QueueTopology
-from tillkey.notifications.adapters import tables
+from tillkey.messaging import Consumer, InboxDispatcher, InboxHandler, OutboxRelay, QueueTopology
+from tillkey.messaging.dead_letters_erasure import dead_letter_care
+from tillkey.notifications.adapters import gauges, tables
+from tillkey.notifications.adapters.mail_sender import MailSender
 from tillkey.notifications.adapters.rendering import JinjaRenderer
 from tillkey.notifications.adapters.smtp import SmtpMailer
 from tillkey.notifications.adapters.uow import NotificationsUnitOfWork
@@ -88,3 +90,30 @@ def _with_deps(handler: InboxHandler, deps: Deps) -> InboxHandler:
     def bound(event, uow):
         return handler.handle(event, uow, deps)
     return replace(handler, handle=update_wrapper(bound, handler.handle))
+
+
+def build_mail_sender(service: Notifications, *, sleep_until_due: bool = False) -> MailSender:
+    """The sender loop (adapters/mail_sender.py) over the service's unit of work, mailer and clock."""
+    settings = service.settings
+    longest = getattr(service.mailer, "longest_send", 2 * settings.smtp_timeout + 1)
+    return MailSender(service.uow_factory, service.mailer, clock=service.deps.clock, schedule=settings.retry_schedule,
+                      give_up_after=settings.give_up_after, longest_send=longest,
+                      poll_interval=settings.sender_poll_interval, sleep_until_due=sleep_until_due)
+
+
+def build_workers(settings: Settings, **overrides: Unpack[Overrides]) -> dict[str, Any]:
+    """The worker process's loops: the consumer, the outbox relay, the mail sender and the
+    dead-letter care (`tillkey-notifications worker`, entrypoints/cli.py)."""
+    service = bootstrap(settings, **overrides)
+    mail = build_mail_sender(service, sleep_until_due=True)
+    service.handoff.connect(mail.take_leased, mail.lease)  # emails the consumer queues skip the claim
+    relay = OutboxRelay(settings.amqp_url, service.session_factory, tables.outbox, SERVICE,
+                        retention=settings.outbox_retention)
+    relay.metrics_collectors.extend(gauges.collectors(service.session_factory))  # read when scraped
+    return {
+        # The consumer hands the emails it queues to the sender (service.handoff): no wake-up needed.
+        "consumer": Consumer(settings.amqp_url, service.topology, service.dispatcher),
+        "relay": relay,
+        "mail": mail,
+        **dead_letter_care(settings.amqp_url, service.topology, service.dispatcher),
+    }

@@ -34,7 +34,7 @@ class MailSender(PollingWorker):
         self._longest_send = longest_send
         super().__init__("mail-send", self.claim, self.send, threads=threads, poll_interval=poll_interval,
                          record=self.record, record_for=min(20.0, longest_send),
-                         # Only when the consumer hands its emails over (build_workers): otherwise
+                         # Only when the consumer hands its emails over (bootstrap.build_workers): otherwise
                          # a queued email would wait for the next due time, up to half a minute.
                          next_due=self._seconds_until_due if sleep_until_due else None)
 
