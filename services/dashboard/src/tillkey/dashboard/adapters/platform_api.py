@@ -22,8 +22,8 @@ class HttpPlatformApi:
             self._local.session = requests.Session()     # kept connections: a page makes several calls
         return self._local.session
 
-    def call(self, service: str, method: str, path: str, api_key: str, *, params: dict | None = None,
-             body: dict | None = None, idempotency_key: str | None = None) -> Any:
+    def call(self, service: str, method: str, path: str, api_key: str, *, params: dict[str, Any] | None = None,
+             body: dict[str, Any] | None = None, idempotency_key: str | None = None) -> dict[str, Any]:
         url = self.base_urls[service] + path
         headers = {"Authorization": f"Bearer {api_key}", "Accept": "application/json"}
         if idempotency_key:
@@ -47,7 +47,7 @@ class HttpPlatformApi:
         return _json(resp) if resp.content else {}
 
 
-def _json(resp) -> dict:
+def _json(resp: requests.Response) -> dict[str, Any]:
     try:
         value = resp.json()
     except ValueError:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 DAYS = 30
 COUNTED = ("paid", "refunded")        # orders that brought money (a refund is subtracted)
@@ -33,20 +34,20 @@ def _day(value: str | None) -> date | None:
     return datetime.fromisoformat(value.replace("Z", "+00:00")).date()
 
 
-def main_currency(orders: list[dict]) -> str | None:
+def main_currency(orders: list[dict[str, Any]]) -> str | None:
     """The currency most of the money came in: the revenue chart is in it (others are listed)."""
-    totals: Counter = Counter()
+    totals: Counter[str] = Counter()
     for o in orders:
         if o.get("status") in COUNTED:
             totals[o["currency"]] += o["total"] - o.get("refunded_amount", 0)
     return totals.most_common(1)[0][0] if totals else None
 
 
-def daily(orders: list[dict], today: date, currency: str | None, days: int = DAYS) -> list[Day]:
+def daily(orders: list[dict[str, Any]], today: date, currency: str | None, days: int = DAYS) -> list[Day]:
     """One Day per calendar day (UTC), oldest first: orders created that day, revenue paid that day."""
     first = today - timedelta(days=days - 1)
-    created: Counter = Counter()
-    revenue: defaultdict = defaultdict(int)
+    created: Counter[date] = Counter()
+    revenue: defaultdict[date, int] = defaultdict(int)
     for o in orders:
         made = _day(o.get("created_at"))
         if made and first <= made <= today:

@@ -6,7 +6,9 @@ key: the merchant's intent (that key must stop working) is done, and the dashboa
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
+from typing import Any, cast
 
 from tillkey.dashboard.service_layer.errors import NotFound, Rejected
 from tillkey.dashboard.service_layer.ids import checked
@@ -16,24 +18,25 @@ NAME_MAX = 100
 DASHBOARD_KEY_NAME = "dashboard"
 
 
-def keys(api: PlatformApi, key: str) -> list[dict]:
+def keys(api: PlatformApi, key: str) -> list[dict[str, Any]]:
     """Newest first: name, prefix, dates, status; `current` marks the key the dashboard calls with."""
-    return api.call("orders", "GET", "/v1/api-keys", key).get("data", [])
+    # The answer's values come as the orders API sent them: its `data` is a list of objects.
+    return cast(list[dict[str, Any]], api.call("orders", "GET", "/v1/api-keys", key).get("data", []))
 
 
-def read_name(form) -> str:
+def read_name(form: Mapping[str, str]) -> str:
     name = (form.get("name") or "").strip()
     if not name or len(name) > NAME_MAX:
         raise Rejected("The key was not created.", {"name": [f"A name of 1 to {NAME_MAX} characters."]})
     return name
 
 
-def create(api: PlatformApi, key: str, name: str) -> dict:
+def create(api: PlatformApi, key: str, name: str) -> dict[str, Any]:
     """The new key's listing and the key itself (`api_key`): shown on the answer's page only."""
     return api.call("orders", "POST", "/v1/api-keys", key, body={"name": name})
 
 
-def key_of(api: PlatformApi, key: str, key_id: str) -> dict:
+def key_of(api: PlatformApi, key: str, key_id: str) -> dict[str, Any]:
     """One of the merchant's keys (another merchant's, or none: NotFound)."""
     found = next((k for k in keys(api, key) if k.get("key_id") == checked(key_id)), None)
     if found is None:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from tillkey.dashboard.domain.money import InvalidPrice, parse_currency, to_minor_units
 from tillkey.dashboard.service_layer.errors import Rejected
@@ -19,7 +20,7 @@ class ProductForm:
     default_currency: str
     active: bool
 
-    def body(self) -> dict:
+    def body(self) -> dict[str, Any]:
         return {"name": self.name, "prices": self.prices, "default_currency": self.default_currency,
                 "active": self.active}
 
@@ -52,18 +53,18 @@ def read_product_form(form: Mapping[str, str]) -> ProductForm:
     return ProductForm(name, prices, default, form.get("active") in ("on", "true", "1"))
 
 
-def list_products(api: PlatformApi, key: str, cursor: str | None = None) -> dict:
+def list_products(api: PlatformApi, key: str, cursor: str | None = None) -> dict[str, Any]:
     params = {"limit": 50, **({"cursor": cursor} if cursor else {})}
     return api.call("orders", "GET", "/v1/products", key, params=params)
 
 
-def get_product(api: PlatformApi, key: str, product_id: str) -> dict:
+def get_product(api: PlatformApi, key: str, product_id: str) -> dict[str, Any]:
     return api.call("orders", "GET", f"/v1/products/{checked(product_id)}", key)
 
 
-def create_product(api: PlatformApi, key: str, form: ProductForm) -> dict:
+def create_product(api: PlatformApi, key: str, form: ProductForm) -> dict[str, Any]:
     return api.call("orders", "POST", "/v1/products", key, body=form.body())
 
 
-def update_product(api: PlatformApi, key: str, product_id: str, form: ProductForm) -> dict:
+def update_product(api: PlatformApi, key: str, product_id: str, form: ProductForm) -> dict[str, Any]:
     return api.call("orders", "PATCH", f"/v1/products/{checked(product_id)}", key, body=form.body())

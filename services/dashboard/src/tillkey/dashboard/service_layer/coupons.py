@@ -5,6 +5,7 @@ import re
 from collections.abc import Mapping
 from datetime import date
 from itertools import zip_longest
+from typing import Any, cast
 
 from tillkey.dashboard.domain.money import InvalidPrice, parse_currency, to_minor_units
 from tillkey.dashboard.service_layer.errors import NotFound, Rejected
@@ -14,7 +15,7 @@ from tillkey.dashboard.service_layer.ports import PlatformApi
 _CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 
 
-def list_coupons(api: PlatformApi, key: str, cursor: str | None = None) -> dict:
+def list_coupons(api: PlatformApi, key: str, cursor: str | None = None) -> dict[str, Any]:
     params = {"limit": 100, **({"cursor": cursor} if cursor else {})}
     return api.call("orders", "GET", "/v1/coupons", key, params=params)
 
@@ -22,20 +23,20 @@ def list_coupons(api: PlatformApi, key: str, cursor: str | None = None) -> dict:
 AMOUNT_ROWS = 3   # amount rows on the form, one currency each
 
 
-def _all(form: Mapping, name: str) -> list[str]:
+def _all(form: Mapping[str, Any], name: str) -> list[str]:
     """Every value a form sent under one name (a browser sends each row's field, empty or not)."""
     if hasattr(form, "getlist"):
-        return form.getlist(name)
+        return cast(list[str], form.getlist(name))    # a werkzeug MultiDict's, untyped behind Mapping
     value = form.get(name)
     return [value] if isinstance(value, str) else list(value or [])
 
 
-def read_coupon_form(form: Mapping[str, str], today: date) -> dict:
+def read_coupon_form(form: Mapping[str, str], today: date) -> dict[str, Any]:
     """The form → the orders API's body: a percentage, or an amount in one or more currencies (the
     `amount`/`currency` rows, paired in order), for every product or the ticked ones, until a day
     (the end of that day, UTC), for at most so many orders."""
     errors: dict[str, list[str]] = {}
-    body: dict = {"code": (form.get("code") or "").strip()}
+    body: dict[str, Any] = {"code": (form.get("code") or "").strip()}
     if not _CODE.match(body["code"]):
         errors["code"] = ["1 to 64 letters, digits, '-' or '_', starting with a letter or digit."]
     if form.get("kind") == "amount":
@@ -99,11 +100,11 @@ def _amounts(amounts: list[str], currencies: list[str]) -> tuple[dict[str, int],
     return found, problems
 
 
-def create_coupon(api: PlatformApi, key: str, body: dict) -> dict:
+def create_coupon(api: PlatformApi, key: str, body: dict[str, Any]) -> dict[str, Any]:
     return api.call("orders", "POST", "/v1/coupons", key, body=body)
 
 
-def set_active(api: PlatformApi, key: str, code: str, active: bool) -> dict:
+def set_active(api: PlatformApi, key: str, code: str, active: bool) -> dict[str, Any]:
     if not _CODE.match(code or ""):
         raise NotFound(code)
     return api.call("orders", "PATCH", f"/v1/coupons/{code}", key, body={"active": active})

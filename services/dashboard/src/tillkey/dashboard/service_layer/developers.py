@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from tillkey.contracts.registry import PUBLIC_EVENT_TYPES
 from tillkey.dashboard.service_layer.errors import NotFound, Rejected
@@ -12,8 +13,9 @@ ALL_EVENTS = "*"
 DELIVERY_STATUSES = ("pending", "succeeded", "failed")
 
 
-def endpoints(api: PlatformApi, key: str) -> list[dict]:
-    found, cursor = [], None
+def endpoints(api: PlatformApi, key: str) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+    cursor = None
     while True:     # a merchant has a handful of endpoints; pages of 200 end this at once
         page = api.call("webhooks", "GET", "/v1/webhook-endpoints", key,
                         params={"limit": 200, **({"cursor": cursor} if cursor else {})})
@@ -23,7 +25,7 @@ def endpoints(api: PlatformApi, key: str) -> list[dict]:
             return found
 
 
-def read_endpoint_form(form) -> dict:
+def read_endpoint_form(form: Mapping[str, Any]) -> dict[str, Any]:
     """{url, events, description} from the form; `events` is '*' or the ticked event types."""
     errors: dict[str, list[str]] = {}
     url = (form.get("url") or "").strip()
@@ -41,17 +43,17 @@ def read_endpoint_form(form) -> dict:
     return {"url": url, "events": events, "description": description or None}
 
 
-def create_endpoint(api: PlatformApi, key: str, body: dict) -> dict:
+def create_endpoint(api: PlatformApi, key: str, body: dict[str, Any]) -> dict[str, Any]:
     """The new endpoint with its signing secret: shown once, on the answer's page, never stored here."""
     return api.call("webhooks", "POST", "/v1/webhook-endpoints", key, body=body)
 
 
-def set_enabled(api: PlatformApi, key: str, endpoint_id: str, enabled: bool) -> dict:
+def set_enabled(api: PlatformApi, key: str, endpoint_id: str, enabled: bool) -> dict[str, Any]:
     return api.call("webhooks", "PATCH", f"/v1/webhook-endpoints/{checked(endpoint_id)}", key,
                     body={"enabled": enabled})
 
 
-def endpoint_of(api: PlatformApi, key: str, endpoint_id: str) -> dict:
+def endpoint_of(api: PlatformApi, key: str, endpoint_id: str) -> dict[str, Any]:
     """One of the merchant's endpoints (the API has no single read: found in the merchant's list)."""
     found = next((e for e in endpoints(api, key) if e.get("endpoint_id") == checked(endpoint_id)), None)
     if found is None:
@@ -59,13 +61,13 @@ def endpoint_of(api: PlatformApi, key: str, endpoint_id: str) -> dict:
     return found
 
 
-def update_endpoint(api: PlatformApi, key: str, endpoint_id: str, body: dict) -> dict:
+def update_endpoint(api: PlatformApi, key: str, endpoint_id: str, body: dict[str, Any]) -> dict[str, Any]:
     """URL, events and description from the edit form (an emptied description is cleared)."""
     return api.call("webhooks", "PATCH", f"/v1/webhook-endpoints/{checked(endpoint_id)}", key,
                     body={**body, "description": body.get("description") or ""})
 
 
-def send_test_event(api: PlatformApi, key: str, endpoint_id: str, form_key: str) -> dict:
+def send_test_event(api: PlatformApi, key: str, endpoint_id: str, form_key: str) -> dict[str, Any]:
     """A signed `ping` to the endpoint now, a delivery in the log like any webhook (docs/integration.md,
     "The ping event"); the form's own key makes a double click one ping."""
     if not FORM_KEY.match(form_key or ""):
@@ -74,7 +76,7 @@ def send_test_event(api: PlatformApi, key: str, endpoint_id: str, form_key: str)
                     idempotency_key=f"dashboard-ping-{endpoint_id}-{form_key}")
 
 
-def rotate_secret(api: PlatformApi, key: str, endpoint_id: str) -> dict:
+def rotate_secret(api: PlatformApi, key: str, endpoint_id: str) -> dict[str, Any]:
     return api.call("webhooks", "POST", f"/v1/webhook-endpoints/{checked(endpoint_id)}/rotate-secret", key)
 
 
@@ -82,8 +84,8 @@ def delete_endpoint(api: PlatformApi, key: str, endpoint_id: str) -> None:
     api.call("webhooks", "DELETE", f"/v1/webhook-endpoints/{checked(endpoint_id)}", key)
 
 
-def deliveries(api: PlatformApi, key: str, query: Mapping[str, str]) -> dict:
-    params: dict = {"limit": 50}
+def deliveries(api: PlatformApi, key: str, query: Mapping[str, str]) -> dict[str, Any]:
+    params: dict[str, Any] = {"limit": 50}
     for name in ("endpoint_id", "event_id", "order_id", "cursor"):
         value = (query.get(name) or "").strip()
         if value and len(value) <= 400:
@@ -93,5 +95,5 @@ def deliveries(api: PlatformApi, key: str, query: Mapping[str, str]) -> dict:
     return api.call("webhooks", "GET", "/v1/webhook-deliveries", key, params=params)
 
 
-def redeliver(api: PlatformApi, key: str, delivery_id: str) -> dict:
+def redeliver(api: PlatformApi, key: str, delivery_id: str) -> dict[str, Any]:
     return api.call("webhooks", "POST", f"/v1/webhook-deliveries/{checked(delivery_id)}/redeliver", key)

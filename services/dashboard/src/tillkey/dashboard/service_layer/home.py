@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Any
 
 from tillkey.dashboard.domain import charts
 from tillkey.dashboard.service_layer.errors import NotFound, Unavailable
@@ -11,10 +12,10 @@ MAX_PAGES = 10            # 2,000 orders: past that the home says it counted onl
 POOL_PRODUCTS = 20        # stock shown for the newest products (two calls each)
 
 
-def recent_orders(api: PlatformApi, key: str, today: date) -> tuple[list[dict], bool]:
+def recent_orders(api: PlatformApi, key: str, today: date) -> tuple[list[dict[str, Any]], bool]:
     """Orders created in the last 30 days (newest first), and whether there were more than counted."""
     since = (today - timedelta(days=charts.DAYS - 1)).isoformat()
-    found: list[dict] = []
+    found: list[dict[str, Any]] = []
     cursor = None
     for _ in range(MAX_PAGES):
         params = {"limit": 200, **({"cursor": cursor} if cursor else {})}
@@ -29,7 +30,7 @@ def recent_orders(api: PlatformApi, key: str, today: date) -> tuple[list[dict], 
     return found, True
 
 
-def pool_stock(api: PlatformApi, key: str) -> list[dict]:
+def pool_stock(api: PlatformApi, key: str) -> list[dict[str, Any]]:
     """[{name, available, threshold}] for the newest products that deliver from a pool."""
     stock = []
     products = api.call("orders", "GET", "/v1/products", key, params={"limit": POOL_PRODUCTS}).get("data", [])
@@ -46,7 +47,7 @@ def pool_stock(api: PlatformApi, key: str) -> list[dict]:
     return stock
 
 
-def home(api: PlatformApi, key: str, today: date) -> dict:
+def home(api: PlatformApi, key: str, today: date) -> dict[str, Any]:
     orders, truncated = recent_orders(api, key, today)
     currency = charts.main_currency(orders)
     days = charts.daily(orders, today, currency)

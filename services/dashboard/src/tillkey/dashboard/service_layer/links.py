@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from typing import Any, cast
 from urllib.parse import urlencode
 
 from tillkey.dashboard.service_layer.errors import Rejected
@@ -13,7 +14,7 @@ _CUSTOM_KEY = re.compile(r"^[A-Za-z0-9_.-]{1,40}$")
 CUSTOM_ROWS = 2
 
 
-def build_link(product: dict, form: Mapping[str, str]) -> str:
+def build_link(product: dict[str, Any], form: Mapping[str, str]) -> str:
     """The product's checkout link with what the form sets; blank fields add nothing."""
     errors: dict[str, list[str]] = {}
     params: list[tuple[str, str]] = []
@@ -46,4 +47,5 @@ def build_link(product: dict, form: Mapping[str, str]) -> str:
             params.append((f"custom[{key}]", value))
     if errors:
         raise Rejected("The link could not be built.", errors)
-    return product["checkout_url"] + (f"?{urlencode(params)}" if params else "")
+    url = cast(str, product["checkout_url"])     # the orders API's JSON: a string, unchecked
+    return url + (f"?{urlencode(params)}" if params else "")

@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date
+from typing import Any
 
 from tillkey.dashboard.domain.money import InvalidPrice, to_minor_units
 from tillkey.dashboard.service_layer.errors import NotFound, Rejected, Unavailable
@@ -14,11 +15,11 @@ ORDER_ID = re.compile(r"^ord_[A-Za-z0-9_-]{1,60}$")
 STATUSES = ("not_paid", "paid", "refunded", "canceled")   # what the orders API filters by
 
 
-def order_search(args: Mapping[str, str]) -> dict:
+def order_search(args: Mapping[str, str]) -> dict[str, Any]:
     """The orders page's GET form as the orders API's query: `q` an email (or an order id, which the
     page opens instead), `status`, and a day range `created_from`/`created_to` (YYYY-MM-DD, UTC).
     Raises Rejected with the fields to correct; nothing is asked of the API then."""
-    params: dict = {}
+    params: dict[str, Any] = {}
     errors: dict[str, list[str]] = {}
     query = (args.get("q") or "").strip()
     if query:
@@ -48,7 +49,8 @@ def order_search(args: Mapping[str, str]) -> dict:
     return params
 
 
-def list_orders(api: PlatformApi, key: str, search: dict | None = None, cursor: str | None = None) -> dict:
+def list_orders(api: PlatformApi, key: str, search: dict[str, Any] | None = None,
+                cursor: str | None = None) -> dict[str, Any]:
     """A page of orders; `key` a merchant's key (its own) or the admin token (every merchant's)."""
     params = {"limit": 50, **(search or {})}
     if cursor:
@@ -62,12 +64,12 @@ def find_order_id(text: str) -> str | None:
     return text if ORDER_ID.match(text) else None
 
 
-def order_story(api: PlatformApi, key: str, order_id: str) -> dict:
+def order_story(api: PlatformApi, key: str, order_id: str) -> dict[str, Any]:
     """The order (404 for another merchant's: the orders API decides) with its payments, deliveries and
     webhooks. A part whose service is down is None: the rest of the page still helps."""
     if not ORDER_ID.match(order_id):
         raise NotFound(order_id)
-    story = {"order": api.call("orders", "GET", f"/v1/orders/{order_id}", key)}
+    story: dict[str, Any] = {"order": api.call("orders", "GET", f"/v1/orders/{order_id}", key)}
     story["payments"] = optional_part(lambda: api.call("payments", "GET", f"/v1/orders/{order_id}/payments", key))
     story["deliveries"] = optional_part(lambda: api.call("fulfillment", "GET", f"/v1/orders/{order_id}/deliveries",
                                                          key))
@@ -78,14 +80,14 @@ def order_story(api: PlatformApi, key: str, order_id: str) -> dict:
     return story
 
 
-def optional_part(fetch):
+def optional_part(fetch: Callable[[], dict[str, Any]]) -> dict[str, Any] | None:
     try:
         return fetch()
     except (Unavailable, NotFound):
         return None
 
 
-def taken_in_part(fetch):
+def taken_in_part(fetch: Callable[[], dict[str, Any]]) -> dict[str, Any] | None:
     """A list a service keeps about the order. The orders API has shown the order is the merchant's,
     so a 404 here means that service has not taken the order in yet (events travel in seconds):
     nothing there yet, rather than a part that could not be loaded."""
@@ -97,11 +99,12 @@ def taken_in_part(fetch):
         return None
 
 
-def refund(api: PlatformApi, key: str, order: dict, amount_text: str, reason: str, form_key: str) -> dict:
+def refund(api: PlatformApi, key: str, order: dict[str, Any], amount_text: str, reason: str,
+           form_key: str) -> dict[str, Any]:
     """Refund all that is left (blank amount) or part of it. `form_key` is the refund form's own
     random key, sent as the Idempotency-Key: a form sent twice (a double click, a reload) refunds once."""
     errors: dict[str, list[str]] = {}
-    body: dict = {"reason": (reason or "").strip()}
+    body: dict[str, Any] = {"reason": (reason or "").strip()}
     if not body["reason"] or len(body["reason"]) > 500:
         errors["reason"] = ["Say why, in 1 to 500 characters (the customer does not see it)."]
     if (amount_text or "").strip():
@@ -117,7 +120,7 @@ def refund(api: PlatformApi, key: str, order: dict, amount_text: str, reason: st
                     idempotency_key=f"dashboard-refund-{form_key}")
 
 
-def deliver_by_hand(api: PlatformApi, key: str, order: dict, line_id: str, pasted: str) -> dict:
+def deliver_by_hand(api: PlatformApi, key: str, order: dict[str, Any], line_id: str, pasted: str) -> dict[str, Any]:
     """A line awaiting the merchant gets exactly its quantity of keys (one a line), sent by the
     merchant; fulfillment delivers them and emails the customer."""
     line = next((ln for ln in order.get("lines", []) if ln.get("line_id") == checked(line_id)), None)
@@ -131,7 +134,7 @@ def deliver_by_hand(api: PlatformApi, key: str, order: dict, line_id: str, paste
                     body={"keys": keys}, idempotency_key=f"dashboard-deliver-{order['order_id']}-{line_id}")
 
 
-def resend_licenses(api: PlatformApi, key: str, order: dict, form_key: str) -> dict:
+def resend_licenses(api: PlatformApi, key: str, order: dict[str, Any], form_key: str) -> dict[str, Any]:
     """Email the customer the delivered keys again; the form's own key makes a double click one email."""
     if not FORM_KEY.match(form_key or ""):
         raise Rejected("The licenses were not sent.", {"form": ["Reload the page and send the form again."]})

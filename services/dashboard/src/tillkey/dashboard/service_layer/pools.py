@@ -4,6 +4,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Mapping
+from typing import Any
 
 from tillkey.dashboard.service_layer.errors import NotFound, Rejected, Unavailable
 from tillkey.dashboard.service_layer.ids import checked
@@ -13,7 +14,7 @@ MAX_KEYS_PER_CALL = 1000       # what fulfillment takes in one call: more are se
 MAX_KEYS_PER_UPLOAD = 20_000
 
 
-def pool_of(api: PlatformApi, key: str, product_id: str) -> dict:
+def pool_of(api: PlatformApi, key: str, product_id: str) -> dict[str, Any]:
     """{source, stats}: stats is None unless the product delivers from a pool."""
     try:
         source = api.call("fulfillment", "GET", f"/v1/products/{checked(product_id)}/license-source", key)
@@ -25,7 +26,7 @@ def pool_of(api: PlatformApi, key: str, product_id: str) -> dict:
     return {"source": source, "stats": stats}
 
 
-def use_pool(api: PlatformApi, key: str, product_id: str, low_stock_threshold: str) -> dict:
+def use_pool(api: PlatformApi, key: str, product_id: str, low_stock_threshold: str) -> dict[str, Any]:
     text = (low_stock_threshold or "").strip() or "0"
     if not text.isdigit() or int(text) > 1_000_000:
         raise Rejected("The pool was not set.", {"low_stock_threshold": ["A whole number from 0 to 1000000."]})
@@ -40,14 +41,14 @@ OTHER_METHODS = {"web_service": ("url", "secret"), "email": ("text",), "manual":
 _WHOLE_NUMBERS = {"activation_limit": 1_000_000, "valid_days": 36_500}   # the API's own maxima
 
 
-def read_source_form(form: Mapping[str, str]) -> dict:
+def read_source_form(form: Mapping[str, str]) -> dict[str, Any]:
     """The license source form → the API's body: the chosen method and only its fields. What the API
     checks itself (the URL, the secret's shape, the prefix) is left to it: its answer is shown on
     the form field by field."""
     method = form.get("method", "")
     if method not in OTHER_METHODS:
         raise Rejected("The delivery was not changed.", {"method": ["Choose how the licenses are delivered."]})
-    body: dict = {"method": method}
+    body: dict[str, Any] = {"method": method}
     errors: dict[str, list[str]] = {}
     for name in OTHER_METHODS[method]:
         value = (form.get(name) or "").strip()
@@ -72,7 +73,7 @@ def read_source_form(form: Mapping[str, str]) -> dict:
     return body
 
 
-def set_source(api: PlatformApi, key: str, product_id: str, body: dict) -> dict:
+def set_source(api: PlatformApi, key: str, product_id: str, body: dict[str, Any]) -> dict[str, Any]:
     """The API's answer: a web service's generated secret is in it, and only in it."""
     return api.call("fulfillment", "PUT", f"/v1/products/{checked(product_id)}/license-source", key, body=body)
 
@@ -97,7 +98,7 @@ def read_keys(pasted: str, csv_bytes: bytes | None) -> list[str]:
     return keys
 
 
-def add_keys(api: PlatformApi, key: str, product_id: str, keys: list[str]) -> dict:
+def add_keys(api: PlatformApi, key: str, product_id: str, keys: list[str]) -> dict[str, Any]:
     """{added, duplicates, available} over every call."""
     total = {"added": 0, "duplicates": 0, "available": 0}
     for start in range(0, len(keys), MAX_KEYS_PER_CALL):

@@ -7,6 +7,7 @@ import hmac
 import re
 import secrets
 from datetime import datetime, timedelta
+from typing import Any
 
 from tillkey.dashboard.domain.money import InvalidPrice, to_minor_units
 from tillkey.dashboard.service_layer import orders
@@ -53,7 +54,7 @@ def sign_out(token: str | None, uow: UnitOfWork) -> None:
             uow.commit()
 
 
-def find(api: PlatformApi, admin_token: str, text: str, cursor: str | None = None) -> dict:
+def find(api: PlatformApi, admin_token: str, text: str, cursor: str | None = None) -> dict[str, Any]:
     """The search box: an order id → `{"order_id"}` to open; a customer's email → `{"orders", "next_cursor"}`
     across merchants; a bank transfer reference (TK-…, as typed off a statement) → `{"order_id",
     "payment_id"}` of its order. Rejected for anything else, NotFound for a reference no transfer has."""
@@ -73,7 +74,7 @@ def find(api: PlatformApi, admin_token: str, text: str, cursor: str | None = Non
                    {"q": ["An order id (ord_…), the customer's whole email, or a reference like TK-7QX2-M4PA."]})
 
 
-def order_of(api: PlatformApi, admin_token: str, order_id: str, uow: UnitOfWork) -> dict:
+def order_of(api: PlatformApi, admin_token: str, order_id: str, uow: UnitOfWork) -> dict[str, Any]:
     order = api.call("orders", "GET", f"/v1/orders/{checked(order_id)}", admin_token)
     payments = optional_part(lambda: api.call("payments", "GET", f"/v1/orders/{order_id}/payments", admin_token))
     deliveries = optional_part(lambda: api.call("fulfillment", "GET", f"/v1/orders/{order_id}/deliveries",
@@ -84,14 +85,14 @@ def order_of(api: PlatformApi, admin_token: str, order_id: str, uow: UnitOfWork)
     return {"order": order, "payments": payments, "deliveries": deliveries, "emails": emails, "actions": actions}
 
 
-def log_of(order_id: str, uow: UnitOfWork) -> list[dict]:
+def log_of(order_id: str, uow: UnitOfWork) -> list[dict[str, Any]]:
     """What support did to an order (who, action, reason, when), oldest first. The merchant's order page
     shows it read-only, after the orders API showed the order is the merchant's."""
     with uow:
         return uow.support.actions_of(order_id)
 
 
-def act(api: PlatformApi, admin_token: str, order: dict, action: str, reason: str, amount_text: str, who: str,
+def act(api: PlatformApi, admin_token: str, order: dict[str, Any], action: str, reason: str, amount_text: str, who: str,
         form_key: str, uow: UnitOfWork, now: datetime) -> None:
     """Cancel (unpaid), refund (all or an amount) or resend; recorded once the service took it."""
     reason = (reason or "").strip()
@@ -105,7 +106,7 @@ def act(api: PlatformApi, admin_token: str, order: dict, action: str, reason: st
         api.call("orders", "POST", f"/v1/orders/{order_id}/cancel", admin_token, body={"reason": reason},
                  idempotency_key=idempotency)
     elif action == "refund":
-        body: dict = {"reason": reason}
+        body: dict[str, Any] = {"reason": reason}
         if (amount_text or "").strip():
             try:
                 body["amount"] = to_minor_units(amount_text, order["currency"])
@@ -121,7 +122,7 @@ def act(api: PlatformApi, admin_token: str, order: dict, action: str, reason: st
         uow.commit()
 
 
-def confirm(api: PlatformApi, admin_token: str, story: dict, kind: str, item_id: str, reason: str, who: str,
+def confirm(api: PlatformApi, admin_token: str, story: dict[str, Any], kind: str, item_id: str, reason: str, who: str,
             uow: UnitOfWork, now: datetime) -> None:
     """Confirm a bank transfer that arrived (`payment`) or a bank-transfer refund paid out by hand
     (`refund`) — only one of this order's, as its payments list shows it; recorded like every action."""

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 import secrets
 from datetime import datetime
+from typing import Any
 
 from tillkey.dashboard.service_layer.errors import NotFound, Rejected
 from tillkey.dashboard.service_layer.ports import DeadLetterQueues, PlatformApi, UnitOfWork
@@ -15,7 +16,7 @@ LISTED = 100                      # dead letters shown per service; the count sa
 MESSAGE_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,120}$")
 
 
-def overview(queues: DeadLetterQueues, uow: UnitOfWork) -> dict:
+def overview(queues: DeadLetterQueues, uow: UnitOfWork) -> dict[str, Any]:
     """Per service its count (None: no dead-letter queue on this broker yet) and the latest replays."""
     counts: dict[str, int | None] = {}
     for service in queues.services:
@@ -28,12 +29,12 @@ def overview(queues: DeadLetterQueues, uow: UnitOfWork) -> dict:
     return {"counts": counts, "replays": replays}
 
 
-def letters_of(queues: DeadLetterQueues, service: str) -> dict:
+def letters_of(queues: DeadLetterQueues, service: str) -> dict[str, Any]:
     return {"service": service, "count": queues.count(service), "letters": queues.letters(service, LISTED),
             "listed": LISTED}
 
 
-def letter_of(queues: DeadLetterQueues, service: str, message_id: str) -> dict:
+def letter_of(queues: DeadLetterQueues, service: str, message_id: str) -> dict[str, Any]:
     if not MESSAGE_ID.match(message_id or ""):
         raise NotFound(message_id)
     letter = queues.letter(service, message_id)
@@ -64,7 +65,7 @@ def replay(queues: DeadLetterQueues, service: str, message_id: str | None, reaso
     return replayed
 
 
-def failed_emails(api: PlatformApi, admin_token: str, cursor: str | None) -> dict:
+def failed_emails(api: PlatformApi, admin_token: str, cursor: str | None) -> dict[str, Any]:
     """Every merchant's emails notifications gave up on, newest first (`GET /v1/messages?status=failed`)."""
     params = {"status": "failed", "limit": 50}
     if cursor:
