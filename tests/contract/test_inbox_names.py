@@ -30,14 +30,7 @@ pytestmark = pytest.mark.integration
 
 def _tables(service: str) -> dict:
     """The handler table as the service's worker runs it: its own, then the dead-letter eraser."""
-    if service == "orders":
-        table = importlib.import_module("tillkey.orders.service_layer.events").EVENT_HANDLERS
-    elif service == "notifications":
-        table = importlib.import_module("tillkey.notifications.service_layer.handlers").EVENT_HANDLERS
-    elif service == "webhooks":
-        table = importlib.import_module("tillkey.webhooks.service_layer.handlers").EVENT_HANDLERS
-    else:
-        table = importlib.import_module(f"tillkey.{service}.service_layer.handlers").HANDLERS
+    table = importlib.import_module(f"tillkey.{service}.service_layer.handlers").EVENT_HANDLERS
     topology = QueueTopology(service, tuple(table))
     return with_dead_letter_erasure(table, DeadLetterEraser("amqp://unused", topology))
 

@@ -111,19 +111,19 @@ def test_revocations_of_one_merchant_take_turns(service, client, merchant, clock
     import threading
 
     from tillkey.orders.domain.errors import DomainError
-    from tillkey.orders.service_layer import commands as c
+    from tillkey.orders.service_layer.api_keys import KeyCaller, RevokeApiKey
     from tillkey.platform.credentials import api_key_prefix
 
     merchant_id, headers = merchant
     clock.advance(seconds=1)
     second = client.post("/v1/api-keys", json={"name": "B"}, headers=headers).json["api_key"]
     first = headers["Authorization"][7:]
-    caller = lambda key: c.KeyCaller(api_key_id(key), api_key_prefix(key))  # noqa: E731
+    caller = lambda key: KeyCaller(api_key_id(key), api_key_prefix(key))  # noqa: E731
     answers = []
 
     def revoke_b_with_b():
         try:
-            answers.append(service.handle(c.RevokeApiKey(merchant_id, api_key_id(second), "merchant", caller(second))))
+            answers.append(service.handle(RevokeApiKey(merchant_id, api_key_id(second), "merchant", caller(second))))
         except DomainError as exc:   # the refusal, read below
             answers.append(exc)
 

@@ -4,8 +4,8 @@ import json
 
 import pytest
 
+from tillkey.orders.bootstrap import build_workers
 from tillkey.orders.entrypoints.app import create_app
-from tillkey.orders.entrypoints.cli import build_workers
 from tillkey.platform.ids import new_id
 from tillkey.testing.messaging import (
     CountingHandler,

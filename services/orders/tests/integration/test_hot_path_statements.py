@@ -6,7 +6,9 @@ import pytest
 from sqlalchemy import select
 
 from tillkey.orders.adapters import tables
-from tillkey.orders.service_layer import commands as c
+from tillkey.orders.service_layer.access import Viewer
+from tillkey.orders.service_layer.carts import CartLineInput, CreateCart, GetCart
+from tillkey.orders.service_layer.checkout import Checkout, CustomerInput, GetOrder
 from tillkey.testing.messaging import sample_envelope
 from tillkey.testing.statements import counted, recorded_statements
 
@@ -18,7 +20,7 @@ def statements(service):
 
 
 def _cart(service, pids, coupon=None):
-    return service.handle(c.CreateCart([c.CartLineInput(pids[0], 1), c.CartLineInput(pids[1], 3)], coupon=coupon))
+    return service.handle(CreateCart([CartLineInput(pids[0], 1), CartLineInput(pids[1], 3)], coupon=coupon))
 
 
 def test_creating_a_cart_reads_its_products_and_coupon_once(service, make_product, client, merchant, statements):
@@ -29,23 +31,23 @@ def test_creating_a_cart_reads_its_products_and_coupon_once(service, make_produc
     assert counted(s) == Counter({"SELECT products": 1, "SELECT coupons": 1, "INSERT carts": 1,
                                   "INSERT cart_lines": 1})
     assert [line["quantity"] for line in cart["lines"]] == [1, 3] and cart["discount"] == 4900 * 4 // 10
-    assert cart == service.handle(c.GetCart(cart["cart_id"]))      # the answer is what a new read shows
+    assert cart == service.handle(GetCart(cart["cart_id"]))      # the answer is what a new read shows
 
 
 def test_checkout_reads_the_locked_cart_and_its_products_in_two_statements(service, make_product, client, merchant,
                                                                           statements, db, checkout_body):
     client.post("/v1/coupons", json={"code": "TEN", "percent_off": 10}, headers=merchant[1])
     cart = _cart(service, [make_product(name=f"P{i}")["product_id"] for i in range(2)], coupon="TEN")
-    customer = c.CustomerInput(**checkout_body["customer"])
+    customer = CustomerInput(**checkout_body["customer"])
     with statements() as s:
-        answer = service.handle(c.Checkout(cart["cart_id"], customer, "card", True, True))
+        answer = service.handle(Checkout(cart["cart_id"], customer, "card", True, True))
     assert counted(s) == Counter({"SELECT carts": 1, "SELECT cart_lines": 1, "SELECT coupons": 1,
                                   "UPDATE coupons": 1, "UPDATE carts": 1, "INSERT orders": 1,
                                   "INSERT order_lines": 1, "INSERT outbox": 1})
     lock = next(t for t in s if t.startswith("SELECT") and "FROM carts" in t)
     assert ("FOR UPDATE" in lock) == (service.engine.dialect.name == "postgresql")
     order = answer["order"]
-    assert order == service.handle(c.GetOrder(order["order_id"], c.Viewer("admin", None, None)))
+    assert order == service.handle(GetOrder(order["order_id"], Viewer("admin", None, None)))
     assert [(ln["quantity"], ln["total"]) for ln in order["lines"]] == [(1, 4410), (3, 13230)]
     with db.engine.connect() as conn:
         row = conn.execute(select(tables.carts).where(tables.carts.c.cart_id == cart["cart_id"])).one()
@@ -69,7 +71,7 @@ def test_a_payment_locks_the_order_and_updates_only_what_changed(service, place_
     assigned = written.split(" SET ")[1].split(" WHERE ")[0]
     assert sorted(part.split("=")[0].strip() for part in assigned.split(",")) == [
         "paid_at", "payment_method", "status", "updated_at"]
-    shown = service.handle(c.GetOrder(order["order_id"], c.Viewer("admin", None, None)))
+    shown = service.handle(GetOrder(order["order_id"], Viewer("admin", None, None)))
     assert (shown["status"], shown["payment_method"]) == ("paid", "paypal") and shown["paid_at"] is not None
 
 

@@ -93,7 +93,7 @@ def test_wrong_token_or_deleted_order_is_a_404_page(client, settings, clock, adm
         assert resp.status_code == 404 and resp.mimetype == "text/html", url
         assert client.post(url).status_code == 404
     from tillkey.orders.bootstrap import bootstrap
-    from tillkey.orders.service_layer.commands import DeleteExpiredOrders
+    from tillkey.orders.service_layer.lifecycle import DeleteExpiredOrders
     service = bootstrap(settings, clock=clock)
     clock.advance(days=2)
     assert service.handle(DeleteExpiredOrders(ttl=86400)) == 2

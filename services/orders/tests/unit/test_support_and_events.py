@@ -5,30 +5,34 @@ import pytest
 from tillkey.messaging import PermanentError, RetryLater
 from tillkey.orders.domain.errors import Conflict, Forbidden, Invalid, NotFound
 from tillkey.orders.entrypoints.scheduler import LifecycleScheduler
-from tillkey.orders.service_layer import commands as c
-from tillkey.orders.service_layer import events
+from tillkey.orders.service_layer.access import Viewer
+from tillkey.orders.service_layer.carts import CartLineInput, CreateCart
+from tillkey.orders.service_layer.catalog import CreateCoupon, CreateProduct, RegisterMerchant
+from tillkey.orders.service_layer.checkout import Checkout, CustomerInput, GetOrder
+from tillkey.orders.service_layer.handlers import EVENT_HANDLERS
+from tillkey.orders.service_layer.support import CancelOrder, RefundOrder, ResendLicenses
 from tillkey.testing.messaging import sample_envelope
 
-ADMIN = c.Viewer("admin")
-CUSTOMER = c.CustomerInput("ada@example.com", "Ada", "Lovelace", "GB", company="Co", vat_id="GB1")
+ADMIN = Viewer("admin")
+CUSTOMER = CustomerInput("ada@example.com", "Ada", "Lovelace", "GB", company="Co", vat_id="GB1")
 
 
 @pytest.fixture
 def shop(svc):
-    merchant = svc(c.RegisterMerchant("Acme", "billing@acme.example"))["merchant_id"]
-    product = svc(c.CreateProduct(merchant, "Editor", {"EUR": 4900}, "EUR"))["product_id"]
-    svc(c.CreateCoupon(merchant, "TEN", percent_off=10))
+    merchant = svc(RegisterMerchant("Acme", "billing@acme.example"))["merchant_id"]
+    product = svc(CreateProduct(merchant, "Editor", {"EUR": 4900}, "EUR"))["product_id"]
+    svc(CreateCoupon(merchant, "TEN", percent_off=10))
     return merchant, product
 
 
 def place(svc, shop, coupon=None, quantity=1):
-    cart = svc(c.CreateCart([c.CartLineInput(shop[1], quantity)], coupon=coupon, email="ada@example.com"))
-    return svc(c.Checkout(cart["cart_id"], CUSTOMER, "card", True, True))["order"]
+    cart = svc(CreateCart([CartLineInput(shop[1], quantity)], coupon=coupon, email="ada@example.com"))
+    return svc(Checkout(cart["cart_id"], CUSTOMER, "card", True, True))["order"]
 
 
 def consume(svc, type_, **data):
     env = sample_envelope(type_, new_id=True, **data)
-    handler = events.EVENT_HANDLERS[type_][0].handle
+    handler = EVENT_HANDLERS[type_][0].handle
     with svc.uow:
         handler(env, svc.uow, svc.deps)
         svc.uow.commit()
@@ -49,12 +53,12 @@ def test_support_cancels_an_unpaid_order_and_the_coupon_is_given_back(svc, shop)
     order = place(svc, shop, coupon="TEN")
     coupon = svc.uow.coupons.get(shop[0], "ten")
     assert coupon.redemptions == 1
-    view = svc(c.CancelOrder(order["order_id"], ADMIN, "customer asked"))
+    view = svc(CancelOrder(order["order_id"], ADMIN, "customer asked"))
     assert view["status"] == "canceled" and coupon.redemptions == 0
     assert emitted(svc, "order.canceled") == [{"order_id": order["order_id"], "merchant_id": shop[0],
                                                "reason": "customer asked"}]
     with pytest.raises(Conflict):
-        svc(c.CancelOrder(order["order_id"], ADMIN, "again"))
+        svc(CancelOrder(order["order_id"], ADMIN, "again"))
     assert coupon.redemptions == 0 and len(emitted(svc, "order.canceled")) == 1
 
 
@@ -62,33 +66,33 @@ def test_only_support_cancels_and_only_unpaid_orders(svc, shop):
     order = place(svc, shop)
     oid = order["order_id"]
     with pytest.raises(Forbidden):
-        svc(c.CancelOrder(oid, c.Viewer("merchant", shop[0]), "mine"))
+        svc(CancelOrder(oid, Viewer("merchant", shop[0]), "mine"))
     with pytest.raises(NotFound):
-        svc(c.CancelOrder(oid, c.Viewer("merchant", "mer_other"), "theirs"))
+        svc(CancelOrder(oid, Viewer("merchant", "mer_other"), "theirs"))
     with pytest.raises(Forbidden):
-        svc(c.CancelOrder(oid, c.Viewer("customer", order_id=oid), "me"))
+        svc(CancelOrder(oid, Viewer("customer", order_id=oid), "me"))
     consume(svc, "payment.succeeded", order_id=oid, merchant_id=shop[0])
     with pytest.raises(Conflict):
-        svc(c.CancelOrder(oid, ADMIN, "too late"))
+        svc(CancelOrder(oid, ADMIN, "too late"))
     assert emitted(svc, "order.canceled") == []
 
 
 # -- refunds ---------------------------------------------------------------------------------------
 def test_refund_reserves_and_asks_payments(svc, shop):
     order = paid(svc, shop, quantity=2)                 # 9800
-    merchant = c.Viewer("merchant", shop[0])
-    first = svc(c.RefundOrder(order["order_id"], merchant, "one seat unused", 4900))
+    merchant = Viewer("merchant", shop[0])
+    first = svc(RefundOrder(order["order_id"], merchant, "one seat unused", 4900))
     assert (first["amount"], first["status"], first["refund_id"][:3]) == (4900, "pending", "re_")
-    rest = svc(c.RefundOrder(order["order_id"], ADMIN, "the rest"))
+    rest = svc(RefundOrder(order["order_id"], ADMIN, "the rest"))
     assert rest["amount"] == 4900
     with pytest.raises(Conflict):
-        svc(c.RefundOrder(order["order_id"], ADMIN, "nothing left"))
+        svc(RefundOrder(order["order_id"], ADMIN, "nothing left"))
     with pytest.raises(Invalid):
-        svc(c.RefundOrder(order["order_id"], ADMIN, "too much", 1))
+        svc(RefundOrder(order["order_id"], ADMIN, "too much", 1))
     with pytest.raises(Forbidden):
-        svc(c.RefundOrder(order["order_id"], c.Viewer("customer", order_id=order["order_id"]), "me"))
+        svc(RefundOrder(order["order_id"], Viewer("customer", order_id=order["order_id"]), "me"))
     with pytest.raises(NotFound):
-        svc(c.RefundOrder(order["order_id"], c.Viewer("merchant", "mer_other"), "theirs"))
+        svc(RefundOrder(order["order_id"], Viewer("merchant", "mer_other"), "theirs"))
     asked = emitted(svc, "refund.requested")
     assert [(r["refund_id"], r["amount"], r["currency"]) for r in asked] == [
         (first["refund_id"], 4900, "EUR"), (rest["refund_id"], 4900, "EUR")]
@@ -97,15 +101,15 @@ def test_refund_reserves_and_asks_payments(svc, shop):
 def test_refund_answers_settle_the_order(svc, shop):
     order = paid(svc, shop, quantity=2)
     oid, mid = order["order_id"], shop[0]
-    a = svc(c.RefundOrder(oid, ADMIN, "part", 1000))
-    b = svc(c.RefundOrder(oid, ADMIN, "rest"))
+    a = svc(RefundOrder(oid, ADMIN, "part", 1000))
+    b = svc(RefundOrder(oid, ADMIN, "rest"))
     consume(svc, "refund.failed", order_id=oid, merchant_id=mid, refund_id=b["refund_id"], amount=b["amount"])
     stored = svc.uow.orders.get(oid)
     assert (stored.refund_reserved, stored.refundable) == (1000, 8800)
     consume(svc, "payment.refunded", order_id=oid, merchant_id=mid, refund_id=a["refund_id"], amount=1000)
     consume(svc, "payment.refunded", order_id=oid, merchant_id=mid, refund_id=a["refund_id"], amount=1000)
     assert (stored.status, stored.refunded_amount, stored.refund_reserved) == ("paid", 1000, 0)
-    last = svc(c.RefundOrder(oid, ADMIN, "all of it"))
+    last = svc(RefundOrder(oid, ADMIN, "all of it"))
     consume(svc, "payment.refunded", order_id=oid, merchant_id=mid, refund_id=last["refund_id"], amount=8800)
     assert (stored.status, stored.refunded_amount) == ("refunded", 9800)
     # A refund orders never asked for (payments refunding a refused charge) changes nothing.
@@ -118,7 +122,7 @@ def test_payment_for_an_unknown_order_waits_and_a_canceled_order_refuses_quietly
     with pytest.raises(RetryLater):
         consume(svc, "payment.succeeded", order_id="ord_unknown")
     order = place(svc, shop)
-    svc(c.CancelOrder(order["order_id"], ADMIN, "asked"))
+    svc(CancelOrder(order["order_id"], ADMIN, "asked"))
     consume(svc, "payment.succeeded", order_id=order["order_id"], merchant_id=shop[0])
     assert svc.uow.orders.get(order["order_id"]).status == "canceled"
     assert emitted(svc, "order.paid") == []     # so fulfillment never delivers a canceled order
@@ -131,7 +135,7 @@ def test_the_payment_that_pays_the_order_is_announced_once_as_order_paid(svc, sh
     assert emitted(svc, "order.paid") == [{"order_id": order["order_id"], "merchant_id": shop[0],
                                            "payment_id": "pay_first", "method": "card"}]
     with pytest.raises(Conflict):
-        svc(c.CancelOrder(order["order_id"], ADMIN, "too late"))
+        svc(CancelOrder(order["order_id"], ADMIN, "too late"))
 
 
 def test_failure_is_recorded_and_payment_marks_paid(svc, shop):
@@ -151,7 +155,7 @@ def test_deliveries_complete_the_order_once(svc, shop):
     for _ in range(2):
         consume(svc, "product.delivered", order_id=oid, merchant_id=shop[0], line_id=line, licenses=["A", "B"])
     assert emitted(svc, "order.delivered") == [{"order_id": oid, "merchant_id": shop[0]}]
-    assert svc(c.GetOrder(oid, ADMIN))["delivery_status"] == "delivered"
+    assert svc(GetOrder(oid, ADMIN))["delivery_status"] == "delivered"
     with pytest.raises(PermanentError):
         consume(svc, "product.delivered", order_id=oid, merchant_id=shop[0], line_id="line_other")
 
@@ -159,18 +163,18 @@ def test_deliveries_complete_the_order_once(svc, shop):
 def test_resend_emits_the_delivered_lines(svc, shop):
     order = paid(svc, shop)
     oid, line = order["order_id"], order["lines"][0]["line_id"]
-    customer = c.Viewer("customer", order_id=oid)
+    customer = Viewer("customer", order_id=oid)
     with pytest.raises(Conflict):
-        svc(c.ResendLicenses(oid, customer))                   # nothing delivered yet
+        svc(ResendLicenses(oid, customer))                   # nothing delivered yet
     consume(svc, "product.delivered", order_id=oid, merchant_id=shop[0], line_id=line, licenses=["K-1"])
-    assert svc(c.ResendLicenses(oid, customer)) == {"order_id": oid, "status": "pending", "lines": 1}
+    assert svc(ResendLicenses(oid, customer)) == {"order_id": oid, "status": "pending", "lines": 1}
     assert emitted(svc, "order.licenses_resend_requested")[0]["lines"] == [
         {"line_id": line, "product_id": shop[1], "name": "Editor", "licenses": ["K-1"], "text": None}]
     # The merchant resends its own order's licenses (no cooldown, like support); another's is not found.
-    assert svc(c.ResendLicenses(oid, c.Viewer("merchant", shop[0])))["lines"] == 1
+    assert svc(ResendLicenses(oid, Viewer("merchant", shop[0])))["lines"] == 1
     assert len(emitted(svc, "order.licenses_resend_requested")) == 2
     with pytest.raises(NotFound):
-        svc(c.ResendLicenses(oid, c.Viewer("merchant", "mer_other")))
+        svc(ResendLicenses(oid, Viewer("merchant", "mer_other")))
 
 
 # -- the scheduler, with a clock that moves ---------------------------------------------------------

@@ -6,15 +6,17 @@ from dataclasses import dataclass, replace
 from functools import partial, update_wrapper
 from typing import Any, Unpack
 
-from tillkey.messaging import InboxDispatcher, InboxHandler, QueueTopology
+from tillkey.messaging import Consumer, InboxDispatcher, InboxHandler, OutboxRelay, QueueTopology
+from tillkey.messaging.dead_letters_erasure import dead_letter_care
 from tillkey.orders.adapters import tables
 from tillkey.orders.adapters.uow import OrdersUnitOfWork
 from tillkey.orders.config import Settings
-from tillkey.orders.service_layer.events import EVENT_HANDLERS
-from tillkey.orders.service_layer.handlers import HANDLERS
+from tillkey.orders.entrypoints.scheduler import LifecycleScheduler
+from tillkey.orders.service_layer.handlers import EVENT_HANDLERS, HANDLERS
 from tillkey.orders.service_layer.ports import Deps
 from tillkey.platform.clock import SystemClock
 from tillkey.platform.db import make_engine, make_session_factory
+from tillkey.platform.gauges import schedule_lag
 from tillkey.platform.ids import new_id
 from tillkey.platform.overrides import CommonOverrides, refuse_unknown
 
@@ -71,3 +73,18 @@ def _with_deps(handler: InboxHandler, deps: Deps) -> InboxHandler:
     def bound(event, uow):
         return handler.handle(event, uow, deps)
     return replace(handler, handle=update_wrapper(bound, handler.handle))
+
+
+def build_workers(settings: Settings, **overrides: Unpack[Overrides]) -> dict[str, object]:
+    """The worker's loops, each on its own thread: consumer (payments' and fulfillment's events),
+    relay (publishes the outbox), scheduler (reminders and expiry of unpaid orders)."""
+    service = bootstrap(settings, **overrides)
+    consumer = Consumer(settings.amqp_url, service.topology, service.dispatcher)
+    relay = OutboxRelay(settings.amqp_url, service.session_factory, tables.outbox, SERVICE,
+                        retention=settings.outbox_retention)
+    scheduler = LifecycleScheduler(service, interval=settings.scheduler_interval,
+                                   reminder_after=settings.unpaid_reminder_after, ttl=settings.unpaid_order_ttl)
+    loops: dict[str, object] = {"consumer": consumer, "relay": relay, "scheduler": scheduler}
+    relay.metrics_collectors.append(schedule_lag(SERVICE, {"lifecycle": scheduler}))
+    loops.update(dead_letter_care(settings.amqp_url, service.topology, service.dispatcher))
+    return loops

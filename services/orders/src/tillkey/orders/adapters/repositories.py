@@ -17,7 +17,7 @@ from tillkey.orders.domain.coupons import Coupon
 from tillkey.orders.domain.errors import Conflict
 from tillkey.orders.domain.orders import NOT_PAID, PAID, Order
 from tillkey.orders.domain.refunds import Refund
-from tillkey.orders.service_layer.commands import OrderFilter
+from tillkey.orders.service_layer.ports import OrderFilter
 from tillkey.platform.pagination import paginate
 from tillkey.platform.revoked_keys import record_revocation
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import Any
 
 from tillkey.orders.domain.carts import Cart, Quote
 from tillkey.orders.domain.errors import Conflict, Invalid, NotFound, TooSoon
@@ -99,7 +100,7 @@ class Order:
     canceled_at: datetime | None = None
     cancel_reason: str | None = None
     deleted_at: datetime | None = None
-    last_payment_failure: dict | None = None
+    last_payment_failure: dict[str, Any] | None = None
     licenses_resent_at: datetime | None = None
 
     @classmethod

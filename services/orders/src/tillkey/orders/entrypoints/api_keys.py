@@ -8,7 +8,7 @@ from marshmallow import Schema, fields
 
 from tillkey.orders.entrypoints import schemas as s
 from tillkey.orders.entrypoints.common import authorize, merchant_id, run
-from tillkey.orders.service_layer import commands as c
+from tillkey.orders.service_layer.api_keys import CreateApiKey, KeyCaller, ListApiKeys, RevokeApiKey
 from tillkey.platform.api import endpoint
 from tillkey.platform.idempotency import idempotent
 
@@ -39,8 +39,8 @@ class ApiKeyList(Schema):
     data = fields.List(fields.Nested(ApiKeyOut))
 
 
-def _caller() -> c.KeyCaller:
-    return c.KeyCaller(g.principal.key_id, g.principal.key_prefix)
+def _caller() -> KeyCaller:
+    return KeyCaller(g.principal.key_id, g.principal.key_prefix)
 
 
 @bp.post("/v1/api-keys")
@@ -49,7 +49,7 @@ def _caller() -> c.KeyCaller:
 @endpoint(body=ApiKeyIn, response=ApiKeyCreated, status=201, auth="merchant", tags=TAGS)
 def create(body):
     """Create a named API key; the answer holds the key, shown only this once."""
-    return run(c.CreateApiKey(merchant_id(), body["name"], _caller()))
+    return run(CreateApiKey(merchant_id(), body["name"], _caller()))
 
 
 @bp.get("/v1/api-keys")
@@ -57,7 +57,7 @@ def create(body):
 @endpoint(response=ApiKeyList, auth="merchant", tags=TAGS)
 def list_():
     """The merchant's API keys, newest first: name, prefix, dates and status, never the key."""
-    return run(c.ListApiKeys(merchant_id(), _caller()))
+    return run(ListApiKeys(merchant_id(), _caller()))
 
 
 @bp.post("/v1/api-keys/<key_id>/revoke")
@@ -66,7 +66,7 @@ def list_():
 def revoke(key_id):
     """Revoke a key: every service refuses it within seconds. The key of this call only if another
     live key is left (409 `last_api_key`); revoking a revoked key changes nothing."""
-    return run(c.RevokeApiKey(merchant_id(), key_id, "merchant", _caller()))
+    return run(RevokeApiKey(merchant_id(), key_id, "merchant", _caller()))
 
 
 @bp.get("/v1/merchants/<merchant>/api-keys")
@@ -74,7 +74,7 @@ def revoke(key_id):
 @endpoint(response=ApiKeyList, auth="admin", tags=TAGS)
 def admin_list(merchant):
     """A merchant's API keys (admin)."""
-    return run(c.ListApiKeys(merchant))
+    return run(ListApiKeys(merchant))
 
 
 @bp.post("/v1/merchants/<merchant>/api-keys/<key_id>/revoke")
@@ -82,4 +82,4 @@ def admin_list(merchant):
 @endpoint(response=ApiKeyOut, auth="admin", tags=TAGS)
 def admin_revoke(merchant, key_id):
     """Revoke a merchant's API key (admin), its last one included."""
-    return run(c.RevokeApiKey(merchant, key_id, "admin"))
+    return run(RevokeApiKey(merchant, key_id, "admin"))

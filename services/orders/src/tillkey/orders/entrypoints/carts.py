@@ -5,7 +5,15 @@ from flask import Blueprint
 
 from tillkey.orders.entrypoints import schemas as s
 from tillkey.orders.entrypoints.common import run
-from tillkey.orders.service_layer import commands as c
+from tillkey.orders.service_layer.carts import (
+    AddCartLine,
+    CartLineInput,
+    CreateCart,
+    GetCart,
+    UpdateCart,
+    UpdateCartLine,
+)
+from tillkey.orders.service_layer.checkout import Checkout, CustomerInput
 from tillkey.platform.api import endpoint
 from tillkey.platform.idempotency import idempotent
 from tillkey.platform.rate_limits import client_address, path_value, rate_limited
@@ -20,15 +28,15 @@ TAGS = ("carts",)
 @endpoint(body=s.CartIn, response=s.CartOut, status=201, tags=TAGS)
 def create(body):
     """Start a cart with products of one merchant."""
-    lines = [c.CartLineInput(**line) for line in body.pop("lines")]
-    return run(c.CreateCart(lines=lines, **body))
+    lines = [CartLineInput(**line) for line in body.pop("lines")]
+    return run(CreateCart(lines=lines, **body))
 
 
 @bp.get("/v1/carts/<cart_id>")
 @endpoint(response=s.CartOut, tags=TAGS)
 def get(cart_id):
     """The cart, priced now."""
-    return run(c.GetCart(cart_id))
+    return run(GetCart(cart_id))
 
 
 @bp.post("/v1/carts/<cart_id>/lines")
@@ -39,21 +47,21 @@ def add_line(cart_id, body):
 
     Idempotent with a key: a retried "add 1" must not become "add 2".
     """
-    return run(c.AddCartLine(cart_id, **body))
+    return run(AddCartLine(cart_id, **body))
 
 
 @bp.patch("/v1/carts/<cart_id>/lines/<line_id>")
 @endpoint(body=s.CartLinePatch, response=s.CartOut, tags=TAGS)
 def update_line(cart_id, line_id, body):
     """Set a line's quantity; 0 removes the line."""
-    return run(c.UpdateCartLine(cart_id, line_id, body["quantity"]))
+    return run(UpdateCartLine(cart_id, line_id, body["quantity"]))
 
 
 @bp.patch("/v1/carts/<cart_id>")
 @endpoint(body=s.CartPatch, response=s.CartOut, tags=TAGS)
 def update(cart_id, body):
     """Change the currency (reprices every line) or the coupon (`null` removes it)."""
-    return run(c.UpdateCart(cart_id, **body))
+    return run(UpdateCart(cart_id, **body))
 
 
 @bp.post("/v1/carts/<cart_id>/checkout")
@@ -63,5 +71,5 @@ def update(cart_id, body):
 def checkout(cart_id, body):
     """Turn the cart into an unpaid order; the answer holds the order token and the payment page."""
     consents = body["consents"]
-    return run(c.Checkout(cart_id, c.CustomerInput(**body["customer"]), body["payment_method"],
+    return run(Checkout(cart_id, CustomerInput(**body["customer"]), body["payment_method"],
                           terms_accepted=consents["terms"], personal_data_accepted=consents["personal_data"]))

@@ -27,7 +27,8 @@ from tillkey.orders.entrypoints.page_support import (
     render_page,
     translator,
 )
-from tillkey.orders.service_layer import commands as c
+from tillkey.orders.service_layer.carts import GetCheckoutPage, UpdateCart, UpdateCartLine
+from tillkey.orders.service_layer.checkout import Checkout, CustomerInput, GetPaymentUrl
 from tillkey.platform.credentials import make_form_token, verify_form_token
 from tillkey.platform.problems import ApiError, flatten_errors
 from tillkey.platform.rate_limits import client_address, path_value, rate_limited
@@ -73,7 +74,7 @@ class PageError(Exception):
 
 @bp.get("/checkout/<cart_id>")
 def show(cart_id):
-    cart = run(c.GetCheckoutPage(cart_id))
+    cart = run(GetCheckoutPage(cart_id))
     locale = page_locale(cart.get("locale"))
     if cart["status"] != "open" and cart["order_id"]:
         return redirect(_payment_url(cart["order_id"], locale), code=303)
@@ -87,7 +88,7 @@ def show(cart_id):
 def submit(cart_id):
     if cross_site_post(request.headers, own_urls()):
         raise ApiError(403, "This form was sent from another site.", code="forbidden")
-    cart = run(c.GetCheckoutPage(cart_id))
+    cart = run(GetCheckoutPage(cart_id))
     locale = page_locale(request.form.get("locale"), cart.get("locale"))
     if not verify_form_token(settings().platform_secret, cart_id, request.form.get("form_token", "")):
         raise ApiError(403, translator(locale)("This page has expired. Go back, reload it and try again."),
@@ -106,7 +107,7 @@ def submit(cart_id):
         form = {k: v for k, v in form.items() if not k.startswith("qty.")}
         return _render(cart, locale, form, {}, notice=t(notice) if notice else None)
     except PageError as exc:
-        cart = run(c.GetCheckoutPage(cart_id))
+        cart = run(GetCheckoutPage(cart_id))
         if cart["status"] != "open" and cart["order_id"]:
             return redirect(_payment_url(cart["order_id"], locale), code=303)
         return _render(cart, locale, form, {k: t(v) for k, v in exc.errors.items()}, status=422)
@@ -117,23 +118,23 @@ def _change_cart(cart: dict, form: dict, action: str) -> tuple[dict, str | None]
     if action.startswith("remove:"):
         line_id = action.split(":", 1)[1]
         if any(line["line_id"] == line_id for line in cart["lines"]):   # twice (a reload) is no error
-            _cart_command(c.UpdateCartLine(cart_id, line_id, 0), "qty." + line_id)
-        return run(c.GetCheckoutPage(cart_id)), "The product was removed."
+            _cart_command(UpdateCartLine(cart_id, line_id, 0), "qty." + line_id)
+        return run(GetCheckoutPage(cart_id)), "The product was removed."
     if action == "remove_coupon":
-        _cart_command(c.UpdateCart(cart_id, coupon=None), "coupon")
-        return run(c.GetCheckoutPage(cart_id)), "The coupon was removed."
+        _cart_command(UpdateCart(cart_id, coupon=None), "coupon")
+        return run(GetCheckoutPage(cart_id)), "The coupon was removed."
     notice = None
     changed = _apply_quantities(cart, form)
     code = form.get("coupon", "")
     if action == "apply_coupon" and not code:
         raise PageError({"coupon": "Enter a coupon code."})
     if code and code.casefold() != (cart.get("coupon") or "").casefold():
-        _cart_command(c.UpdateCart(cart_id, coupon=code), "coupon")
+        _cart_command(UpdateCart(cart_id, coupon=code), "coupon")
         form.pop("coupon", None)
         notice = "The coupon was applied."
     elif changed:
         notice = "Your cart was updated."
-    return run(c.GetCheckoutPage(cart_id)), notice
+    return run(GetCheckoutPage(cart_id)), notice
 
 
 def _apply_quantities(cart: dict, form: dict) -> bool:
@@ -152,7 +153,7 @@ def _apply_quantities(cart: dict, form: dict) -> bool:
     if errors:
         raise PageError(errors)
     for line_id, quantity in wanted.items():
-        _cart_command(c.UpdateCartLine(cart["cart_id"], line_id, quantity), "qty." + line_id)
+        _cart_command(UpdateCartLine(cart["cart_id"], line_id, quantity), "qty." + line_id)
     return bool(wanted)
 
 
@@ -183,7 +184,7 @@ def _checkout(cart: dict, form: dict, locale: str) -> dict:
     _apply_quantities(cart, form)
     consents = data["consents"]
     try:
-        return run(c.Checkout(cart["cart_id"], c.CustomerInput(**data["customer"]), data["payment_method"],
+        return run(Checkout(cart["cart_id"], CustomerInput(**data["customer"]), data["payment_method"],
                               terms_accepted=consents["terms"], personal_data_accepted=consents["personal_data"]))
     except ApiError as exc:
         if exc.status == 409:
@@ -202,7 +203,7 @@ def _form_field(path: str) -> str:
 
 def _payment_url(order_id: str, locale: str) -> str:
     """Payments' page for the order, told the language the customer chose here."""
-    return f"{run(c.GetPaymentUrl(order_id))}&locale={quote(locale)}"
+    return f"{run(GetPaymentUrl(order_id))}&locale={quote(locale)}"
 
 
 def _link(url: str, text: str) -> Markup:

@@ -5,7 +5,7 @@ from functools import wraps
 
 from flask import current_app, g
 
-from tillkey.orders.service_layer.commands import Viewer
+from tillkey.orders.service_layer.access import Viewer
 from tillkey.platform.auth import require
 from tillkey.platform.problems import refusals_as_problems
 

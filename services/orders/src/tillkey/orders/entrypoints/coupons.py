@@ -5,7 +5,7 @@ from flask import Blueprint
 
 from tillkey.orders.entrypoints import schemas as s
 from tillkey.orders.entrypoints.common import authorize, merchant_id, run
-from tillkey.orders.service_layer import commands as c
+from tillkey.orders.service_layer.catalog import CreateCoupon, ListCoupons, UpdateCoupon
 from tillkey.platform.api import endpoint
 from tillkey.platform.idempotency import idempotent
 from tillkey.platform.pagination import PageQuery
@@ -20,7 +20,7 @@ TAGS = ("coupons",)
 @endpoint(body=s.CouponIn, response=s.CouponOut, status=201, auth="merchant", tags=TAGS)
 def create(body):
     """Create a coupon: percent_off or amount_off per currency; codes ignore case."""
-    return run(c.CreateCoupon(merchant_id(), **body))
+    return run(CreateCoupon(merchant_id(), **body))
 
 
 @bp.get("/v1/coupons")
@@ -28,7 +28,7 @@ def create(body):
 @endpoint(query=PageQuery, response=s.CouponList, auth="merchant", tags=TAGS)
 def list_(query):
     """The merchant's coupons, newest first."""
-    return run(c.ListCoupons(merchant_id(), **query))
+    return run(ListCoupons(merchant_id(), **query))
 
 
 @bp.patch("/v1/coupons/<code>")
@@ -36,4 +36,4 @@ def list_(query):
 @endpoint(body=s.CouponPatch, response=s.CouponOut, auth="merchant", tags=TAGS)
 def update(code, body):
     """Switch a coupon on or off."""
-    return run(c.UpdateCoupon(merchant_id(), code, body["active"]))
+    return run(UpdateCoupon(merchant_id(), code, body["active"]))

@@ -5,7 +5,8 @@ from flask import Blueprint
 
 from tillkey.orders.entrypoints import schemas as s
 from tillkey.orders.entrypoints.common import authorize, merchant_id, run
-from tillkey.orders.service_layer import commands as c
+from tillkey.orders.service_layer.catalog import RegisterMerchant
+from tillkey.orders.service_layer.merchant_settings import GetMerchant, UpdateMerchant
 from tillkey.platform.api import endpoint
 from tillkey.platform.idempotency import idempotent
 
@@ -18,7 +19,7 @@ bp = Blueprint("merchants", __name__)
 @endpoint(body=s.MerchantIn, response=s.MerchantOut, status=201, auth="admin", tags=("merchants",))
 def register(body):
     """Register a merchant; the answer holds its API key, shown only this once."""
-    return run(c.RegisterMerchant(**body))
+    return run(RegisterMerchant(**body))
 
 
 @bp.get("/v1/merchants/me")
@@ -26,7 +27,7 @@ def register(body):
 @endpoint(response=s.MerchantSettings, auth="merchant", tags=("merchants",))
 def me():
     """The calling merchant's settings."""
-    return run(c.GetMerchant(merchant_id()))
+    return run(GetMerchant(merchant_id()))
 
 
 @bp.patch("/v1/merchants/me")
@@ -35,4 +36,4 @@ def me():
 def update_me(body):
     """Change the name or the https links to the terms of sale and the privacy notice that the
     checkout's consents point to (`null` removes a link)."""
-    return run(c.UpdateMerchant(merchant_id(), body))
+    return run(UpdateMerchant(merchant_id(), body))

@@ -19,7 +19,8 @@ from tillkey.orders.entrypoints.page_support import (
     render_page,
     translator,
 )
-from tillkey.orders.service_layer import commands as c
+from tillkey.orders.service_layer.access import Viewer
+from tillkey.orders.service_layer.support import GetOrderPage, ResendLicenses
 from tillkey.platform.credentials import verify_order_token
 from tillkey.platform.problems import ApiError
 from tillkey.platform.rate_limits import client_address, path_value, rate_limited
@@ -33,17 +34,17 @@ RESEND_PROBLEMS = {
 }
 
 
-def _customer(order_id: str) -> tuple[c.Viewer, str]:
+def _customer(order_id: str) -> tuple[Viewer, str]:
     token = request.args.get("token", "")
     if not token or not verify_order_token(settings().platform_secret, order_id, token):
         # A wrong token and a missing order look the same: the page reveals nothing.
         raise ApiError(404, "There is no such order, or the link is incomplete.", code="not_found")
-    return c.Viewer("customer", order_id=order_id), token
+    return Viewer("customer", order_id=order_id), token
 
 
-def _render(order_id: str, viewer: c.Viewer, token: str, status: int = 200, notice: str | None = None,
+def _render(order_id: str, viewer: Viewer, token: str, status: int = 200, notice: str | None = None,
             problem: str | None = None):
-    page = run(c.GetOrderPage(order_id, viewer))
+    page = run(GetOrderPage(order_id, viewer))
     locale = page_locale(page["customer"].get("locale"))
     t = translator(locale)
     self_url = f"/orders/{order_id}?token={quote(token)}"
@@ -68,7 +69,7 @@ def resend(order_id):
     """The page's "email my licenses again" button."""
     viewer, token = _customer(order_id)
     try:
-        run(c.ResendLicenses(order_id, viewer))
+        run(ResendLicenses(order_id, viewer))
     except ApiError as exc:
         if exc.status == 404:
             raise

@@ -5,7 +5,8 @@ from flask import Blueprint
 
 from tillkey.orders.entrypoints import schemas as s
 from tillkey.orders.entrypoints.common import authorize, run, viewer
-from tillkey.orders.service_layer import commands as c
+from tillkey.orders.service_layer.checkout import GetOrder, ListOrders
+from tillkey.orders.service_layer.support import CancelOrder, RefundOrder, ResendLicenses
 from tillkey.platform.api import endpoint
 from tillkey.platform.idempotency import idempotent
 from tillkey.platform.rate_limits import client_address, path_value, rate_limited
@@ -22,7 +23,7 @@ ANYONE = ("admin", "merchant", "customer")
 @endpoint(response=s.OrderOut, auth="merchant, admin or customer (order token)", tags=TAGS)
 def get(order_id):
     """The order. Another merchant's order, or a wrong token, is 404."""
-    return run(c.GetOrder(order_id, viewer()))
+    return run(GetOrder(order_id, viewer()))
 
 
 @bp.get("/v1/orders")
@@ -32,7 +33,7 @@ def get(order_id):
 def list_(query):
     """Orders newest first, by status, delivery status, the customer's email (exact, ignoring case) and
     when they were created; the merchant's own, or every merchant's for support."""
-    return run(c.ListOrders(viewer(), **query))
+    return run(ListOrders(viewer(), **query))
 
 
 @bp.post("/v1/orders/<order_id>/cancel")
@@ -41,7 +42,7 @@ def list_(query):
 @endpoint(body=s.CancelIn, response=s.OrderOut, auth="admin", tags=TAGS)
 def cancel(order_id, body):
     """Cancel an unpaid order (support only): its coupon redemption is released, `order.canceled` emitted."""
-    return run(c.CancelOrder(order_id, viewer(), body["reason"]))
+    return run(CancelOrder(order_id, viewer(), body["reason"]))
 
 
 @bp.post("/v1/orders/<order_id>/refund")
@@ -51,7 +52,7 @@ def cancel(order_id, body):
 def refund(order_id, body):
     """Refund a paid order, all that is left by default. The amount is reserved at once; payments
     executes the refund and the order follows (`payment.refunded`, or `refund.failed` releases it)."""
-    return run(c.RefundOrder(order_id, viewer(), body["reason"], body.get("amount")))
+    return run(RefundOrder(order_id, viewer(), body["reason"], body.get("amount")))
 
 
 @bp.post("/v1/orders/<order_id>/resend-licenses")
@@ -61,4 +62,4 @@ def refund(order_id, body):
 @endpoint(response=s.ResendOut, status=202, auth="admin, merchant (own orders) or customer (order token)", tags=TAGS)
 def resend_licenses(order_id):
     """Email the delivered licenses of a paid order again (the customer at most once a minute)."""
-    return run(c.ResendLicenses(order_id, viewer()))
+    return run(ResendLicenses(order_id, viewer()))

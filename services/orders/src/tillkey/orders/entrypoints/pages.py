@@ -13,7 +13,7 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 from tillkey.orders.entrypoints import schemas as s
 from tillkey.orders.entrypoints.common import run, settings
 from tillkey.orders.entrypoints.page_support import error_page
-from tillkey.orders.service_layer import commands as c
+from tillkey.orders.service_layer.carts import OpenCheckoutLink
 from tillkey.platform.api import load_query
 from tillkey.platform.problems import ApiError, flatten_errors
 from tillkey.platform.rate_limits import client_address, rate_limited
@@ -62,7 +62,7 @@ def buy(product_id):
         # `de_AT`, `DE` → `de-AT`, `de`: the shape a customer's locale has on the order.
         base, *rest = query["locale"].replace("_", "-").split("-")
         query["locale"] = "-".join([base.lower(), *rest])
-    result = run(c.OpenCheckoutLink(product_id, _cart_cookies(), custom=custom, **query))
+    result = run(OpenCheckoutLink(product_id, _cart_cookies(), custom=custom, **query))
     resp = redirect(f"/checkout/{result['cart_id']}", code=303)
     resp.set_cookie(CART_COOKIE_PREFIX + result["merchant_id"], result["cart_id"],
                     max_age=int(CART_COOKIE_MAX_AGE.total_seconds()), httponly=True, samesite="Lax",

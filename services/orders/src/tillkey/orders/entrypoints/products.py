@@ -5,7 +5,7 @@ from flask import Blueprint
 
 from tillkey.orders.entrypoints import schemas as s
 from tillkey.orders.entrypoints.common import authorize, merchant_id, run
-from tillkey.orders.service_layer import commands as c
+from tillkey.orders.service_layer.catalog import CreateProduct, GetProduct, ListProducts, UpdateProduct
 from tillkey.platform.api import endpoint
 from tillkey.platform.idempotency import idempotent
 from tillkey.platform.pagination import PageQuery
@@ -20,7 +20,7 @@ TAGS = ("products",)
 @endpoint(body=s.ProductIn, response=s.ProductOut, status=201, auth="merchant", tags=TAGS)
 def create(body):
     """Create a product with a price per currency; the answer holds its checkout link."""
-    return run(c.CreateProduct(merchant_id(), **body))
+    return run(CreateProduct(merchant_id(), **body))
 
 
 @bp.get("/v1/products")
@@ -28,7 +28,7 @@ def create(body):
 @endpoint(query=PageQuery, response=s.ProductList, auth="merchant", tags=TAGS)
 def list_(query):
     """The merchant's products, newest first."""
-    return run(c.ListProducts(merchant_id(), **query))
+    return run(ListProducts(merchant_id(), **query))
 
 
 @bp.get("/v1/products/<product_id>")
@@ -36,7 +36,7 @@ def list_(query):
 @endpoint(response=s.ProductOut, auth="merchant", tags=TAGS)
 def get(product_id):
     """One of the merchant's products."""
-    return run(c.GetProduct(merchant_id(), product_id))
+    return run(GetProduct(merchant_id(), product_id))
 
 
 @bp.patch("/v1/products/<product_id>")
@@ -44,4 +44,4 @@ def get(product_id):
 @endpoint(body=s.ProductPatch, response=s.ProductOut, auth="merchant", tags=TAGS)
 def update(product_id, body):
     """Change name, prices, default currency or `active` (an inactive product's link answers 410)."""
-    return run(c.UpdateProduct(merchant_id(), product_id, **body))
+    return run(UpdateProduct(merchant_id(), product_id, **body))

@@ -6,7 +6,7 @@ FOR UPDATE SKIP LOCKED and the order's guard re-checks, so nothing is reminded o
 """
 from __future__ import annotations
 
-from tillkey.orders.service_layer import commands as c
+from tillkey.orders.service_layer.lifecycle import DeleteExpiredOrders, RemindUnpaidOrders
 from tillkey.platform.periodic import PeriodicLoop
 
 # Per tick at most this many batches of each kind, so a huge backlog never starves stop().
@@ -17,8 +17,8 @@ class LifecycleScheduler(PeriodicLoop):
     def __init__(self, service, *, interval: float, reminder_after: float, ttl: float, batch: int = 100):
         super().__init__("lifecycle tick", interval)
         self._service = service
-        self._remind = c.RemindUnpaidOrders(after=reminder_after, ttl=ttl, limit=batch)
-        self._delete = c.DeleteExpiredOrders(ttl=ttl, limit=batch)
+        self._remind = RemindUnpaidOrders(after=reminder_after, ttl=ttl, limit=batch)
+        self._delete = DeleteExpiredOrders(ttl=ttl, limit=batch)
 
     def tick(self) -> dict[str, int]:
         """One pass: deletions first (an order past its TTL gets no reminder), then reminders."""

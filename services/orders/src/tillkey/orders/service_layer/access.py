@@ -1,10 +1,21 @@
 """Who may see an order, and who may act on it (docs/architecture.md §5: unseen → 404, seen but not allowed → 403)."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from tillkey.orders.domain.errors import Forbidden, NotFound
 from tillkey.orders.domain.orders import Order
-from tillkey.orders.service_layer.commands import Viewer
 from tillkey.orders.service_layer.ports import UnitOfWork
+
+
+# -- who asks (plain data, built at the edge) --
+@dataclass(frozen=True)
+class Viewer:
+    """Who is asking, in the service's terms: admin, merchant (with its id) or customer (one order)."""
+
+    kind: str
+    merchant_id: str | None = None
+    order_id: str | None = None
 
 
 def visible_order(uow: UnitOfWork, order_id: str, viewer: Viewer, *, lock: bool = False) -> Order:

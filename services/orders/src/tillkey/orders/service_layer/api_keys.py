@@ -6,15 +6,48 @@ from that event (tillkey.platform.revoked_keys).
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 from tillkey.orders.domain.api_keys import ADOPTED_NAME, DEFAULT_NAME, ApiKey, check_not_last_calling_key
 from tillkey.orders.domain.errors import NotFound
-from tillkey.orders.service_layer import commands as c
 from tillkey.orders.service_layer.ports import Deps, UnitOfWork
 from tillkey.platform.clock import isoformat
 from tillkey.platform.credentials import api_key_id, api_key_prefix, make_api_key
 
 
-def api_key_view(key: ApiKey, caller: c.KeyCaller | None = None) -> dict:
+# -- commands and queries (plain data, validated for shape at the edge) --
+@dataclass(frozen=True)
+class CreateApiKey:
+    merchant_id: str
+    name: str
+    caller: KeyCaller | None = None
+
+
+@dataclass(frozen=True)
+class ListApiKeys:
+    merchant_id: str
+    caller: KeyCaller | None = None
+
+
+@dataclass(frozen=True)
+class RevokeApiKey:
+    merchant_id: str
+    key_id: str
+    by: str                          # "merchant" or "admin"
+    caller: KeyCaller | None = None
+
+
+@dataclass(frozen=True)
+class KeyCaller:
+    """The API key a merchant calls with (None for admin): a key older than the registry is
+    recorded when it lists or creates keys, so it can be seen and revoked too."""
+
+    key_id: str
+    prefix: str
+
+
+def api_key_view(key: ApiKey, caller: KeyCaller | None = None) -> dict[str, Any]:
     return {"key_id": key.key_id, "name": key.name, "prefix": key.prefix,
             "status": "active" if key.live else "revoked", "created_at": isoformat(key.created_at),
             "revoked_at": isoformat(key.revoked_at) if key.revoked_at else None, "revoked_by": key.revoked_by,
@@ -32,7 +65,7 @@ def issue_key(uow: UnitOfWork, deps: Deps, merchant_id: str, name: str) -> tuple
     return key, secret
 
 
-def _adopt_caller(uow: UnitOfWork, deps: Deps, merchant_id: str, caller: c.KeyCaller | None) -> None:
+def _adopt_caller(uow: UnitOfWork, deps: Deps, merchant_id: str, caller: KeyCaller | None) -> None:
     # A key issued before the registry verifies, but nothing lists it: record it the first time it
     # manages keys, so the merchant sees it and can revoke it.
     if caller is not None and uow.api_keys.get(caller.key_id) is None:
@@ -44,7 +77,7 @@ def _merchant_exists(uow: UnitOfWork, merchant_id: str) -> None:
         raise NotFound("No such merchant.")
 
 
-def create_api_key(cmd: c.CreateApiKey, uow: UnitOfWork, deps: Deps) -> dict:
+def create_api_key(cmd: CreateApiKey, uow: UnitOfWork, deps: Deps) -> dict[str, Any]:
     _merchant_exists(uow, cmd.merchant_id)
     _adopt_caller(uow, deps, cmd.merchant_id, cmd.caller)
     key, secret = issue_key(uow, deps, cmd.merchant_id, cmd.name)
@@ -52,7 +85,7 @@ def create_api_key(cmd: c.CreateApiKey, uow: UnitOfWork, deps: Deps) -> dict:
     return {**api_key_view(key, cmd.caller), "api_key": secret}
 
 
-def list_api_keys(cmd: c.ListApiKeys, uow: UnitOfWork, deps: Deps) -> dict:
+def list_api_keys(cmd: ListApiKeys, uow: UnitOfWork, deps: Deps) -> dict[str, Any]:
     _merchant_exists(uow, cmd.merchant_id)
     if cmd.caller is not None and uow.api_keys.get(cmd.caller.key_id) is None:
         _adopt_caller(uow, deps, cmd.merchant_id, cmd.caller)
@@ -60,7 +93,7 @@ def list_api_keys(cmd: c.ListApiKeys, uow: UnitOfWork, deps: Deps) -> dict:
     return {"data": [api_key_view(k, cmd.caller) for k in uow.api_keys.of_merchant(cmd.merchant_id)]}
 
 
-def revoke_api_key(cmd: c.RevokeApiKey, uow: UnitOfWork, deps: Deps) -> dict:
+def revoke_api_key(cmd: RevokeApiKey, uow: UnitOfWork, deps: Deps) -> dict[str, Any]:
     # Locked, so two revocations at once take turns: neither can count the other's key as still
     # live and leave the merchant without one, nor write the denylist row twice.
     keys = uow.api_keys.of_merchant(cmd.merchant_id, lock=True)

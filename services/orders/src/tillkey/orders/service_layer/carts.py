@@ -1,20 +1,95 @@
 """Carts: anyone holding a cart id may change it until checkout; the checkout link fills them too."""
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
 
 from tillkey.orders.domain.carts import Cart
 from tillkey.orders.domain.catalog import Product
 from tillkey.orders.domain.coupons import Coupon, code_key
 from tillkey.orders.domain.errors import DomainError, Gone, Invalid, NotFound
-from tillkey.orders.service_layer import commands as c
 from tillkey.orders.service_layer.ports import Deps, UnitOfWork
 from tillkey.orders.service_layer.views import cart_view
 
 
+# -- commands and queries (plain data, validated for shape at the edge) --
+class _Unset:
+    def __repr__(self) -> str:
+        return "UNSET"
+
+
+UNSET: Any = _Unset()   # "not in the request", as opposed to an explicit null
+
+
+@dataclass(frozen=True)
+class CartLineInput:
+    product_id: str
+    quantity: int
+
+
+@dataclass(frozen=True)
+class CreateCart:
+    lines: list[CartLineInput]
+    currency: str | None = None
+    coupon: str | None = None
+    email: str | None = None
+    return_url: str | None = None
+    custom: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class GetCart:
+    cart_id: str
+
+
+@dataclass(frozen=True)
+class AddCartLine:
+    cart_id: str
+    product_id: str
+    quantity: int
+
+
+@dataclass(frozen=True)
+class UpdateCartLine:
+    cart_id: str
+    line_id: str
+    quantity: int
+
+
+@dataclass(frozen=True)
+class UpdateCart:
+    cart_id: str
+    currency: Any = UNSET       # str, or UNSET
+    coupon: Any = UNSET         # str, None (remove), or UNSET
+
+
+@dataclass(frozen=True)
+class OpenCheckoutLink:
+    """`GET /buy/{product_id}`: put the product in this merchant's cart (the cookie's, or a new one)."""
+
+    product_id: str
+    cart_ids: dict[str, str] = field(default_factory=dict)   # merchant id → cart id, from the cookies
+    quantity: int | None = None         # None: a line already there keeps its quantity, a new one gets 1
+    currency: str | None = None
+    coupon: str | None = None
+    email: str | None = None
+    return_url: str | None = None
+    custom: dict[str, str] = field(default_factory=dict)
+    clear: bool = False
+    locale: str | None = None
+
+
+@dataclass(frozen=True)
+class GetCheckoutPage:
+    """The cart as its checkout page shows it: the cart and its merchant's name."""
+
+    cart_id: str
+
+
 @contextmanager
-def field_prefix(prefix: str):
+def field_prefix(prefix: str) -> Iterator[None]:
     """Name the request field an error is about (`lines.2.quantity`, not just `quantity`)."""
     try:
         yield
@@ -31,7 +106,7 @@ def find_coupon(uow: UnitOfWork, merchant_id: str, code: str) -> Coupon:
 
 
 def show_cart(cart: Cart, uow: UnitOfWork, deps: Deps, products: Mapping[str, Product] | None = None,
-              coupon: Coupon | None = None) -> dict:
+              coupon: Coupon | None = None) -> dict[str, Any]:
     """The cart priced now. `products` (all of its lines') and `coupon` (its coupon) when the caller
     read them already in this transaction: the same rows, not read twice."""
     if products is None:
@@ -57,13 +132,13 @@ def _coupon_fits_currency(uow: UnitOfWork, cart: Cart) -> None:
 
 
 def _save_and_show(cart: Cart, uow: UnitOfWork, deps: Deps, products: Mapping[str, Product] | None = None,
-                   coupon: Coupon | None = None) -> dict:
+                   coupon: Coupon | None = None) -> dict[str, Any]:
     view = show_cart(cart, uow, deps, products, coupon)
     uow.commit()
     return view
 
 
-def create_cart(cmd: c.CreateCart, uow: UnitOfWork, deps: Deps) -> dict:
+def create_cart(cmd: CreateCart, uow: UnitOfWork, deps: Deps) -> dict[str, Any]:
     now = deps.clock.now()
     if not cmd.lines:
         raise Invalid("A cart starts with at least one line.", field="lines")
@@ -86,11 +161,11 @@ def create_cart(cmd: c.CreateCart, uow: UnitOfWork, deps: Deps) -> dict:
     return _save_and_show(cart, uow, deps, products, coupon)
 
 
-def get_cart(cmd: c.GetCart, uow: UnitOfWork, deps: Deps) -> dict:
+def get_cart(cmd: GetCart, uow: UnitOfWork, deps: Deps) -> dict[str, Any]:
     return show_cart(load_cart(uow, cmd.cart_id, lock=False), uow, deps)
 
 
-def get_checkout_page(cmd: c.GetCheckoutPage, uow: UnitOfWork, deps: Deps) -> dict:
+def get_checkout_page(cmd: GetCheckoutPage, uow: UnitOfWork, deps: Deps) -> dict[str, Any]:
     cart = load_cart(uow, cmd.cart_id, lock=False)
     merchant = uow.merchants.get(cart.merchant_id)
     return {**show_cart(cart, uow, deps), "merchant_name": merchant.name if merchant else None,
@@ -98,7 +173,7 @@ def get_checkout_page(cmd: c.GetCheckoutPage, uow: UnitOfWork, deps: Deps) -> di
             "merchant_privacy_url": merchant.privacy_url if merchant else None}
 
 
-def add_cart_line(cmd: c.AddCartLine, uow: UnitOfWork, deps: Deps) -> dict:
+def add_cart_line(cmd: AddCartLine, uow: UnitOfWork, deps: Deps) -> dict[str, Any]:
     cart = load_cart(uow, cmd.cart_id)
     cart.ensure_open()
     product = uow.products.get(cmd.product_id)
@@ -108,27 +183,27 @@ def add_cart_line(cmd: c.AddCartLine, uow: UnitOfWork, deps: Deps) -> dict:
     return _save_and_show(cart, uow, deps)
 
 
-def update_cart_line(cmd: c.UpdateCartLine, uow: UnitOfWork, deps: Deps) -> dict:
+def update_cart_line(cmd: UpdateCartLine, uow: UnitOfWork, deps: Deps) -> dict[str, Any]:
     cart = load_cart(uow, cmd.cart_id)
     cart.set_quantity(cmd.line_id, cmd.quantity, deps.clock.now())
     return _save_and_show(cart, uow, deps)
 
 
-def update_cart(cmd: c.UpdateCart, uow: UnitOfWork, deps: Deps) -> dict:
+def update_cart(cmd: UpdateCart, uow: UnitOfWork, deps: Deps) -> dict[str, Any]:
     cart = load_cart(uow, cmd.cart_id)
     cart.ensure_open()
     now = deps.clock.now()
-    if cmd.currency is not c.UNSET:
+    if cmd.currency is not UNSET:
         cart.change_currency(cmd.currency, uow.products.get_many([ln.product_id for ln in cart.lines]), now)
-    if cmd.coupon is not c.UNSET:
+    if cmd.coupon is not UNSET:
         # Applied after the currency, so an amount_off coupon is checked against the new currency.
         cart.apply_coupon(find_coupon(uow, cart.merchant_id, cmd.coupon) if cmd.coupon is not None else None, now)
-    elif cmd.currency is not c.UNSET:
+    elif cmd.currency is not UNSET:
         _coupon_fits_currency(uow, cart)
     return _save_and_show(cart, uow, deps)
 
 
-def open_checkout_link(cmd: c.OpenCheckoutLink, uow: UnitOfWork, deps: Deps) -> dict:
+def open_checkout_link(cmd: OpenCheckoutLink, uow: UnitOfWork, deps: Deps) -> dict[str, Any]:
     """The checkout link: the product goes into this merchant's open cart (a new one when the
     cookie's cart is gone, another merchant's, or already checked out) with the link's quantity."""
     now = deps.clock.now()

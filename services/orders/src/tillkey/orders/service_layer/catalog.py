@@ -1,16 +1,83 @@
 """Merchants, products and coupons: the merchant's side of the catalog."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
 from tillkey.orders.domain.catalog import Merchant, Product
 from tillkey.orders.domain.coupons import Coupon, code_key
 from tillkey.orders.domain.errors import Conflict, Invalid, NotFound
-from tillkey.orders.service_layer import commands as c
 from tillkey.orders.service_layer.api_keys import default_key
 from tillkey.orders.service_layer.ports import Deps, UnitOfWork
 from tillkey.orders.service_layer.views import coupon_view, product_event, product_view
 
 
-def register_merchant(cmd: c.RegisterMerchant, uow: UnitOfWork, deps: Deps) -> dict:
+# -- commands and queries (plain data, validated for shape at the edge) --
+@dataclass(frozen=True)
+class RegisterMerchant:
+    name: str
+    email: str
+
+
+@dataclass(frozen=True)
+class CreateProduct:
+    merchant_id: str
+    name: str
+    prices: dict[str, int]
+    default_currency: str
+    active: bool = True
+
+
+@dataclass(frozen=True)
+class UpdateProduct:
+    merchant_id: str
+    product_id: str
+    name: str | None = None
+    prices: dict[str, int] | None = None
+    default_currency: str | None = None
+    active: bool | None = None
+
+
+@dataclass(frozen=True)
+class GetProduct:
+    merchant_id: str
+    product_id: str
+
+
+@dataclass(frozen=True)
+class ListProducts:
+    merchant_id: str
+    limit: int = 50
+    cursor: str | None = None
+
+
+@dataclass(frozen=True)
+class CreateCoupon:
+    merchant_id: str
+    code: str
+    percent_off: int | None = None
+    amount_off: dict[str, int] | None = None
+    product_ids: list[str] | None = None
+    expires_at: datetime | None = None
+    max_redemptions: int | None = None
+
+
+@dataclass(frozen=True)
+class ListCoupons:
+    merchant_id: str
+    limit: int = 50
+    cursor: str | None = None
+
+
+@dataclass(frozen=True)
+class UpdateCoupon:
+    merchant_id: str
+    code: str
+    active: bool
+
+
+def register_merchant(cmd: RegisterMerchant, uow: UnitOfWork, deps: Deps) -> dict[str, Any]:
     merchant = Merchant(deps.new_id("mer"), cmd.name, cmd.email, deps.clock.now())
     uow.merchants.add(merchant)
     # Notifications learns the merchant's address from this event, not from a call to us.
@@ -30,7 +97,7 @@ def _own_product(uow: UnitOfWork, merchant_id: str, product_id: str) -> Product:
     return product
 
 
-def create_product(cmd: c.CreateProduct, uow: UnitOfWork, deps: Deps) -> dict:
+def create_product(cmd: CreateProduct, uow: UnitOfWork, deps: Deps) -> dict[str, Any]:
     product = Product.create(deps.new_id("prod"), cmd.merchant_id, cmd.name, cmd.prices, cmd.default_currency,
                              deps.clock.now(), active=cmd.active)
     uow.products.add(product)
@@ -39,7 +106,7 @@ def create_product(cmd: c.CreateProduct, uow: UnitOfWork, deps: Deps) -> dict:
     return product_view(product, deps.orders_public_url)
 
 
-def update_product(cmd: c.UpdateProduct, uow: UnitOfWork, deps: Deps) -> dict:
+def update_product(cmd: UpdateProduct, uow: UnitOfWork, deps: Deps) -> dict[str, Any]:
     product = _own_product(uow, cmd.merchant_id, cmd.product_id)
     if product.update(deps.clock.now(), name=cmd.name, prices=cmd.prices, default_currency=cmd.default_currency,
                       active=cmd.active):
@@ -48,16 +115,16 @@ def update_product(cmd: c.UpdateProduct, uow: UnitOfWork, deps: Deps) -> dict:
     return product_view(product, deps.orders_public_url)
 
 
-def get_product(cmd: c.GetProduct, uow: UnitOfWork, deps: Deps) -> dict:
+def get_product(cmd: GetProduct, uow: UnitOfWork, deps: Deps) -> dict[str, Any]:
     return product_view(_own_product(uow, cmd.merchant_id, cmd.product_id), deps.orders_public_url)
 
 
-def list_products(cmd: c.ListProducts, uow: UnitOfWork, deps: Deps) -> dict:
+def list_products(cmd: ListProducts, uow: UnitOfWork, deps: Deps) -> dict[str, Any]:
     items, cursor = uow.products.page(cmd.merchant_id, cmd.limit, cmd.cursor)
     return {"data": [product_view(p, deps.orders_public_url) for p in items], "next_cursor": cursor}
 
 
-def create_coupon(cmd: c.CreateCoupon, uow: UnitOfWork, deps: Deps) -> dict:
+def create_coupon(cmd: CreateCoupon, uow: UnitOfWork, deps: Deps) -> dict[str, Any]:
     coupon = Coupon.create(cmd.merchant_id, cmd.code, deps.clock.now(), percent_off=cmd.percent_off,
                            amount_off=cmd.amount_off, product_ids=cmd.product_ids, expires_at=cmd.expires_at,
                            max_redemptions=cmd.max_redemptions)
@@ -74,12 +141,12 @@ def create_coupon(cmd: c.CreateCoupon, uow: UnitOfWork, deps: Deps) -> dict:
     return coupon_view(coupon)
 
 
-def list_coupons(cmd: c.ListCoupons, uow: UnitOfWork, deps: Deps) -> dict:
+def list_coupons(cmd: ListCoupons, uow: UnitOfWork, deps: Deps) -> dict[str, Any]:
     items, cursor = uow.coupons.page(cmd.merchant_id, cmd.limit, cmd.cursor)
     return {"data": [coupon_view(x) for x in items], "next_cursor": cursor}
 
 
-def update_coupon(cmd: c.UpdateCoupon, uow: UnitOfWork, deps: Deps) -> dict:
+def update_coupon(cmd: UpdateCoupon, uow: UnitOfWork, deps: Deps) -> dict[str, Any]:
     coupon = uow.coupons.get(cmd.merchant_id, code_key(cmd.code))
     if coupon is None:
         raise NotFound("No such coupon.")

@@ -1,20 +1,68 @@
 """Checkout (cart → order) and reading orders."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 from urllib.parse import quote
 
 from tillkey.contracts import PAYMENT_METHOD_CODES
 from tillkey.orders.domain.coupons import code_key
 from tillkey.orders.domain.errors import Invalid, NotFound
 from tillkey.orders.domain.orders import Customer, Order
-from tillkey.orders.service_layer import commands as c
-from tillkey.orders.service_layer.access import ensure_may, visible_order
-from tillkey.orders.service_layer.ports import Deps, UnitOfWork
+from tillkey.orders.service_layer.access import Viewer, ensure_may, visible_order
+from tillkey.orders.service_layer.ports import Deps, OrderFilter, UnitOfWork
 from tillkey.orders.service_layer.views import order_view
 from tillkey.platform.credentials import make_order_token
 
 
-def checkout(cmd: c.Checkout, uow: UnitOfWork, deps: Deps) -> dict:
+# -- commands and queries (plain data, validated for shape at the edge) --
+@dataclass(frozen=True)
+class CustomerInput:
+    email: str
+    first_name: str
+    last_name: str
+    country: str
+    company: str | None = None
+    vat_id: str | None = None
+    locale: str | None = None
+
+
+@dataclass(frozen=True)
+class Checkout:
+    cart_id: str
+    customer: CustomerInput
+    payment_method: str
+    terms_accepted: bool
+    personal_data_accepted: bool
+
+
+@dataclass(frozen=True)
+class GetOrder:
+    order_id: str
+    viewer: Viewer
+
+
+@dataclass(frozen=True)
+class ListOrders:
+    viewer: Viewer
+    status: str | None = None
+    delivery_status: str | None = None
+    email: str | None = None
+    created_from: datetime | None = None
+    created_before: datetime | None = None
+    limit: int = 50
+    cursor: str | None = None
+
+
+@dataclass(frozen=True)
+class GetPaymentUrl:
+    """The payment page of an order (the checkout page sends a checked-out cart's customer there)."""
+
+    order_id: str
+
+
+def checkout(cmd: Checkout, uow: UnitOfWork, deps: Deps) -> dict[str, Any]:
     if not cmd.terms_accepted:
         raise Invalid("The sales terms must be accepted.", field="consents.terms", code="consent_missing")
     if not cmd.personal_data_accepted:
@@ -59,20 +107,20 @@ def payment_url(deps: Deps, order_id: str) -> str:
     return f"{deps.payments_public_url.rstrip('/')}/pay/{order_id}?token={quote(token)}"
 
 
-def get_payment_url(cmd: c.GetPaymentUrl, uow: UnitOfWork, deps: Deps) -> str:
+def get_payment_url(cmd: GetPaymentUrl, uow: UnitOfWork, deps: Deps) -> str:
     return payment_url(deps, cmd.order_id)
 
 
-def get_order(cmd: c.GetOrder, uow: UnitOfWork, deps: Deps) -> dict:
+def get_order(cmd: GetOrder, uow: UnitOfWork, deps: Deps) -> dict[str, Any]:
     return order_view(visible_order(uow, cmd.order_id, cmd.viewer))
 
 
-def list_orders(cmd: c.ListOrders, uow: UnitOfWork, deps: Deps) -> dict:
+def list_orders(cmd: ListOrders, uow: UnitOfWork, deps: Deps) -> dict[str, Any]:
     """A merchant's own orders; support (admin) every merchant's, to find a customer's by email."""
     ensure_may(cmd.viewer, "list", "admin", "merchant")
     if cmd.created_from is not None and cmd.created_before is not None and cmd.created_before <= cmd.created_from:
         raise Invalid("created_to is before created_from: no order can match.", field="created_to")
     merchant = None if cmd.viewer.kind == "admin" else cmd.viewer.merchant_id
-    which = c.OrderFilter(merchant, cmd.status, cmd.delivery_status, cmd.email, cmd.created_from, cmd.created_before)
+    which = OrderFilter(merchant, cmd.status, cmd.delivery_status, cmd.email, cmd.created_from, cmd.created_before)
     items, cursor = uow.orders.page(which, cmd.limit, cmd.cursor)
     return {"data": [order_view(o) for o in items], "next_cursor": cursor}

@@ -8,12 +8,10 @@ handler locks the order's row, so it never overwrites a concurrent cancel, delet
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from datetime import datetime
-from typing import cast
 
 from tillkey.contracts import Envelope
-from tillkey.messaging import InboxHandler, PermanentError, RetryLater
+from tillkey.messaging import PermanentError, RetryLater
 from tillkey.orders.domain.errors import Conflict, NotFound
 from tillkey.orders.domain.orders import Order
 from tillkey.orders.domain.refunds import settle_refund
@@ -109,21 +107,3 @@ def payment_refunded(event: Envelope, uow: UnitOfWork, deps: Deps) -> None:
 
 def refund_failed(event: Envelope, uow: UnitOfWork, deps: Deps) -> None:
     _settle(event, uow, deps, succeeded=False)
-
-
-def _declared(name: str, handle: Callable[[Envelope, UnitOfWork, Deps], None]) -> InboxHandler:
-    """InboxHandler(name, handle) for orders' handlers, which take deps too: bootstrap binds them
-    (bootstrap._with_deps) before the dispatcher calls them as (event, uow)."""
-    # cast: InboxHandler annotates `handle` as the dispatcher calls it, (event, uow); this table holds
-    # them before bootstrap binds deps, which its annotation cannot say (tillkey.messaging.dispatch.Handler).
-    return InboxHandler(name, cast(Callable[[Envelope, object], object], handle))
-
-
-EVENT_HANDLERS = {
-    "payment.succeeded": [_declared("payment_succeeded", payment_succeeded)],
-    "payment.failed": [_declared("payment_failed", payment_failed)],
-    "product.delivered": [_declared("product_delivered", product_delivered)],
-    "license.requested": [_declared("license_requested", license_requested)],
-    "payment.refunded": [_declared("payment_refunded", payment_refunded)],
-    "refund.failed": [_declared("refund_failed", refund_failed)],
-}

@@ -1,38 +1,95 @@
-"""The one table of use cases: command or query type → handler."""
+"""The service's one table of handlers: command or query type → handler (HANDLERS), and event type →
+the handlers that react to it, each under the stable name the inbox records (EVENT_HANDLERS)."""
 from __future__ import annotations
 
-from tillkey.orders.service_layer import api_keys, carts, catalog, checkout, lifecycle, merchant_settings, support
-from tillkey.orders.service_layer import commands as c
+from collections.abc import Callable
+from typing import cast
+
+from tillkey.contracts import Envelope
+from tillkey.messaging import InboxHandler
+from tillkey.orders.service_layer import (
+    api_keys,
+    carts,
+    catalog,
+    checkout,
+    events,
+    lifecycle,
+    merchant_settings,
+    support,
+)
+from tillkey.orders.service_layer.api_keys import CreateApiKey, ListApiKeys, RevokeApiKey
+from tillkey.orders.service_layer.carts import (
+    AddCartLine,
+    CreateCart,
+    GetCart,
+    GetCheckoutPage,
+    OpenCheckoutLink,
+    UpdateCart,
+    UpdateCartLine,
+)
+from tillkey.orders.service_layer.catalog import (
+    CreateCoupon,
+    CreateProduct,
+    GetProduct,
+    ListCoupons,
+    ListProducts,
+    RegisterMerchant,
+    UpdateCoupon,
+    UpdateProduct,
+)
+from tillkey.orders.service_layer.checkout import Checkout, GetOrder, GetPaymentUrl, ListOrders
+from tillkey.orders.service_layer.lifecycle import DeleteExpiredOrders, RemindUnpaidOrders
+from tillkey.orders.service_layer.merchant_settings import GetMerchant, UpdateMerchant
+from tillkey.orders.service_layer.ports import Deps, UnitOfWork
+from tillkey.orders.service_layer.support import CancelOrder, GetOrderPage, RefundOrder, ResendLicenses
 
 HANDLERS = {
-    c.RegisterMerchant: catalog.register_merchant,
-    c.GetMerchant: merchant_settings.get_merchant,
-    c.UpdateMerchant: merchant_settings.update_merchant,
-    c.CreateApiKey: api_keys.create_api_key,
-    c.ListApiKeys: api_keys.list_api_keys,
-    c.RevokeApiKey: api_keys.revoke_api_key,
-    c.CreateProduct: catalog.create_product,
-    c.UpdateProduct: catalog.update_product,
-    c.GetProduct: catalog.get_product,
-    c.ListProducts: catalog.list_products,
-    c.CreateCoupon: catalog.create_coupon,
-    c.ListCoupons: catalog.list_coupons,
-    c.UpdateCoupon: catalog.update_coupon,
-    c.CreateCart: carts.create_cart,
-    c.GetCart: carts.get_cart,
-    c.GetCheckoutPage: carts.get_checkout_page,
-    c.GetPaymentUrl: checkout.get_payment_url,
-    c.AddCartLine: carts.add_cart_line,
-    c.UpdateCartLine: carts.update_cart_line,
-    c.UpdateCart: carts.update_cart,
-    c.OpenCheckoutLink: carts.open_checkout_link,
-    c.Checkout: checkout.checkout,
-    c.GetOrder: checkout.get_order,
-    c.ListOrders: checkout.list_orders,
-    c.CancelOrder: support.cancel_order,
-    c.RefundOrder: support.refund_order,
-    c.ResendLicenses: support.resend_licenses,
-    c.GetOrderPage: support.get_order_page,
-    c.RemindUnpaidOrders: lifecycle.remind_unpaid_orders,
-    c.DeleteExpiredOrders: lifecycle.delete_expired_orders,
+    RegisterMerchant: catalog.register_merchant,
+    GetMerchant: merchant_settings.get_merchant,
+    UpdateMerchant: merchant_settings.update_merchant,
+    CreateApiKey: api_keys.create_api_key,
+    ListApiKeys: api_keys.list_api_keys,
+    RevokeApiKey: api_keys.revoke_api_key,
+    CreateProduct: catalog.create_product,
+    UpdateProduct: catalog.update_product,
+    GetProduct: catalog.get_product,
+    ListProducts: catalog.list_products,
+    CreateCoupon: catalog.create_coupon,
+    ListCoupons: catalog.list_coupons,
+    UpdateCoupon: catalog.update_coupon,
+    CreateCart: carts.create_cart,
+    GetCart: carts.get_cart,
+    GetCheckoutPage: carts.get_checkout_page,
+    GetPaymentUrl: checkout.get_payment_url,
+    AddCartLine: carts.add_cart_line,
+    UpdateCartLine: carts.update_cart_line,
+    UpdateCart: carts.update_cart,
+    OpenCheckoutLink: carts.open_checkout_link,
+    Checkout: checkout.checkout,
+    GetOrder: checkout.get_order,
+    ListOrders: checkout.list_orders,
+    CancelOrder: support.cancel_order,
+    RefundOrder: support.refund_order,
+    ResendLicenses: support.resend_licenses,
+    GetOrderPage: support.get_order_page,
+    RemindUnpaidOrders: lifecycle.remind_unpaid_orders,
+    DeleteExpiredOrders: lifecycle.delete_expired_orders,
+}
+
+
+def _declared(name: str, handle: Callable[[Envelope, UnitOfWork, Deps], None]) -> InboxHandler:
+    """InboxHandler(name, handle) for orders' handlers, which take deps too: bootstrap binds them
+    (bootstrap._with_deps) before the dispatcher calls them as (event, uow)."""
+    # cast: InboxHandler annotates `handle` as the dispatcher calls it, (event, uow); this table holds
+    # them before bootstrap binds deps, which its annotation cannot say (tillkey.messaging.dispatch.Handler).
+    return InboxHandler(name, cast(Callable[[Envelope, object], object], handle))
+
+
+EVENT_HANDLERS = {
+    "payment.succeeded": [_declared("payment_succeeded", events.payment_succeeded)],
+    "payment.failed": [_declared("payment_failed", events.payment_failed)],
+    "product.delivered": [_declared("product_delivered", events.product_delivered)],
+    "license.requested": [_declared("license_requested", events.license_requested)],
+    "payment.refunded": [_declared("payment_refunded", events.payment_refunded)],
+    "refund.failed": [_declared("refund_failed", events.refund_failed)],
 }

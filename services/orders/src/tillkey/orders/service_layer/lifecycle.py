@@ -6,14 +6,28 @@ order's own guard, so two schedulers never remind or delete one order twice.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 
-from tillkey.orders.service_layer import commands as c
 from tillkey.orders.service_layer.ports import Deps, UnitOfWork
 from tillkey.orders.service_layer.support import release_coupon
 
 
-def remind_unpaid_orders(cmd: c.RemindUnpaidOrders, uow: UnitOfWork, deps: Deps) -> int:
+# -- commands (plain data, validated for shape at the edge) --
+@dataclass(frozen=True)
+class RemindUnpaidOrders:
+    after: float        # seconds since the order was placed (UNPAID_REMINDER_AFTER)
+    ttl: float          # UNPAID_ORDER_TTL: no reminder for an order about to be deleted
+    limit: int = 100
+
+
+@dataclass(frozen=True)
+class DeleteExpiredOrders:
+    ttl: float
+    limit: int = 100
+
+
+def remind_unpaid_orders(cmd: RemindUnpaidOrders, uow: UnitOfWork, deps: Deps) -> int:
     """Emit the reminders due now; the number of orders claimed (a full batch: call again)."""
     now, after, ttl = deps.clock.now(), timedelta(seconds=cmd.after), timedelta(seconds=cmd.ttl)
     claimed = uow.orders.claim_unpaid(now - after, cmd.limit, unreminded=True, created_after=now - ttl)
@@ -25,7 +39,7 @@ def remind_unpaid_orders(cmd: c.RemindUnpaidOrders, uow: UnitOfWork, deps: Deps)
     return len(claimed)
 
 
-def delete_expired_orders(cmd: c.DeleteExpiredOrders, uow: UnitOfWork, deps: Deps) -> int:
+def delete_expired_orders(cmd: DeleteExpiredOrders, uow: UnitOfWork, deps: Deps) -> int:
     """Delete the unpaid orders past their TTL: personal data erased, amounts and lines kept."""
     now, ttl = deps.clock.now(), timedelta(seconds=cmd.ttl)
     claimed = uow.orders.claim_unpaid(now - ttl, cmd.limit)

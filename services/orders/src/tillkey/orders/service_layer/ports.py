@@ -12,9 +12,22 @@ from tillkey.orders.domain.catalog import Merchant, Product
 from tillkey.orders.domain.coupons import Coupon
 from tillkey.orders.domain.orders import Order
 from tillkey.orders.domain.refunds import Refund
-from tillkey.orders.service_layer.commands import OrderFilter
 
-Page = tuple[list, str | None]   # items newest first, and the cursor of the next page (or None)
+
+# -- what an order list is narrowed to (part of ListOrders, read by OrderRepository.page) --
+@dataclass(frozen=True)
+class OrderFilter:
+    """What an order list is narrowed to; None is "any"."""
+
+    merchant_id: str | None = None      # None: every merchant's (support)
+    status: str | None = None
+    delivery_status: str | None = None
+    email: str | None = None            # exact, ignoring case
+    created_from: datetime | None = None      # inclusive
+    created_before: datetime | None = None    # exclusive
+
+
+Page = tuple[list[Any], str | None]   # items newest first, and the cursor of the next page (or None)
 
 
 class Clock(Protocol):
@@ -115,6 +128,6 @@ class UnitOfWork(Protocol):
     refunds: RefundRepository
 
     def __enter__(self) -> UnitOfWork: ...
-    def __exit__(self, *exc_info) -> None: ...
+    def __exit__(self, *exc_info: object) -> None: ...
     def commit(self) -> None: ...
     def emit(self, type: str, data: dict[str, Any], version: int = 1) -> Any: ...

@@ -1,17 +1,47 @@
 """Support actions and the customer's order page: cancel, refund, resend licenses (docs/architecture.md §2.5–2.7)."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from tillkey.orders.domain.coupons import code_key
 from tillkey.orders.domain.errors import Conflict
 from tillkey.orders.domain.orders import NOT_PAID, Order
 from tillkey.orders.domain.refunds import Refund, amount_to_refund
-from tillkey.orders.service_layer import commands as c
-from tillkey.orders.service_layer.access import ensure_may, visible_order
+from tillkey.orders.service_layer.access import Viewer, ensure_may, visible_order
 from tillkey.orders.service_layer.checkout import payment_url
 from tillkey.orders.service_layer.ports import Deps, UnitOfWork
 from tillkey.orders.service_layer.views import order_page_view, order_view, refund_view
+
+
+# -- commands and queries (plain data, validated for shape at the edge) --
+@dataclass(frozen=True)
+class CancelOrder:
+    order_id: str
+    viewer: Viewer
+    reason: str
+
+
+@dataclass(frozen=True)
+class RefundOrder:
+    order_id: str
+    viewer: Viewer
+    reason: str
+    amount: int | None = None       # None: all that is left
+
+
+@dataclass(frozen=True)
+class ResendLicenses:
+    order_id: str
+    viewer: Viewer
+
+
+@dataclass(frozen=True)
+class GetOrderPage:
+    order_id: str
+    viewer: Viewer
+
 
 # How soon a customer may have the licenses emailed again (support and the merchant are not limited).
 RESEND_COOLDOWN = timedelta(seconds=60)
@@ -25,7 +55,7 @@ def release_coupon(uow: UnitOfWork, order: Order) -> None:
         uow.coupons.release(order.merchant_id, code_key(order.coupon_code))
 
 
-def cancel_order(cmd: c.CancelOrder, uow: UnitOfWork, deps: Deps) -> dict:
+def cancel_order(cmd: CancelOrder, uow: UnitOfWork, deps: Deps) -> dict[str, Any]:
     # Locked: a payment.succeeded being applied right now either wins first (409 here) or waits.
     order = visible_order(uow, cmd.order_id, cmd.viewer, lock=True)
     ensure_may(cmd.viewer, "cancel", "admin")
@@ -38,7 +68,7 @@ def cancel_order(cmd: c.CancelOrder, uow: UnitOfWork, deps: Deps) -> dict:
     return order_view(order)
 
 
-def refund_order(cmd: c.RefundOrder, uow: UnitOfWork, deps: Deps) -> dict:
+def refund_order(cmd: RefundOrder, uow: UnitOfWork, deps: Deps) -> dict[str, Any]:
     order = visible_order(uow, cmd.order_id, cmd.viewer)
     ensure_may(cmd.viewer, "refund", "admin", "merchant")
     for _ in range(_RESERVE_ATTEMPTS):
@@ -60,7 +90,7 @@ def refund_order(cmd: c.RefundOrder, uow: UnitOfWork, deps: Deps) -> dict:
     return refund_view(refund)
 
 
-def resend_licenses(cmd: c.ResendLicenses, uow: UnitOfWork, deps: Deps) -> dict:
+def resend_licenses(cmd: ResendLicenses, uow: UnitOfWork, deps: Deps) -> dict[str, Any]:
     order = visible_order(uow, cmd.order_id, cmd.viewer, lock=True)
     ensure_may(cmd.viewer, "resend the licenses of", "admin", "merchant", "customer")
     cooldown = RESEND_COOLDOWN if cmd.viewer.kind == "customer" else None
@@ -74,7 +104,7 @@ def resend_licenses(cmd: c.ResendLicenses, uow: UnitOfWork, deps: Deps) -> dict:
     return {"order_id": order.order_id, "status": "pending", "lines": len(lines)}
 
 
-def get_order_page(cmd: c.GetOrderPage, uow: UnitOfWork, deps: Deps) -> dict:
+def get_order_page(cmd: GetOrderPage, uow: UnitOfWork, deps: Deps) -> dict[str, Any]:
     order = visible_order(uow, cmd.order_id, cmd.viewer)
     page = order_page_view(order)
     page["payment_url"] = payment_url(deps, order.order_id) if order.status == NOT_PAID else None

@@ -5,6 +5,8 @@ cannot drift apart (docs/integration.md, "Webhooks": the event carries the order
 """
 from __future__ import annotations
 
+from typing import Any
+
 from tillkey.orders.domain.carts import Cart, Quote
 from tillkey.orders.domain.catalog import Product
 from tillkey.orders.domain.coupons import Coupon
@@ -13,7 +15,7 @@ from tillkey.orders.domain.refunds import Refund
 from tillkey.platform.clock import isoformat
 
 
-def product_view(product: Product, orders_public_url: str) -> dict:
+def product_view(product: Product, orders_public_url: str) -> dict[str, Any]:
     return {
         "product_id": product.product_id,
         "merchant_id": product.merchant_id,
@@ -27,13 +29,13 @@ def product_view(product: Product, orders_public_url: str) -> dict:
     }
 
 
-def product_event(product: Product) -> dict:
+def product_event(product: Product) -> dict[str, Any]:
     """`product.created` / `product.updated`: what the other services keep (owner, name, prices)."""
     return {"product_id": product.product_id, "merchant_id": product.merchant_id, "name": product.name,
             "active": product.active, "prices": dict(product.prices)}
 
 
-def coupon_view(coupon: Coupon) -> dict:
+def coupon_view(coupon: Coupon) -> dict[str, Any]:
     return {
         "code": coupon.code,
         "percent_off": coupon.percent_off,
@@ -47,7 +49,7 @@ def coupon_view(coupon: Coupon) -> dict:
     }
 
 
-def cart_view(cart: Cart, quote: Quote, orders_public_url: str) -> dict:
+def cart_view(cart: Cart, quote: Quote, orders_public_url: str) -> dict[str, Any]:
     return {
         "cart_id": cart.cart_id,
         "merchant_id": cart.merchant_id,
@@ -74,7 +76,7 @@ def cart_view(cart: Cart, quote: Quote, orders_public_url: str) -> dict:
     }
 
 
-def order_view(order: Order) -> dict:
+def order_view(order: Order) -> dict[str, Any]:
     c = order.customer
     return {
         "order_id": order.order_id,
@@ -102,7 +104,7 @@ def order_view(order: Order) -> dict:
     }
 
 
-def order_page_view(order: Order) -> dict:
+def order_page_view(order: Order) -> dict[str, Any]:
     """The customer's order page: the order plus what only its customer sees (each line's licenses)."""
     view = order_view(order)
     by_id = {line.line_id: line for line in order.lines}
@@ -115,7 +117,7 @@ def order_page_view(order: Order) -> dict:
     return view
 
 
-def refund_view(refund: Refund) -> dict:
+def refund_view(refund: Refund) -> dict[str, Any]:
     return {
         "refund_id": refund.refund_id,
         "order_id": refund.order_id,
