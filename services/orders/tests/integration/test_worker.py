@@ -24,7 +24,7 @@ def test_readyz_with_database_and_broker(app, settings, amqp_url):
 
 def test_worker_runs_consumer_relay_and_scheduler(settings):
     workers = build_workers(settings)
-    assert list(workers) == ["consumer", "relay", "scheduler", "dead-letters"]
+    assert list(workers) == ["consumer", "relay", "scheduler", "dead-letters", "inbox-retention"]
     assert isinstance(workers["relay"], OutboxRelay)
     assert isinstance(workers["consumer"], Consumer) and isinstance(workers["scheduler"], LifecycleScheduler)
     assert set(workers["consumer"].topology.routing_keys) == {

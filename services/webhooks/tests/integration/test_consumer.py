@@ -67,7 +67,7 @@ def test_worker_command_loops_deliver_and_relay_the_disabled_event(wiring, recei
                      headers=auth()).get_json()
     probe = bind_probe(settings.amqp_url, "webhook_endpoint.disabled")
     loops = build_workers(settings, service_name=name, retry_delays=FAST_RETRIES)
-    assert set(loops) == {"consumer", "relay", "delivery", "dead-letters"}
+    assert set(loops) == {"consumer", "relay", "delivery", "dead-letters", "inbox-retention"}
     declare_fresh(settings.amqp_url, loops["consumer"].topology)
     created = sample_envelope("order.created")
     with running(**loops):

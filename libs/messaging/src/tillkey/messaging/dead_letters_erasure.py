@@ -37,6 +37,7 @@ from tillkey.messaging.consumer import REASON_HEADER
 from tillkey.messaging.dead_letters_retention import DeadLetterRetention
 from tillkey.messaging.dead_letters_sweep import each_queue
 from tillkey.messaging.dispatch import InboxDispatcher, InboxHandler
+from tillkey.messaging.inbox_retention import inbox_retention
 from tillkey.messaging.topology import QueueTopology
 
 log = logging.getLogger(__name__)
@@ -134,17 +135,22 @@ DEFAULT_RETENTION = "30d"
 def dead_letter_care(amqp_url: str, topology: QueueTopology, dispatcher, environ: Mapping[str, str] | None = None
                      ) -> dict:
     """For a worker's `build_workers`: installs the eraser on `dispatcher` (after the service's own
-    order.deleted handlers) and returns the retention loop to run beside the consumer, which sweeps
-    every tenth of `DEAD_LETTER_RETENTION` but at least every second and at most every hour."""
+    order.deleted handlers) and returns the retention loops to run beside the consumer: dead letters
+    swept every tenth of `DEAD_LETTER_RETENTION` but at least every second and at most every hour,
+    and inbox rows deleted after `INBOX_RETENTION` (inbox_retention), checked as often."""
     import os
 
     from tillkey.platform.config import parse_duration
 
     environ = os.environ if environ is None else environ
     retention = parse_duration(environ.get("DEAD_LETTER_RETENTION", "30d") or DEFAULT_RETENTION)
+    inbox_setting = environ.get("INBOX_RETENTION") or None
+    kept = inbox_retention(retention, max(topology.retry_delays, default=0.0),
+                           parse_duration(inbox_setting) if inbox_setting else None)
     inbox = dispatcher
     while not isinstance(inbox, InboxDispatcher):
         inbox = inbox.dispatcher  # a service's wrapper around it (payments' follow-ups)
     inbox.handlers = with_dead_letter_erasure(inbox.handlers, DeadLetterEraser(amqp_url, topology))
-    return {"dead-letters": DeadLetterRetention(amqp_url, topology, retention,
-                                                interval=min(3600.0, max(1.0, retention / 10)))}
+    interval = min(3600.0, max(1.0, retention / 10))
+    return {"dead-letters": DeadLetterRetention(amqp_url, topology, retention, interval=interval),
+            "inbox-retention": inbox.retention(topology.service, kept, interval=interval)}

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from tillkey.contracts import Envelope
 from tillkey.messaging.handling import InboxHandler, derived_name
+from tillkey.messaging.inbox_retention import InboxRetention
 from tillkey.platform import correlation, metrics, tracing
 
 log = logging.getLogger(__name__)
@@ -73,6 +74,10 @@ class InboxDispatcher:
     @property
     def event_types(self) -> list[str]:
         return sorted(self.handlers)
+
+    def retention(self, service: str, retention: float, interval: float) -> InboxRetention:
+        """The loop that deletes this inbox's rows older than `retention` seconds (inbox_retention)."""
+        return InboxRetention(service, self._uow_factory, self._inbox, retention, interval=interval)
 
     def __call__(self, envelope: Envelope) -> None:
         for handler in self.handlers.get(envelope.type, ()):

@@ -20,9 +20,11 @@ def define_outbox(metadata: MetaData) -> Table:
 
 def define_inbox(metadata: MetaData) -> Table:
     # One row per (message, handler): a redelivered message finds its row and has no second effect.
+    # Rows older than INBOX_RETENTION are deleted oldest first (inbox_retention), by the index.
     return Table(
         "inbox", metadata,
         Column("message_id", String(64), primary_key=True),
         Column("handler", String(128), primary_key=True),
         Column("processed_at", DateTime(timezone=True), nullable=False),
+        Index("ix_inbox_processed_at", "processed_at"),
     )
