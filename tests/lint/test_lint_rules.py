@@ -34,3 +34,25 @@ def test_mypy_refuses_a_type_error_with_the_repository_settings(tmp_path):
                            "--cache-dir", str(tmp_path / "cache"), str(path)],
                           capture_output=True, text=True, timeout=120, cwd=ROOT)
     assert done.returncode == 1 and "[arg-type]" in done.stdout, done.stdout + done.stderr
+
+
+@pytest.mark.parametrize("layer", ["domain", "service_layer"])
+def test_mypy_is_strict_on_every_domain_and_service_layer(tmp_path, layer):
+    """An untyped function and a bare generic pass in an adapter but fail in a domain or service layer."""
+    def write(part: str) -> Path:
+        package = tmp_path / "tillkey" / "fixturesvc" / part
+        package.mkdir(parents=True)
+        (package / "__init__.py").write_text("")
+        (package / "rules.py").write_text("def price(amount):\n    return amount\n\n\n"
+                                          "def totals() -> dict:\n    return {}\n")
+        return package / "rules.py"
+
+    strict, lax = write(layer), write("adapters")
+    done = subprocess.run([str(BIN / "mypy"), "--config-file", str(ROOT / "pyproject.toml"),
+                           "--cache-dir", str(tmp_path / "cache"), str(strict), str(lax)],
+                          capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    errors = [line for line in done.stdout.splitlines() if ": error:" in line]
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert all(f"/{layer}/rules.py" in line for line in errors), done.stdout
+    assert any("[no-untyped-def]" in line for line in errors) and any("[type-arg]" in line for line in errors), \
+        done.stdout
