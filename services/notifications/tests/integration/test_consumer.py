@@ -74,23 +74,25 @@ def test_the_consumer_hands_queued_emails_to_the_sender_without_a_claim(service,
 
     from tillkey.notifications.bootstrap import build_workers
     from tillkey.notifications.service_layer import sending
+    from tillkey.notifications.service_layer.handlers import HANDLERS
 
     def sent():
         return REGISTRY.get_sample_value("tillkey_emails_sent_total", {"outcome": "sent"}) or 0
 
     before = sent()
-    monkeypatch.setattr(sending, "claim", lambda *args: [])  # the poll finds nothing: only the hand-over sends
+    # The poll finds nothing: only the hand-over sends.
+    monkeypatch.setitem(HANDLERS, sending.ClaimDueEmails, lambda *args: [])
     loops = build_workers(settings)
     declare_fresh(settings.amqp_url, loops["consumer"].topology)
     with running(**loops):
         for type in ("merchant.registered", "order.created", "payment.succeeded"):
             publish(settings.amqp_url, sample_envelope(type))
         emails = smtp_sink.wait_for(1, timeout=20, settle=0.5)
-        wait_until(lambda: _statuses(loops["mail"]) == ["sent"], what="the sent email recorded")
+        wait_until(lambda: _statuses(service) == ["sent"], what="the sent email recorded")
     assert [e.subject for e in emails] == ["Payment received for your order ord_3Hq8ZrW2mNp5"]
     assert sent() == before + 1  # counted once, as sent
 
 
-def _statuses(mail) -> list[str]:
-    with mail._uow_factory() as uow:  # noqa: SLF001
+def _statuses(service) -> list[str]:
+    with service.uow_factory() as uow:
         return [m.status for m in uow.messages.of_order(ORDER)]

@@ -74,7 +74,7 @@ def test_a_crash_after_the_server_accepted_resends_with_the_same_message_id(serv
     known_customer(service)
     feed(service, "payment.succeeded")
     # The sender claims with a short lease, the server accepts, and the process dies before recording.
-    [email] = sending.claim(service.uow_factory(), 10, timedelta(seconds=0.3), service.deps.clock)
+    [email] = service.handle(sending.ClaimDueEmails(10, timedelta(seconds=0.3)))
     service.mailer.send(email)
     assert rows(service)[0].status == "queued"
     with running(mail=build_mail_sender(service)):  # the restarted worker, once the lease ran out

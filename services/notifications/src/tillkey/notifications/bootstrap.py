@@ -93,10 +93,10 @@ def _with_deps(handler: InboxHandler, deps: Deps) -> InboxHandler:
 
 
 def build_mail_sender(service: Notifications, *, sleep_until_due: bool = False) -> MailSender:
-    """The sender loop (adapters/mail_sender.py) over the service's unit of work, mailer and clock."""
+    """The sender loop (adapters/mail_sender.py): the service's commands, its mailer."""
     settings = service.settings
     longest = getattr(service.mailer, "longest_send", 2 * settings.smtp_timeout + 1)
-    return MailSender(service.uow_factory, service.mailer, clock=service.deps.clock, schedule=settings.retry_schedule,
+    return MailSender(service.handle, service.mailer, schedule=settings.retry_schedule,
                       give_up_after=settings.give_up_after, longest_send=longest,
                       poll_interval=settings.sender_poll_interval, sleep_until_due=sleep_until_due)
 

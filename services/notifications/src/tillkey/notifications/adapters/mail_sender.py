@@ -11,20 +11,21 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 from tillkey.notifications.service_layer import sending
-from tillkey.notifications.service_layer.ports import Clock, Mailer, MailRejected, MailTransient, OutgoingEmail
+from tillkey.notifications.service_layer.ports import Mailer, MailRejected, MailTransient, OutgoingEmail
 from tillkey.platform.polling import PollingWorker
 
 log = logging.getLogger(__name__)
+_UNTIL_DUE = sending.GetSecondsUntilDue()
 
 
 class MailSender(PollingWorker):
-    def __init__(self, uow_factory: Callable, mailer: Mailer, *, clock: Clock, schedule: tuple[float, ...],
+    def __init__(self, handle: Callable[[Any], Any], mailer: Mailer, *, schedule: tuple[float, ...],
                  give_up_after: float, longest_send: float, threads: int = 2, poll_interval: float = 0.5,
                  sleep_until_due: bool = False):
-        self._uow_factory = uow_factory
-        self._clock = clock
+        self._handle = handle  # the service's: runs a command of service_layer/sending.py in its own unit of work
         self._mailer = mailer
         self._schedule = schedule
         self._give_up_after = timedelta(seconds=give_up_after)
@@ -39,7 +40,8 @@ class MailSender(PollingWorker):
                          next_due=self._seconds_until_due if sleep_until_due else None)
 
     def _seconds_until_due(self) -> float | None:
-        return sending.seconds_until_due(self._uow_factory(), self._clock)
+        due: float | None = self._handle(_UNTIL_DUE)
+        return due
 
     @property
     def lease(self) -> timedelta:
@@ -51,7 +53,8 @@ class MailSender(PollingWorker):
         self.take(emails, start_within=self._lease.total_seconds() - self._longest_send - 10)
 
     def claim(self, free: int) -> list[OutgoingEmail]:
-        return sending.claim(self._uow_factory(), free, self._lease, self._clock)
+        emails: list[OutgoingEmail] = self._handle(sending.ClaimDueEmails(free, self._lease))
+        return emails
 
     def send(self, email: OutgoingEmail) -> sending.Outcome:
         """The SMTP call only; the loop records outcomes in batches (and again if the database is away)."""
@@ -68,8 +71,7 @@ class MailSender(PollingWorker):
         return sending.Outcome(email.message_id)
 
     def record(self, outcomes: list[sending.Outcome]) -> None:
-        sending.record_outcomes(self._uow_factory(), outcomes, schedule=self._schedule,
-                                give_up_after=self._give_up_after, clock=self._clock)
+        self._handle(sending.RecordOutcomes(outcomes, self._schedule, self._give_up_after))
 
     def run_once(self, limit: int = 10) -> bool:
         """One poll on the caller's thread (tests, tools): claim, send, record. True if there was work."""

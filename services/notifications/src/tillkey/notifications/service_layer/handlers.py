@@ -16,7 +16,7 @@ from typing import Any, cast
 from tillkey.contracts import Envelope
 from tillkey.messaging import InboxHandler, RetryLater
 from tillkey.notifications.domain.model import MerchantContact, OrderLine, OrderRecipient, Product
-from tillkey.notifications.service_layer import emails, views
+from tillkey.notifications.service_layer import emails, sending, views
 from tillkey.notifications.service_layer.ports import Deps, UnitOfWork
 
 
@@ -112,4 +112,8 @@ EVENT_HANDLERS: dict[str, list[InboxHandler]] = {
 HANDLERS: dict[type, Callable[[Any, UnitOfWork, Deps], Any]] = {
     views.GetOrderOwner: views.order_owner,
     views.ListMessages: views.list_messages,
+    # The mail sender's (adapters/mail_sender.py): the SMTP call happens between the two, outside any transaction.
+    sending.ClaimDueEmails: sending.claim,
+    sending.RecordOutcomes: sending.record,
+    sending.GetSecondsUntilDue: sending.seconds_until_due,
 }

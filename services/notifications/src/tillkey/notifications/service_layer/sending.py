@@ -23,30 +23,39 @@ from datetime import UTC, datetime, timedelta
 from typing import cast
 
 from tillkey.notifications.domain.messages import Message
-from tillkey.notifications.service_layer.ports import Clock, OutgoingEmail, UnitOfWork
+from tillkey.notifications.service_layer.ports import Deps, OutgoingEmail, UnitOfWork
 from tillkey.platform import metrics
 from tillkey.platform.clock import seconds_until
 
 log = logging.getLogger(__name__)
 
 
-def claim(uow: UnitOfWork, limit: int, lease: timedelta, clock: Clock) -> list[OutgoingEmail]:
-    with uow:
-        now = clock.now()
-        emails = []
-        messages = uow.messages.claim_due(now, limit)
-        for message in messages:
-            message.claim(now, lease)
-            emails.append(outgoing(message))
-        uow.messages.save_all(messages)
-        uow.commit()
-        return emails
+@dataclass(frozen=True)
+class ClaimDueEmails:
+    limit: int
+    lease: timedelta  # how long the claimed emails are the claiming sender's alone
 
 
-def seconds_until_due(uow: UnitOfWork, clock: Clock) -> float | None:
+def claim(cmd: ClaimDueEmails, uow: UnitOfWork, deps: Deps) -> list[OutgoingEmail]:
+    now = deps.clock.now()
+    emails = []
+    messages = uow.messages.claim_due(now, cmd.limit)
+    for message in messages:
+        message.claim(now, cmd.lease)
+        emails.append(outgoing(message))
+    uow.messages.save_all(messages)
+    uow.commit()
+    return emails
+
+
+@dataclass(frozen=True)
+class GetSecondsUntilDue:
+    pass
+
+
+def seconds_until_due(query: GetSecondsUntilDue, uow: UnitOfWork, deps: Deps) -> float | None:
     """How long the sender may sleep: until the earliest queued message falls due (None: none is)."""
-    with uow:
-        return seconds_until(uow.messages.next_due_at(), clock.now())
+    return seconds_until(uow.messages.next_due_at(), deps.clock.now())
 
 
 def outgoing(message: Message) -> OutgoingEmail:
@@ -65,28 +74,42 @@ class Outcome:
     permanent: bool = False
 
 
-def record_outcomes(uow: UnitOfWork, outcomes: list[Outcome], *, schedule: tuple[float, ...],
-                    give_up_after: timedelta, clock: Clock | None = None) -> None:
-    """Sent, postponed or failed for good: the whole list in one transaction.
+@dataclass(frozen=True)
+class RecordOutcomes:
+    """Sent, postponed or failed for good: the whole list in one transaction."""
 
-    The sender passes the clock of its Deps; without one (the statement-count test calls it so)
-    the outcomes are recorded at the wall clock's time.
-    """
+    outcomes: list[Outcome]
+    schedule: tuple[float, ...]   # seconds between tries
+    give_up_after: timedelta
+
+
+def record(cmd: RecordOutcomes, uow: UnitOfWork, deps: Deps) -> None:
+    _record(uow, cmd.outcomes, cmd.schedule, cmd.give_up_after, deps.clock.now())
+
+
+def record_outcomes(uow: UnitOfWork, outcomes: list[Outcome], *, schedule: tuple[float, ...],
+                    give_up_after: timedelta) -> None:
+    """RecordOutcomes in a unit of work of the caller's, at the wall clock's time: how
+    tests/integration/test_statements.py (kept unchanged) records; the sender runs `record`."""
     with uow:
-        messages = uow.messages.locked([o.message_id for o in outcomes])
-        now = clock.now() if clock is not None else datetime.now(UTC)
-        for outcome in outcomes:
-            message = messages.get(outcome.message_id)
-            if message is None:
-                continue
-            if outcome.error is None:
-                message.mark_sent(now)
-                metrics.emails.labels("sent").inc()
-                continue
-            metrics.emails.labels("rejected" if outcome.permanent else "deferred").inc()
-            message.attempt_failed(outcome.error, now, permanent=outcome.permanent, schedule=schedule,
-                                   give_up_after=give_up_after)
-            if message.status != "queued":
-                log.error("email %s (%s) failed for good: %s", message.message_id, message.template, outcome.error)
-        uow.messages.save_all(list(messages.values()))  # one executemany UPDATE for the batch
-        uow.commit()
+        _record(uow, outcomes, schedule, give_up_after, datetime.now(UTC))
+
+
+def _record(uow: UnitOfWork, outcomes: list[Outcome], schedule: tuple[float, ...], give_up_after: timedelta,
+            now: datetime) -> None:
+    messages = uow.messages.locked([o.message_id for o in outcomes])
+    for outcome in outcomes:
+        message = messages.get(outcome.message_id)
+        if message is None:
+            continue
+        if outcome.error is None:
+            message.mark_sent(now)
+            metrics.emails.labels("sent").inc()
+            continue
+        metrics.emails.labels("rejected" if outcome.permanent else "deferred").inc()
+        message.attempt_failed(outcome.error, now, permanent=outcome.permanent, schedule=schedule,
+                               give_up_after=give_up_after)
+        if message.status != "queued":
+            log.error("email %s (%s) failed for good: %s", message.message_id, message.template, outcome.error)
+    uow.messages.save_all(list(messages.values()))  # one executemany UPDATE for the batch
+    uow.commit()
