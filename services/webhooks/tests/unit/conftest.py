@@ -58,6 +58,9 @@ class FakeEndpoints(_Repo):
     def locked(self, endpoint_ids):
         return {e.endpoint_id: e for e in self.items if e.endpoint_id in endpoint_ids}
 
+    def disabled(self):
+        return sorted((e for e in self.items if not e.enabled and e.deleted_at is None), key=lambda e: e.endpoint_id)
+
 
 class FakeOrderRecords(_Repo):
     def __init__(self, added):
@@ -187,5 +190,6 @@ def make_deps(clock=None) -> Deps:
         if "forbidden" in url:
             raise ValueError("This address is not allowed.")
 
+    secrets = itertools.count(1)
     return Deps(clock=clock or FixedClock(NOW), new_id=lambda prefix: f"{prefix}_{next(counter):06d}",
-                check_url=check_url)
+                new_secret=lambda: f"whsec_test{next(secrets)}", check_url=check_url)

@@ -12,7 +12,7 @@ from tillkey.webhooks.service_layer.deliveries import Redeliver
 from tillkey.webhooks.service_layer.errors import Invalid, NotFound
 from tillkey.webhooks.service_layer.handlers import HANDLERS
 from tillkey.webhooks.service_layer.pinging import Ping
-from tillkey.webhooks.service_layer.views import ListDeliveries, ListEndpoints
+from tillkey.webhooks.service_layer.views import ListDeliveries, ListDisabledEndpoints, ListEndpoints
 
 from .conftest import FakeUnitOfWork, make_deps
 
@@ -36,7 +36,7 @@ def svc():
 
 def test_create_shows_the_secret_once_and_the_list_never(svc):
     created = svc(uc.CreateEndpoint(MERCHANT, "https://m.example/h", ["order.created", "order.created"]))
-    assert created["endpoint_id"] == "ep_000001" and created["secret"].startswith("whsec_")
+    assert created["endpoint_id"] == "ep_000001" and created["secret"] == "whsec_test1"
     assert created["events"] == ["order.created"] and created["enabled"] and svc.uow.commits == 1
     page = svc(ListEndpoints(MERCHANT))
     assert [e["endpoint_id"] for e in page["data"]] == ["ep_000001"] and "secret" not in page["data"][0]
@@ -53,6 +53,8 @@ def test_another_merchants_endpoint_is_not_found(svc):
     created = svc(uc.CreateEndpoint(MERCHANT, "https://m.example/h", ["*"]))
     with pytest.raises(NotFound):
         svc(uc.RotateSecret("mer_other", created["endpoint_id"]))
+    assert svc(uc.RotateSecret(MERCHANT, created["endpoint_id"])) == {"endpoint_id": created["endpoint_id"],
+                                                                       "secret": "whsec_test2"}
 
 
 def test_ping_queues_a_delivery_and_disabling_abandons_it_and_refuses_the_next(svc):
@@ -81,3 +83,12 @@ def test_the_worker_claims_sends_once_and_records_with_the_injected_clock_and_id
     (delivery,) = svc(ListDeliveries(MERCHANT))["data"]
     assert delivery["status"] == "succeeded" and delivery["last_attempt_at"] == now
     assert [a.attempt_id for a in delivery["attempts"]] == ["wha_000004"]
+
+
+def test_an_operator_lists_disabled_endpoints_and_enables_one(svc):
+    endpoint_id = svc(uc.CreateEndpoint(MERCHANT, "https://m.example/h", ["*"]))["endpoint_id"]
+    svc(uc.UpdateEndpoint(MERCHANT, endpoint_id, enabled=False))
+    assert svc(ListDisabledEndpoints()) == [{"endpoint_id": endpoint_id, "merchant_id": MERCHANT,
+                                             "disabled_reason": "disabled by the merchant"}]
+    assert svc(uc.EnableEndpoint(endpoint_id))["enabled"] is True
+    assert svc(ListDisabledEndpoints()) == [] and svc(uc.EnableEndpoint("ep_nope")) is None

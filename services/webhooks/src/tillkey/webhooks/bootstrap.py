@@ -8,6 +8,7 @@ from typing import Any, Unpack
 
 from sqlalchemy.engine import Engine
 
+from tillkey.contracts.signing import new_secret
 from tillkey.messaging import Consumer, InboxDispatcher, InboxHandler, OutboxRelay, QueueTopology
 from tillkey.messaging.dead_letters_erasure import dead_letter_care
 from tillkey.platform.clock import SystemClock
@@ -75,6 +76,7 @@ def bootstrap(settings: Settings, **overrides: Unpack[Overrides]) -> Webhooks:
     uow_factory = overrides.get("uow_factory") or partial(
         WebhooksUnitOfWork, session_factory, tables.outbox, SERVICE, handoff=handoff)
     deps = Deps(clock=overrides.get("clock") or SystemClock(), new_id=overrides.get("new_id") or new_id,
+                new_secret=new_secret,
                 check_url=overrides.get("check_url") or partial(check_url, allow_private=settings.allow_private_urls))
     event_handlers = {type_: [_with_deps(h, deps) for h in handlers]
                       for type_, handlers in (overrides.get("event_handlers") or EVENT_HANDLERS).items()}

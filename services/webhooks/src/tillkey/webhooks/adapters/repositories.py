@@ -142,6 +142,11 @@ class Endpoints:
             self._locked[endpoint.endpoint_id] = (endpoint, _settled_state(endpoint))
         return out
 
+    def disabled(self) -> list[Endpoint]:
+        e = tables.endpoints.c
+        return list(self.session.scalars(select(Endpoint).where(e.enabled.is_(False), e.deleted_at.is_(None))
+                                         .order_by(e.endpoint_id)))
+
     def write_changes(self) -> None:
         """What settling changed on the endpoints `locked` read (usually nothing), in one UPDATE."""
         changed = [e for e, as_read in self._locked.values() if _settled_state(e) != as_read]

@@ -4,7 +4,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from tillkey.contracts.signing import new_secret
 from tillkey.webhooks.domain.model import ALL_EVENTS, Endpoint
 from tillkey.webhooks.service_layer.errors import Invalid, NotFound
 from tillkey.webhooks.service_layer.ports import Deps, UnitOfWork, UrlCheck
@@ -27,6 +26,14 @@ class UpdateEndpoint:
     events: list[str] | None = None
     description: str | None = None
     enabled: bool | None = None
+
+
+@dataclass(frozen=True)
+class EnableEndpoint:
+    """An operator's (tillkey-admin webhook-endpoints enable): re-enable a disabled endpoint once its
+    merchant fixed it, as the merchant's PATCH enabled=true does."""
+
+    endpoint_id: str
 
 
 @dataclass(frozen=True)
@@ -57,7 +64,7 @@ def create_endpoint(cmd: CreateEndpoint, uow: UnitOfWork, deps: Deps) -> dict[st
     """The answer holds its signing secret (shown only here and on rotation)."""
     _check(cmd.url, deps.check_url)
     endpoint = Endpoint(endpoint_id=deps.new_id("ep"), merchant_id=cmd.merchant_id, url=cmd.url,
-                        events=_normalise_events(cmd.events), secret=new_secret(),
+                        events=_normalise_events(cmd.events), secret=deps.new_secret(),
                         created_at=deps.clock.now(), description=cmd.description)
     uow.endpoints.add(endpoint)
     uow.commit()
@@ -76,6 +83,14 @@ def update_endpoint(cmd: UpdateEndpoint, uow: UnitOfWork, deps: Deps) -> dict[st
     return endpoint_view(endpoint)
 
 
+def enable_endpoint(cmd: EnableEndpoint, uow: UnitOfWork, deps: Deps) -> dict[str, Any] | None:
+    """None when no endpoint has this id; a deleted one is not found (NotFound), as for its merchant."""
+    endpoint = uow.endpoints.by_id(cmd.endpoint_id, lock=True)
+    if endpoint is None:
+        return None
+    return update_endpoint(UpdateEndpoint(endpoint.merchant_id, cmd.endpoint_id, enabled=True), uow, deps)
+
+
 def delete_endpoint(cmd: DeleteEndpoint, uow: UnitOfWork, deps: Deps) -> None:
     endpoint = owned_endpoint(uow, cmd.merchant_id, cmd.endpoint_id)
     endpoint.delete(deps.clock.now())
@@ -86,7 +101,7 @@ def delete_endpoint(cmd: DeleteEndpoint, uow: UnitOfWork, deps: Deps) -> None:
 def rotate_secret(cmd: RotateSecret, uow: UnitOfWork, deps: Deps) -> dict[str, Any]:
     """A new secret; for 24 h webhooks are signed with both the old and the new one."""
     endpoint = owned_endpoint(uow, cmd.merchant_id, cmd.endpoint_id)
-    endpoint.rotate_secret(new_secret(), deps.clock.now())
+    endpoint.rotate_secret(deps.new_secret(), deps.clock.now())
     uow.commit()
     return {"endpoint_id": endpoint.endpoint_id, "secret": endpoint.secret}
 

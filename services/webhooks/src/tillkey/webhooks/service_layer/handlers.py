@@ -19,10 +19,12 @@ from tillkey.webhooks.service_layer.ports import Deps, UnitOfWork
 HANDLERS: dict[type, Callable[[Any, UnitOfWork, Deps], Any]] = {
     endpoints.CreateEndpoint: endpoints.create_endpoint,
     endpoints.UpdateEndpoint: endpoints.update_endpoint,
+    endpoints.EnableEndpoint: endpoints.enable_endpoint,
     endpoints.DeleteEndpoint: endpoints.delete_endpoint,
     endpoints.RotateSecret: endpoints.rotate_secret,
     pinging.Ping: pinging.ping,
     views.ListEndpoints: views.list_endpoints,
+    views.ListDisabledEndpoints: views.list_disabled_endpoints,
     views.ListDeliveries: views.list_deliveries,
     deliveries.Redeliver: deliveries.redeliver,
     # The delivery worker's (entrypoints/delivery_worker.py).

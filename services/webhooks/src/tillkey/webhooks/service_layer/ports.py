@@ -30,6 +30,7 @@ class Deps:
 
     clock: Clock
     new_id: Callable[[str], str]
+    new_secret: Callable[[], str]  # an endpoint's signing secret (tillkey.contracts.signing.new_secret)
     check_url: UrlCheck
 
 
@@ -52,6 +53,9 @@ class EndpointRepository(Protocol):
 
     def locked(self, endpoint_ids: list[str]) -> dict[str, Endpoint]:
         """Locked in id order; what settling an attempt changes on them is written at commit."""
+
+    def disabled(self) -> list[Endpoint]:
+        """Every merchant's endpoints disabled and not deleted, in id order (an operator's list)."""
 
 
 class OrderRecordRepository(Protocol):

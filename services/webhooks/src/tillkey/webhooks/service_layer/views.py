@@ -45,6 +45,16 @@ def list_endpoints(q: ListEndpoints, uow: UnitOfWork, deps: Deps) -> dict[str, A
 
 
 @dataclass(frozen=True)
+class ListDisabledEndpoints:
+    """An operator's (tillkey-admin webhook-endpoints disabled): every merchant's, in id order."""
+
+
+def list_disabled_endpoints(q: ListDisabledEndpoints, uow: UnitOfWork, deps: Deps) -> list[dict[str, Any]]:
+    return [{"endpoint_id": e.endpoint_id, "merchant_id": e.merchant_id, "disabled_reason": e.disabled_reason}
+            for e in uow.endpoints.disabled()]
+
+
+@dataclass(frozen=True)
 class ListDeliveries:
     merchant_id: str
     endpoint_id: str | None = None
