@@ -6,8 +6,8 @@ import pytest
 from sqlalchemy import select
 
 from tillkey.orders.adapters import tables
+from tillkey.orders.adapters.scheduler import LifecycleScheduler
 from tillkey.orders.bootstrap import bootstrap
-from tillkey.orders.entrypoints.scheduler import LifecycleScheduler
 from tillkey.testing.messaging import running, wait_until
 
 pytestmark = pytest.mark.integration

@@ -6,8 +6,8 @@ import pytest
 
 from tillkey.contracts import parse_message
 from tillkey.messaging import Consumer, OutboxRelay
+from tillkey.orders.adapters.scheduler import LifecycleScheduler
 from tillkey.orders.bootstrap import build_workers
-from tillkey.orders.entrypoints.scheduler import LifecycleScheduler
 from tillkey.platform.health import BrokerCheck
 from tillkey.testing.messaging import bind_probe, drain, running, wait_until
 

@@ -3,8 +3,8 @@
 import pytest
 
 from tillkey.messaging import PermanentError, RetryLater
+from tillkey.orders.adapters.scheduler import LifecycleScheduler
 from tillkey.orders.domain.errors import Conflict, Forbidden, Invalid, NotFound
-from tillkey.orders.entrypoints.scheduler import LifecycleScheduler
 from tillkey.orders.service_layer.access import Viewer
 from tillkey.orders.service_layer.carts import CartLineInput, CreateCart
 from tillkey.orders.service_layer.catalog import CreateCoupon, CreateProduct, RegisterMerchant

@@ -9,9 +9,9 @@ from typing import Any, Unpack
 from tillkey.messaging import Consumer, InboxDispatcher, InboxHandler, OutboxRelay, QueueTopology
 from tillkey.messaging.dead_letters_erasure import dead_letter_care
 from tillkey.orders.adapters import tables
+from tillkey.orders.adapters.scheduler import LifecycleScheduler
 from tillkey.orders.adapters.uow import OrdersUnitOfWork
 from tillkey.orders.config import Settings
-from tillkey.orders.entrypoints.scheduler import LifecycleScheduler
 from tillkey.orders.service_layer.handlers import EVENT_HANDLERS, HANDLERS
 from tillkey.orders.service_layer.ports import Deps
 from tillkey.platform.clock import SystemClock
