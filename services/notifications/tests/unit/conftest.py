@@ -91,6 +91,20 @@ class FakeMessages(_Repo):
         return found[start:start + limit], (str(start + limit) if more else None)
 
 
+    def failed(self, limit):
+        found = sorted((m for m in self.items.values() if m.status == "failed"), key=lambda m: m.created_at,
+                       reverse=True)[:limit]
+        return [{"message_id": m.message_id, "template": m.template, "order_id": m.order_id, "attempts": m.attempts,
+                 "last_error": m.last_error, "created_at": m.created_at} for m in found]
+
+    def requeue_failed(self, message_ids, now):
+        found = [m for m in self.items.values()
+                 if m.status == "failed" and (message_ids is None or m.message_id in message_ids)]
+        for m in found:
+            m.status, m.next_attempt_at = "queued", now
+        return len(found)
+
+
 class FakeRevokedKeys:
     def __init__(self):
         self.denied = {}

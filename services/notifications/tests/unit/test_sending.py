@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from tillkey.notifications.domain.messages import FAILED, QUEUED, SENT, Message
-from tillkey.notifications.service_layer import sending
+from tillkey.notifications.service_layer import sending, views
 from tillkey.notifications.service_layer.handlers import HANDLERS
 from tillkey.platform.clock import FixedClock
 
@@ -44,3 +44,17 @@ def test_recorded_outcomes_mark_sent_postpone_and_give_up():
     assert (sent.status, sent.sent_at) == (SENT, clock.now())
     assert (deferred.status, deferred.next_attempt_at) == (QUEUED, clock.now() + timedelta(seconds=60))
     assert rejected.status == FAILED and uow.commits == 1
+
+
+def test_failed_emails_are_listed_without_address_and_queued_again_due_now():
+    clock = FixedClock()
+    uow, deps = FakeUnitOfWork(), make_deps(clock)
+    for n in (1, 2):
+        queued(uow, f"msg_{n}", clock.now()).attempt_failed("550 no such user", clock.now(), permanent=True,
+                                                            schedule=(60.0,), give_up_after=timedelta(days=1))
+    [listed, _] = run(views.ListFailedEmails(), uow, deps)
+    assert listed["last_error"] == "550 no such user" and "ada@example.com" not in listed.values()
+    clock.advance(minutes=5)
+    assert run(sending.RequeueFailedEmails(("msg_1",)), uow, deps) == 1
+    assert (uow.messages.get("msg_1").status, uow.messages.get("msg_1").next_attempt_at) == (QUEUED, clock.now())
+    assert run(sending.RequeueFailedEmails(every=True), uow, deps) == 1 and uow.commits == 2

@@ -6,6 +6,8 @@ from dataclasses import dataclass, replace
 from functools import partial, update_wrapper
 from typing import Any, Unpack
 
+from sqlalchemy.engine import Engine
+
 from tillkey.messaging import Consumer, InboxDispatcher, InboxHandler, OutboxRelay, QueueTopology
 from tillkey.messaging.dead_letters_erasure import dead_letter_care
 from tillkey.notifications.adapters import gauges, tables
@@ -31,7 +33,7 @@ WAIT_FOR_ORDER_DELAYS = (1.0, 5.0, 30.0, 120.0, 600.0, 1800.0, 3600.0)
 @dataclass
 class Notifications:
     settings: Settings
-    engine: object
+    engine: Engine
     session_factory: Callable
     uow_factory: Callable[..., NotificationsUnitOfWork]
     deps: Deps

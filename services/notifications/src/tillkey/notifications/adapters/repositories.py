@@ -17,7 +17,7 @@ from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from tillkey.notifications.adapters import tables
-from tillkey.notifications.domain.messages import QUEUED, Message
+from tillkey.notifications.domain.messages import FAILED, QUEUED, Message
 from tillkey.notifications.domain.model import MerchantContact, OrderLine, OrderRecipient, Product
 from tillkey.platform.pagination import paginate
 from tillkey.platform.revoked_keys import record_revocation
@@ -222,6 +222,17 @@ class Messages:
             stmt = stmt.where(_m.status == status)
         return paginate(self.session, stmt, _m.created_at, _m.message_id, limit, cursor)
 
+    def failed(self, limit: int) -> list[dict[str, Any]]:
+        return [row._asdict() for row in self.session.execute(_FAILED, {"b_limit": limit})]
+
+    def requeue_failed(self, message_ids: list[str] | None, now: datetime) -> int:
+        # A try that fails again past the give-up window marks them failed again (one more try, not a new life).
+        if message_ids is None:
+            result = self.session.execute(_REQUEUE_ALL, {"b_now": now})
+        else:
+            result = self.session.execute(_REQUEUE, {"b_now": now, "b_message_ids": message_ids})
+        return int(getattr(result, "rowcount", 0))
+
 
 _MESSAGE_STATE = ("status", "attempts", "last_error", "next_attempt_at", "sent_at")
 _MESSAGE_CONTENT = ("to_address", "text_body", "html_body")
@@ -234,6 +245,11 @@ _DUE_MESSAGES = (select(*tables.messages.c).where(_m.status == QUEUED, _m.next_a
                  .order_by(_m.next_attempt_at, _m.created_at).limit(bindparam("b_limit"))
                  .with_for_update(skip_locked=True))
 _NEXT_DUE = select(func.min(_m.next_attempt_at)).where(_m.status == QUEUED)
+_FAILED = (select(_m.message_id, _m.template, _m.order_id, _m.attempts, _m.last_error, _m.created_at)
+           .where(_m.status == FAILED).order_by(_m.created_at.desc()).limit(bindparam("b_limit")))
+_REQUEUE_ALL = (update(tables.messages).where(_m.status == FAILED)
+                .values(status=QUEUED, next_attempt_at=bindparam("b_now")))
+_REQUEUE = _REQUEUE_ALL.where(_m.message_id.in_(bindparam("b_message_ids", expanding=True)))
 
 
 def _message(row: Any) -> Message:

@@ -4,16 +4,11 @@ from __future__ import annotations
 
 import json
 import os
-from datetime import UTC, datetime
 
-from sqlalchemy import select, update
-
-from tillkey.notifications.adapters import tables
+from tillkey.notifications.bootstrap import bootstrap
 from tillkey.notifications.config import Settings
-from tillkey.notifications.domain.messages import FAILED, QUEUED
-from tillkey.platform.db import make_engine
-
-m = tables.messages
+from tillkey.notifications.service_layer.sending import RequeueFailedEmails
+from tillkey.notifications.service_layer.views import ListFailedEmails
 
 
 def register(commands) -> None:
@@ -29,23 +24,14 @@ def register(commands) -> None:
 
 
 def run(args) -> int:
-    engine = make_engine(Settings.from_env(os.environ).database_url)
+    service = bootstrap(Settings.from_env(os.environ))
     try:
-        with engine.begin() as conn:
-            if args.action == "failed":
-                rows = conn.execute(select(m.c.message_id, m.c.template, m.c.order_id, m.c.attempts, m.c.last_error,
-                                           m.c.created_at).where(m.c.status == FAILED)
-                                    .order_by(m.c.created_at.desc()).limit(args.limit)).all()
-                for row in rows:
-                    print(json.dumps(row._asdict(), default=str))
-                return 0
-            # Queued and due now: the sender's next poll takes them. A try that fails again past the
-            # give-up window marks them failed again (one more try, not a new life).
-            stmt = update(m).where(m.c.status == FAILED).values(status=QUEUED, next_attempt_at=datetime.now(UTC))
-            if not args.all:
-                stmt = stmt.where(m.c.message_id.in_(args.message_ids))
-            count = conn.execute(stmt).rowcount
+        if args.action == "failed":
+            for row in service.handle(ListFailedEmails(args.limit)):
+                print(json.dumps(row, default=str))
+            return 0
+        count = service.handle(RequeueFailedEmails(tuple(args.message_ids), every=args.all))
         print(f"requeued {count} email(s)")
         return 0 if count or args.all else 1
     finally:
-        engine.dispose()
+        service.engine.dispose()

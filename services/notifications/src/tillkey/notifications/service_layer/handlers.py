@@ -112,6 +112,9 @@ EVENT_HANDLERS: dict[str, list[InboxHandler]] = {
 HANDLERS: dict[type, Callable[[Any, UnitOfWork, Deps], Any]] = {
     views.GetOrderOwner: views.order_owner,
     views.ListMessages: views.list_messages,
+    # The operator's (`tillkey-admin emails`, entrypoints/admin.py).
+    views.ListFailedEmails: views.list_failed_emails,
+    sending.RequeueFailedEmails: sending.requeue_failed,
     # The mail sender's (adapters/mail_sender.py): the SMTP call happens between the two, outside any transaction.
     sending.ClaimDueEmails: sending.claim,
     sending.RecordOutcomes: sending.record,

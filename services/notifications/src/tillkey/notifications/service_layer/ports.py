@@ -129,6 +129,13 @@ class MessageRepository(Protocol):
              limit: int, cursor: str | None) -> Page:
         """The message log, newest first; None filters nothing (merchant_id None: every merchant's)."""
 
+    def failed(self, limit: int) -> list[dict[str, Any]]:
+        """The emails given up on, newest first, without address or bodies: message_id, template,
+        order_id, attempts, last_error, created_at."""
+
+    def requeue_failed(self, message_ids: list[str] | None, now: datetime) -> int:
+        """Queue these failed emails (None: every failed one) again, due at `now`; how many."""
+
 
 class RevokedKeyRepository(Protocol):
     def deny(self, merchant_id: str, key_id: str, revoked_at: datetime) -> None:

@@ -58,6 +58,21 @@ def seconds_until_due(query: GetSecondsUntilDue, uow: UnitOfWork, deps: Deps) ->
     return seconds_until(uow.messages.next_due_at(), deps.clock.now())
 
 
+@dataclass(frozen=True)
+class RequeueFailedEmails:
+    """Queue failed emails again, due now: the sender tries each once more (`tillkey-admin emails
+    requeue`, e.g. after the mail server was fixed)."""
+
+    message_ids: tuple[str, ...] = ()
+    every: bool = False     # every failed email, not only `message_ids`
+
+
+def requeue_failed(cmd: RequeueFailedEmails, uow: UnitOfWork, deps: Deps) -> int:
+    count = uow.messages.requeue_failed(None if cmd.every else list(cmd.message_ids), deps.clock.now())
+    uow.commit()
+    return count
+
+
 def outgoing(message: Message) -> OutgoingEmail:
     # cast: a message is claimed or handed off only while queued, and only an erased one (failed,
     # never sent) lacks its address and bodies.

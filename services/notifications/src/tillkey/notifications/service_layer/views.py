@@ -6,6 +6,7 @@ also generates /openapi.json; these return the domain objects it dumps.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from tillkey.notifications.domain.messages import Message
 from tillkey.notifications.service_layer.ports import Deps, UnitOfWork
@@ -39,3 +40,14 @@ def list_messages(query: ListMessages, uow: UnitOfWork, deps: Deps) -> tuple[lis
     """Newest first, and the cursor of the next page (or None)."""
     return uow.messages.page(merchant_id=query.merchant_id, order_id=query.order_id, to=query.to,
                              status=query.status, limit=query.limit, cursor=query.cursor)
+
+
+@dataclass(frozen=True)
+class ListFailedEmails:
+    """The emails given up on, newest first (`tillkey-admin emails failed`): no address, no bodies."""
+
+    limit: int = 50
+
+
+def list_failed_emails(query: ListFailedEmails, uow: UnitOfWork, deps: Deps) -> list[dict[str, Any]]:
+    return uow.messages.failed(query.limit)
