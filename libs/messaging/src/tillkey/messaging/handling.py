@@ -3,9 +3,10 @@ errors its handlers raise: pure Python, so a service layer imports them without 
 (the import rules of docs/architecture.md 8)."""
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from functools import update_wrapper
+from typing import TYPE_CHECKING, Any, cast
 
 if TYPE_CHECKING:
     from tillkey.contracts import Envelope
@@ -63,3 +64,37 @@ def derived_name(handler) -> str:
     target = getattr(handler, "func", handler)
     qualname = getattr(target, "__qualname__", type(target).__qualname__)
     return f"{getattr(target, '__module__', '?')}.{qualname}"[-128:]
+
+
+# Handlers written `handle(event, uow, deps)` (docs/architecture.md 10): the service's table declares
+# them with `declared`, and its composition root binds the deps once with `bind_deps`.
+DepsHandler = Callable[["Envelope", Any, Any], object]
+
+
+def declared(name: str, handle: DepsHandler) -> InboxHandler:
+    """InboxHandler(name, handle) for a handler that takes deps too; `bind_deps` binds them before the
+    dispatcher calls it as (event, uow)."""
+    # cast: InboxHandler annotates `handle` as the dispatcher calls it, (event, uow); until bind_deps
+    # runs, the table holds the three-argument function, which that annotation cannot say.
+    return InboxHandler(name, cast(Handler, handle))
+
+
+def without_deps(handle: Handler) -> DepsHandler:
+    """A shared handler that takes no deps (tillkey.platform.revoked_keys'), as (event, uow, deps),
+    keeping its own module and name (InboxHandler.recorded_as)."""
+    def bound(event: Envelope, uow: Any, deps: Any) -> object:
+        return handle(event, uow)
+    return update_wrapper(bound, handle)
+
+
+def bind_deps(table: Mapping[str, Sequence[InboxHandler]], deps: object) -> dict[str, list[InboxHandler]]:
+    """The table as the dispatcher runs it: each handler(event, uow, deps) as handler(event, uow), under
+    its declared name. The wrapper keeps the function's own module and name too: releases before
+    declared names recorded that one (InboxHandler.recorded_as)."""
+    def bound(handler: InboxHandler) -> InboxHandler:
+        handle = cast(DepsHandler, handler.handle)
+
+        def with_deps(event: Envelope, uow: Any) -> object:
+            return handle(event, uow, deps)
+        return replace(handler, handle=update_wrapper(with_deps, handle))
+    return {event_type: [bound(h) for h in handlers] for event_type, handlers in table.items()}

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, replace
-from functools import partial, update_wrapper
+from dataclasses import dataclass
+from functools import partial
 from typing import Any, Unpack
 
 from tillkey.fulfillment.adapters import gauges, tables
@@ -16,8 +16,9 @@ from tillkey.fulfillment.adapters.uow import FulfillmentUnitOfWork
 from tillkey.fulfillment.config import Settings
 from tillkey.fulfillment.service_layer.handlers import EVENT_HANDLERS, HANDLERS
 from tillkey.fulfillment.service_layer.ports import Deps, ProductDirectory
-from tillkey.messaging import Consumer, InboxDispatcher, InboxHandler, OutboxRelay, QueueTopology
+from tillkey.messaging import Consumer, InboxDispatcher, OutboxRelay, QueueTopology
 from tillkey.messaging.dead_letters_erasure import dead_letter_care
+from tillkey.messaging.handling import bind_deps
 from tillkey.platform.clock import SystemClock
 from tillkey.platform.db import make_engine, make_session_factory
 from tillkey.platform.ids import new_id
@@ -69,8 +70,7 @@ def bootstrap(settings: Settings, **overrides: Unpack[Overrides]) -> Fulfillment
         FulfillmentUnitOfWork, session_factory, tables.outbox, SERVICE, calls_scheduled=calls_scheduled)
     deps = Deps(clock=overrides.get("clock") or SystemClock(), new_id=overrides.get("new_id") or new_id,
                 crypto=LicenseCrypto(settings.platform_secret), allow_private_urls=settings.allow_private_urls)
-    event_handlers = {type_: [_with_deps(h, deps) for h in handlers]
-                      for type_, handlers in (overrides.get("event_handlers") or EVENT_HANDLERS).items()}
+    event_handlers = bind_deps(overrides.get("event_handlers") or EVENT_HANDLERS, deps)
     dispatcher = InboxDispatcher(uow_factory, tables.inbox, event_handlers)
     topology = QueueTopology(SERVICE, tuple(dispatcher.event_types))
     products = overrides.get("products") or OrdersProductDirectory(settings.orders_internal_url)
@@ -78,15 +78,6 @@ def bootstrap(settings: Settings, **overrides: Unpack[Overrides]) -> Fulfillment
         settings.license_web_service_timeout, settings.allow_private_urls)
     return Fulfillment(settings, engine, session_factory, uow_factory, deps, overrides.get("handlers") or HANDLERS,
                        dispatcher, topology, products, license_client, calls_scheduled)
-
-
-def _with_deps(handler: InboxHandler, deps: Deps) -> InboxHandler:
-    """handler(event, uow, deps) as the dispatcher's handler(event, uow), under its declared name
-    (what the inbox records). The wrapper keeps the function's own name too: releases before
-    declared names recorded that one (InboxHandler.recorded_as)."""
-    def bound(event, uow):
-        return handler.handle(event, uow, deps)
-    return replace(handler, handle=update_wrapper(bound, handler.handle))
 
 
 def build_workers(settings: Settings, **overrides: Unpack[Overrides]) -> dict:

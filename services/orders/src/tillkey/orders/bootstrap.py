@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
-from functools import partial, update_wrapper
+from dataclasses import dataclass
+from functools import partial
 from typing import Any, Unpack
 
-from tillkey.messaging import Consumer, InboxDispatcher, InboxHandler, OutboxRelay, QueueTopology
+from tillkey.messaging import Consumer, InboxDispatcher, OutboxRelay, QueueTopology
 from tillkey.messaging.dead_letters_erasure import dead_letter_care
+from tillkey.messaging.handling import bind_deps
 from tillkey.orders.adapters import tables
 from tillkey.orders.adapters.scheduler import LifecycleScheduler
 from tillkey.orders.adapters.uow import OrdersUnitOfWork
@@ -58,21 +59,11 @@ def bootstrap(settings: Settings, **overrides: Unpack[Overrides]) -> Orders:
     deps = Deps(clock=overrides.get("clock") or SystemClock(), new_id=overrides.get("new_id") or new_id,
                 platform_secret=settings.platform_secret, orders_public_url=settings.orders_public_url,
                 payments_public_url=settings.payments_public_url)
-    event_handlers = {type_: [_with_deps(h, deps) for h in handlers]
-                      for type_, handlers in (overrides.get("event_handlers") or EVENT_HANDLERS).items()}
+    event_handlers = bind_deps(overrides.get("event_handlers") or EVENT_HANDLERS, deps)
     dispatcher = InboxDispatcher(uow_factory, tables.inbox, event_handlers)
     topology = QueueTopology(SERVICE, tuple(dispatcher.event_types))
     return Orders(settings, engine, session_factory, uow_factory, deps, overrides.get("handlers") or HANDLERS,
                   dispatcher, topology)
-
-
-def _with_deps(handler: InboxHandler, deps: Deps) -> InboxHandler:
-    """handler(event, uow, deps) as the dispatcher's handler(event, uow), under its declared name
-    (what the inbox records). The wrapper keeps the function's own name too: releases before
-    declared names recorded that one (InboxHandler.recorded_as)."""
-    def bound(event, uow):
-        return handler.handle(event, uow, deps)
-    return replace(handler, handle=update_wrapper(bound, handler.handle))
 
 
 def build_workers(settings: Settings, **overrides: Unpack[Overrides]) -> dict[str, object]:

@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
-from functools import partial, update_wrapper
+from dataclasses import dataclass
+from functools import partial
 from typing import Any, Unpack
 
 from sqlalchemy.engine import Engine
@@ -11,6 +11,7 @@ from sqlalchemy.engine import Engine
 from tillkey.contracts.signing import new_secret
 from tillkey.messaging import Consumer, InboxDispatcher, InboxHandler, OutboxRelay, QueueTopology
 from tillkey.messaging.dead_letters_erasure import dead_letter_care
+from tillkey.messaging.handling import bind_deps
 from tillkey.platform.clock import SystemClock
 from tillkey.platform.db import make_engine, make_session_factory
 from tillkey.platform.ids import new_id
@@ -78,24 +79,13 @@ def bootstrap(settings: Settings, **overrides: Unpack[Overrides]) -> Webhooks:
     deps = Deps(clock=overrides.get("clock") or SystemClock(), new_id=overrides.get("new_id") or new_id,
                 new_secret=new_secret,
                 check_url=overrides.get("check_url") or partial(check_url, allow_private=settings.allow_private_urls))
-    event_handlers = {type_: [_with_deps(h, deps) for h in handlers]
-                      for type_, handlers in (overrides.get("event_handlers") or EVENT_HANDLERS).items()}
+    event_handlers = bind_deps(overrides.get("event_handlers") or EVENT_HANDLERS, deps)
     dispatcher = InboxDispatcher(uow_factory, tables.inbox, event_handlers)
     topology = QueueTopology(overrides.get("service_name", SERVICE), tuple(dispatcher.event_types),
                              retry_delays=overrides.get("retry_delays", WAIT_FOR_ORDER_DELAYS))
     sender = overrides.get("sender") or HttpSender(settings.timeout, settings.allow_private_urls)
     return Webhooks(settings, engine, session_factory, uow_factory, deps, overrides.get("handlers") or HANDLERS,
                     dispatcher, topology, sender, handoff)
-
-
-def _with_deps(handler: InboxHandler, deps: Deps) -> InboxHandler:
-    """handler(event, uow, deps) as the dispatcher's handler(event, uow), under its declared name
-    (what the inbox records). The wrapper keeps the function's own name, and its `prefetch`
-    (tillkey.messaging.prefetching), too: releases before declared names recorded that name
-    (InboxHandler.recorded_as)."""
-    def bound(event: Any, uow: Any) -> Any:
-        return handler.handle(event, uow, deps)  # type: ignore[call-arg]
-    return replace(handler, handle=update_wrapper(bound, handler.handle))
 
 
 def build_workers(settings: Settings, **overrides: Unpack[Overrides]) -> dict[str, Any]:

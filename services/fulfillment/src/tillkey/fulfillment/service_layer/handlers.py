@@ -10,8 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from functools import update_wrapper
-from typing import Any, cast
+from typing import Any
 
 from tillkey.contracts import Envelope
 from tillkey.fulfillment.domain.model import Delivery, Order, Product
@@ -19,7 +18,8 @@ from tillkey.fulfillment.service_layer import key_management, licensing, merchan
 from tillkey.fulfillment.service_layer.fulfilling import start_line
 from tillkey.fulfillment.service_layer.licensing import erase_order_keys, revoke_on_full_refund
 from tillkey.fulfillment.service_layer.ports import Deps, UnitOfWork
-from tillkey.messaging import InboxHandler, RetryLater
+from tillkey.messaging import RetryLater
+from tillkey.messaging.handling import declared, without_deps
 from tillkey.platform.revoked_keys import deny_revoked_api_key
 
 
@@ -88,31 +88,15 @@ def start_fulfillment(event: Envelope, uow: UnitOfWork, deps: Deps) -> None:
             start_line(uow, deps, order, line, now)
 
 
-def _without_deps(handle: Callable[[Envelope, Any], None]) -> Callable[[Envelope, UnitOfWork, Deps], None]:
-    """A shared handler that takes no deps, as (event, uow, deps), under its own module and name
-    (InboxHandler.recorded_as: what releases before declared names recorded for it)."""
-    def bound(event: Envelope, uow: UnitOfWork, deps: Deps) -> None:
-        handle(event, uow)
-    return update_wrapper(bound, handle)
-
-
-def _declared(name: str, handle: Callable[[Envelope, UnitOfWork, Deps], None]) -> InboxHandler:
-    """InboxHandler(name, handle) for handlers that take deps too: bootstrap binds them
-    (bootstrap._with_deps) before the dispatcher calls them as (event, uow)."""
-    # cast: InboxHandler annotates `handle` as the dispatcher calls it, (event, uow); this table holds
-    # them before bootstrap binds deps, which its annotation cannot say (tillkey.messaging.handling.Handler).
-    return InboxHandler(name, cast(Callable[[Envelope, object], object], handle))
-
-
 EVENT_HANDLERS = {
-    "product.created": [_declared("remember_product", remember_product)],
-    "product.updated": [_declared("remember_product", remember_product)],
-    "order.created": [_declared("remember_order", remember_order)],
-    "order.deleted": [_declared("erase_customer", erase_customer)],
-    "order.paid": [_declared("start_fulfillment", start_fulfillment)],
-    "payment.refunded": [_declared("revoke_keys_of_refunded_order", revoke_keys_of_refunded_order)],
+    "product.created": [declared("remember_product", remember_product)],
+    "product.updated": [declared("remember_product", remember_product)],
+    "order.created": [declared("remember_order", remember_order)],
+    "order.deleted": [declared("erase_customer", erase_customer)],
+    "order.paid": [declared("start_fulfillment", start_fulfillment)],
+    "payment.refunded": [declared("revoke_keys_of_refunded_order", revoke_keys_of_refunded_order)],
     # Every service keeps its own denylist of revoked API keys (docs/architecture.md).
-    "merchant.api_key_revoked": [_declared("deny_revoked_api_key", _without_deps(deny_revoked_api_key))],
+    "merchant.api_key_revoked": [declared("deny_revoked_api_key", without_deps(deny_revoked_api_key))],
 }
 
 HANDLERS: dict[type, Callable[[Any, UnitOfWork, Deps], Any]] = {

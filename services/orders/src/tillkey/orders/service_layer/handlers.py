@@ -2,11 +2,7 @@
 the handlers that react to it, each under the stable name the inbox records (EVENT_HANDLERS)."""
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import cast
-
-from tillkey.contracts import Envelope
-from tillkey.messaging import InboxHandler
+from tillkey.messaging.handling import declared
 from tillkey.orders.service_layer import (
     api_keys,
     carts,
@@ -40,7 +36,6 @@ from tillkey.orders.service_layer.catalog import (
 from tillkey.orders.service_layer.checkout import Checkout, GetOrder, GetPaymentUrl, ListOrders
 from tillkey.orders.service_layer.lifecycle import DeleteExpiredOrders, RemindUnpaidOrders
 from tillkey.orders.service_layer.merchant_settings import GetMerchant, UpdateMerchant
-from tillkey.orders.service_layer.ports import Deps, UnitOfWork
 from tillkey.orders.service_layer.support import CancelOrder, GetOrderPage, RefundOrder, ResendLicenses
 
 HANDLERS = {
@@ -77,19 +72,11 @@ HANDLERS = {
 }
 
 
-def _declared(name: str, handle: Callable[[Envelope, UnitOfWork, Deps], None]) -> InboxHandler:
-    """InboxHandler(name, handle) for orders' handlers, which take deps too: bootstrap binds them
-    (bootstrap._with_deps) before the dispatcher calls them as (event, uow)."""
-    # cast: InboxHandler annotates `handle` as the dispatcher calls it, (event, uow); this table holds
-    # them before bootstrap binds deps, which its annotation cannot say (tillkey.messaging.dispatch.Handler).
-    return InboxHandler(name, cast(Callable[[Envelope, object], object], handle))
-
-
 EVENT_HANDLERS = {
-    "payment.succeeded": [_declared("payment_succeeded", events.payment_succeeded)],
-    "payment.failed": [_declared("payment_failed", events.payment_failed)],
-    "product.delivered": [_declared("product_delivered", events.product_delivered)],
-    "license.requested": [_declared("license_requested", events.license_requested)],
-    "payment.refunded": [_declared("payment_refunded", events.payment_refunded)],
-    "refund.failed": [_declared("refund_failed", events.refund_failed)],
+    "payment.succeeded": [declared("payment_succeeded", events.payment_succeeded)],
+    "payment.failed": [declared("payment_failed", events.payment_failed)],
+    "product.delivered": [declared("product_delivered", events.product_delivered)],
+    "license.requested": [declared("license_requested", events.license_requested)],
+    "payment.refunded": [declared("payment_refunded", events.payment_refunded)],
+    "refund.failed": [declared("refund_failed", events.refund_failed)],
 }

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
 from tillkey.contracts import PUBLIC_EVENT_TYPES, Envelope
-from tillkey.messaging import InboxHandler
+from tillkey.messaging.handling import declared
 from tillkey.webhooks.service_layer import deliveries, delivering, endpoints, pinging, views
 from tillkey.webhooks.service_layer.erasure import erase_order
 from tillkey.webhooks.service_layer.ingest import take_event
@@ -39,18 +39,10 @@ def deny_revoked_api_key(event: Envelope, uow: UnitOfWork, deps: Deps) -> None:
                               datetime.fromisoformat(event.occurred_at))
 
 
-def _declared(name: str, handle: Callable[[Envelope, UnitOfWork, Deps], None]) -> InboxHandler:
-    """InboxHandler(name, handle) for handlers that take deps too: bootstrap binds them
-    (bootstrap._with_deps) before the dispatcher calls them as (event, uow)."""
-    # cast: InboxHandler annotates `handle` as the dispatcher calls it, (event, uow); this table holds
-    # them before bootstrap binds deps, which its annotation cannot say (tillkey.messaging.handling.Handler).
-    return InboxHandler(name, cast(Callable[[Envelope, object], object], handle))
-
-
 # The names are what the inbox records: never change one (docs/architecture.md 7.2).
-EVENT_HANDLERS = {event_type: [_declared("take_event", take_event)] for event_type in PUBLIC_EVENT_TYPES}
+EVENT_HANDLERS = {event_type: [declared("take_event", take_event)] for event_type in PUBLIC_EVENT_TYPES}
 # Erase first, in its own transaction: an order.deleted waiting for its order.created (RetryLater in
 # take_event) has already erased what we hold and left its tombstone.
-EVENT_HANDLERS["order.deleted"] = [_declared("erase_order", erase_order), _declared("take_event", take_event)]
+EVENT_HANDLERS["order.deleted"] = [declared("erase_order", erase_order), declared("take_event", take_event)]
 # Not a public event: its own denylist of revoked API keys (docs/architecture.md).
-EVENT_HANDLERS["merchant.api_key_revoked"] = [_declared("deny_revoked_api_key", deny_revoked_api_key)]
+EVENT_HANDLERS["merchant.api_key_revoked"] = [declared("deny_revoked_api_key", deny_revoked_api_key)]
