@@ -6,12 +6,13 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import update_wrapper
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 if TYPE_CHECKING:
     from tillkey.contracts import Envelope
 
 Handler = Callable[["Envelope", object], object]  # (event, unit of work); what it returns is ignored
+F = TypeVar("F", bound=Callable[..., object])
 
 
 class RetryLater(Exception):
@@ -47,12 +48,12 @@ class InboxHandler:
         self.handle(envelope, uow)
 
 
-def prefetching(prefetch: Callable[[list[Envelope], object], None]):
+def prefetching(prefetch: Callable[[list[Envelope], Any], None]) -> Callable[[F], F]:
     """Give a handler a `prefetch(envelopes, uow)` that the batch path calls once, before the
     handler runs for each of those envelopes: it loads (and locks) what they will read in one
     query, instead of one query per message. The handler must still work without it (the
     one-by-one path, `__call__`, does not prefetch)."""
-    def attach(handler: Handler) -> Handler:
+    def attach(handler: F) -> F:
         handler.prefetch = prefetch  # type: ignore[attr-defined]
         return handler
     return attach

@@ -5,9 +5,6 @@ redelivered message never numbers an event twice nor creates a second delivery.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import cast
-
 from tillkey.contracts import ORDER_SCOPED_PUBLIC_TYPES, Envelope
 from tillkey.contracts.personal_data import erase_order_data
 from tillkey.messaging import RetryLater, prefetching
@@ -45,6 +42,7 @@ def _prefetch(events: list[Envelope], uow: UnitOfWork) -> None:
     uow.endpoints.load_live({e.data["merchant_id"] for e in events if "merchant_id" in e.data})
 
 
+@prefetching(_prefetch)   # the batch path calls it once, with the same unit of work, before take_event runs for each
 def take_event(event: Envelope, uow: UnitOfWork, deps: Deps) -> None:
     record = _order_record(event, uow)
     sequence = record.take_sequence() if record is not None else None
@@ -75,8 +73,3 @@ def take_event(event: Envelope, uow: UnitOfWork, deps: Deps) -> None:
             uow.hand_off(Job(delivery.delivery_id, endpoint.endpoint_id, endpoint.url, event.id, body,
                              tuple(endpoint.signing_secrets(now))))
 
-
-# The batch path calls _prefetch once before take_event runs for each of its envelopes, with the same
-# unit of work (the cast: the library types it `object`). Not a decorator: tillkey.messaging.prefetching
-# has no return type, and would make take_event untyped for mypy.
-prefetching(cast(Callable[[list[Envelope], object], None], _prefetch))(take_event)
