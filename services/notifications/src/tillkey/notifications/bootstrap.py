@@ -2,14 +2,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
-from functools import partial, update_wrapper
+from dataclasses import dataclass
+from functools import partial
 from typing import Any, Unpack
 
 from sqlalchemy.engine import Engine
 
-from tillkey.messaging import Consumer, InboxDispatcher, InboxHandler, OutboxRelay, QueueTopology
+from tillkey.messaging import Consumer, InboxDispatcher, OutboxRelay, QueueTopology
 from tillkey.messaging.dead_letters_erasure import dead_letter_care
+from tillkey.messaging.handling import bind_deps
 from tillkey.notifications.adapters import gauges, tables
 from tillkey.notifications.adapters.mail_sender import MailSender
 from tillkey.notifications.adapters.rendering import JinjaRenderer
@@ -73,8 +74,7 @@ def bootstrap(settings: Settings, **overrides: Unpack[Overrides]) -> Notificatio
                 renderer=overrides.get("renderer") or JinjaRenderer(), platform_secret=settings.platform_secret,
                 orders_public_url=settings.orders_public_url.rstrip("/"),
                 payments_public_url=settings.payments_public_url.rstrip("/"))
-    event_handlers = {type_: [_with_deps(h, deps) for h in handlers]
-                      for type_, handlers in (overrides.get("event_handlers") or EVENT_HANDLERS).items()}
+    event_handlers = bind_deps(overrides.get("event_handlers") or EVENT_HANDLERS, deps)
     dispatcher = InboxDispatcher(uow_factory, tables.inbox, event_handlers)
     topology = QueueTopology(SERVICE, tuple(dispatcher.event_types),
                              retry_delays=overrides.get("retry_delays", WAIT_FOR_ORDER_DELAYS))
@@ -83,15 +83,6 @@ def bootstrap(settings: Settings, **overrides: Unpack[Overrides]) -> Notificatio
         user=settings.smtp_user, password=settings.smtp_password, timeout=settings.smtp_timeout)
     return Notifications(settings, engine, session_factory, uow_factory, deps, overrides.get("handlers") or HANDLERS,
                          dispatcher, topology, mailer, handoff)
-
-
-def _with_deps(handler: InboxHandler, deps: Deps) -> InboxHandler:
-    """handler(event, uow, deps) as the dispatcher's handler(event, uow), under its declared name
-    (what the inbox records). The wrapper keeps the function's own name too: releases before
-    declared names recorded that one (InboxHandler.recorded_as)."""
-    def bound(event, uow):
-        return handler.handle(event, uow, deps)
-    return replace(handler, handle=update_wrapper(bound, handler.handle))
 
 
 def build_mail_sender(service: Notifications, *, sleep_until_due: bool = False) -> MailSender:

@@ -3,18 +3,20 @@
 handlers below), and queues an email for each event that causes one (service_layer/emails.py).
 
 Every handler is `handle(cmd_or_event, uow, deps)`; bootstrap binds `deps` to the event handlers
-before the dispatcher calls them as (event, uow). The InboxHandler names are what the inbox
-records: never change one (a redelivered message would look new). The functions stay in the
-modules the previous release named them after (migrations/versions/0003_declared_inbox_names.py).
+(tillkey.messaging.handling.bind_deps) before the dispatcher calls them as (event, uow). The
+InboxHandler names are what the inbox records: never change one (a redelivered message would look
+new). The functions stay in the modules the previous release named them after
+(migrations/versions/0003_declared_inbox_names.py).
 """
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
 from tillkey.contracts import Envelope
 from tillkey.messaging import InboxHandler, RetryLater
+from tillkey.messaging.handling import declared
 from tillkey.notifications.domain.model import MerchantContact, OrderLine, OrderRecipient, Product
 from tillkey.notifications.service_layer import emails, sending, views
 from tillkey.notifications.service_layer.ports import Deps, UnitOfWork
@@ -82,31 +84,23 @@ def deny_revoked_api_key(event: Envelope, uow: UnitOfWork, deps: Deps) -> None:
     uow.revoked_keys.deny(event.data["merchant_id"], event.data["key_id"], datetime.fromisoformat(event.occurred_at))
 
 
-def _declared(name: str, handle: Callable[[Envelope, UnitOfWork, Deps], None]) -> InboxHandler:
-    """InboxHandler(name, handle) for handlers that take deps too: bootstrap binds them
-    (bootstrap._with_deps) before the dispatcher calls them as (event, uow)."""
-    # cast: InboxHandler annotates `handle` as the dispatcher calls it, (event, uow); this table holds
-    # them before bootstrap binds deps, which its annotation cannot say (tillkey.messaging.handling.Handler).
-    return InboxHandler(name, cast(Callable[[Envelope, object], object], handle))
-
-
 EVENT_HANDLERS: dict[str, list[InboxHandler]] = {
-    "merchant.registered": [_declared("remember_merchant", remember_merchant)],
-    "order.created": [_declared("remember_recipient", remember_recipient)],
-    "order.deleted": [_declared("erase_recipient", erase_recipient)],
-    "product.created": [_declared("remember_product", remember_product)],
-    "product.updated": [_declared("remember_product", remember_product)],
-    "merchant.api_key_revoked": [_declared("deny_revoked_api_key", deny_revoked_api_key)],
+    "merchant.registered": [declared("remember_merchant", remember_merchant)],
+    "order.created": [declared("remember_recipient", remember_recipient)],
+    "order.deleted": [declared("erase_recipient", erase_recipient)],
+    "product.created": [declared("remember_product", remember_product)],
+    "product.updated": [declared("remember_product", remember_product)],
+    "merchant.api_key_revoked": [declared("deny_revoked_api_key", deny_revoked_api_key)],
     # One email each (service_layer/emails.py).
-    "payment.pending": [_declared("payment_instructions", emails.payment_instructions)],
-    "payment.succeeded": [_declared("payment_confirmation", emails.payment_confirmation)],
-    "product.delivered": [_declared("license_delivery", emails.license_delivery)],
-    "order.licenses_resend_requested": [_declared("license_resend", emails.license_resend)],
-    "order.payment_reminder_due": [_declared("payment_reminder", emails.payment_reminder)],
-    "payment.refunded": [_declared("refund_confirmation", emails.refund_confirmation)],
-    "license.requested": [_declared("license_request", emails.license_request)],
-    "license_pool.low": [_declared("license_pool_low", emails.license_pool_low)],
-    "webhook_endpoint.disabled": [_declared("webhook_endpoint_disabled", emails.webhook_endpoint_disabled)],
+    "payment.pending": [declared("payment_instructions", emails.payment_instructions)],
+    "payment.succeeded": [declared("payment_confirmation", emails.payment_confirmation)],
+    "product.delivered": [declared("license_delivery", emails.license_delivery)],
+    "order.licenses_resend_requested": [declared("license_resend", emails.license_resend)],
+    "order.payment_reminder_due": [declared("payment_reminder", emails.payment_reminder)],
+    "payment.refunded": [declared("refund_confirmation", emails.refund_confirmation)],
+    "license.requested": [declared("license_request", emails.license_request)],
+    "license_pool.low": [declared("license_pool_low", emails.license_pool_low)],
+    "webhook_endpoint.disabled": [declared("webhook_endpoint_disabled", emails.webhook_endpoint_disabled)],
 }
 
 HANDLERS: dict[type, Callable[[Any, UnitOfWork, Deps], Any]] = {
