@@ -35,15 +35,14 @@ def test_a_full_order_reads_each_row_once_and_records_its_outcomes_in_one_update
         "SELECT order_lines": 1, "INSERT messages": 2})  # no SELECT messages: the unique cause decides
 
     with service.uow_factory() as uow:
-        ids = sorted(m.message_id for m in uow.messages_of_order(ORDER["order_id"]))
+        ids = sorted(m.message_id for m in uow.messages.of_order(ORDER["order_id"]))
     assert len(ids) == 2
     with recorded_statements(service.engine) as seen:
-        sending.record_outcomes(service.uow_factory(),
-                                [sending.Outcome(ids[0]), sending.Outcome(ids[1], "451 busy")],
-                                schedule=(60.0,), give_up_after=timedelta(days=1))
+        service.handle(sending.RecordOutcomes([sending.Outcome(ids[0]), sending.Outcome(ids[1], "451 busy")],
+                                              schedule=(60.0,), give_up_after=timedelta(days=1)))
     assert _counts(seen) == Counter({"SELECT messages": 1, "UPDATE messages": 1})
     with service.uow_factory() as uow:
-        sent, deferred = (uow.messages_locked([i])[i] for i in ids)
+        sent, deferred = (uow.messages.locked([i])[i] for i in ids)
     assert (sent.status, sent.sent_at is not None, sent.next_attempt_at, sent.last_error) == ("sent", True, None, None)
     assert (deferred.status, deferred.last_error, deferred.sent_at) == ("queued", "451 busy", None)
     assert deferred.next_attempt_at is not None

@@ -5,7 +5,6 @@ from typing import Self
 
 from tillkey.messaging import SqlAlchemyUnitOfWork
 from tillkey.notifications.adapters import repositories as r
-from tillkey.notifications.domain.messages import Message
 
 
 class NotificationsUnitOfWork(SqlAlchemyUnitOfWork):
@@ -21,11 +20,3 @@ class NotificationsUnitOfWork(SqlAlchemyUnitOfWork):
         self.messages = r.Messages(session)
         self.revoked_keys = r.RevokedKeys(session)
         return self
-
-    # The statement-count test (tests/integration/test_statements.py, kept unchanged) reads the
-    # messages through these two names of the unit of work from before its repositories.
-    def messages_of_order(self, order_id: str) -> list[Message]:
-        return self.messages.of_order(order_id)
-
-    def messages_locked(self, message_ids: list[str]) -> dict[str, Message]:
-        return self.messages.locked(message_ids)

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import cast
 
 from tillkey.notifications.domain.messages import Message
@@ -100,14 +100,6 @@ class RecordOutcomes:
 
 def record(cmd: RecordOutcomes, uow: UnitOfWork, deps: Deps) -> None:
     _record(uow, cmd.outcomes, cmd.schedule, cmd.give_up_after, deps.clock.now())
-
-
-def record_outcomes(uow: UnitOfWork, outcomes: list[Outcome], *, schedule: tuple[float, ...],
-                    give_up_after: timedelta) -> None:
-    """RecordOutcomes in a unit of work of the caller's, at the wall clock's time: how
-    tests/integration/test_statements.py (kept unchanged) records; the sender runs `record`."""
-    with uow:
-        _record(uow, outcomes, schedule, give_up_after, datetime.now(UTC))
 
 
 def _record(uow: UnitOfWork, outcomes: list[Outcome], schedule: tuple[float, ...], give_up_after: timedelta,
