@@ -6,9 +6,9 @@ from datetime import timedelta
 import pytest
 
 from tillkey.payments.adapters import tables
+from tillkey.payments.adapters.sweeper import GatewaySweeper
 from tillkey.payments.domain.model import Payment
 from tillkey.payments.service_layer.submission import resume_interrupted
-from tillkey.payments.service_layer.sweeper import GatewaySweeper
 from tillkey.platform.ids import new_id
 from tillkey.testing.messaging import running, sample_envelope
 

@@ -85,7 +85,7 @@ def payment_row(service, payment_id):
 
 def notify(service, payment_id, type_="charge.succeeded", **extra):
     body = json.dumps({"id": "ntf_" + payment_id + type_, "type": type_, "ref": payment_id, **extra}).encode()
-    return gateway_results.handle_callback(gateway_results.GatewayCallback("sandbox", {}, body), service.deps)
+    return service.handle(gateway_results.ApplyGatewayNotification("sandbox", {}, body))
 
 
 def test_a_card_attempt_reads_its_order_once_and_answers_from_what_it_wrote(client, service, gateway, order):
@@ -122,7 +122,7 @@ def test_a_keyed_card_attempt_goes_to_the_gateway_after_the_commit_and_answers_p
 def test_an_attempt_the_sweeper_may_have_taken_is_read_again_before_it_is_sent(client, service, gateway, order):
     started = pay_by_card(client)
     with service.uow_factory() as uow:
-        written = replace(uow.payment(started["payment_id"]), gateway_token="tok_x", charge_id=None)
+        written = replace(uow.payments.get(started["payment_id"]), gateway_token="tok_x", charge_id=None)
     # Already acknowledged (by the sweeper, say): the copy in hand is too old to be trusted.
     old = replace(written, updated_at=written.updated_at - service.deps.resubmit_after / 2 - timedelta(seconds=1))
     with recorded_statements(service.engine) as seen:

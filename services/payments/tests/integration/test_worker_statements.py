@@ -56,8 +56,8 @@ def paid_order(service):
     """An order paid by card here: its payment written through a locked order's commit."""
     service.dispatcher(sample_envelope("order.created"))
     with service.uow_factory() as uow:
-        order = uow.order(ORDER, lock=True)
-        at = uow.clock.now()
+        order = uow.orders.get(ORDER, lock=True)
+        at = service.deps.clock.now()
         order.payments.append(Payment("pay_paid", ORDER, "card", "succeeded", 8820, "EUR", at, at,
                                       gateway="sandbox", charge_id="ch_1"))
         order.status = "paid"
@@ -105,9 +105,9 @@ def test_a_batch_locks_an_order_once_and_sees_what_it_changed_so_far(service, pa
 
 def test_a_rolled_back_change_is_forgotten(service, paid_order):
     with service.uow_factory() as uow:
-        uow.order(ORDER, lock=True).status = "canceled"
+        uow.orders.get(ORDER, lock=True).status = "canceled"
         uow.rollback()
-        order = uow.order(ORDER, lock=True)
+        order = uow.orders.get(ORDER, lock=True)
         assert order.status == "paid"
         uow.commit()
     assert rows_of(service, tables.orders)[0].status == "paid"
@@ -115,10 +115,10 @@ def test_a_rolled_back_change_is_forgotten(service, paid_order):
 
 def test_a_collection_not_asked_for_is_read_when_touched(service, paid_order):
     with service.uow_factory() as uow, recorded_statements(service.engine) as seen:
-        order = uow.order_of(payment_id="pay_paid", with_refunds=False)
+        order = uow.orders.of_payment("pay_paid", with_refunds=False)
         assert counts(seen) == {"SELECT orders": 1, "SELECT payments": 1}
         assert order.refunds == [] and counts(seen)["SELECT refunds"] == 1
-        at = uow.clock.now()
+        at = service.deps.clock.now()
         order.refunds.append(Refund("re_late", ORDER, "pay_paid", 100, "EUR", "pending", "asked", at, at))
         uow.commit()
     assert [r.refund_id for r in rows_of(service, tables.refunds)] == ["re_late"]

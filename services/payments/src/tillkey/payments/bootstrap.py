@@ -2,28 +2,29 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import timedelta
-from functools import partial, update_wrapper
+from functools import partial
 from typing import Any, Unpack, cast
 
-from tillkey.contracts import Envelope
-from tillkey.messaging import Consumer, InboxDispatcher, InboxHandler, OutboxRelay, QueueTopology
+from tillkey.messaging import Consumer, InboxDispatcher, OutboxRelay, QueueTopology
 from tillkey.messaging.dead_letters_erasure import dead_letter_care
+from tillkey.messaging.handling import bind_deps
 from tillkey.payments.adapters import tables
 from tillkey.payments.adapters.sandbox_gateway import SandboxGateway
+from tillkey.payments.adapters.sweeper import GatewaySweeper
 from tillkey.payments.adapters.uow import PaymentsUnitOfWork
 from tillkey.payments.config import Settings
 from tillkey.payments.domain.bank_transfer import BankAccount
 from tillkey.payments.service_layer.follow_ups import DispatchThenFollowUp
 from tillkey.payments.service_layer.handlers import EVENT_HANDLERS, FOLLOW_UPS, HANDLERS
 from tillkey.payments.service_layer.ports import Deps, UnitOfWork
-from tillkey.payments.service_layer.sweeper import GatewaySweeper
 from tillkey.platform.clock import SystemClock
 from tillkey.platform.db import make_engine, make_session_factory
 from tillkey.platform.gauges import schedule_lag
 from tillkey.platform.ids import new_id
 from tillkey.platform.overrides import CommonOverrides, refuse_unknown
+from tillkey.platform.request_tx import after_commit
 
 SERVICE = "payments"
 
@@ -63,9 +64,8 @@ def bootstrap(settings: Settings, **overrides: Unpack[Overrides]) -> Payments:
     engine = overrides.get("engine") or make_engine(settings.database_url)
     session_factory = make_session_factory(engine)
     clock = overrides.get("clock") or SystemClock()
-    # The unit of work keeps the clock only for tests that write rows by hand (adapters/uow.py).
     uow_factory: Callable[..., PaymentsUnitOfWork] = overrides.get("uow_factory") or partial(
-        PaymentsUnitOfWork, session_factory, tables.outbox, SERVICE, clock=clock)
+        PaymentsUnitOfWork, session_factory, tables.outbox, SERVICE)
     gateways = overrides.get("gateways") or {
         "sandbox": SandboxGateway(settings.sandbox_gateway_url, settings.sandbox_gateway_secret)}
     deps = Deps(
@@ -75,25 +75,13 @@ def bootstrap(settings: Settings, **overrides: Unpack[Overrides]) -> Payments:
         bank_account=BankAccount(settings.bank_account_holder, settings.bank_name, settings.bank_iban,
                                  settings.bank_bic, timedelta(seconds=settings.bank_transfer_due)),
         public_url=settings.payments_public_url, resubmit_after=timedelta(seconds=settings.resubmit_after),
-        give_up_after=timedelta(seconds=settings.give_up_after))
-    event_handlers = {type_: [_with_deps(h, deps) for h in handlers]
-                      for type_, handlers in (overrides.get("event_handlers") or EVENT_HANDLERS).items()}
+        give_up_after=timedelta(seconds=settings.give_up_after), after_commit=after_commit)
+    event_handlers = bind_deps(overrides.get("event_handlers") or EVENT_HANDLERS, deps)
     inbox_dispatcher = InboxDispatcher(uow_factory, tables.inbox, event_handlers)
     topology = QueueTopology(SERVICE, tuple(inbox_dispatcher.event_types))
     dispatcher = DispatchThenFollowUp(inbox_dispatcher, overrides.get("follow_ups", FOLLOW_UPS), deps)
     return Payments(settings, engine, session_factory, uow_factory, dispatcher, topology, deps,
                     overrides.get("handlers") or HANDLERS)
-
-
-def _with_deps(handler: InboxHandler, deps: Deps) -> InboxHandler:
-    """handler(event, uow, deps) as the dispatcher's handler(event, uow), under its declared name
-    (what the inbox records). The wrapper keeps the function's own name too: releases before
-    declared names recorded that one (InboxHandler.recorded_as)."""
-    handle: Callable[[Envelope, object, Deps], object] = handler.handle  # type: ignore[assignment]
-
-    def bound(event: Envelope, uow: object) -> object:
-        return handle(event, uow, deps)
-    return replace(handler, handle=update_wrapper(bound, handler.handle))
 
 
 def build_workers(settings: Settings) -> dict[str, object]:

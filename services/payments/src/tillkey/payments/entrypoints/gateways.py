@@ -15,9 +15,10 @@ bp = Blueprint("gateway_notifications", __name__)
 def gateway_notification(gateway: str):
     # The raw bytes, exactly as signed: parsing and re-serializing would break the signature. The
     # headers as the gateways read them, a dict of their items (werkzeug's Headers is no Mapping).
-    callback = gateway_results.GatewayCallback(gateway, dict(request.headers.items()), request.get_data(cache=False))
+    notification = gateway_results.ApplyGatewayNotification(gateway, dict(request.headers.items()),
+                                                            request.get_data(cache=False))
     try:
-        outcome = run(callback)
+        outcome = run(notification)
     except InvalidNotification as exc:
         status = 401 if exc.code == "invalid_signature" else 400
         raise ApiError(status, f"Notification refused: {exc.detail}", code=exc.code) from None

@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
-class GatewayCallback:
+class ApplyGatewayNotification:
     gateway: str
     headers: Mapping[str, str]
     body: bytes
@@ -35,7 +35,7 @@ class NotificationMismatch(Invalid):
     code = "notification_mismatch"
 
 
-def apply_callback(cmd: GatewayCallback, uow: UnitOfWork, deps: Deps) -> str:
+def apply_notification(cmd: ApplyGatewayNotification, uow: UnitOfWork, deps: Deps) -> str:
     """→ "applied", "duplicate" or "ignored". Raises InvalidNotification (not from the gateway),
     NotificationMismatch (does not match our records), NotFound (no such gateway)."""
     gateway = deps.gateways.get(cmd.gateway)
@@ -84,13 +84,6 @@ def apply_callback(cmd: GatewayCallback, uow: UnitOfWork, deps: Deps) -> str:
     if refund_id is not None:
         submit_refund(refund_id, deps)  # after the commit: the refund row exists whatever happens here
     return "applied"
-
-
-def handle_callback(cmd: GatewayCallback, deps: Deps) -> str:
-    """`apply_callback` in a unit of work of its own: for a caller without the service's `handle`
-    (tests/integration/test_pay_path_statements.py calls it so)."""
-    with deps.uow_factory() as uow:
-        return apply_callback(cmd, uow, deps)
 
 
 def _ensure_matches(note: GatewayNotification, target: Payment | Refund) -> None:

@@ -14,10 +14,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
 from tillkey.contracts import Envelope
 from tillkey.messaging import InboxHandler, PermanentError, RetryLater
+from tillkey.messaging.handling import declared
 from tillkey.payments.domain.model import InvalidTransition, Merchant, Order, order_summary
 from tillkey.payments.service_layer import gateway_results, paying, refunding, views
 from tillkey.payments.service_layer.follow_ups import FollowUp
@@ -30,7 +31,7 @@ HANDLERS: dict[type, Callable[[Any, UnitOfWork, Deps], Any]] = {
     paying.ConfirmPayment: paying.confirm_payment,
     paying.FindBankTransfer: paying.find_bank_transfer,
     refunding.ConfirmRefund: refunding.confirm_refund,
-    gateway_results.GatewayCallback: gateway_results.apply_callback,
+    gateway_results.ApplyGatewayNotification: gateway_results.apply_notification,
     views.ListPayments: views.list_payments,
     views.GetPayPage: views.pay_page,
 }
@@ -96,23 +97,16 @@ def deny_revoked_api_key(event: Envelope, uow: UnitOfWork, deps: Deps) -> None:
     uow.revoked_keys.deny(event.data["merchant_id"], event.data["key_id"], datetime.fromisoformat(event.occurred_at))
 
 
-def _declared(name: str, handle: Callable[[Envelope, UnitOfWork, Deps], None]) -> InboxHandler:
-    """InboxHandler(name, handle) for handlers that take deps too: bootstrap binds them
-    (bootstrap._with_deps) before the dispatcher calls them as (event, uow)."""
-    # cast: InboxHandler annotates `handle` as the dispatcher calls it, (event, uow).
-    return InboxHandler(name, cast(Callable[[Envelope, object], object], handle))
-
-
 # The names are what the inbox records of each message taken: never change one (a redelivered
 # message would look new).
 EVENT_HANDLERS: dict[str, list[InboxHandler]] = {
-    "merchant.registered": [_declared("remember_merchant", remember_merchant)],
-    "order.created": [_declared("remember_order", remember_order)],
-    "order.canceled": [_declared("cancel_order", cancel_order)],
-    "order.deleted": [_declared("delete_order", delete_order)],
-    "refund.requested": [_declared("request_refund", refunding.request_refund)],
+    "merchant.registered": [declared("remember_merchant", remember_merchant)],
+    "order.created": [declared("remember_order", remember_order)],
+    "order.canceled": [declared("cancel_order", cancel_order)],
+    "order.deleted": [declared("delete_order", delete_order)],
+    "refund.requested": [declared("request_refund", refunding.request_refund)],
     # Every service keeps its own denylist of revoked API keys (docs/architecture.md).
-    "merchant.api_key_revoked": [_declared("deny_revoked_api_key", deny_revoked_api_key)],
+    "merchant.api_key_revoked": [declared("deny_revoked_api_key", deny_revoked_api_key)],
 }
 
 # After the dispatcher committed one of these events: work that calls a gateway, off the

@@ -16,7 +16,6 @@ from tillkey.payments.domain.model import Payment
 from tillkey.payments.service_layer import views
 from tillkey.payments.service_layer.ports import Deps, UnitOfWork
 from tillkey.payments.service_layer.submission import submit_charge
-from tillkey.platform.request_tx import after_commit
 
 OFFLINE_STATUS = "awaiting_funds"
 
@@ -58,7 +57,8 @@ def start_payment(cmd: StartPayment, uow: UnitOfWork, deps: Deps) -> Payment:
         # request ends, and only then goes to the gateway: a charge for an attempt that was rolled
         # back could not exist. Without one, it goes at once and the answer says how it went.
         sent: list[str | None] = []
-        after_commit(lambda: sent.append(submit_charge(payment_id, deps, fail_if_unreachable=True, written=written)))
+        deps.after_commit(lambda: sent.append(
+            submit_charge(payment_id, deps, fail_if_unreachable=True, written=written)))
         if not sent or sent[0] == "pending":
             # Not sent yet: the request's transaction still holds the attempt, which no one else
             # sees until it commits. Or accepted and still pending: the UPDATE recording that

@@ -113,6 +113,9 @@ class Deps:
     public_url: str               # PAYMENTS_PUBLIC_URL: where gateways post their notifications
     resubmit_after: timedelta = timedelta(seconds=30)
     give_up_after: timedelta = timedelta(minutes=15)
+    # Runs a callback once the request's transaction committed (tillkey.platform.request_tx, wired in
+    # bootstrap): a charge is sent only for an attempt that exists. At once where there is none.
+    after_commit: Callable[[Callable[[], None]], None] = lambda callback: callback()
 
     def notification_url(self, gateway: str) -> str:
         return f"{self.public_url.rstrip('/')}/v1/gateways/{gateway}/notifications"

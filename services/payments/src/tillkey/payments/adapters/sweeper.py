@@ -1,7 +1,7 @@
 """The worker's gateway sweeper: resumes charges and refunds a crash left between commit and gateway.
 
-A loop of the worker (bootstrap.build_workers wires it), kept below the composition root, which may
-import no entry point (docs/architecture.md §8)."""
+A loop of the worker (bootstrap.build_workers wires it), with the other services' worker loops in
+adapters/ (docs/architecture.md §8)."""
 from __future__ import annotations
 
 import logging
