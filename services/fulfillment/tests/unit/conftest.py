@@ -177,6 +177,14 @@ class FakeActivations(_Repo):
         return len(gone)
 
 
+class FakeRevokedKeys:
+    def __init__(self):
+        self.denied: dict[str, str] = {}   # key id → merchant id
+
+    def deny(self, merchant_id, key_id, revoked_at):
+        self.denied[key_id] = merchant_id
+
+
 class FakeFulfillmentUow(FakeUnitOfWork):
     """Shared state across `with` blocks, like a database; `emit` validates against the contract."""
 
@@ -189,6 +197,7 @@ class FakeFulfillmentUow(FakeUnitOfWork):
         self.signing_keys = FakeSigningKeys(self, lambda k: k.product_id)
         self.generated_keys = FakeGeneratedKeys(self, lambda k: k.key_id)
         self.activations = FakeActivations(self, lambda a: a.activation_id)
+        self.revoked_keys = FakeRevokedKeys()
         self.calls_scheduled = 0  # web_service_call_scheduled() calls: the consumer's wake-up signal
 
     def web_service_call_scheduled(self):

@@ -23,6 +23,7 @@ from tillkey.platform.clock import SystemClock
 from tillkey.platform.db import make_engine, make_session_factory
 from tillkey.platform.ids import new_id
 from tillkey.platform.overrides import CommonOverrides, refuse_unknown
+from tillkey.platform.urls import check_url
 
 SERVICE = "fulfillment"
 
@@ -69,7 +70,8 @@ def bootstrap(settings: Settings, **overrides: Unpack[Overrides]) -> Fulfillment
     uow_factory = overrides.get("uow_factory") or partial(
         FulfillmentUnitOfWork, session_factory, tables.outbox, SERVICE, calls_scheduled=calls_scheduled)
     deps = Deps(clock=overrides.get("clock") or SystemClock(), new_id=overrides.get("new_id") or new_id,
-                crypto=LicenseCrypto(settings.platform_secret), allow_private_urls=settings.allow_private_urls)
+                crypto=LicenseCrypto(settings.platform_secret),
+                check_url=partial(check_url, allow_private=settings.allow_private_urls))
     event_handlers = bind_deps(overrides.get("event_handlers") or EVENT_HANDLERS, deps)
     dispatcher = InboxDispatcher(uow_factory, tables.inbox, event_handlers)
     topology = QueueTopology(SERVICE, tuple(dispatcher.event_types))

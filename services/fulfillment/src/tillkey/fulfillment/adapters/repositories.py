@@ -15,6 +15,7 @@ from tillkey.fulfillment.domain.licensing import Activation, GeneratedKey, Signi
 from tillkey.fulfillment.domain.model import Delivery, Order, Product
 from tillkey.fulfillment.domain.sources import DEFAULT_LOW_STOCK_THRESHOLD, LicenseSource, Pool
 from tillkey.platform.pagination import paginate
+from tillkey.platform.revoked_keys import record_revocation
 from tillkey.platform.sql import insert_unless_present
 
 IN_CHUNK = 500  # keep IN (...) lists well under every database's parameter limit
@@ -394,3 +395,11 @@ _UPDATE_DELIVERY = update(tables.deliveries).where(_d.line_id == bindparam("b_ke
 _UPDATE_POOL = update(tables.pools).where(_p.product_id == bindparam("b_key"))
 _SOURCE = select(tables.license_sources).where(tables.license_sources.c.product_id == bindparam("b_key"))
 _LOCK_POOL = select(tables.pools).where(_p.product_id == bindparam("b_key")).with_for_update()
+
+
+class RevokedKeys:
+    def __init__(self, session: Session):
+        self.session = session
+
+    def deny(self, merchant_id: str, key_id: str, revoked_at: datetime) -> None:
+        record_revocation(self.session, merchant_id, key_id, revoked_at)

@@ -26,6 +26,7 @@ class FulfillmentUnitOfWork(SqlAlchemyUnitOfWork):
         self.signing_keys = r.SigningKeys(session)
         self.generated_keys = r.GeneratedKeys(session)
         self.activations = r.Activations(session)
+        self.revoked_keys = r.RevokedKeys(session)
         return self
 
     def web_service_call_scheduled(self) -> None:

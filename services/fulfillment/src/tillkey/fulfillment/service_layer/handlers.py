@@ -19,8 +19,7 @@ from tillkey.fulfillment.service_layer.fulfilling import start_line
 from tillkey.fulfillment.service_layer.licensing import erase_order_keys, revoke_on_full_refund
 from tillkey.fulfillment.service_layer.ports import Deps, UnitOfWork
 from tillkey.messaging import RetryLater
-from tillkey.messaging.handling import declared, without_deps
-from tillkey.platform.revoked_keys import deny_revoked_api_key
+from tillkey.messaging.handling import declared
 
 
 def remember_product(event: Envelope, uow: UnitOfWork, deps: Deps) -> None:
@@ -88,6 +87,12 @@ def start_fulfillment(event: Envelope, uow: UnitOfWork, deps: Deps) -> None:
             start_line(uow, deps, order, line, now)
 
 
+def deny_revoked_api_key(event: Envelope, uow: UnitOfWork, deps: Deps) -> None:
+    """`merchant.api_key_revoked` → this service's denylist (docs/architecture.md: every service keeps
+    its own)."""
+    uow.revoked_keys.deny(event.data["merchant_id"], event.data["key_id"], datetime.fromisoformat(event.occurred_at))
+
+
 EVENT_HANDLERS = {
     "product.created": [declared("remember_product", remember_product)],
     "product.updated": [declared("remember_product", remember_product)],
@@ -96,7 +101,7 @@ EVENT_HANDLERS = {
     "order.paid": [declared("start_fulfillment", start_fulfillment)],
     "payment.refunded": [declared("revoke_keys_of_refunded_order", revoke_keys_of_refunded_order)],
     # Every service keeps its own denylist of revoked API keys (docs/architecture.md).
-    "merchant.api_key_revoked": [declared("deny_revoked_api_key", without_deps(deny_revoked_api_key))],
+    "merchant.api_key_revoked": [declared("deny_revoked_api_key", deny_revoked_api_key)],
 }
 
 HANDLERS: dict[type, Callable[[Any, UnitOfWork, Deps], Any]] = {

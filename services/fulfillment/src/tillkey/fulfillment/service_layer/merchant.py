@@ -23,7 +23,6 @@ from tillkey.fulfillment.domain.sources import (
 from tillkey.fulfillment.service_layer.fulfilling import emit_delivered, take_from_pool
 from tillkey.fulfillment.service_layer.ports import Deps, ProductDirectory, UnitOfWork
 from tillkey.fulfillment.service_layer.views import source_view
-from tillkey.platform import urls
 
 
 def ensure_owner(uow_factory: Callable[[], UnitOfWork], directory: ProductDirectory, merchant_id: str,
@@ -86,8 +85,8 @@ def configure_source(cmd: ConfigureSource, uow: UnitOfWork, deps: Deps) -> dict[
     generated = None
     if method == "web_service":
         try:
-            urls.check_url(cmd.url or "", allow_private=deps.allow_private_urls)
-        except urls.UnsafeUrl as exc:
+            deps.check_url(cmd.url or "")
+        except ValueError as exc:
             raise Invalid({"url": [str(exc)]}) from None
         if not cmd.secret:
             generated = signing.new_secret()

@@ -45,7 +45,9 @@ class Deps:
     clock: Clock
     new_id: Callable[[str], str]
     crypto: LicenseCrypto
-    allow_private_urls: bool = False   # a web-service source may call loopback and private addresses
+    # Raises ValueError, saying why, for a web-service URL this platform never calls (not http(s), or
+    # a loopback or private address unless ALLOW_PRIVATE_URLS): tillkey.platform.urls.check_url.
+    check_url: Callable[[str], None] = lambda url: None
 
 
 class ProductRepository(Protocol):
@@ -152,6 +154,11 @@ class ActivationRepository(Protocol):
         """Delete the keys' activations; how many went."""
 
 
+class RevokedKeyRepository(Protocol):
+    def deny(self, merchant_id: str, key_id: str, revoked_at: datetime) -> None:
+        """Put the key on this service's own denylist (a second revocation changes nothing)."""
+
+
 class UnitOfWork(Protocol):
     products: ProductRepository
     orders: OrderRepository
@@ -160,6 +167,7 @@ class UnitOfWork(Protocol):
     signing_keys: SigningKeyRepository
     generated_keys: GeneratedKeyRepository
     activations: ActivationRepository
+    revoked_keys: RevokedKeyRepository
 
     def __enter__(self) -> UnitOfWork: ...
     def __exit__(self, *exc_info: object) -> None: ...
