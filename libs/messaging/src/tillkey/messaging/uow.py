@@ -73,9 +73,6 @@ class SqlAlchemyUnitOfWork:
             raise RuntimeError("the unit of work is used outside its `with` block")
         return self.session
 
-    # The name the services used before it was public (issue 15); kept until none calls it.
-    _open_session = active_session
-
     def writes_back(self, repository: W) -> W:
         """`repository` writes its locked aggregates' changes at each commit and forgets them at
         each rollback of this unit of work, in the order registered."""
