@@ -30,3 +30,11 @@ def test_a_shared_two_argument_handler_keeps_its_own_name_too():
     handler("evt", seen)
     assert seen == ["evt"] and handler.recorded_as == ("deny", f"{__name__}.shared")
     assert isinstance(handler, InboxHandler)
+
+
+def test_a_function_listed_for_several_event_types_gets_one_wrapper():
+    """The batch path groups a batch's envelopes by handler function for its prefetch: one query for
+    a batch that mixes order.created and payment.succeeded, not one per type."""
+    table = {"order.created": [declared("take", remember)], "payment.succeeded": [declared("take", remember)]}
+    bound = bind_deps(table, deps=None)
+    assert bound["order.created"][0].handle is bound["payment.succeeded"][0].handle

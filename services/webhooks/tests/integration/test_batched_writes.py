@@ -248,3 +248,15 @@ def test_a_deletion_in_the_same_batch_erases_the_order_created_taken_in_just_bef
     assert set(bodies) == {"order.created", "order.deleted"}
     assert "ada@example.com" in created.to_json() and "ada@example.com" not in bodies["order.created"]
     assert "Lovelace" not in bodies["order.created"]
+
+
+def test_a_batch_mixing_event_types_of_different_orders_locks_their_records_in_one_query(service, handed):
+    """The prefetch runs once for the batch, not once per event type: the payment of one order and
+    the creation of another are taken in with one SELECT of order records and one of endpoints."""
+    add_endpoints(service, "ep_a")
+    service.dispatcher.handle_batch([sample_envelope("order.created", new_id=True, order_id="ord_paid")])
+    batch = [sample_envelope("payment.succeeded", new_id=True, order_id="ord_paid"),
+             sample_envelope("order.created", new_id=True, order_id="ord_new")]
+    with recorded_statements(service.engine) as seen:
+        service.dispatcher.handle_batch(batch)
+    assert counted(seen)["SELECT order_records"] == 1 and counted(seen)["SELECT endpoints"] == 1

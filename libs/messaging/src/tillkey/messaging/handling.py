@@ -91,11 +91,17 @@ def without_deps(handle: Handler) -> DepsHandler:
 def bind_deps(table: Mapping[str, Sequence[InboxHandler]], deps: object) -> dict[str, list[InboxHandler]]:
     """The table as the dispatcher runs it: each handler(event, uow, deps) as handler(event, uow), under
     its declared name. The wrapper keeps the function's own module and name too: releases before
-    declared names recorded that one (InboxHandler.recorded_as)."""
-    def bound(handler: InboxHandler) -> InboxHandler:
-        handle = cast(DepsHandler, handler.handle)
+    declared names recorded that one (InboxHandler.recorded_as). One wrapper per function, however
+    many event types list it: the batch path calls a `prefetching` handler's prefetch once per
+    function, so a batch mixing those types still loads what they read in one query."""
+    wrappers: dict[DepsHandler, Handler] = {}
 
-        def with_deps(event: Envelope, uow: Any) -> object:
-            return handle(event, uow, deps)
-        return replace(handler, handle=update_wrapper(with_deps, handle))
-    return {event_type: [bound(h) for h in handlers] for event_type, handlers in table.items()}
+    def wrapped(handle: DepsHandler) -> Handler:
+        if handle not in wrappers:
+            def with_deps(event: Envelope, uow: Any) -> object:
+                return handle(event, uow, deps)
+            wrappers[handle] = update_wrapper(with_deps, handle)
+        return wrappers[handle]
+
+    return {event_type: [replace(h, handle=wrapped(cast(DepsHandler, h.handle))) for h in handlers]
+            for event_type, handlers in table.items()}
