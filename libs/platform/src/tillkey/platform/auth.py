@@ -8,6 +8,7 @@ from flask import current_app, request
 from tillkey.platform import credentials
 from tillkey.platform.problems import ApiError, not_found
 from tillkey.platform.revoked_keys import RevokedKeys
+from tillkey.platform.visibility import sees_order
 
 
 @dataclass(frozen=True)
@@ -83,13 +84,8 @@ def ensure_sees_order(principal: Principal, order_id: str, owner_merchant_id: st
     """404 unless `principal` may see the order (docs/architecture.md §5): admin always; a merchant its own orders;
     the customer its one order (token already verified by `identify`) unless that order is hidden
     from customers (deleted). `owner_merchant_id=None` means the order is not known here."""
-    if owner_merchant_id is None:
-        raise not_found("order")
-    if principal.is_admin:
-        return
-    if principal.kind == "merchant" and principal.merchant_id == owner_merchant_id:
-        return
-    if principal.kind == "customer" and principal.order_id == order_id and not hidden_from_customer:
+    if owner_merchant_id is not None and sees_order(principal, order_id, owner_merchant_id,
+                                                    hidden_from_customer=hidden_from_customer):
         return
     # Another merchant's order and a customer's deleted order look exactly like a missing one.
     raise not_found("order")

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from tillkey.orders.domain.errors import Forbidden, NotFound
 from tillkey.orders.domain.orders import Order
 from tillkey.orders.service_layer.ports import UnitOfWork
+from tillkey.platform.visibility import sees_order
 
 
 # -- who asks (plain data, built at the edge) --
@@ -22,10 +23,8 @@ def visible_order(uow: UnitOfWork, order_id: str, viewer: Viewer, *, lock: bool 
     """The order if `viewer` may see it: admin always, a merchant its own, the customer its one order
     unless deleted (its data is gone and the token no longer opens it). Anything else: not found."""
     order = uow.orders.get(order_id, lock=lock)
-    if order is None or not (
-            viewer.kind == "admin"
-            or (viewer.kind == "merchant" and order.merchant_id == viewer.merchant_id)
-            or (viewer.kind == "customer" and viewer.order_id == order.order_id and order.visible_to_customer)):
+    if order is None or not sees_order(viewer, order.order_id, order.merchant_id,
+                                       hidden_from_customer=not order.visible_to_customer):
         raise NotFound("No such order.")
     return order
 

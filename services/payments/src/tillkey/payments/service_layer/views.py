@@ -12,6 +12,7 @@ from tillkey.payments.domain.errors import NotFound
 from tillkey.payments.domain.model import Order, Payment
 from tillkey.payments.domain.refunds import Refund, failure_message
 from tillkey.payments.service_layer.ports import Deps, Page, UnitOfWork
+from tillkey.platform.visibility import sees_order
 
 # -- event data ---------------------------------------------------------------------------------------
 
@@ -73,13 +74,8 @@ def list_payments(query: ListPayments, uow: UnitOfWork, deps: Deps) -> Page:
 
 
 def _sees(viewer: Viewer, order_id: str, order: Order | None) -> bool:
-    if order is None:
-        return False
-    if viewer.kind == "admin":
-        return True
-    if viewer.kind == "merchant":
-        return viewer.merchant_id == order.merchant_id
-    return viewer.kind == "customer" and viewer.order_id == order_id and order.status != "deleted"
+    return order is not None and sees_order(viewer, order_id, order.merchant_id,
+                                            hidden_from_customer=order.status == "deleted")
 
 
 # -- the payment page ----------------------------------------------------------------------------------
