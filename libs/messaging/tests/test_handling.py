@@ -1,13 +1,10 @@
 """Handler tables of handle(event, uow, deps) functions: declared once, deps bound in bootstrap."""
-from tillkey.messaging.handling import InboxHandler, bind_deps, declared, without_deps
+from tillkey.messaging.handling import bind_deps, declared
 
 
 def remember(event, uow, deps):
     uow.append((event, deps))
 
-
-def shared(event, uow):
-    uow.append(event)
 
 
 def test_bound_handlers_get_the_deps_and_keep_their_inbox_names():
@@ -21,15 +18,6 @@ def test_bound_handlers_get_the_deps_and_keep_their_inbox_names():
     # what releases before declared names recorded: the function's own module and name
     assert handler.recorded_as == ("remember_order", f"{__name__}.remember")
     assert table["order.created"][0].handle is remember    # the declared table is left as it was
-
-
-def test_a_shared_two_argument_handler_keeps_its_own_name_too():
-    table = {"merchant.api_key_revoked": [declared("deny", without_deps(shared))]}
-    (handler,) = bind_deps(table, deps=None)["merchant.api_key_revoked"]
-    seen: list = []
-    handler("evt", seen)
-    assert seen == ["evt"] and handler.recorded_as == ("deny", f"{__name__}.shared")
-    assert isinstance(handler, InboxHandler)
 
 
 def test_a_function_listed_for_several_event_types_gets_one_wrapper():

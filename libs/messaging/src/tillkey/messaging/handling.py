@@ -80,14 +80,6 @@ def declared(name: str, handle: DepsHandler) -> InboxHandler:
     return InboxHandler(name, cast(Handler, handle))
 
 
-def without_deps(handle: Handler) -> DepsHandler:
-    """A shared handler that takes no deps (tillkey.platform.revoked_keys'), as (event, uow, deps),
-    keeping its own module and name (InboxHandler.recorded_as)."""
-    def bound(event: Envelope, uow: Any, deps: Any) -> object:
-        return handle(event, uow)
-    return update_wrapper(bound, handle)
-
-
 def bind_deps(table: Mapping[str, Sequence[InboxHandler]], deps: object) -> dict[str, list[InboxHandler]]:
     """The table as the dispatcher runs it: each handler(event, uow, deps) as handler(event, uow), under
     its declared name. The wrapper keeps the function's own module and name too: releases before
