@@ -29,6 +29,20 @@ def depth(url: str, queue: str) -> int:
         return connection.channel().queue_declare(queue, passive=True).method.message_count
 
 
+def where_they_are(cluster, leader, topology, db, ids, consumer) -> str:
+    """What a timeout leaves to read: which events have no effect, and what each queue holds."""
+    missing = [f"ord_{n:04d}" for n, i in enumerate(ids) if not db.effects_for(i)]
+    survivor = cluster.urls[(leader + 1) % 3]
+    queues = (topology.queue, topology.retry_queue(1), topology.dead_queue)
+    depths = {queue: depth(survivor, queue) for queue in queues}
+    # `messages` counts what a quorum queue keeps (dead-lettered but not yet moved included);
+    # `messages_ready` only what a consumer could take.
+    counts = cluster.ctl((leader + 1) % 3, "list_queues", "--quiet", "name", "leader", "messages",
+                         "messages_ready", "messages_unacknowledged", check=False).stdout
+    return (f"no effect for {len(missing)} of {len(ids)}: {missing}; depths {depths}; "
+            f"unpublished {db.unpublished()}; consumer ready {consumer.ready}; queues:\n{counts}")
+
+
 def test_every_queue_of_a_service_has_a_replica_on_each_node(cluster, service):
     topology = QueueTopology(service, ("order.created",), retry_delays=(1.0, 5.0))
     with short_connection(cluster.amqp_url, "test") as connection:
@@ -76,7 +90,10 @@ def test_the_node_leading_the_queues_stops_mid_flow_and_nothing_is_lost_or_repea
         time.sleep(0.03)
 
     try:
-        wait_until(lambda: all(db.effects_for(i) for i in ids), timeout=90, what="every event handled")
+        try:
+            wait_until(lambda: all(db.effects_for(i) for i in ids), timeout=90, what="every event handled")
+        except AssertionError as timed_out:
+            raise AssertionError(where_they_are(cluster, leader, topology, db, ids, consumer)) from timed_out
         elapsed = time.monotonic() - stopped_at
         time.sleep(1.0)  # a duplicate would land now
         assert [db.effects_for(i) for i in ids] == [1] * len(ids), "an event had no effect or two"
