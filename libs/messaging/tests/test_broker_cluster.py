@@ -1,6 +1,8 @@
 """A 3-node RabbitMQ cluster of the test's own: every queue has a replica on each node, and the
 relay and the consumer go on when the node that leads the queues stops mid-flow — every event has
-its effect once, and the messages waiting in a retry queue come back."""
+its effect once, and the messages waiting in a retry queue come back. (With the broker's TTL and
+dead-lettering as the way back, 15 of 80 retries once stayed stuck after the stop on a loaded
+machine; the consumer now brings them back itself: retry_holder.py.)"""
 from __future__ import annotations
 
 import threading
@@ -39,8 +41,14 @@ def where_they_are(cluster, leader, topology, db, ids, consumer) -> str:
     # `messages_ready` only what a consumer could take.
     counts = cluster.ctl((leader + 1) % 3, "list_queues", "--quiet", "name", "leader", "messages",
                          "messages_ready", "messages_unacknowledged", check=False).stdout
+    # The brokers' own word on dead-lettering (the retry queues' way back) and leader changes.
+    said = [line for node in cluster.nodes for log in (node.base / "log").glob("*.log")
+            for line in log.read_text(errors="replace").splitlines()
+            if ("dlx" in line or "dead-letter" in line or "leader" in line and "retry" in line)
+            and "boot step" not in line]
     return (f"no effect for {len(missing)} of {len(ids)}: {missing}; depths {depths}; "
-            f"unpublished {db.unpublished()}; consumer ready {consumer.ready}; queues:\n{counts}")
+            f"unpublished {db.unpublished()}; consumer ready {consumer.ready}; queues:\n{counts}\n"
+            + "\n".join(said[-40:]))
 
 
 def test_every_queue_of_a_service_has_a_replica_on_each_node(cluster, service):
@@ -55,8 +63,8 @@ def test_every_queue_of_a_service_has_a_replica_on_each_node(cluster, service):
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 def test_the_node_leading_the_queues_stops_mid_flow_and_nothing_is_lost_or_repeated(
         cluster, db, loops, service, wait_until):
-    # Every event whose number is a multiple of 5 fails once: it waits in the retry queue (2 s)
-    # across the node's stop, then comes back and succeeds.
+    # Every event whose number is a multiple of 5 fails once: it waits in the retry queue (2 s),
+    # held by the consumer, across the node's stop, then comes back and succeeds.
     topology = QueueTopology(service, ("order.created",), retry_delays=(2.0,))
     dispatcher = db.dispatcher()
     failed_once: set[str] = set()
@@ -84,7 +92,7 @@ def test_the_node_leading_the_queues_stops_mid_flow_and_nothing_is_lost_or_repea
             ids.append(uow.emit("order.created", {**ORDER, "order_id": f"ord_{n:04d}"}).id)
             uow.commit()
         if n == 40:
-            assert depth(cluster.urls[(leader + 1) % 3], topology.retry_queue(1)) > 0, "nothing waits in a retry"
+            assert consumer.held_retries > 0, "nothing waits in a retry"
             stopped_at = time.monotonic()
             cluster.stop(leader)
         time.sleep(0.03)

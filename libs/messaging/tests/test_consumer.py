@@ -170,10 +170,8 @@ def test_generic_failure_is_retried_through_the_retry_queues_then_dead_lettered(
     assert props.headers[ATTEMPT_HEADER] == len(FAST_RETRIES)
     assert props.headers[REASON_HEADER].startswith("retries exhausted")
     assert "the ledger is on fire" in props.headers[REASON_HEADER]
-    # It really waited in each retry queue (the broker records each expiry in x-death).
-    waited_in = {d["queue"] for d in props.headers["x-death"] if d["reason"] == "expired"}
-    assert waited_in == {consumer.topology.retry_queue(1), consumer.topology.retry_queue(2)}
-    assert attempts[2] - attempts[0] >= sum(FAST_RETRIES)
+    # It really waited each retry's delay (in its retry queue, held by the consumer: retry_holder.py).
+    assert all(b - a >= d - 0.01 for a, b, d in zip(attempts[:-1], attempts[1:], FAST_RETRIES, strict=True))
     assert broker.depth(consumer.topology.queue) == 0
 
 

@@ -5,12 +5,15 @@ from __future__ import annotations
 import json
 import logging
 import time
+import uuid
+from types import SimpleNamespace
 
 import pytest
 
+from tillkey.contracts import load_sample
 from tillkey.contracts.personal_data import personal_values
-from tillkey.messaging import Consumer, PermanentError, QueueTopology, RetryLater
-from tillkey.messaging.dead_letters_erasure import DeadLetterEraser, redacted
+from tillkey.messaging import Consumer, InboxDispatcher, InboxHandler, PermanentError, QueueTopology, RetryLater
+from tillkey.messaging.dead_letters_erasure import ERASER_NAME, DeadLetterEraser, redacted
 from tillkey.messaging.dead_letters_retention import DeadLetterRetention
 
 pytestmark = pytest.mark.integration
@@ -24,7 +27,8 @@ def needles(envelope: dict) -> list[str]:
 @pytest.fixture
 def parked(amqp_url, broker, db, loops, order_envelope, wait_until, service):
     """Three order.created messages parked by a real consumer: two about DELETED (one dead-lettered
-    with the email in its reason, one waiting for a retry) and one about OTHER (dead-lettered)."""
+    with the email in its reason, one waiting for a retry, held by the consumer) and one about OTHER
+    (dead-lettered). The consumer erases on order.deleted, as dead_letter_care installs it."""
     def handler(envelope, uow):
         email = envelope.data["customer"]["email"]
         if envelope.data["custom"].get("fate") == "later":
@@ -32,9 +36,14 @@ def parked(amqp_url, broker, db, loops, order_envelope, wait_until, service):
         raise PermanentError(f"cannot use {email}")
 
     # A long retry delay: the message stays in its retry queue for the whole test.
-    topology = QueueTopology(service, ("order.created",), retry_delays=(300.0,))
+    topology = QueueTopology(service, ("order.created", "order.deleted"), retry_delays=(300.0,))
     broker.own(topology)
-    consumer = Consumer(amqp_url, topology, db.dispatcher(handler))
+    erased: list[int] = []
+    eraser = DeadLetterEraser(amqp_url, topology)
+    dispatcher = InboxDispatcher(lambda cause=None: db.uow(cause=cause), db.inbox, {
+        "order.created": [InboxHandler("record_effect", handler)],
+        "order.deleted": [InboxHandler(ERASER_NAME, lambda env, uow: erased.append(eraser(env, uow)))]})
+    consumer = Consumer(amqp_url, topology, dispatcher)
     loops.start(consumer)
     wait_until(lambda: consumer.ready, what="the consumer to be ready")
     messages = [order_envelope(order_id=DELETED, custom={"fate": "dead"}),
@@ -43,9 +52,16 @@ def parked(amqp_url, broker, db, loops, order_envelope, wait_until, service):
     for env in messages:
         broker.publish(json.dumps(env).encode(), message_id=env["id"])
     retry_queue = topology.retry_queue(1)
-    wait_until(lambda: broker.depth(topology.dead_queue) == 2 and broker.depth(retry_queue) == 1,
-               what="two dead letters and one retry")
-    return topology, retry_queue, messages
+    wait_until(lambda: broker.depth(topology.dead_queue) == 2 and consumer.held_retries == 1,
+               what="two dead letters and one retry held")
+    return SimpleNamespace(topology=topology, retry_queue=retry_queue, messages=messages, consumer=consumer,
+                           erased=erased, loops=loops)
+
+
+def order_deleted(broker, order_id: str) -> None:
+    body = load_sample("order.deleted")
+    body["id"], body["data"]["order_id"] = f"evt_{uuid.uuid4().hex}", order_id
+    broker.publish(json.dumps(body).encode(), routing_key="order.deleted", message_id=body["id"])
 
 
 def snapshot(broker, queue) -> list[tuple[object, bytes]]:
@@ -62,11 +78,16 @@ def snapshot(broker, queue) -> list[tuple[object, bytes]]:
     return out
 
 
-def test_order_deleted_erases_its_dead_letters_and_retries_and_leaves_the_others(amqp_url, broker, parked):
-    topology, retry_queue, (dead, later, other) = parked
-    eraser = DeadLetterEraser(amqp_url, topology)
-    assert eraser.erase(DELETED) == 2
-    assert eraser.erase(DELETED) == 0, "a second sweep finds nothing left to erase"
+def test_order_deleted_erases_its_dead_letters_and_retries_and_leaves_the_others(
+        amqp_url, broker, parked, wait_until):
+    topology, retry_queue, (dead, later, other) = parked.topology, parked.retry_queue, parked.messages
+    # Through the consumer, as in a worker: the retry it holds is given back for the sweep.
+    order_deleted(broker, DELETED)
+    wait_until(lambda: parked.erased, what="order.deleted handled")
+    assert parked.erased == [2]
+    wait_until(lambda: parked.consumer.held_retries == 1, what="the retry held again")
+    assert DeadLetterEraser(amqp_url, topology).erase(DELETED) == 0, "a second sweep finds nothing left to erase"
+    parked.loops.stop_all()  # the held retry goes back to its queue, to be read below
 
     kept = {json.loads(body)["id"]: (props, body) for props, body in snapshot(broker, topology.dead_queue)}
     waiting = {json.loads(body)["id"]: (props, body) for props, body in snapshot(broker, retry_queue)}
@@ -92,13 +113,13 @@ def test_order_deleted_erases_its_dead_letters_and_retries_and_leaves_the_others
 
 
 def test_retention_drops_dead_letters_past_the_period_and_logs_each(amqp_url, broker, parked, caplog):
-    topology, retry_queue, _ = parked
+    topology = parked.topology
     assert DeadLetterRetention(amqp_url, topology, retention=3600).sweep() == 0
     assert broker.depth(topology.dead_queue) == 2
     later = DeadLetterRetention(amqp_url, topology, retention=3600, clock=lambda: time.time() + 3601)
     with caplog.at_level(logging.WARNING, logger="tillkey.messaging.dead_letters_retention"):
         assert later.sweep() == 2
-    assert broker.depth(topology.dead_queue) == 0 and broker.depth(retry_queue) == 1, "retries are not dead"
+    assert broker.depth(topology.dead_queue) == 0 and parked.consumer.held_retries == 1, "retries are not dead"
     dropped = [r.getMessage() for r in caplog.records if "dropped dead letter" in r.getMessage()]
     assert len(dropped) == 2 and all("past the 3600 s retention" in line for line in dropped)
 
@@ -134,8 +155,7 @@ def test_the_eraser_takes_order_deleted_in_a_batch_under_its_own_name(db, amqp_u
     order.deleted is handled and recorded (make chaos saw every worker exit here)."""
     from sqlalchemy import select
 
-    from tillkey.messaging import InboxDispatcher, InboxHandler
-    from tillkey.messaging.dead_letters_erasure import ERASER_NAME, dead_letter_care
+    from tillkey.messaging.dead_letters_erasure import dead_letter_care
     from tillkey.testing.messaging import sample_envelope
 
     topology = QueueTopology(service, ("order.deleted",))

@@ -1,19 +1,25 @@
-"""The upgrade path from classic retry queues to quorum ones (docs/deploy.md, "Queue types").
+"""The upgrade path from the classic retry queues of early releases (docs/deploy.md, "Queue types").
 
-Before, a service's retry queues were classic queues `<service>.events.retry.<N>ms`: each lives on
-one node, so losing that node lost the messages waiting there. Their quorum successors have new
-names (redeclaring a queue with another type fails with PRECONDITION_FAILED). A consumer of the new
-version, each time it connects, calls `retire_classic_retry_queues`: for each old queue that still
-exists it moves every waiting message to the quorum retry queue of the same delay (a confirmed
-publish, then the ack: a crash in between leaves a copy in both, which the inbox absorbs) and
-deletes the old queue once it is empty. The message waits its delay again from the move.
+A service's retry queues were first classic queues `<service>.events.retry.<N>ms`: each lives on one
+node, so losing that node lost the messages. Today's have other names (redeclaring a queue with
+another type or other arguments fails with PRECONDITION_FAILED). A consumer of this version, each
+time it connects, calls `retire_classic_retry_queues`: for each old queue that still exists it moves
+every waiting message to today's retry queue of the same delay (a confirmed publish, then the ack: a
+crash in between leaves a copy in both, which the inbox absorbs) and deletes the old queue once it
+is empty. The message keeps its parking time, so its delay still runs from when it was parked
+(retry_holder.py).
 
 During a rolling upgrade a consumer of the old version still parks messages in the old queues and
 redeclares them; they still send every message back to the main queue when its delay is over, and
 the next new consumer to connect retires them again. Nothing is lost in either order. Once no old
 consumer runs, the old queues are gone for good and this costs one `queue.delete` per delay per
 connection: deleting a queue that is not there succeeds quietly, where a passive declare would
-close the channel and log a warning on every worker start.
+close the channel and log an error on the broker at every worker start.
+
+The quorum retry queues with a TTL of the release before (`<service>.events.retry.quorum.<N>ms`)
+are not retired here: a quorum queue refuses `queue.delete` with `if-empty` (and closes the whole
+connection), and deleting one without it could drop a message an old worker parks at that moment.
+They send what they hold back by themselves; docs/deploy.md says how to delete them after the rollout.
 """
 from __future__ import annotations
 
@@ -27,12 +33,12 @@ log = logging.getLogger(__name__)
 
 
 def retire_classic_retry_queues(connection, topology: QueueTopology) -> int:
-    """Move what waits in the old classic retry queues of `topology` to their quorum successors
-    and delete each old queue that is then empty. Returns the number of messages moved."""
+    """Move what waits in the old classic retry queues of `topology` to today's and delete each
+    old queue that is then empty. Returns the number of messages moved."""
     moved = 0
     channel = connection.channel()
     try:
-        for delay in sorted(set(topology.retry_delays)):
+        for delay in topology.distinct_delays:
             old, new = topology.classic_retry_queue_for(delay), topology.retry_queue_for(delay)
             try:
                 channel.queue_delete(old, if_empty=True)  # gone now, or never there: nothing waited

@@ -20,9 +20,11 @@ from tillkey.messaging.connection import (
 from tillkey.messaging.dispatch import BatchFailed
 from tillkey.messaging.handling import PermanentError, RetryLater
 from tillkey.messaging.observability import queue_collectors
+from tillkey.messaging.retry_holder import PARKED_AT_HEADER, RetryHolder
 from tillkey.messaging.topology import QueueTopology
 from tillkey.platform import correlation, metrics, tracing, workstats
 from tillkey.platform.broker_addresses import open_blocking_connection
+from tillkey.platform.metrics import ScrapeCollector
 
 log = logging.getLogger(__name__)
 ATTEMPT_HEADER = "x-tillkey-attempt"
@@ -41,7 +43,8 @@ class Consumer:
     - off-contract message (bad JSON, unknown type, invalid data) or PermanentError: retrying
       cannot help, so it goes to `<service>.events.dead` at once and the next message flows;
     - any other exception: transient until proven otherwise; the message is parked in a retry
-      queue whose TTL grows with the attempt, then dead-lettered after the last delay;
+      queue whose delay grows with the attempt, then dead-lettered after the last delay (this
+      consumer holds the retry queues' messages and puts each back when due: retry_holder.py);
     - a crash mid-handler: the message was not acked, the broker redelivers it; the inbox makes
       the redelivery harmless and `x-delivery-limit` dead-letters a message that kills us each time.
     Retry and dead-letter copies are published with confirms *before* the original is acked, so a
@@ -63,10 +66,19 @@ class Consumer:
         self._stopping = False
         self._connection: BlockingConnection | None = None
         self._side_channel: BlockingChannel | None = None  # confirmed publishes to retry and dead queues
+        self._retries: RetryHolder | None = None
         self._was_ready = False
         self.ready = False  # declared and consuming (tests wait for it)
-        self.metrics_collectors = queue_collectors(amqp_url, topology)
+        self.metrics_collectors = [*queue_collectors(amqp_url, topology), ScrapeCollector(
+            "tillkey_retries_held", "Messages this worker holds in its retry queues until they are due",
+            ["service"], lambda: {(topology.service,): float(self.held_retries)})]
         self._outcomes: dict = {}  # (event type, outcome) -> its counter: one lookup per message
+
+    @property
+    def held_retries(self) -> int:
+        """Messages this consumer holds until their retry is due (tests and gauges read it)."""
+        retries = self._retries
+        return retries.held if retries is not None else 0
 
     def stop(self) -> None:
         """Safe from a signal handler: the loop notices within a second and closes cleanly."""
@@ -95,6 +107,7 @@ class Consumer:
     def _consume(self) -> None:
         params = connection_parameters(self._amqp_url, f"{self.topology.service}-consumer")
         self._connection = connection = open_blocking_connection(params)
+        retries: RetryHolder | None = None
         try:
             channel = connection.channel()
             self.topology.declare(channel)
@@ -102,6 +115,8 @@ class Consumer:
             channel.basic_qos(prefetch_count=self._prefetch)
             self._side_channel = side_channel = connection.channel()
             side_channel.confirm_delivery()
+            self._retries = retries = RetryHolder(connection.channel(), self.topology, self._publish)
+            retries.start()
             self._deliveries = []
             channel.basic_consume(self.topology.queue, self._on_delivery)
             self.ready = self._was_ready = True
@@ -110,17 +125,23 @@ class Consumer:
                 # Runs the I/O loop (heartbeats included); it returns as soon as deliveries came in,
                 # and whatever arrived while the last batch was handled makes the next batch: one
                 # message at light load (no added latency), up to max_batch under load.
-                connection.process_data_events(time_limit=0.5)
+                connection.process_data_events(time_limit=retries.seconds_to_next(0.5))
+                retries.release_due()
                 while self._deliveries and not self._stopping:
                     batch, self._deliveries = self._deliveries[:self._max_batch], self._deliveries[self._max_batch:]
                     self._handle_deliveries(channel, batch)
                     connection.process_data_events(time_limit=0)
+                    retries.release_due()
                     if self._deliveries and self._linger and len(self._deliveries) < self._max_batch:
                         # Busy: more came in while that batch was handled. Let the next one fill.
                         time.sleep(self._linger)
                         connection.process_data_events(time_limit=0)
         finally:
-            # Deliveries not handled yet are simply not acked: the broker redelivers them.
+            # Deliveries not handled yet are simply not acked: the broker redelivers them (the
+            # held retries too, to their retry queues).
+            if retries is not None:
+                retries.close()
+                self._retries = None
             self._deliveries = []
             self.ready = False
             if connection.is_open:
@@ -215,6 +236,7 @@ class Consumer:
                 log.log(level, "retrying %s %s (attempt %d): %r", envelope.type, envelope.id, attempt + 1, exc,
                         exc_info=level == logging.WARNING)
                 headers[ATTEMPT_HEADER] = attempt + 1
+                headers[PARKED_AT_HEADER] = int(time.time() * 1000)  # its delay runs from now
                 self._park(self.topology.retry_queue(attempt + 1), body, properties, headers, None)
                 outcome = "retried"
         self._count(envelope.type, outcome)
@@ -237,11 +259,15 @@ class Consumer:
             timestamp=int(time.time()),  # when it was parked: dead letters are dropped after a retention period
         )
         workstats.count("amqp_parked")
+        self._publish(queue, body, props)
+
+    def _publish(self, queue: str, body: bytes, properties) -> None:
+        """Confirmed publish through the default exchange straight to `queue`; raises if the
+        broker did not take it (nack, or returned as unroutable)."""
         side_channel = self._side_channel
         if side_channel is None:  # _consume opens it before it takes any delivery
-            raise RuntimeError(f"{self.topology.service} consumer: no channel to park a message on")
-        # Confirmed publish through the default exchange straight to the queue.
-        side_channel.basic_publish("", queue, body, props, mandatory=True)
+            raise RuntimeError(f"{self.topology.service} consumer: no channel to publish on")
+        side_channel.basic_publish("", queue, body, properties, mandatory=True)
 
 
 def _attempt(headers: dict) -> int:

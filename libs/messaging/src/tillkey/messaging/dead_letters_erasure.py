@@ -18,9 +18,12 @@ Messages are taken as `dead_letters_sweep` says; untouched ones go back. A copy 
 before the original is acked. A crash in between leaves both: order.deleted is redelivered and the
 next sweep redacts the leftover, and the consumer's inbox absorbs the duplicate on a replay.
 
+The retry messages the eraser's own consumer holds until they are due (retry_holder.py) are given
+back to their queues for the sweep and taken again after it (`given_back`).
+
 Known limit: a message another client holds unacked during the sweep is invisible to it. That
-client can be `tillkey-admin dead-letters list` or the retention loop of a second replica. The
-retention period still bounds such a message.
+client can be `tillkey-admin dead-letters list`, the retention loop or the consumer of a second
+replica (holding retries). The retention period bounds a dead letter; a retry ends in hours.
 """
 from __future__ import annotations
 
@@ -38,6 +41,7 @@ from tillkey.messaging.dead_letters_retention import DeadLetterRetention
 from tillkey.messaging.dead_letters_sweep import each_queue
 from tillkey.messaging.dispatch import InboxDispatcher, InboxHandler
 from tillkey.messaging.inbox_retention import inbox_retention
+from tillkey.messaging.retry_holder import given_back
 from tillkey.messaging.topology import QueueTopology
 
 log = logging.getLogger(__name__)
@@ -95,7 +99,8 @@ class DeadLetterEraser:
     def erase(self, order_id: str) -> int:
         queues = [self.topology.dead_queue, *_retry_queues(self.topology)]
         changed = 0
-        with short_connection(self.amqp_url, f"{self.topology.service} dead-letter erasure") as connection:
+        with given_back(self.topology.service), \
+                short_connection(self.amqp_url, f"{self.topology.service} dead-letter erasure") as connection:
             for queue, channel, taken in each_queue(connection, queues):
                 for tag, properties, body in taken:
                     copy = redacted(body, properties.headers or {}, order_id)

@@ -2,9 +2,10 @@
 
 `basic_get` without an ack, up to the count the queue had when the sweep began, so a copy published
 to the tail is never read again in the same sweep; what is not acked goes back when the queue's
-channel closes. A retry queue (a quorum queue) keeps each message's order and expiry through that:
-a returned message goes back ahead of the others and its TTL runs from when it was parked, not
-from its return (libs/messaging/tests/test_quorum_retry_queues.py checks both).
+channel closes. A retry queue (a quorum queue) keeps each message's order and delay through that:
+a returned message goes back ahead of the others and its delay runs from the parking time in its
+header, not from its return (libs/messaging/tests/test_retry_queues.py checks both). A message the
+service's consumer holds until its delay is over (retry_holder.py) is not seen by a sweep.
 """
 from __future__ import annotations
 

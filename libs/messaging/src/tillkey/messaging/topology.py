@@ -1,11 +1,15 @@
 """The exchange and one service's queues: main queue, per-delay retry queues, dead letters.
 
 Every queue that holds a message is a quorum queue, replicated on every node of the cluster, so the
-loss of one node loses nothing and stops nothing (docs/deploy.md). The retry queues used to be
-classic queues named `<service>.events.retry.<N>ms`, which live on one node; their quorum
-successors have new names (`<service>.events.retry.quorum.<N>ms`) because a queue's type cannot
-change under the same name, and `classic_retry_queues.retire_classic_retry_queues` empties and
-deletes the old ones when a consumer connects.
+loss of one node loses nothing and stops nothing (docs/deploy.md). A retry queue
+`<service>.events.retry.held.<N>ms` has no TTL: the service's own consumer holds what waits there
+and puts each message back on the main queue when its delay is over (retry_holder.py). Its two
+predecessors are the classic `<service>.events.retry.<N>ms` (one node: losing it lost the messages;
+retired when a consumer connects, old_retry_queues.py) and the quorum
+`<service>.events.retry.quorum.<N>ms`, whose TTL handed each message to the broker's dead-letter
+worker: after a leader change that worker can be missing, and the messages then never came back
+(seen with RabbitMQ 3.10.8 in libs/messaging/tests/test_broker_cluster.py). A queue's type and
+arguments cannot change under the same name, hence the new names.
 """
 from __future__ import annotations
 
@@ -45,11 +49,15 @@ class QueueTopology:
         return self.retry_queue_for(self.retry_delays[min(attempt, len(self.retry_delays)) - 1])
 
     def retry_queue_for(self, delay: float) -> str:
-        return f"{self.queue}.retry.quorum.{_delay_name(delay)}"
+        return f"{self.queue}.retry.held.{_delay_name(delay)}"
 
     def classic_retry_queue_for(self, delay: float) -> str:
         """The name the same delay's retry queue had when retry queues were classic queues."""
         return f"{self.queue}.retry.{_delay_name(delay)}"
+
+    def ttl_retry_queue_for(self, delay: float) -> str:
+        """The name it had after that, as a quorum queue with a TTL (drains itself: docs/deploy.md)."""
+        return f"{self.queue}.retry.quorum.{_delay_name(delay)}"
 
     @property
     def max_retries(self) -> int:
@@ -68,17 +76,14 @@ class QueueTopology:
         })
         for key in self.routing_keys:
             channel.queue_bind(self.queue, EXCHANGE, routing_key=key)
-        for delay in sorted(set(self.retry_delays)):
-            # A parking queue: the message expires after `delay` and is dead-lettered back to the
-            # main queue through the default exchange. A quorum queue expires messages at its head
-            # only; with one TTL for the whole queue the head is always the first one due.
-            channel.queue_declare(self.retry_queue_for(delay), durable=True, arguments={
-                "x-queue-type": "quorum",
-                "x-message-ttl": int(delay * 1000),
-                "x-dead-letter-exchange": "",
-                "x-dead-letter-routing-key": self.queue,
-                **AT_LEAST_ONCE_DEAD_LETTERING,
-            })
+        for delay in self.distinct_delays:
+            # A parking queue without a TTL: the consumer takes its messages, holds them unacked
+            # and publishes each back to the main queue when due (retry_holder.py).
+            channel.queue_declare(self.retry_queue_for(delay), durable=True, arguments={"x-queue-type": "quorum"})
+
+    @property
+    def distinct_delays(self) -> list[float]:
+        return sorted(set(self.retry_delays))
 
 
 def declare_exchange(channel) -> None:

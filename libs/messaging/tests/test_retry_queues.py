@@ -1,5 +1,6 @@
-"""Retry queues are quorum queues: declared so, their delay still holds (a sweep included), and the
-classic retry queues of the versions before are emptied into them and deleted (the upgrade path)."""
+"""Retry queues are quorum queues without a TTL: declared so, their delay still holds (a sweep
+included), the classic retry queues of early versions are emptied into them and deleted, and what
+waits in the release before's quorum retry queues (with a TTL) still comes back (the upgrade paths)."""
 from __future__ import annotations
 
 import json
@@ -10,9 +11,12 @@ import pytest
 from pika.exceptions import ChannelClosedByBroker
 
 from tillkey.messaging import Consumer, QueueTopology
+from tillkey.messaging.classic_retry_queues import retire_classic_retry_queues
 from tillkey.messaging.connection import short_connection
 from tillkey.messaging.consumer import ATTEMPT_HEADER
 from tillkey.messaging.dead_letters_sweep import each_queue
+from tillkey.messaging.retry_holder import PARKED_AT_HEADER
+from tillkey.messaging.topology import AT_LEAST_ONCE_DEAD_LETTERING
 
 pytestmark = pytest.mark.integration
 
@@ -31,13 +35,18 @@ def queue_exists(amqp_url: str, queue: str) -> bool:
             return False
 
 
-def park(amqp_url: str, queue: str, message_id: str, body: bytes = b"{}", attempt: int = 1) -> None:
+def park(amqp_url: str, queue: str, message_id: str, body: bytes = b"{}", attempt: int = 1,
+         parked_at: float | None = None) -> None:
+    """What the consumer does with a message to retry (`parked_at`: the header it sets)."""
+    headers = {ATTEMPT_HEADER: attempt}
+    if parked_at is not None:
+        headers[PARKED_AT_HEADER] = int(parked_at * 1000)
     with short_connection(amqp_url, "test") as connection:
         channel = connection.channel()
         channel.confirm_delivery()
         channel.basic_publish("", queue, body, pika.BasicProperties(
             delivery_mode=2, message_id=message_id, content_type="application/json",
-            headers={ATTEMPT_HEADER: attempt}), mandatory=True)
+            timestamp=int(time.time()), headers=headers), mandatory=True)
 
 
 class RecordingChannel:
@@ -60,9 +69,11 @@ def test_every_queue_of_a_service_is_a_quorum_queue(broker, service, amqp_url):
     assert set(declared.queues) == {topology.queue, topology.dead_queue, topology.retry_queue(1),
                                     topology.retry_queue(2)}
     assert {args["x-queue-type"] for args in declared.queues.values()} == {"quorum"}
-    retry_args = declared.queues[topology.retry_queue(2)]
-    assert retry_args["x-message-ttl"] == 2000 and retry_args["x-dead-letter-routing-key"] == topology.queue
-    assert (retry_args["x-dead-letter-strategy"], retry_args["x-overflow"]) == ("at-least-once", "reject-publish")
+    # No TTL and no dead-lettering on a retry queue: its consumer brings each message back
+    # (retry_holder.py), not the broker's dead-letter worker.
+    assert declared.queues[topology.retry_queue(2)] == {"x-queue-type": "quorum"}
+    main_args = declared.queues[topology.queue]
+    assert (main_args["x-dead-letter-strategy"], main_args["x-overflow"]) == ("at-least-once", "reject-publish")
 
     declare(amqp_url, topology)  # the broker takes them as they are
     for queue, arguments in declared.queues.items():
@@ -73,79 +84,79 @@ def test_every_queue_of_a_service_is_a_quorum_queue(broker, service, amqp_url):
                                                    arguments={**arguments, "x-queue-type": "classic"})
 
 
-def test_a_sweep_gives_waiting_retries_back_in_order_without_restarting_their_delay(broker, service, amqp_url):
+def test_a_sweep_gives_waiting_retries_back_in_order_without_restarting_their_delay(
+        broker, loops, service, amqp_url, wait_until, order_envelope):
     delay = 3.0
     topology = QueueTopology(service, ("order.created",), retry_delays=(delay,))
     broker.own(topology)
     declare(amqp_url, topology)
     retry = topology.retry_queue(1)
+    envelopes = [order_envelope() for _ in range(3)]
     parked_at = {}
-    for n in range(3):
-        park(amqp_url, retry, f"m{n}")
-        parked_at[f"m{n}"] = time.monotonic()
+    for envelope in envelopes:
+        parked_at[envelope["id"]] = time.time()
+        park(amqp_url, retry, envelope["id"], json.dumps(envelope).encode(), parked_at=parked_at[envelope["id"]])
         time.sleep(0.3)
     time.sleep(0.6)
     # What the erasure and the retention loops do: take everything, ack nothing, close.
-    swept_at = time.monotonic()
+    swept_at = time.time()
     with short_connection(amqp_url, "test") as connection:
         [(queue, _channel, taken)] = list(each_queue(connection, [retry]))
-        assert [properties.message_id for _tag, properties, _body in taken] == ["m0", "m1", "m2"]
+        assert [properties.message_id for _tag, properties, _body in taken] == [e["id"] for e in envelopes]
 
-    arrived = {}
-    deadline = time.monotonic() + 20
-    with short_connection(amqp_url, "test") as connection:
-        channel = connection.channel()
-        while len(arrived) < 3 and time.monotonic() < deadline:
-            method, properties, _body = channel.basic_get(topology.queue, auto_ack=True)
-            if method is None:
-                time.sleep(0.05)
-                continue
-            arrived[properties.message_id] = time.monotonic()
-    assert list(arrived) == ["m0", "m1", "m2"], "a retry was lost or reordered by the sweep"
+    arrived: dict[str, float] = {}
+    consumer = Consumer(amqp_url, topology, lambda envelope: arrived.setdefault(envelope.id, time.time()))
+    loops.start(consumer)
+    wait_until(lambda: len(arrived) == 3, timeout=20, what="the three retries back")
+    assert list(arrived) == [e["id"] for e in envelopes], "a retry was lost or reordered by the sweep"
     for message_id, at in arrived.items():
         assert at - parked_at[message_id] >= delay - 0.05, f"{message_id} came back before its delay"
     # A delay restarted by the sweep would bring the first back no earlier than swept_at + delay.
-    assert arrived["m0"] < swept_at + delay, "the sweep restarted the delay"
+    assert arrived[envelopes[0]["id"]] < swept_at + delay, "the sweep restarted the delay"
     assert broker.depth(retry) == 0
 
 
-def test_the_classic_retry_queues_of_the_version_before_are_emptied_into_quorum_ones_and_deleted(
+def test_the_retry_queues_of_the_versions_before_are_emptied_or_drain_by_themselves(
         db, broker, loops, service, amqp_url, wait_until, order_envelope):
     topology = QueueTopology(service, ("order.created",), retry_delays=(0.5, 4.0))
     broker.own(topology)
-    old_short, old_long = topology.classic_retry_queue_for(0.5), topology.classic_retry_queue_for(4.0)
-    broker.owned += [old_short, old_long]  # deleted at teardown if the test fails before the consumer does
-    # What the version before declared: the main and dead queues (quorum already) and classic
-    # retry queues that send an expired message back to the main queue.
+    # Early versions: classic retry queues, retired by a new consumer. The release before: quorum
+    # ones with a TTL, which send their messages back by themselves. Each dead-letters an expired
+    # message back to the main queue.
+    classic, ttl = topology.classic_retry_queue_for(4.0), topology.ttl_retry_queue_for(0.5)
+    broker.owned += [classic, ttl]
     declare(amqp_url, QueueTopology(service, ("order.created",), retry_delays=()))
     with short_connection(amqp_url, "test") as connection:
         channel = connection.channel()
-        for name, delay in ((old_short, 0.5), (old_long, 4.0)):
+        for name, delay, kind in ((classic, 4.0, "classic"), (ttl, 0.5, "quorum")):
             channel.queue_declare(name, durable=True, arguments={
-                "x-message-ttl": int(delay * 1000), "x-dead-letter-exchange": "",
-                "x-dead-letter-routing-key": topology.queue})
-            # Redeclaring the same name as a quorum queue is what an upgrade must not do.
+                "x-queue-type": kind, "x-message-ttl": int(delay * 1000), "x-dead-letter-exchange": "",
+                "x-dead-letter-routing-key": topology.queue,
+                **(AT_LEAST_ONCE_DEAD_LETTERING if kind == "quorum" else {})})
+            # Redeclaring the same name with today's arguments is what an upgrade must not do.
             with short_connection(amqp_url, "test") as other:
                 with pytest.raises(ChannelClosedByBroker, match="PRECONDITION_FAILED"):
                     other.channel().queue_declare(name, durable=True, arguments={"x-queue-type": "quorum"})
-    waiting = order_envelope()
-    park(amqp_url, old_long, waiting["id"], json.dumps(waiting).encode(), attempt=2)
+    in_classic, in_ttl = order_envelope(), order_envelope()
+    park(amqp_url, classic, in_classic["id"], json.dumps(in_classic).encode(), attempt=2)
     parked = time.monotonic()
 
     consumer = Consumer(amqp_url, topology, db.dispatcher())
     loops.start(consumer)
     wait_until(lambda: consumer.ready, what="the consumer to be ready")
     assert time.monotonic() - parked < 4.0, "too slow to tell a move from an expiry"
-    # Ready means retired: the old queues are gone and the waiting message is in the quorum one.
-    assert not queue_exists(amqp_url, old_short) and not queue_exists(amqp_url, old_long)
-    assert broker.depth(topology.retry_queue(2)) == 1
+    # Ready means retired: the classic queue is gone; its message went to today's queue (where this
+    # consumer now holds it). An old worker still parks in the quorum one during a rollout.
+    assert not queue_exists(amqp_url, classic) and queue_exists(amqp_url, ttl)
+    park(amqp_url, ttl, in_ttl["id"], json.dumps(in_ttl).encode())
 
-    wait_until(lambda: db.effects_for(waiting["id"]), timeout=20, what="the moved message handled")
+    wait_until(lambda: db.effects_for(in_ttl["id"]), timeout=20, what="the TTL queue's message handled")
+    wait_until(lambda: db.effects_for(in_classic["id"]), timeout=20, what="the moved message handled")
+    assert time.monotonic() - parked >= 4.0 - 1.0, "its delay did not run from when it was parked"
     time.sleep(0.5)
-    assert db.effects_for(waiting["id"]) == 1
-    assert broker.depth(topology.dead_queue) == 0
+    assert db.effects_for(in_classic["id"]) == 1 and db.effects_for(in_ttl["id"]) == 1
+    assert broker.depth(topology.dead_queue) == 0 and broker.depth(ttl) == 0
 
     # Idempotent: the next connection finds nothing to retire.
-    from tillkey.messaging.classic_retry_queues import retire_classic_retry_queues
     with short_connection(amqp_url, "test") as connection:
         assert retire_classic_retry_queues(connection, topology) == 0
