@@ -45,8 +45,12 @@ class Integer(fields.Integer):
 # client generated from the document refuses and accepts exactly what the API does. Patterns use
 # the syntax Python's `re` and ECMAScript share.
 
-# At least one character that is not white space.
-NOT_BLANK = validate.Regexp(r"^\s*\S", error="Must not be blank.")
+# At least one character that is neither white space nor a control character. `\s` differs between
+# engines (Python's takes U+001C-U+001F and U+0085, ECMAScript's U+FEFF): the class names them, so a
+# client checking the document's pattern and this check agree on every string (a generated client
+# once sent "\u001f", which the document allowed and this refused).
+_BLANK = r"[\s\x00-\x1f\x7f\x85\ufeff]"
+NOT_BLANK = validate.Regexp(rf"^{_BLANK}*[^{_BLANK[1:-1]}]", error="Must not be blank.")
 
 
 def one_of(choices, error: str) -> validate.OneOf:
