@@ -80,3 +80,30 @@ def test_the_authenticator_refuses_a_revoked_key_with_its_own_message(engine):
     with app.test_request_context(headers={"Authorization": f"Bearer {other}"}):
         principal = auth.identify()
     assert (principal.merchant_id, principal.key_id) == ("mer_A", api_key_id(other))
+
+
+def test_a_refresh_inside_this_threads_own_transaction_does_not_wait_for_it(tmp_path, monkeypatch):
+    # An Idempotency-Key request authenticates inside its own transaction. On SQLite that
+    # transaction holds the process's gate and the write lock; the refresh used to open a second
+    # transaction and wait for the first, its own, for the gate's 30 s (the dashboard's "send test
+    # event" timed out). The platform's own engine: gate and BEGIN IMMEDIATE.
+    import time
+
+    from sqlalchemy import text
+
+    from tillkey.platform import sqlite_gate
+    from tillkey.platform.db import make_engine
+    monkeypatch.setattr(sqlite_gate, "GATE_TIMEOUT", 5.0)
+    engine = make_engine(f"sqlite:///{tmp_path / 'gated.db'}")
+    define_revoked_api_keys_table(MetaData()).metadata.create_all(engine)
+    revoke(engine, "key_1")
+    clock = Clock()
+    revoked = RevokedKeys(engine, clock=clock)
+    assert revoked.is_revoked("key_1")
+    revoke(engine, "key_2")
+    clock.now = 5.0
+    with engine.begin() as request_tx:                  # the keyed request's transaction
+        request_tx.execute(text("SELECT 1"))
+        started = time.monotonic()
+        assert revoked.is_revoked("key_2")              # refreshed, inside it
+        assert time.monotonic() - started < 1.0, "the refresh waited for this thread's own transaction"

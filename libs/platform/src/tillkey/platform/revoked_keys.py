@@ -95,11 +95,35 @@ class RevokedKeys:
                 return
             started = self._clock()
             try:
-                with self._engine.connect() as conn:
-                    self._ids = frozenset(conn.scalars(select(_revoked.c.key_id)))
-            except SQLAlchemyError:
+                self._ids = frozenset(_read_outside_any_transaction(self._engine))
+            except (SQLAlchemyError, self._engine.dialect.loaded_dbapi.Error):  # the raw cursor's own errors
                 log.warning("could not read the revoked API keys; keeping the %d known", len(self._ids),
                             exc_info=True)
             self._read_at = started
         finally:
             self._lock.release()
+
+
+def _read_outside_any_transaction(engine: Engine) -> list[str]:
+    """The denylist by a plain SELECT on a pooled DBAPI connection, not a SQLAlchemy transaction.
+
+    The read runs inside requests, some of which already hold a transaction: an `Idempotency-Key`
+    request runs in one (idempotency.py) and authenticates inside it. On SQLite every SQLAlchemy
+    transaction takes this process's gate and the write lock at BEGIN (sqlite_gate.py, db.py), so a
+    second one from the same thread waited for the first, its own: 30 s, the gate's timeout (the
+    dashboard's "send test event" timed out whenever the refresh fell due during it). A plain
+    SELECT takes neither: SQLite's connections here are in autocommit, and in WAL a reader waits for
+    no writer. On PostgreSQL it is a short read transaction, rolled back when the connection goes
+    back to the pool.
+    """
+    statement = str(select(_revoked.c.key_id).compile(dialect=engine.dialect))
+    raw = engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        try:
+            cursor.execute(statement)
+            return [row[0] for row in cursor.fetchall()]
+        finally:
+            cursor.close()
+    finally:
+        raw.close()
