@@ -15,7 +15,7 @@ from sqlalchemy import select
 from tillkey.payments.adapters import tables
 from tillkey.payments.entrypoints.app import create_app
 from tillkey.payments.service_layer import gateway_results
-from tillkey.payments.service_layer.gateway_port import GatewayCharge, GatewayNotification
+from tillkey.payments.service_layer.gateway_port import GatewayCharge, GatewayNotification, GatewayRefund
 from tillkey.payments.service_layer.submission import submit_charge
 from tillkey.platform import credentials
 from tillkey.testing.messaging import sample_envelope
@@ -36,10 +36,15 @@ class InProcessGateway:
 
     def __init__(self):
         self.charged: list[str] = []
+        self.refunded: list[str] = []
 
     def charge(self, payment_id, payment_token, amount, currency, notification_url):
         self.charged.append(payment_id)
         return GatewayCharge("ch_" + payment_id, "pending", amount, currency, payment_id)
+
+    def refund(self, refund_id, charge_id, amount, notification_url):
+        self.refunded.append(refund_id)
+        return GatewayRefund("gre_" + refund_id, charge_id, "pending", amount, "EUR", refund_id)
 
     def parse_notification(self, headers, body):
         d = json.loads(body)
@@ -83,8 +88,9 @@ def payment_row(service, payment_id):
         return s.execute(select(tables.payments).where(tables.payments.c.payment_id == payment_id)).one()
 
 
-def notify(service, payment_id, type_="charge.succeeded", **extra):
-    body = json.dumps({"id": "ntf_" + payment_id + type_, "type": type_, "ref": payment_id, **extra}).encode()
+def notify(service, payment_id, type_="charge.succeeded", notification_id=None, **extra):
+    body = json.dumps({"id": notification_id or "ntf_" + payment_id + type_, "type": type_, "ref": payment_id,
+                       **extra}).encode()
     return service.handle(gateway_results.ApplyGatewayNotification("sandbox", {}, body))
 
 
@@ -130,11 +136,12 @@ def test_an_attempt_the_sweeper_may_have_taken_is_read_again_before_it_is_sent(c
     assert counts(seen) == {"SELECT payments": 1} and gateway.charged == [started["payment_id"]]
 
 
-def test_a_successful_charge_notification_locks_and_loads_the_order_in_three_reads(client, service, order):
+def test_a_successful_charge_notification_locks_and_loads_the_order_in_two_reads(client, service, order):
     started = pay_by_card(client)
     with recorded_statements(service.engine) as seen:
         assert notify(service, started["payment_id"]) == "applied"
-    assert counts(seen) == {"SELECT orders": 1, "SELECT payments": 1, "SELECT refunds": 1,
+    # The attempt is open, so it has no automatic refund: the order's refunds are not read.
+    assert counts(seen) == {"SELECT orders": 1, "SELECT payments": 1,
                             "INSERT gateway_notifications": 1, "INSERT outbox": 1, "UPDATE payments": 1,
                             "UPDATE orders": 1}
     assert payment_row(service, started["payment_id"]).status == "succeeded"
@@ -156,3 +163,49 @@ def test_a_notification_for_an_unknown_payment_is_ignored_after_one_read(service
     with recorded_statements(service.engine) as seen:
         assert notify(service, "pay_unknown") == "ignored"
     assert counts(seen) == {"SELECT orders": 1}
+
+
+def test_an_extra_charge_reads_the_refunds_it_adds_to_and_is_refunded_once(client, service, gateway, order):
+    first = pay_by_card(client)
+    second = pay_by_card(client)  # supersedes the first, whose charge was already accepted
+    assert notify(service, second["payment_id"]) == "applied"
+    with recorded_statements(service.engine) as seen:
+        assert notify(service, first["payment_id"]) == "applied"  # the customer was charged twice
+    # The refunds read once under the order's lock (the new one is added to them), twice more by
+    # sending the refund after the commit (submission.submit_refund).
+    assert counts(seen)["SELECT refunds"] == 3 and counts(seen)["INSERT refunds"] == 1
+    [refund] = rows_of(service, tables.refunds)
+    assert (refund.payment_id, refund.automatic, refund.reason) == (first["payment_id"], True, "duplicate_charge")
+    assert gateway.refunded == [refund.refund_id]
+    # The same success again under another notification id: the attempt is no longer open, so its
+    # refunds are read, and the extra charge is not refunded a second time.
+    with recorded_statements(service.engine) as seen:
+        assert notify(service, first["payment_id"], notification_id="ntf_again") == "applied"
+    assert counts(seen)["SELECT refunds"] == 1 and "INSERT refunds" not in counts(seen)
+    assert len(rows_of(service, tables.refunds)) == 1 and gateway.refunded == [refund.refund_id]
+    assert payment_row(service, second["payment_id"]).status == "succeeded"
+
+
+def test_recording_a_charge_accepted_is_one_statement_built_once(client, service, order):
+    started = pay_by_card(client)
+    with service.uow_factory() as uow:
+        uow.payments.session.connection().execute(tables.payments.update().where(
+            tables.payments.c.payment_id == started["payment_id"]).values(charge_id=None, gateway_token="tok_y"))
+        uow.commit()
+    texts = []
+    for charge_id in ("ch_a", "ch_b"):  # the second finds the first one's: it stays
+        with service.uow_factory() as uow, recorded_statements(service.engine) as seen:
+            assert uow.payments.record_charge_accepted(started["payment_id"], charge_id) == "pending"
+            uow.commit()
+        assert counts(seen) == {"UPDATE payments": 1}
+        texts += [t for t in seen if t.startswith("UPDATE")]
+    assert texts[0] == texts[1]
+    row = payment_row(service, started["payment_id"])
+    assert (row.charge_id, row.gateway_token) == ("ch_a", None)
+    with service.uow_factory() as uow:
+        assert uow.payments.record_charge_accepted("pay_unknown", "ch_c") is None
+
+
+def rows_of(service, table):
+    with service.session_factory() as s:
+        return s.execute(select(table)).all()

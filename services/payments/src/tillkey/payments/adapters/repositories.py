@@ -154,14 +154,12 @@ class Payments:
         """Payment.record_charge as one UPDATE, without loading and locking the order: the charge id
         only ever goes from none to this gateway's (the notification may have written the same one).
         Returns the attempt's status as this UPDATE found it (None: no such attempt)."""
-        p = tables.payments.c
-        return self.session.execute(update(tables.payments).where(p.payment_id == payment_id).values(
-            charge_id=func.coalesce(p.charge_id, charge_id), gateway_token=None).returning(p.status)).scalar()
+        return self.session.connection().execute(
+            _RECORD_CHARGE_ACCEPTED, {"b_key": payment_id, "b_charge_id": charge_id}).scalar()
 
     def id_by_reference(self, reference: str) -> str | None:
         """The bank transfer with this reference (unique index uq_payments_reference)."""
-        return self.session.scalar(select(tables.payments.c.payment_id).where(
-            tables.payments.c.reference == reference))
+        return self.session.connection().execute(_ID_BY_REFERENCE, {"b_key": reference}).scalar()
 
     def reference_taken(self, reference: str) -> bool:
         return self.id_by_reference(reference) is not None
@@ -296,6 +294,10 @@ _LOCK_ORDER_OF_PAYMENT = _by(_p.payment_id, select(tables.orders).join(tables.pa
                              ).with_for_update(of=tables.orders)
 _LOCK_ORDER_OF_REFUND = _by(_r.refund_id, select(tables.orders).join(tables.refunds, _r.order_id == _o.order_id)
                             ).with_for_update(of=tables.orders)
+# The card path's second transaction (and a bank transfer's reference check), once per attempt.
+_RECORD_CHARGE_ACCEPTED = _by(_p.payment_id, update(tables.payments)).values(
+    charge_id=func.coalesce(_p.charge_id, bindparam("b_charge_id")), gateway_token=None).returning(_p.status)
+_ID_BY_REFERENCE = _by(_p.reference, select(_p.payment_id))
 # Executed with the columns to set as parameters (besides b_key): only those are written.
 _UPDATE_ORDER = _by(_o.order_id, update(tables.orders))
 _INSERT_PAYMENT = tables.payments.insert()

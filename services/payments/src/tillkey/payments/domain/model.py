@@ -163,7 +163,11 @@ class Order:
         success while it is unpaid pays it — even for an attempt superseded meanwhile, since the
         customer did pay — and any other success is an extra charge, refunded at once."""
         payment.record_charge(charge_id)
-        if payment.status in SETTLED_STATUSES or self._refunded_extra(payment):
+        # An open attempt has no automatic refund: one is made only for an attempt that is no longer
+        # open (`_refund` supersedes it first, `close` refunds a settled one), and none ever opens
+        # again. So a notification about an open attempt — nearly all of them — never reads the
+        # order's refunds (the repository loads them on first touch; docs/architecture.md 7.8).
+        if payment.status in SETTLED_STATUSES or (not payment.is_open and self._refunded_extra(payment)):
             return ChargeResult(False)  # already decided: a repeated notification
         if self.status == "not_paid" and self.succeeded_payment is None:
             for p in self.open_payments:

@@ -43,9 +43,11 @@ def apply_notification(cmd: ApplyGatewayNotification, uow: UnitOfWork, deps: Dep
         raise NotFound(f"No gateway called {cmd.gateway!r}.")
     note = gateway.parse_notification(cmd.headers, cmd.body)
     ref = note.reference
-    # A failed charge decides without the order's refunds; anything else reads them.
+    # A charge's result reads the order's refunds only if it touches them (they load on first
+    # touch): a failure never does, a success only for an attempt no longer open
+    # (Order.accept_charge). A refund's result reads them all.
     order = (uow.orders.of_refund(ref) if note.is_refund
-             else uow.orders.of_payment(ref, with_refunds=note.succeeded))
+             else uow.orders.of_payment(ref, with_refunds=False))
     if order is None:
         # Not ours (another installation sharing a gateway account?): acknowledge, or the
         # gateway would retry for a day something we can never act on.
