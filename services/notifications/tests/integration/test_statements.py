@@ -31,8 +31,10 @@ def test_a_full_order_reads_each_row_once_and_records_its_outcomes_in_one_update
             service.dispatcher.handle_batch([sample_envelope(type)])  # one event per batch: the worst case
     assert _counts(seen) == Counter({
         "INSERT order_recipients": 1, "SELECT products": 1, "INSERT order_lines": 1, "INSERT products": 1,
-        "SELECT order_recipients": 2,  # with its merchant's contact: no SELECT merchant_contacts
-        "SELECT order_lines": 1, "INSERT messages": 2})  # no SELECT messages: the unique cause decides
+        # With its merchant's contact (no SELECT merchant_contacts), and for product.delivered with
+        # the line's name (no SELECT order_lines).
+        "SELECT order_recipients": 2,
+        "INSERT messages": 2})  # no SELECT messages: the unique cause decides
 
     with service.uow_factory() as uow:
         ids = sorted(m.message_id for m in uow.messages.of_order(ORDER["order_id"]))
@@ -46,6 +48,35 @@ def test_a_full_order_reads_each_row_once_and_records_its_outcomes_in_one_update
     assert (sent.status, sent.sent_at is not None, sent.next_attempt_at, sent.last_error) == ("sent", True, None, None)
     assert (deferred.status, deferred.last_error, deferred.sent_at) == ("queued", "451 busy", None)
     assert deferred.next_attempt_at is not None
+
+
+def _two_queued_emails(service) -> list[str]:
+    for type in ("merchant.registered", "order.created", "payment.succeeded", "product.delivered"):
+        service.dispatcher.handle_batch([sample_envelope(type)])
+    with service.uow_factory() as uow:
+        ids = sorted(m.message_id for m in uow.messages.of_order(ORDER["order_id"]))
+    assert len(ids) == 2
+    return ids
+
+
+def test_a_lot_of_accepted_emails_is_recorded_in_one_update_without_reading_it(service):
+    ids = _two_queued_emails(service)
+    with recorded_statements(service.engine) as seen:
+        service.handle(sending.RecordOutcomes([sending.Outcome(i) for i in reversed(ids)], schedule=(60.0,),
+                                              give_up_after=timedelta(days=1)))
+    assert _counts(seen) == Counter({"UPDATE messages": 1})
+    with service.uow_factory() as uow:
+        for message in uow.messages.locked(ids).values():
+            assert (message.status, message.sent_at is not None, message.next_attempt_at, message.last_error) == (
+                "sent", True, None, None)
+
+
+def test_an_email_about_a_line_of_an_order_read_in_the_same_batch_reads_only_the_line(service):
+    service.dispatcher.handle_batch([sample_envelope("merchant.registered")])
+    with recorded_statements(service.engine) as seen:
+        service.dispatcher.handle_batch([sample_envelope(type) for type in ("order.created", "product.delivered")])
+    counts = _counts(seen)
+    assert (counts["SELECT order_recipients"], counts["SELECT order_lines"], counts["INSERT messages"]) == (0, 1, 1)
 
 
 def test_a_copy_of_order_created_or_of_an_email_event_writes_nothing(service):

@@ -36,6 +36,14 @@ class FakeMerchants(_Repo):
 
 
 class FakeRecipients(_Repo):
+    def __init__(self, key, lines):
+        super().__init__(key)
+        self._lines = lines
+
+    def get_with_line(self, order_id, line_id):
+        recipient, line = self.get(order_id), self._lines.get(line_id)
+        return recipient, (line.name if recipient and line and line.order_id == order_id else None)
+
     def add_unless_known(self, recipient):
         if recipient.order_id in self.items:
             return False
@@ -65,6 +73,11 @@ class FakeMessages(_Repo):
     def save_all(self, messages, *, with_content=False):
         for message in messages:
             self.save(message)
+
+    def mark_sent(self, message_ids, now):
+        for message_id in message_ids:
+            if message_id in self.items:
+                self.items[message_id].mark_sent(now)
 
     def locked(self, message_ids):
         return {i: self.items[i] for i in sorted(set(message_ids)) if i in self.items}
@@ -118,8 +131,8 @@ class FakeUnitOfWork:
 
     def __init__(self):
         self.merchants = FakeMerchants(lambda m: m.merchant_id)
-        self.recipients = FakeRecipients(lambda r: r.order_id)
         self.lines = FakeOrderLines(lambda line: line.line_id)
+        self.recipients = FakeRecipients(lambda r: r.order_id, self.lines)
         self.products = FakeProducts(lambda p: p.product_id)
         self.messages = FakeMessages(lambda m: m.message_id)
         self.revoked_keys = FakeRevokedKeys()

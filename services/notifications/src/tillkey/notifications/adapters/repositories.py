@@ -13,11 +13,11 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, bindparam, func, select, update
+from sqlalchemy import Table, and_, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from tillkey.notifications.adapters import tables
-from tillkey.notifications.domain.messages import FAILED, QUEUED, Message
+from tillkey.notifications.domain.messages import FAILED, QUEUED, Message, sent_state
 from tillkey.notifications.domain.model import MerchantContact, OrderLine, OrderRecipient, Product
 from tillkey.platform.pagination import paginate
 from tillkey.platform.revoked_keys import record_revocation
@@ -104,9 +104,17 @@ class Recipients(_Remembered):
         if recipient is not None:
             return recipient
         row = self.session.execute(_RECIPIENT, {"b_order_id": order_id}).first()
-        if row is None:
-            return None
-        recipient = self.known[order_id] = OrderRecipient(*row[:5])
+        return None if row is None else self._remember(row)
+
+    def get_with_line(self, order_id: str, line_id: str) -> tuple[OrderRecipient | None, str | None]:
+        recipient = self.known.get(order_id)
+        if recipient is not None:  # read (or written) earlier in this transaction: only the line is new
+            return recipient, self.session.scalar(_LINE_NAME, {"b_order_id": order_id, "b_line_id": line_id})
+        row = self.session.execute(_RECIPIENT_WITH_LINE, {"b_order_id": order_id, "b_line_id": line_id}).first()
+        return (None, None) if row is None else (self._remember(row), row.line_name)
+
+    def _remember(self, row: Any) -> OrderRecipient:
+        recipient = self.known[row.order_id] = OrderRecipient(*row[:5])
         if row.m_name is not None and recipient.merchant_id not in self._merchants.known:
             self._merchants.known[recipient.merchant_id] = MerchantContact(recipient.merchant_id, row.m_name,
                                                                            row.m_email)
@@ -121,6 +129,12 @@ _RECIPIENT = (select(_r.order_id, _r.merchant_id, _r.email, _r.first_name, _r.lo
                      _mc.name.label("m_name"), _mc.email.label("m_email"))
               .outerjoin_from(tables.order_recipients, tables.merchant_contacts, _mc.merchant_id == _r.merchant_id)
               .where(_r.order_id == bindparam("b_order_id")))
+# An email about one line (license_delivery, license_request) reads the line's name with the
+# recipient: one statement, not two. Only a line of that very order counts.
+_RECIPIENT_WITH_LINE = (_RECIPIENT.add_columns(_l.name.label("line_name"))
+                        .outerjoin(tables.order_lines, and_(_l.line_id == bindparam("b_line_id"),
+                                                            _l.order_id == _r.order_id)))
+_LINE_NAME = select(_l.name).where(_l.line_id == bindparam("b_line_id"), _l.order_id == bindparam("b_order_id"))
 _UPDATE_RECIPIENT = _update_by_key(tables.order_recipients)
 
 
@@ -188,6 +202,11 @@ class Messages:
             row = _row(tables.messages, message)
             rows.append({"b_key": message.message_id, **{name: row[name] for name in names}})
         self.session.execute(_UPDATE_MESSAGES, rows)
+
+    def mark_sent(self, message_ids: list[str], now: datetime) -> None:
+        if message_ids:
+            state = sent_state(now)
+            self.session.execute(_UPDATE_MESSAGES, [{"b_key": message_id, **state} for message_id in message_ids])
 
     def locked(self, message_ids: list[str]) -> dict[str, Message]:
         ids = sorted(set(message_ids))  # locked in id order, as every writer does: no deadlock

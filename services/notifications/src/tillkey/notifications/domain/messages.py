@@ -63,7 +63,8 @@ class Message:
 
     def mark_sent(self, now: datetime) -> None:
         # Even if the order was erased meanwhile: the server took it, so "sent" is the truth.
-        self.status, self.sent_at, self.next_attempt_at, self.last_error = SENT, now, None, None
+        for name, value in sent_state(now).items():
+            setattr(self, name, value)
 
     def attempt_failed(self, error: str, now: datetime, *, permanent: bool, schedule: tuple[float, ...],
                        give_up_after: timedelta) -> None:
@@ -85,6 +86,12 @@ class Message:
         self.to, self.text_body, self.html_body = None, None, None
         if self.status == QUEUED:
             self.status, self.next_attempt_at, self.last_error = FAILED, None, "recipient erased (order deleted)"
+
+
+def sent_state(now: datetime) -> dict[str, object]:
+    """What a sent message's row says, whatever it said before: the sender writes it without
+    reading the row first (service_layer/sending.py), Message.mark_sent sets the same."""
+    return {"status": SENT, "sent_at": now, "next_attempt_at": None, "last_error": None}
 
 
 def _utc(dt: datetime) -> datetime:

@@ -6,6 +6,8 @@ reason, so two events about the same thing (a payment confirmed twice) still sen
 """
 from __future__ import annotations
 
+from typing import Any
+
 from tillkey.contracts import Envelope
 from tillkey.messaging import RetryLater
 from tillkey.notifications.domain.language import language_of, method_label
@@ -30,17 +32,20 @@ def _merchant(uow: UnitOfWork, merchant_id: str) -> MerchantContact:
     return merchant
 
 
-def _product_name(uow: UnitOfWork, order_id: str, line_id: str, product_id: str) -> str:
-    """The name the customer bought it under (its order line), else the product's current name.
+def _recipient_and_product_name(uow: UnitOfWork, d: dict[str, Any]) -> tuple[OrderRecipient, str]:
+    """The order's recipient, and the name the customer bought the line under (its order line),
+    else the product's current name: one read for both (RecipientRepository.get_with_line).
 
     Lines arrive with order.created, so once the order is known a missing line will never come:
     waiting would only dead-letter the email; the product id still identifies it.
     """
-    line = uow.lines.get(line_id)
-    if line is not None and line.order_id == order_id:
-        return line.name
-    product = uow.products.get(product_id)
-    return product.name if product else product_id
+    recipient, line_name = uow.recipients.get_with_line(d["order_id"], d["line_id"])
+    if recipient is None:
+        raise RetryLater(f"order {d['order_id']} is not known here yet")
+    if line_name is not None:
+        return recipient, line_name
+    product = uow.products.get(d["product_id"])
+    return recipient, product.name if product else d["product_id"]
 
 
 def payment_instructions(event: Envelope, uow: UnitOfWork, deps: Deps) -> None:
@@ -65,9 +70,9 @@ def payment_confirmation(event: Envelope, uow: UnitOfWork, deps: Deps) -> None:
 
 def license_delivery(event: Envelope, uow: UnitOfWork, deps: Deps) -> None:
     d, template = event.data, "license_delivery"
-    recipient = _recipient(uow, d["order_id"])
-    context = {"product_name": _product_name(uow, d["order_id"], d["line_id"], d["product_id"]),
-               "quantity": d["quantity"], "licenses": list(d["licenses"]), "text": d.get("text")}
+    recipient, product_name = _recipient_and_product_name(uow, d)
+    context = {"product_name": product_name, "quantity": d["quantity"], "licenses": list(d["licenses"]),
+               "text": d.get("text")}
     to_customer(uow, deps, recipient, template, cause_key(template, d["order_id"], d["line_id"]), context)
 
 
@@ -102,10 +107,9 @@ def refund_confirmation(event: Envelope, uow: UnitOfWork, deps: Deps) -> None:
 def license_request(event: Envelope, uow: UnitOfWork, deps: Deps) -> None:
     d, template = event.data, "license_request"
     merchant = _merchant(uow, d["merchant_id"])
-    _recipient(uow, d["order_id"])  # the order must be known: the email names its product
-    context = {"product_name": _product_name(uow, d["order_id"], d["line_id"], d["product_id"]),
-               "product_id": d["product_id"], "line_id": d["line_id"], "quantity": d["quantity"],
-               "reason": d["reason"]}
+    _, product_name = _recipient_and_product_name(uow, d)  # the order must be known: the email names its product
+    context = {"product_name": product_name, "product_id": d["product_id"], "line_id": d["line_id"],
+               "quantity": d["quantity"], "reason": d["reason"]}
     to_merchant(uow, deps, merchant, template, cause_key(template, d["order_id"], d["line_id"]), context,
                          order_id=d["order_id"])
 

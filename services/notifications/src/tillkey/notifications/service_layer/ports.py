@@ -84,6 +84,10 @@ class RecipientRepository(Protocol):
     def get(self, order_id: str) -> OrderRecipient | None:
         """The order's recipient; its merchant's contact comes with it (the email needs both)."""
 
+    def get_with_line(self, order_id: str, line_id: str) -> tuple[OrderRecipient | None, str | None]:
+        """As `get`, with the name of the order's line `line_id` (None: no such line of that order),
+        in one query."""
+
     def save(self, recipient: OrderRecipient) -> None: ...
 
 
@@ -113,6 +117,10 @@ class MessageRepository(Protocol):
 
     def save_all(self, messages: list[Message], *, with_content: bool = False) -> None:
         """One executemany UPDATE of their state (and address and bodies, when erased)."""
+
+    def mark_sent(self, message_ids: list[str], now: datetime) -> None:
+        """One executemany UPDATE to Message.mark_sent's state, in the order given (the caller's id
+        order: rows are locked as every writer locks them), without reading them first."""
 
     def locked(self, message_ids: list[str]) -> dict[str, Message]:
         """These messages by id, locked until commit (in id order, as every writer locks them)."""

@@ -104,6 +104,13 @@ def record(cmd: RecordOutcomes, uow: UnitOfWork, deps: Deps) -> None:
 
 def _record(uow: UnitOfWork, outcomes: list[Outcome], schedule: tuple[float, ...], give_up_after: timedelta,
             now: datetime) -> None:
+    if all(outcome.error is None for outcome in outcomes):
+        # The usual lot: every email accepted. "Sent" needs nothing the row says (mark_sent holds
+        # even for an erased one), so one UPDATE, rows locked in id order as below, and no read first.
+        uow.messages.mark_sent(sorted({outcome.message_id for outcome in outcomes}), now)
+        metrics.emails.labels("sent").inc(len(outcomes))
+        uow.commit()
+        return
     messages = uow.messages.locked([o.message_id for o in outcomes])
     for outcome in outcomes:
         message = messages.get(outcome.message_id)
