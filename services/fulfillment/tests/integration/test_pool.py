@@ -176,3 +176,35 @@ def test_a_claim_counts_what_is_left_only_up_to_the_threshold(service, client, p
         assert [uow.pools.available(PRODUCT, up_to=n) for n in (0, 1, 2, 3, 4, 10)] == [0, 1, 2, 3, 3, 3]
         assert uow.pools.available("prod_noSuchPool", up_to=5) == 0
     assert stats(client) == {"available": 3, "issued": 2}
+
+
+def test_a_claim_takes_exactly_its_keys_oldest_first_and_counts_what_is_left(service, client, pool):
+    """One statement claims and counts (Pools.claim): exactly `quantity` keys, the oldest, and the
+    keys left after them, exact below `count_left_up_to` and that limit otherwise."""
+    pool()
+    upload(client, [f"K-{n}" for n in range(6)])
+    now = service.deps.clock.now()
+    with service.uow_factory() as uow:
+        uow.pools.get(PRODUCT, lock=True)
+        first = uow.pools.claim(PRODUCT, 1, "line_a", now, count_left_up_to=3)
+        second = uow.pools.claim(PRODUCT, 2, "line_b", now, count_left_up_to=10)
+        third = uow.pools.claim(PRODUCT, 1, "line_c", now)  # no count asked: 0
+        uow.commit()
+    assert (first.keys, first.left) == (["K-0"], 3)       # 5 left, counted up to 3
+    assert (second.keys, second.left) == (["K-1", "K-2"], 3)  # exact: 3 left
+    assert (third.keys, third.left) == (["K-3"], 0)
+    assert stats(client) == {"available": 2, "issued": 4}
+
+
+def test_a_claim_short_of_its_quantity_takes_nothing_not_even_what_it_found(service, client, pool):
+    pool()
+    upload(client, ["K-1", "K-2"])
+    now = service.deps.clock.now()
+    with service.uow_factory() as uow:
+        uow.pools.get(PRODUCT, lock=True)
+        assert uow.pools.claim(PRODUCT, 3, "line_big", now, count_left_up_to=5) is None
+        assert uow.pools.available(PRODUCT, up_to=5) == 2  # the two it found went back
+        claimed = uow.pools.claim(PRODUCT, 2, "line_fits", now, count_left_up_to=5)
+        uow.commit()
+    assert (claimed.keys, claimed.left) == (["K-1", "K-2"], 0)
+    assert stats(client) == {"available": 0, "issued": 2}

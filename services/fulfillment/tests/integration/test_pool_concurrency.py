@@ -59,7 +59,8 @@ def test_raw_claims_from_many_threads_never_share_a_key(pg_service):
     def claim(i):
         for round_ in range(3):
             with service.uow_factory() as uow:
-                got[i * 10 + round_] = uow.pools.claim(PRODUCT, 3, f"line_raw{i}x{round_}", service.deps.clock.now())
+                claimed = uow.pools.claim(PRODUCT, 3, f"line_raw{i}x{round_}", service.deps.clock.now())
+                got[i * 10 + round_] = claimed.keys if claimed is not None else None
                 uow.commit()
 
     all_at_once(claim)

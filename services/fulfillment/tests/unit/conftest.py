@@ -7,7 +7,7 @@ import itertools
 from tillkey.fulfillment.adapters.license_crypto import LicenseCrypto
 from tillkey.fulfillment.domain.errors import Conflict
 from tillkey.fulfillment.domain.sources import DEFAULT_LOW_STOCK_THRESHOLD, Pool
-from tillkey.fulfillment.service_layer.ports import Deps
+from tillkey.fulfillment.service_layer.ports import Claimed, Deps
 from tillkey.platform.clock import FixedClock
 from tillkey.testing.fakes import FakeUnitOfWork
 
@@ -106,13 +106,13 @@ class FakePools(_Repo):
     def available(self, product_id, up_to):
         return min(up_to, self.counts(product_id)[0])
 
-    def claim(self, product_id, quantity, line_id, now):
+    def claim(self, product_id, quantity, line_id, now, *, count_left_up_to=0):
         free = [row for row in self.keys.get(product_id, []) if row[1] is None][:quantity]
         if len(free) < quantity:
             return None
         for row in free:
             row[1] = line_id
-        return [row[0] for row in free]
+        return Claimed([row[0] for row in free], self.available(product_id, up_to=count_left_up_to))
 
     def existing(self, product_id, keys):
         return {k for k, _line in self.keys.get(product_id, [])} & set(keys)

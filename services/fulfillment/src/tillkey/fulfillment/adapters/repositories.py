@@ -14,6 +14,7 @@ from tillkey.fulfillment.domain.errors import Conflict
 from tillkey.fulfillment.domain.licensing import Activation, GeneratedKey, SigningKey
 from tillkey.fulfillment.domain.model import Delivery, Order, Product
 from tillkey.fulfillment.domain.sources import DEFAULT_LOW_STOCK_THRESHOLD, LicenseSource, Pool
+from tillkey.fulfillment.service_layer.ports import Claimed
 from tillkey.platform.pagination import paginate
 from tillkey.platform.revoked_keys import record_revocation
 from tillkey.platform.sql import insert_unless_present
@@ -237,34 +238,36 @@ class Pools:
         """How many keys are left in the pool, counted no further than `up_to`: a claim only asks
         whether the pool fell below a threshold, and counting every key of a large pool (what
         `counts` does) on every claim cost the database time in proportion to the pool."""
-        k = tables.license_keys.c
-        free = (select(k.seq).where(k.product_id == product_id, k.line_id.is_(None))
-                .limit(max(0, up_to)).subquery())
-        return int(self.session.scalar(select(func.count()).select_from(free)) or 0)
+        return int(self.session.connection().execute(
+            _COUNT_FREE, {"b_product": product_id, "b_up_to": max(0, up_to)}).scalar_one())
 
-    def claim(self, product_id: str, quantity: int, line_id: str, now: datetime) -> list[str] | None:
-        """`quantity` keys taken from the pool for the line, oldest first, or None (nothing taken).
+    def claim(self, product_id: str, quantity: int, line_id: str, now: datetime, *,
+              count_left_up_to: int = 0) -> Claimed | None:
+        """`quantity` keys taken from the pool for the line, oldest first, and how many are left, in
+        one statement (_CLAIM); None, and nothing taken, when fewer than `quantity` could be taken.
 
         FOR UPDATE SKIP LOCKED: a key locked by another transaction is never read here, so two
-        claimers can never both take it; the update below marks ours before the locks are released.
-        Callers hold the pool row's lock (`get(lock=True)`) as well: under READ COMMITTED a row that
-        another claimer took just before is dropped from a LIMIT query after the recheck and not
-        replaced, so without turns a claim could come back short while keys remain — never doubled,
-        but a line would wait for nothing.
+        claimers can never both take it; the update marks ours before the locks are released, and
+        only keys still free (`line_id IS NULL`, rechecked on the locked row). Callers hold the pool
+        row's lock (`get(lock=True)`) as well: under READ COMMITTED a row that another claimer took
+        just before is dropped from a LIMIT query after the recheck and not replaced, so without
+        turns a claim could come back short while keys remain — never doubled, but a line would
+        wait for nothing. Under that lock, the count in the same statement is what a count after
+        it would have said.
         """
-        k = tables.license_keys.c
-        found = self.session.execute(
-            select(k.seq, k.key).where(k.product_id == product_id, k.line_id.is_(None))
-            .order_by(k.seq).limit(quantity).with_for_update(skip_locked=True)).all()
-        if len(found) < quantity:
+        conn = self.session.connection()
+        # RETURNING gives the rows in the database's order, not the pick's: oldest (lowest seq) first.
+        taken = sorted(conn.execute(_CLAIM, {"b_product": product_id, "b_quantity": quantity, "b_line": line_id,
+                                             "b_now": now, "b_up_to": quantity + max(0, count_left_up_to)}).all())
+        if len(taken) != quantity:
+            if len(taken) > quantity:  # cannot happen (LIMIT); refuse rather than hand out more
+                raise RuntimeError(f"claimed {len(taken)} of {quantity} pool keys for {line_id}")
+            if taken:  # all of a line's keys or none: the few taken go back (rare: a pool short of the line)
+                conn.execute(_UNCLAIM, {"b_seqs": [r.seq for r in taken], "b_line": line_id})
             return None
-        # cast: an UPDATE gives a CursorResult (it has rowcount); Session.execute is annotated as any Result.
-        taken = cast(CursorResult[Any], self.session.execute(
-            update(tables.license_keys).where(k.seq.in_([r.seq for r in found]), k.line_id.is_(None))
-            .values(line_id=line_id, issued_at=now)))
-        if taken.rowcount != quantity:  # cannot happen under the locks; refuse rather than hand out twice
-            raise RuntimeError(f"claimed {taken.rowcount} of {quantity} pool keys for {line_id}")
-        return [r.key for r in found]
+        # The count took in this claim's own keys (free, or the line's: see _CLAIM), then stopped
+        # at quantity + count_left_up_to: what is left after them, up to count_left_up_to.
+        return Claimed([r.key for r in taken], max(0, int(taken[0].free_or_ours) - quantity))
 
     def existing(self, product_id: str, keys: list[str]) -> set[str]:
         k = tables.license_keys.c
@@ -395,6 +398,38 @@ _UPDATE_DELIVERY = update(tables.deliveries).where(_d.line_id == bindparam("b_ke
 _UPDATE_POOL = update(tables.pools).where(_p.product_id == bindparam("b_key"))
 _SOURCE = select(tables.license_sources).where(tables.license_sources.c.product_id == bindparam("b_key"))
 _LOCK_POOL = select(tables.pools).where(_p.product_id == bindparam("b_key")).with_for_update()
+
+# A pool claim in one statement: the oldest free keys, picked under FOR UPDATE SKIP LOCKED (aliases,
+# or SQLAlchemy would correlate the subqueries to the UPDATE's own table), marked as the line's, and
+# their keys returned with a count of the pool's keys that are free or this line's, no further than
+# b_up_to. The pick is a MATERIALIZED CTE, evaluated once: as a plain `IN (subquery)`, PostgreSQL
+# may run the subquery again for each row, and a rerun skips the rows this statement just took (its
+# own changes are invisible to it, the lock says "updated") and takes the next ones — LIMIT 1 took
+# five keys. "Or this line's" makes the count the same whether the database evaluates it before the
+# update (PostgreSQL: a statement never sees its own changes) or after some of its rows (SQLite): a
+# line owns no key before its claim (all or none, Pools.claim). It replaced a SELECT … FOR UPDATE,
+# an UPDATE and a count after them: three statements and round trips per claim.
+_k = tables.license_keys.c
+_picked, _counted = tables.license_keys.alias("picked"), tables.license_keys.alias("counted")
+_PICK = (select(_picked.c.seq)
+         .where(_picked.c.product_id == bindparam("b_product"), _picked.c.line_id.is_(None))
+         .order_by(_picked.c.seq).limit(bindparam("b_quantity")).with_for_update(skip_locked=True)
+         .cte("pick").prefix_with("MATERIALIZED"))
+_FREE_OR_OURS = (select(_counted.c.seq)
+                 .where(_counted.c.product_id == bindparam("b_product"),
+                        or_(_counted.c.line_id.is_(None), _counted.c.line_id == bindparam("b_line")))
+                 .limit(bindparam("b_up_to")).subquery())
+_CLAIM = (update(tables.license_keys).where(_k.seq.in_(select(_PICK.c.seq)), _k.line_id.is_(None))
+          .values(line_id=bindparam("b_line", type_=_k.line_id.type),
+                  issued_at=bindparam("b_now", type_=_k.issued_at.type))
+          .returning(_k.seq, _k.key,
+                     select(func.count()).select_from(_FREE_OR_OURS).scalar_subquery().label("free_or_ours")))
+_UNCLAIM = (update(tables.license_keys)
+            .where(_k.seq.in_(bindparam("b_seqs", expanding=True)), _k.line_id == bindparam("b_line"))
+            .values(line_id=None, issued_at=None))
+_FREE = (select(_k.seq).where(_k.product_id == bindparam("b_product"), _k.line_id.is_(None))
+         .limit(bindparam("b_up_to")).subquery())
+_COUNT_FREE = select(func.count()).select_from(_FREE)
 
 
 class RevokedKeys:

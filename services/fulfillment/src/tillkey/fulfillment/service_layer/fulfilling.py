@@ -40,22 +40,21 @@ def take_from_pool(uow: UnitOfWork, order: Order, line: Delivery, now: datetime,
                    already_waiting: bool = False) -> bool:
     """All of the line's keys at once, or none: a short pool makes the whole line wait."""
     pool = uow.pools.get(line.product_id, lock=True)
-    keys = uow.pools.claim(line.product_id, line.quantity, line.line_id, now)
-    if keys is None:
+    # Only "below the threshold?" matters, and only while the alarm is armed: the claim counts what
+    # is left no further than the threshold (the event's figure is exact whenever it is below).
+    watch = pool.low_stock_threshold if pool is not None and pool.alarm_armed else 0
+    claimed = uow.pools.claim(line.product_id, line.quantity, line.line_id, now, count_left_up_to=watch)
+    if claimed is None:
         if not already_waiting:
             # Fewer than the line needs are left, so this count stops below `quantity` by itself.
             available = uow.pools.available(line.product_id, up_to=line.quantity)
             ask_merchant(uow, order, line, wait_reason_for_pool(available, line.quantity), fallback_from="pool")
         return False
-    line.deliver("pool", keys, now)
+    line.deliver("pool", claimed.keys, now)
     emit_delivered(uow, order, line)
-    if pool is not None and pool.alarm_armed:
-        # Only "below the threshold?" matters, and the event's figure is exact whenever it is below.
-        available = uow.pools.available(line.product_id, up_to=pool.low_stock_threshold)
-        if pool.after_claim(available):
-            uow.emit("license_pool.low", {"merchant_id": pool.merchant_id, "product_id": pool.product_id,
-                                          "available": available,
-                                          "low_stock_threshold": pool.low_stock_threshold})
+    if pool is not None and pool.after_claim(claimed.left):  # a disarmed alarm says False at once
+        uow.emit("license_pool.low", {"merchant_id": pool.merchant_id, "product_id": pool.product_id,
+                                      "available": claimed.left, "low_stock_threshold": pool.low_stock_threshold})
     return True
 
 

@@ -92,6 +92,15 @@ class SourceRepository(Protocol):
     def add(self, source: LicenseSource) -> None: ...
 
 
+@dataclass(frozen=True)
+class Claimed:
+    """Keys a claim took from a pool, oldest first, and the keys `left` after it: exact below the
+    count's limit, the limit otherwise (a low-stock check only asks "below the threshold?")."""
+
+    keys: list[str]
+    left: int
+
+
 class PoolRepository(Protocol):
     def get(self, product_id: str, *, lock: bool = False) -> Pool | None:
         """`lock`: claims and uploads of one product take turns; what changes on a locked pool is
@@ -106,9 +115,11 @@ class PoolRepository(Protocol):
     def available(self, product_id: str, up_to: int) -> int:
         """How many keys are left, counted no further than `up_to`."""
 
-    def claim(self, product_id: str, quantity: int, line_id: str, now: datetime) -> list[str] | None:
-        """`quantity` keys taken for the line, oldest first, or None (nothing taken). The caller holds
-        the pool's lock (`get(lock=True)`)."""
+    def claim(self, product_id: str, quantity: int, line_id: str, now: datetime, *,
+              count_left_up_to: int = 0) -> Claimed | None:
+        """`quantity` keys taken for the line, oldest first, and how many are left after them
+        (counted no further than `count_left_up_to`); None when the pool is short (nothing taken).
+        The caller holds the pool's lock (`get(lock=True)`)."""
 
     def existing(self, product_id: str, keys: list[str]) -> set[str]: ...
     def insert(self, product_id: str, keys: list[str], now: datetime) -> None: ...
