@@ -90,8 +90,11 @@ class FakeCarts(_Repo):
 
 
 class FakeOrders(_Repo):
-    def get(self, order_id, lock=False):
+    def get(self, order_id, lock=False, lines=True):
         return self.items.get(order_id)
+
+    def lock_many(self, order_ids, lines=True):
+        pass    # the fake's orders are stored objects: nothing to read ahead
 
     def claim_unpaid(self, created_before, limit, *, unreminded=False, created_after=None):
         found = [o for o in self.items.values() if o.status == "not_paid" and o.created_at <= created_before

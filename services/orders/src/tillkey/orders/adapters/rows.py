@@ -14,8 +14,9 @@ from tillkey.orders.domain.catalog import Product
 from tillkey.orders.domain.orders import Customer, Order, OrderLine
 from tillkey.platform.rows import RowValues, Values, changed, column_names, from_row, kept, values_of
 
-__all__ = ["CUSTOMER_COLUMNS", "RowValues", "Values", "cart_from_rows", "changed", "line_values", "order_from_rows",
-           "order_values", "product_from", "snapshot"]
+__all__ = ["CUSTOMER_COLUMNS", "RowValues", "Values", "cart_from_rows", "cart_line_values", "cart_values", "changed",
+           "line_from", "line_values", "lines_snapshot", "order_from_rows", "order_snapshot", "order_values",
+           "product_from", "snapshot"]
 
 # The customer composite's columns, in the order of Customer's fields (as tables.start_mappers maps it).
 CUSTOMER_COLUMNS = ("customer_email", "customer_first_name", "customer_last_name", "customer_country",
@@ -24,12 +25,17 @@ _ORDER_ATTRS = column_names(t.orders, without=CUSTOMER_COLUMNS)
 _LINE_ATTRS = column_names(t.order_lines, without=("order_id",))   # the parent's key, not a field
 _PRODUCT_COLUMNS = tuple(t.products.c)
 _CART_ATTRS = column_names(t.carts)
+_CART_LINE_ATTRS = column_names(t.cart_lines, without=("cart_id",))
 
 
 def order_from_rows(m: RowValues, line_rows: Iterable[RowValues]) -> Order:
-    lines = [from_row(OrderLine, line, _LINE_ATTRS) for line in line_rows]
+    lines = [line_from(line) for line in line_rows]
     return Order(customer=Customer(*(m[name] for name in CUSTOMER_COLUMNS)), lines=lines,
                  **{name: m[name] for name in _ORDER_ATTRS})
+
+
+def line_from(m: RowValues) -> OrderLine:
+    return from_row(OrderLine, m, _LINE_ATTRS)
 
 
 def order_values(order: Order) -> Values:
@@ -46,8 +52,17 @@ def line_values(order_id: str, line: OrderLine) -> Values:
 
 def snapshot(order: Order) -> tuple[Values, dict[str, Values]]:
     """The order's column values now, to compare with at commit (`changed`)."""
-    return (kept(order_values(order)),
-            {line.line_id: kept(line_values(order.order_id, line)) for line in order.lines})
+    return order_snapshot(order), lines_snapshot(order)
+
+
+def order_snapshot(order: Order) -> Values:
+    """The order's own column values now (its lines apart: `lines_snapshot`)."""
+    return kept(order_values(order))
+
+
+def lines_snapshot(order: Order) -> dict[str, Values]:
+    """Its lines' column values now, by line id (read after the order, when a handler needs them)."""
+    return {line.line_id: kept(line_values(order.order_id, line)) for line in order.lines}
 
 
 def product_from(m: RowValues) -> Product:
@@ -60,3 +75,11 @@ def cart_from_rows(m: RowValues, line_rows: Iterable[RowValues]) -> Cart:
     lines = [CartLine(line[cl.line_id], line[cl.product_id], line[cl.quantity], line[cl.position])
              for line in line_rows]
     return Cart(lines=lines, **{name: m[name] for name in _CART_ATTRS})
+
+
+def cart_values(cart: Cart) -> Values:
+    return values_of(cart, _CART_ATTRS)
+
+
+def cart_line_values(cart_id: str, line: CartLine) -> Values:
+    return {"cart_id": cart_id, **values_of(line, _CART_LINE_ATTRS)}

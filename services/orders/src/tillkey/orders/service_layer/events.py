@@ -11,7 +11,7 @@ import logging
 from datetime import datetime
 
 from tillkey.contracts import Envelope
-from tillkey.messaging import PermanentError, RetryLater
+from tillkey.messaging import PermanentError, RetryLater, prefetching
 from tillkey.orders.domain.errors import Conflict, NotFound
 from tillkey.orders.domain.orders import Order
 from tillkey.orders.domain.refunds import settle_refund
@@ -20,13 +20,29 @@ from tillkey.orders.service_layer.ports import Deps, UnitOfWork
 log = logging.getLogger(__name__)
 
 
-def _order(event: Envelope, uow: UnitOfWork) -> Order:
-    order = uow.orders.get(event.data["order_id"], lock=True)
+def _order(event: Envelope, uow: UnitOfWork, lines: bool = True) -> Order:
+    """The event's order, locked. `lines=False` for a handler that never looks at its lines (the
+    payment's): they are left unread, a statement less per order."""
+    order = uow.orders.get(event.data["order_id"], lock=True, lines=lines)
     if order is None:
         # Not here yet (a restored database, a replayed queue, a test): never drop the news, wait for
         # the order on the retry path; after the last delay it is dead-lettered, not lost.
         raise RetryLater(f"order {event.data['order_id']} is not known here yet")
     return order
+
+
+def _order_ids(events: list[Envelope]) -> list[str]:
+    return [oid for oid in (e.data.get("order_id") for e in events) if isinstance(oid, str)]
+
+
+def _lock_orders(events: list[Envelope], uow: UnitOfWork) -> None:
+    """A consumer's batch: the orders of these events locked in one statement, and their lines
+    read in one more, instead of two statements per event (`_order` then finds them locked)."""
+    uow.orders.lock_many(_order_ids(events))
+
+
+def _lock_orders_without_lines(events: list[Envelope], uow: UnitOfWork) -> None:
+    uow.orders.lock_many(_order_ids(events), lines=False)
 
 
 def _at(event: Envelope, order: Order, deps: Deps) -> datetime:
@@ -38,9 +54,10 @@ def _at(event: Envelope, order: Order, deps: Deps) -> datetime:
     return max(at, order.created_at) if at.tzinfo else deps.clock.now()
 
 
+@prefetching(_lock_orders_without_lines)
 def payment_succeeded(event: Envelope, uow: UnitOfWork, deps: Deps) -> None:
     data = event.data
-    order = _order(event, uow)
+    order = _order(event, uow, lines=False)
     try:
         moved = order.mark_paid(_at(event, order, deps), method=data["method"])
     except Conflict as exc:
@@ -59,13 +76,15 @@ def payment_succeeded(event: Envelope, uow: UnitOfWork, deps: Deps) -> None:
                   data["amount"], data["currency"], order.total, order.currency)
 
 
+@prefetching(_lock_orders_without_lines)
 def payment_failed(event: Envelope, uow: UnitOfWork, deps: Deps) -> None:
     data = event.data
-    order = _order(event, uow)
+    order = _order(event, uow, lines=False)
     order.record_payment_failure(data["method"], data["failure"]["code"], data["failure"]["message"],
                                  _at(event, order, deps))
 
 
+@prefetching(_lock_orders)
 def product_delivered(event: Envelope, uow: UnitOfWork, deps: Deps) -> None:
     data = event.data
     order = _order(event, uow)
@@ -79,6 +98,7 @@ def product_delivered(event: Envelope, uow: UnitOfWork, deps: Deps) -> None:
         uow.emit("order.delivered", {"order_id": order.order_id, "merchant_id": order.merchant_id})
 
 
+@prefetching(_lock_orders)
 def license_requested(event: Envelope, uow: UnitOfWork, deps: Deps) -> None:
     order = _order(event, uow)
     try:
@@ -89,7 +109,8 @@ def license_requested(event: Envelope, uow: UnitOfWork, deps: Deps) -> None:
 
 def _settle(event: Envelope, uow: UnitOfWork, deps: Deps, succeeded: bool) -> None:
     data = event.data
-    order = uow.orders.get(data["order_id"], lock=True)     # the order first, then its refund: one lock order
+    # The order first, then its refund: one lock order. Its lines play no part in a refund.
+    order = uow.orders.get(data["order_id"], lock=True, lines=False)
     refund = uow.refunds.get(data["refund_id"], lock=True)
     if order is None or refund is None or refund.order_id != order.order_id:
         # Not a refund asked for here: payments refunding a charge that an order refused (canceled,

@@ -1,7 +1,7 @@
 """What the use cases need from the outside world; adapters (and the tests' fakes) provide it."""
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -88,9 +88,15 @@ class CartRepository(Protocol):
 class OrderRepository(Protocol):
     def add(self, order: Order) -> None: ...
 
-    def get(self, order_id: str, lock: bool = False) -> Order | None:
+    def get(self, order_id: str, lock: bool = False, lines: bool = True) -> Order | None:
         """`lock`: hold the order's row until commit (every change of an existing order takes it);
-        what changes on it is stored when the unit of work commits."""
+        what changes on it is stored when the unit of work commits. `lines=False` (with `lock`):
+        its lines are not read, `lines` is empty, for a use case that never looks at them; a later
+        `get` of the same order in this unit of work that wants them reads them then."""
+
+    def lock_many(self, order_ids: Collection[str], lines: bool = True) -> None:
+        """Lock these orders (those that exist) at once, for `get(lock=True)` to answer from in
+        this unit of work: a consumer's batch locks its orders in one statement."""
 
     def claim_unpaid(self, created_before: datetime, limit: int, *, unreminded: bool = False,
                      created_after: datetime | None = None) -> list[Order]:
