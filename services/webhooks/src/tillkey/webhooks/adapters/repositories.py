@@ -11,13 +11,27 @@ from collections.abc import Callable, Iterable, Set
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, or_, select, update
+from sqlalchemy import Insert, Table, bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
 from tillkey.platform.pagination import paginate
 from tillkey.platform.revoked_keys import record_revocation
 from tillkey.webhooks.adapters import tables
 from tillkey.webhooks.domain.model import Attempt, Delivery, Endpoint, OrderRecord, WebhookEvent
+
+
+def _one_statement_insert(table: Table) -> Insert:
+    """An INSERT of a batch's rows as ONE multi-row statement. With RETURNING, SQLAlchemy writes a
+    list of rows as `VALUES (…), (…)` ("insertmanyvalues"); without, psycopg's executemany runs one
+    INSERT per row on the server (pipelined, but each parsed, planned and run, and each costing
+    this process its share of psycopg's pipeline): most of the worker's writes (docs/architecture.md 7.8)."""
+    return table.insert().returning(*table.primary_key.columns)
+
+
+def _insert_rows(session: Session, statement: Insert, rows: list[dict[str, Any]]) -> None:
+    # What RETURNING gives back is not needed: closed at once, so no cursor stays open (SQLite).
+    session.execute(statement, rows).close()
+
 
 # A delivery comes with its event's body and its endpoint's row in one joined query, the lock on
 # the delivery only (FOR UPDATE OF): an endpoint is locked after, and only when it may change.
@@ -55,9 +69,15 @@ _ORDER_RECORDS_LOCKED = (
     .order_by(tables.order_records.c.order_id).with_for_update())
 _ORDER_RECORD_COLUMNS = tuple(c.name for c in tables.order_records.columns)
 _CHANGING_ORDER_RECORD_COLUMNS = ("custom", "next_sequence", "erased_at")
-_INSERT_ORDER_RECORDS = tables.order_records.insert()
+_INSERT_ORDER_RECORDS = _one_statement_insert(tables.order_records)
 _UPDATE_ORDER_RECORD = update(tables.order_records).where(
     tables.order_records.c.order_id == bindparam("b_order_id"))
+# The usual change of a batch: each of its orders took one (or each k) sequence numbers, nothing
+# else. Their rows are locked and hold what `_as_written` says, so "+ k" writes exactly the numbers
+# taken: one UPDATE for all of them, where the executemany above runs one per record.
+_TAKE_SEQUENCES = (update(tables.order_records)
+                   .where(tables.order_records.c.order_id.in_(bindparam("ids", expanding=True)))
+                   .values(next_sequence=tables.order_records.c.next_sequence + bindparam("taken")))
 _ORDER_OWNER = select(tables.order_records.c.merchant_id).where(
     tables.order_records.c.order_id == bindparam("order_id"))
 _EVENT_COLUMNS = tuple(c.name for c in tables.events.columns)
@@ -68,9 +88,14 @@ _SETTLED_DELIVERY_COLUMNS = ("status", "next_attempt_at", "scheduled_attempts", 
                              "manual_pending", "resume_at", "last_attempt_at")
 _SETTLED_ENDPOINT_COLUMNS = ("enabled", "disabled_reason", "failing_since")
 _INSERT_EVENTS, _INSERT_DELIVERIES, _INSERT_ATTEMPTS = (
-    tables.events.insert(), tables.deliveries.insert(), tables.attempts.insert())
+    _one_statement_insert(tables.events), _one_statement_insert(tables.deliveries),
+    _one_statement_insert(tables.attempts))
 _UPDATE_SETTLED_DELIVERY = update(tables.deliveries).where(
     tables.deliveries.c.delivery_id == bindparam("b_delivery_id"))
+# Deliveries settled alike (a burst of first-attempt successes: every settled column the same, the
+# batch sharing one `now`) in one UPDATE by id; the executemany above runs one UPDATE per delivery.
+_UPDATE_SETTLED_DELIVERIES = update(tables.deliveries).where(
+    tables.deliveries.c.delivery_id.in_(bindparam("b_ids", expanding=True)))
 _UPDATE_SETTLED_ENDPOINT = update(tables.endpoints).where(
     tables.endpoints.c.endpoint_id == bindparam("b_endpoint_id"))
 
@@ -87,6 +112,14 @@ def _settled_state(endpoint: Endpoint) -> tuple[Any, ...]:
 
 def _record_state(record: OrderRecord) -> tuple[Any, ...]:
     return (dict(record.custom), record.next_sequence, record.erased_at)
+
+
+def _sequences_taken(record: OrderRecord, written: tuple[Any, ...]) -> int | None:
+    """How many sequence numbers the record took since `written`, if that is all that changed."""
+    custom, next_sequence, erased_at = written
+    if record.custom == custom and record.erased_at == erased_at:
+        return record.next_sequence - int(next_sequence)
+    return None
 
 
 class Endpoints:
@@ -195,22 +228,28 @@ class OrderRecords:
         return merchant_id
 
     def write_new(self) -> None:
-        """The new order records in one INSERT, the changed ones (a sequence taken, an erasure) in
-        one UPDATE of the columns that change; they stay locked, and known, until the commit."""
+        """The new order records in one INSERT, the changed ones in one UPDATE: `next_sequence + k`
+        by id when each took k numbers and nothing else (a batch's usual change), else an
+        executemany of the columns that change. They stay locked, and known, until the commit."""
         new, self._new = self._new, []
         if new:
-            self.session.execute(_INSERT_ORDER_RECORDS, [{c: getattr(r, c) for c in _ORDER_RECORD_COLUMNS}
-                                                         for r in new])
+            _insert_rows(self.session, _INSERT_ORDER_RECORDS,
+                         [{c: getattr(r, c) for c in _ORDER_RECORD_COLUMNS} for r in new])
             for record in new:
                 self._as_written[record.order_id] = _record_state(record)
-        changed = [r for order_id, written in self._as_written.items()
-                   if (r := self._records.get(order_id)) is not None and _record_state(r) != written]
-        if changed:
+        changed: dict[str, tuple[OrderRecord, tuple[Any, ...]]] = {}  # order id → (record, as written)
+        for order_id, written in self._as_written.items():
+            if (found := self._records.get(order_id)) is not None and _record_state(found) != written:
+                changed[order_id] = (found, written)
+        taken = {_sequences_taken(r, written) for r, written in changed.values()}
+        if len(taken) == 1 and (count := taken.pop()) is not None:
+            self.session.execute(_TAKE_SEQUENCES, {"ids": list(changed), "taken": count})
+        elif changed:  # a custom or an erasure too, or different counts taken: each its own values
             self.session.execute(_UPDATE_ORDER_RECORD, [
                 {"b_order_id": r.order_id, **{c: getattr(r, c) for c in _CHANGING_ORDER_RECORD_COLUMNS}}
-                for r in changed])
-            for record in changed:
-                self._as_written[record.order_id] = _record_state(record)
+                for r, _ in changed.values()])
+        for record, _ in changed.values():
+            self._as_written[record.order_id] = _record_state(record)
 
     def write_changes(self) -> None:
         self.write_new()
@@ -232,7 +271,7 @@ class Events:
     def write_changes(self) -> None:
         if self._new:
             new, self._new = self._new, []
-            self.session.execute(_INSERT_EVENTS, new)
+            _insert_rows(self.session, _INSERT_EVENTS, new)
 
     def forget(self) -> None:
         self._new = []
@@ -266,7 +305,7 @@ class Deliveries:
     def write_changes(self) -> None:
         if self._new:  # after their events (foreign key): the unit of work writes events first
             new, self._new = self._new, []
-            self.session.execute(_INSERT_DELIVERIES, new)
+            _insert_rows(self.session, _INSERT_DELIVERIES, new)
 
     def forget(self) -> None:
         self._new = []
@@ -334,13 +373,19 @@ class Deliveries:
                 for delivery, body, endpoint in _deliveries_with_endpoints(rows)}
 
     def save_settled(self, attempts: list[Attempt], deliveries: Iterable[Delivery]) -> None:
-        """Attempts in one INSERT and their deliveries in one UPDATE (executemany each)."""
+        """Attempts in one INSERT; the deliveries settled alike in one UPDATE by id (a burst of
+        successes: all of them), any others in one executemany."""
         if attempts:
-            self.session.execute(_INSERT_ATTEMPTS, [{c: getattr(a, c) for c in _ATTEMPT_COLUMNS} for a in attempts])
-        settled = [{"b_delivery_id": x.delivery_id, **{c: getattr(x, c) for c in _SETTLED_DELIVERY_COLUMNS}}
-                   for x in deliveries]
-        if settled:
-            self.session.execute(_UPDATE_SETTLED_DELIVERY, settled)
+            _insert_rows(self.session, _INSERT_ATTEMPTS,
+                         [{c: getattr(a, c) for c in _ATTEMPT_COLUMNS} for a in attempts])
+        states = {x.delivery_id: tuple(getattr(x, c) for c in _SETTLED_DELIVERY_COLUMNS) for x in deliveries}
+        if len(set(states.values())) == 1:
+            values = dict(zip(_SETTLED_DELIVERY_COLUMNS, next(iter(states.values())), strict=True))
+            self.session.execute(_UPDATE_SETTLED_DELIVERIES, {"b_ids": list(states), **values})
+        elif states:  # retries among them (each its own jittered time): one call still
+            self.session.execute(_UPDATE_SETTLED_DELIVERY, [
+                {"b_delivery_id": i, **dict(zip(_SETTLED_DELIVERY_COLUMNS, state, strict=True))}
+                for i, state in states.items()])
 
     def abandon_pending(self, endpoint_id: str) -> None:
         self._write_unwritten()
