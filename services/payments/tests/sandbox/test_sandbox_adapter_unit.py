@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import threading
 import time
 
 import pytest
@@ -135,3 +136,25 @@ def test_parse_notification_refuses_bad_signatures_and_stale_or_future_timestamp
         gateway.parse_notification(headers, b"\xff" + body.encode())
     with pytest.raises(InvalidNotification):
         gateway.parse_notification({}, body)
+
+
+def test_each_thread_gets_its_own_session_and_keeps_it():
+    gateway = SandboxGateway("http://sandbox/", SECRET)
+    mine = gateway.http
+    assert gateway.http is mine  # kept between calls: its connection stays open
+    assert mine.trust_env is False  # no proxy or .netrc look-up on each call
+    theirs: list[requests.Session] = []
+    other = threading.Thread(target=lambda: theirs.append(gateway.http))
+    other.start()
+    other.join()
+    assert theirs[0] is not mine  # a requests.Session is not thread-safe
+
+
+def test_an_injected_session_serves_every_thread():
+    session = Session()
+    gateway = _gateway(session)
+    seen: list = []
+    other = threading.Thread(target=lambda: seen.append(gateway.http))
+    other.start()
+    other.join()
+    assert seen == [session] and gateway.http is session

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
 from collections.abc import Callable, Mapping
 from functools import partial
@@ -23,6 +24,7 @@ from tillkey.payments.service_layer.gateway_port import (
     InvalidNotification,
     TransientGatewayError,
 )
+from tillkey.platform.urls import guarded_session
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +37,11 @@ class SandboxGateway:
                  max_backoff: float = 2.0, clock: Callable[[], float] = time.time):
         self.base_url = base_url.rstrip("/")
         self.secret = secret
-        self.http = session or requests.Session()
+        # payments calls from its request threads, and a requests.Session is not thread-safe: each
+        # thread gets its own, which keeps its connection to the gateway open between calls. An
+        # injected session (tests) serves every thread.
+        self._session = session
+        self._local = threading.local()
         self.timeout = timeout
         self.clock = clock
         self._retrying = partial(Retrying, retry=retry_if_exception_type(TransientGatewayError), reraise=True,
@@ -63,6 +69,17 @@ class SandboxGateway:
         return GatewayChargeState(got["charge_id"], got["status"], got["amount"], got["currency"], got["reference"],
                                   got["amount_refunded"], got.get("failure_code"), got.get("failure_message"),
                                   tuple(_refund(r) for r in got.get("refunds", [])))
+
+    @property
+    def http(self) -> requests.Session:
+        if self._session is not None:
+            return self._session
+        session: requests.Session | None = getattr(self._local, "session", None)
+        if session is None:
+            # No proxy, .netrc or CA bundle from the environment: the gateway is called directly,
+            # and not looking them up saves that work on every call.
+            session = self._local.session = guarded_session(allow_private=True)
+        return session
 
     def _call(self, method: str, path: str, body: dict[str, Any] | None = None,
               idempotency_key: str | None = None) -> dict[str, Any]:

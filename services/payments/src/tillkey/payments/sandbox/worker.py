@@ -20,6 +20,7 @@ from tillkey.payments.sandbox import cards
 from tillkey.payments.sandbox.gateway import iso, new_id
 from tillkey.payments.sandbox.settings import SandboxSettings
 from tillkey.payments.sandbox.store import Store
+from tillkey.platform.urls import guarded_session
 
 log = logging.getLogger("tillkey.sandbox.worker")
 BATCH = 50
@@ -159,7 +160,9 @@ class Worker:
         if self._shared_http is not None:
             return self._shared_http
         if not hasattr(self._local, "session"):
-            self._local.session = requests.Session()
+            # No proxy or .netrc from the environment (a provider posts straight to the merchant),
+            # and not looking them up saves that work on every notification.
+            self._local.session = guarded_session(allow_private=True)
         return self._local.session
 
     def _send(self, n: sqlite3.Row) -> tuple[int | None, str | None]:
