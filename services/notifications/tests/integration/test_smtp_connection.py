@@ -1,16 +1,18 @@
 """The SMTP transport keeps its connection between emails: against the real SMTP sink (libs/testing)."""
 from __future__ import annotations
 
+import smtplib
 import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from aiosmtpd.controller import Controller
 
 from tillkey.notifications.adapters.smtp import SmtpMailer
 from tillkey.notifications.bootstrap import build_mail_sender
 from tillkey.notifications.service_layer.ports import MailRejected, OutgoingEmail
 from tillkey.testing.messaging import running
-from tillkey.testing.smtp import SmtpSink
+from tillkey.testing.smtp import SmtpSink, free_port
 
 from .test_sending import three_customer_emails
 
@@ -109,3 +111,55 @@ def test_the_sender_loop_reuses_its_threads_connections(service, smtp_sink):
     with running(mail=build_mail_sender(service)):
         smtp_sink.wait_for(3, timeout=20, settle=0.5)
     assert len(smtp_sink.received()) == 3 and smtp_sink.connections() <= 2
+
+
+def test_a_connection_used_moments_ago_is_not_checked_with_rset_one_rested_longer_is(smtp_sink, monkeypatch):
+    now, checks = [0.0], []
+    rset = smtplib.SMTP.rset
+    monkeypatch.setattr(smtplib.SMTP, "rset", lambda smtp: checks.append(now[0]) or rset(smtp))
+    mailer = SmtpMailer(smtp_sink.host, smtp_sink.port, "mail@tillkey.test", timeout=5.0, clock=lambda: now[0])
+    for n in range(3):  # a burst: one round trip less per email
+        mailer.send(email(n))
+    assert checks == []
+    now[0] = 5.0  # rested longer than FRESH_SECONDS, not IDLE_SECONDS: checked, then used
+    mailer.send(email(3))
+    assert checks == [5.0] and smtp_sink.connections() == 1
+    assert subjects(smtp_sink) == [f"Email {n}" for n in range(4)]
+    mailer.close()
+
+
+class _ClosingOnce:
+    """Answers the second MAIL FROM (the kept connection's first reuse) with 421, as a server going down does."""
+
+    def __init__(self):
+        self.peers, self.refused, self.received = [], 0, []
+
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):
+        if session.peer not in self.peers:
+            self.peers.append(session.peer)
+        if len(self.peers) == 1 and len(self.received) == 1 and not self.refused:
+            self.refused += 1
+            return "421 4.3.2 Service shutting down and closing transmission channel"
+        envelope.mail_from = address
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        self.received.append(envelope.original_content)
+        return "250 OK"
+
+
+def test_a_421_at_mail_from_on_a_kept_connection_sends_the_email_at_once_over_a_new_one():
+    handler = _ClosingOnce()
+    port = free_port("127.0.0.1")
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        mailer = SmtpMailer("127.0.0.1", port, "mail@tillkey.test", timeout=5.0)
+        mailer.send(email(1))
+        mailer.send(email(2))  # the kept connection is refused with 421: nothing of the email was sent
+        mailer.close()
+    finally:
+        controller.stop()
+    assert handler.refused == 1 and len(handler.peers) == 2
+    assert [raw.count(b"Subject: Email") for raw in handler.received] == [1, 1]
+    assert b"Subject: Email 2" in handler.received[1]

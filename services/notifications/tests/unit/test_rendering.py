@@ -37,3 +37,24 @@ def test_every_template_exists_in_english_and_german(template):
 def test_a_language_without_templates_falls_back_to_english():
     out = JinjaRenderer().render("payment_reminder", "fr", {**CUSTOMER, "amount": "€1.00"})
     assert out.subject.startswith("Reminder:")
+
+
+def test_each_template_is_looked_up_once_per_process_not_once_per_email(monkeypatch):
+    """No stat() of the file per email to see whether it changed, and no TemplateNotFound raised
+    and caught per email for a language that falls back to English."""
+    import os.path
+
+    renderer = JinjaRenderer()
+    loads, stats = [], []
+    get_source = renderer._env.loader.get_source
+    monkeypatch.setattr(renderer._env.loader, "get_source",
+                        lambda env, name: loads.append(name) or get_source(env, name))
+    getmtime = os.path.getmtime
+    monkeypatch.setattr(os.path, "getmtime", lambda path: stats.append(path) or getmtime(path))
+    first = renderer.render("payment_reminder", "fr", {**CUSTOMER, "amount": "€1.00"})
+    assert loads and first.subject.startswith("Reminder:")
+    loads.clear(), stats.clear()
+    for language in ("fr", "fr", "en"):
+        again = renderer.render("payment_reminder", language, {**CUSTOMER, "amount": "€1.00"})
+        assert again == first
+    assert (loads, stats) == ([], [])

@@ -1,11 +1,16 @@
 """The SMTP transport: one kept connection per sending thread, STARTTLS and login once per connection.
 
 Why kept: connecting, EHLO, STARTTLS and AUTH cost several round trips and a TLS handshake per email;
-a burst of emails (a product launch) now pays them once per thread. A kept connection is checked
-with RSET before it carries the next email (a server that timed it out answers 421 or has gone);
-one that fails the check, or was idle longer than IDLE_SECONDS, is closed and replaced at once, so
-a stale connection costs one reconnect and never an email. Any error during a send closes the
-connection: its dialogue state is unknown. SMTP objects are not thread-safe, hence one per thread.
+a burst of emails (a product launch) now pays them once per thread. A kept connection that rested
+longer than FRESH_SECONDS is checked with RSET before it carries the next email (a server that timed
+it out answers 421 or has gone); one that fails the check, or was idle longer than IDLE_SECONDS, is
+closed and replaced at once, so a stale connection costs one reconnect and never an email. One used
+moments ago carries the next email unchecked: in a burst the check was one round trip of five per
+email, and no server times a connection out within seconds. If that server restarted meanwhile,
+MAIL FROM finds the connection dropped (or answered 421, closing it) before any of the email was
+sent, and the email goes at once over a new connection, as after a failed check. Any error during
+a send closes the connection: its dialogue state is unknown. SMTP objects are not thread-safe,
+hence one per thread.
 
 Retry classification, and why: anything that may work later (connection refused, timeouts, a
 dropped connection, 4xx replies, a refused login or sender the operator will fix) is
@@ -33,6 +38,7 @@ log = logging.getLogger(__name__)
 IMMEDIATE_TRIES = 2
 IMMEDIATE_WAIT = 0.2  # seconds before the immediate retry of a dropped connection
 IDLE_SECONDS = 10.0
+FRESH_SECONDS = 2.0  # a connection that rested no longer than this is used without the RSET check
 
 
 class _Kept:
@@ -47,10 +53,10 @@ class _Kept:
 class SmtpMailer:
     def __init__(self, host: str, port: int, sender: str, *, starttls: bool = False, user: str = "",
                  password: str = "", timeout: float = 30.0, idle_seconds: float = IDLE_SECONDS,
-                 clock: Callable[[], float] = time.monotonic):
+                 fresh_seconds: float = FRESH_SECONDS, clock: Callable[[], float] = time.monotonic):
         self.host, self.port, self.sender = host, port, sender
         self._starttls, self._user, self._password, self.timeout = starttls, user, password, timeout
-        self._idle, self._clock = idle_seconds, clock
+        self._idle, self._fresh, self._clock = idle_seconds, min(fresh_seconds, idle_seconds), clock
         self._local = threading.local()
         self._lock = threading.Lock()
         self._kept: set[_Kept] = set()  # the threads' slots that hold a connection
@@ -139,16 +145,24 @@ class SmtpMailer:
                 smtp.sendmail(self._from_addr, [to], msg)
             else:
                 smtp.send_message(msg, from_addr=None, to_addrs=[to])
+        except smtplib.SMTPSenderRefused as exc:
+            _detach(slot)
+            smtp.close()
+            if exc.smtp_code == 421:  # "closing the channel" at MAIL FROM: nothing was sent, as if dropped
+                raise smtplib.SMTPServerDisconnected(f"{exc.smtp_code} {_text(exc.smtp_error)}") from exc
+            raise
         except BaseException:
             _detach(slot)
             smtp.close()
             raise
 
     def _connection(self, slot: _Kept) -> smtplib.SMTP:
-        """The thread's kept connection if it is fresh and answers RSET, else a new one."""
+        """The thread's kept connection if it was used moments ago, or is fresh and answers RSET,
+        else a new one."""
         smtp = slot.smtp
         if smtp is not None:
-            if self._clock() - slot.rested_at <= self._idle and _answers(smtp):
+            rested = self._clock() - slot.rested_at
+            if rested <= self._fresh or (rested <= self._idle and _answers(smtp)):
                 return smtp
             _detach(slot)
             smtp.close()  # no QUIT: it is gone, or too old to be worth a polite goodbye
