@@ -139,16 +139,170 @@ def test_a_database_that_is_gone_is_a_503_with_retry_after_not_a_500(engine):
 
 
 def test_a_counted_hit_does_not_wait_for_the_disk_on_postgresql(engine):
-    """The counter's transaction commits with synchronous_commit off (a lost count costs nothing),
-    set by its one statement: the setting holds in that transaction and not after it."""
+    """The counter's transactions commit with synchronous_commit off (a lost count costs nothing),
+    set by their one statement: the setting holds in that transaction and not after it. The same
+    for the UPDATE that gives a hit back."""
     if engine.dialect.name != "postgresql":
         pytest.skip("SQLite has no synchronous_commit")
     storage = SqlStorage(engine=engine, table=engine.rate_limit_table)
+    upsert = rate_limit_storage._upsert("rate_limits", True, 2)
+    give_back = rate_limit_storage._give_back("rate_limits", True)
     with engine.connect() as conn:
         with conn.begin():
-            conn.execute(storage._upsert, {"key": rate_limit_storage._key("k"), "amount": 1, "now": time.time(),
-                                           "expires_at": time.time() + 60}).one()
-            assert conn.execute(text("SHOW synchronous_commit")).scalar() == "off"
+            rows = conn.execute(upsert, {"key0": rate_limit_storage._key("k"), "amount0": 1,
+                                         "expires_at0": time.time() + 60, "key1": rate_limit_storage._key("j"),
+                                         "amount1": 1, "expires_at1": time.time() + 60, "now": time.time()}).all()
+            assert len(rows) == 2 and conn.execute(text("SHOW synchronous_commit")).scalar() == "off"
         with conn.begin():
             assert conn.execute(text("SHOW synchronous_commit")).scalar() == "on"
-    assert storage.incr("k", 60) == 2
+        with conn.begin():
+            conn.execute(give_back, {"keys": [rate_limit_storage._key("j")], "now": time.time()})
+            assert conn.execute(text("SHOW synchronous_commit")).scalar() == "off"
+    assert storage.incr("k", 60) == 2 and storage.get("j") == 0
+
+
+def limited_app(engine, limits: RateLimits, **storage) -> Flask:
+    """One rule, two rules, and two rules of which some answers do not count."""
+    app = Flask("shop")
+    register_error_handlers(app)
+
+    @app.post("/carts")
+    @rate_limited(("per_address", client_address))
+    def create_cart():
+        return {"ok": True}, 201
+
+    @app.post("/carts/<cart_id>/checkout")
+    @rate_limited(("per_address", client_address), ("checkouts_per_cart", path_value("cart_id")))
+    def checkout(cart_id):
+        return {"ok": True}, 201
+
+    @app.post("/orders/<order_id>/pay")
+    @rate_limited(("per_address", client_address), ("payments_per_order", path_value("order_id")),
+                  counts=lambda response: response.status_code not in (409, 429))
+    def pay(order_id):
+        return {"ok": True}, {"not-ready": 409, "broken": 503}.get(order_id, 201)
+
+    @app.post("/orders/<order_id>/resend")
+    @rate_limited(("per_address", client_address), ("resends_per_order", path_value("order_id")),
+                  counts=lambda response: response.status_code != 303)  # a refusal counts here
+    def resend(order_id):
+        return {"ok": True}, 200
+
+    install_rate_limits(app, limits, **(storage or {"engine": engine, "table": engine.rate_limit_table}))
+    return app
+
+
+@pytest.mark.parametrize(("path", "status", "statements", "transactions"), [
+    ("/carts", 201, 1, 1),                     # one rule: one upsert (as before)
+    ("/carts/c{i}/checkout", 201, 1, 1),        # two rules: one upsert of two rows (was 2 and 2)
+    ("/orders/o{i}/pay", 201, 1, 1),            # counts=, counted: (was 2 SELECTs + 2 upserts, 4 and 4)
+    ("/orders/not-ready/pay", 409, 2, 2),       # counts=, not counted: upsert + give back (was 2 SELECTs)
+])
+def test_statements_and_transactions_per_limited_request(engine, path, status, statements, transactions):
+    from sqlalchemy import event
+
+    from tillkey.testing.statements import counted, recorded_statements
+
+    client = limited_app(engine, RateLimits(per_address="1000/minute", payments_per_order="1000/hour",
+                                            checkouts_per_cart="1000/hour")).test_client()
+    client.post("/carts", environ_base={"REMOTE_ADDR": "10.9.9.9"})  # the first request also prunes
+    begins: list[int] = []
+    event.listen(engine, "begin", lambda *_: begins.append(1))
+    for i in range(3):  # a new address and cart each time: below EXACT_UP_TO every hit is written
+        begins.clear()
+        with recorded_statements(engine) as seen:
+            answer = client.post(path.format(i=i), environ_base={"REMOTE_ADDR": f"10.0.0.{i}"})
+        assert answer.status_code == status
+        assert sum(counted(seen).values()) == statements and len(begins) == transactions, seen
+
+
+def _count(engine, key: str) -> int:
+    return SqlStorage(engine=engine, table=engine.rate_limit_table).get(key)
+
+
+def test_the_counts_are_under_flask_limiters_keys(engine):
+    """The rows a deploy finds (written by Flask-Limiter before issue 11) go on counting."""
+    from limits import parse
+
+    client = limited_app(engine, RateLimits(per_address="5/minute", payments_per_order="3/hour")).test_client()
+    assert client.post("/orders/ord_1/pay").status_code == 201
+    assert _count(engine, parse("5/minute").key_for("shop", "127.0.0.1", "pay:pay:per_address")) == 1
+    assert _count(engine, parse("3/hour").key_for("shop", "ord_1", "pay:pay:payments_per_order")) == 1
+
+
+def test_what_a_refused_call_counts(engine):
+    """Counted first, given back where it must not count, so that a refused call counts as it did
+    with Flask-Limiter: on each limit up to the one that refused it (the shortest window first),
+    not on those after; on a view with `counts`, only when `counts` takes the 429."""
+    from limits import parse
+
+    app = limited_app(engine, RateLimits(per_address="100/minute", payments_per_order="2/hour",
+                                         resends_per_order="2/hour"))
+    client = app.test_client()
+    assert [client.post("/orders/ord_1/pay").status_code for _ in range(4)] == [201, 201, 429, 429]
+    assert _count(engine, parse("2/hour").key_for("shop", "ord_1", "pay:pay:payments_per_order")) == 2
+    assert _count(engine, parse("100/minute").key_for("shop", "127.0.0.1", "pay:pay:per_address")) == 2
+    assert [client.post("/orders/ord_1/resend").status_code for _ in range(4)] == [200, 200, 429, 429]
+    assert _count(engine, parse("2/hour").key_for("shop", "ord_1", "resend:resend:resends_per_order")) == 4
+    assert _count(engine, parse("100/minute").key_for("shop", "127.0.0.1", "resend:resend:per_address")) == 4
+
+    strict = limited_app(engine, RateLimits(per_address="1/minute", checkouts_per_cart="100/hour"))
+    other = strict.test_client()
+    answers = [other.post("/carts/cart_1/checkout", environ_base={"REMOTE_ADDR": "10.1.1.1"}).status_code
+               for _ in range(3)]
+    assert answers == [201, 429, 429]
+    assert _count(engine, parse("1/minute").key_for("shop", "10.1.1.1", "checkout:checkout:per_address")) == 3
+    assert _count(engine, parse("100/hour").key_for("shop", "cart_1", "checkout:checkout:checkouts_per_cart")) == 1
+    assert [other.post("/orders/o/resend", environ_base={"REMOTE_ADDR": "10.1.1.2"}).status_code
+            for _ in range(3)] == [200, 429, 429]
+    assert _count(engine, parse("1/minute").key_for("shop", "10.1.1.2", "resend:resend:per_address")) == 3
+    assert _count(engine, parse("20/hour").key_for("shop", "o", "resend:resend:resends_per_order")) == 1
+
+
+def test_a_server_error_and_an_answer_that_does_not_count_give_their_hits_back(engine):
+    from limits import parse
+
+    client = limited_app(engine, RateLimits(per_address="100/minute", payments_per_order="2/hour")).test_client()
+    assert [client.post("/orders/broken/pay").status_code for _ in range(3)] == [503] * 3
+    assert [client.post("/orders/not-ready/pay").status_code for _ in range(3)] == [409] * 3
+    assert _count(engine, parse("2/hour").key_for("shop", "broken", "pay:pay:payments_per_order")) == 0
+    assert _count(engine, parse("100/minute").key_for("shop", "127.0.0.1", "pay:pay:per_address")) == 0
+
+
+def test_a_busy_key_gives_back_in_memory(engine):
+    from sqlalchemy import event
+
+    storage = SqlStorage(engine=engine, table=engine.rate_limit_table)
+    for _ in range(rate_limit_storage.EXACT_UP_TO + 1):
+        storage.incr("address", 60)
+    writes: list[str] = []
+    event.listen(engine, "before_cursor_execute", lambda *a: writes.append(a[2]))
+    storage.give_back(["address"])
+    assert writes == []  # no statement: taken off the hits this process has still to write
+    time.sleep(rate_limit_storage.FLUSH_EVERY)
+    assert storage.incr("address", 60) == rate_limit_storage.EXACT_UP_TO + 1
+    assert SqlStorage(engine=engine, table=engine.rate_limit_table).get("address") == rate_limit_storage.EXACT_UP_TO + 1
+
+
+def test_another_limits_storage_counts_and_gives_back_too(engine):
+    """The sandbox counts in memory (memory://): the same rules, one call per limit."""
+    app = limited_app(None, RateLimits(per_address="100/minute", payments_per_order="2/hour"),
+                      storage_uri="memory://")
+    client = app.test_client()
+    assert [client.post("/orders/not-ready/pay").status_code for _ in range(3)] == [409] * 3
+    assert [client.post("/orders/ord_1/pay").status_code for _ in range(3)] == [201, 201, 429]
+    refused = client.post("/orders/ord_1/pay")
+    assert refused.status_code == 429 and 3000 <= int(refused.headers["Retry-After"]) <= 3601
+    assert [client.post("/carts").status_code for _ in range(2)] == [201, 201]
+
+
+def test_a_hit_that_cannot_be_given_back_stays_and_the_answer_goes_out(engine, monkeypatch, caplog):
+    from sqlalchemy.exc import OperationalError
+
+    def gone(self, keys):
+        raise OperationalError("UPDATE rate_limits", {}, Exception("server closed the connection"))
+
+    monkeypatch.setattr(SqlStorage, "give_back", gone)
+    client = limited_app(engine, RateLimits(per_address="100/minute", payments_per_order="2/hour")).test_client()
+    assert client.post("/orders/not-ready/pay").status_code == 409
+    assert "could not be given back" in caplog.text

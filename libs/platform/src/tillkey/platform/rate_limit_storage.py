@@ -16,18 +16,25 @@ written at once: the small limits (checkouts per cart, payments per order) are e
 processes; the large ones (per address) may let through what the other processes counted in
 the last quarter second. The upsert does not wait for the disk (`synchronous_commit` off on
 PostgreSQL): a counter lost to a crash costs nothing.
+
+One request, one statement: `hit` counts every limit of a request (its address, its order) in
+one multi-row upsert, one transaction, instead of one per limit; `give_back` takes the hits of an
+answer that must not count back in one UPDATE (docs/architecture.md §7.8). `incr`, `get` and the
+rest are the `limits` Storage interface, kept for `limits`' own strategies and for tests.
 """
 from __future__ import annotations
 
 import hashlib
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from limits.storage import Storage
-from sqlalchemy import Column, Float, Integer, MetaData, String, Table, delete, select, text
+from sqlalchemy import Column, Float, Integer, MetaData, String, Table, bindparam, delete, select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.sql.elements import TextClause
 
 SCHEME = "tillkey+sql"
 PRUNE_EVERY_SECONDS = 300.0
@@ -52,9 +59,11 @@ def define_rate_limit_table(metadata: MetaData) -> Table:
     )
 
 
-def _upsert(table: str, postgres: bool):
-    """One counted hit, atomic (PostgreSQL and SQLite both speak `ON CONFLICT … RETURNING`): a
-    window that ended starts again at `amount`.
+def _upsert(table: str, postgres: bool, rows: int):
+    """`rows` counted hits in one statement, atomic (PostgreSQL and SQLite both speak `ON CONFLICT
+    … RETURNING`, several rows too): a window that ended starts again at the row's amount, which
+    each row carries as its `excluded.count`. RETURNING names the key: neither database promises
+    the rows back in the order of VALUES.
 
     Written as text on purpose: SQLAlchemy cannot cache the compiled form of its dialects'
     `on_conflict_do_update` (the log says "no key"), so that construct was compiled anew on
@@ -62,12 +71,25 @@ def _upsert(table: str, postgres: bool):
     also turns `synchronous_commit` off for this transaction (`set_config(…, true)`, read when it
     commits): the same as a `SET LOCAL` before it, without a second round trip per counted hit."""
     ended = f"{table}.expires_at <= :now"
-    no_wait = ", set_config('synchronous_commit', 'off', true)" if postgres else ""
-    return text(f"INSERT INTO {table} (key, count, expires_at) VALUES (:key, :amount, :expires_at) "
+    values = ", ".join(f"(:key{i}, :amount{i}, :expires_at{i})" for i in range(rows))
+    return text(f"INSERT INTO {table} (key, count, expires_at) VALUES {values} "
                 f"ON CONFLICT (key) DO UPDATE SET "
-                f"count = CASE WHEN {ended} THEN :amount ELSE {table}.count + :amount END, "
-                f"expires_at = CASE WHEN {ended} THEN :expires_at ELSE {table}.expires_at END "
-                f"RETURNING count, expires_at{no_wait}")
+                f"count = CASE WHEN {ended} THEN excluded.count ELSE {table}.count + excluded.count END, "
+                f"expires_at = CASE WHEN {ended} THEN excluded.expires_at ELSE {table}.expires_at END "
+                f"RETURNING key, count, expires_at{_no_wait(postgres)}")
+
+
+def _give_back(table: str, postgres: bool):
+    """One hit less on each live window of `keys`: an answer that must not count (a 409 "not
+    ready yet", a 5xx, a refusal by another limit). A window that ended meanwhile has nothing to
+    give back to."""
+    return text(f"UPDATE {table} SET count = count - 1 WHERE key IN :keys AND expires_at > :now"
+                f"{' RETURNING ' + _no_wait(postgres)[2:] if postgres else ''}"
+                ).bindparams(bindparam("keys", expanding=True))
+
+
+def _no_wait(postgres: bool) -> str:
+    return ", set_config('synchronous_commit', 'off', true)" if postgres else ""
 
 
 def _key(key: str) -> str:
@@ -81,7 +103,9 @@ class SqlStorage(Storage):
     def __init__(self, uri: str | None = None, *, engine: Engine, table: Table, **options):
         super().__init__(uri, **options)
         self.engine, self.table = engine, table
-        self._upsert = _upsert(table.name, engine.dialect.name == "postgresql")
+        self._postgres = engine.dialect.name == "postgresql"
+        self._upserts: dict[int, TextClause] = {}   # by number of rows: built once each
+        self._give_back = _give_back(table.name, self._postgres)
         self._last_prune = float("-inf")
         self._windows: dict[str, _Window] = {}
         self._lock = threading.Lock()
@@ -91,31 +115,73 @@ class SqlStorage(Storage):
         return SQLAlchemyError
 
     def incr(self, key: str, expiry: float, amount: int = 1) -> int:
+        return self.hit([(key, expiry)], amount)[0][0]
+
+    def hit(self, limits: Sequence[tuple[str, float]], amount: int = 1) -> list[tuple[int, float]]:
+        """Count one hit on each (key, window length in seconds): the keys that are busy in
+        memory, the others (and busy ones due for a write) in one statement. Each key's count
+        and the unix time its window ends, in the order given."""
         now, mono = time.time(), time.monotonic()
+        answers: list[tuple[int, float] | None] = []
+        writes: list[tuple[str, float, int]] = []
         with self._lock:
-            window = self._windows.get(key)
-            if window is not None and window.expires_at > now and window.shared > EXACT_UP_TO \
-                    and mono - window.written_at < FLUSH_EVERY:
-                window.pending += amount  # busy and far from small limits: counted here for now
-                return window.shared + window.pending
-            pending = window.pending if window is not None and window.expires_at > now else 0
-            if window is not None:
-                window.pending, window.written_at = 0, mono
-        count, expires_at = self._write(key, expiry, amount + pending, now)
+            for key, expiry in limits:
+                window = self._windows.get(key)
+                if window is not None and window.expires_at > now and window.shared > EXACT_UP_TO \
+                        and mono - window.written_at < FLUSH_EVERY:
+                    window.pending += amount  # busy and far from small limits: counted here for now
+                    answers.append((window.shared + window.pending, window.expires_at))
+                    continue
+                pending = window.pending if window is not None and window.expires_at > now else 0
+                if window is not None:
+                    window.pending, window.written_at = 0, mono
+                writes.append((key, expiry, amount + pending))
+                answers.append(None)
+        if not writes:
+            return answers  # type: ignore[return-value]  # every key answered from memory
+        rows = self._write(writes, now)
+        written = iter(rows)
         with self._lock:
-            window = self._windows.setdefault(key, _Window(count, 0, expires_at, mono))
-            window.shared, window.expires_at, window.written_at = count, expires_at, mono
-            total = count + window.pending
+            for i, (key, _expiry) in enumerate(limits):
+                if answers[i] is not None:
+                    continue
+                count, expires_at = next(written)
+                window = self._windows.setdefault(key, _Window(count, 0, expires_at, mono))
+                window.shared, window.expires_at, window.written_at = count, expires_at, mono
+                answers[i] = (count + window.pending, expires_at)
             if len(self._windows) > 10_000:  # ended windows of one-off keys (carts, orders)
                 self._windows = {k: w for k, w in self._windows.items() if w.expires_at > now}
         self._prune_when_due(now)
-        return total
+        return answers  # type: ignore[return-value]  # every None filled above
 
-    def _write(self, key: str, expiry: float, amount: int, now: float) -> tuple[int, float]:
+    def give_back(self, keys: Sequence[str]) -> None:
+        """Take back one hit of `hit` on each key: in memory for a busy key (its hit may still be
+        there), in one statement for the others."""
+        now = time.time()
+        shared = []
+        with self._lock:
+            for key in keys:
+                window = self._windows.get(key)
+                if window is not None and window.expires_at > now and window.shared > EXACT_UP_TO:
+                    window.pending -= 1  # written with the key's next hits (the sum is what counts)
+                else:
+                    shared.append(_key(key))
+        if shared:
+            with self.engine.begin() as conn:
+                conn.execute(self._give_back, {"keys": shared, "now": now})
+
+    def _write(self, writes: list[tuple[str, float, int]], now: float) -> list[tuple[int, float]]:
+        """The writes' counts and window ends, in their order (one key once: rows of one upsert
+        must not meet the same row twice)."""
+        params: dict[str, object] = {"now": now}
+        for i, (key, expiry, amount) in enumerate(writes):
+            params[f"key{i}"], params[f"amount{i}"], params[f"expires_at{i}"] = _key(key), amount, now + expiry
+        upsert = self._upserts.get(len(writes))
+        if upsert is None:
+            upsert = self._upserts[len(writes)] = _upsert(self.table.name, self._postgres, len(writes))
         with self.engine.begin() as conn:
-            count, expires_at, *_ = conn.execute(self._upsert, {
-                "key": _key(key), "amount": amount, "now": now, "expires_at": now + expiry}).one()
-        return count, expires_at
+            by_key = {row[0]: (row[1], row[2]) for row in conn.execute(upsert, params)}
+        return [by_key[params[f"key{i}"]] for i in range(len(writes))]
 
     def get(self, key: str) -> int:
         with self._lock:
