@@ -11,6 +11,7 @@ import pytest
 
 from tillkey.contracts import load_sample
 from tillkey.messaging import OutboxRelay
+from tillkey.testing.statements import recorded_statements
 
 pytestmark = pytest.mark.integration
 WRITE_ELSEWHERE = """
@@ -55,3 +56,39 @@ def test_a_commit_in_another_process_wakes_the_sleeping_relay(db, broker, loops,
     subprocess.run([sys.executable, "-c", WRITE_ELSEWHERE, database_url], check=True, timeout=60)
     assert db.unpublished() <= 1
     assert published_within(db, 5), "the relay was not woken by the other process's commit"
+
+
+def claims_of(statements: list[str]) -> int:
+    return sum(1 for s in statements if s.startswith("SELECT outbox.seq"))
+
+
+def test_a_batch_that_took_every_due_row_is_not_followed_by_an_empty_claim(db, broker, loops, amqp_url):
+    """No commit rang while the batch was out, and it was not full: the relay goes back to sleep
+    instead of claiming again to find nothing (a third of its claims before, issue 11)."""
+    broker.bind_counting_queue("wakeup-probe-one-claim")
+    relay = OutboxRelay(amqp_url, db.session_factory, db.outbox, "tests", poll_interval=60)
+    loops.start(relay)
+    time.sleep(1.0)  # the first poll found nothing: it sleeps
+    with recorded_statements(db.engine) as statements:
+        with db.uow() as uow:
+            for _ in range(3):
+                uow.emit("order.created", load_sample("order.created")["data"])
+            uow.commit()
+        assert published_within(db, 5)
+        time.sleep(0.5)  # an empty claim would follow the batch within RELAY_LINGER_SECONDS
+        assert claims_of(statements) == 1, statements
+
+
+def test_commits_that_ring_while_a_batch_is_out_are_published_at_once(db, broker, loops, amqp_url):
+    """A ring that arrives while a batch awaits its confirms is remembered: the relay polls again
+    after the batch instead of sleeping 60 s on rows it has not seen."""
+    broker.bind_counting_queue("wakeup-probe-steady")
+    relay = OutboxRelay(amqp_url, db.session_factory, db.outbox, "tests", poll_interval=60)
+    loops.start(relay)
+    time.sleep(1.0)
+    for _ in range(60):  # commits land before, during and after each batch's flight
+        with db.uow() as uow:
+            uow.emit("order.created", load_sample("order.created")["data"])
+            uow.commit()
+        time.sleep(0.002)
+    assert published_within(db, 5), f"{db.unpublished()} events waited for the 60 s poll"

@@ -6,10 +6,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, Select, Table, Update, bindparam, delete, func, select, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 
-def claim_batch(session: Session, outbox: Table, limit: int) -> list:
+def claim_batch(session: Connection | Session, outbox: Table, limit: int) -> list:
     """Rows due for publishing, oldest first, locked so that a second relay skips them.
 
     SKIP LOCKED where the database has it (PostgreSQL): the locks are held until the batch is
@@ -20,7 +21,8 @@ def claim_batch(session: Session, outbox: Table, limit: int) -> list:
     consumers' inbox absorbs that.
     """
     rows = list(session.execute(_due(outbox, limit), {"b_now": datetime.now(UTC)}))
-    if session.get_bind().dialect.name == "sqlite":
+    dialect = session.dialect if isinstance(session, Connection) else session.get_bind().dialect
+    if dialect.name == "sqlite":
         session.commit()
     return rows
 
@@ -40,12 +42,12 @@ def _mark(outbox: Table) -> Update:
     return update(outbox).where(outbox.c.seq.in_(bindparam("b_seqs", expanding=True)))
 
 
-def mark_published(session: Session, outbox: Table, seqs: list[int]) -> None:
+def mark_published(session: Connection | Session, outbox: Table, seqs: list[int]) -> None:
     if seqs:
         session.execute(_mark(outbox), {"b_seqs": seqs, "published_at": datetime.now(UTC)})
 
 
-def postpone(session: Session, outbox: Table, seqs: list[int], seconds: float) -> None:
+def postpone(session: Connection | Session, outbox: Table, seqs: list[int], seconds: float) -> None:
     """Rows the broker refused or could not route: try again later, never drop them."""
     if seqs:
         session.execute(update(outbox).where(outbox.c.seq.in_(seqs)).values(

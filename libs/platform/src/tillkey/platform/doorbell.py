@@ -10,6 +10,11 @@ milliseconds. A ring is a hint, never a guarantee: losing one costs latency, nev
   the writing transaction (delivered only if it commits), `LISTEN` on a connection of the relay's.
 - Across processes on SQLite (one machine by nature): a datagram to each listener's Unix socket
   in a folder beside the database file.
+
+A process that has a listener of its own (a worker, whose relay runs beside its consumer) rings only
+that one: no NOTIFY, no datagrams. Its own relay publishes what it commits; another replica's relay
+would only race it for the rows. Skipping the NOTIFY also spares PostgreSQL its commit-time lock on
+the notification queue, which serialises every committing transaction that notifies (issue 11).
 """
 from __future__ import annotations
 
@@ -39,9 +44,19 @@ def _key(engine: Engine, channel: str) -> tuple[str, str]:
 
 
 def notify_in_transaction(session: Session, channel: str) -> None:
-    """Call inside the writing transaction, before its commit (PostgreSQL delivers it on commit)."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": channel})
+    """Call inside the writing transaction, before its commit (PostgreSQL delivers it on commit).
+    Nothing when this process listens itself: `ring_after_commit` reaches that listener."""
+    bind = session.get_bind()
+    if bind.dialect.name == "postgresql" and not _listens_here(bind.engine, channel):
+        session.execute(_NOTIFY, {"channel": channel})
+
+
+_NOTIFY = text("SELECT pg_notify(:channel, '')")
+
+
+def _listens_here(engine: Engine, channel: str) -> bool:
+    with _local_lock:
+        return bool(_local.get(_key(engine, channel)))
 
 
 def ring_after_commit(engine: Engine | Connection, channel: str) -> None:
@@ -59,6 +74,8 @@ def _ring(engine: Engine, channel: str) -> None:
         callbacks = list(_local.get(_key(engine, channel), ()))
     for callback in callbacks:
         callback()
+    if callbacks:
+        return  # this process's own listener publishes it (the module's docstring)
     folder = _socket_folder(engine)
     if folder is None:
         return
