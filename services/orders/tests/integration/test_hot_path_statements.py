@@ -53,18 +53,19 @@ def test_a_new_cart_is_written_with_core_not_flushed_by_the_orm(service, make_pr
     assert [(line["product_id"], line["quantity"]) for line in cart["lines"]] == [(pids[0], 1), (pids[1], 3)]
 
 
-def test_checkout_reads_the_locked_cart_and_its_products_in_two_statements(service, make_product, client, merchant,
+def test_checkout_claims_the_cart_and_reads_its_products_in_two_statements(service, make_product, client, merchant,
                                                                           statements, db, checkout_body):
     client.post("/v1/coupons", json={"code": "TEN", "percent_off": 10}, headers=merchant[1])
     cart = _cart(service, [make_product(name=f"P{i}")["product_id"] for i in range(2)], coupon="TEN")
     customer = CustomerInput(**checkout_body["customer"])
     with statements() as s:
         answer = service.handle(Checkout(cart["cart_id"], customer, "card", True, True))
-    assert counted(s) == Counter({"SELECT carts": 1, "SELECT cart_lines": 1, "SELECT coupons": 1,
-                                  "UPDATE coupons": 1, "UPDATE carts": 1, "INSERT orders": 1,
-                                  "INSERT order_lines": 1, "INSERT outbox": 1})
-    lock = next(t for t in s if t.startswith("SELECT") and "FROM carts" in t)
-    assert ("FOR UPDATE" in lock) == (service.engine.dialect.name == "postgresql")
+    # The claim (a conditional UPDATE … RETURNING) took the place of a locking SELECT and an UPDATE.
+    assert counted(s) == Counter({"SELECT cart_lines": 1, "SELECT coupons": 1, "UPDATE coupons": 1,
+                                  "UPDATE carts": 1, "INSERT orders": 1, "INSERT order_lines": 1,
+                                  "INSERT outbox": 1})
+    claim = next(t for t in s if t.startswith("UPDATE carts"))
+    assert "order_id IS NULL" in claim and "RETURNING" in claim
     order = answer["order"]
     assert order == service.handle(GetOrder(order["order_id"], Viewer("admin", None, None)))
     assert [(ln["quantity"], ln["total"]) for ln in order["lines"]] == [(1, 4410), (3, 13230)]
@@ -175,3 +176,38 @@ def test_a_batch_with_an_unknown_order_retries_that_event_alone(service, place_o
     assert failed.value.index == 1 and isinstance(failed.value.cause, RetryLater)   # that event, to its retry
     service.dispatcher.handle_batch([_payment(known)])     # the consumer commits the ones before it
     assert len(db.outbox("order.paid")) == 1
+
+
+@pytest.mark.parametrize("keyed", [False, True], ids=["plain", "idempotency-key"])
+def test_a_checkout_refused_after_the_claim_leaves_the_cart_as_it_was(client, db, merchant, make_product,
+                                                                      checkout_body, keyed):
+    """The claim is undone with the refusal, also inside a keyed request's transaction (a savepoint
+    there): the cart stays open, unchanged, and checks out once its coupon is removed."""
+    pid = make_product()["product_id"]
+    client.post("/v1/coupons", json={"code": "ONCE", "percent_off": 10, "max_redemptions": 1}, headers=merchant[1])
+    first, second = (client.post("/v1/carts", json={"lines": [{"product_id": pid, "quantity": 1}],
+                                                    "coupon": "ONCE"}).json["cart_id"] for _ in range(2))
+    assert client.post(f"/v1/carts/{first}/checkout", json=checkout_body).status_code == 201
+    with db.engine.connect() as conn:
+        before = conn.execute(select(tables.carts).where(tables.carts.c.cart_id == second)).one()
+    headers = {"Idempotency-Key": "refused-after-claim"} if keyed else None
+    refused = client.post(f"/v1/carts/{second}/checkout", json=checkout_body, headers=headers)
+    assert refused.status_code == 422 and refused.json["code"] == "coupon_unusable"   # used up: refused after the claim
+    with db.engine.connect() as conn:
+        after = conn.execute(select(tables.carts).where(tables.carts.c.cart_id == second)).one()
+    assert after == before and after.order_id is None
+    assert client.patch(f"/v1/carts/{second}", json={"coupon": None}).status_code == 200
+    assert client.post(f"/v1/carts/{second}/checkout", json=checkout_body).status_code == 201
+    assert db.count(tables.orders) == 2
+
+
+def test_a_checkout_of_no_cart_or_a_checked_out_one_is_refused(client, db, make_product, checkout_body):
+    assert client.post("/v1/carts/cart_nope/checkout", json=checkout_body).status_code == 404
+    pid = make_product()["product_id"]
+    cid = client.post("/v1/carts", json={"lines": [{"product_id": pid, "quantity": 1}]}).json["cart_id"]
+    order_id = client.post(f"/v1/carts/{cid}/checkout", json=checkout_body).json["order_id"]
+    again = client.post(f"/v1/carts/{cid}/checkout", json=checkout_body)
+    assert again.status_code == 409 and again.json["code"] == "cart_checked_out"
+    with db.engine.connect() as conn:
+        assert conn.execute(select(tables.carts.c.order_id)).scalar_one() == order_id   # still the first order's
+    assert db.count(tables.orders) == 1

@@ -75,18 +75,23 @@ class FakeCarts(_Repo):
     def __init__(self, key, products):
         super().__init__(key)
         self._products = products
+        self.claims = []
 
     def get(self, cart_id, lock=False):
         return self.items.get(cart_id)
 
-    def lock_with_products(self, cart_id):
+    def claim_for_checkout(self, cart_id, order_id, now):
         cart = self.items.get(cart_id)
-        if cart is None:
+        if cart is None or not cart.is_open:
             return None
+        # Applied at commit, as the database's conditional update is: a refused checkout leaves it open.
+        self.claims.append((cart, order_id, now))
         return cart, self._products.get_many([line.product_id for line in cart.lines])
 
-    def record_checkout(self, cart):
-        assert self.items[cart.cart_id] is cart     # the fake's carts are stored objects already
+    def apply_claims(self):
+        for cart, order_id, now in self.claims:
+            cart.mark_checked_out(order_id, now)
+        self.claims = []
 
 
 class FakeOrders(_Repo):
@@ -156,10 +161,12 @@ class FakeUnitOfWork:
 
     def __enter__(self):
         self._pending = []
+        self.carts.claims = []
         return self
 
     def __exit__(self, *exc):
         self._pending = []
+        self.carts.claims = []
 
     def emit(self, type, data, version=1):
         env = make_event(type, data, "orders", version=version)   # raises if off-contract
@@ -167,6 +174,7 @@ class FakeUnitOfWork:
         return env
 
     def commit(self):
+        self.carts.apply_claims()
         self.events.extend(self._pending)
         self._pending = []
         self.commits += 1

@@ -155,13 +155,15 @@ class Carts:
         # FOR UPDATE on PostgreSQL; SQLite takes its write lock at BEGIN IMMEDIATE already.
         return self.session.get(Cart, cart_id, with_for_update=lock or None)
 
-    def lock_with_products(self, cart_id: str) -> tuple[Cart, dict[str, Product]] | None:
-        """Checkout's read, in two Core statements: the cart's row locked, then its lines with their
-        products. The lines are read after the lock, never joined to the locking statement: on
-        PostgreSQL that statement's joined rows are from before its wait, and a line added by the
-        change that held the lock would be missing from the order."""
+    def claim_for_checkout(self, cart_id: str, order_id: str, now: datetime) -> tuple[Cart, dict[str, Product]] | None:
+        """Checkout's claim and read, in two Core statements: one conditional UPDATE marks the open
+        cart checked out and holds its row (it replaced a locking SELECT and a later UPDATE), then
+        its lines with their products. The lines are read after the claim, never joined to it: on
+        PostgreSQL a statement's joined rows are from before its wait for the row, and a line added
+        by the change that held it would be missing from the order."""
         conn = self.session.connection()
-        row = conn.execute(_LOCK_CART, {"b_cart_id": cart_id}).mappings().first()
+        row = conn.execute(_CLAIM_CART, {"b_cart_id": cart_id, "order_id": order_id,
+                                         "updated_at": now}).mappings().first()
         if row is None:
             return None
         lines = conn.execute(_CART_LINES_WITH_PRODUCTS, {"b_cart_id": cart_id}).mappings().all()
@@ -169,22 +171,20 @@ class Carts:
                                               if line[t.products.c.product_id] is not None)}
         return rows.cart_from_rows(row, lines), products
 
-    def record_checkout(self, cart: Cart) -> None:
-        """Write what checking out changes on a cart of `lock_with_products` (its order, its time)."""
-        self.session.connection().execute(_UPDATE_CART, {"b_cart_id": cart.cart_id, "order_id": cart.order_id,
-                                                         "updated_at": cart.updated_at})
-
 
 # Built once: a statement's cache key is computed once per statement object, and these run per request.
 _INSERT_CART = insert(t.carts)
 _INSERT_CART_LINE = insert(t.cart_lines)
-_LOCK_CART = select(t.carts).where(t.carts.c.cart_id == bindparam("b_cart_id")).with_for_update()
+# Only an open cart matches: on PostgreSQL a checkout that waited for the row re-checks it after the
+# wait, and finds nothing when the checkout it waited for took the cart (SQLite: one writer at a time).
+_CLAIM_CART = (update(t.carts)
+               .where(t.carts.c.cart_id == bindparam("b_cart_id"), t.carts.c.order_id.is_(None))
+               .values(order_id=bindparam("order_id"), updated_at=bindparam("updated_at"))
+               .returning(*t.carts.c))
 _CART_LINES_WITH_PRODUCTS = (
     select(t.cart_lines, *t.products.c)
     .outerjoin(t.products, t.products.c.product_id == t.cart_lines.c.product_id)
     .where(t.cart_lines.c.cart_id == bindparam("b_cart_id")).order_by(t.cart_lines.c.position))
-# Executed with the columns to set as parameters (besides b_cart_id): only those are written.
-_UPDATE_CART = update(t.carts).where(t.carts.c.cart_id == bindparam("b_cart_id"))
 
 
 class Orders:

@@ -8,9 +8,10 @@ from urllib.parse import quote
 
 from tillkey.contracts import PAYMENT_METHOD_CODES
 from tillkey.orders.domain.coupons import code_key
-from tillkey.orders.domain.errors import Invalid, NotFound
+from tillkey.orders.domain.errors import Invalid
 from tillkey.orders.domain.orders import Customer, Order
 from tillkey.orders.service_layer.access import Viewer, ensure_may, visible_order
+from tillkey.orders.service_layer.carts import load_cart
 from tillkey.orders.service_layer.ports import Deps, OrderFilter, UnitOfWork
 from tillkey.orders.service_layer.views import order_view
 from tillkey.platform.credentials import make_order_token
@@ -71,27 +72,28 @@ def checkout(cmd: Checkout, uow: UnitOfWork, deps: Deps) -> dict[str, Any]:
     if cmd.payment_method not in PAYMENT_METHOD_CODES:
         raise Invalid(f"Choose one of: {', '.join(PAYMENT_METHOD_CODES)}.", field="payment_method")
     now = deps.clock.now()
-    # Locked until commit: a concurrent checkout or change of this cart waits, then sees it checked out.
-    # Its lines' products come with it: read once, after the lock.
-    found = uow.carts.lock_with_products(cmd.cart_id)
-    if found is None:
-        raise NotFound("No such cart.")
-    cart, products = found
-    cart.ensure_open()
+    order_id = deps.new_id("ord")
+    # The cart is claimed for this order at once, by a conditional update that holds its row until
+    # commit: a concurrent checkout or change of this cart waits, then finds it checked out. Any
+    # refusal below rolls the claim back with the transaction. Its lines' products come with it:
+    # read once, after the claim.
+    claimed = uow.carts.claim_for_checkout(cmd.cart_id, order_id, now)
+    if claimed is None:
+        load_cart(uow, cmd.cart_id, lock=False).ensure_open()    # no such cart (404), or checked out (409)
+        raise RuntimeError(f"cart {cmd.cart_id} is open but could not be claimed")
+    cart, products = claimed
     coupon = uow.coupons.get(cart.merchant_id, code_key(cart.coupon_code)) if cart.coupon_code else None
     quote_ = cart.quote(products, coupon, now)
     if quote_.coupon_problem:
         raise Invalid(quote_.coupon_problem + " Remove it to continue.", field="coupon", code="coupon_unusable")
     customer = Customer(**vars(cmd.customer))
-    order = Order.place(deps.new_id("ord"), cart, quote_, customer, cmd.payment_method,
+    order = Order.place(order_id, cart, quote_, customer, cmd.payment_method,
                         [deps.new_id("line") for _ in cart.lines], now)
     # The redemption is counted here, by a conditional update: two checkouts racing for the last
     # redemption cannot both pass, whatever they read before.
     if coupon is not None and not uow.coupons.redeem(coupon.merchant_id, coupon.code_key):
         raise Invalid(f"The coupon {coupon.code} has been used up. Remove it to continue.", field="coupon",
                       code="coupon_exhausted")
-    cart.mark_checked_out(order.order_id, now)
-    uow.carts.record_checkout(cart)
     uow.orders.add(order)
     view = order_view(order)
     uow.emit("order.created", view)

@@ -77,12 +77,10 @@ class CartRepository(Protocol):
     def get(self, cart_id: str, lock: bool = False) -> Cart | None:
         """`lock`: hold the cart's row until commit, so two changes to one cart never interleave."""
 
-    def lock_with_products(self, cart_id: str) -> tuple[Cart, dict[str, Product]] | None:
-        """Checkout's read: the cart, its row held until commit, and the products of its lines (the
-        missing ones left out). Only `record_checkout` writes what changes on it."""
-
-    def record_checkout(self, cart: Cart) -> None:
-        """Store the order id and time `Cart.mark_checked_out` set on a cart of `lock_with_products`."""
+    def claim_for_checkout(self, cart_id: str, order_id: str, now: datetime) -> tuple[Cart, dict[str, Product]] | None:
+        """Checkout's claim: the cart, if it is open, checked out to `order_id` at `now` and held
+        until commit (a rollback undoes the claim), with the products of its lines (the missing ones
+        left out), read after the claim. None when no open cart has that id."""
 
 
 class OrderRepository(Protocol):
