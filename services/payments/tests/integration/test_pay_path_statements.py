@@ -19,7 +19,7 @@ from tillkey.payments.service_layer.gateway_port import GatewayCharge, GatewayNo
 from tillkey.payments.service_layer.submission import submit_charge
 from tillkey.platform import credentials
 from tillkey.testing.messaging import sample_envelope
-from tillkey.testing.statements import counted, recorded_statements
+from tillkey.testing.statements import counted, recorded_statements, statement_kind
 
 from .conftest import SECRET
 
@@ -76,6 +76,14 @@ def counts(seen) -> Counter:
     return counted(seen, tables=tables.metadata.tables, excluding=("rate_limits",))
 
 
+def locked_order(service) -> dict[str, int]:
+    """Locking an order with its payments: one statement on SQLite (the payments joined: its
+    transaction holds the write lock from BEGIN), two on PostgreSQL (read after the row lock)."""
+    if service.engine.dialect.name == "sqlite":
+        return {"SELECT orders": 1}
+    return {"SELECT orders": 1, "SELECT payments": 1}
+
+
 def pay_by_card(client, headers=None):
     resp = client.post(URL, query_string=TOKEN, json={"method": "card", "payment_token": "tok_x"},
                        headers=headers or {})
@@ -98,7 +106,7 @@ def test_a_card_attempt_reads_its_order_once_and_answers_from_what_it_wrote(clie
     with recorded_statements(service.engine) as seen:
         started = pay_by_card(client)
     # The order locked with its payments; no re-read before the gateway call nor for the answer.
-    assert counts(seen) == {"SELECT orders": 1, "SELECT payments": 1, "INSERT payments": 1, "UPDATE payments": 1}
+    assert counts(seen) == {**locked_order(service), "INSERT payments": 1, "UPDATE payments": 1}
     assert gateway.charged == [started["payment_id"]]
     assert (started["status"], started["refunds"], started["failure"]) == ("pending", [], None)
     row = payment_row(service, started["payment_id"])
@@ -111,7 +119,7 @@ def test_a_second_attempt_supersedes_the_first_without_reading_refunds(client, s
     first = pay_by_card(client)
     with recorded_statements(service.engine) as seen:
         pay_by_card(client)
-    assert counts(seen) == {"SELECT orders": 1, "SELECT payments": 1, "INSERT payments": 1, "UPDATE payments": 2}
+    assert counts(seen) == {**locked_order(service), "INSERT payments": 1, "UPDATE payments": 2}
     assert payment_row(service, first["payment_id"]).status == "superseded"
 
 
@@ -136,14 +144,13 @@ def test_an_attempt_the_sweeper_may_have_taken_is_read_again_before_it_is_sent(c
     assert counts(seen) == {"SELECT payments": 1} and gateway.charged == [started["payment_id"]]
 
 
-def test_a_successful_charge_notification_locks_and_loads_the_order_in_two_reads(client, service, order):
+def test_a_successful_charge_notification_reads_no_refunds(client, service, order):
     started = pay_by_card(client)
     with recorded_statements(service.engine) as seen:
         assert notify(service, started["payment_id"]) == "applied"
     # The attempt is open, so it has no automatic refund: the order's refunds are not read.
-    assert counts(seen) == {"SELECT orders": 1, "SELECT payments": 1,
-                            "INSERT gateway_notifications": 1, "INSERT outbox": 1, "UPDATE payments": 1,
-                            "UPDATE orders": 1}
+    assert counts(seen) == {**locked_order(service), "INSERT gateway_notifications": 1, "INSERT outbox": 1,
+                            "UPDATE payments": 1, "UPDATE orders": 1}
     assert payment_row(service, started["payment_id"]).status == "succeeded"
     with recorded_statements(service.engine) as seen:
         assert notify(service, started["payment_id"]) == "duplicate"
@@ -154,8 +161,8 @@ def test_a_failed_charge_notification_reads_no_refunds(client, service, order):
     started = pay_by_card(client)
     with recorded_statements(service.engine) as seen:
         assert notify(service, started["payment_id"], "charge.failed", code="card_declined") == "applied"
-    assert counts(seen) == {"SELECT orders": 1, "SELECT payments": 1, "INSERT gateway_notifications": 1,
-                            "INSERT outbox": 1, "UPDATE payments": 1}
+    assert counts(seen) == {**locked_order(service), "INSERT gateway_notifications": 1, "INSERT outbox": 1,
+                            "UPDATE payments": 1}
     assert payment_row(service, started["payment_id"]).status == "failed"
 
 
@@ -209,3 +216,24 @@ def test_recording_a_charge_accepted_is_one_statement_built_once(client, service
 def rows_of(service, table):
     with service.session_factory() as s:
         return s.execute(select(table)).all()
+
+
+def test_on_sqlite_the_order_is_locked_with_its_payments_in_one_statement(client, service, order):
+    first, second = pay_by_card(client), pay_by_card(client)
+    with service.uow_factory() as uow, recorded_statements(service.engine) as seen:
+        locked = uow.orders.of_payment(second["payment_id"], with_refunds=False)
+        assert [p.payment_id for p in locked.payments] == [first["payment_id"], second["payment_id"]]
+        assert [p.status for p in locked.payments] == ["superseded", "pending"]
+        locked.payments[1].fail("card_declined", "Declined.", locked.payments[1].created_at)
+        uow.commit()
+    assert counts(seen) == {**locked_order(service), "UPDATE payments": 1}
+    lock = next(text for text in seen if statement_kind(text) == "SELECT orders")
+    if service.engine.dialect.name == "sqlite":
+        assert "LEFT OUTER JOIN payments AS order_payments" in lock
+    else:  # read after the lock, never joined to it: its joined rows would be from before its wait
+        assert "order_payments" not in lock and lock.endswith("FOR UPDATE OF orders")
+    assert payment_row(service, second["payment_id"]).status == "failed"
+    with service.uow_factory() as uow:  # an order with no payment yet: a row of NULLs, no payment
+        uow.orders.add_unless_known(replace(locked, order_id="ord_none", payments=[], refunds=[]))
+        assert uow.orders.get("ord_none", lock=True).payments == []
+        uow.commit()

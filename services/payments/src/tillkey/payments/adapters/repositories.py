@@ -71,18 +71,28 @@ class Orders:
         return True
 
     def _lock(self, statement: Select, key: str | None, with_payments: bool, with_refunds: bool) -> Order | None:
-        row = self.session.connection().execute(statement, {"b_key": key}).mappings().first()
+        conn = self.session.connection()
+        # The collections are read after the order's row is locked, never joined to the locking
+        # statement: on PostgreSQL that statement's joined rows are from before its wait. SQLite's
+        # transaction holds the database's write lock from BEGIN IMMEDIATE on (docs/architecture.md
+        # 7.7), so nothing changes between statements there: the payments come with the order's row,
+        # one statement instead of two.
+        payments: list[rows.Values] | None = None  # None: read when touched (or just below)
+        if with_payments and conn.dialect.name == "sqlite":
+            found = conn.execute(_WITH_PAYMENTS[statement], {"b_key": key}).mappings().all()
+            row = found[0] if found else None
+            payments = [rows.joined_payment(m) for m in found if m[_JOINED_KEY] is not None]
+        else:
+            row = conn.execute(statement, {"b_key": key}).mappings().first()
         if row is None:
             return None
         known = self._locked.get(row["order_id"])
         if known is not None:
             return known.order  # its row as read before is the one this transaction changed since
-        locked = _Locked(rows.order_from(row), rows.kept(dict(row)))
+        locked = _Locked(rows.order_from(row), rows.kept({name: row[name] for name in rows.ORDER_COLUMNS}))
         self._locked[locked.order.order_id] = locked
-        # The collections are read after the order's row is locked, never joined to the locking
-        # statement: on PostgreSQL that statement's joined rows are from before its wait.
         for name, load in (("payments", with_payments), ("refunds", with_refunds)):
-            collection = _Collection(self._reader(locked, name))
+            collection = _Collection(self._reader(locked, name, payments if name == "payments" else None))
             # Into the instance's dict, past the ORM's instrumentation: a detached order's
             # collections are plain containers (the ORM never flushes them; write_changes does).
             locked.order.__dict__[name] = locked.collections[name] = collection
@@ -90,12 +100,14 @@ class Orders:
                 collection.load()
         return locked.order
 
-    def _reader(self, locked: _Locked, name: str) -> Callable[[], list]:
+    def _reader(self, locked: _Locked, name: str, read_with_order: list[rows.Values] | None = None
+                ) -> Callable[[], list]:
         kind = _KINDS[name]
 
         def read() -> list:
-            found = self.session.connection().execute(kind.read, {"b_key": locked.order.order_id})
-            items = [kind.build(m) for m in found.mappings()]
+            found = read_with_order if read_with_order is not None else self.session.connection().execute(
+                kind.read, {"b_key": locked.order.order_id}).mappings()
+            items = [kind.build(m) for m in found]
             locked.before[name] = {getattr(item, kind.key): rows.kept(kind.values(item)) for item in items}
             return items
         return read
@@ -298,6 +310,14 @@ _LOCK_ORDER_OF_REFUND = _by(_r.refund_id, select(tables.orders).join(tables.refu
 _RECORD_CHARGE_ACCEPTED = _by(_p.payment_id, update(tables.payments)).values(
     charge_id=func.coalesce(_p.charge_id, bindparam("b_charge_id")), gateway_token=None).returning(_p.status)
 _ID_BY_REFERENCE = _by(_p.reference, select(_p.payment_id))
+# SQLite: the same with the order's payments (see Orders._lock), in their order, a row of NULLs for none.
+_ORDER_PAYMENTS = tables.payments.alias("order_payments")
+_JOINED_KEY = rows.JOINED_PAYMENT_PREFIX + "payment_id"
+_WITH_PAYMENTS = {
+    lock: lock.add_columns(*(c.label(rows.JOINED_PAYMENT_PREFIX + c.name) for c in _ORDER_PAYMENTS.c)).outerjoin(
+        _ORDER_PAYMENTS, _ORDER_PAYMENTS.c.order_id == _o.order_id).order_by(
+        _ORDER_PAYMENTS.c.created_at, _ORDER_PAYMENTS.c.payment_id)
+    for lock in (_LOCK_ORDER, _LOCK_ORDER_OF_PAYMENT, _LOCK_ORDER_OF_REFUND)}
 # Executed with the columns to set as parameters (besides b_key): only those are written.
 _UPDATE_ORDER = _by(_o.order_id, update(tables.orders))
 _INSERT_PAYMENT = tables.payments.insert()

@@ -12,8 +12,8 @@ from tillkey.payments.domain.model import Order, Payment
 from tillkey.payments.domain.refunds import Refund
 from tillkey.platform.rows import RowValues, Values, changed, column_names, from_row, kept, values_of
 
-__all__ = ["RowValues", "Values", "changed", "kept", "order_from", "order_values", "payment_from",
-           "payment_values", "refund_from", "refund_values"]
+__all__ = ["JOINED_PAYMENT_PREFIX", "ORDER_COLUMNS", "RowValues", "Values", "changed", "joined_payment", "kept",
+           "order_from", "order_values", "payment_from", "payment_values", "refund_from", "refund_values"]
 
 ORDER_COLUMNS = column_names(t.orders)
 PAYMENT_COLUMNS = column_names(t.payments)
@@ -38,6 +38,16 @@ def order_from(m: RowValues) -> Order:
 
 def payment_from(m: RowValues) -> Payment:
     return from_row(Payment, m, PAYMENT_COLUMNS)
+
+
+# A payment's columns read beside its order's (SQLite's locking read, repositories.Orders._lock) carry
+# this prefix, as the orders' and the payments' tables share column names.
+JOINED_PAYMENT_PREFIX = "p_"
+
+
+def joined_payment(m: RowValues) -> Values:
+    """A payment's values from a row of its order joined with it."""
+    return {name: m[JOINED_PAYMENT_PREFIX + name] for name in PAYMENT_COLUMNS}
 
 
 def refund_from(m: RowValues) -> Refund:
