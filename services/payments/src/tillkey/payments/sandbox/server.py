@@ -51,6 +51,8 @@ PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 class SandboxServer(BaseApplication):
     def __init__(self, settings: SandboxSettings):
         self.settings = settings
+        # Read here, in the master: a bad value stops the command at once, not a booting worker.
+        self.rate_limits = RateLimits.from_env(os.environ)
         self.worker: Worker | None = None
         self.notifier: threading.Thread | None = None
         super().__init__(prog="tillkey-sandbox-gateway")
@@ -75,7 +77,7 @@ class SandboxServer(BaseApplication):
         store = Store(self.settings.database_path)
         self.worker = Worker(store, self.settings)
         return create_app(Gateway(store, self.settings.settle_delay), on_work=self.worker.wake,
-                          rate_limits=RateLimits.from_env(os.environ))
+                          rate_limits=self.rate_limits)
 
     def run(self) -> None:
         _OneWorkerArbiter(self).run()
