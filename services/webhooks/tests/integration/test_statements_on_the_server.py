@@ -18,7 +18,7 @@ from sqlalchemy.engine.interfaces import ExecuteStyle
 from tillkey.testing.messaging import sample_envelope
 from tillkey.testing.statements import statement_kind
 from tillkey.webhooks.adapters import tables
-from tillkey.webhooks.domain.model import Endpoint
+from tillkey.webhooks.domain.model import Delivery, Endpoint
 from tillkey.webhooks.domain.policy import SendResult
 from tillkey.webhooks.service_layer import delivering
 
@@ -145,3 +145,21 @@ def test_a_burst_settled_differently_still_writes_each_delivery_its_own_values(s
     waits = {i: d["next_attempt_at"] - d["last_attempt_at"] for i, d in by_id.items() if i != ok.delivery_id}
     assert waits == {retried.delivery_id: timedelta(seconds=54), later.delivery_id: timedelta(seconds=64.8)}
     assert {d["status"] for i, d in by_id.items() if i != ok.delivery_id} == {"pending"}
+
+
+def test_what_the_worker_reads_to_settle_are_plain_objects_outside_the_orm(service, handed):
+    """Built from Core rows by the dozen per batch: plain dataclasses (0.5 µs each), not mapped
+    instances (26 µs each: SQLAlchemy's instrumented __init__); the ORM maps subclasses."""
+    add_endpoints(service, "ep_a")
+    service.dispatcher.handle_batch(events_of(*ORDERS))
+    with service.uow_factory() as uow:
+        settling = uow.deliveries.to_settle([j.delivery_id for j in handed])
+        live = uow.endpoints.live(MERCHANT)
+        stored = uow.deliveries.get(handed[0].delivery_id)
+        assert isinstance(stored, tables.StoredDelivery) and hasattr(stored, "_sa_instance_state")
+        assert isinstance(uow.endpoints.by_id("ep_a"), tables.StoredEndpoint)
+    assert len(settling) == 3 and [type(e) for e in live] == [Endpoint]
+    for delivery, body, endpoint in settling.values():
+        assert type(delivery) is Delivery and not hasattr(delivery, "_sa_instance_state")
+        assert type(endpoint) is Endpoint and not hasattr(endpoint, "_sa_instance_state")
+        assert body.startswith('{"id":"evt_') and endpoint.endpoint_id == "ep_a"

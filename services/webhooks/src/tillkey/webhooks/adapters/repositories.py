@@ -35,7 +35,8 @@ def _insert_rows(session: Session, statement: Insert, rows: list[dict[str, Any]]
 
 # A delivery comes with its event's body and its endpoint's row in one joined query, the lock on
 # the delivery only (FOR UPDATE OF): an endpoint is locked after, and only when it may change.
-_ENDPOINT_FIELDS = tuple((c.name, f"endpoint__{c.name}") for c in tables.endpoints.columns)
+_ENDPOINT_COLUMNS = tuple(c.name for c in tables.endpoints.columns)
+_ENDPOINT_FIELDS = tuple((name, f"endpoint__{name}") for name in _ENDPOINT_COLUMNS)
 _DELIVERY_WITH_EVENT_AND_ENDPOINT = (
     select(tables.deliveries, tables.events.c.body, *(tables.endpoints.c[name].label(label)
                                                       for name, label in _ENDPOINT_FIELDS))
@@ -130,20 +131,21 @@ class Endpoints:
         self._locked: dict[str, tuple[Endpoint, tuple[Any, ...]]] = {}
 
     def add(self, endpoint: Endpoint) -> None:
-        self.session.add(endpoint)
+        """Inserted at commit as it is now (a mapped copy: adapters/tables.py, StoredEndpoint)."""
+        self.session.add(tables.StoredEndpoint(**{c: getattr(endpoint, c) for c in _ENDPOINT_COLUMNS}))
 
     def get(self, merchant_id: str, endpoint_id: str, *, lock: bool = False) -> Endpoint | None:
-        stmt = select(Endpoint).where(tables.endpoints.c.endpoint_id == endpoint_id,
-                                      tables.endpoints.c.merchant_id == merchant_id,
-                                      tables.endpoints.c.deleted_at.is_(None))
+        stmt = select(tables.StoredEndpoint).where(tables.endpoints.c.endpoint_id == endpoint_id,
+                                                   tables.endpoints.c.merchant_id == merchant_id,
+                                                   tables.endpoints.c.deleted_at.is_(None))
         return self.session.scalars(stmt.with_for_update() if lock else stmt).first()
 
     def by_id(self, endpoint_id: str, *, lock: bool = False) -> Endpoint | None:
-        return self.session.get(Endpoint, endpoint_id, with_for_update=lock)
+        return self.session.get(tables.StoredEndpoint, endpoint_id, with_for_update=lock)
 
     def page(self, merchant_id: str, limit: int, cursor: str | None) -> tuple[list[Endpoint], str | None]:
         e = tables.endpoints.c
-        stmt = select(Endpoint).where(e.merchant_id == merchant_id, e.deleted_at.is_(None))
+        stmt = select(tables.StoredEndpoint).where(e.merchant_id == merchant_id, e.deleted_at.is_(None))
         return paginate(self.session, stmt, e.created_at, e.endpoint_id, limit, cursor)
 
     def live(self, merchant_id: str) -> list[Endpoint]:
@@ -177,8 +179,8 @@ class Endpoints:
 
     def disabled(self) -> list[Endpoint]:
         e = tables.endpoints.c
-        return list(self.session.scalars(select(Endpoint).where(e.enabled.is_(False), e.deleted_at.is_(None))
-                                         .order_by(e.endpoint_id)))
+        stmt = select(tables.StoredEndpoint).where(e.enabled.is_(False), e.deleted_at.is_(None))
+        return list(self.session.scalars(stmt.order_by(e.endpoint_id)))
 
     def write_changes(self) -> None:
         """What settling changed on the endpoints `locked` read (usually nothing), in one UPDATE."""
@@ -278,19 +280,19 @@ class Events:
 
     def get(self, event_id: str) -> WebhookEvent | None:
         self._write_unwritten()
-        return self.session.get(WebhookEvent, event_id)
+        return self.session.get(tables.StoredEvent, event_id)
 
     def by_ids(self, event_ids: list[str]) -> dict[str, WebhookEvent]:
         self._write_unwritten()
         if not event_ids:
             return {}
         return {e.event_id: e for e in self.session.scalars(
-            select(WebhookEvent).where(tables.events.c.event_id.in_(set(event_ids))))}
+            select(tables.StoredEvent).where(tables.events.c.event_id.in_(set(event_ids))))}
 
     def of_order(self, order_id: str) -> list[WebhookEvent]:
         self._write_unwritten()
         e = tables.events.c
-        return list(self.session.scalars(select(WebhookEvent).where(e.order_id == order_id).order_by(e.event_id)))
+        return list(self.session.scalars(select(tables.StoredEvent).where(e.order_id == order_id).order_by(e.event_id)))
 
 
 class Deliveries:
@@ -313,7 +315,7 @@ class Deliveries:
     def get(self, delivery_id: str, *, merchant_id: str | None = None, lock: bool = False) -> Delivery | None:
         self._write_unwritten()
         d = tables.deliveries.c
-        stmt = select(Delivery).where(d.delivery_id == delivery_id)
+        stmt = select(tables.StoredDelivery).where(d.delivery_id == delivery_id)
         if merchant_id is not None:
             stmt = stmt.where(d.merchant_id == merchant_id)
         return self.session.scalars(stmt.with_for_update() if lock else stmt).first()
@@ -322,7 +324,7 @@ class Deliveries:
              limit: int, cursor: str | None, order_id: str | None = None) -> tuple[list[Delivery], str | None]:
         self._write_unwritten()
         d = tables.deliveries.c
-        stmt = select(Delivery).where(d.merchant_id == merchant_id)
+        stmt = select(tables.StoredDelivery).where(d.merchant_id == merchant_id)
         for column, value in ((d.endpoint_id, endpoint_id), (d.event_id, event_id), (d.status, status)):
             if value is not None:
                 stmt = stmt.where(column == value)
@@ -337,7 +339,7 @@ class Deliveries:
         out: dict[str, list[Attempt]] = {i: [] for i in delivery_ids}
         if delivery_ids:
             a = tables.attempts.c
-            for attempt in self.session.scalars(select(Attempt).where(a.delivery_id.in_(delivery_ids))
+            for attempt in self.session.scalars(select(tables.StoredAttempt).where(a.delivery_id.in_(delivery_ids))
                                                 .order_by(a.attempted_at, a.attempt_id)):
                 out[attempt.delivery_id].append(attempt)
         return out
@@ -347,8 +349,9 @@ class Deliveries:
         if not event_ids:
             return []
         a, d = tables.attempts.c, tables.deliveries.c
-        return list(self.session.scalars(select(Attempt).join(tables.deliveries, a.delivery_id == d.delivery_id)
-                                         .where(d.event_id.in_(set(event_ids)))))
+        stmt = (select(tables.StoredAttempt).join(tables.deliveries, a.delivery_id == d.delivery_id)
+                .where(d.event_id.in_(set(event_ids))))
+        return list(self.session.scalars(stmt))
 
     def claim_due(self, now: datetime, limit: int,
                   skip_endpoints: Set[str] = frozenset()) -> list[tuple[Delivery, str, Endpoint]]:
