@@ -2,6 +2,7 @@
 import pytest
 
 from tillkey.contracts import parse_message
+from tillkey.orders.entrypoints import schemas as s
 from tillkey.platform.credentials import make_order_token
 
 pytestmark = pytest.mark.integration
@@ -265,3 +266,23 @@ def test_order_list(client, merchant, other_merchant, admin, order, products, ch
     for query in ("status=lost", "limit=0", "limit=201", "cursor=garbage", "delivery_status=x", "color=red"):
         resp = client.get(f"/v1/orders?{query}", headers=merchant[1])
         assert resp.status_code == 422, query
+
+
+def test_cart_and_checkout_answers_are_what_their_schemas_dump(client, merchant, products, checkout_body,
+                                                               monkeypatch):
+    """Both answers go out as views.py built them, without the schema's dump (entrypoints.common.as_built):
+    the dump must not change them, or the answers would drift from what the OpenAPI document says."""
+    def not_on_the_hot_path(*args, **kwargs):
+        raise AssertionError("dumped")
+    client.post("/v1/coupons", json={"code": "TEN", "percent_off": 10}, headers=merchant[1])
+    for schema in (s.CartOut, s.CheckoutOut):
+        monkeypatch.setattr(schema, "dump", not_on_the_hot_path)
+    cart = new_cart(client, (products[0], 1), (products[1], 2), coupon="TEN", custom={"ref": "A-1"},
+                    email="ada@example.com", return_url="https://acme.example/shop")
+    checkout_body["customer"].update(company=None, vat_id=None)
+    answer = client.post(f"/v1/carts/{cart['cart_id']}/checkout", json=checkout_body)
+    monkeypatch.undo()
+    assert s.CartOut().dump(cart) == cart
+    assert answer.status_code == 201 and answer.mimetype == "application/json"
+    assert s.CheckoutOut().dump(answer.json) == answer.json
+    assert answer.json["order"]["lines"][1]["quantity"] == 2

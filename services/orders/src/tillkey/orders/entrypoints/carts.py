@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Blueprint
 
 from tillkey.orders.entrypoints import schemas as s
-from tillkey.orders.entrypoints.common import run
+from tillkey.orders.entrypoints.common import as_built, run
 from tillkey.orders.service_layer.carts import (
     AddCartLine,
     CartLineInput,
@@ -29,7 +29,7 @@ TAGS = ("carts",)
 def create(body):
     """Start a cart with products of one merchant."""
     lines = [CartLineInput(**line) for line in body.pop("lines")]
-    return run(CreateCart(lines=lines, **body))
+    return as_built(run(CreateCart(lines=lines, **body)), 201)
 
 
 @bp.get("/v1/carts/<cart_id>")
@@ -71,5 +71,6 @@ def update(cart_id, body):
 def checkout(cart_id, body):
     """Turn the cart into an unpaid order; the answer holds the order token and the payment page."""
     consents = body["consents"]
-    return run(Checkout(cart_id, CustomerInput(**body["customer"]), body["payment_method"],
-                          terms_accepted=consents["terms"], personal_data_accepted=consents["personal_data"]))
+    return as_built(run(Checkout(cart_id, CustomerInput(**body["customer"]), body["payment_method"],
+                                 terms_accepted=consents["terms"], personal_data_accepted=consents["personal_data"])),
+                    201)

@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 from functools import wraps
+from typing import Any
 
-from flask import current_app, g
+from flask import Response, current_app, g, jsonify
 
 from tillkey.orders.service_layer.access import Viewer
 from tillkey.platform.auth import require
@@ -15,6 +16,15 @@ def run(command):
     (tillkey.platform.problems.refused)."""
     with refusals_as_problems():
         return current_app.extensions["tillkey.orders"].handle(command)
+
+
+def as_built(view: dict[str, Any], status: int) -> Response:
+    """Send an answer that views.py built in its response schema's shape as it is: the schema's dump
+    (which `@endpoint` skips for a Response) gave back the same document, at about 6% of the API's
+    CPU on the hot paths. The schema still documents it; the tests check the dump would not change it."""
+    resp = jsonify(view)
+    resp.status_code = status
+    return resp
 
 
 def authorize(*kinds: str, order_scoped: bool = False):
