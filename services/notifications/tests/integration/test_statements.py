@@ -89,3 +89,13 @@ def test_a_copy_of_order_created_or_of_an_email_event_writes_nothing(service):
     with service.session_factory() as session:
         assert len(session.execute(select(tables.messages.c.message_id)).all()) == 1
         assert len(session.execute(select(tables.order_lines.c.line_id)).all()) == len(ORDER["lines"])
+
+
+def test_the_domain_classes_stay_plain_dataclasses_once_the_service_is_wired(service):
+    """Not ORM-mapped (adapters/tables.py): an instrumented class cost ~25x a plain one per object
+    built, and the hot paths build messages, recipients and lines for every event."""
+    from tillkey.notifications.domain.messages import Message
+    from tillkey.notifications.domain.model import MerchantContact, OrderLine, OrderRecipient, Product
+
+    for cls in (Message, MerchantContact, OrderLine, OrderRecipient, Product):
+        assert not hasattr(cls, "_sa_class_manager"), cls

@@ -64,7 +64,6 @@ class Overrides(CommonOverrides, total=False):
 
 def bootstrap(settings: Settings, **overrides: Unpack[Overrides]) -> Notifications:
     refuse_unknown(overrides, Overrides)
-    tables.start_mappers()
     engine = overrides.get("engine") or make_engine(settings.database_url)
     session_factory = make_session_factory(engine)
     handoff = Handoff()

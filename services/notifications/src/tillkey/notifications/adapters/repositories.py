@@ -9,12 +9,13 @@ SQLAlchemy works out a cache key for every statement object it is given (docs/ar
 """
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Table, and_, bindparam, func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Bundle, Session
 
 from tillkey.notifications.adapters import tables
 from tillkey.notifications.domain.messages import FAILED, QUEUED, Message, sent_state
@@ -29,7 +30,12 @@ _mc, _r, _l, _p, _m = (tables.merchant_contacts.c, tables.order_recipients.c, ta
 
 def _row(table: Table, obj: object) -> dict[str, Any]:
     """A domain object's row: the dataclass fields are the columns (a message's `to` is stored as to_address)."""
-    return {column.key: getattr(obj, "to" if column.key == "to_address" else column.key) for column in table.c}
+    return {key: getattr(obj, field) for key, field in _fields(table)}
+
+
+@functools.cache  # once per table: walking a Table's column collection for every row was a hot-path cost
+def _fields(table: Table) -> tuple[tuple[str, str], ...]:
+    return tuple((column.key, "to" if column.key == "to_address" else column.key) for column in table.c)
 
 
 def _update_by_key(table: Table) -> Any:
@@ -230,7 +236,7 @@ class Messages:
 
     def page(self, *, merchant_id: str | None, order_id: str | None, to: str | None, status: str | None,
              limit: int, cursor: str | None) -> tuple[list[Message], str | None]:
-        stmt = select(Message)
+        stmt = select(_MESSAGE_LOG)
         if merchant_id is not None:
             stmt = stmt.where(_m.merchant_id == merchant_id)
         if order_id is not None:
@@ -273,6 +279,16 @@ _REQUEUE = _REQUEUE_ALL.where(_m.message_id.in_(bindparam("b_message_ids", expan
 
 def _message(row: Any) -> Message:
     return Message(**dict(zip(_MESSAGE_FIELDS, row, strict=True)))
+
+
+class _MessageLog(Bundle):
+    """The log's rows as Message objects from session.scalars (platform.pagination), the class unmapped."""
+
+    def create_row_processor(self, query: Any, procs: Any, labels: Any) -> Any:
+        return lambda row: _message([proc(row) for proc in procs])
+
+
+_MESSAGE_LOG = _MessageLog("message", *tables.messages.c)
 
 
 class RevokedKeys:

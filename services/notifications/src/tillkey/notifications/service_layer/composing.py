@@ -18,13 +18,13 @@ from tillkey.platform.credentials import make_order_token
 log = logging.getLogger(__name__)
 
 
-def order_url(deps: Deps, order_id: str) -> str:
+def order_url(deps: Deps, order_id: str, token: str) -> str:
     """The customer's order page; the token opens that one order only (docs/architecture.md §5)."""
-    return f"{deps.orders_public_url}/orders/{order_id}?token={make_order_token(deps.platform_secret, order_id)}"
+    return f"{deps.orders_public_url}/orders/{order_id}?token={token}"
 
 
-def pay_url(deps: Deps, order_id: str) -> str:
-    return f"{deps.payments_public_url}/pay/{order_id}?token={make_order_token(deps.platform_secret, order_id)}"
+def pay_url(deps: Deps, order_id: str, token: str) -> str:
+    return f"{deps.payments_public_url}/pay/{order_id}?token={token}"
 
 
 def to_customer(uow: UnitOfWork, deps: Deps, recipient: OrderRecipient, template: str, cause: str,
@@ -34,8 +34,10 @@ def to_customer(uow: UnitOfWork, deps: Deps, recipient: OrderRecipient, template
         log.info("%s for %s not sent: the customer's data was erased", template, recipient.order_id)
         return None
     merchant = uow.merchants.get(recipient.merchant_id)
-    full = {"first_name": recipient.first_name, "order_id": recipient.order_id,
-            "order_url": order_url(deps, recipient.order_id), "pay_url": pay_url(deps, recipient.order_id),
+    order_id = recipient.order_id
+    token = make_order_token(deps.platform_secret, order_id)  # one HMAC for both links
+    full = {"first_name": recipient.first_name, "order_id": order_id,
+            "order_url": order_url(deps, order_id, token), "pay_url": pay_url(deps, order_id, token),
             "merchant_name": merchant.name if merchant else None, **context}
     return _queue(uow, deps, cause, template, recipient.email, language_of(recipient.locale), full,
                   order_id=recipient.order_id, merchant_id=recipient.merchant_id)
