@@ -163,3 +163,20 @@ def test_what_the_worker_reads_to_settle_are_plain_objects_outside_the_orm(servi
         assert type(delivery) is Delivery and not hasattr(delivery, "_sa_instance_state")
         assert type(endpoint) is Endpoint and not hasattr(endpoint, "_sa_instance_state")
         assert body.startswith('{"id":"evt_') and endpoint.endpoint_id == "ep_a"
+
+
+@pytest.mark.parametrize("count", [1, 3, 70])  # 70: more than _OverIds.SIZED, one expanding IN
+def test_records_are_locked_and_endpoints_read_by_a_list_of_ids_of_any_length(service, handed, count):
+    add_endpoints(service, "ep_a")
+    order_ids = [f"ord_{i:03}" for i in range(count)]
+    service.dispatcher.handle_batch(events_of(*order_ids))
+    service.dispatcher.handle_batch(events_of(*order_ids, types=("payment.succeeded",)))
+    with service.uow_factory() as uow:
+        uow.order_records.lock({*order_ids, "ord_unknown"})
+        assert all(uow.order_records.get(o).next_sequence == 3 for o in order_ids)
+        assert uow.order_records.get("ord_unknown") is None
+        assert [e.endpoint_id for e in uow.endpoints.live(MERCHANT)] == ["ep_a"]
+    at = service.clock.now()
+    service.handle(delivering.RecordAttempts(
+        [delivering.Finished(j, SendResult(5, 200), at, 0.5) for j in handed], SCHEDULE))
+    assert [d["status"] for d in rows(service, tables.deliveries)] == ["succeeded"] * (2 * count)

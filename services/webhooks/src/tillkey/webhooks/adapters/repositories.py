@@ -3,15 +3,15 @@ the domain).
 
 The worker's and the consumer's statements run for every claim, every batch of attempts and every
 batch of events: built once per process (no statement building and cache-key work per call); ids go
-in an expanding IN (docs/architecture.md 7.8).
+in an IN of one bind each, built once per count of ids (`_OverIds`; docs/architecture.md 7.8).
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Set
+from collections.abc import Callable, Iterable, Sequence, Set
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Insert, Table, bindparam, or_, select, update
+from sqlalchemy import ColumnElement, Executable, Insert, Result, Table, bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
 from tillkey.platform.pagination import paginate
@@ -33,6 +33,30 @@ def _insert_rows(session: Session, statement: Insert, rows: list[dict[str, Any]]
     session.execute(statement, rows).close()
 
 
+class _OverIds:
+    """A hot statement over a list of ids, `build(column IN (:id_0, :id_1, …))`: built, and so
+    compiled by SQLAlchemy, once per count of ids. An expanding IN re-renders the compiled SQL
+    text at every execution (15 to 30 µs a call here, the joined read of deliveries the most);
+    a list longer than any batch of ours (`SIZED`) still goes in one, built once."""
+
+    SIZED = 64  # ids: a consumer's prefetch, a worker's sending threads are far fewer
+
+    def __init__(self, column: ColumnElement[Any], build: Callable[[ColumnElement[bool]], Executable]):
+        self._column, self._build = column, build
+        self._expanding = build(column.in_(bindparam("ids", expanding=True)))
+        self._sized: dict[int, tuple[Executable, tuple[str, ...]]] = {}
+
+    def execute(self, session: Session, ids: Sequence[str], **params: Any) -> Result[Any]:
+        if len(ids) > self.SIZED:
+            return session.execute(self._expanding, {"ids": list(ids), **params})
+        sized = self._sized.get(len(ids))
+        if sized is None:  # two threads may both build it: the same statement, either one is kept
+            names = tuple(f"id_{i}" for i in range(len(ids)))
+            sized = self._sized[len(ids)] = (self._build(self._column.in_([bindparam(n) for n in names])), names)
+        statement, names = sized
+        return session.execute(statement, {**dict(zip(names, ids, strict=True)), **params})
+
+
 # A delivery comes with its event's body and its endpoint's row in one joined query, the lock on
 # the delivery only (FOR UPDATE OF): an endpoint is locked after, and only when it may change.
 _ENDPOINT_COLUMNS = tuple(c.name for c in tables.endpoints.columns)
@@ -42,10 +66,9 @@ _DELIVERY_WITH_EVENT_AND_ENDPOINT = (
                                                       for name, label in _ENDPOINT_FIELDS))
     .join(tables.events, tables.events.c.event_id == tables.deliveries.c.event_id)
     .join(tables.endpoints, tables.endpoints.c.endpoint_id == tables.deliveries.c.endpoint_id))
-_DELIVERIES_TO_SETTLE = (
-    _DELIVERY_WITH_EVENT_AND_ENDPOINT
-    .where(tables.deliveries.c.delivery_id.in_(bindparam("ids", expanding=True)))
-    .order_by(tables.deliveries.c.delivery_id).with_for_update(of=tables.deliveries))
+_DELIVERIES_TO_SETTLE = _OverIds(tables.deliveries.c.delivery_id, lambda ids_in: (
+    _DELIVERY_WITH_EVENT_AND_ENDPOINT.where(ids_in)
+    .order_by(tables.deliveries.c.delivery_id).with_for_update(of=tables.deliveries)))
 _DUE = (
     _DELIVERY_WITH_EVENT_AND_ENDPOINT
     .where(tables.deliveries.c.status == "pending", tables.deliveries.c.next_attempt_at <= bindparam("now"),
@@ -54,20 +77,18 @@ _DUE = (
            tables.deliveries.c.endpoint_id.not_in(bindparam("skip", expanding=True)))
     .order_by(tables.deliveries.c.next_attempt_at).limit(bindparam("limit"))
     .with_for_update(skip_locked=True, of=tables.deliveries))
-_LEASE = (update(tables.deliveries).where(tables.deliveries.c.delivery_id.in_(bindparam("ids", expanding=True)))
-          .values(lease_expires_at=bindparam("until")))
-_LIVE_ENDPOINTS = (
-    select(tables.endpoints).where(tables.endpoints.c.merchant_id.in_(bindparam("ids", expanding=True)),
-                                   tables.endpoints.c.enabled.is_(True), tables.endpoints.c.deleted_at.is_(None))
-    .order_by(tables.endpoints.c.created_at, tables.endpoints.c.endpoint_id))
-_ENDPOINTS_LOCKED = (
-    select(tables.endpoints).where(tables.endpoints.c.endpoint_id.in_(bindparam("ids", expanding=True)))
-    .order_by(tables.endpoints.c.endpoint_id).with_for_update())
+_LEASE = _OverIds(tables.deliveries.c.delivery_id, lambda ids_in: (
+    update(tables.deliveries).where(ids_in).values(lease_expires_at=bindparam("until"))))
+_LIVE_ENDPOINTS = _OverIds(tables.endpoints.c.merchant_id, lambda ids_in: (
+    select(tables.endpoints).where(ids_in, tables.endpoints.c.enabled.is_(True),
+                                   tables.endpoints.c.deleted_at.is_(None))
+    .order_by(tables.endpoints.c.created_at, tables.endpoints.c.endpoint_id)))
+_ENDPOINTS_LOCKED = _OverIds(tables.endpoints.c.endpoint_id, lambda ids_in: (
+    select(tables.endpoints).where(ids_in).order_by(tables.endpoints.c.endpoint_id).with_for_update()))
 # Taking an event in locks its order's record: read with Core, written back (one INSERT of the new
 # records, one UPDATE of the changed ones), not loaded and flushed by the ORM.
-_ORDER_RECORDS_LOCKED = (
-    select(tables.order_records).where(tables.order_records.c.order_id.in_(bindparam("ids", expanding=True)))
-    .order_by(tables.order_records.c.order_id).with_for_update())
+_ORDER_RECORDS_LOCKED = _OverIds(tables.order_records.c.order_id, lambda ids_in: (
+    select(tables.order_records).where(ids_in).order_by(tables.order_records.c.order_id).with_for_update()))
 _ORDER_RECORD_COLUMNS = tuple(c.name for c in tables.order_records.columns)
 _CHANGING_ORDER_RECORD_COLUMNS = ("custom", "next_sequence", "erased_at")
 _INSERT_ORDER_RECORDS = _one_statement_insert(tables.order_records)
@@ -76,9 +97,9 @@ _UPDATE_ORDER_RECORD = update(tables.order_records).where(
 # The usual change of a batch: each of its orders took one (or each k) sequence numbers, nothing
 # else. Their rows are locked and hold what `_as_written` says, so "+ k" writes exactly the numbers
 # taken: one UPDATE for all of them, where the executemany above runs one per record.
-_TAKE_SEQUENCES = (update(tables.order_records)
-                   .where(tables.order_records.c.order_id.in_(bindparam("ids", expanding=True)))
-                   .values(next_sequence=tables.order_records.c.next_sequence + bindparam("taken")))
+_TAKE_SEQUENCES = _OverIds(tables.order_records.c.order_id, lambda ids_in: (
+    update(tables.order_records).where(ids_in)
+    .values(next_sequence=tables.order_records.c.next_sequence + bindparam("taken"))))
 _ORDER_OWNER = select(tables.order_records.c.merchant_id).where(
     tables.order_records.c.order_id == bindparam("order_id"))
 _EVENT_COLUMNS = tuple(c.name for c in tables.events.columns)
@@ -95,8 +116,8 @@ _UPDATE_SETTLED_DELIVERY = update(tables.deliveries).where(
     tables.deliveries.c.delivery_id == bindparam("b_delivery_id"))
 # Deliveries settled alike (a burst of first-attempt successes: every settled column the same, the
 # batch sharing one `now`) in one UPDATE by id; the executemany above runs one UPDATE per delivery.
-_UPDATE_SETTLED_DELIVERIES = update(tables.deliveries).where(
-    tables.deliveries.c.delivery_id.in_(bindparam("b_ids", expanding=True)))
+_UPDATE_SETTLED_DELIVERIES = _OverIds(tables.deliveries.c.delivery_id,
+                                      lambda ids_in: update(tables.deliveries).where(ids_in))
 _UPDATE_SETTLED_ENDPOINT = update(tables.endpoints).where(
     tables.endpoints.c.endpoint_id == bindparam("b_endpoint_id"))
 
@@ -163,7 +184,7 @@ class Endpoints:
             return
         for merchant_id in todo:
             self._live[merchant_id] = []
-        for row in self.session.execute(_LIVE_ENDPOINTS, {"ids": todo}).mappings():
+        for row in _LIVE_ENDPOINTS.execute(self.session, todo).mappings():
             self._live[row["merchant_id"]].append(Endpoint(**row))
 
     def locked(self, endpoint_ids: list[str]) -> dict[str, Endpoint]:
@@ -172,7 +193,7 @@ class Endpoints:
         out: dict[str, Endpoint] = {}
         if not endpoint_ids:
             return out
-        for row in self.session.execute(_ENDPOINTS_LOCKED, {"ids": sorted(set(endpoint_ids))}).mappings():
+        for row in _ENDPOINTS_LOCKED.execute(self.session, sorted(set(endpoint_ids))).mappings():
             endpoint = out[row["endpoint_id"]] = Endpoint(**row)
             self._locked[endpoint.endpoint_id] = (endpoint, _settled_state(endpoint))
         return out
@@ -216,7 +237,7 @@ class OrderRecords:
             return
         for order_id in todo:
             self._records[order_id] = None
-        for row in self.session.execute(_ORDER_RECORDS_LOCKED, {"ids": todo}).mappings():
+        for row in _ORDER_RECORDS_LOCKED.execute(self.session, todo).mappings():
             record = self._records[row["order_id"]] = OrderRecord(**row)
             self._as_written[record.order_id] = _record_state(record)
 
@@ -245,7 +266,7 @@ class OrderRecords:
                 changed[order_id] = (found, written)
         taken = {_sequences_taken(r, written) for r, written in changed.values()}
         if len(taken) == 1 and (count := taken.pop()) is not None:
-            self.session.execute(_TAKE_SEQUENCES, {"ids": list(changed), "taken": count})
+            _TAKE_SEQUENCES.execute(self.session, list(changed), taken=count)
         elif changed:  # a custom or an erasure too, or different counts taken: each its own values
             self.session.execute(_UPDATE_ORDER_RECORD, [
                 {"b_order_id": r.order_id, **{c: getattr(r, c) for c in _CHANGING_ORDER_RECORD_COLUMNS}}
@@ -365,13 +386,13 @@ class Deliveries:
     def lease(self, delivery_ids: list[str], until: datetime) -> None:
         """Lease claimed deliveries (one UPDATE for the lot: they share the lease's end)."""
         if delivery_ids:
-            self.session.execute(_LEASE, {"ids": delivery_ids, "until": until})
+            _LEASE.execute(self.session, delivery_ids, until=until)
 
     def to_settle(self, delivery_ids: list[str]) -> dict[str, tuple[Delivery, str, Endpoint]]:
         """One Core query; plain objects outside the session (`save_settled` writes them back), not
         ORM rows."""
         self._write_unwritten()
-        rows = self.session.execute(_DELIVERIES_TO_SETTLE, {"ids": sorted(set(delivery_ids))})
+        rows = _DELIVERIES_TO_SETTLE.execute(self.session, sorted(set(delivery_ids)))
         return {delivery.delivery_id: (delivery, body, endpoint)
                 for delivery, body, endpoint in _deliveries_with_endpoints(rows)}
 
@@ -384,7 +405,7 @@ class Deliveries:
         states = {x.delivery_id: tuple(getattr(x, c) for c in _SETTLED_DELIVERY_COLUMNS) for x in deliveries}
         if len(set(states.values())) == 1:
             values = dict(zip(_SETTLED_DELIVERY_COLUMNS, next(iter(states.values())), strict=True))
-            self.session.execute(_UPDATE_SETTLED_DELIVERIES, {"b_ids": list(states), **values})
+            _UPDATE_SETTLED_DELIVERIES.execute(self.session, list(states), **values)
         elif states:  # retries among them (each its own jittered time): one call still
             self.session.execute(_UPDATE_SETTLED_DELIVERY, [
                 {"b_delivery_id": i, **dict(zip(_SETTLED_DELIVERY_COLUMNS, state, strict=True))}
