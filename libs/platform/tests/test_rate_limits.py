@@ -146,17 +146,18 @@ def test_a_counted_hit_does_not_wait_for_the_disk_on_postgresql(engine):
         pytest.skip("SQLite has no synchronous_commit")
     storage = SqlStorage(engine=engine, table=engine.rate_limit_table)
     upsert = rate_limit_storage._upsert("rate_limits", True, 2)
-    give_back = rate_limit_storage._give_back("rate_limits", True)
+    give_back = rate_limit_storage._give_back("rate_limits", True, 1)
     with engine.connect() as conn:
         with conn.begin():
-            rows = conn.execute(upsert, {"key0": rate_limit_storage._key("k"), "amount0": 1,
-                                         "expires_at0": time.time() + 60, "key1": rate_limit_storage._key("j"),
-                                         "amount1": 1, "expires_at1": time.time() + 60, "now": time.time()}).all()
+            ends = time.time() + 60
+            rows = conn.execute(upsert, {"key0": rate_limit_storage._key("k"), "amount0": 1, "expires_at0": ends,
+                                         "key1": rate_limit_storage._key("j"), "amount1": 1, "expires_at1": ends,
+                                         "now": time.time()}).all()
             assert len(rows) == 2 and conn.execute(text("SHOW synchronous_commit")).scalar() == "off"
         with conn.begin():
             assert conn.execute(text("SHOW synchronous_commit")).scalar() == "on"
         with conn.begin():
-            conn.execute(give_back, {"keys": [rate_limit_storage._key("j")], "now": time.time()})
+            conn.execute(give_back, {"key0": rate_limit_storage._key("j"), "expires_at0": ends})
             assert conn.execute(text("SHOW synchronous_commit")).scalar() == "off"
     assert storage.incr("k", 60) == 2 and storage.get("j") == 0
 
@@ -273,15 +274,32 @@ def test_a_busy_key_gives_back_in_memory(engine):
     from sqlalchemy import event
 
     storage = SqlStorage(engine=engine, table=engine.rate_limit_table)
-    for _ in range(rate_limit_storage.EXACT_UP_TO + 1):
+    for _ in range(rate_limit_storage.EXACT_UP_TO):
         storage.incr("address", 60)
+    [(_count, ends)] = storage.hit([("address", 60)])
     writes: list[str] = []
     event.listen(engine, "before_cursor_execute", lambda *a: writes.append(a[2]))
-    storage.give_back(["address"])
+    storage.give_back([("address", ends)])
     assert writes == []  # no statement: taken off the hits this process has still to write
     time.sleep(rate_limit_storage.FLUSH_EVERY)
     assert storage.incr("address", 60) == rate_limit_storage.EXACT_UP_TO + 1
     assert SqlStorage(engine=engine, table=engine.rate_limit_table).get("address") == rate_limit_storage.EXACT_UP_TO + 1
+
+
+def test_a_hit_is_given_back_to_its_own_window_only(engine):
+    """The window of a hit ended and another process's hit started the next one: giving back
+    then takes nothing from the new window, which never held that hit."""
+    one = SqlStorage(engine=engine, table=engine.rate_limit_table)
+    other = SqlStorage(engine=engine, table=engine.rate_limit_table)
+    [(count, ends)] = one.hit([("order-7", 1)])
+    assert count == 1
+    time.sleep(max(0.0, ends - time.time()) + 0.05)
+    assert other.hit([("order-7", 60)])[0][0] == 1
+    one.give_back([("order-7", ends)])
+    assert other.get("order-7") == 1
+    [(_count, new_end)] = other.hit([("order-7", 60)])
+    other.give_back([("order-7", new_end)])
+    assert one.get("order-7") == 1
 
 
 def test_another_limits_storage_counts_and_gives_back_too(engine):
@@ -299,7 +317,7 @@ def test_another_limits_storage_counts_and_gives_back_too(engine):
 def test_a_hit_that_cannot_be_given_back_stays_and_the_answer_goes_out(engine, monkeypatch, caplog):
     from sqlalchemy.exc import OperationalError
 
-    def gone(self, keys):
+    def gone(self, windows):
         raise OperationalError("UPDATE rate_limits", {}, Exception("server closed the connection"))
 
     monkeypatch.setattr(SqlStorage, "give_back", gone)

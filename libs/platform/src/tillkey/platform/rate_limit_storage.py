@@ -31,7 +31,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from limits.storage import Storage
-from sqlalchemy import Column, Float, Integer, MetaData, String, Table, bindparam, delete, select, text
+from sqlalchemy import Column, Float, Integer, MetaData, String, Table, delete, select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.sql.elements import TextClause
@@ -79,13 +79,14 @@ def _upsert(table: str, postgres: bool, rows: int):
                 f"RETURNING key, count, expires_at{_no_wait(postgres)}")
 
 
-def _give_back(table: str, postgres: bool):
-    """One hit less on each live window of `keys`: an answer that must not count (a 409 "not
-    ready yet", a 5xx, a refusal by another limit). A window that ended meanwhile has nothing to
-    give back to."""
-    return text(f"UPDATE {table} SET count = count - 1 WHERE key IN :keys AND expires_at > :now"
-                f"{' RETURNING ' + _no_wait(postgres)[2:] if postgres else ''}"
-                ).bindparams(bindparam("keys", expanding=True))
+def _give_back(table: str, postgres: bool, rows: int):
+    """One hit less on each of `rows` windows, named by key and end: an answer that must not count
+    (a 409 "not ready yet", a 5xx, a refusal by another limit). A window that ended meanwhile has
+    nothing to give back to, and the next one (another process's hit may have started it) never
+    held this hit."""
+    windows = " OR ".join(f"(key = :key{i} AND expires_at = :expires_at{i})" for i in range(rows))
+    return text(f"UPDATE {table} SET count = count - 1 WHERE {windows}"
+                f"{' RETURNING ' + _no_wait(postgres)[2:] if postgres else ''}")
 
 
 def _no_wait(postgres: bool) -> str:
@@ -105,7 +106,7 @@ class SqlStorage(Storage):
         self.engine, self.table = engine, table
         self._postgres = engine.dialect.name == "postgresql"
         self._upserts: dict[int, TextClause] = {}   # by number of rows: built once each
-        self._give_back = _give_back(table.name, self._postgres)
+        self._give_backs: dict[int, TextClause] = {}
         self._last_prune = float("-inf")
         self._windows: dict[str, _Window] = {}
         self._lock = threading.Lock()
@@ -154,21 +155,25 @@ class SqlStorage(Storage):
         self._prune_when_due(now)
         return answers  # type: ignore[return-value]  # every None filled above
 
-    def give_back(self, keys: Sequence[str]) -> None:
-        """Take back one hit of `hit` on each key: in memory for a busy key (its hit may still be
-        there), in one statement for the others."""
-        now = time.time()
-        shared = []
+    def give_back(self, windows: Sequence[tuple[str, float]]) -> None:
+        """Take back one hit of `hit` on each (key, window end `hit` answered): in memory for a
+        busy key (its hit may still be there), in one statement for the others."""
+        params: dict[str, object] = {}
         with self._lock:
-            for key in keys:
+            for key, expires_at in windows:
                 window = self._windows.get(key)
-                if window is not None and window.expires_at > now and window.shared > EXACT_UP_TO:
+                if window is not None and window.expires_at == expires_at and window.shared > EXACT_UP_TO:
                     window.pending -= 1  # written with the key's next hits (the sum is what counts)
                 else:
-                    shared.append(_key(key))
-        if shared:
+                    n = len(params) // 2
+                    params[f"key{n}"], params[f"expires_at{n}"] = _key(key), expires_at
+        if params:
+            rows = len(params) // 2
+            statement = self._give_backs.get(rows)
+            if statement is None:
+                statement = self._give_backs[rows] = _give_back(self.table.name, self._postgres, rows)
             with self.engine.begin() as conn:
-                conn.execute(self._give_back, {"keys": shared, "now": now})
+                conn.execute(statement, params)
 
     def _write(self, writes: list[tuple[str, float, int]], now: float) -> list[tuple[int, float]]:
         """The writes' counts and window ends, in their order (one key once: rows of one upsert

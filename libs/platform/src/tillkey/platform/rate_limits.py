@@ -154,16 +154,17 @@ class _Checker:
         if not keys:
             return
         answers = self._hit([(key, limit.item.get_expiry()) for key, limit in zip(keys, limits, strict=True)])
+        windows = [(key, expires_at) for key, (_count, expires_at) in zip(keys, answers, strict=True)]
         for i, (count, expires_at) in enumerate(answers):
             if count > limits[i].item.amount:
-                self._give_back(keys[i + 1:])
+                self._give_back(windows[i + 1:])
                 if self.counts is not None:
-                    after_this_request(functools.partial(self.settle, keys[:i + 1]))
+                    after_this_request(functools.partial(self.settle, windows[:i + 1]))
                 raise Refused(limits[i].item, max(1, math.ceil(expires_at - time.time())))
         if self.counts is not None:
-            after_this_request(functools.partial(self.settle, keys))
+            after_this_request(functools.partial(self.settle, windows))
 
-    def settle(self, keys: list[str], response: Response) -> Response:
+    def settle(self, windows: list[tuple[str, float]], response: Response) -> Response:
         """After the answer: one that must not count gives its hits back. A server error never
         counts: its 503 (the database gone) would otherwise count in the database that just failed.
         Giving back can fail for the same reason: the hit then stays (one too many, never one too
@@ -172,7 +173,7 @@ class _Checker:
         if response.status_code < 500 and self.counts(response):
             return response
         try:
-            self._give_back(keys)
+            self._give_back(windows)
         except self.storage.base_exceptions:
             log.warning("A rate limit's hit could not be given back; it stays counted", exc_info=True)
         return response
@@ -181,15 +182,15 @@ class _Checker:
         if isinstance(self.storage, SqlStorage):
             return self.storage.hit(limits)
         # Another `limits` storage (the sandbox's memory://): one call per limit.
-        return [(self.storage.incr(key, expiry), self.storage.get_expiry(key)) for key, expiry in limits]
+        return [(self.storage.incr(key, int(expiry)), self.storage.get_expiry(key)) for key, expiry in limits]
 
-    def _give_back(self, keys: list[str]) -> None:
-        if not keys:
+    def _give_back(self, windows: list[tuple[str, float]]) -> None:
+        if not windows:
             return
         if isinstance(self.storage, SqlStorage):
-            self.storage.give_back(keys)
+            self.storage.give_back(windows)
         else:
-            for key in keys:
+            for key, _expires_at in windows:
                 self.storage.decr(key)  # type: ignore[attr-defined]  # install_rate_limits checked it
 
 
