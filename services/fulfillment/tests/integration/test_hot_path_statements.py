@@ -74,7 +74,8 @@ def test_paying_locks_the_order_and_writes_only_what_changed(service, pooled_ord
         pay(service)
     # Each line's claim is one WITH … UPDATE … RETURNING that also counts what is left for the
     # low-stock check (it was a SELECT … FOR UPDATE, an UPDATE and a SELECT count: 2 more a line).
-    assert counts(seen) == {"SELECT orders": 1, "SELECT deliveries": 1, "SELECT license_sources": 2,
+    # The lines' license sources come with the lines (a LEFT JOIN), not one SELECT a line after.
+    assert counts(seen) == {"SELECT orders": 1, "SELECT deliveries": 1,
                             "SELECT pools": 1, "WITH license_keys": 2,
                             "UPDATE orders": 1, "UPDATE deliveries": 1, "UPDATE pools": 1}
     texts = {statement_kind(text): text for text in seen}  # the last of each
@@ -119,3 +120,22 @@ def test_a_rolled_back_change_is_forgotten(service, pooled_order):
         assert order.status == "not_paid"
         uow.commit()
     assert [o.status for o in rows_of(service, tables.orders)] == ["not_paid"]
+
+
+def test_the_sources_read_with_a_locked_orders_lines_last_only_as_long_as_its_transaction(service, client,
+                                                                                          pooled_order):
+    from .conftest import merchant_headers
+    place_order(service, "ord_noSourceaaaa", [("line_3aaaaaaaaa", "prod_noSourceaa", 1)])
+    with service.uow_factory() as uow:
+        with recorded_statements(service.engine) as seen:
+            uow.orders.get(ORDER, lock=True)
+            uow.orders.get("ord_noSourceaaaa", lock=True)
+            pooled, none = uow.sources.for_delivery(POOLED), uow.sources.for_delivery("prod_noSourceaa")
+        assert (pooled.method, pooled.merchant_id, none) == ("pool", "mer_7Yb2kQ9xTz", None)
+        assert "SELECT license_sources" not in counts(seen)  # they came with the lines
+        uow.commit()
+        assert client.put(f"/v1/products/{POOLED}/license-source", headers=merchant_headers(),
+                          json={"method": "email", "text": "See your account."}).status_code == 200
+        with recorded_statements(service.engine) as seen:
+            assert uow.sources.for_delivery(POOLED).method == "email"  # read again: a new transaction
+        assert counts(seen) == {"SELECT license_sources": 1}

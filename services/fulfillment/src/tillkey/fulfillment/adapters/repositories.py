@@ -47,9 +47,10 @@ class Orders:
     written back just before the transaction commits (the unit of work's `writes_back`), as the
     ORM's flush would have: one identity per transaction, forgotten on rollback."""
 
-    def __init__(self, session: Session):
+    def __init__(self, session: Session, sources: Sources | None = None):
         self.session = session
         self._locked: dict[str, _Locked] = {}
+        self._sources = sources  # told the lines' sources, read with them (Sources.for_delivery)
 
     def get(self, order_id: str, *, lock: bool = False) -> Order | None:
         """`lock`: the order's row held until commit (PostgreSQL `FOR UPDATE`; SQLite serializes
@@ -71,8 +72,13 @@ class Orders:
         if row is None:
             return None
         order = rows.order_from(row)
-        # Read after the order's row is locked: a line is only ever changed under that lock.
-        lines = [rows.delivery_from(m) for m in conn.execute(_LINES_OF_ORDER, {"b_key": order_id}).mappings()]
+        # Read after the order's row is locked: a line is only ever changed under that lock. Each
+        # line comes with its product's license source (a LEFT JOIN), which paying the order
+        # delivers it by: one statement less per line than asking Sources for it after.
+        found = conn.execute(_LINES_OF_ORDER, {"b_key": order_id}).mappings().all()
+        lines = [rows.delivery_from(m) for m in found]
+        if self._sources is not None:
+            self._sources.read_with_lines({m["product_id"]: rows.source_from(m) for m in found})
         # Into the instance's dict, past the ORM's instrumentation: a detached order's deliveries
         # are a plain list (the ORM never flushes them; write_changes does).
         order.__dict__["deliveries"] = lines
@@ -150,17 +156,35 @@ class Orders:
 
 
 class Sources:
+    """`for_delivery` answers from the sources read with a locked order's lines (Orders.get) when
+    it can; they are forgotten when the transaction ends, as the order's lock is."""
+
     def __init__(self, session: Session):
         self.session = session
+        self._with_lines: dict[str, LicenseSource | None] = {}
 
     def get(self, product_id: str) -> LicenseSource | None:
         """The ORM's: for the merchant's edits of it."""
         return self.session.get(LicenseSource, product_id)
 
     def for_delivery(self, product_id: str) -> LicenseSource | None:
-        """The product's source to deliver a line by, only read: one Core statement, detached."""
+        """The product's source to deliver a line by, only read: as read with the locked order's
+        lines in this transaction, or else one Core statement; detached either way."""
+        if product_id in self._with_lines:
+            return self._with_lines[product_id]
         row = self.session.connection().execute(_SOURCE, {"b_key": product_id}).mappings().first()
         return LicenseSource(**row) if row is not None else None
+
+    def read_with_lines(self, sources: dict[str, LicenseSource | None]) -> None:
+        self._with_lines.update(sources)
+
+    # The unit of work calls these at commit and rollback (`writes_back`): what was read is
+    # forgotten with the transaction it was read in.
+    def write_changes(self) -> None:
+        self._with_lines = {}
+
+    def forget(self) -> None:
+        self._with_lines = {}
 
     def add(self, source: LicenseSource) -> None:
         self.session.add(source)
@@ -391,7 +415,10 @@ class _Locked:
 _o, _d, _p = tables.orders.c, tables.deliveries.c, tables.pools.c
 _INSERT_DELIVERY = tables.deliveries.insert()
 _LOCK_ORDER = select(tables.orders).where(_o.order_id == bindparam("b_key")).with_for_update()
-_LINES_OF_ORDER = select(tables.deliveries).where(_d.order_id == bindparam("b_key")).order_by(_d.position)
+_s = tables.license_sources.c
+_LINES_OF_ORDER = (select(tables.deliveries, *rows.SOURCE_LABELS)
+                   .select_from(tables.deliveries.outerjoin(tables.license_sources, _s.product_id == _d.product_id))
+                   .where(_d.order_id == bindparam("b_key")).order_by(_d.position))
 # No values(): the SET clause is the parameters' columns, b_key aside (SQLAlchemy caches one per set).
 _UPDATE_ORDER = update(tables.orders).where(_o.order_id == bindparam("b_key"))
 _UPDATE_DELIVERY = update(tables.deliveries).where(_d.line_id == bindparam("b_key"))

@@ -9,13 +9,17 @@ from __future__ import annotations
 
 from tillkey.fulfillment.adapters import tables as t
 from tillkey.fulfillment.domain.model import Delivery, Order
+from tillkey.fulfillment.domain.sources import LicenseSource
 from tillkey.platform.rows import RowValues, Values, changed, column_names, from_row, kept, values_of
 
-__all__ = ["DELIVERY_COLUMNS", "ORDER_COLUMNS", "RowValues", "Values", "changed", "delivery_from",
-           "delivery_values", "kept", "order_from", "order_values"]
+__all__ = ["DELIVERY_COLUMNS", "ORDER_COLUMNS", "SOURCE_LABELS", "RowValues", "Values", "changed",
+           "delivery_from", "delivery_values", "kept", "order_from", "order_values", "source_from"]
 
 ORDER_COLUMNS = column_names(t.orders)
 DELIVERY_COLUMNS = column_names(t.deliveries)
+SOURCE_COLUMNS = column_names(t.license_sources)
+# A line's license source, read in the line's row (a LEFT JOIN): its columns under names of their own.
+SOURCE_LABELS = tuple(t.license_sources.c[name].label(f"source_{name}") for name in SOURCE_COLUMNS)
 
 
 def order_values(order: Order) -> Values:
@@ -32,3 +36,10 @@ def order_from(m: RowValues) -> Order:
 
 def delivery_from(m: RowValues) -> Delivery:
     return from_row(Delivery, m, DELIVERY_COLUMNS)
+
+
+def source_from(m: RowValues) -> LicenseSource | None:
+    """The source in a line's row (SOURCE_LABELS); None when the product has none (manual)."""
+    if m["source_product_id"] is None:
+        return None
+    return LicenseSource(**{name: m[f"source_{name}"] for name in SOURCE_COLUMNS})

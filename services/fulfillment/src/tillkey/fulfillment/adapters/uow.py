@@ -20,8 +20,10 @@ class FulfillmentUnitOfWork(SqlAlchemyUnitOfWork):
         # Locked orders and pools are read and written with Core (repositories.Orders.get,
         # Pools.get): their changes go into the transaction just before it commits, as the ORM's
         # flush would have put them, and are forgotten when it rolls back.
-        self.orders = self.writes_back(r.Orders(session))
-        self.sources = r.Sources(session)
+        # The sources read with a locked order's lines are kept for its delivery, until the
+        # transaction ends (repositories.Sources).
+        self.sources = self.writes_back(r.Sources(session))
+        self.orders = self.writes_back(r.Orders(session, self.sources))
         self.pools = self.writes_back(r.Pools(session))
         self.signing_keys = r.SigningKeys(session)
         self.generated_keys = r.GeneratedKeys(session)

@@ -87,7 +87,8 @@ class SourceRepository(Protocol):
         """The source to change (the merchant's edits)."""
 
     def for_delivery(self, product_id: str) -> LicenseSource | None:
-        """The source to deliver a line by, only read."""
+        """The source to deliver a line by, only read (as read with the lines of an order locked in
+        this transaction, when it was)."""
 
     def add(self, source: LicenseSource) -> None: ...
 
