@@ -7,12 +7,12 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Protocol
 
-from sqlalchemy import Table, bindparam, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Table
 from sqlalchemy.orm import Session
 
 from tillkey.contracts import Envelope
 from tillkey.messaging.handling import InboxHandler, derived_name
+from tillkey.messaging.inbox_claim import Pair, claim
 from tillkey.messaging.inbox_retention import InboxRetention
 from tillkey.platform import correlation, metrics, tracing
 
@@ -35,6 +35,13 @@ class InboxUnitOfWork(Protocol):
     def commit(self) -> None: ...
 
     def rollback(self) -> None: ...
+
+
+def _pair(envelope: Envelope, handler: InboxHandler) -> Pair:
+    """What the inbox claims for one handler of one message: its name, and the older name a
+    release before declared names recorded for it (still counted as handled)."""
+    older = next((n for n in handler.recorded_as if n != handler.name), handler.name)
+    return envelope.id, handler.name, older
 
 
 def _open_session(uow: InboxUnitOfWork) -> Session:
@@ -62,13 +69,6 @@ class InboxDispatcher:
         self._uow_factory = uow_factory
         self._inbox = inbox
         self.handlers = handlers
-        # Built once: SQLAlchemy works out a statement's cache key each time one is built, and these
-        # run for every message (a batch's IN list expands at execution).
-        c = inbox.c
-        self._seen_one = select(c.message_id).where(c.message_id == bindparam("b_message_id"),
-                                                    c.handler.in_(bindparam("b_handlers", expanding=True)))
-        self._seen_many = select(c.message_id, c.handler).where(c.message_id.in_(bindparam("b_ids", expanding=True)))
-        self._record = inbox.insert()
         self._timers: dict = {}  # (event type, handler name) -> its histogram child
 
     @property
@@ -84,45 +84,37 @@ class InboxDispatcher:
             name = handler.name
             with self._uow_factory(cause=envelope) as uow:
                 session = _open_session(uow)
-                seen = session.execute(self._seen_one, {"b_message_id": envelope.id,
-                                                        "b_handlers": list(handler.recorded_as)}).first()
-                if seen:
+                # Claim first, then act: recorded in the transaction of the effect. A competing
+                # consumer with the same message waits on this key (PostgreSQL) until we commit,
+                # then finds it recorded instead of repeating the effect (inbox_claim).
+                if not claim(session, self._inbox, [_pair(envelope, handler)], datetime.now(UTC)):
                     log.info("duplicate %s %s for %s: already handled", envelope.type, envelope.id, name)
-                    continue
-                # Claim first, then act. A competing consumer with the same message blocks on this
-                # key (PostgreSQL) until we commit, then fails here instead of repeating the effect.
-                # (Inserting after the handler raised that IntegrityError from the insert, outside
-                # the except below, and every IntegrityError at commit — e.g. the handler's own ORM
-                # rows flushing — was swallowed as "a duplicate": the message acked, its effect lost.)
-                try:
-                    session.execute(self._record, {"message_id": envelope.id, "handler": name,
-                                                   "processed_at": datetime.now(UTC)})
-                except IntegrityError:
-                    uow.rollback()
-                    log.info("duplicate %s %s for %s: lost the race, no effect", envelope.type, envelope.id, name)
                     continue
                 self._timed(handler, name, envelope, uow)
                 uow.commit()  # errors here are the handler's: they propagate and the message is retried
 
-
     def handle_batch(self, envelopes: Sequence[Envelope]) -> None:
-        """Every handler of every envelope in ONE transaction: one inbox read, one inbox insert,
-        one commit for the lot, instead of three round trips per message and handler.
+        """Every handler of every envelope in ONE transaction: one inbox statement (claim and record)
+        and one commit for the lot, instead of three round trips per message and handler.
 
         The batch commits whole or not at all. A handler that raises makes it raise `BatchFailed`
         naming the envelope, after the rollback, so the consumer can commit the ones before it,
         isolate that one, and go on with the rest (one poison message never repeats or holds up
-        the others). Inbox rows are claimed before any handler runs, as in `__call__`; if another
-        consumer holds one of them, `BatchFailed(None)` sends the whole batch down the one-by-one path.
+        the others). Inbox rows are claimed before any handler runs, as in `__call__`, in one
+        statement (inbox_claim); a claim that fails (the database gone, a deadlock with another
+        consumer claiming the same redelivered messages) raises `BatchFailed(None)`, which sends the
+        whole batch down the one-by-one path.
         """
         work = [(i, env, h, h.name) for i, env in enumerate(envelopes) for h in self.handlers.get(env.type, ())]
         if not work:
             return
         with self._uow_factory(cause=None) as uow:
             session = _open_session(uow)
-            ids = {env.id for env in envelopes}
+            pairs: dict[tuple[str, str], tuple[str, str, str]] = {}
+            for _i, env, handler, name in work:  # a message twice in one batch is claimed once
+                pairs.setdefault((env.id, name), _pair(env, handler))
             try:
-                seen = {tuple(row) for row in session.execute(self._seen_many, {"b_ids": list(ids)})}
+                claimed = claim(session, self._inbox, list(pairs.values()), datetime.now(UTC))
             except Exception as exc:
                 # The database going away (a restart) names no message: the one-by-one path retries
                 # each through its retry queue. Raised as is, it ended the consumer and the worker.
@@ -130,20 +122,13 @@ class InboxDispatcher:
                 raise BatchFailed(None, exc) from exc
             todo = []
             for i, env, handler, name in work:
-                if any((env.id, n) in seen for n in handler.recorded_as):  # before, or twice in this batch
+                if (env.id, name) not in claimed:  # handled before, or twice in this batch
                     log.info("duplicate %s %s for %s: already handled", env.type, env.id, name)
                     continue
-                seen.add((env.id, name))
+                claimed.discard((env.id, name))
                 todo.append((i, env, handler, name))
             if not todo:
                 return
-            now = datetime.now(UTC)
-            try:
-                session.execute(self._record, [
-                    {"message_id": env.id, "handler": name, "processed_at": now} for _i, env, _h, name in todo])
-            except IntegrityError as exc:
-                uow.rollback()
-                raise BatchFailed(None, exc) from exc
             try:
                 _prefetch(todo, uow)
             except Exception as exc:
