@@ -1,11 +1,10 @@
-"""Gateway and Worker in-process: a temporary SQLite file, a fake clock and a fake HTTP session."""
+"""Gateway and Worker in-process: a temporary SQLite file, a fake clock and a fake HTTP client."""
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
 
 import pytest
-import requests
 
 from tillkey.contracts import signing
 from tillkey.payments.sandbox.gateway import Gateway
@@ -13,6 +12,7 @@ from tillkey.payments.sandbox.settings import SandboxSettings
 from tillkey.payments.sandbox.store import Store
 from tillkey.payments.sandbox.validation import GatewayProblem
 from tillkey.payments.sandbox.worker import Worker
+from tillkey.platform.outbound import Answer, OutboundFailed
 
 SECRET = signing.new_secret()
 
@@ -32,14 +32,12 @@ class FakeHttp:
     script: list = field(default_factory=list)
     posts: list = field(default_factory=list)
 
-    def post(self, url, data, headers, timeout, allow_redirects):
-        self.posts.append((url, data.decode(), headers))
+    def post(self, url, body, headers, *, timeout, max_bytes):
+        self.posts.append((url, body.decode(), headers))
         outcome = self.script.pop(0) if self.script else 200
         if isinstance(outcome, Exception):
             raise outcome
-        resp = requests.Response()
-        resp.status_code = outcome
-        return resp
+        return Answer(outcome, {}, b"")
 
 
 @pytest.fixture
@@ -48,7 +46,7 @@ def env(tmp_path):
     store.migrate()
     clock, http = Clock(), FakeHttp()
     settings = SandboxSettings(secret=SECRET, settle_delay=0.2, retry_schedule=(10, 60, 3600), give_up_after=86400)
-    return Gateway(store, 0.2, clock=clock), Worker(store, settings, clock=clock, session=http), clock, http
+    return Gateway(store, 0.2, clock=clock), Worker(store, settings, clock=clock, http=http), clock, http
 
 
 def _token(gw: Gateway, number="4242424242424242") -> str:
@@ -80,7 +78,7 @@ def test_a_charge_settles_after_the_delay_and_its_notification_is_signed(env):
 
 def test_a_refused_notification_follows_the_schedule_then_gives_up_after_about_a_day(env):
     gw, worker, clock, http = env
-    http.script = [500, requests.ConnectionError("down")] + [503] * 100
+    http.script = [500, OutboundFailed("down")] + [503] * 100
     _charge(gw)
     clock.now += 1
     worker.tick()

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 import signal
+import sqlite3
 import threading
 import time
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -80,6 +82,28 @@ def test_the_notifier_keeps_its_connection_to_a_kept_alive_receiver(sandbox, gat
         peers = {r.peer for r in receiver.snapshot()}
     # A connection per sending thread (SANDBOX_NOTIFY_CONCURRENCY, 8), not one per notification.
     assert len(peers) <= 8
+
+
+def test_a_kept_connection_the_receiver_closed_costs_no_retry(sandbox, gateway, h):
+    with Receiver(keep_alive=True) as receiver:
+        first = gateway.charge(h.new_payment_id(), h.tokenize(sandbox.url), 100, "EUR", h.notify_url(receiver))
+        h.wait_notification(receiver, first.charge_id)
+        receiver.drop_connections()  # as a server's keep-alive timeout does
+        second = gateway.charge(h.new_payment_id(), h.tokenize(sandbox.url), 100, "EUR", h.notify_url(receiver))
+        h.wait_notification(receiver, second.charge_id)
+    # The sandbox's record: delivered at the first attempt (a new connection at once), not a failed
+    # try and a retry after the schedule's delay.
+    deadline = time.monotonic() + 5
+    while (row := _notification(sandbox, second.charge_id))["status"] != "delivered" and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert (row["status"], row["attempts"], row["last_error"]) == ("delivered", 1, None)
+
+
+def _notification(sandbox, charge_id: str) -> sqlite3.Row:
+    with closing(sqlite3.connect(sandbox.db_path)) as db:
+        db.row_factory = sqlite3.Row
+        return db.execute("SELECT status, attempts, last_error FROM notifications WHERE body LIKE ?",
+                          (f"%{charge_id}%",)).fetchone()
 
 
 def test_exactly_one_worker_whatever_the_environment_or_the_signals_say(make_sandbox):

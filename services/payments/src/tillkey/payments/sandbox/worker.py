@@ -13,17 +13,17 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-import requests
-
 from tillkey.contracts import signing
 from tillkey.payments.sandbox import cards
 from tillkey.payments.sandbox.gateway import iso, new_id
 from tillkey.payments.sandbox.settings import SandboxSettings
 from tillkey.payments.sandbox.store import Store
-from tillkey.platform.urls import guarded_session
+from tillkey.platform.outbound import OutboundFailed, OutboundHttp, OutboundTimeout
+from tillkey.platform.urls import UnsafeUrl
 
 log = logging.getLogger("tillkey.sandbox.worker")
 BATCH = 50
+ANSWER_BYTES = 64 * 1024  # of a receiver's answer: only its status counts
 
 
 def retry_delay(schedule: tuple[float, ...], attempts: int) -> float:
@@ -32,15 +32,17 @@ def retry_delay(schedule: tuple[float, ...], attempts: int) -> float:
 
 
 class Worker:
-    def __init__(self, store: Store, settings: SandboxSettings, clock=time.time, session=None):
+    def __init__(self, store: Store, settings: SandboxSettings, clock=time.time, http=None):
         self.store = store
         self.settings = settings
         self.clock = clock
-        # Notifications go out side by side, as a real provider's do, each thread on its own kept
-        # connection. An injected session (tests) is used alone, one post at a time, in order.
-        self._shared_http = session
-        self._local = threading.local()
-        self._senders = ThreadPoolExecutor(1 if session else settings.notify_concurrency,
+        # Notifications go out side by side, as a real provider's do, over kept connections (a pool
+        # per receiver shared by the sending threads, urllib3's; tillkey.platform.outbound): no proxy
+        # from the environment, no redirects, and a kept connection the receiver closed just as we
+        # sent is tried once more on a new one instead of waiting for the retry schedule. An
+        # injected `http` (tests) is used alone, one post at a time, in order.
+        self._http = http or OutboundHttp(allow_private=True, per_origin=settings.notify_concurrency)
+        self._senders = ThreadPoolExecutor(1 if http else settings.notify_concurrency,
                                            thread_name_prefix="sandbox-notify")
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -65,6 +67,8 @@ class Worker:
                 # charge or refund wakes us; the poll interval is only the longest nap.
                 self._wake.wait(self._seconds_until_due())
         self._senders.shutdown(wait=True)
+        if isinstance(self._http, OutboundHttp):
+            self._http.close()
 
     def _seconds_until_due(self) -> float:
         try:
@@ -156,24 +160,15 @@ class Worker:
                 self._record(db, n, status, error, now)
         return len(due)
 
-    def _http(self):
-        if self._shared_http is not None:
-            return self._shared_http
-        if not hasattr(self._local, "session"):
-            # No proxy or .netrc from the environment (a provider posts straight to the merchant),
-            # and not looking them up saves that work on every notification.
-            self._local.session = guarded_session(allow_private=True)
-        return self._local.session
-
     def _send(self, n: sqlite3.Row) -> tuple[int | None, str | None]:
         stamp = int(self.clock())
         headers = {"Content-Type": "application/json", "User-Agent": "tillkey-sandbox-gateway/1",
                    **signing.headers([self.settings.secret], n["notification_id"], stamp, n["body"])}
         try:
-            resp = self._http().post(n["url"], data=n["body"].encode(), headers=headers,
-                                     timeout=self.settings.notify_timeout, allow_redirects=False)
-            return resp.status_code, None
-        except requests.RequestException as exc:
+            answer = self._http.post(n["url"], n["body"].encode(), headers, timeout=self.settings.notify_timeout,
+                                     max_bytes=ANSWER_BYTES)
+            return answer.status, None
+        except (OutboundFailed, OutboundTimeout, UnsafeUrl) as exc:
             return None, f"{type(exc).__name__}: {exc}"[:500]
 
     def _record(self, db: sqlite3.Connection, n: sqlite3.Row, status: int | None, error: str | None,
