@@ -24,21 +24,21 @@ def rows_of(service, table, order_id=ORDER):
 def test_a_new_order_is_one_insert_and_a_repeated_one_writes_nothing(service):
     with recorded_statements(service.engine) as seen:
         service.dispatcher(sample_envelope("order.created"))
-    assert counts(seen) == {"SELECT inbox": 1, "INSERT inbox": 1, "INSERT orders": 1}
+    assert counts(seen) == {"INSERT inbox": 1, "INSERT orders": 1}
     [order] = rows_of(service, tables.orders)
     assert (order.amount, order.currency, order.status, order.payment_method) == (8820, "EUR", "not_paid", "card")
     assert order.summary["lines"] and rows_of(service, tables.payments) == []
     # orders says it again (another event id): nothing written but the inbox's
     with recorded_statements(service.engine) as seen:
         service.dispatcher(sample_envelope("order.created", new_id=True, total=1))
-    assert counts(seen) == {"SELECT inbox": 1, "INSERT inbox": 1, "INSERT orders": 1}
+    assert counts(seen) == {"INSERT inbox": 1, "INSERT orders": 1}
     assert rows_of(service, tables.orders)[0].amount == 8820
 
 
 def test_a_free_order_is_written_with_its_free_payment_and_announced_once(service):
     with recorded_statements(service.engine) as seen:
         service.dispatcher(sample_envelope("order.created", total=0, discount=9800))
-    assert counts(seen) == {"SELECT inbox": 1, "INSERT inbox": 1, "INSERT orders": 1, "INSERT payments": 1,
+    assert counts(seen) == {"INSERT inbox": 1, "INSERT orders": 1, "INSERT payments": 1,
                             "INSERT outbox": 1}
     assert rows_of(service, tables.orders)[0].status == "paid"
     [payment] = rows_of(service, tables.payments)
@@ -77,7 +77,7 @@ def test_closing_a_paid_order_locks_it_and_writes_only_what_changed(service, pai
         inbox_only(sample_envelope("order.canceled"))
     locks = [text for text in seen if statement_kind(text) == "SELECT orders"]
     updates = [text for text in seen if statement_kind(text) == "UPDATE orders"]
-    assert counts(seen) == {"SELECT inbox": 1, "INSERT inbox": 1, **locked_order(service), "SELECT refunds": 1,
+    assert counts(seen) == {"INSERT inbox": 1, **locked_order(service), "SELECT refunds": 1,
                             "UPDATE orders": 1, "INSERT refunds": 1}
     if service.engine.dialect.name == "postgresql":
         assert locks[0].endswith("FOR UPDATE")
