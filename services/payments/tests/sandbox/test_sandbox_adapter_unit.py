@@ -4,9 +4,11 @@ from __future__ import annotations
 import json
 import threading
 import time
+from types import SimpleNamespace
 
 import pytest
-import requests
+import urllib3
+from urllib3.exceptions import ProtocolError, ReadTimeoutError
 
 from tillkey.contracts import signing
 from tillkey.payments.adapters.sandbox_gateway import SandboxGateway
@@ -22,20 +24,20 @@ ACCEPTED = {"charge_id": "ch_1", "status": "pending", "amount": 100, "currency":
 
 
 class Session:
+    """Scripted answers in place of the urllib3 pool: (status, body) or an exception to raise."""
+
     def __init__(self, *script):
         self.script = list(script)
         self.calls: list[dict] = []
 
-    def request(self, method, url, json=None, headers=None, timeout=None):
-        self.calls.append({"method": method, "url": url, "json": json, "headers": dict(headers or {})})
+    def request(self, method, url, body=None, headers=None, timeout=None, retries=None, redirect=None):
+        self.calls.append({"method": method, "url": url, "json": None if body is None else json.loads(body),
+                           "headers": dict(headers or {}), "retries": retries, "redirect": redirect})
         outcome = self.script.pop(0)
         if isinstance(outcome, Exception):
             raise outcome
-        status, body = outcome
-        resp = requests.Response()
-        resp.status_code = status
-        resp._content = body if isinstance(body, bytes) else _json(body)
-        return resp
+        status, answer = outcome
+        return SimpleNamespace(status=status, data=answer if isinstance(answer, bytes) else _json(answer))
 
 
 def _json(obj) -> bytes:
@@ -43,7 +45,7 @@ def _json(obj) -> bytes:
 
 
 def _gateway(session, **kw) -> SandboxGateway:
-    return SandboxGateway("http://sandbox/", SECRET, session=session, backoff=0, **kw)
+    return SandboxGateway("http://sandbox/", SECRET, http=session, backoff=0, **kw)
 
 
 def test_it_satisfies_the_port():
@@ -52,8 +54,8 @@ def test_it_satisfies_the_port():
 
 
 def test_transient_failures_are_retried_with_the_same_key_and_body():
-    session = Session((503, {"code": "temporarily_unavailable"}), requests.Timeout(), requests.ConnectionError(),
-                      (202, ACCEPTED))
+    session = Session((503, {"code": "temporarily_unavailable"}), ReadTimeoutError(None, "/v1/charges", "timed out"),
+                      ProtocolError("Connection aborted.", ConnectionResetError()), (202, ACCEPTED))
     charge = _gateway(session).charge("pay_1", "tok_1", 100, "EUR", "http://payments/n")
     assert charge.charge_id == "ch_1" and charge.status == "pending"
     assert len(session.calls) == 4
@@ -61,6 +63,8 @@ def test_transient_failures_are_retried_with_the_same_key_and_body():
     assert all(c["json"] == session.calls[0]["json"] for c in session.calls)
     assert session.calls[0]["url"] == "http://sandbox/v1/charges"
     assert session.calls[0]["json"]["reference"] == "pay_1"
+    assert session.calls[0]["headers"]["Content-Type"] == "application/json"
+    assert {(c["retries"], c["redirect"]) for c in session.calls} == {(False, False)}  # tenacity alone retries
 
 
 def test_retries_stop_after_the_attempts_with_a_transient_error():
@@ -138,23 +142,13 @@ def test_parse_notification_refuses_bad_signatures_and_stale_or_future_timestamp
         gateway.parse_notification({}, body)
 
 
-def test_each_thread_gets_its_own_session_and_keeps_it():
+def test_one_thread_safe_pool_kept_for_every_thread():
     gateway = SandboxGateway("http://sandbox/", SECRET)
-    mine = gateway.http
-    assert gateway.http is mine  # kept between calls: its connection stays open
-    assert mine.trust_env is False  # no proxy or .netrc look-up on each call
-    theirs: list[requests.Session] = []
+    theirs: list = []
     other = threading.Thread(target=lambda: theirs.append(gateway.http))
     other.start()
     other.join()
-    assert theirs[0] is not mine  # a requests.Session is not thread-safe
-
-
-def test_an_injected_session_serves_every_thread():
-    session = Session()
-    gateway = _gateway(session)
-    seen: list = []
-    other = threading.Thread(target=lambda: seen.append(gateway.http))
-    other.start()
-    other.join()
-    assert seen == [session] and gateway.http is session
+    # urllib3's pool manager, shared by payments' request threads (a requests.Session is not
+    # thread-safe), and big enough that no thread's connection is thrown away after its call.
+    assert isinstance(gateway.http, urllib3.PoolManager) and theirs == [gateway.http]
+    assert gateway.http.connection_pool_kw["maxsize"] >= 8

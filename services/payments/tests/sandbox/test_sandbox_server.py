@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 import requests
+import urllib3
 
 from tillkey.payments.adapters.sandbox_gateway import SandboxGateway
 from tillkey.testing.receiver import Receiver
@@ -31,10 +32,10 @@ def _running(pid: int) -> bool:
     return state != "Z"  # a zombie runs nothing: it only waits for its parent to reap it
 
 
-def _connections_opened(session: requests.Session, url: str) -> int:
-    """How many TCP connections this session has opened to `url` so far (its urllib3 pools count)."""
-    pools = session.get_adapter(url).poolmanager.pools
-    return sum(pools[key].num_connections for key in pools.keys())
+def _connections_opened(http: requests.Session | urllib3.PoolManager, url: str) -> int:
+    """How many TCP connections this client has opened to `url` so far (its urllib3 pools count)."""
+    manager = http.get_adapter(url).poolmanager if isinstance(http, requests.Session) else http
+    return sum(manager.pools[key].num_connections for key in manager.pools.keys())
 
 
 def test_payments_keeps_one_connection_for_all_its_calls(sandbox, gateway, receiver, h):
@@ -51,27 +52,25 @@ def test_payments_keeps_one_connection_for_all_its_calls(sandbox, gateway, recei
     assert _connections_opened(gateway.http, sandbox.url) == 1
 
 
-def test_each_calling_thread_keeps_its_own_connection(sandbox, sandbox_secret, receiver, h):
+def test_calling_threads_share_the_pool_and_keep_their_connections(sandbox, sandbox_secret, receiver, h):
     gateway = SandboxGateway(sandbox.url, sandbox_secret)
-    sessions: dict[str, requests.Session] = {}
     failures: list[BaseException] = []
 
-    def pay(name: str) -> None:
+    def pay() -> None:
         try:
-            for _ in range(3):
+            for _ in range(5):
                 gateway.charge(h.new_payment_id(), h.tokenize(sandbox.url), 100, "EUR", h.notify_url(receiver))
-            sessions[name] = gateway.http
         except BaseException as exc:  # noqa: BLE001 — reported by the assertion below
             failures.append(exc)
 
-    threads = [threading.Thread(target=pay, args=(f"t{i}",)) for i in range(4)]
+    threads = [threading.Thread(target=pay) for _ in range(4)]
     for t in threads:
         t.start()
     for t in threads:
         t.join(timeout=30)
     assert not failures
-    assert len({id(s) for s in sessions.values()}) == 4  # a requests.Session is not shared by threads
-    assert [_connections_opened(s, sandbox.url) for s in sessions.values()] == [1, 1, 1, 1]
+    # 20 charges from 4 threads at once: at most a connection per thread, each kept for the next call.
+    assert 1 <= _connections_opened(gateway.http, sandbox.url) <= 4
 
 
 def test_the_notifier_keeps_its_connection_to_a_kept_alive_receiver(sandbox, gateway, h):
