@@ -29,6 +29,15 @@ def _inserted(service, parent, child):
     return {f"INSERT {parent}": 1, f"INSERT {child}": 1}
 
 
+def _updated(service, counts, orders, lines):
+    """Whether `orders` orders and `lines` of their lines were written back as expected: one statement
+    per order on PostgreSQL (adapters/together.py), one per row on SQLite."""
+    written = {kind: counts[kind] for kind in ("WITH orders", "UPDATE orders", "UPDATE order_lines")}
+    if service.engine.dialect.name == "postgresql":
+        return written == {"WITH orders": orders, "UPDATE orders": 0, "UPDATE order_lines": 0}
+    return written == {"WITH orders": 0, "UPDATE orders": orders, "UPDATE order_lines": lines}
+
+
 def _cart(service, pids, coupon=None):
     return service.handle(CreateCart([CartLineInput(pids[0], 1), CartLineInput(pids[1], 3)], coupon=coupon))
 
@@ -113,7 +122,7 @@ def test_deliveries_of_one_order_in_one_batch_share_the_locked_order(service, pl
         service.dispatcher.handle_batch(envelopes)
     counts = counted(s)
     assert (counts["SELECT orders"], counts["SELECT order_lines"]) == (1, 1)     # locked once for both
-    assert (counts["UPDATE orders"], counts["UPDATE order_lines"]) == (1, 2)     # written once, at commit
+    assert _updated(service, counts, orders=1, lines=2)     # written once, at commit
     assert len(db.outbox("order.delivered")) == 1
     with db.engine.connect() as conn:
         lines = conn.execute(select(tables.order_lines.c.licenses, tables.order_lines.c.delivery_status)
@@ -154,7 +163,7 @@ def test_deliveries_of_several_orders_in_one_batch_read_their_lines_in_one_state
         service.dispatcher.handle_batch(envelopes)
     counts = counted(s)
     assert (counts["SELECT orders"], counts["SELECT order_lines"]) == (1, 1)
-    assert (counts["UPDATE orders"], counts["UPDATE order_lines"]) == (2, 4)
+    assert _updated(service, counts, orders=2, lines=4)
     assert len(db.outbox("order.delivered")) == 2
 
 

@@ -1,10 +1,11 @@
-"""A new row and its lines in one statement on PostgreSQL (adapters/together.py) store exactly what
-`insert(table)` and an executemany store, SQLite's two statements."""
+"""A row and its lines in one statement on PostgreSQL (adapters/together.py) store exactly what
+`insert(table)` and an executemany, or an `update(table)` per row, store."""
 from datetime import UTC, datetime
 
-from sqlalchemy import select, text
+import pytest
+from sqlalchemy import select, text, update
 
-from tillkey.orders.adapters import tables
+from tillkey.orders.adapters import tables, together
 from tillkey.orders.adapters.together import insert_with_children
 from tillkey.testing.statements import counted, recorded_statements
 
@@ -60,3 +61,36 @@ def test_one_statement_stores_what_two_store(service):
                for line, plain in zip(lines, plain_lines, strict=True)]
     assert renamed == plain_lines
     assert nulls == plain_nulls and order["created_at"] == NOW and order["custom"] == {"ref": "A-1"}
+
+
+def test_one_update_of_an_order_and_its_lines_stores_what_several_store(service):
+    engine = service.engine
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has no data-modifying WITH: the repository writes row by row there")
+    with engine.begin() as conn:
+        for order_id in ("ord_rows", "ord_one"):
+            conn.execute(tables.orders.insert(), _order(order_id))
+            conn.execute(tables.order_lines.insert(), _lines(order_id, 2))
+    later = datetime(2026, 3, 2, 8, 30, tzinfo=UTC)
+    changes = {"delivery_status": "delivered", "delivered_at": later, "updated_at": later,
+               "last_payment_failure": None}
+    line = {"delivery_status": "delivered", "delivery_method": "text", "licenses": ["K-1", "K-2"],
+            "delivery_text": None, "delivered_at": later}
+    o, ln = tables.orders.c, tables.order_lines.c
+    with engine.begin() as conn:
+        conn.execute(update(tables.orders).where(o.order_id == "ord_rows").values(changes))
+        for i in range(2):
+            conn.execute(update(tables.order_lines).where(ln.line_id == f"line_ord_rows_{i}").values(line))
+    with recorded_statements(engine) as s, engine.begin() as conn:
+        together.update_with_children(conn, tables.orders, "ord_one", changes, tables.order_lines,
+                                      [(f"line_ord_one_{i}", line) for i in range(2)])
+    assert counted(s) == {"WITH orders": 1}
+    with engine.connect() as conn:
+        rows_order, rows_lines, _ = _stored(conn, "ord_rows")
+        one_order, one_lines, _ = _stored(conn, "ord_one")
+        json_nulls = [conn.execute(text("SELECT last_payment_failure IS NULL FROM orders WHERE order_id = :o"),
+                                   {"o": order_id}).scalar_one() for order_id in ("ord_rows", "ord_one")]
+    assert {**one_order, "order_id": "ord_rows", "cart_id": "cart_ord_rows"} == rows_order
+    assert [{**line, "line_id": r["line_id"], "order_id": "ord_rows"}
+            for line, r in zip(one_lines, rows_lines, strict=True)] == rows_lines
+    assert one_lines[1]["licenses"] == ["K-1", "K-2"] and json_nulls[0] == json_nulls[1]

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from tillkey.orders.adapters import rows
 from tillkey.orders.adapters import tables as t
-from tillkey.orders.adapters.together import insert_with_children
+from tillkey.orders.adapters.together import insert_with_children, together_here, update_with_children
 from tillkey.orders.domain.api_keys import ApiKey
 from tillkey.orders.domain.carts import Cart
 from tillkey.orders.domain.catalog import Merchant, Product
@@ -253,18 +253,23 @@ class Orders:
         if not self._locked:
             return
         conn = self.session.connection()
+        together = together_here(conn)
         for known in self._locked.values():
             order = known.order
             after, lines_after = rows.snapshot(order)
             if lines_after.keys() != known.lines_before.keys():
                 raise RuntimeError(f"the lines of order {order.order_id} changed; only their columns may")
             changes = rows.changed(known.before, after)
+            line_changes = [(line_id, changed) for line_id, values in lines_after.items()
+                            if (changed := rows.changed(known.lines_before[line_id], values))]
+            if together and changes and line_changes:
+                # A delivery changes the order and a line: one statement on PostgreSQL (adapters/together.py).
+                update_with_children(conn, t.orders, order.order_id, changes, t.order_lines, line_changes)
+                continue
             if changes:
                 conn.execute(_UPDATE_ORDER, {"b_order_id": order.order_id, **changes})
-            for line_id, values in lines_after.items():
-                line_changes = rows.changed(known.lines_before[line_id], values)
-                if line_changes:
-                    conn.execute(_UPDATE_ORDER_LINE, {"b_line_id": line_id, **line_changes})
+            for line_id, line_values in line_changes:
+                conn.execute(_UPDATE_ORDER_LINE, {"b_line_id": line_id, **line_values})
         self.forget()
 
     def forget(self) -> None:
