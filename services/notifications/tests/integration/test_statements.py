@@ -99,3 +99,31 @@ def test_the_domain_classes_stay_plain_dataclasses_once_the_service_is_wired(ser
 
     for cls in (Message, MerchantContact, OrderLine, OrderRecipient, Product):
         assert not hasattr(cls, "_sa_class_manager"), cls
+
+
+def test_a_product_seen_committed_is_not_read_again_by_the_next_order(service):
+    for type in ("merchant.registered", "order.created"):
+        service.dispatcher.handle_batch([sample_envelope(type)])
+    line = {**ORDER["lines"][0], "line_id": "line_5Rt8YuI2oP"}
+    with recorded_statements(service.engine) as seen:
+        service.dispatcher.handle_batch([sample_envelope("order.created", new_id=True, order_id="ord_5Kd8Lm2QpWx7",
+                                                         lines=[line])])
+    assert _counts(seen) == Counter({"INSERT order_recipients": 1, "INSERT order_lines": 1})  # no SELECT products
+
+
+def test_a_product_whose_insert_rolled_back_is_read_and_written_again(service):
+    from tillkey.notifications.domain.model import Product
+
+    line = ORDER["lines"][0]
+    with service.uow_factory() as uow:  # written, then rolled back: it must not count as there
+        uow.products.add(Product(line["product_id"], ORDER["merchant_id"], "Never committed"))
+        assert uow.products.known([line["product_id"]]) == {line["product_id"]}
+        uow.rollback()
+    with service.uow_factory() as uow:  # written, never committed (closed without commit)
+        uow.products.add(Product(line["product_id"], ORDER["merchant_id"], "Never committed"))
+    with recorded_statements(service.engine) as seen:
+        for type in ("merchant.registered", "order.created"):
+            service.dispatcher.handle_batch([sample_envelope(type)])
+    assert (_counts(seen)["SELECT products"], _counts(seen)["INSERT products"]) == (1, 1)
+    with service.uow_factory() as uow:
+        assert uow.products.get(line["product_id"]).name == line["name"]

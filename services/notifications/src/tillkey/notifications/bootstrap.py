@@ -68,7 +68,7 @@ def bootstrap(settings: Settings, **overrides: Unpack[Overrides]) -> Notificatio
     session_factory = make_session_factory(engine)
     handoff = Handoff()
     uow_factory = overrides.get("uow_factory") or partial(
-        NotificationsUnitOfWork, session_factory, tables.outbox, SERVICE, handoff=handoff)
+        NotificationsUnitOfWork, session_factory, tables.outbox, SERVICE, handoff=handoff, existing_products=set())
     deps = Deps(clock=overrides.get("clock") or SystemClock(), new_id=overrides.get("new_id") or new_id,
                 renderer=overrides.get("renderer") or JinjaRenderer(), platform_secret=settings.platform_secret,
                 orders_public_url=settings.orders_public_url.rstrip("/"),

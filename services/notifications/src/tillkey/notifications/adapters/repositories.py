@@ -162,8 +162,14 @@ _LINE = select(*tables.order_lines.c).where(_l.line_id == bindparam("b_line_id")
 
 
 class Products:
-    def __init__(self, session: Session):
+    """`existing`: the product ids this process saw committed, shared by its units of work. A
+    product row is never deleted here, so an id once committed needs no SELECT again: order.created
+    checks its products against the set first, and reads only the ids it does not hold."""
+
+    def __init__(self, session: Session, existing: set[str] | None = None):
         self.session = session
+        self._existing = existing if existing is not None else set()
+        self._seen: set[str] = set()  # found or inserted in this transaction: existing once it commits
 
     def add(self, product: Product) -> None:
         self.add_all([product])
@@ -171,6 +177,7 @@ class Products:
     def add_all(self, products: list[Product]) -> None:
         if products:
             self.session.execute(_INSERT_PRODUCT, [_row(tables.products, product) for product in products])
+            self._seen.update(product.product_id for product in products)
 
     def get(self, product_id: str) -> Product | None:
         row = self.session.execute(_PRODUCT, {"b_product_id": product_id}).first()
@@ -180,9 +187,28 @@ class Products:
         _save(self.session, tables.products, _UPDATE_PRODUCT, product)
 
     def known(self, product_ids: Iterable[str]) -> set[str]:
-        return set(self.session.scalars(_KNOWN_PRODUCTS, {"b_product_ids": list(set(product_ids))}))
+        wanted = set(product_ids)
+        unsure = wanted - self._existing
+        if not unsure:
+            return wanted
+        found = set(self.session.scalars(_KNOWN_PRODUCTS, {"b_product_ids": sorted(unsure)}))
+        self._seen |= found  # perhaps inserted by this very transaction: not sure until it commits
+        return (wanted - unsure) | found
+
+    def write_changes(self) -> None:
+        pass  # every write ran at once
+
+    def forget(self) -> None:
+        self._seen.clear()  # rolled back: what it inserted is gone
+
+    def committed(self) -> None:
+        if len(self._existing) + len(self._seen) > MOST_PRODUCTS_REMEMBERED:
+            self._existing.clear()  # a catalogue that large costs a SELECT per order again, never memory
+        self._existing |= self._seen
+        self._seen.clear()
 
 
+MOST_PRODUCTS_REMEMBERED = 100_000
 _INSERT_PRODUCT = tables.products.insert()
 _PRODUCT = select(*tables.products.c).where(_p.product_id == bindparam("b_product_id"))
 _UPDATE_PRODUCT = _update_by_key(tables.products)

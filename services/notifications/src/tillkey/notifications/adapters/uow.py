@@ -1,13 +1,19 @@
 """The unit of work with this service's repositories (queries live there, rules in the domain)."""
 from __future__ import annotations
 
-from typing import Self
+from typing import Any, Self
 
 from tillkey.messaging import SqlAlchemyUnitOfWork
 from tillkey.notifications.adapters import repositories as r
 
 
 class NotificationsUnitOfWork(SqlAlchemyUnitOfWork):
+    def __init__(self, *args: Any, existing_products: set[str] | None = None, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        # The product ids this process saw committed (adapters/repositories.py Products), shared by
+        # every unit of work of one service (bootstrap); None: each unit of work reads them anew.
+        self._existing_products = existing_products
+
     def __enter__(self) -> Self:
         super().__enter__()
         session = self.active_session()
@@ -16,7 +22,11 @@ class NotificationsUnitOfWork(SqlAlchemyUnitOfWork):
         self.merchants = self.writes_back(r.Merchants(session))
         self.recipients = self.writes_back(r.Recipients(session, self.merchants))
         self.lines = r.OrderLines(session)
-        self.products = r.Products(session)
+        self.products = self.writes_back(r.Products(session, self._existing_products))
         self.messages = r.Messages(session)
         self.revoked_keys = r.RevokedKeys(session)
         return self
+
+    def commit(self) -> None:
+        super().commit()
+        self.products.committed()  # only now are the rows this transaction found or wrote for sure
