@@ -1,17 +1,18 @@
 """A `limits` storage in the service's own database, so every API process and replica shares the counts.
 
-`limits` (behind Flask-Limiter) ships in-memory, Redis, Memcached, MongoDB and etcd storages. In
-memory, each gunicorn worker and each replica would count on its own (four workers: four times the
-limit); the others are servers this platform does not run. Each service already has a database
-every replica shares, so the counters live there: one row per (limit, client) window, one upsert
-per counted request (`INSERT … ON CONFLICT DO UPDATE … RETURNING`, atomic on PostgreSQL and SQLite).
+`limits` (whose limits and storage interface `rate_limits` uses) ships in-memory, Redis,
+Memcached, MongoDB and etcd storages. In memory, each gunicorn worker and each replica would count
+on its own (four workers: four times the limit); the others are servers this platform does not
+run. Each service already has a database every replica shares, so the counters live there: one
+row per (limit, client) window, one upsert per counted request (`INSERT … ON CONFLICT DO UPDATE …
+RETURNING`, atomic on PostgreSQL and SQLite).
 Fixed windows only: that is all the upsert needs, and all a limit against abuse needs.
 
 Cost, and why counts are batched only far from any limit: one address making thousands of
 requests (a launch behind one office NAT, or `make bench`) would otherwise write one hot row per
 request, every request waiting for the one before. So a key whose shared count has passed
 `EXACT_UP_TO` counts its hits in memory and adds them to the row at most every `FLUSH_EVERY`
-seconds (the first hit after that, in the request's thread). Below that count, every hit is
+seconds (with the first hit after that, in the request's thread and its statement). Below that count, every hit is
 written at once: the small limits (checkouts per cart, payments per order) are exact across
 processes; the large ones (per address) may let through what the other processes counted in
 the last quarter second. The upsert does not wait for the disk (`synchronous_commit` off on
