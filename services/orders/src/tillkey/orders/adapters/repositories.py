@@ -216,7 +216,7 @@ class Orders:
 
     def lock_many(self, order_ids: Collection[str], lines: bool = True) -> None:
         """Lock these orders in one statement (a consumer's batch), for `get(lock=True)` to answer
-        from. In order_id order: two transactions locking overlapping sets queue, never deadlock."""
+        from. In order_id order: two such statements over overlapping orders queue rather than deadlock."""
         wanted = sorted(set(order_ids))
         new = [order_id for order_id in wanted if order_id not in self._locked]
         if new:

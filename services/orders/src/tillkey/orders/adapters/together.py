@@ -32,7 +32,7 @@ def insert_with_children(conn: Connection, parent: Table, values: Values, child:
     params = {f"p_{name}": value for name, value in values.items()}
     for i, row in enumerate(children):
         params.update({f"c{i}_{name}": value for name, value in row.items()})
-    conn.execute(_statement(parent, child, len(children)), params)
+    conn.execute(_insert_statement(parent, child, len(children)), params)
 
 
 @functools.cache
@@ -41,7 +41,7 @@ def _insert(table: Table):
 
 
 @functools.lru_cache(maxsize=64)   # by number of children: a cart holds a handful of lines
-def _statement(parent: Table, child: Table, count: int) -> TextClause:
+def _insert_statement(parent: Table, child: Table, count: int) -> TextClause:
     # The FOREIGN KEY of the children holds: PostgreSQL checks it at the end of the statement, when
     # the parent's row is in.
     def columns(table: Table) -> str:
