@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import json
+import threading
+import time
 from dataclasses import dataclass, field
 
 import pytest
@@ -147,3 +149,54 @@ def test_tokens_keep_no_card_number(env):
         row = dict(db.execute("SELECT * FROM tokens").fetchone())
     assert "4000000000009995" not in json.dumps(row)
     assert row["behaviour"] == "insufficient_funds"
+
+
+def _running_worker(tmp_path, settle_delay: float, poll_interval: float):
+    store = Store(tmp_path / "run.db")
+    store.migrate()
+    http = FakeHttp()
+    settings = SandboxSettings(secret=SECRET, settle_delay=settle_delay, poll_interval=poll_interval)
+    worker = Worker(store, settings, http=http)
+    passes = []
+    tick = worker.tick
+    worker.tick = lambda: passes.append(1) or tick()  # type: ignore[method-assign]
+    thread = threading.Thread(target=worker.run, daemon=True)
+    thread.start()
+    return Gateway(store, settle_delay), worker, http, passes, thread
+
+
+def _settled(http: FakeHttp, count: int, within: float) -> bool:
+    deadline = time.monotonic() + within
+    while len(http.posts) < count and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return len(http.posts) >= count
+
+
+def test_a_new_charge_wakes_a_notifier_on_a_long_nap(tmp_path):
+    gw, worker, http, _passes, thread = _running_worker(tmp_path, settle_delay=0.05, poll_interval=30)
+    try:
+        time.sleep(0.2)  # napping: nothing is due, the next look is the poll interval away
+        _charge(gw)
+        worker.wake()
+        assert _settled(http, 1, within=5)  # not after the 30 s poll interval
+    finally:
+        worker.stop()
+        thread.join(timeout=5)
+
+
+def test_charges_due_after_the_nap_ends_do_not_wake_the_notifier(tmp_path):
+    gw, worker, http, passes, thread = _running_worker(tmp_path, settle_delay=1.0, poll_interval=30)
+    try:
+        _charge(gw, key="first")
+        worker.wake()
+        time.sleep(0.1)  # the notifier now naps until the first charge falls due
+        before = len(passes)
+        for i in range(10):  # due later than that: no pass for them now
+            _charge(gw, key=f"k{i}")
+            worker.wake()
+        time.sleep(0.2)  # time for a pass, were it woken; still before the first charge is due
+        assert len(passes) == before  # no pass (three reads for nothing) per nudge
+        assert _settled(http, 11, within=10)
+    finally:
+        worker.stop()
+        thread.join(timeout=5)
