@@ -151,6 +151,16 @@ def test_a_batch_locks_its_orders_in_one_statement(service, place_order, stateme
         assert conn.execute(select(tables.orders.c.status)).scalars().all() == ["paid"] * 3
 
 
+def test_a_batch_of_one_locks_its_order_with_the_plain_statement(service, place_order, statements, db):
+    order = place_order(quantities=(1,))["order"]
+    with statements() as s:
+        service.dispatcher.handle_batch([_payment(order)])
+    locks = [t for t in s if t.startswith("SELECT") and "FROM orders" in t]
+    assert len(locks) == 1 and " IN " not in locks[0]
+    assert ("FOR UPDATE" in locks[0]) == (service.engine.dialect.name == "postgresql")
+    assert len(db.outbox("order.paid")) == 1
+
+
 def test_deliveries_of_several_orders_in_one_batch_read_their_lines_in_one_statement(service, place_order, pay,
                                                                                    statements, db):
     orders = [place_order(quantities=(1, 2))["order"] for _ in range(2)]

@@ -220,7 +220,11 @@ class Orders:
         wanted = sorted(set(order_ids))
         new = [order_id for order_id in wanted if order_id not in self._locked]
         if new:
-            found = self.session.connection().execute(_LOCK_ORDERS, {"b_order_ids": new}).mappings()
+            conn = self.session.connection()
+            # One order (a batch of one, the usual case below saturation): the plain statement, with
+            # no IN list to expand at each execution.
+            found = (conn.execute(_LOCK_ORDER, {"b_order_id": new[0]}) if len(new) == 1
+                     else conn.execute(_LOCK_ORDERS, {"b_order_ids": new})).mappings()
             for row in found:
                 self._keep(rows.order_from_rows(row, ()))
         if lines:
