@@ -7,8 +7,10 @@ import json
 import threading
 import time
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
 from tillkey.platform.credentials import make_api_key
 from tillkey.platform.runner import migrate
@@ -16,8 +18,10 @@ from tillkey.testing.messaging import running
 from tillkey.webhooks.adapters.delivery_worker import DeliveryWorker
 from tillkey.webhooks.bootstrap import bootstrap
 from tillkey.webhooks.config import Settings
+from tillkey.webhooks.domain.model import Endpoint
 from tillkey.webhooks.entrypoints.app import create_app
 from tillkey.webhooks.entrypoints.cli import MIGRATIONS_HOME
+from tillkey.webhooks.service_layer import delivering
 
 SECRET = "test-platform-secret"
 MERCHANT = "mer_7Yb2kQ9xTz"  # the merchant of the golden samples
@@ -164,3 +168,25 @@ def start_worker():
 
 def service_for(settings: Settings):
     return bootstrap(settings)
+
+
+# Shared by the statement-count tests (test_batched_writes, test_statements_on_the_server).
+def add_endpoints(service, *endpoint_ids, merchant=MERCHANT):
+    with service.uow_factory() as uow:
+        for endpoint_id in endpoint_ids:
+            uow.endpoints.add(Endpoint(endpoint_id, merchant, f"https://m.example/{endpoint_id}", ["*"], "whsec_x",
+                                       service.clock.now()))
+        uow.commit()
+
+
+@pytest.fixture
+def handed(service):
+    """The jobs the consumer's transactions hand to this process's worker."""
+    jobs: list[delivering.Job] = []
+    service.handoff.connect(jobs.extend, timedelta(minutes=1))
+    return jobs
+
+
+def rows(service, table, *order_by):
+    with service.engine.connect() as conn:
+        return [r._asdict() for r in conn.execute(select(table).order_by(*order_by))]

@@ -9,26 +9,17 @@ from collections import Counter
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
 
 from tillkey.testing.messaging import sample_envelope
 from tillkey.testing.statements import counted, recorded_statements
 from tillkey.webhooks.adapters import tables
-from tillkey.webhooks.domain.model import Endpoint
 from tillkey.webhooks.domain.policy import GONE_REASON, SendResult
 from tillkey.webhooks.service_layer import delivering
 
-from .conftest import MERCHANT
+from .conftest import MERCHANT, add_endpoints, rows
 
 pytestmark = pytest.mark.integration
 SCHEDULE = (60.0, 600.0)
-
-def add_endpoints(service, *endpoint_ids, merchant=MERCHANT):
-    with service.uow_factory() as uow:
-        for endpoint_id in endpoint_ids:
-            uow.endpoints.add(Endpoint(endpoint_id, merchant, f"https://m.example/{endpoint_id}", ["*"], "whsec_x",
-                                       service.clock.now()))
-        uow.commit()
 
 
 def order_events(order_id="ord_3Hq8ZrW2mNp5"):
@@ -36,17 +27,8 @@ def order_events(order_id="ord_3Hq8ZrW2mNp5"):
             for t in ("order.created", "payment.succeeded", "order.delivered")]
 
 
-@pytest.fixture
-def handed(service):
-    """The jobs the consumer's transactions hand to this process's worker."""
-    jobs: list[delivering.Job] = []
-    service.handoff.connect(jobs.extend, timedelta(minutes=1))
-    return jobs
 
 
-def rows(service, table, *order_by):
-    with service.engine.connect() as conn:
-        return [r._asdict() for r in conn.execute(select(table).order_by(*order_by))]
 
 
 def test_recording_a_batch_costs_one_statement_per_table_and_writes_every_row(service, handed):

@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import event
 from sqlalchemy.engine.interfaces import ExecuteStyle
 
 from tillkey.testing.messaging import sample_envelope
@@ -22,7 +22,7 @@ from tillkey.webhooks.domain.model import Delivery, Endpoint
 from tillkey.webhooks.domain.policy import SendResult
 from tillkey.webhooks.service_layer import delivering
 
-from .conftest import MERCHANT
+from .conftest import MERCHANT, add_endpoints, rows
 
 pytestmark = pytest.mark.integration
 SCHEDULE = (60.0, 600.0)
@@ -47,24 +47,9 @@ def server_statements(engine) -> Iterator[Counter[str]]:
         event.remove(engine, "before_cursor_execute", record)
 
 
-def add_endpoints(service, *endpoint_ids):
-    with service.uow_factory() as uow:
-        for endpoint_id in endpoint_ids:
-            uow.endpoints.add(Endpoint(endpoint_id, MERCHANT, f"https://m.example/{endpoint_id}", ["*"], "whsec_x",
-                                       service.clock.now()))
-        uow.commit()
 
 
-@pytest.fixture
-def handed(service):
-    jobs: list[delivering.Job] = []
-    service.handoff.connect(jobs.extend, timedelta(minutes=1))
-    return jobs
 
-
-def rows(service, table, *order_by):
-    with service.engine.connect() as conn:
-        return [r._asdict() for r in conn.execute(select(table).order_by(*order_by))]
 
 
 def events_of(*order_ids, types=("order.created",)):
