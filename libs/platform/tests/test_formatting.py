@@ -48,3 +48,15 @@ def test_no_date_is_shown_as_given():
 def test_ibans_and_card_numbers_in_fours():
     assert in_fours("DE89370400440532013000") == "DE89 3704 0044 0532 0130 00"
     assert in_fours("4242 4242 42424242") == "4242 4242 4242 4242"
+
+
+def test_an_amount_copies_its_pattern_once_per_locale_and_exponent_and_never_edits_the_locales_own():
+    from tillkey.platform.formatting import _money_pattern, babel_locale
+
+    _money_pattern.cache_clear()
+    shared = babel_locale("de").currency_formats["standard"]
+    before = shared.frac_prec
+    assert [format_money(n, "JPY", "de") for n in (1, 2)] == [f"1{NBSP}¥", f"2{NBSP}¥"]
+    assert format_money(4900, "EUR", "de") == f"49,00{NBSP}€"   # same locale, another exponent
+    assert _money_pattern.cache_info().misses == 2 and _money_pattern.cache_info().hits == 1
+    assert shared.frac_prec == before and _money_pattern("de", 0)[1] is not shared

@@ -14,6 +14,7 @@ from functools import lru_cache
 
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date as _babel_date
+from babel.numbers import NumberPattern
 
 from tillkey.contracts.currencies import CURRENCY_EXPONENTS
 
@@ -37,11 +38,20 @@ def format_money(amount: int, currency: str, locale: str | None = DEFAULT_LOCALE
     """Minor units → '€49.00' (en), '49,00 €' (de); 4900 JPY → '¥4,900'. A code outside ISO 4217
     still shows, with 2 decimals: an email must go out rather than fail."""
     exp = CURRENCY_EXPONENTS.get(currency, 2)
-    loc = babel_locale(locale)
-    pattern = copy.copy(loc.currency_formats["standard"])   # the locale's own is shared: never edit it
-    pattern.frac_prec = (exp, exp)
+    loc, pattern = _money_pattern(locale, exp)
     text = pattern.apply(Decimal(amount).scaleb(-exp), loc, currency=currency, currency_digits=False)
     return _LETTER_DIGIT.sub("\u00a0", text)
+
+
+@lru_cache(maxsize=64)
+def _money_pattern(tag: str | None, exp: int) -> tuple[Locale, NumberPattern]:
+    """The locale and its currency pattern with `exp` decimals, copied once per (locale, exponent):
+    a copy per amount was a quarter of format_money's time. The locale's own pattern is shared
+    (never edit it); nothing edits this copy after it is made, apply() only reads it."""
+    loc = babel_locale(tag)
+    pattern = copy.copy(loc.currency_formats["standard"])
+    pattern.frac_prec = (exp, exp)
+    return loc, pattern
 
 
 def format_date(value: str | date | datetime | None, locale: str | None = DEFAULT_LOCALE) -> str:
