@@ -222,3 +222,6 @@ def start_mappers() -> None:
                               orders.c.customer_last_name, orders.c.customer_country, orders.c.customer_company,
                               orders.c.customer_vat_id, orders.c.customer_locale),
     })
+    # Configured now, not at the first object the ORM builds: adapters/rows.py builds the hot paths'
+    # objects without the mapped __init__, which is what would have configured them.
+    _registry.configure()
