@@ -44,10 +44,11 @@ class FakeRecipients(_Repo):
         recipient, line = self.get(order_id), self._lines.get(line_id)
         return recipient, (line.name if recipient and line and line.order_id == order_id else None)
 
-    def add_unless_known(self, recipient):
+    def add_unless_known(self, recipient, lines=()):
         if recipient.order_id in self.items:
             return False
         self.add(recipient)
+        self._lines.add_all(lines)
         return True
 
 

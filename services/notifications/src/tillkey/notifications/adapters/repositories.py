@@ -10,7 +10,7 @@ SQLAlchemy works out a cache key for every statement object it is given (docs/ar
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -18,6 +18,7 @@ from sqlalchemy import Table, and_, bindparam, func, select, update
 from sqlalchemy.orm import Bundle, Session
 
 from tillkey.notifications.adapters import tables
+from tillkey.notifications.adapters.together import insert_unless_present_with
 from tillkey.notifications.domain.messages import FAILED, QUEUED, Message, sent_state
 from tillkey.notifications.domain.model import MerchantContact, OrderLine, OrderRecipient, Product
 from tillkey.platform.pagination import paginate
@@ -96,11 +97,12 @@ class Recipients(_Remembered):
         self.known: dict[str, OrderRecipient] = {}
         self._merchants = merchants  # a recipient's read brings its merchant's contact along
 
-    def add_unless_known(self, recipient: OrderRecipient) -> bool:
+    def add_unless_known(self, recipient: OrderRecipient, lines: Sequence[OrderLine] = ()) -> bool:
         if recipient.order_id in self.known:
             return False
-        if not insert_unless_present(self.session, tables.order_recipients, _row(tables.order_recipients, recipient),
-                                     conflict_on="order_id"):
+        if not insert_unless_present_with(self.session.connection(), tables.order_recipients,
+                                          _row(tables.order_recipients, recipient), "order_id",
+                                          tables.order_lines, [_row(tables.order_lines, line) for line in lines]):
             return False
         self.known[recipient.order_id] = recipient
         return True

@@ -35,22 +35,20 @@ def remember_merchant(event: Envelope, uow: UnitOfWork, deps: Deps) -> None:
 def remember_recipient(event: Envelope, uow: UnitOfWork, deps: Deps) -> None:
     data = event.data
     customer = data["customer"]
+    lines = [OrderLine(line_id=line["line_id"], order_id=data["order_id"], product_id=line["product_id"],
+                       name=line["name"], quantity=line["quantity"]) for line in data["lines"]]
     if not uow.recipients.add_unless_known(OrderRecipient(
             order_id=data["order_id"], merchant_id=data["merchant_id"], email=customer["email"],
-            first_name=customer["first_name"], locale=(customer.get("locale") or "en"))):
+            first_name=customer["first_name"], locale=(customer.get("locale") or "en")), lines):
         return  # known already: the first order.created wrote its lines too
-    lines: list[OrderLine] = []
     products: list[Product] = []
-    named = uow.products.known(line["product_id"] for line in data["lines"])  # one query for the order
-    for line in data["lines"]:
-        lines.append(OrderLine(line_id=line["line_id"], order_id=data["order_id"], product_id=line["product_id"],
-                               name=line["name"], quantity=line["quantity"]))
-        if line["product_id"] not in named:
-            named.add(line["product_id"])
+    named = uow.products.known(line.product_id for line in lines)  # one query for the order
+    for line in lines:
+        if line.product_id not in named:
+            named.add(line.product_id)
             # A product created before this service listened is still named in merchant emails.
-            products.append(Product(line["product_id"], data["merchant_id"], line["name"]))
-    uow.lines.add_all(lines)        # one executemany INSERT each
-    uow.products.add_all(products)
+            products.append(Product(line.product_id, data["merchant_id"], line.name))
+    uow.products.add_all(products)  # one executemany INSERT
 
 
 def remember_product(event: Envelope, uow: UnitOfWork, deps: Deps) -> None:

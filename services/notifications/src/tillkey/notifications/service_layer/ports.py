@@ -2,7 +2,7 @@
 the unit of work and its repositories, a template renderer, a mail transport, and `Deps`."""
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -78,8 +78,9 @@ class MerchantRepository(Protocol):
 
 
 class RecipientRepository(Protocol):
-    def add_unless_known(self, recipient: OrderRecipient) -> bool:
-        """INSERT unless the order is known (then False), in one statement instead of a read first."""
+    def add_unless_known(self, recipient: OrderRecipient, lines: Sequence[OrderLine] = ()) -> bool:
+        """INSERT the recipient and the order's lines unless the order is known (then False, and
+        nothing written): no read first, and on PostgreSQL one statement for both."""
 
     def get(self, order_id: str) -> OrderRecipient | None:
         """The order's recipient; its merchant's contact comes with it (the email needs both)."""
