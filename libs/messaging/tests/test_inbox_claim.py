@@ -35,6 +35,17 @@ def test_a_batch_claims_its_inbox_rows_in_one_statement(db, order_envelope):
     assert db.count(db.inbox) == 5 and db.count(db.effects) == 5
 
 
+def test_the_claim_has_one_text_for_any_batch_size_on_postgresql(db, order_envelope):
+    """psycopg converts, and the server plans, a query text once: not once per batch size."""
+    dispatcher = db.dispatcher()
+    with recorded_statements(db.engine) as statements:
+        for size in (1, 5, 30):
+            dispatcher.handle_batch(envelopes(order_envelope, size))
+    claims = {s for s in statements if s.startswith("INSERT INTO inbox")}
+    assert len(claims) == (1 if db.engine.dialect.name == "postgresql" else 3)
+    assert db.count(db.inbox) == 36 and db.count(db.effects) == 36
+
+
 def test_one_message_claims_its_inbox_row_in_one_statement(db, order_envelope):
     dispatcher = db.dispatcher()
     (env,) = envelopes(order_envelope, 1)

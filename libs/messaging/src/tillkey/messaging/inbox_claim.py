@@ -22,6 +22,8 @@ from sqlalchemy import Table, TextClause, bindparam, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
+from tillkey.platform.sql import rows_as_json
+
 # (message id, handler name, the handler's older name)
 Pair = tuple[str, str, str]
 
@@ -30,21 +32,39 @@ def claim(session: Session | Connection, inbox: Table, pairs: Sequence[Pair], no
     """Record every pair not handled yet; returns those (message id, handler) it recorded."""
     if not pairs:
         return set()
-    params: dict[str, object] = {"now": now}
-    for i, (message_id, name, older) in enumerate(pairs):
-        params[f"m{i}"], params[f"h{i}"], params[f"o{i}"] = message_id, name, older
-    return {(m, h) for m, h in session.execute(_statement(inbox, len(pairs)), params)}
+    bind = session.get_bind() if isinstance(session, Session) else session
+    if bind.dialect.name == "postgresql":  # the pairs as one JSON parameter: one text for any batch
+        params: dict[str, object] = {"now": now, "pairs": rows_as_json([{"m": m, "h": h, "o": o} for m, h, o in pairs])}
+        statement = _from_json(inbox)
+    else:
+        params = {"now": now}
+        for i, (message_id, name, older) in enumerate(pairs):
+            params[f"m{i}"], params[f"h{i}"], params[f"o{i}"] = message_id, name, older
+        statement = _statement(inbox, len(pairs))
+    return {(m, h) for m, h in session.execute(statement, params)}
 
 
 @functools.lru_cache(maxsize=512)
 def _statement(inbox: Table, size: int) -> TextClause:
-    """Built once per batch size: a statement's text depends on how many pairs it carries."""
-    name = inbox.name
+    """SQLite: built once per batch size, a statement's text depends on how many pairs it carries."""
     values = ", ".join(f"(:m{i}, :h{i}, :o{i})" for i in range(size))
+    return _claiming(inbox, f"(SELECT column1 AS m, column2 AS h, column3 AS o FROM (VALUES {values})) AS v")
+
+
+@functools.lru_cache(maxsize=64)
+def _from_json(inbox: Table) -> TextClause:
+    """PostgreSQL: one text whatever the batch size, so psycopg converts it once and the server plans
+    it once (a `VALUES` list of 3 parameters a pair is parsed anew by psycopg past 50 parameters,
+    i.e. any batch over 16 messages; libs/platform `sql.insert_rows`)."""
+    return _claiming(inbox, "json_to_recordset(CAST(:pairs AS json)) AS v(m text, h text, o text)")
+
+
+def _claiming(inbox: Table, pairs: str) -> TextClause:
+    name = inbox.name
     return text(
         f"INSERT INTO {name} (message_id, handler, processed_at) "
-        f"SELECT v.column1, v.column2, :now FROM (VALUES {values}) AS v "
+        f"SELECT v.m, v.h, :now FROM {pairs} "
         f"WHERE NOT EXISTS (SELECT 1 FROM {name} AS done "
-        f"WHERE done.message_id = v.column1 AND done.handler = v.column3) "
+        f"WHERE done.message_id = v.m AND done.handler = v.o) "
         f"ON CONFLICT (message_id, handler) DO NOTHING RETURNING message_id, handler"
     ).bindparams(bindparam("now", type_=inbox.c.processed_at.type))

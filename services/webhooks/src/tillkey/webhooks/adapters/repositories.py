@@ -3,7 +3,8 @@ the domain).
 
 The worker's and the consumer's statements run for every claim, every batch of attempts and every
 batch of events: built once per process (no statement building and cache-key work per call); ids go
-in an IN of one bind each, built once per count of ids (`_OverIds`; docs/architecture.md 7.8).
+in an IN of one bind each, built once per count of ids (`_OverIds`); a batch's new rows go in one
+INSERT per table (`insert_rows`: one JSON parameter on PostgreSQL; docs/architecture.md 7.8).
 """
 from __future__ import annotations
 
@@ -11,26 +12,14 @@ from collections.abc import Callable, Iterable, Sequence, Set
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Executable, Insert, Result, Table, bindparam, or_, select, update
+from sqlalchemy import ColumnElement, Executable, Result, bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
 from tillkey.platform.pagination import paginate
 from tillkey.platform.revoked_keys import record_revocation
+from tillkey.platform.sql import insert_rows
 from tillkey.webhooks.adapters import tables
 from tillkey.webhooks.domain.model import Attempt, Delivery, Endpoint, OrderRecord, WebhookEvent
-
-
-def _one_statement_insert(table: Table) -> Insert:
-    """An INSERT of a batch's rows as ONE multi-row statement. With RETURNING, SQLAlchemy writes a
-    list of rows as `VALUES (…), (…)` ("insertmanyvalues"); without, psycopg's executemany runs one
-    INSERT per row on the server (pipelined, but each parsed, planned and run, and each costing
-    this process its share of psycopg's pipeline): most of the worker's writes (docs/architecture.md 7.8)."""
-    return table.insert().returning(*table.primary_key.columns)
-
-
-def _insert_rows(session: Session, statement: Insert, rows: list[dict[str, Any]]) -> None:
-    # What RETURNING gives back is not needed: closed at once, so no cursor stays open (SQLite).
-    session.execute(statement, rows).close()
 
 
 class _OverIds:
@@ -91,7 +80,6 @@ _ORDER_RECORDS_LOCKED = _OverIds(tables.order_records.c.order_id, lambda ids_in:
     select(tables.order_records).where(ids_in).order_by(tables.order_records.c.order_id).with_for_update()))
 _ORDER_RECORD_COLUMNS = tuple(c.name for c in tables.order_records.columns)
 _CHANGING_ORDER_RECORD_COLUMNS = ("custom", "next_sequence", "erased_at")
-_INSERT_ORDER_RECORDS = _one_statement_insert(tables.order_records)
 _UPDATE_ORDER_RECORD = update(tables.order_records).where(
     tables.order_records.c.order_id == bindparam("b_order_id"))
 # The usual change of a batch: each of its orders took one (or each k) sequence numbers, nothing
@@ -109,9 +97,6 @@ _ATTEMPT_COLUMNS = tuple(c.name for c in tables.attempts.columns)
 _SETTLED_DELIVERY_COLUMNS = ("status", "next_attempt_at", "scheduled_attempts", "lease_expires_at",
                              "manual_pending", "resume_at", "last_attempt_at")
 _SETTLED_ENDPOINT_COLUMNS = ("enabled", "disabled_reason", "failing_since")
-_INSERT_EVENTS, _INSERT_DELIVERIES, _INSERT_ATTEMPTS = (
-    _one_statement_insert(tables.events), _one_statement_insert(tables.deliveries),
-    _one_statement_insert(tables.attempts))
 _UPDATE_SETTLED_DELIVERY = update(tables.deliveries).where(
     tables.deliveries.c.delivery_id == bindparam("b_delivery_id"))
 # Deliveries settled alike (a burst of first-attempt successes: every settled column the same, the
@@ -256,8 +241,8 @@ class OrderRecords:
         executemany of the columns that change. They stay locked, and known, until the commit."""
         new, self._new = self._new, []
         if new:
-            _insert_rows(self.session, _INSERT_ORDER_RECORDS,
-                         [{c: getattr(r, c) for c in _ORDER_RECORD_COLUMNS} for r in new])
+            insert_rows(self.session, tables.order_records,
+                        [{c: getattr(r, c) for c in _ORDER_RECORD_COLUMNS} for r in new])
             for record in new:
                 self._as_written[record.order_id] = _record_state(record)
         changed: dict[str, tuple[OrderRecord, tuple[Any, ...]]] = {}  # order id → (record, as written)
@@ -294,7 +279,7 @@ class Events:
     def write_changes(self) -> None:
         if self._new:
             new, self._new = self._new, []
-            _insert_rows(self.session, _INSERT_EVENTS, new)
+            insert_rows(self.session, tables.events, new)
 
     def forget(self) -> None:
         self._new = []
@@ -328,7 +313,7 @@ class Deliveries:
     def write_changes(self) -> None:
         if self._new:  # after their events (foreign key): the unit of work writes events first
             new, self._new = self._new, []
-            _insert_rows(self.session, _INSERT_DELIVERIES, new)
+            insert_rows(self.session, tables.deliveries, new)
 
     def forget(self) -> None:
         self._new = []
@@ -400,8 +385,8 @@ class Deliveries:
         """Attempts in one INSERT; the deliveries settled alike in one UPDATE by id (a burst of
         successes: all of them), any others in one executemany."""
         if attempts:
-            _insert_rows(self.session, _INSERT_ATTEMPTS,
-                         [{c: getattr(a, c) for c in _ATTEMPT_COLUMNS} for a in attempts])
+            insert_rows(self.session, tables.attempts,
+                        [{c: getattr(a, c) for c in _ATTEMPT_COLUMNS} for a in attempts])
         states = {x.delivery_id: tuple(getattr(x, c) for c in _SETTLED_DELIVERY_COLUMNS) for x in deliveries}
         if len(set(states.values())) == 1:
             values = dict(zip(_SETTLED_DELIVERY_COLUMNS, next(iter(states.values())), strict=True))
