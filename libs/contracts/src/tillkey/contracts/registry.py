@@ -1,5 +1,10 @@
 """Which schema validates which (type, version); which types merchants can subscribe to."""
+from collections.abc import Callable, Mapping
+from typing import Any
+
 from marshmallow import Schema
+
+from tillkey.contracts.prepared import cleaner, freeze_validators
 
 EXCHANGE = "tillkey.events"
 
@@ -29,6 +34,7 @@ _SCHEMAS: dict[tuple[str, int], type[Schema]] | None = None
 # anew (about as costly as a load), and every message in and out passes through here. A Schema
 # keeps no per-load state, so one instance serves every thread.
 _INSTANCES: dict[tuple[str, int], Schema] = {}
+_CLEANERS: dict[tuple[str, int], Callable[[Mapping[str, Any]], dict[str, Any]]] = {}
 
 
 def _schemas() -> dict[tuple[str, int], type[Schema]]:
@@ -43,10 +49,22 @@ def schema_for(type: str, version: int = 1) -> Schema:
     schema = _INSTANCES.get(key)
     if schema is None:
         try:
-            schema = _INSTANCES[key] = _schemas()[key]()
+            schema_class = _schemas()[key]
         except KeyError:
             raise KeyError(f"no contract for event {type!r} version {version}") from None
+        schema = _INSTANCES[key] = freeze_validators(schema_class())
     return schema
+
+
+def cleaner_for(type: str, version: int = 1) -> Callable[[Mapping[str, Any]], dict[str, Any]]:
+    """The function that validates an event's `data` and returns its canonical form: the contract's
+    `dump(load(data))`, decided once per contract (prepared.cleaner). KeyError for an unknown contract;
+    the cleaner raises marshmallow's ValidationError for data off-contract."""
+    key = (type, version)
+    clean = _CLEANERS.get(key)
+    if clean is None:
+        clean = _CLEANERS[key] = cleaner(schema_for(type, version))
+    return clean
 
 
 def event_types() -> list[tuple[str, int]]:
