@@ -5,6 +5,7 @@ Counted per table with a before_cursor_execute listener; rate limits are the lib
 from __future__ import annotations
 
 import json
+import threading
 from collections import Counter
 from dataclasses import replace
 from datetime import timedelta
@@ -13,6 +14,7 @@ import pytest
 from sqlalchemy import select
 
 from tillkey.payments.adapters import tables
+from tillkey.payments.domain.model import Payment
 from tillkey.payments.entrypoints.app import create_app
 from tillkey.payments.service_layer import gateway_results
 from tillkey.payments.service_layer.gateway_port import GatewayCharge, GatewayNotification, GatewayRefund
@@ -84,6 +86,25 @@ def locked_order(service) -> dict[str, int]:
     return {"SELECT orders": 1, "SELECT payments": 1}
 
 
+def noted_order(service) -> dict[str, int]:
+    """Locking the order a gateway's notification names, with its payments, and recording the
+    notification: two statements on both databases. SQLite: the lock with the payments joined, then
+    the INSERT. PostgreSQL: the lock, then the INSERT riding on the payments' read (a WITH): that
+    read starts after the lock was granted, so it is not from before its wait."""
+    if service.engine.dialect.name == "sqlite":
+        return {"SELECT orders": 1, "INSERT gateway_notifications": 1}
+    return {"SELECT orders": 1, "WITH gateway_notifications": 1}
+
+
+def order_written_with(service, row_write: str) -> dict[str, int]:
+    """A locked order's UPDATE and a single payment's or refund's write (`row_write`, like "UPDATE
+    payments") at commit: two statements on SQLite; one on PostgreSQL, the order's riding on the
+    row's as a WITH (counted by its first table: "WITH orders")."""
+    if service.engine.dialect.name == "sqlite":
+        return {"UPDATE orders": 1, row_write: 1}
+    return {"WITH orders": 1}
+
+
 def pay_by_card(client, headers=None):
     resp = client.post(URL, query_string=TOKEN, json={"method": "card", "payment_token": "tok_x"},
                        headers=headers or {})
@@ -149,20 +170,21 @@ def test_a_successful_charge_notification_reads_no_refunds(client, service, orde
     with recorded_statements(service.engine) as seen:
         assert notify(service, started["payment_id"]) == "applied"
     # The attempt is open, so it has no automatic refund: the order's refunds are not read.
-    assert counts(seen) == {**locked_order(service), "INSERT gateway_notifications": 1, "INSERT outbox": 1,
-                            "UPDATE payments": 1, "UPDATE orders": 1}
+    assert counts(seen) == {**noted_order(service), "INSERT outbox": 1,
+                            **order_written_with(service, "UPDATE payments")}
     assert payment_row(service, started["payment_id"]).status == "succeeded"
     with recorded_statements(service.engine) as seen:
         assert notify(service, started["payment_id"]) == "duplicate"
-    assert "INSERT outbox" not in counts(seen) and "UPDATE payments" not in counts(seen)
+    assert counts(seen) == noted_order(service)  # recorded before: nothing else written
+    assert [n.notification_id for n in rows_of(service, tables.gateway_notifications)] == [
+        "ntf_" + started["payment_id"] + "charge.succeeded"]
 
 
 def test_a_failed_charge_notification_reads_no_refunds(client, service, order):
     started = pay_by_card(client)
     with recorded_statements(service.engine) as seen:
         assert notify(service, started["payment_id"], "charge.failed", code="card_declined") == "applied"
-    assert counts(seen) == {**locked_order(service), "INSERT gateway_notifications": 1, "INSERT outbox": 1,
-                            "UPDATE payments": 1}
+    assert counts(seen) == {**noted_order(service), "INSERT outbox": 1, "UPDATE payments": 1}
     assert payment_row(service, started["payment_id"]).status == "failed"
 
 
@@ -237,3 +259,30 @@ def test_on_sqlite_the_order_is_locked_with_its_payments_in_one_statement(client
         uow.orders.add_unless_known(replace(locked, order_id="ord_none", payments=[], refunds=[]))
         assert uow.orders.get("ord_none", lock=True).payments == []
         uow.commit()
+
+
+def test_a_notification_that_waited_for_the_order_lock_reads_what_its_holder_committed(client, service, order):
+    """The payments a notification decides on are read after the order's lock was granted: one that
+    waited while another transaction started a second attempt sees that attempt (and the first one
+    superseded), never the payments from before its wait."""
+    first = pay_by_card(client)
+    outcome: list[str] = []
+    with service.uow_factory() as uow:
+        locked = uow.orders.get(ORDER, lock=True, with_refunds=False)
+        now = service.deps.clock.now()
+        locked.start_payment(Payment(payment_id="pay_second", order_id=ORDER, method="card", status="pending",
+                                     amount=locked.amount, currency=locked.currency, created_at=now,
+                                     updated_at=now, gateway="sandbox", gateway_token="tok_y"), now)
+        waiting = threading.Thread(target=lambda: outcome.append(notify(service, first["payment_id"])))
+        waiting.start()
+        waiting.join(0.5)
+        assert waiting.is_alive() and outcome == []  # waiting for the order's lock
+        uow.commit()
+    waiting.join(10)
+    assert outcome == ["applied"]
+    # The first attempt's charge pays the order though it was superseded meanwhile, and the second,
+    # seen under the lock, is superseded in turn (from before the wait it would still be pending).
+    assert payment_row(service, first["payment_id"]).status == "succeeded"
+    assert payment_row(service, "pay_second").status == "superseded"
+    with service.session_factory() as s:
+        assert s.execute(select(tables.orders.c.status)).scalar_one() == "paid"

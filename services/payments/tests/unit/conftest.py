@@ -41,6 +41,10 @@ class FakeMerchants(_Repo):
 
 
 class FakeOrders(_Repo):
+    def __init__(self, added: list[object]):
+        super().__init__(added)
+        self.notified: set[tuple[str, str]] = set()  # the gateways' notifications recorded, by (gateway, id)
+
     def get(self, order_id, lock=False, *, with_payments=True, with_refunds=True):
         return self.items.get(order_id)
 
@@ -49,6 +53,13 @@ class FakeOrders(_Repo):
 
     def of_refund(self, refund_id, *, with_payments=True, with_refunds=True):
         return next((o for o in self.items.values() if any(r.refund_id == refund_id for r in o.refunds)), None)
+
+    def of_notification(self, gateway, notification_id, type, reference, received_at, *, is_refund):
+        order = self.of_refund(reference) if is_refund else self.of_payment(reference)
+        if order is None or (gateway, notification_id) in self.notified:
+            return order, False
+        self.notified.add((gateway, notification_id))
+        return order, True
 
     def add_unless_known(self, order: Order) -> bool:
         if order.order_id in self.items:
@@ -106,17 +117,6 @@ class FakeRefunds:
         return sorted(found, key=lambda r: r.updated_at)[:limit]
 
 
-class FakeNotifications:
-    def __init__(self):
-        self.recorded: set[tuple[str, str]] = set()
-
-    def record(self, gateway, notification_id, type, reference, received_at):
-        if (gateway, notification_id) in self.recorded:
-            return False
-        self.recorded.add((gateway, notification_id))
-        return True
-
-
 class FakeRevokedKeys:
     def __init__(self):
         self.denied: dict[str, str] = {}
@@ -134,7 +134,6 @@ class FakePaymentsUow(FakeUnitOfWork):
         self.orders = FakeOrders(self.added)
         self.payments = FakePayments(self.orders)
         self.refunds = FakeRefunds(self.orders)
-        self.notifications = FakeNotifications()
         self.revoked_keys = FakeRevokedKeys()
 
 

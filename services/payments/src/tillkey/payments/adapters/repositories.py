@@ -1,12 +1,13 @@
 """SQLAlchemy repositories: the service layer's ports (service_layer/ports.py) over one session."""
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator, MutableSequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Insert, Select, Update, bindparam, func, select, update
+from sqlalchemy import Insert, Integer, Select, Update, bindparam, column, func, select, text, update
 from sqlalchemy.orm import Session, class_mapper, noload
 
 from tillkey.payments.adapters import rows, tables
@@ -70,6 +71,38 @@ class Orders:
             self.session.connection().execute(_INSERT_PAYMENT, [rows.payment_values(p) for p in order.payments])
         return True
 
+    def of_notification(self, gateway: str, notification_id: str, type: str, reference: str,
+                        received_at: datetime, *, is_refund: bool) -> tuple[Order | None, bool]:
+        """The order a gateway's notification names (`reference`: a payment attempt's id, or a
+        refund's), locked and loaded as `of_refund` loads it, or as `of_payment(with_refunds=False)`
+        for a charge's result; and whether the notification is new, recorded now in this transaction
+        (False: it was recorded before, a redelivery). (None, False), nothing recorded, when no
+        attempt or refund has that id.
+
+        PostgreSQL: the notification's row goes in with the statement that reads the order's
+        payments after the lock (WITH … INSERT … ON CONFLICT DO NOTHING), one statement instead of
+        a read and an insert. That statement starts after the lock was granted, so it sees all the
+        lock's previous holders committed, as the plain read did. SQLite: the payments come with the
+        lock (see `_lock`) and the insert follows."""
+        note = {"gateway": gateway, "notification_id": notification_id, "type": type, "reference": reference,
+                "received_at": received_at}
+        statement = _LOCK_ORDER_OF_REFUND if is_refund else _LOCK_ORDER_OF_PAYMENT
+        conn = self.session.connection()
+        if conn.dialect.name == "postgresql":
+            row = conn.execute(statement, {"b_key": reference}).mappings().first()
+            if row is None:
+                return None, False
+            if row["order_id"] not in self._locked:
+                found = conn.execute(_NOTE_WITH_PAYMENTS, {**note, "b_key": row["order_id"]}).mappings().all()
+                payments = [rows.joined_payment(m) for m in found if m[_JOINED_KEY] is not None]
+                return self._adopt(row, payments, True, is_refund), bool(found[0]["noted"])
+            order: Order | None = self._adopt(row, None, True, is_refund)  # locked before in this transaction
+        else:
+            order = self._lock(statement, reference, True, is_refund)
+            if order is None:
+                return None, False
+        return order, insert_unless_present(self.session, tables.gateway_notifications, note)
+
     def _lock(self, statement: Select, key: str | None, with_payments: bool, with_refunds: bool) -> Order | None:
         conn = self.session.connection()
         # The collections are read after the order's row is locked, never joined to the locking
@@ -86,6 +119,12 @@ class Orders:
             row = conn.execute(statement, {"b_key": key}).mappings().first()
         if row is None:
             return None
+        return self._adopt(row, payments, with_payments, with_refunds)
+
+    def _adopt(self, row: rows.RowValues, payments: list[rows.Values] | None, with_payments: bool,
+               with_refunds: bool) -> Order:
+        """The order of a row just locked, with its `payments` if they were read with it (None: read
+        here if `with_payments`, else when touched)."""
         known = self._locked.get(row["order_id"])
         if known is not None:
             return known.order  # its row as read before is the one this transaction changed since
@@ -119,15 +158,21 @@ class Orders:
     def write_changes(self) -> None:
         """UPDATE what changed on the orders locked in this transaction, and INSERT their new payments
         and refunds (payments first: a refund's row names its payment's), one statement per table
-        and set of changed columns. Their locks end with the commit, so they are forgotten."""
+        and set of changed columns. Their locks end with the commit, so they are forgotten.
+
+        PostgreSQL: one order's UPDATE rides, as a WITH, on the first statement that writes a single
+        payment or refund (a paid order and its succeeded attempt: one statement, not two). The two
+        touch different tables and the order's key never changes, so it is the same writes."""
         locked, self._locked = list(self._locked.values()), {}
         if not locked:
             return
         conn = self.session.connection()
+        order_updates: list[rows.Values] = []
         for entry in locked:
             changes = rows.changed(entry.values, rows.order_values(entry.order))
             if changes:
-                conn.execute(_UPDATE_ORDER, {"b_key": entry.order.order_id, **changes})
+                order_updates.append({"b_key": entry.order.order_id, **changes})
+        writes: list[tuple[Insert | Update, list[rows.Values]]] = []
         for name, kind in _KINDS.items():
             new: list[rows.Values] = []
             changed: dict[tuple[str, ...], list[rows.Values]] = {}
@@ -148,9 +193,17 @@ class Orders:
                     elif changes := rows.changed(was, values):
                         changed.setdefault(tuple(changes), []).append({"b_key": values[kind.key], **changes})
             if new:
-                conn.execute(kind.insert, new)
-            for params in changed.values():
-                conn.execute(kind.update, params)
+                writes.append((kind.insert, new))
+            writes.extend((kind.update, params) for params in changed.values())
+        if len(order_updates) == 1 and conn.dialect.name == "postgresql":
+            single = next((i for i, (_, params) in enumerate(writes) if len(params) == 1), None)
+            if single is not None:
+                statement, [params] = writes[single]
+                writes[single] = _riding(order_updates.pop(), statement, params)
+        for params in order_updates:
+            conn.execute(_UPDATE_ORDER, params)
+        for statement, many in writes:
+            conn.execute(statement, many)
 
 
 class Payments:
@@ -205,20 +258,6 @@ class Refunds:
         return list(self.session.scalars(select(Refund).where(
             r.status == "pending", r.gateway.is_not(None), r.gateway_refund_id.is_(None),
             r.updated_at <= updated_before).order_by(r.updated_at).limit(limit)))
-
-
-class Notifications:
-    """The gateways' notifications acted on, by the gateway's id."""
-
-    def __init__(self, session: Session):
-        self.session = session
-
-    def record(self, gateway: str, notification_id: str, type: str, reference: str, received_at: datetime) -> bool:
-        """False if this notification was recorded before (a redelivery): the caller does nothing."""
-        # The same notification delivered twice at once: the second waits for the first and skips.
-        return insert_unless_present(self.session, tables.gateway_notifications, {
-            "gateway": gateway, "notification_id": notification_id, "type": type, "reference": reference,
-            "received_at": received_at})
 
 
 class RevokedKeys:
@@ -318,6 +357,21 @@ _WITH_PAYMENTS = {
         _ORDER_PAYMENTS, _ORDER_PAYMENTS.c.order_id == _o.order_id).order_by(
         _ORDER_PAYMENTS.c.created_at, _ORDER_PAYMENTS.c.payment_id)
     for lock in (_LOCK_ORDER, _LOCK_ORDER_OF_PAYMENT, _LOCK_ORDER_OF_REFUND)}
+# PostgreSQL: a gateway's notification recorded unless it was before, with the payments of the order
+# just locked (Orders.of_notification), a row of NULLs for none; `noted` 1 if recorded now. Text, as
+# tillkey.platform.sql.insert_unless_present writes its INSERT: the dialect's ON CONFLICT construct has
+# no cache key. The binds and the columns carry their types, so values go and come as with Core.
+_NOTE_COLUMNS = tuple(c.name for c in tables.gateway_notifications.c)
+_NOTE_WITH_PAYMENTS = text(
+    f"WITH noted AS (INSERT INTO {tables.gateway_notifications.name} ({', '.join(_NOTE_COLUMNS)}) "
+    f"VALUES ({', '.join(':' + name for name in _NOTE_COLUMNS)}) ON CONFLICT DO NOTHING RETURNING 1) "
+    "SELECT (SELECT count(*) FROM noted) AS noted, "
+    + ", ".join(f"order_payments.{c.name} AS {rows.JOINED_PAYMENT_PREFIX}{c.name}" for c in _p)
+    + f" FROM (SELECT 1) AS one LEFT OUTER JOIN {tables.payments.name} AS order_payments"
+    " ON order_payments.order_id = :b_key ORDER BY order_payments.created_at, order_payments.payment_id"
+).bindparams(*(bindparam(c.name, type_=c.type) for c in tables.gateway_notifications.c),
+             bindparam("b_key", type_=_p.order_id.type)).columns(
+    column("noted", Integer), *(column(rows.JOINED_PAYMENT_PREFIX + c.name, c.type) for c in _p))
 # Executed with the columns to set as parameters (besides b_key): only those are written.
 _UPDATE_ORDER = _by(_o.order_id, update(tables.orders))
 _INSERT_PAYMENT = tables.payments.insert()
@@ -334,3 +388,25 @@ _KINDS = {
 def _attribute(cls: type, name: str):
     # The relationships exist on the mapped classes only (adapters/tables.py), not on the domain's.
     return class_mapper(cls).attrs[name].class_attribute
+
+
+def _riding(order: rows.Values, statement: Insert | Update, values: rows.Values
+            ) -> tuple[Insert | Update, list[rows.Values]]:
+    """`statement` (one payment's or refund's INSERT or UPDATE) with the order's UPDATE in a WITH,
+    and its parameters: the order's prefixed `o_`, the row's own `v_` (both tables share names)."""
+    columns = tuple(name for name in values if name != "b_key")
+    params = {"o_" + name: value for name, value in order.items()}
+    params.update(("v_" + name, values[name]) for name in columns)
+    if "b_key" in values:
+        params["b_key"] = values["b_key"]
+    return _with_order_update(statement, tuple(name for name in order if name != "b_key"), columns), [params]
+
+
+@functools.lru_cache(maxsize=64)  # one per statement and sets of columns: built once, its cache key once
+def _with_order_update(statement: Insert | Update, order_columns: tuple[str, ...], columns: tuple[str, ...]
+                       ) -> Insert | Update:
+    table = statement.table
+    order_update = update(tables.orders).where(_o.order_id == bindparam("o_b_key")).values(
+        {name: bindparam("o_" + name, type_=_o[name].type) for name in order_columns}).cte("order_update")
+    return statement.values({name: bindparam("v_" + name, type_=table.c[name].type)
+                             for name in columns}).add_cte(order_update)

@@ -15,6 +15,5 @@ class PaymentsUnitOfWork(SqlAlchemyUnitOfWork):
         self.orders = self.writes_back(r.Orders(session))
         self.payments = r.Payments(session)
         self.refunds = r.Refunds(session)
-        self.notifications = r.Notifications(session)
         self.revoked_keys = r.RevokedKeys(session)
         return self

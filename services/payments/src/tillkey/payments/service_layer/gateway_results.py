@@ -45,21 +45,22 @@ def apply_notification(cmd: ApplyGatewayNotification, uow: UnitOfWork, deps: Dep
     ref = note.reference
     # A charge's result reads the order's refunds only if it touches them (they load on first
     # touch): a failure never does, a success only for an attempt no longer open
-    # (Order.accept_charge). A refund's result reads them all.
-    order = (uow.orders.of_refund(ref) if note.is_refund
-             else uow.orders.of_payment(ref, with_refunds=False))
+    # (Order.accept_charge). A refund's result reads them all. The notification is recorded in the
+    # same transaction, after the order's lock (the same one delivered twice at once: the second
+    # waits for the first and finds it recorded).
+    order, new = uow.orders.of_notification(cmd.gateway, note.notification_id, note.type, ref, deps.clock.now(),
+                                            is_refund=note.is_refund)
     if order is None:
         # Not ours (another installation sharing a gateway account?): acknowledge, or the
         # gateway would retry for a day something we can never act on.
         log.warning("%s notification %s names unknown %s; ignored", cmd.gateway, note.notification_id,
                     note.reference)
         return "ignored"
+    if not new:
+        return "duplicate"
     # From the locked order's own collections: the aggregate is loaded once, not twice.
     target: Payment | Refund = next(t for t in (order.refunds if note.is_refund else order.payments)
                                     if (t.refund_id if isinstance(t, Refund) else t.payment_id) == ref)
-    if not uow.notifications.record(cmd.gateway, note.notification_id, note.type, note.reference,
-                                    deps.clock.now()):
-        return "duplicate"
     _ensure_matches(note, target)
     now = deps.clock.now()
     refund_id = None

@@ -43,6 +43,13 @@ class OrderRepository(Protocol):
                   with_refunds: bool = True) -> Order | None:
         """The order a refund belongs to, locked and loaded like `get(lock=True)`."""
 
+    def of_notification(self, gateway: str, notification_id: str, type: str, reference: str,
+                        received_at: datetime, *, is_refund: bool) -> tuple[Order | None, bool]:
+        """The order a gateway's notification names (`reference`: an attempt's or, `is_refund`, a
+        refund's id), locked like `of_refund` / `of_payment(with_refunds=False)`, and whether the
+        notification is new: recorded now, in this unit of work (False: recorded before, a
+        redelivery; the caller does nothing). (None, False), nothing recorded, if the id is unknown."""
+
     def add_unless_known(self, order: Order) -> bool:
         """A new order with the payments it comes with (a free order's): False, and nothing written,
         when an order with its id is here already (orders re-emitting)."""
@@ -71,11 +78,6 @@ class RefundRepository(Protocol):
     def awaiting_submission(self, updated_before: datetime, limit: int = 50) -> list[Refund]: ...
 
 
-class NotificationRepository(Protocol):
-    def record(self, gateway: str, notification_id: str, type: str, reference: str, received_at: datetime) -> bool:
-        """False if this notification was recorded before (a redelivery): the caller does nothing."""
-
-
 class RevokedKeyRepository(Protocol):
     def deny(self, merchant_id: str, key_id: str, revoked_at: datetime) -> None:
         """Put the key on this service's own denylist (a second revocation changes nothing)."""
@@ -86,7 +88,6 @@ class UnitOfWork(Protocol):
     orders: OrderRepository
     payments: PaymentRepository
     refunds: RefundRepository
-    notifications: NotificationRepository
     revoked_keys: RevokedKeyRepository
 
     def __enter__(self) -> UnitOfWork: ...
