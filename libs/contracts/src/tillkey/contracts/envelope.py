@@ -9,7 +9,7 @@ from typing import Any
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
-from tillkey.contracts.prepared import freeze_validators
+from tillkey.contracts.prepared import prepare
 from tillkey.contracts.registry import cleaner_for
 
 
@@ -72,7 +72,7 @@ class EnvelopeSchema(Schema):
 
 
 # Reused: a Schema keeps no per-load state (see registry.schema_for).
-_ENVELOPE = freeze_validators(EnvelopeSchema())
+_ENVELOPE = prepare(EnvelopeSchema())
 
 
 def make_event(type: str, data: dict[str, Any], producer: str, *, version: int = 1,

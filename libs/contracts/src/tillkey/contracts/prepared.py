@@ -1,10 +1,13 @@
 """Readying a contract's Schema once, so that each message pays only for its own validation.
 
 Every message a worker takes or publishes goes through a contract (docs/architecture.md §7.8), and
-marshmallow redoes two things per message that depend on the contract alone:
+marshmallow redoes three things per message that depend on the contract alone:
 
 - each field builds a new `validate.And` of its validators on every value (`Field._validate_all` is a
-  property). `freeze_validators` builds it once per field; the same `And`, so the same errors.
+  property). `prepare` builds it once per field; the same `And`, so the same errors.
+- `Schema._deserialize` makes a closure, a kwargs dict and a partial-collection test per field per
+  load, for options (`partial`, `data_key`, dotted attributes) no contract uses. `prepare`
+  also gives each schema the same loop without them, calling the same `Field.deserialize`.
 - `dump(load(data))` dumps what load already gave in its canonical form when every field loads to
   what it dumps. `cleaner` decides that once per contract, from the fields' kinds, and then
   returns the bare `load`.
@@ -16,7 +19,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
-from marshmallow import EXCLUDE, Schema, fields
+from marshmallow import EXCLUDE, Schema, ValidationError, fields
+from marshmallow.error_store import ErrorStore
 
 # Field classes (exactly these, not subclasses: a subclass may load or dump its own way) whose
 # load output dumps to itself: String and Email load to str, Integer to int, Boolean to bool, and
@@ -29,13 +33,50 @@ def _no_validators(value: Any) -> None:
     """What marshmallow's empty `And()` does to a value: nothing."""
 
 
-def freeze_validators(schema: Schema) -> Schema:
-    """Give each field of `schema` (nested ones too) its validator chain built once, not per value."""
+def prepare(schema: Schema) -> Schema:
+    """Give each field of `schema` (nested ones too) its validator chain built once, not per value,
+    and each schema the lean field loop (`_lean_deserialize`)."""
     for field in _fields(schema):
         chain = field._validate_all if field.validators else _no_validators  # noqa: SLF001
         # An instance attribute hides Field._validate, which builds `chain` anew on every call.
         field.__dict__["_validate"] = chain
+    for each in _schemas(schema):
+        if all(name == field.name and "." not in name and not field.attribute and field.data_key is None
+               for name, field in each.load_fields.items()):
+            each.__dict__["_deserialize"] = _lean_deserialize(each)
     return schema
+
+
+def _lean_deserialize(schema: Schema) -> Callable[..., Any]:
+    """`schema._deserialize` for one plain mapping (not `many`, no `partial`, unknown keys excluded):
+    marshmallow's loop less what serves other options, so the same values and the same errors.
+    Anything else goes to marshmallow's own."""
+    marshmallows = type(schema)._deserialize.__get__(schema)  # noqa: SLF001
+    named_fields = tuple(schema.load_fields.items())
+    dict_class, type_error, index_errors = schema.dict_class, schema.error_messages["type"], schema.opts.index_errors
+
+    def deserialize(data: Any, *, error_store: ErrorStore, many: bool = False, partial: Any = None,
+                    unknown: str = EXCLUDE, index: int | None = None) -> Any:
+        if many or partial is not None or unknown != EXCLUDE:
+            return marshmallows(data, error_store=error_store, many=many, partial=partial, unknown=unknown,
+                                index=index)
+        index = index if index_errors else None
+        loaded = dict_class()
+        if not isinstance(data, Mapping):
+            error_store.store_error([type_error], index=index)
+            return loaded
+        for name, field in named_fields:
+            try:
+                value = field.deserialize(data.get(name, fields.missing_), name, data)
+            except ValidationError as error:
+                error_store.store_error(error.messages, name, index=index)
+                # A Nested field's error carries what did load (marshmallow keeps it too).
+                value = error.valid_data or fields.missing_
+            if value is not fields.missing_:
+                loaded[name] = value
+        return loaded
+
+    return deserialize
 
 
 def load_is_canonical(schema: Schema) -> bool:
@@ -81,6 +122,13 @@ def _loads_as_dumped(field: fields.Field) -> bool:
         plain = not field.many and field.only is None and not field.exclude and field.unknown is None
         return plain and load_is_canonical(field.schema)
     return True  # String, Email
+
+
+def _schemas(schema: Schema) -> Iterator[Schema]:
+    yield schema
+    for field in _fields(schema):
+        if isinstance(field, fields.Nested):
+            yield field.schema
 
 
 def _fields(schema: Schema) -> Iterator[fields.Field]:

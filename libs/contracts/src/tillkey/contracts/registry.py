@@ -4,7 +4,7 @@ from typing import Any
 
 from marshmallow import Schema
 
-from tillkey.contracts.prepared import cleaner, freeze_validators
+from tillkey.contracts.prepared import cleaner, prepare
 
 EXCHANGE = "tillkey.events"
 
@@ -52,7 +52,7 @@ def schema_for(type: str, version: int = 1) -> Schema:
             schema_class = _schemas()[key]
         except KeyError:
             raise KeyError(f"no contract for event {type!r} version {version}") from None
-        schema = _INSTANCES[key] = freeze_validators(schema_class())
+        schema = _INSTANCES[key] = prepare(schema_class())
     return schema
 
 
