@@ -74,15 +74,17 @@ def test_paying_locks_the_order_and_writes_only_what_changed(service, pooled_ord
         pay(service)
     # Each line's claim is one WITH … UPDATE … RETURNING that also counts what is left for the
     # low-stock check (it was a SELECT … FOR UPDATE, an UPDATE and a SELECT count: 2 more a line).
-    # The lines' license sources come with the lines (a LEFT JOIN), not one SELECT a line after.
-    assert counts(seen) == {"SELECT orders": 1, "SELECT deliveries": 1,
-                            "SELECT pools": 1, "WITH license_keys": 2,
+    # The lines' license sources come with the lines (a LEFT JOIN), not one SELECT a line after,
+    # and so does the pool the claims need locked (no SELECT pools).
+    assert counts(seen) == {"SELECT orders": 1, "SELECT deliveries": 1, "WITH license_keys": 2,
                             "UPDATE orders": 1, "UPDATE deliveries": 1, "UPDATE pools": 1}
     texts = {statement_kind(text): text for text in seen}  # the last of each
     claim = texts["WITH license_keys"]
     assert " UPDATE license_keys SET " in claim and " RETURNING " in claim
     if service.engine.dialect.name == "postgresql":
-        assert texts["SELECT orders"].endswith("FOR UPDATE") and texts["SELECT pools"].endswith("FOR UPDATE")
+        assert texts["SELECT orders"].endswith("FOR UPDATE")
+        assert "LEFT OUTER JOIN LATERAL (SELECT pools." in texts["SELECT deliveries"]
+        assert "FOR UPDATE) AS pool ON true" in texts["SELECT deliveries"]
         assert "FOR UPDATE SKIP LOCKED" in claim
     set_clause = texts["UPDATE orders"].split(" SET ")[1].split(" WHERE ")[0]
     assert set_clause.split("=")[0].strip() == "status" and "," not in set_clause  # the one column that changed
@@ -139,3 +141,41 @@ def test_the_sources_read_with_a_locked_orders_lines_last_only_as_long_as_its_tr
         with recorded_statements(service.engine) as seen:
             assert uow.sources.for_delivery(POOLED).method == "email"  # read again: a new transaction
         assert counts(seen) == {"SELECT license_sources": 1}
+
+
+def test_a_pool_comes_locked_with_the_lines_only_for_a_line_about_to_be_started_from_it(service, pooled_order):
+    place_order(service, "ord_noSourceaaaa", [("line_3aaaaaaaaa", "prod_noSourceaa", 1)])
+    with service.uow_factory() as uow:
+        with recorded_statements(service.engine) as seen:
+            uow.orders.get(ORDER, lock=True)
+            pool = uow.pools.get(POOLED, lock=True)
+        assert "SELECT pools" not in counts(seen)
+        assert (pool.product_id, pool.merchant_id, pool.low_stock_threshold, pool.alarm_armed) == (
+            POOLED, "mer_7Yb2kQ9xTz", 3, True)
+        pool.alarm_armed = False  # changed in this transaction: a later read of the lines keeps it
+        uow.orders.get("ord_noSourceaaaa", lock=True)
+        assert uow.pools.get(POOLED, lock=True) is pool and pool.alarm_armed is False
+        uow.commit()
+    assert [p.alarm_armed for p in rows_of(service, tables.pools)] == [False]
+    pay(service)  # both lines delivered: nothing is left to start from the pool
+    with service.uow_factory() as uow:
+        uow.orders.get(ORDER, lock=True)
+        with recorded_statements(service.engine) as seen:
+            assert uow.pools.get(POOLED, lock=True).product_id == POOLED
+        assert counts(seen) == {"SELECT pools": 1}
+
+
+def test_the_pool_read_with_the_lines_is_locked_until_the_transaction_ends(service, pooled_order):
+    if service.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has no row locks: BEGIN IMMEDIATE makes a transaction the only writer")
+    from sqlalchemy import text
+    from sqlalchemy.exc import OperationalError
+
+    lock_it = text("SELECT product_id FROM pools WHERE product_id = :p FOR UPDATE NOWAIT")
+    with service.uow_factory() as uow:
+        uow.orders.get(ORDER, lock=True)
+        with service.engine.connect() as other, pytest.raises(OperationalError, match="could not obtain lock"):
+            other.execute(lock_it, {"p": POOLED})
+        uow.rollback()
+    with service.engine.connect() as other:
+        assert other.execute(lock_it, {"p": POOLED}).scalar_one() == POOLED

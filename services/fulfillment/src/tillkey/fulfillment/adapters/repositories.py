@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, bindparam, case, delete, func, or_, select, update
+from sqlalchemy import CursorResult, and_, bindparam, case, delete, func, or_, select, true, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -47,10 +47,11 @@ class Orders:
     written back just before the transaction commits (the unit of work's `writes_back`), as the
     ORM's flush would have: one identity per transaction, forgotten on rollback."""
 
-    def __init__(self, session: Session, sources: Sources | None = None):
+    def __init__(self, session: Session, sources: Sources | None = None, pools: Pools | None = None):
         self.session = session
         self._locked: dict[str, _Locked] = {}
         self._sources = sources  # told the lines' sources, read with them (Sources.for_delivery)
+        self._pools = pools  # told the pools locked with the lines (Pools.get)
 
     def get(self, order_id: str, *, lock: bool = False) -> Order | None:
         """`lock`: the order's row held until commit (PostgreSQL `FOR UPDATE`; SQLite serializes
@@ -75,10 +76,15 @@ class Orders:
         # Read after the order's row is locked: a line is only ever changed under that lock. Each
         # line comes with its product's license source (a LEFT JOIN), which paying the order
         # delivers it by: one statement less per line than asking Sources for it after.
-        found = conn.execute(_LINES_OF_ORDER, {"b_key": order_id}).mappings().all()
+        # A line to start from a pool locks its pool row here too (_LINES_OF_ORDER_LOCKING_POOLS),
+        # which taking its keys would do next: one statement less per order paid.
+        lines_of_order = _LINES_OF_ORDER_LOCKING_POOLS if conn.dialect.name == "postgresql" else _LINES_OF_ORDER
+        found = conn.execute(lines_of_order, {"b_key": order_id}).mappings().all()
         lines = [rows.delivery_from(m) for m in found]
         if self._sources is not None:
             self._sources.read_with_lines({m["product_id"]: rows.source_from(m) for m in found})
+        if self._pools is not None:
+            self._pools.locked_with_lines([pool for m in found if (pool := rows.pool_values(m)) is not None])
         # Into the instance's dict, past the ORM's instrumentation: a detached order's deliveries
         # are a plain list (the ORM never flushes them; write_changes does).
         order.__dict__["deliveries"] = lines
@@ -215,6 +221,13 @@ class Pools:
         pool = Pool(**row)
         self._locked[product_id] = _Locked(pool, dict(row))
         return pool
+
+    def locked_with_lines(self, pools: list[rows.Values]) -> None:
+        """Pool rows locked by the statement that read a locked order's lines (Orders.get): `get`
+        answers from them. One locked before in this transaction stays as it is, changes and all."""
+        for values in pools:
+            if values["product_id"] not in self._locked:
+                self._locked[values["product_id"]] = _Locked(Pool(**values), values)
 
     def write_changes(self) -> None:
         """UPDATE the columns that changed on the pools locked in this transaction, then forget them."""
@@ -416,9 +429,28 @@ _o, _d, _p = tables.orders.c, tables.deliveries.c, tables.pools.c
 _INSERT_DELIVERY = tables.deliveries.insert()
 _LOCK_ORDER = select(tables.orders).where(_o.order_id == bindparam("b_key")).with_for_update()
 _s = tables.license_sources.c
-_LINES_OF_ORDER = (select(tables.deliveries, *rows.SOURCE_LABELS)
-                   .select_from(tables.deliveries.outerjoin(tables.license_sources, _s.product_id == _d.product_id))
-                   .where(_d.order_id == bindparam("b_key")).order_by(_d.position))
+# A line's pool comes with it when the line is about to be started from it (pending, no method
+# yet, its source a pool): the pool row the claim needs locked (Pools.claim), which start_line
+# would lock next. On PostgreSQL a LATERAL subquery locks it: FOR UPDATE may not name the nullable
+# side of an outer join, and a lock waited for gives the row as its holder committed it; the claim
+# after is a statement of its own, whose snapshot is taken under the lock. SQLite needs no row
+# locks (BEGIN IMMEDIATE made this transaction the only writer).
+_TO_START_FROM_POOL = and_(_d.status == "pending", _d.method.is_(None), _s.method == "pool")
+_POOL_OF_LINE = select(tables.pools).where(_p.product_id == _d.product_id, _TO_START_FROM_POOL)
+_LOCKED_POOL_OF_LINE = _POOL_OF_LINE.with_for_update().lateral("pool")
+_LINES_WITH_SOURCES = tables.deliveries.outerjoin(tables.license_sources, _s.product_id == _d.product_id)
+
+
+def _lines_of_order(pool: Any, joined: Any) -> Any:
+    return (select(tables.deliveries, *rows.SOURCE_LABELS, *(pool.c[name].label(f"pool_{name}")
+                                                              for name in rows.POOL_COLUMNS))
+            .select_from(joined).where(_d.order_id == bindparam("b_key")).order_by(_d.position))
+
+
+_LINES_OF_ORDER = _lines_of_order(tables.pools, _LINES_WITH_SOURCES.outerjoin(
+    tables.pools, and_(_p.product_id == _d.product_id, _TO_START_FROM_POOL)))
+_LINES_OF_ORDER_LOCKING_POOLS = _lines_of_order(_LOCKED_POOL_OF_LINE,
+                                                _LINES_WITH_SOURCES.outerjoin(_LOCKED_POOL_OF_LINE, true()))
 # No values(): the SET clause is the parameters' columns, b_key aside (SQLAlchemy caches one per set).
 _UPDATE_ORDER = update(tables.orders).where(_o.order_id == bindparam("b_key"))
 _UPDATE_DELIVERY = update(tables.deliveries).where(_d.line_id == bindparam("b_key"))

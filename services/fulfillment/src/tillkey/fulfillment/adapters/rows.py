@@ -12,12 +12,13 @@ from tillkey.fulfillment.domain.model import Delivery, Order
 from tillkey.fulfillment.domain.sources import LicenseSource
 from tillkey.platform.rows import RowValues, Values, changed, column_names, from_row, kept, values_of
 
-__all__ = ["DELIVERY_COLUMNS", "ORDER_COLUMNS", "SOURCE_LABELS", "RowValues", "Values", "changed",
-           "delivery_from", "delivery_values", "kept", "order_from", "order_values", "source_from"]
+__all__ = ["DELIVERY_COLUMNS", "ORDER_COLUMNS", "POOL_COLUMNS", "SOURCE_LABELS", "RowValues", "Values", "changed",
+           "delivery_from", "delivery_values", "kept", "order_from", "order_values", "pool_values", "source_from"]
 
 ORDER_COLUMNS = column_names(t.orders)
 DELIVERY_COLUMNS = column_names(t.deliveries)
 SOURCE_COLUMNS = column_names(t.license_sources)
+POOL_COLUMNS = column_names(t.pools)
 # A line's license source, read in the line's row (a LEFT JOIN): its columns under names of their own.
 SOURCE_LABELS = tuple(t.license_sources.c[name].label(f"source_{name}") for name in SOURCE_COLUMNS)
 
@@ -43,3 +44,10 @@ def source_from(m: RowValues) -> LicenseSource | None:
     if m["source_product_id"] is None:
         return None
     return LicenseSource(**{name: m[f"source_{name}"] for name in SOURCE_COLUMNS})
+
+
+def pool_values(m: RowValues) -> Values | None:
+    """The pool in a line's row (its columns labelled `pool_<name>`); None when none came with it."""
+    if m["pool_product_id"] is None:
+        return None
+    return {name: m[f"pool_{name}"] for name in POOL_COLUMNS}

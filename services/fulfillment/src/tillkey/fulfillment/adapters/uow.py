@@ -22,9 +22,11 @@ class FulfillmentUnitOfWork(SqlAlchemyUnitOfWork):
         # flush would have put them, and are forgotten when it rolls back.
         # The sources read with a locked order's lines are kept for its delivery, until the
         # transaction ends (repositories.Sources).
+        # The pools a locked order's lines lock with them go to Pools (repositories.Orders.get).
         self.sources = self.writes_back(r.Sources(session))
-        self.orders = self.writes_back(r.Orders(session, self.sources))
-        self.pools = self.writes_back(r.Pools(session))
+        pools = r.Pools(session)
+        self.orders = self.writes_back(r.Orders(session, self.sources, pools))
+        self.pools = self.writes_back(pools)
         self.signing_keys = r.SigningKeys(session)
         self.generated_keys = r.GeneratedKeys(session)
         self.activations = r.Activations(session)
