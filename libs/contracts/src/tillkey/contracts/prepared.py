@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
-from marshmallow import EXCLUDE, Schema, ValidationError, fields
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 from marshmallow.error_store import ErrorStore
 
 # Field classes (exactly these, not subclasses: a subclass may load or dump its own way) whose
@@ -37,14 +37,23 @@ def prepare(schema: Schema) -> Schema:
     """Give each field of `schema` (nested ones too) its validator chain built once, not per value,
     and each schema the lean field loop (`_lean_deserialize`)."""
     for field in _fields(schema):
-        chain = field._validate_all if field.validators else _no_validators  # noqa: SLF001
-        # An instance attribute hides Field._validate, which builds `chain` anew on every call.
-        field.__dict__["_validate"] = chain
+        # An instance attribute hides Field._validate, which builds the chain anew on every call.
+        field.__dict__["_validate"] = _validator_chain(field)
     for each in _schemas(schema):
         if all(name == field.name and "." not in name and not field.attribute and field.data_key is None
                for name, field in each.load_fields.items()):
             each.__dict__["_deserialize"] = _lean_deserialize(each)
     return schema
+
+
+def _validator_chain(field: fields.Field) -> Callable[[Any], Any]:
+    """What `Field._validate` calls: `And(*validators)`, or the one validator alone. A marshmallow
+    Validator raises `ValidationError(message)`, which `And` re-raises as `[message]`: the same messages."""
+    if not field.validators:
+        return _no_validators
+    if len(field.validators) == 1 and isinstance(field.validators[0], validate.Validator):
+        return field.validators[0]
+    return field._validate_all  # noqa: SLF001
 
 
 def _lean_deserialize(schema: Schema) -> Callable[..., Any]:
