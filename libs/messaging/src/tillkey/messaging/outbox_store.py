@@ -5,7 +5,7 @@ import functools
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Select, Table, Update, bindparam, delete, func, select, update
+from sqlalchemy import CursorResult, Select, Table, TextClause, Update, bindparam, delete, func, select, text, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
@@ -13,21 +13,34 @@ from sqlalchemy.orm import Session
 def claim_batch(session: Connection | Session, outbox: Table, limit: int) -> list:
     """Rows due for publishing, oldest first, locked so that a second relay skips them.
 
-    SKIP LOCKED where the database has it (PostgreSQL): the locks are held until the batch is
-    marked. SQLite has no row locks (SQLAlchemy renders no FOR UPDATE) and its BEGIN IMMEDIATE took
-    the one database-wide write lock; kept while confirms are awaited, it would stall every writer
-    of the service (up to CONFIRM_TIMEOUT), so the read transaction ends here and the marks get a
-    transaction of their own. A second relay on the same file may then publish a row twice: the
+    PostgreSQL: one statement locks them (SKIP LOCKED) and marks them published; the locks and the
+    marks are held until the batch settles. Confirmed, the transaction commits and the marks stand;
+    anything else (a confirm timeout, a lost connection, a crash) rolls the marks back with it, so
+    the rows are due again exactly as before. `postpone` unmarks a refused row. A read, then a mark
+    once confirmed, were two statements per batch (issue 11).
+
+    SQLite has no row locks and its BEGIN IMMEDIATE took the one database-wide write lock; kept
+    while confirms are awaited, it would stall every writer of the service (up to CONFIRM_TIMEOUT),
+    so the read transaction ends here and the marks get a transaction of their own
+    (`mark_published`). A second relay on the same file may then publish a row twice: the
     consumers' inbox absorbs that.
     """
-    rows = list(session.execute(_due(outbox, limit), {"b_now": datetime.now(UTC)}))
-    dialect = session.dialect if isinstance(session, Connection) else session.get_bind().dialect
-    if dialect.name == "sqlite":
-        session.commit()
+    now = datetime.now(UTC)
+    if marks_when_claiming(session):
+        rows = session.execute(_claim_and_mark(outbox, limit), {"b_now": now}).all()
+        return sorted(rows, key=lambda row: row[0])  # RETURNING keeps no order: publish oldest first
+    rows = list(session.execute(_due(outbox, limit), {"b_now": now}))
+    session.commit()
     return rows
 
 
-# The relay's two statements of every poll, built once per outbox table: building one costs
+def marks_when_claiming(session: Connection | Session) -> bool:
+    """Whether `claim_batch` marked its rows published (PostgreSQL), so settling only commits."""
+    dialect = session.dialect if isinstance(session, Connection) else session.get_bind().dialect
+    return dialect.name == "postgresql"
+
+
+# The relay's statements of every poll, built once per outbox table: building one costs
 # SQLAlchemy its cache key each time.
 @functools.cache
 def _due(outbox: Table, limit: int) -> Select:
@@ -35,6 +48,19 @@ def _due(outbox: Table, limit: int) -> Select:
     return (select(c.seq, c.event_id, c.routing_key, c.body)
             .where(c.published_at.is_(None), c.available_at <= bindparam("b_now"))
             .order_by(c.seq).limit(limit).with_for_update(skip_locked=True))
+
+
+@functools.cache
+def _claim_and_mark(outbox: Table, limit: int) -> TextClause:
+    """MATERIALIZED: the pick runs once. As a plain `IN (subquery)` PostgreSQL may run a LIMIT …
+    SKIP LOCKED subquery again per row and lock more rows than it returns."""
+    name = outbox.name
+    return text(
+        f"WITH due AS MATERIALIZED (SELECT seq FROM {name} WHERE published_at IS NULL AND available_at <= :b_now "
+        f"ORDER BY seq LIMIT {int(limit)} FOR UPDATE SKIP LOCKED) "
+        f"UPDATE {name} SET published_at = :b_now FROM due WHERE {name}.seq = due.seq "
+        f"RETURNING {name}.seq, {name}.event_id, {name}.routing_key, {name}.body"
+    ).bindparams(bindparam("b_now", type_=outbox.c.published_at.type))
 
 
 @functools.cache
@@ -48,10 +74,11 @@ def mark_published(session: Connection | Session, outbox: Table, seqs: list[int]
 
 
 def postpone(session: Connection | Session, outbox: Table, seqs: list[int], seconds: float) -> None:
-    """Rows the broker refused or could not route: try again later, never drop them."""
+    """Rows the broker refused or could not route: try again later, never drop them (unmarked, if
+    the claim marked them)."""
     if seqs:
         session.execute(update(outbox).where(outbox.c.seq.in_(seqs)).values(
-            available_at=datetime.now(UTC) + timedelta(seconds=seconds),
+            published_at=None, available_at=datetime.now(UTC) + timedelta(seconds=seconds),
             attempts=outbox.c.attempts + 1))
 
 

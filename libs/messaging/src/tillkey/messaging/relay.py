@@ -35,7 +35,7 @@ from tillkey.messaging.connection import (
     new_retry_state,
 )
 from tillkey.messaging.observability import outbox_collectors
-from tillkey.messaging.outbox_store import claim_batch, mark_published, postpone, prune_published
+from tillkey.messaging.outbox_store import claim_batch, mark_published, marks_when_claiming, postpone, prune_published
 from tillkey.messaging.uow import OUTBOX_CHANNEL
 from tillkey.platform import metrics, tracing, workstats
 from tillkey.platform.broker_addresses import rotated
@@ -321,7 +321,8 @@ class OutboxRelay:
             conn.ioloop.remove_timeout(self._deadline_timer)
         good = [s for s in self._acked if s not in self._refused]
         try:
-            mark_published(session, self._outbox, good)
+            if not marks_when_claiming(session):
+                mark_published(session, self._outbox, good)
             postpone(session, self._outbox, sorted(self._refused), RETURNED_RETRY_SECONDS)
             session.commit()
             self.published_total += len(good)
