@@ -45,6 +45,9 @@ def _schemas() -> dict[tuple[str, int], type[Schema]]:
 
 
 def schema_for(type: str, version: int = 1) -> Schema:
+    """The contract's shared, prepared instance (prepared.prepare): load and dump it, but do not copy
+    or narrow it (`only`, `exclude`, `Nested(instance)`): its lean loop knows the fields it was made with.
+    For a schema of your own, instantiate the contract's class."""
     key = (type, version)
     schema = _INSTANCES.get(key)
     if schema is None:
