@@ -39,7 +39,7 @@ def prepare(schema: Schema) -> Schema:
     for field in _fields(schema):
         # An instance attribute hides Field._validate, which builds the chain anew on every call.
         field.__dict__["_validate"] = _validator_chain(field)
-    for each in _schemas(schema):
+    for each in _schema_tree(schema):
         if all(name == field.name and "." not in name and not field.attribute and field.data_key is None
                for name, field in each.load_fields.items()):
             each.__dict__["_deserialize"] = _lean_deserialize(each)
@@ -133,7 +133,7 @@ def _loads_as_dumped(field: fields.Field) -> bool:
     return True  # String, Email
 
 
-def _schemas(schema: Schema) -> Iterator[Schema]:
+def _schema_tree(schema: Schema) -> Iterator[Schema]:
     yield schema
     for field in _fields(schema):
         if isinstance(field, fields.Nested):
