@@ -1,6 +1,10 @@
 """What the worker's handlers cost in statements (SQLite and PostgreSQL), and what they write."""
 from __future__ import annotations
 
+import subprocess
+import sys
+import textwrap
+
 import pytest
 from sqlalchemy import inspect, select
 
@@ -123,6 +127,25 @@ def test_a_locked_order_is_built_without_the_orms_init_and_changes_as_one_built_
         uow.commit()
     assert rows_of(service, tables.orders)[0].status == "canceled"
     assert rows_of(service, tables.payments)[0].failure_code == "x"
+
+
+def test_a_fresh_process_may_lock_an_order_before_anything_else_builds_or_loads_one(service, paid_order):
+    # The ORM configures its mappers on a first __init__ or query; building without __init__ must not
+    # depend on one having happened (a new gunicorn worker's first request is a payment attempt).
+    script = textwrap.dedent(f"""
+        from tillkey.payments.adapters import tables
+        from tillkey.payments.adapters.uow import PaymentsUnitOfWork
+        from tillkey.platform.db import make_engine, make_session_factory
+        tables.start_mappers()
+        engine = make_engine({service.settings.database_url!r})
+        with PaymentsUnitOfWork(make_session_factory(engine), tables.outbox, "payments") as uow:
+            order = uow.orders.get({ORDER!r}, lock=True)
+            print(order.status, *(p.payment_id for p in order.payments))
+        engine.dispose()
+    """)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ["paid", "pay_paid"]
 
 
 def _refused(self, *args, **kwargs):

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TypeVar
 
 from sqlalchemy import inspect
+from sqlalchemy.orm import configure_mappers
 
 from tillkey.payments.adapters import tables as t
 from tillkey.payments.domain.model import Order, Payment
@@ -71,6 +72,10 @@ def _detached(cls: type[T], values: Values) -> T:
     mapper = inspect(cls, raiseerr=False)
     if mapper is None:  # not mapped in this process: a plain dataclass
         return cls(**values)
+    if not mapper.configured:
+        # The ORM configures its mappers (the attributes' implementations) on a first __init__ or
+        # query; an order locked before either, as a fresh process's first request, skips both.
+        configure_mappers()
     instance = mapper.class_manager.new_instance()
     instance.__dict__.update(values)
     return instance
