@@ -46,9 +46,16 @@ def _key(engine: Engine, channel: str) -> tuple[str, str]:
 def notify_in_transaction(session: Session, channel: str) -> None:
     """Call inside the writing transaction, before its commit (PostgreSQL delivers it on commit).
     Nothing when this process listens itself: `ring_after_commit` reaches that listener."""
-    bind = session.get_bind()
-    if bind.dialect.name == "postgresql" and not _listens_here(bind.engine, channel):
+    if notifies(session, channel):
         session.execute(_NOTIFY, {"channel": channel})
+
+
+def notifies(session: Session | Connection, channel: str) -> bool:
+    """Whether a commit of `session` must NOTIFY `channel` for other processes: on PostgreSQL, when
+    this process has no listener of its own. A statement the transaction runs anyway may carry the
+    NOTIFY (`tillkey.platform.sql.insert_rows(notify=…)`) instead of `notify_in_transaction`."""
+    bind = session.get_bind() if isinstance(session, Session) else session
+    return bind.dialect.name == "postgresql" and not _listens_here(bind.engine, channel)
 
 
 _NOTIFY = text("SELECT pg_notify(:channel, '')")

@@ -15,6 +15,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     Float,
+    Insert,
     Integer,
     Numeric,
     String,
@@ -57,8 +58,11 @@ def _insert_unless_present(table: Table, columns: tuple[str, ...], conflict_on: 
     return text(sql).bindparams(*(bindparam(c, type_=table.c[c].type) for c in columns))
 
 
-def insert_rows(session: Session | Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
+def insert_rows(session: Session | Connection, table: Table, rows: Sequence[Mapping[str, Any]], *,
+                notify: str | None = None) -> None:
     """INSERT a batch's rows in one statement (nothing for an empty list). Every row has the same keys.
+    `notify` (PostgreSQL only, see `tillkey.platform.doorbell.notifies`): the same statement NOTIFYs
+    that channel, delivered at the commit, where a `SELECT pg_notify` would be one more round trip.
 
     On PostgreSQL the rows travel as ONE JSON parameter (`json_to_recordset`), so the statement's
     text is the same whatever the batch size. A `VALUES (…), (…)` list has one parameter per value
@@ -73,11 +77,19 @@ def insert_rows(session: Session | Connection, table: Table, rows: Sequence[Mapp
     bind = session.get_bind() if isinstance(session, Session) else session
     columns = tuple(rows[0])
     if bind.dialect.name == "postgresql":
-        session.execute(_insert_from_json(table, columns), {"rows": rows_as_json(rows)})
+        params = {"rows": rows_as_json(rows)} if notify is None else {"rows": rows_as_json(rows), "channel": notify}
+        session.execute(_insert_from_json(table, columns, notify is not None), params)
     else:
+        if notify is not None:
+            raise ValueError("NOTIFY is PostgreSQL's: ring SQLite's listeners after the commit (doorbell)")
         # RETURNING makes SQLAlchemy write one multi-row VALUES ("insertmanyvalues"); closed at once,
         # so no cursor stays open.
-        session.execute(table.insert().returning(*table.primary_key.columns), list(rows)).close()
+        session.execute(_insert_returning(table), list(rows)).close()
+
+
+@functools.cache
+def _insert_returning(table: Table) -> Insert:
+    return table.insert().returning(*table.primary_key.columns)
 
 
 def rows_as_json(rows: Sequence[Mapping[str, Any]]) -> str:
@@ -99,10 +111,11 @@ _JSON_ROWS = json.JSONEncoder(default=_json_default, allow_nan=False)
 
 
 @functools.lru_cache(maxsize=256)
-def _insert_from_json(table: Table, columns: tuple[str, ...]) -> TextClause:
+def _insert_from_json(table: Table, columns: tuple[str, ...], notifying: bool = False) -> TextClause:
     """Built once per table and set of columns. Only column types whose JSON form PostgreSQL reads
     back exactly are allowed (a naive `timestamp` would drop the offset; a float's NaN has no JSON):
-    anything else is refused here, at the first call, not stored wrongly."""
+    anything else is refused here, at the first call, not stored wrongly. Notifying, the rows are
+    joined to a one-row subquery that calls `pg_notify` once (a FROM item without LATERAL runs once)."""
     missing = [c.name for c in table.c if c.key not in columns and c.default is not None]
     if missing:
         raise ValueError(f"insert_rows into {table.name}: no value for {missing}, whose default is Python's")
@@ -117,7 +130,8 @@ def _insert_from_json(table: Table, columns: tuple[str, ...]) -> TextClause:
         names.append(quote(column.name))
     return text(f"INSERT INTO {quote(table.name)} ({', '.join(names)}) "
                 f"SELECT {', '.join(quote(key) for key in columns)} "
-                f"FROM json_to_recordset(CAST(:rows AS json)) AS r({', '.join(definitions)})")
+                f"FROM json_to_recordset(CAST(:rows AS json)) AS r({', '.join(definitions)})"
+                + (" CROSS JOIN (SELECT pg_notify(:channel, '')) AS rung" if notifying else ""))
 
 
 def _reads_back_exactly(type_: TypeEngine[Any]) -> bool:
