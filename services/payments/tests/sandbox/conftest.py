@@ -89,9 +89,11 @@ def sandbox_secret() -> str:
     return new_secret()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def sandbox(tmp_path_factory, sandbox_secret):
-    """One shared process for the tests that do not stop it."""
+    """One shared process per module for the tests that do not stop it. Not per session: its
+    notifier goes on retrying a notification whose test's receiver has closed, and a later suite's
+    receiver on the same (reused) port got a stray `charge.succeeded` (CI, webhooks' ping test)."""
     proc = SandboxProcess(tmp_path_factory.mktemp("sandbox"), sandbox_secret).start()
     yield proc
     proc.stop()
