@@ -1,0 +1,198 @@
+"""Hot-path statements run on the driver's cursor, compiled once per database (issue 11).
+
+`session.execute(statement, params)` spends more of this process's CPU around the driver call than
+in it: a cache key worked out per call, an execution context, parameter and result processing
+set up anew, a `CursorResult` and its metadata. Measured on this machine per one-row SELECT by key
+(docs/architecture.md §7.8): PostgreSQL 240 → 160 µs, SQLite 100 → 35 µs. A `LeanStatement` does
+that work once per database and per set of parameter names, then each call is the driver's
+`cursor.execute` and a fetch:
+
+    CLAIM = LeanStatement(select(orders.c.id, orders.c.status).where(orders.c.id == bindparam("id")))
+    row = CLAIM.first(uow.session, {"id": order_id})     # row.status, row[1], row._mapping
+
+What stays exactly as with `session.execute`:
+- the values bound and read are those SQLAlchemy's types make (the same bind and result
+  processors, compiled for the engine's dialect);
+- a Session's pending ORM changes are flushed first (autoflush), and the statement runs in the
+  session's transaction (its BEGIN, SQLite's BEGIN IMMEDIATE and gate included);
+- `before_cursor_execute` / `after_cursor_execute` listeners see the statement (the bench's
+  counter, tracing, the tests that pin a hot path's statements);
+- a driver error is raised as SQLAlchemy's (`IntegrityError`, `OperationalError`, …), and a lost
+  connection is invalidated, by SQLAlchemy's own handling.
+
+What it refuses, when the statement is first compiled, rather than run differently: a column
+filled by a Python-side default or `onupdate` (SQLAlchemy computes those per execution), and
+`IN` lists that expand per call. Many rows at once go through `tillkey.platform.sql.insert_rows`.
+"""
+from __future__ import annotations
+
+from collections import namedtuple
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import Connection
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import Session
+from sqlalchemy.sql import ClauseElement
+from sqlalchemy.sql.dml import ValuesBase
+
+_FORMS_PER_STATEMENT = 64  # dialects × parameter-name sets; tests make many engines, production one
+
+
+class LeanStatement:
+    """One statement, built once at module level, run with parameters on a Session or Connection."""
+
+    __slots__ = ("statement", "_forms", "_keyed_by_names")
+
+    def __init__(self, statement: ClauseElement):
+        self.statement = statement
+        self._forms: dict[Any, _Form] = {}
+        # An INSERT or UPDATE without explicit values takes its columns from the parameters' names.
+        self._keyed_by_names = isinstance(statement, ValuesBase) and not statement._values  # noqa: SLF001
+
+    def all(self, db: Session | Connection, params: Mapping[str, Any] | None = None) -> list[Any]:
+        """Every row the statement returns (tuples with attribute access and `_mapping`)."""
+        return self._run(db, params, _ALL)
+
+    def first(self, db: Session | Connection, params: Mapping[str, Any] | None = None) -> Any:
+        """The first row, or None."""
+        rows = self._run(db, params, _FIRST)
+        return rows[0] if rows else None
+
+    def scalar(self, db: Session | Connection, params: Mapping[str, Any] | None = None) -> Any:
+        """The first column of the first row, or None."""
+        rows = self._run(db, params, _FIRST)
+        return rows[0][0] if rows else None
+
+    def scalars(self, db: Session | Connection, params: Mapping[str, Any] | None = None) -> list[Any]:
+        """The first column of every row."""
+        return [row[0] for row in self._run(db, params, _ALL)]
+
+    def execute(self, db: Session | Connection, params: Mapping[str, Any] | None = None) -> int:
+        """Runs a statement whose rows are not wanted; the driver's row count (-1 when unknown)."""
+        return self._run(db, params, _COUNT)
+
+    def _run(self, db: Session | Connection, params: Mapping[str, Any] | None, want: int) -> Any:
+        if isinstance(db, Session):
+            db._autoflush()  # noqa: SLF001 (what session.execute does before every statement)
+            connection = db.connection()
+        else:
+            connection = db
+        dialect = connection.dialect
+        params = params or _NO_PARAMS
+        key = (dialect, tuple(params)) if self._keyed_by_names else dialect
+        form = self._forms.get(key)
+        if form is None:
+            form = self._compile(dialect, key, params)
+        arguments = form.arguments(params)
+        sql = form.sql
+        cursor = connection.connection.cursor()
+        context = None
+        try:
+            if connection._has_events or connection.engine._has_events:  # noqa: SLF001
+                context = _Context()
+                for listener in connection.dispatch.before_cursor_execute:
+                    sql, arguments = listener(connection, cursor, sql, arguments, context, False)
+            cursor.execute(sql, arguments)
+            if context is not None:
+                for listener in connection.dispatch.after_cursor_execute:
+                    listener(connection, cursor, sql, arguments, context, False)
+            if want == _COUNT:
+                result: Any = cursor.rowcount
+            elif cursor.description is None:
+                result = []
+            else:
+                raw = cursor.fetchall() if want == _ALL else cursor.fetchmany(1)
+                result = form.rows(raw, cursor.description, dialect)
+            cursor.close()
+            return result
+        except BaseException as error:  # SQLAlchemy's handling: wrap, invalidate if lost, close, raise
+            connection._handle_dbapi_exception(error, sql, arguments, cursor, None)  # noqa: SLF001
+            raise  # not reached: the call above always raises
+
+    def _compile(self, dialect: Dialect, key: Any, params: Mapping[str, Any]) -> _Form:
+        names = list(params) if self._keyed_by_names else None
+        compiled: Any = self.statement.compile(dialect=dialect, column_keys=names)
+        prefetch = list(getattr(compiled, "insert_prefetch", ())) + list(getattr(compiled, "update_prefetch", ()))
+        if prefetch:
+            raise TypeError(f"LeanStatement: {[c.name for c in prefetch]} take a Python-side default; "
+                            "give their values, or use session.execute")
+        if compiled.literal_execute_params or compiled.post_compile_params:
+            raise TypeError("LeanStatement: an IN list that expands per call; bind one parameter per "
+                            "value, or use session.execute")
+        if len(self._forms) >= _FORMS_PER_STATEMENT:
+            self._forms.clear()
+        form = self._forms[key] = _Form(compiled, dialect)
+        return form
+
+
+_ALL, _FIRST, _COUNT = 0, 1, 2
+_NO_PARAMS: Mapping[str, Any] = {}
+
+
+class _Context:
+    """Stands for SQLAlchemy's execution context in the cursor events: listeners may keep their
+    own attributes on it between before and after (tracing keeps its span)."""
+
+
+class _Form:
+    """A statement compiled for one dialect: its SQL, how parameters become the driver's, and how
+    rows come back (the row class and result processors are made at the first rows)."""
+
+    __slots__ = ("sql", "_compiled", "_positions", "_escaped", "_processors", "_row", "_result_types",
+                 "_result_processing")
+
+    def __init__(self, compiled: Any, dialect: Dialect):
+        self.sql: str = compiled.string
+        self._compiled = compiled
+        self._positions = tuple(compiled.positiontup) if compiled.positional else None
+        self._escaped = dict(compiled.escaped_bind_names) if compiled.escaped_bind_names else None
+        self._processors = dict(compiled._bind_processors)  # noqa: SLF001
+        self._result_types = [column[3] for column in compiled._result_columns]  # noqa: SLF001
+        self._row: Any = None
+        self._result_processing: list[Any] | None = None
+
+    def arguments(self, params: Mapping[str, Any]) -> Any:
+        # construct_params fills in the values a statement carries itself (`col == "paid"`) and
+        # refuses a missing required one, exactly as an execution through SQLAlchemy would.
+        values = self._compiled.construct_params(params, escape_names=False)
+        processors = self._processors
+        if processors:
+            for name, process in processors.items():
+                if name in values:
+                    values[name] = process(values[name])
+        if self._positions is not None:
+            return tuple(values[name] for name in self._positions)
+        if self._escaped:
+            return {self._escaped.get(name, name): value for name, value in values.items()}
+        return values
+
+    def rows(self, raw: Sequence[Any], description: Any, dialect: Dialect) -> list[Any]:
+        row_class = self._row
+        if row_class is None:
+            types = self._result_types
+            processors = [types[i]._cached_result_processor(dialect, column[1]) if i < len(types) else None  # noqa: SLF001
+                          for i, column in enumerate(description)]
+            self._result_processing = processors if any(processors) else None  # before the row class:
+            row_class = self._row = _row_class([column[0] for column in description])  # threads share it
+        processing = self._result_processing
+        if processing is None:
+            return [row_class._make(row) for row in raw]
+        return [row_class._make([process(value) if process else value
+                                 for process, value in zip(processing, row, strict=True)]) for row in raw]
+
+
+
+def _row_class(names: list[str]) -> Any:
+    """A tuple with attribute access by column label and `_mapping`, like SQLAlchemy's Row."""
+    base = namedtuple("LeanRow", names, rename=True)  # type: ignore[misc]  # noqa: PYI024
+    labels = tuple(names)
+
+    class LeanRow(base):
+        __slots__ = ()
+
+        @property
+        def _mapping(self) -> dict[str, Any]:
+            return dict(zip(labels, self, strict=True))
+
+    return LeanRow
