@@ -84,11 +84,12 @@ class LeanStatement:
         form = self._forms.get(key)
         if form is None:
             form = self._compile(dialect, key, params)
-        arguments = form.arguments(params)
         sql = form.sql
+        arguments: Any = params
         cursor = connection.connection.cursor()
         context = None
         try:
+            arguments = form.arguments(params)  # a missing value is raised as execute raises it
             if connection._has_events or connection.engine._has_events:  # noqa: SLF001
                 context = _Context()
                 for listener in connection.dispatch.before_cursor_execute:
