@@ -22,6 +22,7 @@ from sqlalchemy import Table, TextClause, bindparam, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
+from tillkey.platform.lean_sql import LeanStatement
 from tillkey.platform.sql import rows_as_json
 
 # (message id, handler name, the handler's older name)
@@ -41,22 +42,23 @@ def claim(session: Session | Connection, inbox: Table, pairs: Sequence[Pair], no
         for i, (message_id, name, older) in enumerate(pairs):
             params[f"m{i}"], params[f"h{i}"], params[f"o{i}"] = message_id, name, older
         statement = _statement(inbox, len(pairs))
-    return {(m, h) for m, h in session.execute(statement, params)}
+    return {(m, h) for m, h in statement.all(session, params)}
 
 
 @functools.lru_cache(maxsize=512)
-def _statement(inbox: Table, size: int) -> TextClause:
+def _statement(inbox: Table, size: int) -> LeanStatement:
     """SQLite: built once per batch size, a statement's text depends on how many pairs it carries."""
     values = ", ".join(f"(:m{i}, :h{i}, :o{i})" for i in range(size))
-    return _claiming(inbox, f"(SELECT column1 AS m, column2 AS h, column3 AS o FROM (VALUES {values})) AS v")
+    pairs = f"(SELECT column1 AS m, column2 AS h, column3 AS o FROM (VALUES {values})) AS v"
+    return LeanStatement(_claiming(inbox, pairs))
 
 
 @functools.lru_cache(maxsize=64)
-def _from_json(inbox: Table) -> TextClause:
+def _from_json(inbox: Table) -> LeanStatement:
     """PostgreSQL: one text whatever the batch size, so psycopg converts it once and the server plans
     it once (a `VALUES` list of 3 parameters a pair is parsed anew by psycopg past 50 parameters,
     i.e. any batch over 16 messages; libs/platform `sql.insert_rows`)."""
-    return _claiming(inbox, "json_to_recordset(CAST(:pairs AS json)) AS v(m text, h text, o text)")
+    return LeanStatement(_claiming(inbox, "json_to_recordset(CAST(:pairs AS json)) AS v(m text, h text, o text)"))
 
 
 def _claiming(inbox: Table, pairs: str) -> TextClause:

@@ -5,9 +5,11 @@ import functools
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Select, Table, TextClause, Update, bindparam, delete, func, select, text, update
+from sqlalchemy import CursorResult, Table, Update, bindparam, delete, func, select, text, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
+
+from tillkey.platform.lean_sql import LeanStatement
 
 
 def claim_batch(session: Connection | Session, outbox: Table, limit: int) -> list:
@@ -27,9 +29,9 @@ def claim_batch(session: Connection | Session, outbox: Table, limit: int) -> lis
     """
     now = datetime.now(UTC)
     if marks_when_claiming(session):
-        rows = session.execute(_claim_and_mark(outbox, limit), {"b_now": now}).all()
+        rows = _claim_and_mark(outbox, limit).all(session, {"b_now": now})
         return sorted(rows, key=lambda row: row[0])  # RETURNING keeps no order: publish oldest first
-    rows = list(session.execute(_due(outbox, limit), {"b_now": now}))
+    rows = _due(outbox, limit).all(session, {"b_now": now})
     session.commit()
     return rows
 
@@ -43,24 +45,24 @@ def marks_when_claiming(session: Connection | Session) -> bool:
 # The relay's statements of every poll, built once per outbox table: building one costs
 # SQLAlchemy its cache key each time.
 @functools.cache
-def _due(outbox: Table, limit: int) -> Select:
+def _due(outbox: Table, limit: int) -> LeanStatement:
     c = outbox.c
-    return (select(c.seq, c.event_id, c.routing_key, c.body)
-            .where(c.published_at.is_(None), c.available_at <= bindparam("b_now"))
-            .order_by(c.seq).limit(limit).with_for_update(skip_locked=True))
+    return LeanStatement(select(c.seq, c.event_id, c.routing_key, c.body)
+                         .where(c.published_at.is_(None), c.available_at <= bindparam("b_now"))
+                         .order_by(c.seq).limit(limit).with_for_update(skip_locked=True))
 
 
 @functools.cache
-def _claim_and_mark(outbox: Table, limit: int) -> TextClause:
+def _claim_and_mark(outbox: Table, limit: int) -> LeanStatement:
     """MATERIALIZED: the pick runs once. As a plain `IN (subquery)` PostgreSQL may run a LIMIT …
     SKIP LOCKED subquery again per row and lock more rows than it returns."""
     name = outbox.name
-    return text(
+    return LeanStatement(text(
         f"WITH due AS MATERIALIZED (SELECT seq FROM {name} WHERE published_at IS NULL AND available_at <= :b_now "
         f"ORDER BY seq LIMIT {int(limit)} FOR UPDATE SKIP LOCKED) "
         f"UPDATE {name} SET published_at = :b_now FROM due WHERE {name}.seq = due.seq "
         f"RETURNING {name}.seq, {name}.event_id, {name}.routing_key, {name}.body"
-    ).bindparams(bindparam("b_now", type_=outbox.c.published_at.type))
+    ).bindparams(bindparam("b_now", type_=outbox.c.published_at.type)))
 
 
 @functools.cache

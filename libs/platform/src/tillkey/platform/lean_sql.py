@@ -78,6 +78,14 @@ class LeanStatement:
             connection = db.connection()
         else:
             connection = db
+            # What Connection.execute does first: begin if nothing has (so commit() commits this
+            # statement), refuse a transaction that failed and awaits its rollback.
+            transaction = connection._transaction  # noqa: SLF001
+            if transaction is None:
+                connection._autobegin()  # noqa: SLF001
+            elif not transaction.is_active or (connection._nested_transaction is not None  # noqa: SLF001
+                                               and not connection._nested_transaction.is_active):  # noqa: SLF001
+                connection._invalid_transaction()  # noqa: SLF001
         dialect = connection.dialect
         params = params or _NO_PARAMS
         key = (dialect, tuple(params)) if self._keyed_by_names else dialect

@@ -35,7 +35,8 @@ from limits.storage import Storage
 from sqlalchemy import Column, Float, Integer, MetaData, String, Table, delete, select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.sql.elements import TextClause
+
+from tillkey.platform.lean_sql import LeanStatement
 
 SCHEME = "tillkey+sql"
 PRUNE_EVERY_SECONDS = 300.0
@@ -106,8 +107,8 @@ class SqlStorage(Storage):
         super().__init__(uri, **options)
         self.engine, self.table = engine, table
         self._postgres = engine.dialect.name == "postgresql"
-        self._upserts: dict[int, TextClause] = {}   # by number of rows: built once each
-        self._give_backs: dict[int, TextClause] = {}
+        self._upserts: dict[int, LeanStatement] = {}   # by number of rows: built once each
+        self._give_backs: dict[int, LeanStatement] = {}
         self._last_prune = float("-inf")
         self._windows: dict[str, _Window] = {}
         self._lock = threading.Lock()
@@ -172,9 +173,9 @@ class SqlStorage(Storage):
             rows = len(params) // 2
             statement = self._give_backs.get(rows)
             if statement is None:
-                statement = self._give_backs[rows] = _give_back(self.table.name, self._postgres, rows)
+                statement = self._give_backs[rows] = LeanStatement(_give_back(self.table.name, self._postgres, rows))
             with self.engine.begin() as conn:
-                conn.execute(statement, params)
+                statement.execute(conn, params)
 
     def _write(self, writes: list[tuple[str, float, int]], now: float) -> list[tuple[int, float]]:
         """The writes' counts and window ends, in their order (one key once: rows of one upsert
@@ -184,9 +185,9 @@ class SqlStorage(Storage):
             params[f"key{i}"], params[f"amount{i}"], params[f"expires_at{i}"] = _key(key), amount, now + expiry
         upsert = self._upserts.get(len(writes))
         if upsert is None:
-            upsert = self._upserts[len(writes)] = _upsert(self.table.name, self._postgres, len(writes))
+            upsert = self._upserts[len(writes)] = LeanStatement(_upsert(self.table.name, self._postgres, len(writes)))
         with self.engine.begin() as conn:
-            by_key = {row[0]: (row[1], row[2]) for row in conn.execute(upsert, params)}
+            by_key = {row[0]: (row[1], row[2]) for row in upsert.all(conn, params)}
         return [by_key[params[f"key{i}"]] for i in range(len(writes))]
 
     def get(self, key: str) -> int:

@@ -29,6 +29,8 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeEngine
 
+from tillkey.platform.lean_sql import LeanStatement
+
 
 def insert_unless_present(session, table: Table, values: Mapping[str, Any], *,
                           conflict_on: str | None = None) -> bool:
@@ -39,9 +41,14 @@ def insert_unless_present(session, table: Table, values: Mapping[str, Any], *,
     or inserts if the first rolled back; SQLite writers run one at a time anyway. `conflict_on`
     names the one unique column whose conflict means "there already" (any unique key when None).
     """
-    statement = _insert_unless_present(table, tuple(values), conflict_on)
+    statement = _lean_insert_unless_present(table, tuple(values), conflict_on)
     # RETURNING, not rowcount: psycopg's rowcount is -1 for this statement under SQLAlchemy.
-    return session.execute(statement, dict(values)).first() is not None
+    return statement.first(session, values) is not None
+
+
+@functools.lru_cache(maxsize=256)
+def _lean_insert_unless_present(table: Table, columns: tuple[str, ...], conflict_on: str | None) -> LeanStatement:
+    return LeanStatement(_insert_unless_present(table, columns, conflict_on))
 
 
 @functools.lru_cache(maxsize=256)
@@ -78,18 +85,36 @@ def insert_rows(session: Session | Connection, table: Table, rows: Sequence[Mapp
     columns = tuple(rows[0])
     if bind.dialect.name == "postgresql":
         params = {"rows": rows_as_json(rows)} if notify is None else {"rows": rows_as_json(rows), "channel": notify}
-        session.execute(_insert_from_json(table, columns, notify is not None), params)
+        _lean_from_json(table, columns, notify is not None).execute(session, params)
     else:
         if notify is not None:
             raise ValueError("NOTIFY is PostgreSQL's: ring SQLite's listeners after the commit (doorbell)")
-        # RETURNING makes SQLAlchemy write one multi-row VALUES ("insertmanyvalues"); closed at once,
-        # so no cursor stays open.
-        session.execute(_insert_returning(table), list(rows)).close()
+        single = _lean_single_insert(table, columns) if len(rows) == 1 else None
+        if single is not None:
+            single.execute(session, rows[0])
+        else:
+            # RETURNING makes SQLAlchemy write one multi-row VALUES ("insertmanyvalues"); closed at
+            # once, so no cursor stays open.
+            session.execute(_insert_returning(table), list(rows)).close()
 
 
 @functools.cache
 def _insert_returning(table: Table) -> Insert:
     return table.insert().returning(*table.primary_key.columns)
+
+
+@functools.lru_cache(maxsize=256)
+def _lean_single_insert(table: Table, columns: tuple[str, ...]) -> LeanStatement | None:
+    """SQLite, one row (an API's event, most batches at light load): the driver's cursor, unless a
+    column left out takes a Python-side default, which only SQLAlchemy's execution computes."""
+    if any(c.key not in columns and (c.default is not None or c.onupdate is not None) for c in table.c):
+        return None
+    return LeanStatement(table.insert())
+
+
+@functools.lru_cache(maxsize=256)
+def _lean_from_json(table: Table, columns: tuple[str, ...], notifying: bool = False) -> LeanStatement:
+    return LeanStatement(_insert_from_json(table, columns, notifying))
 
 
 def rows_as_json(rows: Sequence[Mapping[str, Any]]) -> str:
