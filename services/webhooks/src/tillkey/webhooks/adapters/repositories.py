@@ -2,9 +2,10 @@
 the domain).
 
 The worker's and the consumer's statements run for every claim, every batch of attempts and every
-batch of events: built once per process (no statement building and cache-key work per call); ids go
-in an IN of one bind each, built once per count of ids (`_OverIds`); a batch's new rows go in one
-INSERT per table (`insert_rows`: one JSON parameter on PostgreSQL; docs/architecture.md 7.8).
+batch of events: built once per process and run as `LeanStatement`s on the driver's cursor (no
+statement building, cache-key or result set-up work per call); ids go in an IN of one bind each,
+built once per count of ids (`_OverIds`); a batch's new rows go in one INSERT per table
+(`insert_rows`: one JSON parameter on PostgreSQL; docs/architecture.md 7.8).
 """
 from __future__ import annotations
 
@@ -12,9 +13,10 @@ from collections.abc import Callable, Iterable, Sequence, Set
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Executable, Result, bindparam, or_, select, update
+from sqlalchemy import ColumnElement, Select, Update, bindparam, false, or_, select, true, update
 from sqlalchemy.orm import Session
 
+from tillkey.platform.lean_sql import LeanStatement
 from tillkey.platform.pagination import paginate
 from tillkey.platform.revoked_keys import record_revocation
 from tillkey.platform.sql import insert_rows
@@ -23,27 +25,60 @@ from tillkey.webhooks.domain.model import Attempt, Delivery, Endpoint, OrderReco
 
 
 class _OverIds:
-    """A hot statement over a list of ids, `build(column IN (:id_0, :id_1, …))`: built, and so
-    compiled by SQLAlchemy, once per count of ids. An expanding IN re-renders the compiled SQL
-    text at every execution (15 to 30 µs a call here, the joined read of deliveries the most);
-    a list longer than any batch of ours (`SIZED`) still goes in one, built once."""
+    """A hot statement over a list of ids, `build(column IN (:id_0, :id_1, …))` (or NOT IN): built,
+    and compiled, once per count of ids, and run as a `LeanStatement` (`lean`). An expanding IN
+    re-renders the compiled SQL text at every execution (15 to 30 µs a call here, the joined read of
+    deliveries the most); a list longer than any batch of ours (`SIZED`) still goes in one, built
+    once, on `session.execute`. No ids: IN is false, NOT IN true, and the statement runs all the same.
+
+    `lean=False` keeps a statement on `session.execute`: the ones whose cursor events must carry
+    SQLAlchemy's execution context (its `execute_style`, which LeanStatement's stand-in has not),
+    as the listener of tests/integration/test_statements_on_the_server.py reads it."""
 
     SIZED = 64  # ids: a consumer's prefetch, a worker's sending threads are far fewer
 
-    def __init__(self, column: ColumnElement[Any], build: Callable[[ColumnElement[bool]], Executable]):
-        self._column, self._build = column, build
-        self._expanding = build(column.in_(bindparam("ids", expanding=True)))
-        self._sized: dict[int, tuple[Executable, tuple[str, ...]]] = {}
+    def __init__(self, column: ColumnElement[Any], build: Callable[[ColumnElement[bool]], Select[Any] | Update], *,
+                 excluding: bool = False, lean: bool = True):
+        self._column, self._build, self._excluding, self._lean = column, build, excluding, lean
+        self._expanding = build(self._condition(bindparam("ids", expanding=True)))
+        self._sized: dict[int, tuple[LeanStatement | Select[Any] | Update, tuple[str, ...]]] = {}
 
-    def execute(self, session: Session, ids: Sequence[str], **params: Any) -> Result[Any]:
-        if len(ids) > self.SIZED:
-            return session.execute(self._expanding, {"ids": list(ids), **params})
-        sized = self._sized.get(len(ids))
+    def _condition(self, ids: Any) -> ColumnElement[bool]:
+        return self._column.not_in(ids) if self._excluding else self._column.in_(ids)
+
+    def _of_count(self, count: int) -> tuple[LeanStatement | Select[Any] | Update, tuple[str, ...]]:
+        sized = self._sized.get(count)
         if sized is None:  # two threads may both build it: the same statement, either one is kept
-            names = tuple(f"id_{i}" for i in range(len(ids)))
-            sized = self._sized[len(ids)] = (self._build(self._column.in_([bindparam(n) for n in names])), names)
-        statement, names = sized
-        return session.execute(statement, {**dict(zip(names, ids, strict=True)), **params})
+            names = tuple(f"id_{i}" for i in range(count))
+            if names:
+                condition = self._condition([bindparam(n) for n in names])
+            else:
+                condition = true() if self._excluding else false()
+            statement = self._build(condition)
+            sized = self._sized[count] = (LeanStatement(statement) if self._lean else statement, names)
+        return sized
+
+    def all(self, session: Session, ids: Sequence[str], **params: Any) -> list[Any]:
+        """The rows: tuples with attribute access and `_asdict()`."""
+        if len(ids) > self.SIZED:
+            return list(session.execute(self._expanding, {"ids": list(ids), **params}).all())
+        statement, names = self._of_count(len(ids))
+        values = {**dict(zip(names, ids, strict=True)), **params}
+        if isinstance(statement, LeanStatement):
+            return statement.all(session, values)
+        return list(session.execute(statement, values).all())
+
+    def execute(self, session: Session, ids: Sequence[str], **params: Any) -> None:
+        """Runs a statement whose rows are not wanted (an UPDATE)."""
+        if len(ids) > self.SIZED:
+            session.execute(self._expanding, {"ids": list(ids), **params})
+            return
+        statement, names = self._of_count(len(ids))
+        values = {**dict(zip(names, ids, strict=True)), **params}
+        if isinstance(statement, LeanStatement):
+            statement.execute(session, values)
+        else:
+            session.execute(statement, values)
 
 
 # A delivery comes with its event's body and its endpoint's row in one joined query, the lock on
@@ -57,27 +92,28 @@ _DELIVERY_WITH_EVENT_AND_ENDPOINT = (
     .join(tables.endpoints, tables.endpoints.c.endpoint_id == tables.deliveries.c.endpoint_id))
 _DELIVERIES_TO_SETTLE = _OverIds(tables.deliveries.c.delivery_id, lambda ids_in: (
     _DELIVERY_WITH_EVENT_AND_ENDPOINT.where(ids_in)
-    .order_by(tables.deliveries.c.delivery_id).with_for_update(of=tables.deliveries)))
-_DUE = (
+    .order_by(tables.deliveries.c.delivery_id).with_for_update(of=tables.deliveries)), lean=False)
+# The claim skips the endpoints that have their fill of deliveries in flight (usually none).
+_DUE = _OverIds(tables.deliveries.c.endpoint_id, excluding=True, build=lambda skip: (
     _DELIVERY_WITH_EVENT_AND_ENDPOINT
     .where(tables.deliveries.c.status == "pending", tables.deliveries.c.next_attempt_at <= bindparam("now"),
            or_(tables.deliveries.c.lease_expires_at.is_(None),
                tables.deliveries.c.lease_expires_at <= bindparam("now")),
-           tables.deliveries.c.endpoint_id.not_in(bindparam("skip", expanding=True)))
+           skip)
     .order_by(tables.deliveries.c.next_attempt_at).limit(bindparam("limit"))
-    .with_for_update(skip_locked=True, of=tables.deliveries))
+    .with_for_update(skip_locked=True, of=tables.deliveries)))
 _LEASE = _OverIds(tables.deliveries.c.delivery_id, lambda ids_in: (
     update(tables.deliveries).where(ids_in).values(lease_expires_at=bindparam("until"))))
 _LIVE_ENDPOINTS = _OverIds(tables.endpoints.c.merchant_id, lambda ids_in: (
     select(tables.endpoints).where(ids_in, tables.endpoints.c.enabled.is_(True),
                                    tables.endpoints.c.deleted_at.is_(None))
-    .order_by(tables.endpoints.c.created_at, tables.endpoints.c.endpoint_id)))
+    .order_by(tables.endpoints.c.created_at, tables.endpoints.c.endpoint_id)), lean=False)
 _ENDPOINTS_LOCKED = _OverIds(tables.endpoints.c.endpoint_id, lambda ids_in: (
     select(tables.endpoints).where(ids_in).order_by(tables.endpoints.c.endpoint_id).with_for_update()))
 # Taking an event in locks its order's record: read with Core, written back (one INSERT of the new
 # records, one UPDATE of the changed ones), not loaded and flushed by the ORM.
 _ORDER_RECORDS_LOCKED = _OverIds(tables.order_records.c.order_id, lambda ids_in: (
-    select(tables.order_records).where(ids_in).order_by(tables.order_records.c.order_id).with_for_update()))
+    select(tables.order_records).where(ids_in).order_by(tables.order_records.c.order_id).with_for_update()), lean=False)
 _ORDER_RECORD_COLUMNS = tuple(c.name for c in tables.order_records.columns)
 _CHANGING_ORDER_RECORD_COLUMNS = ("custom", "next_sequence", "erased_at")
 _UPDATE_ORDER_RECORD = update(tables.order_records).where(
@@ -87,7 +123,7 @@ _UPDATE_ORDER_RECORD = update(tables.order_records).where(
 # taken: one UPDATE for all of them, where the executemany above runs one per record.
 _TAKE_SEQUENCES = _OverIds(tables.order_records.c.order_id, lambda ids_in: (
     update(tables.order_records).where(ids_in)
-    .values(next_sequence=tables.order_records.c.next_sequence + bindparam("taken"))))
+    .values(next_sequence=tables.order_records.c.next_sequence + bindparam("taken"))), lean=False)
 _ORDER_OWNER = select(tables.order_records.c.merchant_id).where(
     tables.order_records.c.order_id == bindparam("order_id"))
 _EVENT_COLUMNS = tuple(c.name for c in tables.events.columns)
@@ -102,7 +138,7 @@ _UPDATE_SETTLED_DELIVERY = update(tables.deliveries).where(
 # Deliveries settled alike (a burst of first-attempt successes: every settled column the same, the
 # batch sharing one `now`) in one UPDATE by id; the executemany above runs one UPDATE per delivery.
 _UPDATE_SETTLED_DELIVERIES = _OverIds(tables.deliveries.c.delivery_id,
-                                      lambda ids_in: update(tables.deliveries).where(ids_in))
+                                      lambda ids_in: update(tables.deliveries).where(ids_in), lean=False)
 _UPDATE_SETTLED_ENDPOINT = update(tables.endpoints).where(
     tables.endpoints.c.endpoint_id == bindparam("b_endpoint_id"))
 
@@ -169,8 +205,8 @@ class Endpoints:
             return
         for merchant_id in todo:
             self._live[merchant_id] = []
-        for row in _LIVE_ENDPOINTS.execute(self.session, todo).mappings():
-            self._live[row["merchant_id"]].append(Endpoint(**row))
+        for row in _LIVE_ENDPOINTS.all(self.session, todo):
+            self._live[row.merchant_id].append(Endpoint(**row._asdict()))
 
     def locked(self, endpoint_ids: list[str]) -> dict[str, Endpoint]:
         """Locked in id order; plain objects outside the session: `write_changes` writes back the
@@ -178,8 +214,8 @@ class Endpoints:
         out: dict[str, Endpoint] = {}
         if not endpoint_ids:
             return out
-        for row in _ENDPOINTS_LOCKED.execute(self.session, sorted(set(endpoint_ids))).mappings():
-            endpoint = out[row["endpoint_id"]] = Endpoint(**row)
+        for row in _ENDPOINTS_LOCKED.all(self.session, sorted(set(endpoint_ids))):
+            endpoint = out[row.endpoint_id] = Endpoint(**row._asdict())
             self._locked[endpoint.endpoint_id] = (endpoint, _settled_state(endpoint))
         return out
 
@@ -222,8 +258,8 @@ class OrderRecords:
             return
         for order_id in todo:
             self._records[order_id] = None
-        for row in _ORDER_RECORDS_LOCKED.execute(self.session, todo).mappings():
-            record = self._records[row["order_id"]] = OrderRecord(**row)
+        for row in _ORDER_RECORDS_LOCKED.all(self.session, todo):
+            record = self._records[row.order_id] = OrderRecord(**row._asdict())
             self._as_written[record.order_id] = _record_state(record)
 
     def add(self, record: OrderRecord) -> None:
@@ -365,7 +401,7 @@ class Deliveries:
         engine serialises writers. The caller leases them (`lease`) and commits, so the rows stay
         out of other polls after the lock ends."""
         self._write_unwritten()
-        rows = self.session.execute(_DUE, {"now": now, "limit": limit, "skip": sorted(skip_endpoints)})
+        rows = _DUE.all(self.session, sorted(skip_endpoints), now=now, limit=limit)
         return _deliveries_with_endpoints(rows)
 
     def lease(self, delivery_ids: list[str], until: datetime) -> None:
@@ -377,7 +413,7 @@ class Deliveries:
         """One Core query; plain objects outside the session (`save_settled` writes them back), not
         ORM rows."""
         self._write_unwritten()
-        rows = _DELIVERIES_TO_SETTLE.execute(self.session, sorted(set(delivery_ids)))
+        rows = _DELIVERIES_TO_SETTLE.all(self.session, sorted(set(delivery_ids)))
         return {delivery.delivery_id: (delivery, body, endpoint)
                 for delivery, body, endpoint in _deliveries_with_endpoints(rows)}
 
@@ -412,13 +448,13 @@ class RevokedApiKeys:
         record_revocation(self.session, merchant_id, key_id, revoked_at)
 
 
-def _deliveries_with_endpoints(rows: Any) -> list[tuple[Delivery, str, Endpoint]]:
+def _deliveries_with_endpoints(rows: list[Any]) -> list[tuple[Delivery, str, Endpoint]]:
     """Rows of `_DELIVERY_WITH_EVENT_AND_ENDPOINT` as (delivery, event body, endpoint); one
     Endpoint object per endpoint."""
     out: list[tuple[Delivery, str, Endpoint]] = []
     endpoints: dict[str, Endpoint] = {}
-    for row in rows.mappings():
-        fields = dict(row)
+    for row in rows:
+        fields = row._asdict()
         body = fields.pop("body")
         endpoint_fields = {name: fields.pop(label) for name, label in _ENDPOINT_FIELDS}
         endpoint = endpoints.get(endpoint_fields["endpoint_id"])
