@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, and_, bindparam, case, delete, func, or_, select, true, update
+from sqlalchemy import CursorResult, Table, and_, bindparam, case, delete, func, or_, select, text, true, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -15,9 +15,9 @@ from tillkey.fulfillment.domain.licensing import Activation, GeneratedKey, Signi
 from tillkey.fulfillment.domain.model import Delivery, Order, Product
 from tillkey.fulfillment.domain.sources import DEFAULT_LOW_STOCK_THRESHOLD, LicenseSource, Pool
 from tillkey.fulfillment.service_layer.ports import Claimed
+from tillkey.platform.lean_sql import LeanStatement
 from tillkey.platform.pagination import paginate
 from tillkey.platform.revoked_keys import record_revocation
-from tillkey.platform.sql import insert_unless_present
 
 IN_CHUNK = 500  # keep IN (...) lists well under every database's parameter limit
 
@@ -69,17 +69,18 @@ class Orders:
             return session.get(Order, order_id)
         session.flush()  # what the ORM holds changed is in the rows read below (its own get autoflushed)
         conn = session.connection()
-        row = conn.execute(_LOCK_ORDER, {"b_key": order_id}).mappings().first()
+        row = _LOCK_ORDER.first(conn, {"b_key": order_id})
         if row is None:
             return None
-        order = rows.order_from(row)
+        read = row._asdict()
+        order = rows.order_from(read)
         # Read after the order's row is locked: a line is only ever changed under that lock. Each
         # line comes with its product's license source (a LEFT JOIN), which paying the order
         # delivers it by: one statement less per line than asking Sources for it after.
         # A line to start from a pool locks its pool row here too (_LINES_OF_ORDER_LOCKING_POOLS),
         # which taking its keys would do next: one statement less per order paid.
         lines_of_order = _LINES_OF_ORDER_LOCKING_POOLS if conn.dialect.name == "postgresql" else _LINES_OF_ORDER
-        found = conn.execute(lines_of_order, {"b_key": order_id}).mappings().all()
+        found = [line._asdict() for line in lines_of_order.all(conn, {"b_key": order_id})]
         lines = [rows.delivery_from(m) for m in found]
         if self._sources is not None:
             self._sources.read_with_lines({m["product_id"]: rows.source_from(m) for m in found})
@@ -88,7 +89,7 @@ class Orders:
         # Into the instance's dict, past the ORM's instrumentation: a detached order's deliveries
         # are a plain list (the ORM never flushes them; write_changes does).
         order.__dict__["deliveries"] = lines
-        self._locked[order_id] = _Locked(order, rows.kept(dict(row)),
+        self._locked[order_id] = _Locked(order, rows.kept(read),
                                          {d.line_id: rows.kept(rows.delivery_values(d)) for d in lines})
         return order
 
@@ -104,7 +105,7 @@ class Orders:
         for entry in locked.values():
             order = entry.obj
             if changes := rows.changed(entry.values, rows.order_values(order)):
-                conn.execute(_UPDATE_ORDER, {"b_key": order.order_id, **changes})
+                _UPDATE_ORDER.execute(conn, {"b_key": order.order_id, **changes})
             current = order.__dict__.get("deliveries")
             if not isinstance(current, list) or {d.line_id for d in current} != entry.lines.keys():
                 raise RuntimeError(f"the deliveries of order {order.order_id} were replaced; lines never change")
@@ -112,19 +113,26 @@ class Orders:
                 if changes := rows.changed(entry.lines[line.line_id], rows.delivery_values(line)):
                     lines.setdefault(tuple(changes), []).append({"b_key": line.line_id, **changes})
         for params in lines.values():
-            conn.execute(_UPDATE_DELIVERY, params)
+            if len(params) == 1:
+                _UPDATE_DELIVERY.execute(conn, params[0])
+            else:
+                conn.execute(_UPDATE_DELIVERIES, params)
 
     def forget(self) -> None:
         self._locked = {}  # what was read under the rolled-back transaction's locks is stale
 
     def add_unless_known(self, order: Order) -> bool:
         """A new order and its deliveries, in Core statements (the order's INSERT … ON CONFLICT DO
-        NOTHING, then one executemany INSERT of its deliveries): False, and nothing written, when an
-        order with its id is here already (orders re-emitting order.created)."""
-        if not insert_unless_present(self.session, tables.orders, rows.order_values(order), conflict_on="order_id"):
+        NOTHING, then one INSERT of its deliveries, an executemany for several): False, and nothing
+        written, when an order with its id is here already (orders re-emitting order.created)."""
+        conn = self.session.connection()
+        if _INSERT_ORDER_UNLESS_KNOWN.first(conn, rows.order_values(order)) is None:
             return False
-        if order.deliveries:
-            self.session.connection().execute(_INSERT_DELIVERY, [rows.delivery_values(d) for d in order.deliveries])
+        lines = [rows.delivery_values(d) for d in order.deliveries]
+        if len(lines) == 1:
+            _INSERT_DELIVERY.execute(conn, lines[0])
+        elif lines:
+            conn.execute(_INSERT_DELIVERIES, lines)
         return True
 
     def get_with_lines(self, order_id: str) -> Order | None:
@@ -178,8 +186,8 @@ class Sources:
         lines in this transaction, or else one Core statement; detached either way."""
         if product_id in self._with_lines:
             return self._with_lines[product_id]
-        row = self.session.connection().execute(_SOURCE, {"b_key": product_id}).mappings().first()
-        return LicenseSource(**row) if row is not None else None
+        row = _SOURCE.first(self.session.connection(), {"b_key": product_id})
+        return LicenseSource(**row._asdict()) if row is not None else None
 
     def read_with_lines(self, sources: dict[str, LicenseSource | None]) -> None:
         self._with_lines.update(sources)
@@ -215,11 +223,12 @@ class Pools:
         if not lock:
             return session.get(Pool, product_id)
         session.flush()
-        row = session.connection().execute(_LOCK_POOL, {"b_key": product_id}).mappings().first()
+        row = _LOCK_POOL.first(session.connection(), {"b_key": product_id})
         if row is None:
             return None
-        pool = Pool(**row)
-        self._locked[product_id] = _Locked(pool, dict(row))
+        values = row._asdict()
+        pool = Pool(**values)
+        self._locked[product_id] = _Locked(pool, values)
         return pool
 
     def locked_with_lines(self, pools: list[rows.Values]) -> None:
@@ -238,7 +247,7 @@ class Pools:
         for entry in locked.values():
             pool = entry.obj
             if changes := rows.changed(entry.values, {k: getattr(pool, k) for k in entry.values}):
-                conn.execute(_UPDATE_POOL, {"b_key": pool.product_id, **changes})
+                _UPDATE_POOL.execute(conn, {"b_key": pool.product_id, **changes})
 
     def forget(self) -> None:
         self._locked = {}
@@ -275,8 +284,8 @@ class Pools:
         """How many keys are left in the pool, counted no further than `up_to`: a claim only asks
         whether the pool fell below a threshold, and counting every key of a large pool (what
         `counts` does) on every claim cost the database time in proportion to the pool."""
-        return int(self.session.connection().execute(
-            _COUNT_FREE, {"b_product": product_id, "b_up_to": max(0, up_to)}).scalar_one())
+        return int(_COUNT_FREE.scalar(self.session.connection(),
+                                      {"b_product": product_id, "b_up_to": max(0, up_to)}))
 
     def claim(self, product_id: str, quantity: int, line_id: str, now: datetime, *,
               count_left_up_to: int = 0) -> Claimed | None:
@@ -294,8 +303,8 @@ class Pools:
         """
         conn = self.session.connection()
         # RETURNING gives the rows in the database's order, not the pick's: oldest (lowest seq) first.
-        taken = sorted(conn.execute(_CLAIM, {"b_product": product_id, "b_quantity": quantity, "b_line": line_id,
-                                             "b_now": now, "b_up_to": quantity + max(0, count_left_up_to)}).all())
+        taken = sorted(_CLAIM.all(conn, {"b_product": product_id, "b_quantity": quantity, "b_line": line_id,
+                                         "b_now": now, "b_up_to": quantity + max(0, count_left_up_to)}))
         if len(taken) != quantity:
             if len(taken) > quantity:  # cannot happen (LIMIT); refuse rather than hand out more
                 raise RuntimeError(f"claimed {len(taken)} of {quantity} pool keys for {line_id}")
@@ -424,10 +433,27 @@ class _Locked:
     lines: dict[str, rows.Values] = field(default_factory=dict)
 
 
-# Built once: a statement's cache key is computed once per statement object, and these run per message.
+# Built once, and run per message as LeanStatements: each is compiled once per database and then
+# goes straight to the driver's cursor (tillkey.platform.lean_sql), not through session.execute.
 _o, _d, _p = tables.orders.c, tables.deliveries.c, tables.pools.c
-_INSERT_DELIVERY = tables.deliveries.insert()
-_LOCK_ORDER = select(tables.orders).where(_o.order_id == bindparam("b_key")).with_for_update()
+
+
+def _insert_unless_present(table: Table, conflict_on: str) -> LeanStatement:
+    """Every column of a row, unless a row with its `conflict_on` is there: the row's key comes back
+    only if it is new. The SQL of tillkey.platform.sql.insert_unless_present (both databases speak
+    it), the binds typed as the columns are."""
+    (key,) = table.primary_key.columns
+    sql = (f"INSERT INTO {table.name} ({', '.join(c.name for c in table.c)}) "
+           f"VALUES ({', '.join(':' + c.key for c in table.c)}) "
+           f"ON CONFLICT ({table.c[conflict_on].name}) DO NOTHING RETURNING {key.name}")
+    return LeanStatement(text(sql).bindparams(*(bindparam(c.key, type_=c.type) for c in table.c)))
+
+
+_INSERT_ORDER_UNLESS_KNOWN = _insert_unless_present(tables.orders, "order_id")
+# Several lines' rows go in (or change) in one executemany, which a LeanStatement does not run.
+_INSERT_DELIVERIES = tables.deliveries.insert()
+_INSERT_DELIVERY = LeanStatement(_INSERT_DELIVERIES)
+_LOCK_ORDER = LeanStatement(select(tables.orders).where(_o.order_id == bindparam("b_key")).with_for_update())
 _s = tables.license_sources.c
 # A line's pool comes with it when the line is about to be started from it (pending, no method
 # yet, its source a pool): the pool row the claim needs locked (Pools.claim), which start_line
@@ -441,10 +467,10 @@ _LOCKED_POOL_OF_LINE = _POOL_OF_LINE.with_for_update().lateral("pool")
 _LINES_WITH_SOURCES = tables.deliveries.outerjoin(tables.license_sources, _s.product_id == _d.product_id)
 
 
-def _lines_of_order(pool: Any, joined: Any) -> Any:
-    return (select(tables.deliveries, *rows.SOURCE_LABELS, *(pool.c[name].label(f"pool_{name}")
-                                                              for name in rows.POOL_COLUMNS))
-            .select_from(joined).where(_d.order_id == bindparam("b_key")).order_by(_d.position))
+def _lines_of_order(pool: Any, joined: Any) -> LeanStatement:
+    return LeanStatement(select(tables.deliveries, *rows.SOURCE_LABELS, *(pool.c[name].label(f"pool_{name}")
+                                                                          for name in rows.POOL_COLUMNS))
+                         .select_from(joined).where(_d.order_id == bindparam("b_key")).order_by(_d.position))
 
 
 _LINES_OF_ORDER = _lines_of_order(tables.pools, _LINES_WITH_SOURCES.outerjoin(
@@ -452,11 +478,12 @@ _LINES_OF_ORDER = _lines_of_order(tables.pools, _LINES_WITH_SOURCES.outerjoin(
 _LINES_OF_ORDER_LOCKING_POOLS = _lines_of_order(_LOCKED_POOL_OF_LINE,
                                                 _LINES_WITH_SOURCES.outerjoin(_LOCKED_POOL_OF_LINE, true()))
 # No values(): the SET clause is the parameters' columns, b_key aside (SQLAlchemy caches one per set).
-_UPDATE_ORDER = update(tables.orders).where(_o.order_id == bindparam("b_key"))
-_UPDATE_DELIVERY = update(tables.deliveries).where(_d.line_id == bindparam("b_key"))
-_UPDATE_POOL = update(tables.pools).where(_p.product_id == bindparam("b_key"))
-_SOURCE = select(tables.license_sources).where(tables.license_sources.c.product_id == bindparam("b_key"))
-_LOCK_POOL = select(tables.pools).where(_p.product_id == bindparam("b_key")).with_for_update()
+_UPDATE_ORDER = LeanStatement(update(tables.orders).where(_o.order_id == bindparam("b_key")))
+_UPDATE_DELIVERIES = update(tables.deliveries).where(_d.line_id == bindparam("b_key"))
+_UPDATE_DELIVERY = LeanStatement(_UPDATE_DELIVERIES)
+_UPDATE_POOL = LeanStatement(update(tables.pools).where(_p.product_id == bindparam("b_key")))
+_SOURCE = LeanStatement(select(tables.license_sources).where(_s.product_id == bindparam("b_key")))
+_LOCK_POOL = LeanStatement(select(tables.pools).where(_p.product_id == bindparam("b_key")).with_for_update())
 
 # A pool claim in one statement: the oldest free keys, picked under FOR UPDATE SKIP LOCKED (aliases,
 # or SQLAlchemy would correlate the subqueries to the UPDATE's own table), marked as the line's, and
@@ -478,17 +505,16 @@ _FREE_OR_OURS = (select(_counted.c.seq)
                  .where(_counted.c.product_id == bindparam("b_product"),
                         or_(_counted.c.line_id.is_(None), _counted.c.line_id == bindparam("b_line")))
                  .limit(bindparam("b_up_to")).subquery())
-_CLAIM = (update(tables.license_keys).where(_k.seq.in_(select(_PICK.c.seq)), _k.line_id.is_(None))
-          .values(line_id=bindparam("b_line", type_=_k.line_id.type),
-                  issued_at=bindparam("b_now", type_=_k.issued_at.type))
-          .returning(_k.seq, _k.key,
-                     select(func.count()).select_from(_FREE_OR_OURS).scalar_subquery().label("free_or_ours")))
+_CLAIM = LeanStatement(
+    update(tables.license_keys).where(_k.seq.in_(select(_PICK.c.seq)), _k.line_id.is_(None))
+    .values(line_id=bindparam("b_line", type_=_k.line_id.type), issued_at=bindparam("b_now", type_=_k.issued_at.type))
+    .returning(_k.seq, _k.key, select(func.count()).select_from(_FREE_OR_OURS).scalar_subquery().label("free_or_ours")))
 _UNCLAIM = (update(tables.license_keys)
             .where(_k.seq.in_(bindparam("b_seqs", expanding=True)), _k.line_id == bindparam("b_line"))
             .values(line_id=None, issued_at=None))
 _FREE = (select(_k.seq).where(_k.product_id == bindparam("b_product"), _k.line_id.is_(None))
          .limit(bindparam("b_up_to")).subquery())
-_COUNT_FREE = select(func.count()).select_from(_FREE)
+_COUNT_FREE = LeanStatement(select(func.count()).select_from(_FREE))
 
 
 class RevokedKeys:
