@@ -5,17 +5,17 @@ import functools
 from collections.abc import Callable, Iterator, MutableSequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Insert, Integer, Select, Update, bindparam, column, func, select, text, update
+from sqlalchemy import Connection, Insert, Integer, Select, Table, Update, bindparam, column, func, select, text, update
 from sqlalchemy.orm import Session, class_mapper, noload
 
 from tillkey.payments.adapters import rows, tables
 from tillkey.payments.domain.model import Merchant, Order, Payment
 from tillkey.payments.domain.refunds import Refund
+from tillkey.platform.lean_sql import LeanStatement
 from tillkey.platform.pagination import paginate
 from tillkey.platform.revoked_keys import record_revocation
-from tillkey.platform.sql import insert_unless_present
 
 
 class Merchants:
@@ -65,10 +65,11 @@ class Orders:
     def add_unless_known(self, order: Order) -> bool:
         """A new order with the payments it comes with (a free order's), in Core statements: False,
         and nothing written, when an order with its id is here already (orders re-emitting)."""
-        if not insert_unless_present(self.session, tables.orders, rows.order_values(order), conflict_on="order_id"):
+        if _INSERT_ORDER_UNLESS_KNOWN.first(self.session, rows.order_values(order)) is None:
             return False
         if order.payments:
-            self.session.connection().execute(_INSERT_PAYMENT, [rows.payment_values(p) for p in order.payments])
+            payments = [rows.payment_values(p) for p in order.payments]
+            _write(self.session.connection(), _KINDS["payments"].insert, payments)
         return True
 
     def of_notification(self, gateway: str, notification_id: str, type: str, reference: str,
@@ -86,24 +87,25 @@ class Orders:
         lock (see `_lock`) and the insert follows."""
         note = {"gateway": gateway, "notification_id": notification_id, "type": type, "reference": reference,
                 "received_at": received_at}
-        statement = _LOCK_ORDER_OF_REFUND if is_refund else _LOCK_ORDER_OF_PAYMENT
+        lock = _LOCK_ORDER_OF_REFUND if is_refund else _LOCK_ORDER_OF_PAYMENT
         conn = self.session.connection()
         if conn.dialect.name == "postgresql":
-            row = conn.execute(statement, {"b_key": reference}).mappings().first()
-            if row is None:
+            locked = lock.alone.first(conn, {"b_key": reference})
+            if locked is None:
                 return None, False
+            row = locked._asdict()
             if row["order_id"] not in self._locked:
-                found = conn.execute(_NOTE_WITH_PAYMENTS, {**note, "b_key": row["order_id"]}).mappings().all()
+                found = [m._asdict() for m in _NOTE_WITH_PAYMENTS.all(conn, {**note, "b_key": row["order_id"]})]
                 payments = [rows.joined_payment(m) for m in found if m[_JOINED_KEY] is not None]
                 return self._adopt(row, payments, True, is_refund), bool(found[0]["noted"])
             order: Order | None = self._adopt(row, None, True, is_refund)  # locked before in this transaction
         else:
-            order = self._lock(statement, reference, True, is_refund)
+            order = self._lock(lock, reference, True, is_refund)
             if order is None:
                 return None, False
-        return order, insert_unless_present(self.session, tables.gateway_notifications, note)
+        return order, _INSERT_NOTIFICATION_UNLESS_KNOWN.first(self.session, note) is not None
 
-    def _lock(self, statement: Select, key: str | None, with_payments: bool, with_refunds: bool) -> Order | None:
+    def _lock(self, lock: _Lock, key: str | None, with_payments: bool, with_refunds: bool) -> Order | None:
         conn = self.session.connection()
         # The collections are read after the order's row is locked, never joined to the locking
         # statement: on PostgreSQL that statement's joined rows are from before its wait. SQLite's
@@ -112,11 +114,12 @@ class Orders:
         # one statement instead of two.
         payments: list[rows.Values] | None = None  # None: read when touched (or just below)
         if with_payments and conn.dialect.name == "sqlite":
-            found = conn.execute(_WITH_PAYMENTS[statement], {"b_key": key}).mappings().all()
+            found = [m._asdict() for m in lock.with_payments.all(conn, {"b_key": key})]
             row = found[0] if found else None
             payments = [rows.joined_payment(m) for m in found if m[_JOINED_KEY] is not None]
         else:
-            row = conn.execute(statement, {"b_key": key}).mappings().first()
+            locked = lock.alone.first(conn, {"b_key": key})
+            row = None if locked is None else locked._asdict()
         if row is None:
             return None
         return self._adopt(row, payments, with_payments, with_refunds)
@@ -144,8 +147,8 @@ class Orders:
         kind = _KINDS[name]
 
         def read() -> list:
-            found = read_with_order if read_with_order is not None else self.session.connection().execute(
-                kind.read, {"b_key": locked.order.order_id}).mappings()
+            found = read_with_order if read_with_order is not None else [
+                m._asdict() for m in kind.read.all(self.session.connection(), {"b_key": locked.order.order_id})]
             items = [kind.build(m) for m in found]
             locked.before[name] = {getattr(item, kind.key): rows.kept(kind.values(item)) for item in items}
             return items
@@ -172,7 +175,7 @@ class Orders:
             changes = rows.changed(entry.values, rows.order_values(entry.order))
             if changes:
                 order_updates.append({"b_key": entry.order.order_id, **changes})
-        writes: list[tuple[Insert | Update, list[rows.Values]]] = []
+        writes: list[tuple[LeanStatement, list[rows.Values]]] = []
         for name, kind in _KINDS.items():
             new: list[rows.Values] = []
             changed: dict[tuple[str, ...], list[rows.Values]] = {}
@@ -201,9 +204,9 @@ class Orders:
                 statement, [params] = writes[single]
                 writes[single] = _riding(order_updates.pop(), statement, params)
         for params in order_updates:
-            conn.execute(_UPDATE_ORDER, params)
+            _UPDATE_ORDER.execute(conn, params)
         for statement, many in writes:
-            conn.execute(statement, many)
+            _write(conn, statement, many)
 
 
 class Payments:
@@ -219,12 +222,12 @@ class Payments:
         """Payment.record_charge as one UPDATE, without loading and locking the order: the charge id
         only ever goes from none to this gateway's (the notification may have written the same one).
         Returns the attempt's status as this UPDATE found it (None: no such attempt)."""
-        return self.session.connection().execute(
-            _RECORD_CHARGE_ACCEPTED, {"b_key": payment_id, "b_charge_id": charge_id}).scalar()
+        return _RECORD_CHARGE_ACCEPTED.scalar(self.session.connection(),
+                                              {"b_key": payment_id, "b_charge_id": charge_id})
 
     def id_by_reference(self, reference: str) -> str | None:
         """The bank transfer with this reference (unique index uq_payments_reference)."""
-        return self.session.connection().execute(_ID_BY_REFERENCE, {"b_key": reference}).scalar()
+        return _ID_BY_REFERENCE.scalar(self.session.connection(), {"b_key": reference})
 
     def reference_taken(self, reference: str) -> bool:
         return self.id_by_reference(reference) is not None
@@ -325,44 +328,57 @@ class _Collection(MutableSequence):
 class _Kind:
     """How one of an order's collections is read and written."""
 
-    read: Select
+    read: LeanStatement
     build: Callable[[Any], Any]
     values: Callable[[Any], rows.Values]
     key: str
-    insert: Insert
-    update: Update
+    insert: LeanStatement  # keyed by the parameters' names: the columns given
+    update: LeanStatement  # the changed columns and b_key
 
 
-# Built once: a statement's cache key is computed once per statement object, and these run per request.
+@dataclass(frozen=True)
+class _Lock:
+    """Locks an order's row by a key: `alone`, or `with_payments`, the order's payments joined to
+    it (SQLite, see Orders._lock)."""
+
+    alone: LeanStatement
+    with_payments: LeanStatement
+
+
+# Built once, each compiled once per database (tillkey.platform.lean_sql): these run per request.
 def _by(column, statement):
     return statement.where(column == bindparam("b_key"))
 
 
 _o, _p, _r = tables.orders.c, tables.payments.c, tables.refunds.c
-_LOCK_ORDER = _by(_o.order_id, select(tables.orders)).with_for_update()
-# Of the orders row only: the payment's or refund's row is not locked.
-_LOCK_ORDER_OF_PAYMENT = _by(_p.payment_id, select(tables.orders).join(tables.payments, _p.order_id == _o.order_id)
-                             ).with_for_update(of=tables.orders)
-_LOCK_ORDER_OF_REFUND = _by(_r.refund_id, select(tables.orders).join(tables.refunds, _r.order_id == _o.order_id)
-                            ).with_for_update(of=tables.orders)
-# The card path's second transaction (and a bank transfer's reference check), once per attempt.
-_RECORD_CHARGE_ACCEPTED = _by(_p.payment_id, update(tables.payments)).values(
-    charge_id=func.coalesce(_p.charge_id, bindparam("b_charge_id")), gateway_token=None).returning(_p.status)
-_ID_BY_REFERENCE = _by(_p.reference, select(_p.payment_id))
-# SQLite: the same with the order's payments (see Orders._lock), in their order, a row of NULLs for none.
+# SQLite's locking read with the order's payments, in their order, a row of NULLs for none.
 _ORDER_PAYMENTS = tables.payments.alias("order_payments")
 _JOINED_KEY = rows.JOINED_PAYMENT_PREFIX + "payment_id"
-_WITH_PAYMENTS = {
-    lock: lock.add_columns(*(c.label(rows.JOINED_PAYMENT_PREFIX + c.name) for c in _ORDER_PAYMENTS.c)).outerjoin(
-        _ORDER_PAYMENTS, _ORDER_PAYMENTS.c.order_id == _o.order_id).order_by(
-        _ORDER_PAYMENTS.c.created_at, _ORDER_PAYMENTS.c.payment_id)
-    for lock in (_LOCK_ORDER, _LOCK_ORDER_OF_PAYMENT, _LOCK_ORDER_OF_REFUND)}
+
+
+def _locking(lock: Select) -> _Lock:
+    with_payments = lock.add_columns(*(c.label(rows.JOINED_PAYMENT_PREFIX + c.name) for c in _ORDER_PAYMENTS.c)
+                                     ).outerjoin(_ORDER_PAYMENTS, _ORDER_PAYMENTS.c.order_id == _o.order_id
+                                                 ).order_by(_ORDER_PAYMENTS.c.created_at, _ORDER_PAYMENTS.c.payment_id)
+    return _Lock(LeanStatement(lock), LeanStatement(with_payments))
+
+
+_LOCK_ORDER = _locking(_by(_o.order_id, select(tables.orders)).with_for_update())
+# Of the orders row only: the payment's or refund's row is not locked.
+_LOCK_ORDER_OF_PAYMENT = _locking(_by(_p.payment_id, select(tables.orders).join(
+    tables.payments, _p.order_id == _o.order_id)).with_for_update(of=tables.orders))
+_LOCK_ORDER_OF_REFUND = _locking(_by(_r.refund_id, select(tables.orders).join(
+    tables.refunds, _r.order_id == _o.order_id)).with_for_update(of=tables.orders))
+# The card path's second transaction (and a bank transfer's reference check), once per attempt.
+_RECORD_CHARGE_ACCEPTED = LeanStatement(_by(_p.payment_id, update(tables.payments)).values(
+    charge_id=func.coalesce(_p.charge_id, bindparam("b_charge_id")), gateway_token=None).returning(_p.status))
+_ID_BY_REFERENCE = LeanStatement(_by(_p.reference, select(_p.payment_id)))
 # PostgreSQL: a gateway's notification recorded unless it was before, with the payments of the order
 # just locked (Orders.of_notification), a row of NULLs for none; `noted` 1 if recorded now. Text, as
 # tillkey.platform.sql.insert_unless_present writes its INSERT: the dialect's ON CONFLICT construct has
 # no cache key. The binds and the columns carry their types, so values go and come as with Core.
 _NOTE_COLUMNS = tuple(c.name for c in tables.gateway_notifications.c)
-_NOTE_WITH_PAYMENTS = text(
+_NOTE_WITH_PAYMENTS = LeanStatement(text(
     f"WITH noted AS (INSERT INTO {tables.gateway_notifications.name} ({', '.join(_NOTE_COLUMNS)}) "
     f"VALUES ({', '.join(':' + name for name in _NOTE_COLUMNS)}) ON CONFLICT DO NOTHING RETURNING 1) "
     "SELECT (SELECT count(*) FROM noted) AS noted, "
@@ -371,18 +387,43 @@ _NOTE_WITH_PAYMENTS = text(
     " ON order_payments.order_id = :b_key ORDER BY order_payments.created_at, order_payments.payment_id"
 ).bindparams(*(bindparam(c.name, type_=c.type) for c in tables.gateway_notifications.c),
              bindparam("b_key", type_=_p.order_id.type)).columns(
-    column("noted", Integer), *(column(rows.JOINED_PAYMENT_PREFIX + c.name, c.type) for c in _p))
+    column("noted", Integer), *(column(rows.JOINED_PAYMENT_PREFIX + c.name, c.type) for c in _p)))
+
+
+def _insert_unless_present(table: Table, conflict_on: str | None = None) -> LeanStatement:
+    """INSERT … ON CONFLICT DO NOTHING RETURNING the key, with a value for every column: a row back
+    if it is new, none if its key was there (tillkey.platform.sql.insert_unless_present's statement,
+    whose binds carry the columns' types)."""
+    names = tuple(c.name for c in table.c)
+    target = f" ({conflict_on})" if conflict_on is not None else ""
+    return LeanStatement(text(
+        f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join(':' + name for name in names)}) "
+        f"ON CONFLICT{target} DO NOTHING RETURNING {next(iter(table.primary_key.columns)).name}"
+    ).bindparams(*(bindparam(c.name, type_=c.type) for c in table.c)))
+
+
+# An order learned from order.created; a gateway's notification (SQLite: PostgreSQL's rides on the
+# payments' read above).
+_INSERT_ORDER_UNLESS_KNOWN = _insert_unless_present(tables.orders, conflict_on="order_id")
+_INSERT_NOTIFICATION_UNLESS_KNOWN = _insert_unless_present(tables.gateway_notifications)
 # Executed with the columns to set as parameters (besides b_key): only those are written.
-_UPDATE_ORDER = _by(_o.order_id, update(tables.orders))
-_INSERT_PAYMENT = tables.payments.insert()
+_UPDATE_ORDER = LeanStatement(_by(_o.order_id, update(tables.orders)))
 _KINDS = {
-    "payments": _Kind(_by(_p.order_id, select(tables.payments)).order_by(_p.created_at, _p.payment_id),
-                      rows.payment_from, rows.payment_values, "payment_id", _INSERT_PAYMENT,
-                      _by(_p.payment_id, update(tables.payments))),
-    "refunds": _Kind(_by(_r.order_id, select(tables.refunds)).order_by(_r.created_at, _r.refund_id),
-                     rows.refund_from, rows.refund_values, "refund_id", tables.refunds.insert(),
-                     _by(_r.refund_id, update(tables.refunds))),
+    "payments": _Kind(LeanStatement(_by(_p.order_id, select(tables.payments)).order_by(_p.created_at, _p.payment_id)),
+                      rows.payment_from, rows.payment_values, "payment_id", LeanStatement(tables.payments.insert()),
+                      LeanStatement(_by(_p.payment_id, update(tables.payments)))),
+    "refunds": _Kind(LeanStatement(_by(_r.order_id, select(tables.refunds)).order_by(_r.created_at, _r.refund_id)),
+                     rows.refund_from, rows.refund_values, "refund_id", LeanStatement(tables.refunds.insert()),
+                     LeanStatement(_by(_r.refund_id, update(tables.refunds)))),
 }
+
+
+def _write(conn: Connection, statement: LeanStatement, many: list[rows.Values]) -> None:
+    """One row's INSERT or UPDATE on the driver's cursor; several rows as one executemany."""
+    if len(many) == 1:
+        statement.execute(conn, many[0])
+    else:
+        conn.execute(cast(Insert | Update, statement.statement), many)
 
 
 def _attribute(cls: type, name: str):
@@ -390,8 +431,8 @@ def _attribute(cls: type, name: str):
     return class_mapper(cls).attrs[name].class_attribute
 
 
-def _riding(order: rows.Values, statement: Insert | Update, values: rows.Values
-            ) -> tuple[Insert | Update, list[rows.Values]]:
+def _riding(order: rows.Values, statement: LeanStatement, values: rows.Values
+            ) -> tuple[LeanStatement, list[rows.Values]]:
     """`statement` (one payment's or refund's INSERT or UPDATE) with the order's UPDATE in a WITH,
     and its parameters: the order's prefixed `o_`, the row's own `v_` (both tables share names)."""
     columns = tuple(name for name in values if name != "b_key")
@@ -402,11 +443,12 @@ def _riding(order: rows.Values, statement: Insert | Update, values: rows.Values
     return _with_order_update(statement, tuple(name for name in order if name != "b_key"), columns), [params]
 
 
-@functools.lru_cache(maxsize=64)  # one per statement and sets of columns: built once, its cache key once
-def _with_order_update(statement: Insert | Update, order_columns: tuple[str, ...], columns: tuple[str, ...]
-                       ) -> Insert | Update:
-    table = statement.table
+@functools.lru_cache(maxsize=64)  # one per statement and sets of columns: built once, compiled once per database
+def _with_order_update(statement: LeanStatement, order_columns: tuple[str, ...], columns: tuple[str, ...]
+                       ) -> LeanStatement:
+    row_write = cast(Insert | Update, statement.statement)  # a _Kind's insert or update
+    table = row_write.table
     order_update = update(tables.orders).where(_o.order_id == bindparam("o_b_key")).values(
         {name: bindparam("o_" + name, type_=_o[name].type) for name in order_columns}).cte("order_update")
-    return statement.values({name: bindparam("v_" + name, type_=table.c[name].type)
-                             for name in columns}).add_cte(order_update)
+    return LeanStatement(row_write.values({name: bindparam("v_" + name, type_=table.c[name].type)
+                                           for name in columns}).add_cte(order_update))
