@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Connection, Insert, Integer, Select, Table, Update, bindparam, column, func, select, text, update
+from sqlalchemy import Connection, Insert, Integer, Select, Update, bindparam, column, func, select, text, update
 from sqlalchemy.orm import Session, class_mapper, noload
 
 from tillkey.payments.adapters import rows, tables
@@ -16,6 +16,7 @@ from tillkey.payments.domain.refunds import Refund
 from tillkey.platform.lean_sql import LeanStatement
 from tillkey.platform.pagination import paginate
 from tillkey.platform.revoked_keys import record_revocation
+from tillkey.platform.sql import insert_unless_present
 
 
 class Merchants:
@@ -65,7 +66,7 @@ class Orders:
     def add_unless_known(self, order: Order) -> bool:
         """A new order with the payments it comes with (a free order's), in Core statements: False,
         and nothing written, when an order with its id is here already (orders re-emitting)."""
-        if _INSERT_ORDER_UNLESS_KNOWN.first(self.session, rows.order_values(order)) is None:
+        if not insert_unless_present(self.session, tables.orders, rows.order_values(order), conflict_on="order_id"):
             return False
         if order.payments:
             payments = [rows.payment_values(p) for p in order.payments]
@@ -103,7 +104,7 @@ class Orders:
             order = self._lock(lock, reference, True, is_refund)
             if order is None:
                 return None, False
-        return order, _INSERT_NOTIFICATION_UNLESS_KNOWN.first(self.session, note) is not None
+        return order, insert_unless_present(self.session, tables.gateway_notifications, note)
 
     def _lock(self, lock: _Lock, key: str | None, with_payments: bool, with_refunds: bool) -> Order | None:
         conn = self.session.connection()
@@ -390,22 +391,6 @@ _NOTE_WITH_PAYMENTS = LeanStatement(text(
     column("noted", Integer), *(column(rows.JOINED_PAYMENT_PREFIX + c.name, c.type) for c in _p)))
 
 
-def _insert_unless_present(table: Table, conflict_on: str | None = None) -> LeanStatement:
-    """INSERT … ON CONFLICT DO NOTHING RETURNING the key, with a value for every column: a row back
-    if it is new, none if its key was there (tillkey.platform.sql.insert_unless_present's statement,
-    whose binds carry the columns' types)."""
-    names = tuple(c.name for c in table.c)
-    target = f" ({conflict_on})" if conflict_on is not None else ""
-    return LeanStatement(text(
-        f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join(':' + name for name in names)}) "
-        f"ON CONFLICT{target} DO NOTHING RETURNING {next(iter(table.primary_key.columns)).name}"
-    ).bindparams(*(bindparam(c.name, type_=c.type) for c in table.c)))
-
-
-# An order learned from order.created; a gateway's notification (SQLite: PostgreSQL's rides on the
-# payments' read above).
-_INSERT_ORDER_UNLESS_KNOWN = _insert_unless_present(tables.orders, conflict_on="order_id")
-_INSERT_NOTIFICATION_UNLESS_KNOWN = _insert_unless_present(tables.gateway_notifications)
 # Executed with the columns to set as parameters (besides b_key): only those are written.
 _UPDATE_ORDER = LeanStatement(_by(_o.order_id, update(tables.orders)))
 _KINDS = {
