@@ -1,12 +1,13 @@
 """SQLAlchemy repositories: the service layer's ports over one session."""
 from __future__ import annotations
 
-from collections.abc import Collection
+import functools
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, bindparam, func, select, update
+from sqlalchemy import Column, ColumnElement, CursorResult, bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -21,6 +22,7 @@ from tillkey.orders.domain.errors import Conflict
 from tillkey.orders.domain.orders import NOT_PAID, PAID, Order
 from tillkey.orders.domain.refunds import Refund
 from tillkey.orders.service_layer.ports import OrderFilter
+from tillkey.platform.lean_sql import LeanStatement
 from tillkey.platform.pagination import paginate
 from tillkey.platform.revoked_keys import record_revocation
 
@@ -80,16 +82,38 @@ class Products:
         """Read only (carts price and check with them): a Core read, detached products, no ORM load."""
         if not product_ids:
             return {}
-        found = self.session.connection().execute(_PRODUCTS, {"b_product_ids": list(set(product_ids))}).mappings()
-        return {p.product_id: p for p in map(rows.product_from, found)}
+        wanted = list(dict.fromkeys(product_ids))
+        found = _products_by_id(len(wanted)).all(self.session.connection(), _numbered("b_product_id_", wanted))
+        return {p.product_id: p for p in (rows.product_from(_by_column(_PRODUCT_COLUMNS, row)) for row in found)}
 
     def page(self, merchant_id: str, limit: int, cursor: str | None):
         stmt = select(Product).where(t.products.c.merchant_id == merchant_id)
         return paginate(self.session, stmt, t.products.c.created_at, t.products.c.product_id, limit, cursor)
 
 
-# Built once: a statement's cache key is computed once per statement object.
-_PRODUCTS = select(t.products).where(t.products.c.product_id.in_(bindparam("b_product_ids", expanding=True)))
+_PRODUCT_COLUMNS = tuple(t.products.c)
+
+
+@functools.lru_cache(maxsize=64)   # by number of products: a cart holds a handful of lines
+def _products_by_id(count: int) -> LeanStatement:
+    return LeanStatement(select(*_PRODUCT_COLUMNS).where(_one_of(t.products.c.product_id, "b_product_id_", count)))
+
+
+def _one_of(column: Column[Any], prefix: str, count: int) -> ColumnElement[bool]:
+    """`column IN (…)` with one parameter per value (`_numbered`): a LeanStatement takes no IN list
+    that expands per call, so there is a statement per number of values."""
+    return column.in_([bindparam(f"{prefix}{i}", type_=column.type) for i in range(count)])
+
+
+def _numbered(prefix: str, values: Sequence[Any]) -> dict[str, Any]:
+    """The parameters of `_one_of(column, prefix, len(values))`."""
+    return {f"{prefix}{i}": value for i, value in enumerate(values)}
+
+
+def _by_column(columns: Sequence[Column[Any]], row: Sequence[Any]) -> rows.RowValues:
+    """A row of these columns keyed by the Column objects, as `Result.mappings()` keys a join's rows
+    (two tables' columns may share a name)."""
+    return dict(zip(columns, row, strict=True))
 
 
 class Coupons:
@@ -114,16 +138,9 @@ class Coupons:
         return paginate(self.session, stmt, t.coupons.c.created_at, t.coupons.c.code_key, limit, cursor)
 
     def redeem(self, merchant_id: str, code_key: str) -> bool:
-        c = t.coupons.c
         # Conditional increment: the database decides, under its row lock, whether one is left.
-        # cast: an UPDATE gives a CursorResult (it has rowcount); Session.execute is annotated as any Result.
-        result = cast(CursorResult[Any], self.session.execute(
-            update(t.coupons)
-            .where(c.merchant_id == merchant_id, c.code_key == code_key,
-                   (c.max_redemptions.is_(None)) | (c.redemptions < c.max_redemptions))
-            .values(redemptions=c.redemptions + 1)
-            .execution_options(synchronize_session=False)))
-        if result.rowcount == 1:
+        redeemed = _REDEEM_COUPON.execute(self.session, {"b_merchant_id": merchant_id, "b_code_key": code_key})
+        if redeemed == 1:
             coupon = self.session.identity_map.get(self.session.identity_key(Coupon, (merchant_id, code_key)))
             if coupon is not None:
                 self.session.expire(coupon, ["redemptions"])
@@ -131,13 +148,18 @@ class Coupons:
         return False
 
     def release(self, merchant_id: str, code_key: str) -> None:
-        c = t.coupons.c
         # Relative and floored at zero: concurrent releases never lose one, nor go negative.
-        self.session.execute(
-            update(t.coupons)
-            .where(c.merchant_id == merchant_id, c.code_key == code_key, c.redemptions > 0)
-            .values(redemptions=c.redemptions - 1)
-            .execution_options(synchronize_session=False))
+        _RELEASE_COUPON.execute(self.session, {"b_merchant_id": merchant_id, "b_code_key": code_key})
+
+
+_coupon = t.coupons.c
+_THE_COUPON = (_coupon.merchant_id == bindparam("b_merchant_id"), _coupon.code_key == bindparam("b_code_key"))
+_REDEEM_COUPON = LeanStatement(
+    update(t.coupons)
+    .where(*_THE_COUPON, _coupon.max_redemptions.is_(None) | (_coupon.redemptions < _coupon.max_redemptions))
+    .values(redemptions=_coupon.redemptions + 1))
+_RELEASE_COUPON = LeanStatement(
+    update(t.coupons).where(*_THE_COUPON, _coupon.redemptions > 0).values(redemptions=_coupon.redemptions - 1))
 
 
 class Carts:
@@ -161,25 +183,27 @@ class Carts:
         PostgreSQL a statement's joined rows are from before its wait for the row, and a line added
         by the change that held it would be missing from the order."""
         conn = self.session.connection()
-        row = conn.execute(_CLAIM_CART, {"b_cart_id": cart_id, "order_id": order_id,
-                                         "updated_at": now}).mappings().first()
-        if row is None:
+        claimed = _CLAIM_CART.first(conn, {"b_cart_id": cart_id, "order_id": order_id, "updated_at": now})
+        if claimed is None:
             return None
-        lines = conn.execute(_CART_LINES_WITH_PRODUCTS, {"b_cart_id": cart_id}).mappings().all()
+        lines = [_by_column(_CART_LINE_AND_PRODUCT_COLUMNS, row)
+                 for row in _CART_LINES_WITH_PRODUCTS.all(conn, {"b_cart_id": cart_id})]
         products = {p.product_id: p for p in (rows.product_from(line) for line in lines
                                               if line[t.products.c.product_id] is not None)}
-        return rows.cart_from_rows(row, lines), products
+        return rows.cart_from_rows(claimed._asdict(), lines), products
 
 
-# Built once: a statement's cache key is computed once per statement object, and these run per request.
+# Built once, and run on the driver's cursor (LeanStatement): these run per request.
 # Only an open cart matches: on PostgreSQL a checkout that waited for the row re-checks it after the
 # wait, and finds nothing when the checkout it waited for took the cart (SQLite: one writer at a time).
-_CLAIM_CART = (update(t.carts)
-               .where(t.carts.c.cart_id == bindparam("b_cart_id"), t.carts.c.order_id.is_(None))
-               .values(order_id=bindparam("order_id"), updated_at=bindparam("updated_at"))
-               .returning(*t.carts.c))
-_CART_LINES_WITH_PRODUCTS = (
-    select(t.cart_lines, *t.products.c)
+_CLAIM_CART = LeanStatement(
+    update(t.carts)
+    .where(t.carts.c.cart_id == bindparam("b_cart_id"), t.carts.c.order_id.is_(None))
+    .values(order_id=bindparam("order_id"), updated_at=bindparam("updated_at"))
+    .returning(*t.carts.c))
+_CART_LINE_AND_PRODUCT_COLUMNS = (*t.cart_lines.c, *t.products.c)
+_CART_LINES_WITH_PRODUCTS = LeanStatement(
+    select(*_CART_LINE_AND_PRODUCT_COLUMNS)
     .outerjoin(t.products, t.products.c.product_id == t.cart_lines.c.product_id)
     .where(t.cart_lines.c.cart_id == bindparam("b_cart_id")).order_by(t.cart_lines.c.position))
 
@@ -204,11 +228,10 @@ class Orders:
         # written back by write_changes at commit: only the columns that changed.
         known = self._locked.get(order_id)
         if known is None:
-            conn = self.session.connection()
-            row = conn.execute(_LOCK_ORDER, {"b_order_id": order_id}).mappings().first()
+            row = _LOCK_ORDER.first(self.session.connection(), {"b_order_id": order_id})
             if row is None:
                 return None
-            known = self._keep(rows.order_from_rows(row, ()))
+            known = self._keep(rows.order_from_rows(row._asdict(), ()))
         # Else locked already in this transaction (a batch, a prefetch): the same object, as an identity map.
         if lines and not known.lines_read:
             self._read_lines([known])
@@ -222,11 +245,11 @@ class Orders:
         if new:
             conn = self.session.connection()
             # One order (a batch of one, the usual case below saturation): the plain statement, with
-            # no IN list to expand at each execution.
-            found = (conn.execute(_LOCK_ORDER, {"b_order_id": new[0]}) if len(new) == 1
-                     else conn.execute(_LOCK_ORDERS, {"b_order_ids": new})).mappings()
+            # no IN list.
+            found = (_LOCK_ORDER.all(conn, {"b_order_id": new[0]}) if len(new) == 1
+                     else _lock_orders(len(new)).all(conn, _numbered("b_order_id_", new)))
             for row in found:
-                self._keep(rows.order_from_rows(row, ()))
+                self._keep(rows.order_from_rows(row._asdict(), ()))
         if lines:
             self._read_lines([k for k in map(self._locked.get, wanted) if k is not None and not k.lines_read])
 
@@ -242,11 +265,11 @@ class Orders:
         by_order = {k.order.order_id: k for k in locked}
         conn = self.session.connection()
         if len(by_order) == 1:
-            found = conn.execute(_ORDER_LINES, {"b_order_id": locked[0].order.order_id})
+            found = _ORDER_LINES.all(conn, {"b_order_id": locked[0].order.order_id})
         else:
-            found = conn.execute(_LINES_OF_ORDERS, {"b_order_ids": list(by_order)})
-        for row in found.mappings():
-            by_order[row["order_id"]].order.lines.append(rows.line_from(row))
+            found = _lines_of_orders(len(by_order)).all(conn, _numbered("b_order_id_", list(by_order)))
+        for row in found:
+            by_order[row.order_id].order.lines.append(rows.line_from(row._asdict()))
         for known in by_order.values():
             known.lines_before = rows.lines_snapshot(known.order)
             known.lines_read = True
@@ -271,9 +294,9 @@ class Orders:
                 update_with_children(conn, t.orders, order.order_id, changes, t.order_lines, line_changes)
                 continue
             if changes:
-                conn.execute(_UPDATE_ORDER, {"b_order_id": order.order_id, **changes})
+                _UPDATE_ORDER.execute(conn, {"b_order_id": order.order_id, **changes})
             for line_id, line_values in line_changes:
-                conn.execute(_UPDATE_ORDER_LINE, {"b_line_id": line_id, **line_values})
+                _UPDATE_ORDER_LINE.execute(conn, {"b_line_id": line_id, **line_values})
         self.forget()
 
     def forget(self) -> None:
@@ -303,7 +326,7 @@ class Orders:
         concurrent refunds can never reserve more than the total, whatever each of them read.
         """
         c = t.orders.c
-        # cast: as in redeem, the UPDATE's result is a CursorResult.
+        # cast: an UPDATE gives a CursorResult (it has rowcount); Session.execute is annotated as any Result.
         result = cast(CursorResult[Any], self.session.execute(
             update(t.orders)
             .where(c.order_id == order_id, c.status == PAID,
@@ -332,16 +355,25 @@ class Orders:
         return paginate(self.session, stmt, c.created_at, c.order_id, limit, cursor)
 
 
-# Built once, as the carts' above. The UPDATEs set the columns given as parameters, and only those.
-_LOCK_ORDER = select(t.orders).where(t.orders.c.order_id == bindparam("b_order_id")).with_for_update()
-_LOCK_ORDERS = (select(t.orders).where(t.orders.c.order_id.in_(bindparam("b_order_ids", expanding=True)))
-                .order_by(t.orders.c.order_id).with_for_update())
-_ORDER_LINES = (select(t.order_lines).where(t.order_lines.c.order_id == bindparam("b_order_id"))
-                .order_by(t.order_lines.c.position))
-_LINES_OF_ORDERS = (select(t.order_lines).where(t.order_lines.c.order_id.in_(bindparam("b_order_ids", expanding=True)))
-                    .order_by(t.order_lines.c.order_id, t.order_lines.c.position))
-_UPDATE_ORDER = update(t.orders).where(t.orders.c.order_id == bindparam("b_order_id"))
-_UPDATE_ORDER_LINE = update(t.order_lines).where(t.order_lines.c.line_id == bindparam("b_line_id"))
+# Built once, as the carts' above (or once per number of orders). The UPDATEs set the columns given
+# as parameters, and only those.
+_LOCK_ORDER = LeanStatement(select(t.orders).where(t.orders.c.order_id == bindparam("b_order_id")).with_for_update())
+_ORDER_LINES = LeanStatement(select(t.order_lines).where(t.order_lines.c.order_id == bindparam("b_order_id"))
+                             .order_by(t.order_lines.c.position))
+_UPDATE_ORDER = LeanStatement(update(t.orders).where(t.orders.c.order_id == bindparam("b_order_id")))
+_UPDATE_ORDER_LINE = LeanStatement(update(t.order_lines).where(t.order_lines.c.line_id == bindparam("b_line_id")))
+
+
+@functools.lru_cache(maxsize=128)   # by number of orders: a consumer's batch
+def _lock_orders(count: int) -> LeanStatement:
+    return LeanStatement(select(t.orders).where(_one_of(t.orders.c.order_id, "b_order_id_", count))
+                         .order_by(t.orders.c.order_id).with_for_update())
+
+
+@functools.lru_cache(maxsize=128)
+def _lines_of_orders(count: int) -> LeanStatement:
+    return LeanStatement(select(t.order_lines).where(_one_of(t.order_lines.c.order_id, "b_order_id_", count))
+                         .order_by(t.order_lines.c.order_id, t.order_lines.c.position))
 
 
 @dataclass

@@ -5,17 +5,18 @@ data-modifying WITH, and no round trips to save: it keeps the two statements.
 
 Every value is bound with its column's type, as `insert(table)` and `update(table)` bind it (a JSON
 None is stored as JSON null either way), and a statement is built once per shape (how many
-children; which columns changed).
+children; which columns changed), as a LeanStatement: run on the driver's cursor, per order.
 """
 from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
 
-from sqlalchemy import Table, TextClause, bindparam, text
+from sqlalchemy import Insert, Table, bindparam, text
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection
 
+from tillkey.platform.lean_sql import LeanStatement
 from tillkey.platform.rows import Values
 
 _quote = postgresql.dialect().identifier_preparer.quote
@@ -25,23 +26,28 @@ def insert_with_children(conn: Connection, parent: Table, values: Values, child:
                          children: Sequence[Values]) -> None:
     """Insert `values` into `parent` and `children` into `child`, in one statement on PostgreSQL."""
     if not together_here(conn) or not children:
-        conn.execute(_insert(parent), values)
+        _insert_one(parent).execute(conn, values)
         if children:
-            conn.execute(_insert(child), list(children))
+            conn.execute(_insert(child), list(children))    # an executemany: SQLAlchemy's own
         return
     params = {f"p_{name}": value for name, value in values.items()}
     for i, row in enumerate(children):
         params.update({f"c{i}_{name}": value for name, value in row.items()})
-    conn.execute(_insert_statement(parent, child, len(children)), params)
+    _insert_statement(parent, child, len(children)).execute(conn, params)
 
 
 @functools.cache
-def _insert(table: Table):
+def _insert(table: Table) -> Insert:
     return table.insert()
 
 
+@functools.cache
+def _insert_one(table: Table) -> LeanStatement:
+    return LeanStatement(_insert(table))
+
+
 @functools.lru_cache(maxsize=64)   # by number of children: a cart holds a handful of lines
-def _insert_statement(parent: Table, child: Table, count: int) -> TextClause:
+def _insert_statement(parent: Table, child: Table, count: int) -> LeanStatement:
     # The FOREIGN KEY of the children holds: PostgreSQL checks it at the end of the statement, when
     # the parent's row is in.
     def columns(table: Table) -> str:
@@ -53,7 +59,7 @@ def _insert_statement(parent: Table, child: Table, count: int) -> TextClause:
            f"INSERT INTO {_quote(child.name)} ({columns(child)}) VALUES {rows}")
     binds = [bindparam(f"p_{c.name}", type_=c.type) for c in parent.c]
     binds += [bindparam(f"c{i}_{c.name}", type_=c.type) for i in range(count) for c in child.c]
-    return text(sql).bindparams(*binds)
+    return LeanStatement(text(sql).bindparams(*binds))
 
 
 def update_with_children(conn: Connection, parent: Table, key: object, changes: Values, child: Table,
@@ -65,7 +71,7 @@ def update_with_children(conn: Connection, parent: Table, key: object, changes: 
     for i, (child_key, values) in enumerate(child_changes):
         params[f"c{i}_key"] = child_key
         params.update({f"c{i}_{name}": value for name, value in values.items()})
-    conn.execute(_update_statement(parent, child, signature), params)
+    _update_statement(parent, child, signature).execute(conn, params)
 
 
 def together_here(conn: Connection) -> bool:
@@ -75,7 +81,7 @@ def together_here(conn: Connection) -> bool:
 
 @functools.lru_cache(maxsize=256)   # by the columns that changed: a handful of transitions
 def _update_statement(parent: Table, child: Table, signature: tuple[tuple[str, ...], tuple[tuple[str, ...], ...]]
-                      ) -> TextClause:
+                      ) -> LeanStatement:
     parent_columns, child_columns = signature
 
     def update(table: Table, prefix: str, names: tuple[str, ...]) -> str:
@@ -94,4 +100,4 @@ def _update_statement(parent: Table, child: Table, signature: tuple[tuple[str, .
     for i, names in enumerate(child_columns):
         binds.append(bindparam(f"c{i}_key", type_=child_key.type))
         binds += [bindparam(f"c{i}_{name}", type_=child.c[name].type) for name in names]
-    return text(sql).bindparams(*binds)
+    return LeanStatement(text(sql).bindparams(*binds))
