@@ -45,31 +45,30 @@ def test_a_notify_rings_and_an_idle_listener_barely_wakes(postgres_url):
 def test_a_process_that_listens_itself_rings_without_notify(postgres_url):
     """A worker's relay listens in the worker itself: its commits ring that listener directly, with
     no NOTIFY (PostgreSQL serialises the commits of transactions that notify). A process without a
-    listener of its own (an API) still notifies, so the worker's relay hears it."""
+    listener of its own (an API) still notifies, so the worker's relay hears it (the unit of work's
+    outbox INSERT carries that NOTIFY: libs/messaging tests/test_uow_outbox.py)."""
     from sqlalchemy.orm import Session
 
-    from tillkey.platform.doorbell import notify_in_transaction, ring_after_commit
-    from tillkey.testing.statements import recorded_statements
+    from tillkey.platform.doorbell import notifies, ring_after_commit
 
     engine = make_engine(postgres_url)
     rung = threading.Event()
     try:
-        with recorded_statements(engine) as statements, Session(engine) as session:
-            notify_in_transaction(session, CHANNEL)
-            session.commit()
-        assert any("pg_notify" in s for s in statements), "no listener here: other processes need the NOTIFY"
-
+        with Session(engine) as session:
+            assert notifies(session, CHANNEL), "no listener here: other processes need the NOTIFY"
         listener = Listener(engine, CHANNEL, rung.set).start()
         try:
             assert rung.wait(10)  # its first ring, on listening
             rung.clear()
-            with recorded_statements(engine) as statements, Session(engine) as session:
-                notify_in_transaction(session, CHANNEL)
+            with Session(engine) as session:
+                assert not notifies(session, CHANNEL)
+                assert notifies(session, "another_channel"), "only the channel listened to here"
                 session.commit()
                 ring_after_commit(engine, CHANNEL)
-            assert not any("pg_notify" in s for s in statements), statements
             assert rung.wait(5), "the ring reached this process's listener"
         finally:
             listener.stop()
+        with Session(engine) as session:
+            assert notifies(session, CHANNEL), "the listener stopped: NOTIFY again"
     finally:
         engine.dispose()

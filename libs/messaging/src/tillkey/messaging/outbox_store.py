@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 import functools
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Table, Update, bindparam, delete, func, select, text, update
+from sqlalchemy import CursorResult, Table, bindparam, delete, func, select, text, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
@@ -66,13 +67,17 @@ def _claim_and_mark(outbox: Table, limit: int) -> LeanStatement:
 
 
 @functools.cache
-def _mark(outbox: Table) -> Update:
-    return update(outbox).where(outbox.c.seq.in_(bindparam("b_seqs", expanding=True)))
+def _mark(outbox: Table) -> LeanStatement:
+    """SQLite's marks (PostgreSQL marks when claiming): the batch's numbers as one JSON parameter,
+    so one text for any batch size, where an expanding IN renders its SQL anew on every call."""
+    return LeanStatement(text(
+        f"UPDATE {outbox.name} SET published_at = :b_now WHERE seq IN (SELECT value FROM json_each(:b_seqs))"
+    ).bindparams(bindparam("b_now", type_=outbox.c.published_at.type)))
 
 
 def mark_published(session: Connection | Session, outbox: Table, seqs: list[int]) -> None:
     if seqs:
-        session.execute(_mark(outbox), {"b_seqs": seqs, "published_at": datetime.now(UTC)})
+        _mark(outbox).execute(session, {"b_seqs": json.dumps(seqs), "b_now": datetime.now(UTC)})
 
 
 def postpone(session: Connection | Session, outbox: Table, seqs: list[int], seconds: float) -> None:

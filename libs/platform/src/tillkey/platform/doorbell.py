@@ -18,6 +18,7 @@ the notification queue, which serialises every committing transaction that notif
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import os
@@ -28,7 +29,6 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
@@ -40,25 +40,21 @@ _local_lock = threading.Lock()
 
 
 def _key(engine: Engine, channel: str) -> tuple[str, str]:
-    return (engine.url.render_as_string(hide_password=True), channel)
+    return (_database(engine), channel)
 
 
-def notify_in_transaction(session: Session, channel: str) -> None:
-    """Call inside the writing transaction, before its commit (PostgreSQL delivers it on commit).
-    Nothing when this process listens itself: `ring_after_commit` reaches that listener."""
-    if notifies(session, channel):
-        session.execute(_NOTIFY, {"channel": channel})
+@functools.lru_cache(maxsize=64)  # asked at every emitting commit; an engine's URL never changes
+def _database(engine: Engine) -> str:
+    return engine.url.render_as_string(hide_password=True)
 
 
 def notifies(session: Session | Connection, channel: str) -> bool:
     """Whether a commit of `session` must NOTIFY `channel` for other processes: on PostgreSQL, when
-    this process has no listener of its own. A statement the transaction runs anyway may carry the
-    NOTIFY (`tillkey.platform.sql.insert_rows(notify=…)`) instead of `notify_in_transaction`."""
+    this process has no listener of its own. The NOTIFY rides on a statement the transaction runs
+    anyway (`tillkey.platform.sql.insert_rows(notify=…)`, the unit of work's outbox INSERT), where a
+    `SELECT pg_notify` of its own would be one more round trip."""
     bind = session.get_bind() if isinstance(session, Session) else session
     return bind.dialect.name == "postgresql" and not _listens_here(bind.engine, channel)
-
-
-_NOTIFY = text("SELECT pg_notify(:channel, '')")
 
 
 def _listens_here(engine: Engine, channel: str) -> bool:
