@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Table, and_, bindparam, case, delete, func, or_, select, text, true, update
+from sqlalchemy import CursorResult, and_, bindparam, case, delete, func, or_, select, true, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -18,6 +18,7 @@ from tillkey.fulfillment.service_layer.ports import Claimed
 from tillkey.platform.lean_sql import LeanStatement
 from tillkey.platform.pagination import paginate
 from tillkey.platform.revoked_keys import record_revocation
+from tillkey.platform.sql import insert_unless_present
 
 IN_CHUNK = 500  # keep IN (...) lists well under every database's parameter limit
 
@@ -126,7 +127,7 @@ class Orders:
         NOTHING, then one INSERT of its deliveries, an executemany for several): False, and nothing
         written, when an order with its id is here already (orders re-emitting order.created)."""
         conn = self.session.connection()
-        if _INSERT_ORDER_UNLESS_KNOWN.first(conn, rows.order_values(order)) is None:
+        if not insert_unless_present(conn, tables.orders, rows.order_values(order), conflict_on="order_id"):
             return False
         lines = [rows.delivery_values(d) for d in order.deliveries]
         if len(lines) == 1:
@@ -436,20 +437,6 @@ class _Locked:
 # Built once, and run per message as LeanStatements: each is compiled once per database and then
 # goes straight to the driver's cursor (tillkey.platform.lean_sql), not through session.execute.
 _o, _d, _p = tables.orders.c, tables.deliveries.c, tables.pools.c
-
-
-def _insert_unless_present(table: Table, conflict_on: str) -> LeanStatement:
-    """Every column of a row, unless a row with its `conflict_on` is there: the row's key comes back
-    only if it is new. The SQL of tillkey.platform.sql.insert_unless_present (both databases speak
-    it), the binds typed as the columns are."""
-    (key,) = table.primary_key.columns
-    sql = (f"INSERT INTO {table.name} ({', '.join(c.name for c in table.c)}) "
-           f"VALUES ({', '.join(':' + c.key for c in table.c)}) "
-           f"ON CONFLICT ({table.c[conflict_on].name}) DO NOTHING RETURNING {key.name}")
-    return LeanStatement(text(sql).bindparams(*(bindparam(c.key, type_=c.type) for c in table.c)))
-
-
-_INSERT_ORDER_UNLESS_KNOWN = _insert_unless_present(tables.orders, "order_id")
 # Several lines' rows go in (or change) in one executemany, which a LeanStatement does not run.
 _INSERT_DELIVERIES = tables.deliveries.insert()
 _INSERT_DELIVERY = LeanStatement(_INSERT_DELIVERIES)
