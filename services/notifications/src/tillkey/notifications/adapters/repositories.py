@@ -4,8 +4,10 @@ Reads and writes are Core statements run at once, not ORM loads and flushes. Why
 handles hundreds of events per second, and session.get, lazy unit-of-work flushes and one loaded
 object per row were most of its database cost. Every write goes through a method here, so the rows
 a later handler of the same batch reads are already in the transaction, and the per-transaction
-copies (recipients, merchants) stay what the rows say. The statements are built once, at import:
-SQLAlchemy works out a cache key for every statement object it is given (docs/architecture.md 7.8).
+copies (recipients, merchants) stay what the rows say. The statements are built once, at import,
+and those of the hot paths are LeanStatements: compiled once per database, then run on the driver's
+cursor without session.execute's work per call (tillkey.platform.lean_sql). Several rows at once
+(an executemany) and IN lists that expand per call stay on session.execute.
 """
 from __future__ import annotations
 
@@ -21,6 +23,7 @@ from tillkey.notifications.adapters import tables
 from tillkey.notifications.adapters.together import insert_unless_present_with
 from tillkey.notifications.domain.messages import FAILED, QUEUED, Message, sent_state
 from tillkey.notifications.domain.model import MerchantContact, OrderLine, OrderRecipient, Product
+from tillkey.platform.lean_sql import LeanStatement
 from tillkey.platform.pagination import paginate
 from tillkey.platform.revoked_keys import record_revocation
 from tillkey.platform.sql import insert_unless_present
@@ -39,16 +42,16 @@ def _fields(table: Table) -> tuple[tuple[str, str], ...]:
     return tuple((column.key, "to" if column.key == "to_address" else column.key) for column in table.c)
 
 
-def _update_by_key(table: Table) -> Any:
+def _update_by_key(table: Table) -> LeanStatement:
     """UPDATE by key (bind `b_key`) of the columns given with it (every other one): built once per table."""
-    return update(table).where(next(iter(table.primary_key.columns)) == bindparam("b_key"))
+    return LeanStatement(update(table).where(next(iter(table.primary_key.columns)) == bindparam("b_key")))
 
 
-def _save(session: Session, table: Table, statement: Any, obj: object) -> None:
+def _save(session: Session, table: Table, statement: LeanStatement, obj: object) -> None:
     key = next(iter(table.primary_key.columns)).key
     row = _row(table, obj)
     row["b_key"] = row.pop(key)
-    session.execute(statement, row)
+    statement.execute(session, row)
 
 
 class _Remembered:
@@ -70,13 +73,13 @@ class Merchants(_Remembered):
         self.known: dict[str, MerchantContact] = {}
 
     def add(self, merchant: MerchantContact) -> None:
-        self.session.execute(_INSERT_MERCHANT, [_row(tables.merchant_contacts, merchant)])
+        _INSERT_MERCHANT.execute(self.session, _row(tables.merchant_contacts, merchant))
         self.known[merchant.merchant_id] = merchant
 
     def get(self, merchant_id: str) -> MerchantContact | None:
         merchant = self.known.get(merchant_id)
         if merchant is None:
-            row = self.session.execute(_MERCHANT, {"b_merchant_id": merchant_id}).first()
+            row = _MERCHANT.first(self.session, {"b_merchant_id": merchant_id})
             if row is not None:
                 merchant = self.known[merchant_id] = MerchantContact(*row)
         return merchant
@@ -86,8 +89,8 @@ class Merchants(_Remembered):
         self.known[merchant.merchant_id] = merchant
 
 
-_INSERT_MERCHANT = tables.merchant_contacts.insert()
-_MERCHANT = select(*tables.merchant_contacts.c).where(_mc.merchant_id == bindparam("b_merchant_id"))
+_INSERT_MERCHANT = LeanStatement(tables.merchant_contacts.insert())
+_MERCHANT = LeanStatement(select(*tables.merchant_contacts.c).where(_mc.merchant_id == bindparam("b_merchant_id")))
 _UPDATE_MERCHANT = _update_by_key(tables.merchant_contacts)
 
 
@@ -111,14 +114,14 @@ class Recipients(_Remembered):
         recipient = self.known.get(order_id)
         if recipient is not None:
             return recipient
-        row = self.session.execute(_RECIPIENT, {"b_order_id": order_id}).first()
+        row = _RECIPIENT.first(self.session, {"b_order_id": order_id})
         return None if row is None else self._remember(row)
 
     def get_with_line(self, order_id: str, line_id: str) -> tuple[OrderRecipient | None, str | None]:
         recipient = self.known.get(order_id)
         if recipient is not None:  # read (or written) earlier in this transaction: only the line is new
-            return recipient, self.session.scalar(_LINE_NAME, {"b_order_id": order_id, "b_line_id": line_id})
-        row = self.session.execute(_RECIPIENT_WITH_LINE, {"b_order_id": order_id, "b_line_id": line_id}).first()
+            return recipient, _LINE_NAME.scalar(self.session, {"b_order_id": order_id, "b_line_id": line_id})
+        row = _RECIPIENT_WITH_LINE.first(self.session, {"b_order_id": order_id, "b_line_id": line_id})
         return (None, None) if row is None else (self._remember(row), row.line_name)
 
     def _remember(self, row: Any) -> OrderRecipient:
@@ -133,16 +136,19 @@ class Recipients(_Remembered):
         self.known[recipient.order_id] = recipient
 
 
-_RECIPIENT = (select(_r.order_id, _r.merchant_id, _r.email, _r.first_name, _r.locale,
-                     _mc.name.label("m_name"), _mc.email.label("m_email"))
-              .outerjoin_from(tables.order_recipients, tables.merchant_contacts, _mc.merchant_id == _r.merchant_id)
-              .where(_r.order_id == bindparam("b_order_id")))
+_RECIPIENT_WITH_MERCHANT = (
+    select(_r.order_id, _r.merchant_id, _r.email, _r.first_name, _r.locale,
+           _mc.name.label("m_name"), _mc.email.label("m_email"))
+    .outerjoin_from(tables.order_recipients, tables.merchant_contacts, _mc.merchant_id == _r.merchant_id)
+    .where(_r.order_id == bindparam("b_order_id")))
+_RECIPIENT = LeanStatement(_RECIPIENT_WITH_MERCHANT)
 # An email about one line (license_delivery, license_request) reads the line's name with the
 # recipient: one statement, not two. Only a line of that very order counts.
-_RECIPIENT_WITH_LINE = (_RECIPIENT.add_columns(_l.name.label("line_name"))
-                        .outerjoin(tables.order_lines, and_(_l.line_id == bindparam("b_line_id"),
-                                                            _l.order_id == _r.order_id)))
-_LINE_NAME = select(_l.name).where(_l.line_id == bindparam("b_line_id"), _l.order_id == bindparam("b_order_id"))
+_RECIPIENT_WITH_LINE = LeanStatement(_RECIPIENT_WITH_MERCHANT.add_columns(_l.name.label("line_name"))
+                                     .outerjoin(tables.order_lines, and_(_l.line_id == bindparam("b_line_id"),
+                                                                         _l.order_id == _r.order_id)))
+_LINE_NAME = LeanStatement(select(_l.name).where(_l.line_id == bindparam("b_line_id"),
+                                                 _l.order_id == bindparam("b_order_id")))
 _UPDATE_RECIPIENT = _update_by_key(tables.order_recipients)
 
 
@@ -151,16 +157,20 @@ class OrderLines:
         self.session = session
 
     def add_all(self, lines: list[OrderLine]) -> None:
-        if lines:
-            self.session.execute(_INSERT_LINE, [_row(tables.order_lines, line) for line in lines])
+        if len(lines) == 1:
+            _INSERT_LINE.execute(self.session, _row(tables.order_lines, lines[0]))
+        elif lines:
+            self.session.execute(_INSERT_LINES, [_row(tables.order_lines, line) for line in lines])
 
     def get(self, line_id: str) -> OrderLine | None:
-        row = self.session.execute(_LINE, {"b_line_id": line_id}).first()
+        row = _LINE.first(self.session, {"b_line_id": line_id})
         return OrderLine(*row) if row is not None else None
 
 
-_INSERT_LINE = tables.order_lines.insert()
-_LINE = select(*tables.order_lines.c).where(_l.line_id == bindparam("b_line_id"))
+# Several rows at once are an executemany, which a LeanStatement does not run.
+_INSERT_LINES = tables.order_lines.insert()
+_INSERT_LINE = LeanStatement(_INSERT_LINES)
+_LINE = LeanStatement(select(*tables.order_lines.c).where(_l.line_id == bindparam("b_line_id")))
 
 
 class Products:
@@ -177,12 +187,14 @@ class Products:
         self.add_all([product])
 
     def add_all(self, products: list[Product]) -> None:
-        if products:
-            self.session.execute(_INSERT_PRODUCT, [_row(tables.products, product) for product in products])
-            self._seen.update(product.product_id for product in products)
+        if len(products) == 1:
+            _INSERT_PRODUCT.execute(self.session, _row(tables.products, products[0]))
+        elif products:
+            self.session.execute(_INSERT_PRODUCTS, [_row(tables.products, product) for product in products])
+        self._seen.update(product.product_id for product in products)
 
     def get(self, product_id: str) -> Product | None:
-        row = self.session.execute(_PRODUCT, {"b_product_id": product_id}).first()
+        row = _PRODUCT.first(self.session, {"b_product_id": product_id})
         return Product(*row) if row is not None else None
 
     def save(self, product: Product) -> None:
@@ -211,8 +223,9 @@ class Products:
 
 
 MOST_PRODUCTS_REMEMBERED = 100_000
-_INSERT_PRODUCT = tables.products.insert()
-_PRODUCT = select(*tables.products.c).where(_p.product_id == bindparam("b_product_id"))
+_INSERT_PRODUCTS = tables.products.insert()
+_INSERT_PRODUCT = LeanStatement(_INSERT_PRODUCTS)
+_PRODUCT = LeanStatement(select(*tables.products.c).where(_p.product_id == bindparam("b_product_id")))
 _UPDATE_PRODUCT = _update_by_key(tables.products)
 _KNOWN_PRODUCTS = select(_p.product_id).where(_p.product_id.in_(bindparam("b_product_ids", expanding=True)))
 
@@ -235,16 +248,24 @@ class Messages:
         for message in messages:
             row = _row(tables.messages, message)
             rows.append({"b_key": message.message_id, **{name: row[name] for name in names}})
-        self.session.execute(_UPDATE_MESSAGES, rows)
+        self._update(rows)
 
     def mark_sent(self, message_ids: list[str], now: datetime) -> None:
         if message_ids:
             state = sent_state(now)
-            self.session.execute(_UPDATE_MESSAGES, [{"b_key": message_id, **state} for message_id in message_ids])
+            self._update([{"b_key": message_id, **state} for message_id in message_ids])
+
+    def _update(self, rows: list[dict[str, Any]]) -> None:
+        """One message's UPDATE, or one executemany for several (in the order given: ids sorted, no deadlock)."""
+        if len(rows) == 1:
+            _UPDATE_MESSAGE.execute(self.session, rows[0])
+        else:
+            self.session.execute(_UPDATE_MESSAGES, rows)
 
     def locked(self, message_ids: list[str]) -> dict[str, Message]:
         ids = sorted(set(message_ids))  # locked in id order, as every writer does: no deadlock
-        return {msg.message_id: msg for msg in self._messages(_LOCKED_MESSAGES, {"b_message_ids": ids})}
+        found = self.session.execute(_LOCKED_MESSAGES, {"b_message_ids": ids})  # an IN list: not lean
+        return {msg.message_id: msg for msg in map(_message, found)}
 
     def of_order(self, order_id: str) -> list[Message]:
         return self._messages(_MESSAGES_OF_ORDER, {"b_order_id": order_id})
@@ -255,11 +276,11 @@ class Messages:
         lock ends they stay out of other senders' polls until the lease runs out."""
         return self._messages(_DUE_MESSAGES, {"b_now": now, "b_limit": limit})
 
-    def _messages(self, statement: Any, params: Mapping[str, Any]) -> list[Message]:
-        return [_message(row) for row in self.session.execute(statement, params)]
+    def _messages(self, statement: LeanStatement, params: Mapping[str, Any]) -> list[Message]:
+        return [_message(row) for row in statement.all(self.session, params)]
 
     def next_due_at(self) -> datetime | None:
-        due: datetime | None = self.session.scalar(_NEXT_DUE)
+        due: datetime | None = _NEXT_DUE.scalar(self.session)
         return due
 
     def page(self, *, merchant_id: str | None, order_id: str | None, to: str | None, status: str | None,
@@ -291,13 +312,15 @@ _MESSAGE_STATE = ("status", "attempts", "last_error", "next_attempt_at", "sent_a
 _MESSAGE_CONTENT = ("to_address", "text_body", "html_body")
 _MESSAGE_FIELDS = tuple("to" if column.key == "to_address" else column.key for column in tables.messages.c)
 _UPDATE_MESSAGES = update(tables.messages).where(_m.message_id == bindparam("b_key"))
+_UPDATE_MESSAGE = LeanStatement(_UPDATE_MESSAGES)
 _LOCKED_MESSAGES = (select(*tables.messages.c).where(_m.message_id.in_(bindparam("b_message_ids", expanding=True)))
                     .order_by(_m.message_id).with_for_update())
-_MESSAGES_OF_ORDER = select(*tables.messages.c).where(_m.order_id == bindparam("b_order_id")).order_by(_m.message_id)
-_DUE_MESSAGES = (select(*tables.messages.c).where(_m.status == QUEUED, _m.next_attempt_at <= bindparam("b_now"))
-                 .order_by(_m.next_attempt_at, _m.created_at).limit(bindparam("b_limit"))
-                 .with_for_update(skip_locked=True))
-_NEXT_DUE = select(func.min(_m.next_attempt_at)).where(_m.status == QUEUED)
+_MESSAGES_OF_ORDER = LeanStatement(select(*tables.messages.c).where(_m.order_id == bindparam("b_order_id"))
+                                   .order_by(_m.message_id))
+_DUE_MESSAGES = LeanStatement(
+    select(*tables.messages.c).where(_m.status == QUEUED, _m.next_attempt_at <= bindparam("b_now"))
+    .order_by(_m.next_attempt_at, _m.created_at).limit(bindparam("b_limit")).with_for_update(skip_locked=True))
+_NEXT_DUE = LeanStatement(select(func.min(_m.next_attempt_at)).where(_m.status == QUEUED))
 _FAILED = (select(_m.message_id, _m.template, _m.order_id, _m.attempts, _m.last_error, _m.created_at)
            .where(_m.status == FAILED).order_by(_m.created_at.desc()).limit(bindparam("b_limit")))
 _REQUEUE_ALL = (update(tables.messages).where(_m.status == FAILED)

@@ -3,7 +3,8 @@ order.created's recipient and its lines. One statement and one round trip fewer 
 every order (docs/architecture.md 7.8). SQLite has no data-modifying WITH, and no round trips to
 save: it keeps the two statements (tillkey.platform.sql.insert_unless_present, then the lines).
 
-A statement is built once per number of children (an order holds a handful of lines).
+A statement is built once per number of children (an order holds a handful of lines), and run as a
+LeanStatement (tillkey.platform.lean_sql): compiled once per database, then on the driver's cursor.
 """
 from __future__ import annotations
 
@@ -11,10 +12,11 @@ import functools
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Table, TextClause, bindparam, text
+from sqlalchemy import Insert, Table, bindparam, text
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection
 
+from tillkey.platform.lean_sql import LeanStatement
 from tillkey.platform.sql import insert_unless_present
 
 MOST_CHILDREN_TOGETHER = 16  # more lines than that (rare) take the two statements: one text per count is enough
@@ -30,24 +32,31 @@ def insert_unless_present_with(conn: Connection, parent: Table, values: Mapping[
     if conn.dialect.name != "postgresql" or not children or len(children) > MOST_CHILDREN_TOGETHER:
         if not insert_unless_present(conn, parent, values, conflict_on=conflict_on):
             return False
-        if children:
-            conn.execute(_insert(child), list(children))
+        if len(children) == 1:
+            _insert_one(child).execute(conn, children[0])
+        elif children:
+            conn.execute(_insert(child), list(children))  # an executemany: not a LeanStatement's
         return True
     params = {f"p_{key}": value for key, value in values.items()}
     for i, row in enumerate(children):
         params.update({f"c{i}_{key}": value for key, value in row.items()})
     statement = _statement(parent, tuple(values), conflict_on, child, tuple(children[0]), len(children))
-    return conn.execute(statement, params).first() is not None
+    return statement.first(conn, params) is not None
 
 
 @functools.cache
-def _insert(table: Table) -> Any:
+def _insert(table: Table) -> Insert:
     return table.insert()
+
+
+@functools.cache
+def _insert_one(table: Table) -> LeanStatement:
+    return LeanStatement(_insert(table))
 
 
 @functools.lru_cache(maxsize=64)
 def _statement(parent: Table, keys: tuple[str, ...], conflict_on: str, child: Table, child_keys: tuple[str, ...],
-               count: int) -> TextClause:
+               count: int) -> LeanStatement:
     # The children's values are cast to their columns' types: in a VALUES list that is not the
     # INSERT's own, PostgreSQL would read an untyped parameter as text. `keys` are column keys, as
     # in a Core insert's values; the SQL names the columns.
@@ -65,4 +74,4 @@ def _statement(parent: Table, keys: tuple[str, ...], conflict_on: str, child: Ta
            f"SELECT {_quote(key.name)} FROM parent")
     binds = [bindparam(f"p_{k}", type_=parent.c[k].type) for k in keys]
     binds += [bindparam(f"c{i}_{k}", type_=child.c[k].type) for i in range(count) for k in child_keys]
-    return text(sql).bindparams(*binds)
+    return LeanStatement(text(sql).bindparams(*binds))
