@@ -95,7 +95,7 @@ def test_insert_and_update_take_columns_from_the_parameters(engine):
     assert (row.n, row.kind, row.doc, row.at) == (5, "gone", {"x": 1}, AT)
 
 
-def test_it_runs_in_the_sessions_transaction_and_flushes_what_is_pending(engine):
+def test_it_runs_in_the_sessions_transaction_and_flushes_as_execute_does(engine):
     mapper = registry()
     mapper.map_imperatively(Thing, things)
     try:
@@ -104,7 +104,11 @@ def test_it_runs_in_the_sessions_transaction_and_flushes_what_is_pending(engine)
             for key, value in {**ROW, "id": "p"}.items():
                 setattr(thing, key, value)
             session.add(thing)
-            assert BY_ID.first(session, {"id": "p"}) is not None  # autoflushed first, as execute does
+            # A Core statement does not autoflush, through execute or here: the same answer.
+            assert BY_ID.first(session, {"id": "p"}) is None
+            assert session.execute(select(things.c.id).where(things.c.id == "p")).first() is None
+            session.flush()
+            assert BY_ID.first(session, {"id": "p"}) is not None
             INSERT.execute(session, {**ROW, "id": "q"})
             session.rollback()
         with Session(engine) as session:

@@ -8,13 +8,14 @@ that work once per database and per set of parameter names, then each call is th
 `cursor.execute` and a fetch:
 
     CLAIM = LeanStatement(select(orders.c.id, orders.c.status).where(orders.c.id == bindparam("id")))
-    row = CLAIM.first(uow.session, {"id": order_id})     # row.status, row[1], row._mapping
+    row = CLAIM.first(uow.session, {"id": order_id})     # row.status, row[1], row._asdict()
 
 What stays exactly as with `session.execute`:
 - the values bound and read are those SQLAlchemy's types make (the same bind and result
   processors, compiled for the engine's dialect);
-- a Session's pending ORM changes are flushed first (autoflush), and the statement runs in the
-  session's transaction (its BEGIN, SQLite's BEGIN IMMEDIATE and gate included);
+- the statement runs in the Session's or Connection's transaction (its BEGIN, SQLite's BEGIN
+  IMMEDIATE and gate included); like `session.execute` of a Core statement, it does not flush the
+  Session's pending ORM changes first (only ORM-enabled statements autoflush);
 - `before_cursor_execute` / `after_cursor_execute` listeners see the statement (the bench's
   counter, tracing, the tests that pin a hot path's statements);
 - a driver error is raised as SQLAlchemy's (`IntegrityError`, `OperationalError`, …), and a lost
@@ -51,7 +52,8 @@ class LeanStatement:
         self._keyed_by_names = isinstance(statement, ValuesBase) and not statement._values  # noqa: SLF001
 
     def all(self, db: Session | Connection, params: Mapping[str, Any] | None = None) -> list[Any]:
-        """Every row the statement returns (tuples with attribute access and `_mapping`)."""
+        """Every row the statement returns: tuples with attribute access by column label, `_asdict()`
+        and `_mapping` (a dict keyed by label; SQLAlchemy's RowMapping also takes Column objects)."""
         return self._run(db, params, _ALL)
 
     def first(self, db: Session | Connection, params: Mapping[str, Any] | None = None) -> Any:
@@ -74,7 +76,6 @@ class LeanStatement:
 
     def _run(self, db: Session | Connection, params: Mapping[str, Any] | None, want: int) -> Any:
         if isinstance(db, Session):
-            db._autoflush()  # noqa: SLF001 (what session.execute does before every statement)
             connection = db.connection()
         else:
             connection = db
