@@ -11,6 +11,7 @@ from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
+from tillkey.platform.lean_sql import run_driver_sql
 from tillkey.platform.request_tx import connection_for
 from tillkey.platform.sqlite_gate import install_gate
 from tillkey.platform.workstats import count_sql
@@ -45,7 +46,8 @@ def make_engine(url: str) -> Engine:
             # Take the write lock at BEGIN: two writers then queue instead of one failing with
             # "database is locked" when it upgrades a read lock. Threads of this process queue on
             # the gate, processes on busy_timeout.
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # On the driver's cursor: exec_driver_sql's execution context cost more than the BEGIN.
+            run_driver_sql(conn, "BEGIN IMMEDIATE")
 
         install_gate(engine, _begin_immediate)
 

@@ -93,32 +93,7 @@ class LeanStatement:
         form = self._forms.get(key)
         if form is None:
             form = self._compile(dialect, key, params)
-        sql = form.sql
-        arguments: Any = params
-        cursor = connection.connection.cursor()
-        context = None
-        try:
-            arguments = form.arguments(params)  # a missing value is raised as execute raises it
-            if connection._has_events or connection.engine._has_events:  # noqa: SLF001
-                context = _Context()
-                for listener in connection.dispatch.before_cursor_execute:
-                    sql, arguments = listener(connection, cursor, sql, arguments, context, False)
-            cursor.execute(sql, arguments)
-            if context is not None:
-                for listener in connection.dispatch.after_cursor_execute:
-                    listener(connection, cursor, sql, arguments, context, False)
-            if want == _COUNT:
-                result: Any = cursor.rowcount
-            elif cursor.description is None:
-                result = []
-            else:
-                raw = cursor.fetchall() if want == _ALL else cursor.fetchmany(1)
-                result = form.rows(raw, cursor.description, dialect)
-            cursor.close()
-            return result
-        except BaseException as error:  # SQLAlchemy's handling: wrap, invalidate if lost, close, raise
-            connection._handle_dbapi_exception(error, sql, arguments, cursor, None)  # noqa: SLF001
-            raise  # not reached: the call above always raises
+        return _on_cursor(connection, form.sql, params, form, want)
 
     def _compile(self, dialect: Dialect, key: Any, params: Mapping[str, Any]) -> _Form:
         names = list(params) if self._keyed_by_names else None
@@ -138,6 +113,42 @@ class LeanStatement:
 
 _ALL, _FIRST, _COUNT = 0, 1, 2
 _NO_PARAMS: Mapping[str, Any] = {}
+
+
+def run_driver_sql(connection: Connection, sql: str) -> None:
+    """A statement with no parameters and no rows (SQLite's `BEGIN IMMEDIATE`) on the driver's cursor,
+    seen by the cursor events and failing as SQLAlchemy fails, as `exec_driver_sql` would run it but
+    without its execution context; and without beginning a transaction (it may be the one beginning it)."""
+    _on_cursor(connection, sql, _NO_PARAMS, None, _COUNT)
+
+
+def _on_cursor(connection: Connection, sql: str, params: Mapping[str, Any], form: _Form | None, want: int) -> Any:
+    arguments: Any = params if form is not None else ()
+    cursor = connection.connection.cursor()
+    context = None
+    try:
+        if form is not None:
+            arguments = form.arguments(params)  # a missing value is raised as execute raises it
+        if connection._has_events or connection.engine._has_events:  # noqa: SLF001
+            context = _Context()
+            for listener in connection.dispatch.before_cursor_execute:
+                sql, arguments = listener(connection, cursor, sql, arguments, context, False)
+        cursor.execute(sql, arguments)
+        if context is not None:
+            for listener in connection.dispatch.after_cursor_execute:
+                listener(connection, cursor, sql, arguments, context, False)
+        if want == _COUNT or form is None:
+            result: Any = cursor.rowcount
+        elif cursor.description is None:
+            result = []
+        else:
+            raw = cursor.fetchall() if want == _ALL else cursor.fetchmany(1)
+            result = form.rows(raw, cursor.description, connection.dialect)
+        cursor.close()
+        return result
+    except BaseException as error:  # SQLAlchemy's handling: wrap, invalidate if lost, close, raise
+        connection._handle_dbapi_exception(error, sql, arguments, cursor, None)  # noqa: SLF001
+        raise  # not reached: the call above always raises
 
 
 class _Context:
