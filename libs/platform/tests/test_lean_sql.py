@@ -22,6 +22,7 @@ from sqlalchemy import (
     text,
     update,
 )
+from sqlalchemy.engine.interfaces import ExecuteStyle
 from sqlalchemy.exc import IntegrityError, StatementError
 from sqlalchemy.orm import Session, registry
 
@@ -146,6 +147,28 @@ def test_on_a_connection_it_begins_as_execute_does_so_commit_commits(engine):
         conn.commit()
     with engine.connect() as conn:
         assert BY_ID.first(conn, {"id": "a"}).n == 42
+
+
+def test_a_failing_statement_reaches_handle_error_with_the_listeners_context(engine):
+    ended = []
+
+    def before(_conn, _cursor, _statement, _params, context, _many):
+        assert context.execute_style is ExecuteStyle.EXECUTE and context.executemany is False
+        context.span = "open"
+
+    def failed(exception_context):
+        ended.append((getattr(exception_context.execution_context, "span", None),
+                      type(exception_context.original_exception).__name__))
+
+    event.listen(engine, "before_cursor_execute", before)
+    event.listen(engine, "handle_error", failed)
+    try:
+        with engine.connect() as conn, pytest.raises(IntegrityError):
+            INSERT.execute(conn, ROW)  # "a" is there
+    finally:
+        event.remove(engine, "before_cursor_execute", before)
+        event.remove(engine, "handle_error", failed)
+    assert ended and ended[0][0] == "open" and ended[0][1] in ("IntegrityError", "UniqueViolation")
 
 
 def test_a_driver_error_is_sqlalchemys_and_the_connection_goes_on(engine):

@@ -33,6 +33,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 from sqlalchemy.engine import Dialect
+from sqlalchemy.engine.interfaces import ExecuteStyle
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.dml import ValuesBase
@@ -147,13 +148,20 @@ def _on_cursor(connection: Connection, sql: str, params: Mapping[str, Any], form
         cursor.close()
         return result
     except BaseException as error:  # SQLAlchemy's handling: wrap, invalidate if lost, close, raise
-        connection._handle_dbapi_exception(error, sql, arguments, cursor, None)  # noqa: SLF001
+        connection._handle_dbapi_exception(error, sql, arguments, cursor, context)  # type: ignore[arg-type]  # noqa: SLF001
         raise  # not reached: the call above always raises
 
 
 class _Context:
-    """Stands for SQLAlchemy's execution context in the cursor events: listeners may keep their
-    own attributes on it between before and after (tracing keeps its span)."""
+    """Stands for SQLAlchemy's execution context in the cursor and error events: listeners may keep
+    their own attributes on it between before and after (tracing keeps its span, and ends it in
+    `handle_error` when the statement fails), and read how it runs (one statement, not many)."""
+
+    executemany = False
+    execute_style = ExecuteStyle.EXECUTE
+
+    def handle_dbapi_exception(self, error: BaseException) -> None:
+        """SQLAlchemy's error handling calls this on the context; a dialect's own has nothing here."""
 
 
 class _Form:

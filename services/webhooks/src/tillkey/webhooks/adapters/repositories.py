@@ -29,24 +29,20 @@ class _OverIds:
     and compiled, once per count of ids, and run as a `LeanStatement` (`lean`). An expanding IN
     re-renders the compiled SQL text at every execution (15 to 30 µs a call here, the joined read of
     deliveries the most); a list longer than any batch of ours (`SIZED`) still goes in one, built
-    once, on `session.execute`. No ids: IN is false, NOT IN true, and the statement runs all the same.
-
-    `lean=False` keeps a statement on `session.execute`: the ones whose cursor events must carry
-    SQLAlchemy's execution context (its `execute_style`, which LeanStatement's stand-in has not),
-    as the listener of tests/integration/test_statements_on_the_server.py reads it."""
+    once, on `session.execute`. No ids: IN is false, NOT IN true, and the statement runs all the same."""
 
     SIZED = 64  # ids: a consumer's prefetch, a worker's sending threads are far fewer
 
     def __init__(self, column: ColumnElement[Any], build: Callable[[ColumnElement[bool]], Select[Any] | Update], *,
-                 excluding: bool = False, lean: bool = True):
-        self._column, self._build, self._excluding, self._lean = column, build, excluding, lean
+                 excluding: bool = False):
+        self._column, self._build, self._excluding = column, build, excluding
         self._expanding = build(self._condition(bindparam("ids", expanding=True)))
-        self._sized: dict[int, tuple[LeanStatement | Select[Any] | Update, tuple[str, ...]]] = {}
+        self._sized: dict[int, tuple[LeanStatement, tuple[str, ...]]] = {}
 
     def _condition(self, ids: Any) -> ColumnElement[bool]:
         return self._column.not_in(ids) if self._excluding else self._column.in_(ids)
 
-    def _of_count(self, count: int) -> tuple[LeanStatement | Select[Any] | Update, tuple[str, ...]]:
+    def _of_count(self, count: int) -> tuple[LeanStatement, tuple[str, ...]]:
         sized = self._sized.get(count)
         if sized is None:  # two threads may both build it: the same statement, either one is kept
             names = tuple(f"id_{i}" for i in range(count))
@@ -55,7 +51,7 @@ class _OverIds:
             else:
                 condition = true() if self._excluding else false()
             statement = self._build(condition)
-            sized = self._sized[count] = (LeanStatement(statement) if self._lean else statement, names)
+            sized = self._sized[count] = (LeanStatement(statement), names)
         return sized
 
     def all(self, session: Session, ids: Sequence[str], **params: Any) -> list[Any]:
@@ -63,10 +59,7 @@ class _OverIds:
         if len(ids) > self.SIZED:
             return list(session.execute(self._expanding, {"ids": list(ids), **params}).all())
         statement, names = self._of_count(len(ids))
-        values = {**dict(zip(names, ids, strict=True)), **params}
-        if isinstance(statement, LeanStatement):
-            return statement.all(session, values)
-        return list(session.execute(statement, values).all())
+        return statement.all(session, {**dict(zip(names, ids, strict=True)), **params})
 
     def execute(self, session: Session, ids: Sequence[str], **params: Any) -> None:
         """Runs a statement whose rows are not wanted (an UPDATE)."""
@@ -74,11 +67,7 @@ class _OverIds:
             session.execute(self._expanding, {"ids": list(ids), **params})
             return
         statement, names = self._of_count(len(ids))
-        values = {**dict(zip(names, ids, strict=True)), **params}
-        if isinstance(statement, LeanStatement):
-            statement.execute(session, values)
-        else:
-            session.execute(statement, values)
+        statement.execute(session, {**dict(zip(names, ids, strict=True)), **params})
 
 
 # A delivery comes with its event's body and its endpoint's row in one joined query, the lock on
@@ -92,7 +81,7 @@ _DELIVERY_WITH_EVENT_AND_ENDPOINT = (
     .join(tables.endpoints, tables.endpoints.c.endpoint_id == tables.deliveries.c.endpoint_id))
 _DELIVERIES_TO_SETTLE = _OverIds(tables.deliveries.c.delivery_id, lambda ids_in: (
     _DELIVERY_WITH_EVENT_AND_ENDPOINT.where(ids_in)
-    .order_by(tables.deliveries.c.delivery_id).with_for_update(of=tables.deliveries)), lean=False)
+    .order_by(tables.deliveries.c.delivery_id).with_for_update(of=tables.deliveries)))
 # The claim skips the endpoints that have their fill of deliveries in flight (usually none).
 _DUE = _OverIds(tables.deliveries.c.endpoint_id, excluding=True, build=lambda skip: (
     _DELIVERY_WITH_EVENT_AND_ENDPOINT
@@ -107,13 +96,13 @@ _LEASE = _OverIds(tables.deliveries.c.delivery_id, lambda ids_in: (
 _LIVE_ENDPOINTS = _OverIds(tables.endpoints.c.merchant_id, lambda ids_in: (
     select(tables.endpoints).where(ids_in, tables.endpoints.c.enabled.is_(True),
                                    tables.endpoints.c.deleted_at.is_(None))
-    .order_by(tables.endpoints.c.created_at, tables.endpoints.c.endpoint_id)), lean=False)
+    .order_by(tables.endpoints.c.created_at, tables.endpoints.c.endpoint_id)))
 _ENDPOINTS_LOCKED = _OverIds(tables.endpoints.c.endpoint_id, lambda ids_in: (
     select(tables.endpoints).where(ids_in).order_by(tables.endpoints.c.endpoint_id).with_for_update()))
 # Taking an event in locks its order's record: read with Core, written back (one INSERT of the new
 # records, one UPDATE of the changed ones), not loaded and flushed by the ORM.
 _ORDER_RECORDS_LOCKED = _OverIds(tables.order_records.c.order_id, lambda ids_in: (
-    select(tables.order_records).where(ids_in).order_by(tables.order_records.c.order_id).with_for_update()), lean=False)
+    select(tables.order_records).where(ids_in).order_by(tables.order_records.c.order_id).with_for_update()))
 _ORDER_RECORD_COLUMNS = tuple(c.name for c in tables.order_records.columns)
 _CHANGING_ORDER_RECORD_COLUMNS = ("custom", "next_sequence", "erased_at")
 _UPDATE_ORDER_RECORD = update(tables.order_records).where(
@@ -123,7 +112,7 @@ _UPDATE_ORDER_RECORD = update(tables.order_records).where(
 # taken: one UPDATE for all of them, where the executemany above runs one per record.
 _TAKE_SEQUENCES = _OverIds(tables.order_records.c.order_id, lambda ids_in: (
     update(tables.order_records).where(ids_in)
-    .values(next_sequence=tables.order_records.c.next_sequence + bindparam("taken"))), lean=False)
+    .values(next_sequence=tables.order_records.c.next_sequence + bindparam("taken"))))
 _ORDER_OWNER = select(tables.order_records.c.merchant_id).where(
     tables.order_records.c.order_id == bindparam("order_id"))
 _EVENT_COLUMNS = tuple(c.name for c in tables.events.columns)
@@ -138,7 +127,7 @@ _UPDATE_SETTLED_DELIVERY = update(tables.deliveries).where(
 # Deliveries settled alike (a burst of first-attempt successes: every settled column the same, the
 # batch sharing one `now`) in one UPDATE by id; the executemany above runs one UPDATE per delivery.
 _UPDATE_SETTLED_DELIVERIES = _OverIds(tables.deliveries.c.delivery_id,
-                                      lambda ids_in: update(tables.deliveries).where(ids_in), lean=False)
+                                      lambda ids_in: update(tables.deliveries).where(ids_in))
 _UPDATE_SETTLED_ENDPOINT = update(tables.endpoints).where(
     tables.endpoints.c.endpoint_id == bindparam("b_endpoint_id"))
 
