@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session, registry
 
 from tillkey.platform.db import UtcDateTime, make_engine
 from tillkey.platform.lean_sql import LeanStatement
-from tillkey.testing.statements import recorded_statements
+from tillkey.testing.statements import counted, recorded_statements
 
 metadata = MetaData()
 things = Table("lean_things", metadata,
@@ -196,3 +196,47 @@ def test_what_it_cannot_do_as_execute_does_is_refused():
         with pytest.raises(TypeError, match="expands"):
             expanding.all(conn, {"ids": ["a"]})
         LeanStatement(insert(defaulted)).execute(conn, {"id": "x", "made": 1})  # the value given: fine
+
+
+def test_execute_many_of_no_rows_runs_nothing(engine):
+    with recorded_statements(engine) as statements, Session(engine) as session:
+        INSERT.execute_many(session, [])
+        SET_N.execute_many(session, ())
+        assert not session.in_transaction()  # not even begun
+    assert statements == []
+
+
+def test_execute_many_of_one_row_is_one_statement_on_the_cursor(engine):
+    through_execute = []
+
+    def executed(_conn, clauseelement, *_args):
+        through_execute.append(clauseelement)
+
+    event.listen(engine, "before_execute", executed)  # Connection.execute's event: the lean path skips it
+    try:
+        with recorded_statements(engine) as statements, engine.connect() as conn:
+            INSERT.execute_many(conn, [{**ROW, "id": "c"}])
+            conn.commit()
+    finally:
+        event.remove(engine, "before_execute", executed)
+    assert INSERT.statement not in through_execute
+    assert counted(statements) == {"INSERT lean_things": 1}
+    with engine.connect() as conn:
+        assert BY_ID.first(conn, {"id": "c"}).at == AT
+
+
+def test_execute_many_of_several_rows_is_one_executemany_with_the_types_processing(engine):
+    made = [{**ROW, "id": f"m{i}", "at": AT + timedelta(days=i), "doc": {"i": [i, "é"]}} for i in range(3)]
+    with recorded_statements(engine) as statements, Session(engine) as session:
+        INSERT.execute_many(session, made)
+        # The SET clause is the rows' columns, b_id aside, as with one row.
+        SET_N.execute_many(session, [{"b_id": "m0", "n": 10, "at": AT}, {"b_id": "m2", "n": 12, "at": AT}])
+        session.commit()
+    assert counted(statements) == {"INSERT lean_things": 1, "UPDATE lean_things": 1}
+    with engine.connect() as conn:
+        found = conn.execute(select(things.c.id, things.c.n, things.c.at, things.c.doc)
+                             .where(things.c.id.like("m%")).order_by(things.c.id)).all()
+    assert [tuple(row) for row in found] == [("m0", 10, AT, {"i": [0, "é"]}),
+                                            ("m1", 1, AT + timedelta(days=1), {"i": [1, "é"]}),
+                                            ("m2", 12, AT, {"i": [2, "é"]})]
+    assert all(row.at.tzinfo is not None for row in found)  # UtcDateTime's processors ran both ways

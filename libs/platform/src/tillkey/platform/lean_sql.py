@@ -9,6 +9,7 @@ that work once per database and per set of parameter names, then each call is th
 
     CLAIM = LeanStatement(select(orders.c.id, orders.c.status).where(orders.c.id == bindparam("id")))
     row = CLAIM.first(uow.session, {"id": order_id})     # row.status, row[1], row._asdict()
+    INSERT_LINE.execute_many(uow.session, lines)         # none: nothing; one: as execute; more: one executemany
 
 What stays exactly as with `session.execute`:
 - the values bound and read are those SQLAlchemy's types make (the same bind and result
@@ -23,19 +24,21 @@ What stays exactly as with `session.execute`:
 
 What it refuses, when the statement is first compiled, rather than run differently: a column
 filled by a Python-side default or `onupdate` (SQLAlchemy computes those per execution), and
-`IN` lists that expand per call. Many rows at once go through `tillkey.platform.sql.insert_rows`.
+`IN` lists that expand per call. Several rows of one statement (`execute_many`) are one executemany
+through `db.execute`, with SQLAlchemy's batching; a batch of many rows whose statement text should
+not vary with their number goes through `tillkey.platform.sql.insert_rows`.
 """
 from __future__ import annotations
 
 from collections import namedtuple
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Connection
 from sqlalchemy.engine import Dialect
 from sqlalchemy.engine.interfaces import ExecuteStyle
 from sqlalchemy.orm import Session
-from sqlalchemy.sql import ClauseElement
+from sqlalchemy.sql import ClauseElement, Executable
 from sqlalchemy.sql.dml import ValuesBase
 
 _FORMS_PER_STATEMENT = 64  # dialects × parameter-name sets; tests make many engines, production one
@@ -74,6 +77,17 @@ class LeanStatement:
     def execute(self, db: Session | Connection, params: Mapping[str, Any] | None = None) -> int:
         """Runs a statement whose rows are not wanted; the driver's row count (-1 when unknown)."""
         return self._run(db, params, _COUNT)
+
+    def execute_many(self, db: Session | Connection, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Runs the statement once per row, the rows keyed alike (an INSERT or UPDATE without values
+        takes its columns from the keys, as with one row): nothing for no rows (`db.execute` of an
+        empty list would run it once, without parameters), one row on the driver's cursor as
+        `execute`, several as one executemany through `db.execute`, which keeps SQLAlchemy's
+        insertmanyvalues batching and the driver's executemany; rows go in the order given."""
+        if len(rows) == 1:
+            self.execute(db, rows[0])
+        elif rows:
+            db.execute(cast(Executable, self.statement), list(rows))
 
     def _run(self, db: Session | Connection, params: Mapping[str, Any] | None, want: int) -> Any:
         if isinstance(db, Session):

@@ -114,10 +114,7 @@ class Orders:
                 if changes := rows.changed(entry.lines[line.line_id], rows.delivery_values(line)):
                     lines.setdefault(tuple(changes), []).append({"b_key": line.line_id, **changes})
         for params in lines.values():
-            if len(params) == 1:
-                _UPDATE_DELIVERY.execute(conn, params[0])
-            else:
-                conn.execute(_UPDATE_DELIVERIES, params)
+            _UPDATE_DELIVERY.execute_many(conn, params)
 
     def forget(self) -> None:
         self._locked = {}  # what was read under the rolled-back transaction's locks is stale
@@ -129,11 +126,7 @@ class Orders:
         conn = self.session.connection()
         if not insert_unless_present(conn, tables.orders, rows.order_values(order), conflict_on="order_id"):
             return False
-        lines = [rows.delivery_values(d) for d in order.deliveries]
-        if len(lines) == 1:
-            _INSERT_DELIVERY.execute(conn, lines[0])
-        elif lines:
-            conn.execute(_INSERT_DELIVERIES, lines)
+        _INSERT_DELIVERY.execute_many(conn, [rows.delivery_values(d) for d in order.deliveries])
         return True
 
     def get_with_lines(self, order_id: str) -> Order | None:
@@ -437,9 +430,7 @@ class _Locked:
 # Built once, and run per message as LeanStatements: each is compiled once per database and then
 # goes straight to the driver's cursor (tillkey.platform.lean_sql), not through session.execute.
 _o, _d, _p = tables.orders.c, tables.deliveries.c, tables.pools.c
-# Several lines' rows go in (or change) in one executemany, which a LeanStatement does not run.
-_INSERT_DELIVERIES = tables.deliveries.insert()
-_INSERT_DELIVERY = LeanStatement(_INSERT_DELIVERIES)
+_INSERT_DELIVERY = LeanStatement(tables.deliveries.insert())
 _LOCK_ORDER = LeanStatement(select(tables.orders).where(_o.order_id == bindparam("b_key")).with_for_update())
 _s = tables.license_sources.c
 # A line's pool comes with it when the line is about to be started from it (pending, no method
@@ -466,8 +457,7 @@ _LINES_OF_ORDER_LOCKING_POOLS = _lines_of_order(_LOCKED_POOL_OF_LINE,
                                                 _LINES_WITH_SOURCES.outerjoin(_LOCKED_POOL_OF_LINE, true()))
 # No values(): the SET clause is the parameters' columns, b_key aside (SQLAlchemy caches one per set).
 _UPDATE_ORDER = LeanStatement(update(tables.orders).where(_o.order_id == bindparam("b_key")))
-_UPDATE_DELIVERIES = update(tables.deliveries).where(_d.line_id == bindparam("b_key"))
-_UPDATE_DELIVERY = LeanStatement(_UPDATE_DELIVERIES)
+_UPDATE_DELIVERY = LeanStatement(update(tables.deliveries).where(_d.line_id == bindparam("b_key")))
 _UPDATE_POOL = LeanStatement(update(tables.pools).where(_p.product_id == bindparam("b_key")))
 _SOURCE = LeanStatement(select(tables.license_sources).where(_s.product_id == bindparam("b_key")))
 _LOCK_POOL = LeanStatement(select(tables.pools).where(_p.product_id == bindparam("b_key")).with_for_update())

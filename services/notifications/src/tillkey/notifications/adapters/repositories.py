@@ -7,7 +7,8 @@ a later handler of the same batch reads are already in the transaction, and the 
 copies (recipients, merchants) stay what the rows say. The statements are built once, at import,
 and those of the hot paths are LeanStatements: compiled once per database, then run on the driver's
 cursor without session.execute's work per call (tillkey.platform.lean_sql). Several rows at once
-(an executemany) and IN lists that expand per call stay on session.execute.
+are one executemany through session.execute (LeanStatement.execute_many), and IN lists that expand
+per call stay on session.execute.
 """
 from __future__ import annotations
 
@@ -157,19 +158,14 @@ class OrderLines:
         self.session = session
 
     def add_all(self, lines: list[OrderLine]) -> None:
-        if len(lines) == 1:
-            _INSERT_LINE.execute(self.session, _row(tables.order_lines, lines[0]))
-        elif lines:
-            self.session.execute(_INSERT_LINES, [_row(tables.order_lines, line) for line in lines])
+        _INSERT_LINE.execute_many(self.session, [_row(tables.order_lines, line) for line in lines])
 
     def get(self, line_id: str) -> OrderLine | None:
         row = _LINE.first(self.session, {"b_line_id": line_id})
         return OrderLine(*row) if row is not None else None
 
 
-# Several rows at once are an executemany, which a LeanStatement does not run.
-_INSERT_LINES = tables.order_lines.insert()
-_INSERT_LINE = LeanStatement(_INSERT_LINES)
+_INSERT_LINE = LeanStatement(tables.order_lines.insert())
 _LINE = LeanStatement(select(*tables.order_lines.c).where(_l.line_id == bindparam("b_line_id")))
 
 
@@ -187,10 +183,7 @@ class Products:
         self.add_all([product])
 
     def add_all(self, products: list[Product]) -> None:
-        if len(products) == 1:
-            _INSERT_PRODUCT.execute(self.session, _row(tables.products, products[0]))
-        elif products:
-            self.session.execute(_INSERT_PRODUCTS, [_row(tables.products, product) for product in products])
+        _INSERT_PRODUCT.execute_many(self.session, [_row(tables.products, product) for product in products])
         self._seen.update(product.product_id for product in products)
 
     def get(self, product_id: str) -> Product | None:
@@ -223,8 +216,7 @@ class Products:
 
 
 MOST_PRODUCTS_REMEMBERED = 100_000
-_INSERT_PRODUCTS = tables.products.insert()
-_INSERT_PRODUCT = LeanStatement(_INSERT_PRODUCTS)
+_INSERT_PRODUCT = LeanStatement(tables.products.insert())
 _PRODUCT = LeanStatement(select(*tables.products.c).where(_p.product_id == bindparam("b_product_id")))
 _UPDATE_PRODUCT = _update_by_key(tables.products)
 _KNOWN_PRODUCTS = select(_p.product_id).where(_p.product_id.in_(bindparam("b_product_ids", expanding=True)))
@@ -257,10 +249,7 @@ class Messages:
 
     def _update(self, rows: list[dict[str, Any]]) -> None:
         """One message's UPDATE, or one executemany for several (in the order given: ids sorted, no deadlock)."""
-        if len(rows) == 1:
-            _UPDATE_MESSAGE.execute(self.session, rows[0])
-        else:
-            self.session.execute(_UPDATE_MESSAGES, rows)
+        _UPDATE_MESSAGE.execute_many(self.session, rows)
 
     def locked(self, message_ids: list[str]) -> dict[str, Message]:
         ids = sorted(set(message_ids))  # locked in id order, as every writer does: no deadlock
@@ -311,8 +300,7 @@ class Messages:
 _MESSAGE_STATE = ("status", "attempts", "last_error", "next_attempt_at", "sent_at")
 _MESSAGE_CONTENT = ("to_address", "text_body", "html_body")
 _MESSAGE_FIELDS = tuple("to" if column.key == "to_address" else column.key for column in tables.messages.c)
-_UPDATE_MESSAGES = update(tables.messages).where(_m.message_id == bindparam("b_key"))
-_UPDATE_MESSAGE = LeanStatement(_UPDATE_MESSAGES)
+_UPDATE_MESSAGE = LeanStatement(update(tables.messages).where(_m.message_id == bindparam("b_key")))
 _LOCKED_MESSAGES = (select(*tables.messages.c).where(_m.message_id.in_(bindparam("b_message_ids", expanding=True)))
                     .order_by(_m.message_id).with_for_update())
 _MESSAGES_OF_ORDER = LeanStatement(select(*tables.messages.c).where(_m.order_id == bindparam("b_order_id"))

@@ -12,7 +12,7 @@ import functools
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Insert, Table, bindparam, text
+from sqlalchemy import Table, bindparam, text
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection
 
@@ -32,10 +32,7 @@ def insert_unless_present_with(conn: Connection, parent: Table, values: Mapping[
     if conn.dialect.name != "postgresql" or not children or len(children) > MOST_CHILDREN_TOGETHER:
         if not insert_unless_present(conn, parent, values, conflict_on=conflict_on):
             return False
-        if len(children) == 1:
-            _insert_one(child).execute(conn, children[0])
-        elif children:
-            conn.execute(_insert(child), list(children))  # an executemany: not a LeanStatement's
+        _insert(child).execute_many(conn, children)
         return True
     params = {f"p_{key}": value for key, value in values.items()}
     for i, row in enumerate(children):
@@ -45,13 +42,8 @@ def insert_unless_present_with(conn: Connection, parent: Table, values: Mapping[
 
 
 @functools.cache
-def _insert(table: Table) -> Insert:
-    return table.insert()
-
-
-@functools.cache
-def _insert_one(table: Table) -> LeanStatement:
-    return LeanStatement(_insert(table))
+def _insert(table: Table) -> LeanStatement:
+    return LeanStatement(table.insert())
 
 
 @functools.lru_cache(maxsize=64)

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Connection, Insert, Integer, Select, Update, bindparam, column, func, select, text, update
+from sqlalchemy import Insert, Integer, Select, Update, bindparam, column, func, select, text, update
 from sqlalchemy.orm import Session, class_mapper, noload
 
 from tillkey.payments.adapters import rows, tables
@@ -68,9 +68,8 @@ class Orders:
         and nothing written, when an order with its id is here already (orders re-emitting)."""
         if not insert_unless_present(self.session, tables.orders, rows.order_values(order), conflict_on="order_id"):
             return False
-        if order.payments:
-            payments = [rows.payment_values(p) for p in order.payments]
-            _write(self.session.connection(), _KINDS["payments"].insert, payments)
+        _KINDS["payments"].insert.execute_many(self.session.connection(),
+                                               [rows.payment_values(p) for p in order.payments])
         return True
 
     def of_notification(self, gateway: str, notification_id: str, type: str, reference: str,
@@ -207,7 +206,7 @@ class Orders:
         for params in order_updates:
             _UPDATE_ORDER.execute(conn, params)
         for statement, many in writes:
-            _write(conn, statement, many)
+            statement.execute_many(conn, many)
 
 
 class Payments:
@@ -401,14 +400,6 @@ _KINDS = {
                      rows.refund_from, rows.refund_values, "refund_id", LeanStatement(tables.refunds.insert()),
                      LeanStatement(_by(_r.refund_id, update(tables.refunds)))),
 }
-
-
-def _write(conn: Connection, statement: LeanStatement, many: list[rows.Values]) -> None:
-    """One row's INSERT or UPDATE on the driver's cursor; several rows as one executemany."""
-    if len(many) == 1:
-        statement.execute(conn, many[0])
-    else:
-        conn.execute(cast(Insert | Update, statement.statement), many)
 
 
 def _attribute(cls: type, name: str):
