@@ -240,3 +240,23 @@ def test_execute_many_of_several_rows_is_one_executemany_with_the_types_processi
                                             ("m1", 1, AT + timedelta(days=1), {"i": [1, "é"]}),
                                             ("m2", 12, AT, {"i": [2, "é"]})]
     assert all(row.at.tzinfo is not None for row in found)  # UtcDateTime's processors ran both ways
+
+
+def test_columns_are_read_once_then_rows_keep_their_shape(engine, monkeypatch):
+    """After the first answer the row shape is known: later calls read no `cursor.description`
+    (psycopg builds Column objects at each read), and their rows are the same as the first's."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("sqlite3's cursor is a C type: its description cannot be watched")
+    statement = LeanStatement(select(things).where(things.c.id == bindparam("id")))
+    with Session(engine) as session:
+        first = statement.first(session, {"id": "a"})
+        reads = []
+        cursor_class = type(session.connection().connection.dbapi_connection.cursor())
+        original = cursor_class.description
+        monkeypatch.setattr(cursor_class, "description",
+                            property(lambda cursor: reads.append(1) or original.__get__(cursor)))
+        again = statement.first(session, {"id": "a"})
+        others = statement.all(session, {"id": "b"})
+    assert reads == []
+    assert again == first and again.at == AT and again.doc == {"k": [1, "é", None]}
+    assert [row.id for row in others] == ["b"] and others[0].doc is None

@@ -154,11 +154,17 @@ def _on_cursor(connection: Connection, sql: str, params: Mapping[str, Any], form
                 listener(connection, cursor, sql, arguments, context, False)
         if want == _COUNT or form is None:
             result: Any = cursor.rowcount
-        elif cursor.description is None:
-            result = []
+        elif form.shaped:
+            # Rows seen before: the same SQL always answers with the same columns, so no
+            # `cursor.description` (psycopg builds a Column object per column at each read).
+            result = form.rows(cursor.fetchall() if want == _ALL else cursor.fetchmany(1))
         else:
-            raw = cursor.fetchall() if want == _ALL else cursor.fetchmany(1)
-            result = form.rows(raw, cursor.description, connection.dialect)
+            description = cursor.description
+            if description is None:
+                result = []
+            else:
+                form.shape(description, connection.dialect)
+                result = form.rows(cursor.fetchall() if want == _ALL else cursor.fetchmany(1))
         cursor.close()
         return result
     except BaseException as error:  # SQLAlchemy's handling: wrap, invalidate if lost, close, raise
@@ -210,14 +216,20 @@ class _Form:
             return {self._escaped.get(name, name): value for name, value in values.items()}
         return values
 
-    def rows(self, raw: Sequence[Any], description: Any, dialect: Dialect) -> list[Any]:
+    @property
+    def shaped(self) -> bool:
+        return self._row is not None
+
+    def shape(self, description: Any, dialect: Dialect) -> None:
+        """The row class and result processors, from the first answer's columns."""
+        types = self._result_types
+        processors = [types[i]._cached_result_processor(dialect, column[1]) if i < len(types) else None  # noqa: SLF001
+                      for i, column in enumerate(description)]
+        self._result_processing = processors if any(processors) else None  # before the row class:
+        self._row = _row_class([column[0] for column in description])  # threads share it
+
+    def rows(self, raw: Sequence[Any]) -> list[Any]:
         row_class = self._row
-        if row_class is None:
-            types = self._result_types
-            processors = [types[i]._cached_result_processor(dialect, column[1]) if i < len(types) else None  # noqa: SLF001
-                          for i, column in enumerate(description)]
-            self._result_processing = processors if any(processors) else None  # before the row class:
-            row_class = self._row = _row_class([column[0] for column in description])  # threads share it
         processing = self._result_processing
         if processing is None:
             return [row_class._make(row) for row in raw]
