@@ -162,6 +162,33 @@ def test_a_counted_hit_does_not_wait_for_the_disk_on_postgresql(engine):
     assert storage.incr("k", 60) == 2 and storage.get("j") == 0
 
 
+
+def test_on_postgresql_a_count_is_one_statement_outside_a_transaction_block(engine):
+    """psycopg sends BEGIN and COMMIT as commands of their own: a counted hit and a given-back hit
+    each run as a single statement in autocommit (one round trip, not three), and the connection
+    goes back to the pool in its usual mode."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite's writers queue on BEGIN IMMEDIATE")
+    from sqlalchemy import event
+
+    storage = SqlStorage(engine=engine, table=engine.rate_limit_table)
+    modes: list[tuple[str, bool]] = []
+
+    def watch(conn, _cursor, statement, *_):
+        modes.append((statement.split()[0], conn.connection.dbapi_connection.autocommit))
+
+    event.listen(engine, "before_cursor_execute", watch)
+    try:
+        [(count, ends)] = storage.hit([("one-statement", 60)])
+        storage.give_back([("one-statement", ends)])
+    finally:
+        event.remove(engine, "before_cursor_execute", watch)
+    writes = [mode for mode in modes if mode[0] != "DELETE"]  # the first hit also prunes ended windows
+    assert count == 1 and writes == [("INSERT", True), ("UPDATE", True)]
+    assert _count(engine, "one-statement") == 0
+    with engine.connect() as conn:
+        assert conn.connection.dbapi_connection.autocommit is False
+
 def limited_app(engine, limits: RateLimits, **storage) -> Flask:
     """One rule, two rules, and two rules of which some answers do not count."""
     app = Flask("shop")
