@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable
 
@@ -34,6 +35,10 @@ REASON_HEADER = "x-tillkey-dead-reason"
 # when messages arrived while the last batch was being handled: after a quiet moment the first
 # message is handled at once, so light load sees no added latency.
 LINGER_SECONDS = 0.005
+# The longest an idle consumer waits in the I/O loop: stop() wakes it at once and a delivery ends
+# the wait, so this only bounds how often an idle worker wakes up for nothing (issue 11). pika's
+# poller still returns every 5 s at most and runs the heartbeats inside the wait.
+IDLE_WAIT = 10.0
 
 
 class Consumer:
@@ -64,6 +69,9 @@ class Consumer:
         self._after_batch = after_batch
         self._deliveries: list = []
         self._stopping = False
+        # Held by whoever is waking the loop: a signal handler that interrupts stop() on the main
+        # thread must not wait for pika's locks, which that same thread already holds.
+        self._waking = threading.Lock()
         self._connection: BlockingConnection | None = None
         self._side_channel: BlockingChannel | None = None  # confirmed publishes to retry and dead queues
         self._retries: RetryHolder | None = None
@@ -81,8 +89,21 @@ class Consumer:
         return retries.held if retries is not None else 0
 
     def stop(self) -> None:
-        """Safe from a signal handler: the loop notices within a second and closes cleanly."""
+        """Safe from a signal handler or another thread: wakes the I/O loop, which notices the
+        flag and closes cleanly. Idle, it would otherwise wait up to IDLE_WAIT."""
         self._stopping = True
+        if not self._waking.acquire(blocking=False):
+            return  # a stop() this one interrupted, or another thread's, is waking it
+        try:
+            connection = self._connection
+            if connection is not None and connection.is_open:
+                # pika's one thread-safe call: it writes to the loop's wake-up socket, and
+                # process_data_events returns once the (empty) callback is dispatched.
+                connection.add_callback_threadsafe(_nothing)
+        except Exception:  # noqa: BLE001 — the connection is closing or closed: run() sees the flag
+            pass
+        finally:
+            self._waking.release()
 
     def run(self) -> None:
         retry_state = new_retry_state()
@@ -122,10 +143,11 @@ class Consumer:
             self.ready = self._was_ready = True
             log.info("%s consumer ready on %s", self.topology.service, self.topology.queue)
             while not self._stopping:
-                # Runs the I/O loop (heartbeats included); it returns as soon as deliveries came in,
-                # and whatever arrived while the last batch was handled makes the next batch: one
-                # message at light load (no added latency), up to max_batch under load.
-                connection.process_data_events(time_limit=retries.seconds_to_next(0.5))
+                # Runs the I/O loop (heartbeats included); it returns as soon as deliveries came in
+                # (on any channel: a retry to hold too), when stop() wakes it or when the next held
+                # retry is due. Whatever arrived while the last batch was handled makes the next
+                # batch: one message at light load (no added latency), up to max_batch under load.
+                connection.process_data_events(time_limit=retries.seconds_to_next(IDLE_WAIT))
                 retries.release_due()
                 while self._deliveries and not self._stopping:
                     batch, self._deliveries = self._deliveries[:self._max_batch], self._deliveries[self._max_batch:]
@@ -268,6 +290,10 @@ class Consumer:
         if side_channel is None:  # _consume opens it before it takes any delivery
             raise RuntimeError(f"{self.topology.service} consumer: no channel to publish on")
         side_channel.basic_publish("", queue, body, properties, mandatory=True)
+
+
+def _nothing() -> None:
+    """stop()'s wake-up: being dispatched is what ends process_data_events' wait."""
 
 
 def _attempt(headers: dict) -> int:

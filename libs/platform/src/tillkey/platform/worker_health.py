@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import json
 import os
+import selectors
+import socket
 import sys
 import threading
 import time
@@ -131,7 +133,55 @@ def serve_health(watch: LoopWatch, host: str, port: int, collectors=()) -> Threa
         def log_message(self, *_args):  # probes every few seconds would drown the worker's log
             pass
 
-    server = ThreadingHTTPServer((host, port), Handler)
+    server = _WakeableHTTPServer((host, port), Handler)
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, name="health", daemon=True).start()
     return server
+
+
+class _WakeableHTTPServer(ThreadingHTTPServer):
+    """socketserver's serve_forever wakes every poll_interval (0.5 s) to look for shutdown(), and
+    shutdown() waits for that look: 2 wake-ups a second of an idle worker (issue 11). Here the
+    serving thread sleeps until a probe connects or shutdown() writes to a socket pair it also
+    watches, so it never wakes for nothing and shutdown() returns as soon as the loop has left."""
+
+    def __init__(self, *args, **kwargs):
+        self._wake_reader, self._wake_writer = socket.socketpair()
+        self._served = threading.Event()
+        try:
+            super().__init__(*args, **kwargs)
+        except BaseException:
+            self._close_wake_pair()
+            raise
+
+    def serve_forever(self, poll_interval: float | None = None) -> None:
+        """Serve until shutdown(); `poll_interval` is ignored: nothing here polls."""
+        try:
+            with selectors.DefaultSelector() as selector:
+                selector.register(self, selectors.EVENT_READ)
+                selector.register(self._wake_reader, selectors.EVENT_READ)
+                while True:
+                    ready = selector.select()
+                    if any(key.fileobj is self._wake_reader for key, _ in ready):
+                        return
+                    if ready:  # what socketserver's own loop runs (typeshed leaves it out)
+                        self._handle_request_noblock()  # type: ignore[attr-defined]
+                    self.service_actions()
+        finally:
+            self._served.set()
+
+    def shutdown(self) -> None:
+        """Stop serve_forever and wait until it has returned (as socketserver's shutdown does)."""
+        try:
+            self._wake_writer.send(b"x")
+        except OSError:  # closed by server_close: nothing serves any more
+            return
+        self._served.wait()
+
+    def server_close(self) -> None:
+        super().server_close()
+        self._close_wake_pair()
+
+    def _close_wake_pair(self) -> None:
+        self._wake_reader.close()
+        self._wake_writer.close()
