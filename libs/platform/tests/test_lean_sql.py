@@ -260,3 +260,33 @@ def test_columns_are_read_once_then_rows_keep_their_shape(engine, monkeypatch):
     assert reads == []
     assert again == first and again.at == AT and again.doc == {"k": [1, "é", None]}
     assert [row.id for row in others] == ["b"] and others[0].doc is None
+
+
+def test_on_postgresql_a_connection_keeps_one_cursor_and_replaces_a_closed_one(engine):
+    """psycopg sets up each new cursor's adapters anew: a pooled connection's statements share one
+    cursor. One that SQLAlchemy closed on an error, or one of a connection invalidated since, is
+    never used again."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite makes a cursor per statement")
+    cursors = []
+
+    def before(_conn, cursor, *_):
+        cursors.append(cursor)
+
+    event.listen(engine, "before_cursor_execute", before)
+    try:
+        with engine.connect() as conn:
+            BY_ID.first(conn, {"id": "a"})
+            SET_N.execute(conn, {"b_id": "a", "n": 5})
+            assert cursors[0] is cursors[1] and not cursors[0].closed
+            with pytest.raises(IntegrityError):
+                INSERT.execute(conn, ROW)  # "a" is there
+            conn.rollback()
+            assert cursors[2].closed  # SQLAlchemy closed it while handling the error
+            assert BY_ID.first(conn, {"id": "a"}).n == 1 and cursors[3] is not cursors[2]
+            conn.invalidate()
+            conn.rollback()
+            assert BY_ID.first(conn, {"id": "b"}).id == "b" and cursors[4] is not cursors[3]
+            assert cursors[4].connection is conn.connection.dbapi_connection
+    finally:
+        event.remove(engine, "before_cursor_execute", before)
