@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Sequence
 
-from sqlalchemy import Insert, Table, bindparam, text
+from sqlalchemy import Table, bindparam, text
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection
 
@@ -27,8 +27,7 @@ def insert_with_children(conn: Connection, parent: Table, values: Values, child:
     """Insert `values` into `parent` and `children` into `child`, in one statement on PostgreSQL."""
     if not together_here(conn) or not children:
         _insert_one(parent).execute(conn, values)
-        if children:
-            conn.execute(_insert(child), list(children))    # an executemany: SQLAlchemy's own
+        _insert_one(child).execute_many(conn, children)
         return
     params = {f"p_{name}": value for name, value in values.items()}
     for i, row in enumerate(children):
@@ -37,13 +36,8 @@ def insert_with_children(conn: Connection, parent: Table, values: Values, child:
 
 
 @functools.cache
-def _insert(table: Table) -> Insert:
-    return table.insert()
-
-
-@functools.cache
 def _insert_one(table: Table) -> LeanStatement:
-    return LeanStatement(_insert(table))
+    return LeanStatement(table.insert())
 
 
 @functools.lru_cache(maxsize=64)   # by number of children: a cart holds a handful of lines
