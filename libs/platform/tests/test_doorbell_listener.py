@@ -1,6 +1,6 @@
 """The PostgreSQL doorbell listener: a NOTIFY from another connection rings it at once, and while
-nothing rings its thread sleeps in the kernel (about one wake-up a second to notice stop(), not
-psycopg's ten)."""
+nothing rings its thread sleeps in the kernel (not psycopg's ten wake-ups a second; stop() wakes
+it: test_doorbell_stop.py)."""
 from __future__ import annotations
 
 import threading

@@ -107,8 +107,11 @@ class Listener:
         self._engine, self._channel, self._callback = engine, channel, callback
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
-        self._sock: socket.socket | None = None
         self._path: Path | None = None
+        # stop() writes to this pair, which the thread waits on beside its socket: an idle listener
+        # sleeps until a ring or stop(), instead of waking every second to look (issue 11).
+        self._stop_reader: socket.socket | None = None
+        self._stop_writer: socket.socket | None = None
 
     def start(self) -> Listener:
         with _local_lock:
@@ -116,7 +119,9 @@ class Listener:
         dialect = self._engine.dialect.name
         target = self._listen_postgres if dialect == "postgresql" else self._listen_socket
         if dialect == "postgresql" or _socket_folder(self._engine) is not None:
-            self._thread = threading.Thread(target=target, name=f"doorbell-{self._channel}", daemon=True)
+            self._stop_reader, self._stop_writer = socket.socketpair()
+            self._thread = threading.Thread(target=self._listen, args=(target,), name=f"doorbell-{self._channel}",
+                                            daemon=True)
             self._thread.start()
         return self
 
@@ -126,13 +131,25 @@ class Listener:
             callbacks = _local.get(_key(self._engine, self._channel), [])
             if self._callback in callbacks:
                 callbacks.remove(self._callback)
-        if self._sock is not None:
+        writer = self._stop_writer
+        if writer is not None:  # the thread closes its end when it leaves
             try:
-                self._sock.close()
-            except OSError:
+                writer.send(b"!")
+            except OSError:  # a second stop(), or the thread has left already
                 pass
+            finally:
+                writer.close()
 
-    def _listen_postgres(self) -> None:
+    def _listen(self, target: Callable[[socket.socket], None]) -> None:
+        stop_reader = self._stop_reader
+        if stop_reader is None:  # start() made it before the thread
+            return
+        try:
+            target(stop_reader)
+        finally:
+            stop_reader.close()
+
+    def _listen_postgres(self, stop_reader: socket.socket) -> None:
         import psycopg
 
         url = self._engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
@@ -143,41 +160,52 @@ class Listener:
                     conn.execute(f'LISTEN "{self._channel}"')
                     self._callback()  # rings missed while we were not listening
                     readable.register(conn.fileno(), selectors.EVENT_READ)
+                    readable.register(stop_reader, selectors.EVENT_READ)
                     while not self._stopping.is_set():
-                        # Wait in the kernel until the socket has something, then take what came.
-                        # psycopg's own wait (`notifies(timeout=…)`) wakes every 0.1 s: ten wake-ups
-                        # a second per listener, a good part of an idle platform's CPU (issue 11).
-                        if readable.select(timeout=1.0):
+                        # Wait in the kernel until the socket has something (or stop()), then take
+                        # what came. psycopg's own wait (`notifies(timeout=…)`) wakes every 0.1 s:
+                        # ten wake-ups a second per listener, a good part of an idle platform's CPU
+                        # (issue 11).
+                        readable.select()
+                        if not self._stopping.is_set():
                             for _ in conn.notifies(timeout=0):
                                 self._callback()
             except Exception as exc:  # noqa: BLE001 — the database restarts: listen again shortly
                 log.debug("doorbell %s: %r; listening again in 1s", self._channel, exc)
                 self._stopping.wait(1.0)
 
-    def _listen_socket(self) -> None:
+    def _listen_socket(self, stop_reader: socket.socket) -> None:
         folder = _socket_folder(self._engine)
         if folder is None:  # start() runs this only for an engine that has a socket folder
             return
         folder.mkdir(parents=True, exist_ok=True)
         self._path = folder / f"{self._channel}-{os.getpid()}.sock"
         _unlink(self._path)
-        self._sock = sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         try:
             sock.bind(str(self._path))
         except OSError as exc:  # the poll remains: slower, never lossy
             log.warning("doorbell %s: cannot listen on %s (%r); polling only", self._channel, self._path, exc)
+            sock.close()
             return
-        sock.settimeout(1.0)
+        sock.setblocking(False)
         try:
-            while not self._stopping.is_set():
-                try:
-                    sock.recv(64)
-                except TimeoutError:
-                    continue
-                except OSError:
-                    break  # closed by stop()
-                self._callback()
+            with selectors.DefaultSelector() as readable:
+                readable.register(sock, selectors.EVENT_READ)
+                readable.register(stop_reader, selectors.EVENT_READ)
+                while not self._stopping.is_set():
+                    readable.select()
+                    if self._stopping.is_set():
+                        break
+                    try:
+                        sock.recv(64)
+                    except BlockingIOError:
+                        continue
+                    except OSError:
+                        break
+                    self._callback()
         finally:
+            sock.close()
             _unlink(self._path)
 
 
