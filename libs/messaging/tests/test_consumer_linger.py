@@ -48,8 +48,8 @@ def publish(broker, envelope) -> None:
     broker.publish(json.dumps(envelope).encode(), message_id=envelope["id"])
 
 
-def start(loops, wait_until, amqp_url, topology, handle) -> Consumer:
-    consumer = Consumer(amqp_url, topology, handle, linger=LINGER)
+def start(loops, wait_until, amqp_url, topology, handle, **options) -> Consumer:
+    consumer = Consumer(amqp_url, topology, handle, **{"linger": LINGER, **options})
     loops.start(consumer)
     wait_until(lambda: consumer.ready, what="the consumer to be ready")
     return consumer
@@ -87,3 +87,28 @@ def test_after_a_quiet_moment_the_first_message_is_handled_without_lingering(
 
     wait_until(lambda: all(db.effects_for(e["id"]) == 1 for e in (first, second)), what="both effects")
     assert handle.batches == [[first["id"]], [second["id"]]]
+
+
+def test_a_flow_that_lasts_makes_the_linger_longer(db, broker, topology, loops, amqp_url, order_envelope,
+                                                  wait_until):
+    """Messages waiting after two batches in a row (busy_after=2): the next batch waits the busy
+    linger (0.5 s here) and takes what comes meanwhile; before that, the short one (0.01 s) did not."""
+    m = [order_envelope() for _ in range(5)]
+
+    def on_message(message_id):
+        # Each of the first two batches sees the next message arrive while it is handled.
+        if message_id == m[0]["id"]:
+            publish(broker, m[1])
+            threading.Event().wait(0.1)
+        elif message_id == m[1]["id"]:
+            publish(broker, m[2])
+            threading.Event().wait(0.1)
+            # These come 0.1 s after the second batch: past the short linger, inside the busy one.
+            threading.Timer(0.1, lambda: [publish(broker, late) for late in m[3:]]).start()
+
+    handle = Batches(db.dispatcher(), on_message)
+    start(loops, wait_until, amqp_url, topology, handle, linger=0.01, busy_linger=0.5, busy_after=2)
+    publish(broker, m[0])
+
+    wait_until(lambda: all(db.effects_for(e["id"]) == 1 for e in m), what="every effect")
+    assert handle.batches == [[m[0]["id"]], [m[1]["id"]], [m[2]["id"], m[3]["id"], m[4]["id"]]]

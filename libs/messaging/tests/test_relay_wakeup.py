@@ -96,3 +96,37 @@ def test_commits_that_ring_while_a_batch_is_out_are_published_at_once(db, broker
             uow.commit()
         time.sleep(0.002)
     assert published_within(db, 5), f"{db.unpublished()} events waited for the 60 s poll"
+
+
+
+def test_claims_that_keep_finding_rows_wait_the_busy_linger(db, broker, loops, amqp_url, monkeypatch):
+    """Rows that keep coming, claim after claim (here: full batches of 5 from 30 rows written
+    before): the first RELAY_BUSY_AFTER claims follow each other after the short linger, the later
+    ones wait the busy linger (0.5 s here), so that under a lasting flow each claim, transaction
+    and round of confirms carries more rows."""
+    from tillkey.messaging import relay as relay_module
+
+    monkeypatch.setattr(relay_module, "RELAY_BUSY_LINGER_SECONDS", 0.5)
+    broker.bind_counting_queue("wakeup-probe-flow")
+    for _ in range(30):
+        with db.uow() as uow:
+            uow.emit("order.created", load_sample("order.created")["data"])
+            uow.commit()
+    claimed_at: list[float] = []
+
+    def on_claim(_conn, _cursor, statement, *_):
+        if "available_at <=" in statement:  # the relay's claim; nothing else reads that
+            claimed_at.append(time.monotonic())
+
+    from sqlalchemy import event
+    event.listen(db.engine, "before_cursor_execute", on_claim)
+    try:
+        loops.start(OutboxRelay(amqp_url, db.session_factory, db.outbox, "tests", batch_size=5, poll_interval=60))
+        assert published_within(db, 10), f"{db.unpublished()} events left unpublished"
+    finally:
+        event.remove(db.engine, "before_cursor_execute", on_claim)
+    gaps = [b - a for a, b in zip(claimed_at, claimed_at[1:], strict=False)]
+    busy_after = relay_module.RELAY_BUSY_AFTER
+    assert len(claimed_at) >= 6, claimed_at
+    assert all(gap < 0.35 for gap in gaps[:busy_after - 1]), gaps
+    assert all(gap >= 0.45 for gap in gaps[busy_after - 1:5]), gaps

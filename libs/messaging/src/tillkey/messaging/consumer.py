@@ -35,6 +35,13 @@ REASON_HEADER = "x-tillkey-dead-reason"
 # when messages arrived while the last batch was being handled: after a quiet moment the first
 # message is handled at once, so light load sees no added latency.
 LINGER_SECONDS = 0.005
+# Under sustained load (messages waiting after BUSY_AFTER batches in a row) the wait grows to
+# this: at saturation every process competes for the CPU, and a transaction that carries ten
+# messages instead of two is most of what a message costs (make bench on PostgreSQL, 5 → 50 ms:
+# 59 → 46 ms of CPU per order; docs/architecture.md 7.2). A queue that is not building up never
+# reaches it, so moderate load keeps the short wait and its latency.
+BUSY_LINGER_SECONDS = 0.05
+BUSY_AFTER = 3
 # The longest an idle consumer waits in the I/O loop: stop() wakes it at once and a delivery ends
 # the wait, so this only bounds how often an idle worker wakes up for nothing (issue 11). pika's
 # poller still returns every 5 s at most and runs the heartbeats inside the wait.
@@ -58,13 +65,16 @@ class Consumer:
 
     def __init__(self, amqp_url: str, topology: QueueTopology, handle: Callable[[Envelope], None],
                  prefetch: int = 300, max_batch: int = 100, after_batch: Callable[[], None] | None = None,
-                 linger: float = LINGER_SECONDS):
+                 linger: float = LINGER_SECONDS, busy_linger: float = BUSY_LINGER_SECONDS,
+                 busy_after: int = BUSY_AFTER):
         self._amqp_url = amqp_url
         self.topology = topology
         self._handle = handle
         self._prefetch = prefetch
         self._max_batch = max_batch
         self._linger = linger
+        self._busy_linger = max(busy_linger, linger)
+        self._busy_after = busy_after
         # Called after each batch committed (a wake-up for the loops that act on what it wrote).
         self._after_batch = after_batch
         self._deliveries: list = []
@@ -149,14 +159,17 @@ class Consumer:
                 # batch: one message at light load (no added latency), up to max_batch under load.
                 connection.process_data_events(time_limit=retries.seconds_to_next(IDLE_WAIT))
                 retries.release_due()
+                busy_streak = 0  # batches in a row after which more messages were already waiting
                 while self._deliveries and not self._stopping:
                     batch, self._deliveries = self._deliveries[:self._max_batch], self._deliveries[self._max_batch:]
                     self._handle_deliveries(channel, batch)
                     connection.process_data_events(time_limit=0)
                     retries.release_due()
+                    busy_streak = busy_streak + 1 if self._deliveries else 0
                     if self._deliveries and self._linger and len(self._deliveries) < self._max_batch:
-                        # Busy: more came in while that batch was handled. Let the next one fill.
-                        time.sleep(self._linger)
+                        # Busy: more came in while that batch was handled. Let the next one fill,
+                        # longer when the queue has kept up the flow for a while.
+                        time.sleep(self._busy_linger if busy_streak >= self._busy_after else self._linger)
                         connection.process_data_events(time_limit=0)
         finally:
             # Deliveries not handled yet are simply not acked: the broker redelivers them (the

@@ -45,6 +45,10 @@ log = logging.getLogger(__name__)
 CONFIRM_TIMEOUT = 30.0
 RETURNED_RETRY_SECONDS = 5.0
 RELAY_LINGER_SECONDS = 0.005  # after a batch, before the next poll (docs/architecture.md 7.2)
+# After RELAY_BUSY_AFTER such polls in a row (rows keep coming), the wait grows: one claim, one
+# transaction and one round of confirms then carry many more events (as the consumer's linger).
+RELAY_BUSY_LINGER_SECONDS = 0.05
+RELAY_BUSY_AFTER = 3
 # On stop(), confirms already in flight get STOP_GRACE seconds to arrive (unconfirmed rows are
 # simply published again later).
 STOP_GRACE = 2.0
@@ -75,6 +79,7 @@ class OutboxRelay:
         self._reset_batch()
         self._rang = False        # a commit rang while a batch was out: poll again after it settles
         self._batch_full = False  # the last claim took batch_size rows: more may be due
+        self._busy_streak = 0     # polls in a row that were followed by another (rows kept coming)
         self.published_total = 0
         self.metrics_collectors = outbox_collectors(name, session_factory, outbox)
         self._published = metrics.outbox_published.labels(name)
@@ -272,6 +277,7 @@ class OutboxRelay:
 
     def _go_idle(self) -> None:
         """Wait for a ring (or the safety-net poll after `poll_interval`)."""
+        self._busy_streak = 0
         self._prune_when_due()
         self._idle_timer = self._served().ioloop.call_later(self._poll_interval, self._poll)
 
@@ -339,5 +345,8 @@ class OutboxRelay:
             self._go_idle()
             return
         # Rows committed while this batch was out are polled after a short linger, so that under a
-        # steady flow one poll carries many of them (docs/architecture.md 7.2).
-        conn.ioloop.call_later(RELAY_LINGER_SECONDS, self._poll)
+        # steady flow one poll carries many of them (docs/architecture.md 7.2); longer once the
+        # flow has lasted a few polls.
+        self._busy_streak += 1
+        conn.ioloop.call_later(RELAY_BUSY_LINGER_SECONDS if self._busy_streak >= RELAY_BUSY_AFTER
+                               else RELAY_LINGER_SECONDS, self._poll)
