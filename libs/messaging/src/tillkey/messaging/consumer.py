@@ -37,9 +37,9 @@ REASON_HEADER = "x-tillkey-dead-reason"
 LINGER_SECONDS = 0.005
 # Under sustained load (messages waiting after BUSY_AFTER batches in a row) the wait grows to
 # this: at saturation every process competes for the CPU, and a transaction that carries ten
-# messages instead of two is most of what a message costs (make bench on PostgreSQL, 5 → 50 ms:
-# 59 → 46 ms of CPU per order; docs/architecture.md 7.2). A queue that is not building up never
-# reaches it, so moderate load keeps the short wait and its latency.
+# messages instead of two is most of what a message costs (make bench on PostgreSQL, with the
+# relay's own busy linger: 59.9 → 50.6 ms of CPU per full order, docs/architecture.md 7.2). A
+# queue that is not building up never reaches it, so moderate load keeps the short wait.
 BUSY_LINGER_SECONDS = 0.05
 BUSY_AFTER = 3
 # The longest an idle consumer waits in the I/O loop: stop() wakes it at once and a delivery ends
