@@ -11,13 +11,9 @@ from sqlalchemy import text
 
 from tillkey.platform.db import make_engine
 from tillkey.platform.doorbell import Listener, _socket_folder
+from tillkey.testing.threads import wake_ups
 
 CHANNEL = "tillkey_test_doorbell_stop"
-
-
-def wake_ups(thread: threading.Thread) -> int:
-    with open(f"/proc/self/task/{thread.native_id}/status") as status:
-        return sum(int(line.split()[1]) for line in status if "ctxt_switches:" in line)
 
 
 def idle_then_stopped(listener: Listener, ring) -> None:

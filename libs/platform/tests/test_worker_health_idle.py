@@ -6,9 +6,8 @@ import threading
 import time
 import urllib.request
 
-import pytest
-
 from tillkey.platform.worker_health import LoopWatch, serve_health
+from tillkey.testing.threads import wake_ups
 
 
 class Idle:
@@ -36,14 +35,6 @@ def get(port: int, path: str) -> int:
         return response.status
 
 
-def voluntary_switches(thread: threading.Thread) -> int:
-    try:
-        with open(f"/proc/self/task/{thread.native_id}/status") as status:
-            return next(int(line.split()[1]) for line in status if line.startswith("voluntary_ctxt_switches:"))
-    except OSError:
-        pytest.skip("no /proc (not Linux)")
-
-
 def test_shutdown_returns_at_once_after_serving_probes():
     for _ in range(3):  # socketserver's loop would keep shutdown() waiting up to 0.5 s each time
         server, serving, loop = health_server()
@@ -66,9 +57,9 @@ def test_an_idle_health_server_never_wakes_up():
     try:
         assert get(server.server_address[1], "/readyz") == 200
         time.sleep(0.1)
-        before = voluntary_switches(serving)
+        before = wake_ups(serving)
         time.sleep(1.5)
-        assert voluntary_switches(serving) == before
+        assert wake_ups(serving) == before
         assert get(server.server_address[1], "/healthz") == 200  # and still answers
     finally:
         server.shutdown()
