@@ -59,10 +59,11 @@ def main() -> None:
     postgres_server = servers.resolve("postgres")[0] if "postgresql" in args.databases else None
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
+    host = machine()  # before the platform starts: the speed probe wants a quiet machine
     runs = []
     for kind in args.databases.split(","):
         runs.append(Bench(kind, amqp_server, postgres_server, args, out).run())
-    result = {"machine": machine(), "sandbox_settle_delay": args.settle_delay,
+    result = {"machine": host, "sandbox_settle_delay": args.settle_delay,
               "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "runs": runs}
     (out / "bench.json").write_text(json.dumps(result, indent=2))
     report.plot(result, out / "bench.png")
@@ -75,7 +76,8 @@ def main() -> None:
 
 
 def machine() -> dict:
-    return {"cores": os.cpu_count(), "python": sys.version.split()[0]}
+    return {"cores": os.cpu_count(), "python": sys.version.split()[0],
+            "python_speed_ms": procstats.python_speed_ms()}
 
 
 class Bench:
@@ -211,7 +213,8 @@ class Bench:
         return rows
 
     def measure_point(self) -> dict:
-        return {"busy": procstats.machine_busy_seconds(), "self": procstats.self_cpu_seconds(),
+        return {"busy": procstats.machine_busy_seconds(), "steal": procstats.machine_steal_seconds(),
+                "self": procstats.self_cpu_seconds(),
                 "procs": procstats.snapshot(), "work": self.work_counts(), "wall": time.time()}
 
     def work_counts(self) -> dict[str, int]:
@@ -235,6 +238,7 @@ class Bench:
         work = {k: round((after["work"].get(k, 0) - before["work"].get(k, 0)) / n, 2) for k in after["work"]}
         return {"cpu_ms_per_order": round(1000 * platform_cpu / n, 2),
                 "load_generator_cpu_ms_per_order": round(1000 * (after["self"] - before["self"]) / n, 2),
+                "steal_ms_per_order": round(1000 * (after["steal"] - before["steal"]) / n, 2),
                 "cpu_ms_per_order_by_process": dict(sorted(per_process.items(), key=lambda kv: -kv[1])),
                 "per_order": work,
                 "peak_rss_mib": self.groups.peak_rss_mib(procstats.snapshot())}

@@ -6,6 +6,7 @@ from pathlib import Path
 TARGETS = [  # (label, path into a run, target, higher is better)
     ("full orders/s at 16 customers", ("saturation", "orders_per_second"), None, True),
     ("CPU ms per full order", ("saturation", "cpu_ms_per_order"), 30, False),
+    ("  of which hypervisor steal", ("saturation", "steal_ms_per_order"), None, False),
     ("e2e p50 ms, 2 customers", ("light", "latency_ms", "p50"), 300, False),
     ("e2e p99 ms, 2 customers", ("light", "latency_ms", "p99"), 1000, False),
     ("e2e p50 ms, 16 customers", ("saturation", "latency_ms", "p50"), None, False),
@@ -33,6 +34,10 @@ def table(result: dict) -> str:
     runs = result["runs"]
     head = f"{'':32}" + "".join(f"{r['database']:>14}" for r in runs) + "   target"
     lines = [head, "-" * len(head)]
+    speed = get(result, ("machine", "python_speed_ms"))
+    if speed is not None:
+        lines.insert(0, f"host: {result['machine']['cores']} cores, Python {result['machine']['python']}, "
+                        f"sum(range(10**6)) in {speed} ms of CPU (lower is faster; compare runs on like hosts)\n")
     for label, path, target, higher in TARGETS:
         cells = "".join(f"{_fmt(get(r, path)):>14}" for r in runs)
         if label.startswith("full orders"):
