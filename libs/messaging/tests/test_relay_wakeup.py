@@ -11,6 +11,7 @@ import pytest
 
 from tillkey.contracts import load_sample
 from tillkey.messaging import OutboxRelay
+from tillkey.messaging.linger import Linger
 from tillkey.testing.statements import recorded_statements
 
 pytestmark = pytest.mark.integration
@@ -76,7 +77,7 @@ def test_a_batch_that_took_every_due_row_is_not_followed_by_an_empty_claim(db, b
                 uow.emit("order.created", load_sample("order.created")["data"])
             uow.commit()
         assert published_within(db, 5)
-        time.sleep(0.5)  # an empty claim would follow the batch within RELAY_LINGER_SECONDS
+        time.sleep(0.5)  # an empty claim would follow the batch within the linger's short wait
         assert claims_of(statements) == 1, statements
         # PostgreSQL's claim marked the rows too: settling the batch only commits.
         marks = [s for s in statements if s.startswith("UPDATE outbox")]
@@ -98,15 +99,12 @@ def test_commits_that_ring_while_a_batch_is_out_are_published_at_once(db, broker
     assert published_within(db, 5), f"{db.unpublished()} events waited for the 60 s poll"
 
 
-
-def test_claims_that_keep_finding_rows_wait_the_busy_linger(db, broker, loops, amqp_url, monkeypatch):
+def test_claims_that_keep_finding_rows_wait_the_busy_linger(db, broker, loops, amqp_url):
     """Rows that keep coming, claim after claim (here: full batches of 5 from 30 rows written
-    before): the first RELAY_BUSY_AFTER claims follow each other after the short linger, the later
-    ones wait the busy linger (0.5 s here), so that under a lasting flow each claim, transaction
-    and round of confirms carries more rows."""
-    from tillkey.messaging import relay as relay_module
-
-    monkeypatch.setattr(relay_module, "RELAY_BUSY_LINGER_SECONDS", 0.5)
+    before): the first `busy_after` claims follow each other after the short linger, the later ones
+    wait the busy linger (0.5 s here), so that under a lasting flow each claim, transaction and round
+    of confirms carries more rows."""
+    linger = Linger(busy=0.5)
     broker.bind_counting_queue("wakeup-probe-flow")
     for _ in range(30):
         with db.uow() as uow:
@@ -121,12 +119,13 @@ def test_claims_that_keep_finding_rows_wait_the_busy_linger(db, broker, loops, a
     from sqlalchemy import event
     event.listen(db.engine, "before_cursor_execute", on_claim)
     try:
-        loops.start(OutboxRelay(amqp_url, db.session_factory, db.outbox, "tests", batch_size=5, poll_interval=60))
+        loops.start(OutboxRelay(amqp_url, db.session_factory, db.outbox, "tests", batch_size=5, poll_interval=60,
+                                linger=linger))
         assert published_within(db, 10), f"{db.unpublished()} events left unpublished"
     finally:
         event.remove(db.engine, "before_cursor_execute", on_claim)
     gaps = [b - a for a, b in zip(claimed_at, claimed_at[1:], strict=False)]
-    busy_after = relay_module.RELAY_BUSY_AFTER
+    busy_after = linger.busy_after
     assert len(claimed_at) >= 6, claimed_at
     assert all(gap < 0.35 for gap in gaps[:busy_after - 1]), gaps
     assert all(gap >= 0.45 for gap in gaps[busy_after - 1:5]), gaps

@@ -20,6 +20,7 @@ from tillkey.messaging.connection import (
 )
 from tillkey.messaging.dispatch import BatchFailed
 from tillkey.messaging.handling import PermanentError, RetryLater
+from tillkey.messaging.linger import BUSY_AFTER, BUSY_SECONDS, SHORT_SECONDS, Linger
 from tillkey.messaging.observability import queue_collectors
 from tillkey.messaging.retry_holder import PARKED_AT_HEADER, RetryHolder
 from tillkey.messaging.topology import QueueTopology
@@ -30,18 +31,6 @@ from tillkey.platform.metrics import ScrapeCollector
 log = logging.getLogger(__name__)
 ATTEMPT_HEADER = "x-tillkey-attempt"
 REASON_HEADER = "x-tillkey-dead-reason"
-# Under a steady flow a batch waits this long for more messages before it is handled: one
-# transaction then carries many messages instead of one or two (docs/architecture.md 7.2). Only
-# when messages arrived while the last batch was being handled: after a quiet moment the first
-# message is handled at once, so light load sees no added latency.
-LINGER_SECONDS = 0.005
-# Under sustained load (messages waiting after BUSY_AFTER batches in a row) the wait grows to
-# this: at saturation every process competes for the CPU, and a transaction that carries ten
-# messages instead of two is most of what a message costs (make bench on PostgreSQL, with the
-# relay's own busy linger: 59.9 → 50.6 ms of CPU per full order, docs/architecture.md 7.2). A
-# queue that is not building up never reaches it, so moderate load keeps the short wait.
-BUSY_LINGER_SECONDS = 0.05
-BUSY_AFTER = 3
 # The longest an idle consumer waits in the I/O loop: stop() wakes it at once and a delivery ends
 # the wait, so this only bounds how often an idle worker wakes up for nothing (issue 11). pika's
 # poller still returns every 5 s at most and runs the heartbeats inside the wait.
@@ -65,16 +54,15 @@ class Consumer:
 
     def __init__(self, amqp_url: str, topology: QueueTopology, handle: Callable[[Envelope], None],
                  prefetch: int = 300, max_batch: int = 100, after_batch: Callable[[], None] | None = None,
-                 linger: float = LINGER_SECONDS, busy_linger: float = BUSY_LINGER_SECONDS,
+                 linger: float = SHORT_SECONDS, busy_linger: float = BUSY_SECONDS,
                  busy_after: int = BUSY_AFTER):
         self._amqp_url = amqp_url
         self.topology = topology
         self._handle = handle
         self._prefetch = prefetch
         self._max_batch = max_batch
-        self._linger = linger
-        self._busy_linger = max(busy_linger, linger)
-        self._busy_after = busy_after
+        # Between batches while messages keep coming (tillkey.messaging.linger); 0: never wait.
+        self._linger = Linger(linger, busy_linger, busy_after)
         # Called after each batch committed (a wake-up for the loops that act on what it wrote).
         self._after_batch = after_batch
         self._deliveries: list = []
@@ -159,17 +147,18 @@ class Consumer:
                 # batch: one message at light load (no added latency), up to max_batch under load.
                 connection.process_data_events(time_limit=retries.seconds_to_next(IDLE_WAIT))
                 retries.release_due()
-                busy_streak = 0  # batches in a row after which more messages were already waiting
                 while self._deliveries and not self._stopping:
                     batch, self._deliveries = self._deliveries[:self._max_batch], self._deliveries[self._max_batch:]
                     self._handle_deliveries(channel, batch)
                     connection.process_data_events(time_limit=0)
                     retries.release_due()
-                    busy_streak = busy_streak + 1 if self._deliveries else 0
-                    if self._deliveries and self._linger and len(self._deliveries) < self._max_batch:
-                        # Busy: more came in while that batch was handled. Let the next one fill,
-                        # longer when the queue has kept up the flow for a while.
-                        time.sleep(self._busy_linger if busy_streak >= self._busy_after else self._linger)
+                    if not self._deliveries:
+                        self._linger.reset()
+                        break
+                    # Busy: more came in while that batch was handled. Let the next one fill.
+                    wait = self._linger.after_busy_round()
+                    if self._linger.short and len(self._deliveries) < self._max_batch:
+                        time.sleep(wait)
                         connection.process_data_events(time_limit=0)
         finally:
             # Deliveries not handled yet are simply not acked: the broker redelivers them (the

@@ -34,6 +34,7 @@ from tillkey.messaging.connection import (
     connection_parameters,
     new_retry_state,
 )
+from tillkey.messaging.linger import Linger
 from tillkey.messaging.observability import outbox_collectors
 from tillkey.messaging.outbox_store import claim_batch, mark_published, marks_when_claiming, postpone, prune_published
 from tillkey.messaging.uow import OUTBOX_CHANNEL
@@ -44,11 +45,6 @@ from tillkey.platform.doorbell import Listener
 log = logging.getLogger(__name__)
 CONFIRM_TIMEOUT = 30.0
 RETURNED_RETRY_SECONDS = 5.0
-RELAY_LINGER_SECONDS = 0.005  # after a batch, before the next poll (docs/architecture.md 7.2)
-# After RELAY_BUSY_AFTER such polls in a row (rows keep coming), the wait grows: one claim, one
-# transaction and one round of confirms then carry many more events (as the consumer's linger).
-RELAY_BUSY_LINGER_SECONDS = 0.05
-RELAY_BUSY_AFTER = 3
 # On stop(), confirms already in flight get STOP_GRACE seconds to arrive (unconfirmed rows are
 # simply published again later).
 STOP_GRACE = 2.0
@@ -56,7 +52,8 @@ STOP_GRACE = 2.0
 
 class OutboxRelay:
     def __init__(self, amqp_url: str, session_factory: Callable[[], Session], outbox: Table, name: str,
-                 batch_size: int = 500, poll_interval: float = 5.0, retention: float = 86400.0):
+                 batch_size: int = 500, poll_interval: float = 5.0, retention: float = 86400.0,
+                 linger: Linger | None = None):
         self._amqp_url = amqp_url
         self._session_factory = session_factory
         self._engine: Engine | None = None  # the session factory's engine: the relay uses Core (below)
@@ -79,7 +76,9 @@ class OutboxRelay:
         self._reset_batch()
         self._rang = False        # a commit rang while a batch was out: poll again after it settles
         self._batch_full = False  # the last claim took batch_size rows: more may be due
-        self._busy_streak = 0     # polls in a row that were followed by another (rows kept coming)
+        # Between polls while rows keep coming: one claim, one transaction and one round of confirms
+        # then carry many events (tillkey.messaging.linger, as the consumer between batches).
+        self._linger = linger or Linger()
         self.published_total = 0
         self.metrics_collectors = outbox_collectors(name, session_factory, outbox)
         self._published = metrics.outbox_published.labels(name)
@@ -277,7 +276,7 @@ class OutboxRelay:
 
     def _go_idle(self) -> None:
         """Wait for a ring (or the safety-net poll after `poll_interval`)."""
-        self._busy_streak = 0
+        self._linger.reset()
         self._prune_when_due()
         self._idle_timer = self._served().ioloop.call_later(self._poll_interval, self._poll)
 
@@ -344,9 +343,6 @@ class OutboxRelay:
             # find nothing (an empty claim was about a third of the relay's claims, issue 11).
             self._go_idle()
             return
-        # Rows committed while this batch was out are polled after a short linger, so that under a
-        # steady flow one poll carries many of them (docs/architecture.md 7.2); longer once the
-        # flow has lasted a few polls.
-        self._busy_streak += 1
-        conn.ioloop.call_later(RELAY_BUSY_LINGER_SECONDS if self._busy_streak >= RELAY_BUSY_AFTER
-                               else RELAY_LINGER_SECONDS, self._poll)
+        # Rows committed while this batch was out are polled after the linger, so that under a
+        # steady flow one poll carries many of them.
+        conn.ioloop.call_later(self._linger.after_busy_round(), self._poll)
