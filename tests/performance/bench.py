@@ -213,8 +213,8 @@ class Bench:
         return rows
 
     def measure_point(self) -> dict:
-        return {"busy": procstats.machine_busy_seconds(), "steal": procstats.machine_steal_seconds(),
-                "self": procstats.self_cpu_seconds(),
+        busy, steal = procstats.machine_cpu_seconds()
+        return {"busy": busy, "steal": steal, "self": procstats.self_cpu_seconds(),
                 "procs": procstats.snapshot(), "work": self.work_counts(), "wall": time.time()}
 
     def work_counts(self) -> dict[str, int]:

@@ -9,22 +9,15 @@ from pathlib import Path
 TICK = os.sysconf("SC_CLK_TCK")
 
 
-def machine_busy_seconds() -> float:
-    """CPU seconds the machine spent on anything but idle and I/O wait, over all cores (steal
-    included: the issue's definition, kept so that figures compare across runs)."""
-    user, nice, system, _idle, _iowait, irq, softirq, steal = _cpu_line()
-    return (user + nice + system + irq + softirq + steal) / TICK
+def machine_cpu_seconds() -> tuple[float, float]:
+    """(busy, steal), CPU seconds over all cores, from one read of /proc/stat.
 
-
-def machine_steal_seconds() -> float:
-    """CPU seconds the hypervisor gave this machine's cores to someone else while they had work:
-    inside the busy figure above, but not work of ours (on a shared host it varies run to run)."""
-    return _cpu_line()[7] / TICK
-
-
-def _cpu_line() -> list[int]:
+    busy: anything but idle and I/O wait, steal included (the issue's definition, kept so that
+    figures compare across runs). steal: time the hypervisor gave this machine's cores to someone
+    else while they had work; inside busy, but not work of ours (on a shared host it varies)."""
     fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
-    return [int(x) for x in fields[:8]]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(x) for x in fields[:8])
+    return (user + nice + system + irq + softirq + steal) / TICK, steal / TICK
 
 
 def python_speed_ms() -> float:
